@@ -1,0 +1,361 @@
+//! The `handback` command: reads files, calls the library, renders the results.
+//!
+//! All judgement lives in the `handback` library; this binary only parses arguments, reads the
+//! files the user names (the library does no I/O), and renders tables, JSON and Markdown. Every
+//! failure maps to one documented exit code (see [`Exit`]).
+
+#![forbid(unsafe_code)]
+
+mod files;
+mod render;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use handback::{Evidence, LoadError, Options, Pack};
+
+/// Exit codes, documented in the README and `docs/cli.md`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The command did what was asked.
+    Ok = 0,
+    /// Something went wrong inside Handback itself (a bug; please report it).
+    Internal = 1,
+    /// The command line was wrong (unknown option, bad date, missing argument).
+    Usage = 2,
+    /// An input file (pack, evidence) is not valid; every problem is listed.
+    Invalid = 3,
+    /// A file could not be read or written.
+    Io = 4,
+}
+
+/// A failure on the way to an exit code, with the message for the user.
+pub struct Failure {
+    /// The exit code to leave with.
+    pub exit: Exit,
+    /// What to tell the user on stderr.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with an exit code and message.
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        Failure {
+            exit,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<LoadError> for Failure {
+    fn from(e: LoadError) -> Self {
+        Failure::new(Exit::Invalid, e.to_string())
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "handback",
+    version,
+    about = "Decides when a council under government intervention can have its powers back",
+    long_about = "Decides when a council under government intervention can have its powers back.\n\n\
+                  Rules are read from a pack (default: the embedded Rotherham pack); evidence from \
+                  JSON files of dated, cited observations.\n\n\
+                  Exit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid input, 4 file error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Assess evidence against the pack's rules as of a date, with reasons.
+    Assess {
+        /// The evidence file (JSON).
+        evidence: PathBuf,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The assessment date (YYYY-MM-DD): later observations are invisible. Default: the
+        /// evidence file's `as_of`, else its latest observation date.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Override a parameter, e.g. `--param children_agency_share_max=0.2`. Repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Table format: outcomes only, without the reasons.
+        #[arg(long)]
+        brief: bool,
+    },
+    /// Validate a pack and evidence files without evaluating; report every problem.
+    Lint {
+        /// Evidence files to check against the pack.
+        evidence: Vec<PathBuf>,
+        #[command(flatten)]
+        pack: PackArg,
+        /// Output format for problems.
+        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+        format: LintFormat,
+    },
+    /// Print every rule: its source quote, plain-English reading, parameters and evidence keys.
+    Rules {
+        #[command(flatten)]
+        pack: PackArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
+    /// Evidence helpers.
+    Evidence {
+        #[command(subcommand)]
+        command: EvidenceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvidenceCommand {
+    /// List every evidence key the pack reads: what a commissioner fills in.
+    Template {
+        #[command(flatten)]
+        pack: PackArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TemplateFormat::Csv)]
+        format: TemplateFormat,
+    },
+}
+
+#[derive(clap::Args)]
+struct PackArg {
+    /// A rule pack folder. Default: the embedded Rotherham pack.
+    #[arg(long)]
+    pack: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RulesFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TemplateFormat {
+    Csv,
+    Json,
+    Markdown,
+}
+
+fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
+    handback::parse_date(s)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            };
+            let _ = e.print();
+            return ExitCode::from(code as u8);
+        }
+    };
+    match run(cli) {
+        Ok(output) => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (e.g. `| head`) is not an error worth reporting.
+            let _ = stdout.write_all(output.as_bytes());
+            let _ = stdout.flush();
+            ExitCode::from(Exit::Ok as u8)
+        }
+        Err(f) => {
+            eprintln!("{}", f.message.trim_end());
+            ExitCode::from(f.exit as u8)
+        }
+    }
+}
+
+fn load_pack(arg: &PackArg) -> Result<Pack, Failure> {
+    match &arg.pack {
+        Some(dir) => Ok(Pack::load(&files::read_pack(dir)?)?),
+        None => handback::rotherham().map_err(|e| {
+            Failure::new(
+                Exit::Internal,
+                format!("the embedded pack is invalid (a bug in this build):\n{e}"),
+            )
+        }),
+    }
+}
+
+fn run(cli: Cli) -> Result<String, Failure> {
+    match cli.command {
+        Command::Assess {
+            evidence,
+            pack,
+            as_of,
+            params,
+            format,
+            brief,
+        } => {
+            let pack = load_pack(&pack)?;
+            let evidence = Evidence::load(&pack, &files::read_source(&evidence)?)?;
+            let as_of = as_of.or(evidence.as_of).or_else(|| evidence.latest_date()).ok_or_else(|| {
+                Failure::new(Exit::Usage, "the evidence has no observations and no `as_of`; give `--as-of YYYY-MM-DD`")
+            })?;
+            let mut options = Options::new(as_of);
+            options.parameters = parse_params(&pack, &params)?;
+            let assessment = handback::assess(&pack, &evidence, &options);
+            Ok(match format {
+                Format::Json => render::json(&assessment),
+                Format::Table => render::assessment_table(&pack, &assessment, brief),
+            })
+        }
+        Command::Lint {
+            evidence,
+            pack,
+            format,
+        } => lint(&pack, &evidence, format),
+        Command::Rules { pack, format } => {
+            let pack = load_pack(&pack)?;
+            Ok(match format {
+                RulesFormat::Text => render::rules_text(&pack),
+                RulesFormat::Markdown => render::rules_markdown(&pack),
+                RulesFormat::Json => render::rules_json(&pack),
+            })
+        }
+        Command::Evidence {
+            command: EvidenceCommand::Template { pack, format },
+        } => {
+            let pack = load_pack(&pack)?;
+            Ok(match format {
+                TemplateFormat::Csv => render::template_csv(&pack),
+                TemplateFormat::Json => render::template_json(&pack),
+                TemplateFormat::Markdown => render::template_markdown(&pack),
+            })
+        }
+    }
+}
+
+fn parse_params(
+    pack: &Pack,
+    params: &[String],
+) -> Result<BTreeMap<String, handback::Value>, Failure> {
+    let mut out = BTreeMap::new();
+    let mut problems = Vec::new();
+    for p in params {
+        let Some((name, value)) = p.split_once('=') else {
+            problems.push(format!("`--param {p}`: expected NAME=VALUE"));
+            continue;
+        };
+        match handback::parse_parameter(pack, name.trim(), value.trim()) {
+            Ok(v) => {
+                out.insert(name.trim().to_string(), v);
+            }
+            Err(e) => problems.push(format!("`--param {p}`: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(Failure::new(Exit::Usage, problems.join("\n")))
+    }
+}
+
+fn lint(pack_arg: &PackArg, evidence: &[PathBuf], format: LintFormat) -> Result<String, Failure> {
+    let mut diagnostics: Vec<handback::Diagnostic> = Vec::new();
+    let mut summary = Vec::new();
+    let pack = match &pack_arg.pack {
+        Some(dir) => Pack::load(&files::read_pack(dir)?),
+        None => handback::rotherham(),
+    };
+    match &pack {
+        Ok(p) => summary.push(format!(
+            "pack `{}` {}: {} rules, {} evidence keys, {} parameters, {} functions",
+            p.manifest().id,
+            p.manifest().version,
+            p.rules().len(),
+            p.keys().len(),
+            p.parameters().len(),
+            p.functions().len()
+        )),
+        Err(e) => diagnostics.extend(e.diagnostics.0.iter().cloned()),
+    }
+    let mut unchecked = 0;
+    for path in evidence {
+        let source = files::read_source(path)?;
+        match &pack {
+            Ok(pack) => match Evidence::load(pack, &source) {
+                Ok(e) => summary.push(format!(
+                    "{}: {} observations",
+                    source.label,
+                    e.observations.len()
+                )),
+                Err(e) => diagnostics.extend(e.diagnostics.0),
+            },
+            Err(_) => unchecked += 1,
+        }
+    }
+    let ok = diagnostics.is_empty();
+    let text = match format {
+        LintFormat::Json => {
+            let value = serde_json::json!({ "ok": ok, "problems": diagnostics });
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            )
+        }
+        LintFormat::Text => {
+            let mut out = String::new();
+            for d in &diagnostics {
+                out.push_str(&format!("{d}\n"));
+            }
+            if unchecked > 0 {
+                out.push_str(&format!(
+                    "{unchecked} evidence file(s) not checked: the pack must be valid first\n"
+                ));
+            }
+            if ok {
+                for s in &summary {
+                    out.push_str(&format!("ok: {s}\n"));
+                }
+            } else {
+                out.push_str(&format!(
+                    "{} problem{} found\n",
+                    diagnostics.len(),
+                    if diagnostics.len() == 1 { "" } else { "s" }
+                ));
+            }
+            out
+        }
+    };
+    if ok {
+        Ok(text)
+    } else if matches!(format, LintFormat::Json) {
+        // Machine-readable problems go to stdout, so tools can read them; the exit code still
+        // says the input is invalid.
+        print!("{text}");
+        Err(Failure::new(Exit::Invalid, ""))
+    } else {
+        Err(Failure::new(Exit::Invalid, text))
+    }
+}

@@ -1,0 +1,999 @@
+//! Assessment: evaluating a pack's rules over evidence as of a date.
+//!
+//! Evaluation is pure: the same pack, evidence, date and parameters always give the same
+//! [`Assessment`]. It reads only observations dated on or before the as-of date, treats missing
+//! and stale evidence as *unknown* (never as failure) and combines conditions with Kleene's
+//! three-valued logic. Rules are evaluated in dependency order, once for the council or once per
+//! function. Outcomes are computed without building explanations; reasons are assembled only
+//! when the caller asks for them, so bulk callers (what-if, sweeps) pay nothing for them.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::evidence::{Evidence, Observation, Source};
+use crate::explain;
+use crate::pack::Pack;
+use crate::rules::{Body, Condition, Leaf, LeafTest, Op, RuleRef, Threshold, TrendKind};
+use crate::vocabulary::{Direction, Value, ValueType};
+
+/// Kleene's three truth values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Truth {
+    /// Definitely not met.
+    NotMet,
+    /// Not known from the evidence.
+    Unknown,
+    /// Definitely met.
+    Met,
+}
+
+impl Truth {
+    fn from_bool(b: bool) -> Truth {
+        if b {
+            Truth::Met
+        } else {
+            Truth::NotMet
+        }
+    }
+
+    /// The word for people: "met", "not met", "unknown".
+    pub fn words(self) -> &'static str {
+        match self {
+            Truth::Met => "met",
+            Truth::NotMet => "not met",
+            Truth::Unknown => "unknown",
+        }
+    }
+
+    fn not(self) -> Truth {
+        match self {
+            Truth::Met => Truth::NotMet,
+            Truth::NotMet => Truth::Met,
+            Truth::Unknown => Truth::Unknown,
+        }
+    }
+}
+
+/// A rule's outcome, before names are attached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// A test's truth value.
+    Test(Truth),
+    /// A graded rule's level (rank on its scale), or unknown with the best level known to hold.
+    Graded {
+        /// The level reached, when known.
+        level: Option<usize>,
+        /// When the level is unknown: the best level that certainly holds.
+        at_least: Option<usize>,
+    },
+}
+
+/// What to evaluate and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The date of the assessment: later observations are invisible.
+    pub as_of: NaiveDate,
+    /// Parameter values replacing the pack's defaults (checked with [`crate::parse_parameter`]).
+    pub parameters: BTreeMap<String, Value>,
+    /// Whether to build reasons for every outcome.
+    pub explain: bool,
+}
+
+impl Options {
+    /// Options for a date, with default parameters and explanations on.
+    pub fn new(as_of: NaiveDate) -> Self {
+        Options {
+            as_of,
+            parameters: BTreeMap::new(),
+            explain: true,
+        }
+    }
+}
+
+/// The result of assessing evidence against a pack.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assessment {
+    /// The engine that produced it.
+    pub engine: String,
+    /// The pack used.
+    pub pack: PackRef,
+    /// The council assessed.
+    pub council: String,
+    /// The as-of date.
+    pub as_of: NaiveDate,
+    /// Every parameter in force, and whether it was overridden.
+    pub parameters: Vec<ParameterInForce>,
+    /// One result per rule (per function for per-function rules), criteria first.
+    pub results: Vec<RuleResult>,
+}
+
+/// Which pack an assessment used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackRef {
+    /// Pack id.
+    pub id: String,
+    /// Pack version.
+    pub version: String,
+}
+
+/// A parameter's value during an assessment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParameterInForce {
+    /// Its name.
+    pub name: String,
+    /// The value used.
+    pub value: Value,
+    /// True when the caller overrode the pack's default.
+    pub overridden: bool,
+}
+
+/// One rule's outcome, for the council or for one function.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleResult {
+    /// The rule id.
+    pub rule: String,
+    /// Its title.
+    pub title: String,
+    /// The criteria set, for criteria.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set: Option<String>,
+    /// The function, for per-function rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// `test` or `graded`.
+    pub kind: &'static str,
+    /// `met`, `not_met`, `unknown`, or the level reached.
+    pub outcome: String,
+    /// For an unknown grade: the best level known to hold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<String>,
+    /// Why, when explanations were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+}
+
+/// Why a condition came out as it did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// `met`, `not_met`, `unknown` or, for a graded rule, the level.
+    pub outcome: String,
+    /// The condition in plain English.
+    pub says: String,
+    /// For evidence leaves: why it passed, failed or is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub because: Option<String>,
+    /// The observations used.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<EvidenceUsed>,
+    /// The threshold compared against, and where it came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdUsed>,
+    /// The parts of a compound condition, or the levels of a graded rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parts: Vec<Reason>,
+}
+
+/// An observation as cited in a reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceUsed {
+    /// Observation id.
+    pub id: String,
+    /// Its key.
+    pub key: String,
+    /// Its function, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// Its value.
+    pub value: Value,
+    /// The day it describes.
+    pub date: NaiveDate,
+    /// Where it comes from.
+    pub source: Source,
+    /// Who judged, for judgements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judged_by: Option<String>,
+}
+
+/// A threshold as cited in a reason.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThresholdUsed {
+    /// The value compared against.
+    pub value: Value,
+    /// The parameter it came from, if not written in the rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// True when the parameter was overridden by the caller.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub overridden: bool,
+}
+
+/// Assesses evidence against a pack as of a date.
+///
+/// Parameter overrides must name parameters of the pack with values of their type (see
+/// [`crate::parse_parameter`]); an override that does not is ignored rather than trusted.
+pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment {
+    let engine = Engine::new(pack, evidence, options);
+    let outcomes = engine.outcomes();
+    let mut results = Vec::new();
+    for (rule_index, rule) in pack.rules.iter().enumerate() {
+        let subjects: Vec<Option<usize>> = if rule.per_function {
+            (0..pack.functions.len()).map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for subject in subjects {
+            let outcome = outcomes
+                .get(rule_index)
+                .and_then(|o| o.get(subject.unwrap_or(0)))
+                .copied()
+                .unwrap_or(Outcome::Test(Truth::Unknown));
+            let (kind, text, at_least) = engine.outcome_words(rule_index, outcome);
+            let reason = options
+                .explain
+                .then(|| engine.explain_rule(rule_index, subject, &outcomes));
+            results.push(RuleResult {
+                rule: rule.id.clone(),
+                title: rule.title.clone(),
+                set: rule.set.clone(),
+                function: subject
+                    .and_then(|s| pack.functions.get(s))
+                    .map(|f| f.id.clone()),
+                kind,
+                outcome: text,
+                at_least,
+                reason,
+            });
+        }
+    }
+    Assessment {
+        engine: format!("handback {}", env!("CARGO_PKG_VERSION")),
+        pack: PackRef {
+            id: pack.manifest.id.clone(),
+            version: pack.manifest.version.clone(),
+        },
+        council: evidence.council.clone(),
+        as_of: options.as_of,
+        parameters: pack
+            .parameters
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ParameterInForce {
+                name: p.name.clone(),
+                value: engine
+                    .params
+                    .get(i)
+                    .map(|(v, _)| (*v).clone())
+                    .unwrap_or_else(|| p.default.clone()),
+                overridden: engine.params.get(i).is_some_and(|(_, o)| *o),
+            })
+            .collect(),
+        results,
+    }
+}
+
+/// Outcomes only, indexed by rule then subject (function index, or 0 for council-wide rules):
+/// the fast path for callers that need verdicts but not reasons.
+pub fn outcomes(pack: &Pack, evidence: &Evidence, options: &Options) -> Vec<Vec<Outcome>> {
+    Engine::new(pack, evidence, options).outcomes()
+}
+
+pub(crate) struct Engine<'a> {
+    pub pack: &'a Pack,
+    pub as_of: NaiveDate,
+    /// Parameter values in pack order, with whether each was overridden.
+    pub params: Vec<(&'a Value, bool)>,
+    series: BTreeMap<(usize, Option<&'a str>), &'a [Observation]>,
+}
+
+/// What a leaf found, in a form cheap to build; words are made from it only when explaining.
+enum Finding<'a> {
+    Missing,
+    Stale {
+        latest: &'a Observation,
+        max_age: u32,
+    },
+    TooOld {
+        latest: &'a Observation,
+        within: u32,
+    },
+    Compared {
+        observation: &'a Observation,
+    },
+    Present {
+        observation: &'a Observation,
+    },
+    SustainedBroken {
+        observation: &'a Observation,
+        days: u32,
+    },
+    SustainedHeld {
+        observations: Vec<&'a Observation>,
+        days: u32,
+    },
+    SustainedNotCovered {
+        observations: Vec<&'a Observation>,
+        days: u32,
+    },
+    TrendTooFew {
+        observations: Vec<&'a Observation>,
+        days: u32,
+    },
+    Trend {
+        from: &'a Observation,
+        to: &'a Observation,
+        days: u32,
+    },
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(pack: &'a Pack, evidence: &'a Evidence, options: &'a Options) -> Self {
+        let mut series: BTreeMap<(usize, Option<&'a str>), &'a [Observation]> = BTreeMap::new();
+        // INVARIANT: evidence observations are sorted by (key, function, date, recorded, id),
+        // so each series is one contiguous, date-ordered run.
+        let obs = &evidence.observations;
+        let mut start = 0;
+        while start < obs.len() {
+            let Some(first) = obs.get(start) else { break };
+            let group = (first.key_index, first.function.as_deref());
+            let len = obs
+                .get(start..)
+                .map(|rest| {
+                    rest.iter()
+                        .take_while(|o| (o.key_index, o.function.as_deref()) == group)
+                        .count()
+                })
+                .unwrap_or(1)
+                .max(1);
+            if let Some(run) = obs.get(start..start + len) {
+                series.insert(group, run);
+            }
+            start += len;
+        }
+        let params = pack
+            .parameters
+            .iter()
+            .map(|p| match options.parameters.get(&p.name) {
+                Some(v) if value_fits(v, &p.value_type) => (v, true),
+                _ => (&p.default, false),
+            })
+            .collect();
+        Engine {
+            pack,
+            as_of: options.as_of,
+            params,
+            series,
+        }
+    }
+
+    fn subjects(&self, rule: usize) -> usize {
+        match self.pack.rules.get(rule) {
+            Some(r) if r.per_function => self.pack.functions.len(),
+            _ => 1,
+        }
+    }
+
+    pub fn outcomes(&self) -> Vec<Vec<Outcome>> {
+        let mut outcomes: Vec<Vec<Outcome>> = self
+            .pack
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, _)| vec![Outcome::Test(Truth::Unknown); self.subjects(i)])
+            .collect();
+        // INVARIANT: `order` puts every rule after the rules it refers to, so references read
+        // finished outcomes.
+        for &rule in &self.pack.order {
+            let n = self.subjects(rule);
+            let per_function = self.pack.rules.get(rule).is_some_and(|r| r.per_function);
+            for s in 0..n {
+                let subject = per_function.then_some(s);
+                let outcome = self.rule_outcome(rule, subject, &outcomes);
+                if let Some(slot) = outcomes.get_mut(rule).and_then(|o| o.get_mut(s)) {
+                    *slot = outcome;
+                }
+            }
+        }
+        outcomes
+    }
+
+    fn rule_outcome(
+        &self,
+        rule: usize,
+        subject: Option<usize>,
+        outcomes: &[Vec<Outcome>],
+    ) -> Outcome {
+        let Some(rule) = self.pack.rules.get(rule) else {
+            return Outcome::Test(Truth::Unknown);
+        };
+        match &rule.body {
+            Body::Test(c) => Outcome::Test(self.truth(c, subject, outcomes)),
+            Body::Graded { levels, .. } => {
+                let truths = levels.iter().map(|l| {
+                    l.condition
+                        .as_ref()
+                        .map(|c| self.truth(c, subject, outcomes))
+                });
+                grade(levels.iter().map(|l| l.rank).zip(truths))
+            }
+        }
+    }
+
+    fn truth(&self, c: &Condition, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Truth {
+        match c {
+            Condition::All(parts) => {
+                let mut acc = Truth::Met;
+                for p in parts {
+                    acc = acc.min(self.truth(p, subject, outcomes));
+                    if acc == Truth::NotMet {
+                        break;
+                    }
+                }
+                acc
+            }
+            Condition::Any(parts) => {
+                let mut acc = Truth::NotMet;
+                for p in parts {
+                    acc = acc.max(self.truth(p, subject, outcomes));
+                    if acc == Truth::Met {
+                        break;
+                    }
+                }
+                acc
+            }
+            Condition::AtLeast(k, parts) => {
+                at_least(*k, parts.iter().map(|p| self.truth(p, subject, outcomes)))
+            }
+            Condition::Not(inner) => self.truth(inner, subject, outcomes).not(),
+            Condition::Leaf(leaf) => self.leaf(leaf, subject).0,
+            Condition::Rule(r) => self.reference(r, subject, outcomes),
+        }
+    }
+
+    fn reference(&self, r: &RuleRef, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Truth {
+        let target_subject = self.ref_subject(r, subject);
+        let outcome = outcomes
+            .get(r.rule)
+            .and_then(|o| o.get(target_subject))
+            .copied();
+        match (outcome, r.at_least) {
+            (Some(Outcome::Test(t)), _) => t,
+            (Some(Outcome::Graded { level, at_least }), Some(needed)) => match (level, at_least) {
+                (Some(level), _) => Truth::from_bool(level >= needed),
+                (None, Some(floor)) if floor >= needed => Truth::Met,
+                _ => Truth::Unknown,
+            },
+            _ => Truth::Unknown,
+        }
+    }
+
+    fn ref_subject(&self, r: &RuleRef, subject: Option<usize>) -> usize {
+        let per_function = self.pack.rules.get(r.rule).is_some_and(|t| t.per_function);
+        if !per_function {
+            return 0;
+        }
+        match &r.function {
+            Some(f) => self
+                .pack
+                .functions
+                .iter()
+                .position(|x| &x.id == f)
+                .unwrap_or(0),
+            None => subject.unwrap_or(0),
+        }
+    }
+
+    fn threshold(&self, t: &'a Threshold) -> &'a Value {
+        match t {
+            Threshold::Literal(v) => v,
+            Threshold::Parameter(i) => self.params.get(*i).map(|(v, _)| *v).unwrap_or(&FALLBACK),
+        }
+    }
+
+    /// The visible observations for a leaf: its key, in the subject's (or the pinned) function,
+    /// falling back to council-wide evidence where the leaf allows it.
+    fn visible(&self, leaf: &Leaf, subject: Option<usize>) -> &'a [Observation] {
+        let function = leaf.function.as_deref().or_else(|| {
+            subject
+                .and_then(|s| self.pack.functions.get(s))
+                .map(|f| f.id.as_str())
+        });
+        let key_scope = self.pack.keys.get(leaf.key).map(|k| k.scope);
+        let function = match key_scope {
+            Some(crate::vocabulary::Scope::Function) => function,
+            _ => None,
+        };
+        let own = self
+            .series
+            .get(&(leaf.key, function))
+            .copied()
+            .unwrap_or(&[]);
+        let own = self.until_as_of(own);
+        if own.is_empty() && leaf.fallback_to_council && function.is_some() {
+            let council = self.series.get(&(leaf.key, None)).copied().unwrap_or(&[]);
+            return self.until_as_of(council);
+        }
+        own
+    }
+
+    fn until_as_of(&self, series: &'a [Observation]) -> &'a [Observation] {
+        let visible = series.partition_point(|o| o.date <= self.as_of);
+        series.get(..visible).unwrap_or(&[])
+    }
+
+    fn age(&self, o: &Observation) -> i64 {
+        (self.as_of - o.date).num_days()
+    }
+
+    fn leaf(&self, leaf: &'a Leaf, subject: Option<usize>) -> (Truth, Finding<'a>) {
+        let series = self.visible(leaf, subject);
+        let Some(latest) = series.last() else {
+            return (Truth::Unknown, Finding::Missing);
+        };
+        let key = self.pack.keys.get(leaf.key);
+        if let Some(max_age) = key.and_then(|k| k.max_age_days) {
+            if self.age(latest) > i64::from(max_age) {
+                return (Truth::Unknown, Finding::Stale { latest, max_age });
+            }
+        }
+        if let Some(within) = leaf.within_days {
+            if self.age(latest) > i64::from(within) {
+                return (Truth::Unknown, Finding::TooOld { latest, within });
+            }
+        }
+        match &leaf.test {
+            LeafTest::Present => (
+                Truth::Met,
+                Finding::Present {
+                    observation: latest,
+                },
+            ),
+            LeafTest::Compare { op, threshold } => {
+                let t = compare(&latest.value, *op, self.threshold(threshold));
+                (
+                    t,
+                    Finding::Compared {
+                        observation: latest,
+                    },
+                )
+            }
+            LeafTest::Sustained {
+                op,
+                threshold,
+                days,
+            } => {
+                let threshold = self.threshold(threshold);
+                let start = self.as_of - chrono::Duration::days(i64::from(*days));
+                let in_window = series.partition_point(|o| o.date <= start);
+                // The value in force at the window's start is the last one observed on or
+                // before it; without one, the window is not covered.
+                let anchor = in_window.checked_sub(1).and_then(|i| series.get(i));
+                let window: Vec<&Observation> = anchor
+                    .into_iter()
+                    .chain(series.get(in_window..).unwrap_or(&[]))
+                    .collect();
+                if let Some(broken) = window
+                    .iter()
+                    .find(|o| compare(&o.value, *op, threshold) != Truth::Met)
+                {
+                    return (
+                        Truth::NotMet,
+                        Finding::SustainedBroken {
+                            observation: broken,
+                            days: *days,
+                        },
+                    );
+                }
+                if anchor.is_none() {
+                    return (
+                        Truth::Unknown,
+                        Finding::SustainedNotCovered {
+                            observations: window,
+                            days: *days,
+                        },
+                    );
+                }
+                (
+                    Truth::Met,
+                    Finding::SustainedHeld {
+                        observations: window,
+                        days: *days,
+                    },
+                )
+            }
+            LeafTest::Trend { kind, days } => {
+                let start = self.as_of - chrono::Duration::days(i64::from(*days));
+                let in_window = series.partition_point(|o| o.date <= start);
+                let from_index = in_window.saturating_sub(1);
+                let from = series.get(from_index);
+                match from {
+                    Some(from) if from_index + 1 < series.len() => {
+                        let direction = key.map(|k| &k.value_type);
+                        let ord = better(&latest.value, &from.value, direction);
+                        let t = match kind {
+                            TrendKind::Improving => Truth::from_bool(ord == Ordering::Greater),
+                            TrendKind::NotWorsening => Truth::from_bool(ord != Ordering::Less),
+                        };
+                        (
+                            t,
+                            Finding::Trend {
+                                from,
+                                to: latest,
+                                days: *days,
+                            },
+                        )
+                    }
+                    _ => (
+                        Truth::Unknown,
+                        Finding::TrendTooFew {
+                            observations: series.get(from_index..).unwrap_or(&[]).iter().collect(),
+                            days: *days,
+                        },
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Names an outcome: (kind, outcome word, at-least level).
+    pub fn outcome_words(
+        &self,
+        rule: usize,
+        outcome: Outcome,
+    ) -> (&'static str, String, Option<String>) {
+        let scale = match self.pack.rules.get(rule).map(|r| &r.body) {
+            Some(Body::Graded { scale, .. }) => self.pack.scales.get(*scale),
+            _ => None,
+        };
+        let level_name = |rank: usize| {
+            scale
+                .and_then(|s| s.levels.get(rank))
+                .cloned()
+                .unwrap_or_default()
+        };
+        match outcome {
+            Outcome::Test(t) => ("test", truth_code(t).to_string(), None),
+            Outcome::Graded { level: Some(l), .. } => ("graded", level_name(l), None),
+            Outcome::Graded {
+                level: None,
+                at_least,
+            } => ("graded", "unknown".into(), at_least.map(level_name)),
+        }
+    }
+
+    fn explain_rule(
+        &self,
+        rule_index: usize,
+        subject: Option<usize>,
+        outcomes: &[Vec<Outcome>],
+    ) -> Reason {
+        let outcome = outcomes
+            .get(rule_index)
+            .and_then(|o| o.get(subject.unwrap_or(0)))
+            .copied()
+            .unwrap_or(Outcome::Test(Truth::Unknown));
+        let (_, word, at_least) = self.outcome_words(rule_index, outcome);
+        let Some(rule) = self.pack.rules.get(rule_index) else {
+            return empty_reason(word);
+        };
+        match &rule.body {
+            Body::Test(c) => self.explain(c, subject, outcomes),
+            Body::Graded { levels, .. } => {
+                let parts = levels
+                    .iter()
+                    .map(|l| match &l.condition {
+                        Some(c) => {
+                            let mut r = self.explain(c, subject, outcomes);
+                            r.says = format!("`{}` when {}", l.name, r.says);
+                            r
+                        }
+                        None => Reason {
+                            outcome: if outcome
+                                == (Outcome::Graded {
+                                    level: Some(l.rank),
+                                    at_least: None,
+                                }) {
+                                truth_code(Truth::Met).into()
+                            } else {
+                                truth_code(Truth::NotMet).into()
+                            },
+                            says: format!("`{}` otherwise", l.name),
+                            because: None,
+                            evidence: vec![],
+                            threshold: None,
+                            parts: vec![],
+                        },
+                    })
+                    .collect();
+                let says = match at_least {
+                    Some(l) => format!("the highest level whose condition is met (at least `{l}`; a higher level is undetermined)"),
+                    None => "the highest level whose condition is met".to_string(),
+                };
+                Reason {
+                    outcome: word,
+                    says,
+                    because: None,
+                    evidence: vec![],
+                    threshold: None,
+                    parts,
+                }
+            }
+        }
+    }
+
+    fn explain(
+        &self,
+        c: &'a Condition,
+        subject: Option<usize>,
+        outcomes: &[Vec<Outcome>],
+    ) -> Reason {
+        let truth = self.truth(c, subject, outcomes);
+        let says = explain::condition_words(self.pack, c, false);
+        let mut reason = empty_reason(truth_code(truth).into());
+        reason.says = says;
+        match c {
+            Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
+                reason.parts = parts
+                    .iter()
+                    .map(|p| self.explain(p, subject, outcomes))
+                    .collect();
+                reason.says = explain::compound_words(c);
+            }
+            Condition::Not(inner) => {
+                reason.parts = vec![self.explain(inner, subject, outcomes)];
+                reason.says = "not the following".into();
+            }
+            Condition::Rule(r) => {
+                let target = self.ref_subject(r, subject);
+                let per_function = self.pack.rules.get(r.rule).is_some_and(|t| t.per_function);
+                let outcome = outcomes.get(r.rule).and_then(|o| o.get(target)).copied();
+                if let Some(o) = outcome {
+                    let (_, word, at_least) = self.outcome_words(r.rule, o);
+                    let word = if word == "not_met" {
+                        "not met".to_string()
+                    } else {
+                        word
+                    };
+                    let function = per_function
+                        .then(|| self.pack.functions.get(target))
+                        .flatten()
+                        .map(|f| format!(" for `{}`", f.id))
+                        .unwrap_or_default();
+                    let id = self
+                        .pack
+                        .rules
+                        .get(r.rule)
+                        .map(|t| t.id.as_str())
+                        .unwrap_or("?");
+                    reason.because = Some(match at_least {
+                        Some(l) => format!("rule `{id}`{function} is unknown (at least `{l}`)"),
+                        None => format!("rule `{id}`{function} is {word}"),
+                    });
+                }
+            }
+            Condition::Leaf(leaf) => self.explain_leaf(leaf, subject, &mut reason),
+        }
+        reason
+    }
+
+    fn explain_leaf(&self, leaf: &'a Leaf, subject: Option<usize>, reason: &mut Reason) {
+        let (truth, finding) = self.leaf(leaf, subject);
+        let key = self
+            .pack
+            .keys
+            .get(leaf.key)
+            .map(|k| k.key.as_str())
+            .unwrap_or("?");
+        let used = |o: &Observation| EvidenceUsed {
+            id: o.id.clone(),
+            key: o.key.clone(),
+            function: o.function.clone(),
+            value: o.value.clone(),
+            date: o.date,
+            source: o.source.clone(),
+            judged_by: o.judged_by.clone(),
+        };
+        let threshold = match &leaf.test {
+            LeafTest::Compare { threshold, .. } | LeafTest::Sustained { threshold, .. } => {
+                Some(threshold)
+            }
+            _ => None,
+        };
+        reason.threshold = threshold.map(|t| match t {
+            Threshold::Literal(v) => ThresholdUsed {
+                value: v.clone(),
+                parameter: None,
+                overridden: false,
+            },
+            Threshold::Parameter(i) => ThresholdUsed {
+                value: self.threshold(t).clone(),
+                parameter: self.pack.parameters.get(*i).map(|p| p.name.clone()),
+                overridden: self.params.get(*i).is_some_and(|(_, o)| *o),
+            },
+        });
+        let op_words = match &leaf.test {
+            LeafTest::Compare { op, .. } | LeafTest::Sustained { op, .. } => op.words(),
+            _ => "",
+        };
+        let limit = threshold
+            .map(|t| self.threshold(t).to_string())
+            .unwrap_or_default();
+        let because = match finding {
+            Finding::Missing => format!("no observation of `{key}` on or before {}", self.as_of),
+            Finding::Stale { latest, max_age } => {
+                reason.evidence.push(used(latest));
+                format!(
+                    "the latest observation ({}) is {} days old, older than the {max_age} days `{key}` stays fresh",
+                    latest.date,
+                    self.age(latest)
+                )
+            }
+            Finding::TooOld { latest, within } => {
+                reason.evidence.push(used(latest));
+                format!(
+                    "the latest observation ({}) is {} days old; this test needs one within {within} days",
+                    latest.date,
+                    self.age(latest)
+                )
+            }
+            Finding::Present { observation } => {
+                reason.evidence.push(used(observation));
+                format!("recorded on {}", observation.date)
+            }
+            Finding::Compared { observation } => {
+                reason.evidence.push(used(observation));
+                let verdict = if truth == Truth::Met { "is" } else { "is not" };
+                format!(
+                    "{} (on {}) {verdict} {op_words} {limit}",
+                    observation.value, observation.date
+                )
+            }
+            Finding::SustainedBroken { observation, days } => {
+                reason.evidence.push(used(observation));
+                format!(
+                    "{} on {} is not {op_words} {limit}, within the last {days} days",
+                    observation.value, observation.date
+                )
+            }
+            Finding::SustainedHeld { observations, days } => {
+                reason.evidence.extend(observations.iter().map(|o| used(o)));
+                format!(
+                    "all {} observations covering the last {days} days are {op_words} {limit}",
+                    observations.len()
+                )
+            }
+            Finding::SustainedNotCovered { observations, days } => {
+                reason.evidence.extend(observations.iter().map(|o| used(o)));
+                format!(
+                    "no observation on or before the start of the {days}-day window ({}), so it is not known to have held throughout",
+                    self.as_of - chrono::Duration::days(i64::from(days))
+                )
+            }
+            Finding::TrendTooFew { observations, days } => {
+                reason.evidence.extend(observations.iter().map(|o| used(o)));
+                format!("a trend over {days} days needs two observations, from the window's start and after it")
+            }
+            Finding::Trend { from, to, days } => {
+                reason.evidence.push(used(from));
+                reason.evidence.push(used(to));
+                let went = match better(
+                    &to.value,
+                    &from.value,
+                    self.pack.keys.get(leaf.key).map(|k| &k.value_type),
+                ) {
+                    Ordering::Greater => "improved",
+                    Ordering::Equal => "held steady",
+                    Ordering::Less => "worsened",
+                };
+                format!(
+                    "{went} from {} ({}) to {} ({}) over the last {days} days",
+                    from.value, from.date, to.value, to.date
+                )
+            }
+        };
+        reason.because = Some(because);
+    }
+}
+
+static FALLBACK: Value = Value::Boolean(false);
+
+fn empty_reason(outcome: String) -> Reason {
+    Reason {
+        outcome,
+        says: String::new(),
+        because: None,
+        evidence: vec![],
+        threshold: None,
+        parts: vec![],
+    }
+}
+
+/// The JSON word for a truth value.
+pub fn truth_code(t: Truth) -> &'static str {
+    match t {
+        Truth::Met => "met",
+        Truth::NotMet => "not_met",
+        Truth::Unknown => "unknown",
+    }
+}
+
+fn value_fits(v: &Value, t: &ValueType) -> bool {
+    matches!(
+        (v, t),
+        (Value::Boolean(_), ValueType::Boolean)
+            | (Value::Number(_), ValueType::Number { .. })
+            | (Value::Grade { .. }, ValueType::Grade { .. })
+            | (Value::Date(_), ValueType::Date)
+            | (Value::Text(_), ValueType::Text)
+    )
+}
+
+/// Compares an observed value with a threshold. Values of different types never meet.
+pub(crate) fn compare(value: &Value, op: Op, threshold: &Value) -> Truth {
+    match value.partial_cmp_value(threshold) {
+        Some(ord) => Truth::from_bool(op.holds(ord)),
+        None => Truth::Unknown,
+    }
+}
+
+/// Orders two values of one key by *quality*: `Greater` when `a` is better than `b`.
+pub(crate) fn better(a: &Value, b: &Value, value_type: Option<&ValueType>) -> Ordering {
+    let ord = a.partial_cmp_value(b).unwrap_or(Ordering::Equal);
+    match value_type {
+        Some(ValueType::Number {
+            direction: Direction::LowerIsBetter,
+            ..
+        }) => ord.reverse(),
+        _ => ord,
+    }
+}
+
+/// Kleene "at least k of": met once k parts are met, not met once too few could be.
+pub(crate) fn at_least(k: u32, truths: impl Iterator<Item = Truth>) -> Truth {
+    let (mut met, mut unknown) = (0u32, 0u32);
+    for t in truths {
+        match t {
+            Truth::Met => met += 1,
+            Truth::Unknown => unknown += 1,
+            Truth::NotMet => {}
+        }
+    }
+    if met >= k {
+        Truth::Met
+    } else if met + unknown < k {
+        Truth::NotMet
+    } else {
+        Truth::Unknown
+    }
+}
+
+/// A graded outcome from level truths, best level first; the floor's truth is `None`.
+pub(crate) fn grade(levels: impl Iterator<Item = (usize, Option<Truth>)>) -> Outcome {
+    let mut undetermined_above = false;
+    for (rank, truth) in levels {
+        match truth {
+            Some(Truth::Met) | None => {
+                return if undetermined_above {
+                    Outcome::Graded {
+                        level: None,
+                        at_least: Some(rank),
+                    }
+                } else {
+                    Outcome::Graded {
+                        level: Some(rank),
+                        at_least: None,
+                    }
+                };
+            }
+            Some(Truth::Unknown) => undetermined_above = true,
+            Some(Truth::NotMet) => {}
+        }
+    }
+    Outcome::Graded {
+        level: None,
+        at_least: None,
+    }
+}

@@ -1,0 +1,383 @@
+//! Located problems in input files, and the walker that collects them.
+//!
+//! Every loader reads its JSON through [`Decoder`], which records a [`Diagnostic`] for each
+//! problem and carries on, so a user fixing a file sees all of its mistakes in one run rather
+//! than one per attempt. Diagnostics are plain data (serde), sorted by file and position before
+//! they reach the user.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::json::{self, Json, Kind, Member, Pos};
+
+/// One problem in one input file: where it is and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    /// The file as the caller named it (a path, or `<embedded>/…` for the built-in pack).
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// JSON path of the offending value, e.g. `$.observations[3].value`.
+    pub path: String,
+    /// What is wrong and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.path, self.message
+        )
+    }
+}
+
+/// A set of diagnostics, reported together.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(transparent)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A borrowed JSON value together with its path, the unit every decoder step works on.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'j, 'p> {
+    pub json: &'j Json,
+    pub path: &'p str,
+}
+
+/// Collects diagnostics for one file while its tree is decoded.
+pub(crate) struct Decoder {
+    pub file: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Decoder {
+    pub fn new(file: &str) -> Self {
+        Decoder {
+            file: file.to_string(),
+            diagnostics: Vec::new(),
+        }
+    }
+
+    /// Parses a text, recording a syntax error as a diagnostic.
+    pub fn parse(&mut self, text: &str) -> Option<Json> {
+        match json::parse(text) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.report(e.pos, &e.path, e.message);
+                None
+            }
+        }
+    }
+
+    pub fn report(&mut self, pos: Pos, path: &str, message: String) {
+        self.diagnostics.push(Diagnostic {
+            file: self.file.clone(),
+            line: pos.line,
+            column: pos.column,
+            path: path.to_string(),
+            message,
+        });
+    }
+
+    pub fn error(&mut self, at: At<'_, '_>, message: String) {
+        self.report(at.json.pos, at.path, message);
+    }
+
+    fn expected(&mut self, at: At<'_, '_>, what: &str) {
+        let found = at.json.type_name();
+        self.error(at, format!("expected {what}, found {found}"));
+    }
+
+    /// Checks that a value is an object whose keys are all among `allowed`; unknown keys are
+    /// reported (with the nearest known key as a hint) and skipped.
+    pub fn object<'j>(&mut self, at: At<'j, '_>, allowed: &[&str]) -> Option<Object<'j>> {
+        let Kind::Object(members) = &at.json.kind else {
+            self.expected(at, "an object");
+            return None;
+        };
+        for m in members {
+            if !allowed.contains(&m.key.as_str()) {
+                let mut path = at.path.to_string();
+                json::push_key(&mut path, &m.key);
+                let hint = match nearest(&m.key, allowed) {
+                    Some(near) => format!(" (did you mean `{near}`?)"),
+                    None => String::new(),
+                };
+                let list = allowed
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.report(
+                    m.key_pos,
+                    &path,
+                    format!("unknown field `{}`{hint}; expected one of {list}", m.key),
+                );
+            }
+        }
+        Some(Object {
+            members,
+            path: at.path.to_string(),
+            pos: at.json.pos,
+        })
+    }
+
+    /// Checks that a value is an array and returns its items with their paths.
+    pub fn array<'j>(&mut self, at: At<'j, '_>) -> Option<Vec<(&'j Json, String)>> {
+        let Kind::Array(items) = &at.json.kind else {
+            self.expected(at, "an array");
+            return None;
+        };
+        Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| (item, format!("{}[{i}]", at.path)))
+                .collect(),
+        )
+    }
+
+    pub fn string(&mut self, at: At<'_, '_>) -> Option<String> {
+        match &at.json.kind {
+            Kind::String(s) => Some(s.clone()),
+            _ => {
+                self.expected(at, "a string");
+                None
+            }
+        }
+    }
+
+    /// A string that must not be empty or only white space (ids, titles, citations).
+    pub fn text(&mut self, at: At<'_, '_>) -> Option<String> {
+        let s = self.string(at)?;
+        if s.trim().is_empty() {
+            self.error(at, "expected a non-empty string".into());
+            return None;
+        }
+        Some(s)
+    }
+
+    /// An identifier: letters, digits, `-`, `_` and `.`, starting with a letter or digit.
+    pub fn id(&mut self, at: At<'_, '_>) -> Option<String> {
+        let s = self.string(at)?;
+        if !is_id(&s) {
+            self.error(
+                at,
+                format!("`{s}` is not a valid id; use letters, digits, `-`, `_` and `.`, starting with a letter or digit"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    pub fn number(&mut self, at: At<'_, '_>) -> Option<f64> {
+        match at.json.kind {
+            Kind::Number(n) => Some(n),
+            _ => {
+                self.expected(at, "a number");
+                None
+            }
+        }
+    }
+
+    pub fn boolean(&mut self, at: At<'_, '_>) -> Option<bool> {
+        match at.json.kind {
+            Kind::Bool(b) => Some(b),
+            _ => {
+                self.expected(at, "a boolean (`true` or `false`)");
+                None
+            }
+        }
+    }
+
+    /// A whole number within `min..=max`.
+    pub fn count(&mut self, at: At<'_, '_>, min: u32, max: u32) -> Option<u32> {
+        let n = self.number(at)?;
+        if n.fract() != 0.0 || n < f64::from(min) || n > f64::from(max) {
+            self.error(
+                at,
+                format!("expected a whole number from {min} to {max}, found {n}"),
+            );
+            return None;
+        }
+        // The range check above makes this conversion exact.
+        Some(n as u32)
+    }
+
+    /// A calendar date written `YYYY-MM-DD`, with no time or time zone.
+    pub fn date(&mut self, at: At<'_, '_>) -> Option<chrono::NaiveDate> {
+        let s = self.string(at)?;
+        match parse_date(&s) {
+            Ok(d) => Some(d),
+            Err(why) => {
+                self.error(at, why);
+                None
+            }
+        }
+    }
+
+    /// Sorts and returns what was collected.
+    pub fn finish(mut self) -> Vec<Diagnostic> {
+        self.diagnostics.sort();
+        self.diagnostics.dedup();
+        self.diagnostics
+    }
+}
+
+/// Parses a strict `YYYY-MM-DD` date, explaining what is wrong otherwise.
+pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    let bytes = s.as_bytes();
+    let shape_ok = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape_ok {
+        let hint = if s.contains('T') || s.contains(':') || s.ends_with('Z') {
+            " (a date takes no time or time zone)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "expected a date written YYYY-MM-DD, found `{s}`{hint}"
+        ));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a day of the calendar"))
+}
+
+/// An object being decoded, keyed lookup with paths.
+pub(crate) struct Object<'j> {
+    pub members: &'j [Member],
+    pub path: String,
+    pub pos: Pos,
+}
+
+impl<'j> Object<'j> {
+    /// The member's value and its path, if present.
+    pub fn get(&self, key: &str) -> Option<(&'j Json, String)> {
+        self.members.iter().find(|m| m.key == key).map(|m| {
+            let mut path = self.path.clone();
+            json::push_key(&mut path, key);
+            (&m.value, path)
+        })
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.members.iter().any(|m| m.key == key)
+    }
+
+    /// Looks up a required member, reporting its absence at the object.
+    pub fn require(&self, d: &mut Decoder, key: &str) -> Option<(&'j Json, String)> {
+        let found = self.get(key);
+        if found.is_none() {
+            d.report(
+                self.pos,
+                &self.path,
+                format!("missing required field `{key}`"),
+            );
+        }
+        found
+    }
+}
+
+/// Decodes a required member with `f`.
+pub(crate) fn required<'j, T>(
+    d: &mut Decoder,
+    obj: &Object<'j>,
+    key: &str,
+    f: impl FnOnce(&mut Decoder, At<'j, '_>) -> Option<T>,
+) -> Option<T> {
+    let (json, path) = obj.require(d, key)?;
+    f(d, At { json, path: &path })
+}
+
+/// Decodes an optional member with `f`; `None` when absent (or invalid, which is reported).
+pub(crate) fn optional<'j, T>(
+    d: &mut Decoder,
+    obj: &Object<'j>,
+    key: &str,
+    f: impl FnOnce(&mut Decoder, At<'j, '_>) -> Option<T>,
+) -> Option<T> {
+    let (json, path) = obj.get(key)?;
+    f(d, At { json, path: &path })
+}
+
+pub(crate) fn is_id(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && s.len() <= 200
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a plausible typo.
+pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row.first().copied().unwrap_or(0);
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let best = (prev + cost)
+                .min(above.saturating_add(1))
+                .min(left.saturating_add(1));
+            prev = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = best;
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict() {
+        assert!(parse_date("2016-02-29").is_ok());
+        assert!(parse_date("2016-02-30").unwrap_err().contains("not a day"));
+        assert!(parse_date("2016-13-01").unwrap_err().contains("not a day"));
+        assert!(parse_date("2016-02-01T00:00:00Z")
+            .unwrap_err()
+            .contains("time zone"));
+        assert!(parse_date("1/2/2016").is_err());
+    }
+
+    #[test]
+    fn nearest_suggests_typos_only() {
+        assert_eq!(nearest("valeu", &["value", "key", "date"]), Some("value"));
+        assert_eq!(nearest("zzzzzz", &["value", "key"]), None);
+    }
+}

@@ -1,0 +1,321 @@
+//! Evidence: dated, cited observations about a council and its functions.
+//!
+//! An evidence document is checked against a pack's vocabulary when it is loaded: every key
+//! must be declared, every value must have the key's type (grades on its scale), every date must
+//! be a real day, ids must be unique, and two observations may not claim different things about
+//! the same key, function and day. What the evaluator receives is therefore always well-typed.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
+use crate::pack::{decode_file, LoadError, Pack, SourceFile};
+use crate::vocabulary::{decode_value, Scope, Value};
+
+/// Where an observation comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// The document (a seed file name, a report title).
+    pub document: String,
+    /// The passage: paragraph, appendix, page or quotation.
+    pub passage: String,
+}
+
+/// One dated, cited observation of one evidence key.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    /// Unique id within the document.
+    pub id: String,
+    /// The evidence key.
+    pub key: String,
+    /// The function it is about, for function-scoped keys (`None`: council-wide).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// The value.
+    pub value: Value,
+    /// The day the observation describes: the date observed, or the last day of its period.
+    pub date: NaiveDate,
+    /// The first day of the period it covers, when it covers one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_from: Option<NaiveDate>,
+    /// The day it was recorded (known to the Commissioners), when that differs from `date`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<NaiveDate>,
+    /// Where it comes from.
+    pub source: Source,
+    /// Who made the judgement, when the observation is a person's judgement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judged_by: Option<String>,
+    /// A note: for reconstructed evidence, why and from what.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub(crate) key_index: usize,
+}
+
+/// A validated evidence document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// The council the evidence is about.
+    pub council: String,
+    /// The as-of date the document suggests, used when the caller gives none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<NaiveDate>,
+    /// What the document is (e.g. "Evidence as known at the August 2016 progress letter").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The observations, sorted by key, function, date, recorded date and id.
+    pub observations: Vec<Observation>,
+}
+
+impl Evidence {
+    /// Loads and validates an evidence document against a pack's vocabulary, reporting every
+    /// problem at once.
+    pub fn load(pack: &Pack, file: &SourceFile) -> Result<Evidence, LoadError> {
+        let mut diagnostics = Vec::new();
+        let evidence = decode_file(file, &mut diagnostics, |d, at| decode_evidence(d, at, pack));
+        match evidence {
+            Some(e) if diagnostics.is_empty() => Ok(e),
+            _ => Err(LoadError::new(diagnostics)),
+        }
+    }
+
+    /// The latest observation date in the document, the default as-of date when neither the
+    /// caller nor the document gives one.
+    pub fn latest_date(&self) -> Option<NaiveDate> {
+        self.observations.iter().map(|o| o.date).max()
+    }
+
+    /// Builds a document from observations already checked against `pack` (e.g. by a scenario
+    /// editor), sorting them into canonical order.
+    pub(crate) fn from_parts(
+        council: String,
+        as_of: Option<NaiveDate>,
+        title: Option<String>,
+        mut observations: Vec<Observation>,
+    ) -> Evidence {
+        sort_observations(&mut observations);
+        Evidence {
+            council,
+            as_of,
+            title,
+            observations,
+        }
+    }
+}
+
+/// INVARIANT: observations are kept in this order, so evaluation and output never depend on the
+/// order of the input file.
+pub(crate) fn sort_observations(observations: &mut [Observation]) {
+    observations.sort_by(|a, b| {
+        (a.key_index, &a.function, a.date, a.recorded, &a.id).cmp(&(
+            b.key_index,
+            &b.function,
+            b.date,
+            b.recorded,
+            &b.id,
+        ))
+    });
+}
+
+fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Evidence> {
+    let obj = d.object(at, &["council", "title", "as_of", "observations"])?;
+    let council = required(d, &obj, "council", |d, at| d.text(at));
+    let title = optional(d, &obj, "title", |d, at| d.text(at));
+    let as_of = optional(d, &obj, "as_of", |d, at| d.date(at));
+    let items = required(d, &obj, "observations", |d, at| d.array(at))?;
+    let mut observations: Vec<(Observation, crate::json::Pos, String)> = Vec::new();
+    for (json, path) in items {
+        let at = At { json, path: &path };
+        if let Some(o) = decode_observation(d, at, pack) {
+            observations.push((o, json.pos, path));
+        }
+    }
+    // Duplicate ids, and conflicting observations of the same thing on the same day.
+    let mut by_id: std::collections::BTreeMap<&str, (crate::json::Pos, &str)> = Default::default();
+    let mut conflicts: Vec<Diagnostic> = Vec::new();
+    let mut by_fact: std::collections::BTreeMap<
+        (&str, Option<&str>, NaiveDate, Option<NaiveDate>),
+        &str,
+    > = Default::default();
+    for (o, pos, path) in &observations {
+        if let Some((first_pos, _)) = by_id.get(o.id.as_str()) {
+            conflicts.push(located(
+                d,
+                *pos,
+                path,
+                format!("duplicate observation id `{}` (first at {first_pos})", o.id),
+            ));
+        } else {
+            by_id.insert(&o.id, (*pos, path));
+        }
+        let fact = (o.key.as_str(), o.function.as_deref(), o.date, o.recorded);
+        if let Some(other) = by_fact.get(&fact) {
+            conflicts.push(located(
+                d,
+                *pos,
+                path,
+                format!(
+                    "observation `{}` and observation `{other}` both record `{}`{} on {}; keep one, or give the later correction its own `recorded` date",
+                    o.id,
+                    o.key,
+                    o.function.as_deref().map(|f| format!(" for `{f}`")).unwrap_or_default(),
+                    o.date
+                ),
+            ));
+        } else {
+            by_fact.insert(fact, &o.id);
+        }
+    }
+    d.diagnostics.extend(conflicts);
+    let observations = observations.into_iter().map(|(o, _, _)| o).collect();
+    Some(Evidence::from_parts(council?, as_of, title, observations))
+}
+
+fn located(d: &Decoder, pos: crate::json::Pos, path: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        file: d.file.clone(),
+        line: pos.line,
+        column: pos.column,
+        path: path.to_string(),
+        message,
+    }
+}
+
+fn decode_observation(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Observation> {
+    let obj = d.object(
+        at,
+        &[
+            "id",
+            "key",
+            "function",
+            "value",
+            "date",
+            "period",
+            "recorded",
+            "source",
+            "judged_by",
+            "note",
+        ],
+    )?;
+    let id = required(d, &obj, "id", |d, at| d.id(at));
+    let key = required(d, &obj, "key", |d, at| {
+        let name = d.string(at)?;
+        match pack.key_index(&name) {
+            Some(i) => Some((name, i)),
+            None => {
+                let names: Vec<&str> = pack.keys.iter().map(|k| k.key.as_str()).collect();
+                let hint = crate::diagnostic::nearest(&name, &names)
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                d.error(at, format!("unknown evidence key `{name}`{hint}; `handback evidence template` lists the keys this pack reads"));
+                None
+            }
+        }
+    });
+    let key_def = key.as_ref().and_then(|(_, i)| pack.keys.get(*i));
+    let function = optional(d, &obj, "function", |d, at| {
+        let f = d.id(at)?;
+        if !pack.functions.iter().any(|x| x.id == f) {
+            let ids: Vec<&str> = pack.functions.iter().map(|x| x.id.as_str()).collect();
+            let hint = crate::diagnostic::nearest(&f, &ids)
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            d.error(at, format!("unknown function `{f}`{hint}"));
+            return None;
+        }
+        if let Some(k) = key_def {
+            if k.scope == Scope::Council {
+                d.error(
+                    at,
+                    format!("key `{}` is council-wide; it takes no `function`", k.key),
+                );
+                return None;
+            }
+        }
+        Some(f)
+    });
+    let value = match key_def {
+        Some(k) => required(d, &obj, "value", |d, at| {
+            decode_value(d, at, &k.value_type, &pack.scales)
+        }),
+        None => None,
+    };
+    let date = optional(d, &obj, "date", |d, at| d.date(at));
+    let period = optional(d, &obj, "period", |d, at| {
+        let o = d.object(at, &["from", "to"])?;
+        let from = required(d, &o, "from", |d, at| d.date(at))?;
+        let to = required(d, &o, "to", |d, at| d.date(at))?;
+        if from > to {
+            d.error(
+                at,
+                format!("the period runs backwards: `from` {from} is after `to` {to}"),
+            );
+            return None;
+        }
+        Some((from, to))
+    });
+    let (date, period_from) = match (date, period, obj.has("date"), obj.has("period")) {
+        (Some(date), None, _, false) => (Some(date), None),
+        (None, Some((from, to)), false, _) => (Some(to), Some(from)),
+        (_, _, true, true) => {
+            d.error(at, "give either `date` or `period`, not both".into());
+            (None, None)
+        }
+        (_, _, false, false) => {
+            d.error(
+                at,
+                "an observation needs a `date` (or a `period` with `from` and `to`)".into(),
+            );
+            (None, None)
+        }
+        _ => (None, None),
+    };
+    let recorded = optional(d, &obj, "recorded", |d, at| d.date(at));
+    if let (Some(date), Some(recorded)) = (date, recorded) {
+        if recorded < date {
+            if let Some((json, path)) = obj.get("recorded") {
+                d.error(
+                    At { json, path: &path },
+                    format!("recorded on {recorded}, before the day it describes ({date})"),
+                );
+            }
+        }
+    }
+    let source = required(d, &obj, "source", |d, at| {
+        let o = d.object(at, &["document", "passage"])?;
+        let document = required(d, &o, "document", |d, at| d.text(at));
+        let passage = required(d, &o, "passage", |d, at| d.text(at));
+        Some(Source {
+            document: document?,
+            passage: passage?,
+        })
+    });
+    let judged_by = optional(d, &obj, "judged_by", |d, at| d.text(at));
+    if let Some(k) = key_def {
+        if k.judgement && judged_by.is_none() {
+            d.error(
+                at,
+                format!(
+                    "key `{}` records a judgement; say who made it in `judged_by`",
+                    k.key
+                ),
+            );
+        }
+    }
+    let note = optional(d, &obj, "note", |d, at| d.text(at));
+    let (key, key_index) = key?;
+    Some(Observation {
+        id: id?,
+        key,
+        function,
+        value: value?,
+        date: date?,
+        period_from,
+        recorded,
+        source: source?,
+        judged_by,
+        note,
+        key_index,
+    })
+}

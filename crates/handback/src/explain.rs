@@ -1,0 +1,169 @@
+//! Rules in plain English, for people who do not read JSON.
+//!
+//! Every condition renders as a sentence ("the latest `children.agency_share` is at most 0.2
+//! (parameter `agency_share_max`)") and every rule as a sentence or an indented list. The same
+//! words are used in assessment reasons, `handback rules` and the generated pack reference, so a
+//! reviewer reads one vocabulary everywhere.
+
+use crate::pack::Pack;
+use crate::rules::{Body, Condition, Leaf, LeafTest, Rule, Threshold, TrendKind};
+
+/// The condition as one sentence.
+pub fn condition_words(pack: &Pack, c: &Condition, _top: bool) -> String {
+    match c {
+        Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
+            let inner: Vec<String> = parts
+                .iter()
+                .map(|p| condition_words(pack, p, false))
+                .collect();
+            format!(
+                "{} [{}]",
+                compound_words(c).trim_end_matches(" the following"),
+                inner.join("; ")
+            )
+        }
+        Condition::Not(inner) => format!("not ({})", condition_words(pack, inner, false)),
+        Condition::Leaf(leaf) => leaf_words(pack, leaf),
+        Condition::Rule(r) => {
+            let target = pack.rules.get(r.rule);
+            let id = target.map(|t| t.id.as_str()).unwrap_or("?");
+            let function = r
+                .function
+                .as_ref()
+                .map(|f| format!(" for `{f}`"))
+                .unwrap_or_default();
+            match (r.at_least, target.map(|t| &t.body)) {
+                (Some(rank), Some(Body::Graded { scale, .. })) => {
+                    let level = pack
+                        .scales
+                        .get(*scale)
+                        .and_then(|s| s.levels.get(rank))
+                        .map(String::as_str)
+                        .unwrap_or("?");
+                    format!("rule `{id}`{function} is at least `{level}`")
+                }
+                _ => format!("rule `{id}`{function} is met"),
+            }
+        }
+    }
+}
+
+/// "all of the following", "any of the following", "at least 2 of the following".
+pub fn compound_words(c: &Condition) -> String {
+    match c {
+        Condition::All(_) => "all of the following".into(),
+        Condition::Any(_) => "any of the following".into(),
+        Condition::AtLeast(k, parts) => format!("at least {k} of the following {}", parts.len()),
+        _ => String::new(),
+    }
+}
+
+fn leaf_words(pack: &Pack, leaf: &Leaf) -> String {
+    let key = pack
+        .keys
+        .get(leaf.key)
+        .map(|k| k.key.as_str())
+        .unwrap_or("?");
+    let whose = match &leaf.function {
+        Some(f) => format!("`{key}` for `{f}`"),
+        None => format!("`{key}`"),
+    };
+    let threshold = |t: &Threshold| match t {
+        Threshold::Literal(v) => v.to_string(),
+        Threshold::Parameter(i) => pack
+            .parameters
+            .get(*i)
+            .map(|p| format!("{} (parameter `{}`)", p.default, p.name))
+            .unwrap_or_default(),
+    };
+    let mut text = match &leaf.test {
+        LeafTest::Compare { op, threshold: t } => {
+            format!("the latest {whose} is {} {}", op.words(), threshold(t))
+        }
+        LeafTest::Sustained {
+            op,
+            threshold: t,
+            days,
+        } => {
+            format!(
+                "{whose} has stayed {} {} throughout the last {days} days",
+                op.words(),
+                threshold(t)
+            )
+        }
+        LeafTest::Present => format!("{whose} has been recorded"),
+        LeafTest::Trend { kind, days } => match kind {
+            TrendKind::Improving => format!("{whose} has improved over the last {days} days"),
+            TrendKind::NotWorsening => {
+                format!("{whose} has not worsened over the last {days} days")
+            }
+        },
+    };
+    if let Some(days) = leaf.within_days {
+        text.push_str(&format!(", observed within the last {days} days"));
+    }
+    if leaf.fallback_to_council {
+        text.push_str(" (the council-wide figure where the function has none)");
+    }
+    match &leaf.says {
+        Some(says) => format!("{says}: {text}"),
+        None => text,
+    }
+}
+
+/// The rule as an indented list of lines (two spaces per level), for Markdown and terminals.
+pub fn rule_lines(pack: &Pack, rule: &Rule) -> Vec<String> {
+    let mut out = Vec::new();
+    match &rule.body {
+        Body::Test(c) => {
+            out.push("Met when:".to_string());
+            condition_lines(pack, c, 0, &mut out);
+        }
+        Body::Graded { levels, .. } => {
+            for l in levels {
+                match &l.condition {
+                    Some(c) => {
+                        out.push(format!("`{}` when:", l.name));
+                        condition_lines(pack, c, 0, &mut out);
+                    }
+                    None => out.push(format!("`{}` otherwise.", l.name)),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn condition_lines(pack: &Pack, c: &Condition, depth: usize, out: &mut Vec<String>) {
+    let indent = "  ".repeat(depth);
+    match c {
+        Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
+            out.push(format!("{indent}- {}:", compound_words(c)));
+            for p in parts {
+                condition_lines(pack, p, depth + 1, out);
+            }
+        }
+        Condition::Not(inner) => {
+            out.push(format!("{indent}- not:"));
+            condition_lines(pack, inner, depth + 1, out);
+        }
+        _ => out.push(format!("{indent}- {}", condition_words(pack, c, false))),
+    }
+}
+
+/// The rule as one sentence.
+pub fn rule_sentence(pack: &Pack, rule: &Rule) -> String {
+    match &rule.body {
+        Body::Test(c) => format!("Met when {}.", condition_words(pack, c, true)),
+        Body::Graded { levels, .. } => {
+            let parts: Vec<String> = levels
+                .iter()
+                .map(|l| match &l.condition {
+                    Some(c) => format!("`{}` when {}", l.name, condition_words(pack, c, true)),
+                    None => format!("otherwise `{}`", l.name),
+                })
+                .collect();
+            format!("{}.", parts.join("; "))
+        }
+    }
+}

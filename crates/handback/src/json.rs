@@ -1,0 +1,557 @@
+//! A JSON reader that remembers where every value came from.
+//!
+//! serde_json stops at the first error and forgets positions once a value is built, but Handback
+//! must report *every* problem in a pack or evidence file with its line, column and JSON path.
+//! So input is first read into this position-carrying tree, and the loaders walk the tree,
+//! collecting diagnostics as they go. The reader is strict where silent leniency would hide a
+//! mistake: duplicate object keys are rejected (no last-wins), numbers must be finite, and nesting
+//! is capped so that no input can exhaust the stack. It never panics on any input.
+
+use std::fmt;
+
+/// Deepest nesting of arrays and objects accepted; far beyond any real pack or evidence file, low
+/// enough that recursive walkers over the tree cannot overflow the stack.
+pub const MAX_DEPTH: usize = 128;
+
+/// A line and column (both 1-based, columns counted in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in characters.
+    pub column: u32,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// A JSON value with the position where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json {
+    pub pos: Pos,
+    pub kind: Kind,
+}
+
+/// The shape of a [`Json`] value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(String),
+    Array(Vec<Json>),
+    /// Members in file order, each with the position of its key.
+    Object(Vec<Member>),
+}
+
+/// One `"key": value` member of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub key: String,
+    pub key_pos: Pos,
+    pub value: Json,
+}
+
+impl Json {
+    /// The name of this value's JSON type, as used in "expected …, found …" messages.
+    pub fn type_name(&self) -> &'static str {
+        match self.kind {
+            Kind::Null => "null",
+            Kind::Bool(_) => "a boolean",
+            Kind::Number(_) => "a number",
+            Kind::String(_) => "a string",
+            Kind::Array(_) => "an array",
+            Kind::Object(_) => "an object",
+        }
+    }
+}
+
+/// Why a text is not acceptable JSON, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub pos: Pos,
+    /// The JSON path of the innermost value being read when the error was found.
+    pub path: String,
+    pub message: String,
+}
+
+/// Reads a whole text as one JSON value. A leading UTF-8 byte-order mark is skipped, since
+/// spreadsheet exports often write one and it carries no meaning.
+pub fn parse(text: &str) -> Result<Json, SyntaxError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = Reader {
+        chars: text.char_indices().peekable(),
+        text,
+        pos: Pos { line: 1, column: 1 },
+        path: vec![],
+    };
+    reader.skip_ws();
+    if reader.peek().is_none() {
+        return Err(reader.error("expected a JSON value, found an empty file".into()));
+    }
+    let value = reader.value(0)?;
+    reader.skip_ws();
+    if let Some(c) = reader.peek() {
+        return Err(reader.error(format!(
+            "expected the end of the file after the JSON value, found {}",
+            describe(c)
+        )));
+    }
+    Ok(value)
+}
+
+/// Renders a path of segments as `$.a[3].b`.
+pub fn render_path(segments: &[Segment]) -> String {
+    let mut out = String::from("$");
+    for s in segments {
+        match s {
+            Segment::Key(k) => push_key(&mut out, k),
+            Segment::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// Appends `.key` (or `["key"]` when the key is not a plain identifier) to a path.
+pub fn push_key(out: &mut String, key: &str) {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        out.push('.');
+        out.push_str(key);
+    } else {
+        out.push_str("[\"");
+        for c in key.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c => out.push(c),
+            }
+        }
+        out.push_str("\"]");
+    }
+}
+
+/// One step of a JSON path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+fn describe(c: char) -> String {
+    if c.is_control() {
+        format!("the control character U+{:04X}", c as u32)
+    } else {
+        format!("`{c}`")
+    }
+}
+
+struct Reader<'a> {
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    text: &'a str,
+    pos: Pos,
+    path: Vec<Segment>,
+}
+
+impl Reader<'_> {
+    fn peek(&mut self) -> Option<char> {
+        self.chars.peek().map(|&(_, c)| c)
+    }
+
+    fn bump(&mut self) -> Option<char> {
+        let (_, c) = self.chars.next()?;
+        if c == '\n' {
+            self.pos.line += 1;
+            self.pos.column = 1;
+        } else {
+            self.pos.column += 1;
+        }
+        Some(c)
+    }
+
+    fn error(&self, message: String) -> SyntaxError {
+        SyntaxError {
+            pos: self.pos,
+            path: render_path(&self.path),
+            message,
+        }
+    }
+
+    fn error_at(&self, pos: Pos, message: String) -> SyntaxError {
+        SyntaxError {
+            pos,
+            path: render_path(&self.path),
+            message,
+        }
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(c) = self.peek() {
+            if matches!(c, ' ' | '\t' | '\n' | '\r') {
+                self.bump();
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn expect_char(&mut self, want: char, what: &str) -> Result<(), SyntaxError> {
+        match self.peek() {
+            Some(c) if c == want => {
+                self.bump();
+                Ok(())
+            }
+            Some(c) => Err(self.error(format!("expected {what}, found {}", describe(c)))),
+            None => Err(self.error(format!("expected {what}, found the end of the file"))),
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json, SyntaxError> {
+        if depth > MAX_DEPTH {
+            return Err(self.error(format!(
+                "nesting deeper than {MAX_DEPTH} levels; no pack or evidence file needs this much"
+            )));
+        }
+        let pos = self.pos;
+        let kind = match self.peek() {
+            None => return Err(self.error("expected a value, found the end of the file".into())),
+            Some('{') => self.object(depth)?,
+            Some('[') => self.array(depth)?,
+            Some('"') => Kind::String(self.string()?),
+            Some('t') => self.word("true", Kind::Bool(true))?,
+            Some('f') => self.word("false", Kind::Bool(false))?,
+            Some('n') => self.word("null", Kind::Null)?,
+            Some(c) if c == '-' || c.is_ascii_digit() => Kind::Number(self.number()?),
+            Some(c) => {
+                let hint = match c {
+                    'N' | 'I' => " (NaN and Infinity are not JSON numbers)",
+                    '\'' => " (JSON strings use double quotes)",
+                    _ => "",
+                };
+                return Err(self.error(format!("expected a value, found {}{hint}", describe(c))));
+            }
+        };
+        Ok(Json { pos, kind })
+    }
+
+    fn word(&mut self, word: &str, kind: Kind) -> Result<Kind, SyntaxError> {
+        let start = self.pos;
+        for want in word.chars() {
+            if self.peek() != Some(want) {
+                return Err(self.error_at(
+                    start,
+                    format!("expected a value, found an unknown word (did you mean `{word}`?)"),
+                ));
+            }
+            self.bump();
+        }
+        Ok(kind)
+    }
+
+    fn number(&mut self) -> Result<f64, SyntaxError> {
+        let start_pos = self.pos;
+        let start = self
+            .chars
+            .peek()
+            .map(|&(i, _)| i)
+            .unwrap_or(self.text.len());
+        let mut end = start;
+        let mut take = |r: &mut Self| {
+            if let Some((i, c)) = r.chars.peek().copied() {
+                end = i + c.len_utf8();
+                r.bump();
+            }
+        };
+        if self.peek() == Some('-') {
+            take(self);
+        }
+        let mut int_digits = 0;
+        let leading_zero = self.peek() == Some('0');
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            take(self);
+            int_digits += 1;
+        }
+        if int_digits == 0 {
+            return Err(self.error("expected digits in a number".into()));
+        }
+        if leading_zero && int_digits > 1 {
+            return Err(self.error_at(start_pos, "numbers may not have leading zeros".into()));
+        }
+        if self.peek() == Some('.') {
+            take(self);
+            let mut frac = 0;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                take(self);
+                frac += 1;
+            }
+            if frac == 0 {
+                return Err(self.error("expected digits after the decimal point".into()));
+            }
+        }
+        if matches!(self.peek(), Some('e' | 'E')) {
+            take(self);
+            if matches!(self.peek(), Some('+' | '-')) {
+                take(self);
+            }
+            let mut exp = 0;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                take(self);
+                exp += 1;
+            }
+            if exp == 0 {
+                return Err(self.error("expected digits in the exponent".into()));
+            }
+        }
+        let literal = self.text.get(start..end).unwrap_or("");
+        match literal.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(if n == 0.0 { 0.0 } else { n }),
+            _ => Err(self.error_at(
+                start_pos,
+                format!("the number `{literal}` is out of range (it must fit a 64-bit float)"),
+            )),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, SyntaxError> {
+        self.expect_char('"', "`\"`")?;
+        let mut out = String::new();
+        loop {
+            let Some(c) = self.peek() else {
+                return Err(
+                    self.error("the string is not closed before the end of the file".into())
+                );
+            };
+            match c {
+                '"' => {
+                    self.bump();
+                    return Ok(out);
+                }
+                '\\' => {
+                    self.bump();
+                    let esc = self.bump();
+                    match esc {
+                        Some('"') => out.push('"'),
+                        Some('\\') => out.push('\\'),
+                        Some('/') => out.push('/'),
+                        Some('b') => out.push('\u{8}'),
+                        Some('f') => out.push('\u{c}'),
+                        Some('n') => out.push('\n'),
+                        Some('r') => out.push('\r'),
+                        Some('t') => out.push('\t'),
+                        Some('u') => {
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if self.bump() != Some('\\') || self.bump() != Some('u') {
+                                    return Err(self.error(
+                                        "a high surrogate escape must be followed by a low one"
+                                            .into(),
+                                    ));
+                                }
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return Err(self.error("invalid low surrogate escape".into()));
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else {
+                                hi
+                            };
+                            match char::from_u32(code) {
+                                Some(ch) => out.push(ch),
+                                None => {
+                                    return Err(self
+                                        .error("invalid unicode escape (a lone surrogate)".into()))
+                                }
+                            }
+                        }
+                        Some(other) => {
+                            return Err(
+                                self.error(format!("unknown escape `\\{other}` in a string"))
+                            )
+                        }
+                        None => {
+                            return Err(self.error(
+                                "the string is not closed before the end of the file".into(),
+                            ))
+                        }
+                    }
+                }
+                c if (c as u32) < 0x20 => {
+                    return Err(
+                        self.error(format!("{} inside a string must be escaped", describe(c)))
+                    )
+                }
+                c => {
+                    self.bump();
+                    out.push(c);
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, SyntaxError> {
+        let mut code = 0u32;
+        for _ in 0..4 {
+            let digit = self.bump().and_then(|c| c.to_digit(16));
+            match digit {
+                Some(d) => code = code * 16 + d,
+                None => return Err(self.error("expected four hex digits after `\\u`".into())),
+            }
+        }
+        Ok(code)
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
+        self.expect_char('[', "`[`")?;
+        let mut items = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some(']') {
+            self.bump();
+            return Ok(Kind::Array(items));
+        }
+        loop {
+            self.skip_ws();
+            self.path.push(Segment::Index(items.len()));
+            let item = self.value(depth + 1)?;
+            self.path.pop();
+            items.push(item);
+            self.skip_ws();
+            match self.peek() {
+                Some(',') => {
+                    self.bump();
+                    self.skip_ws();
+                    if self.peek() == Some(']') {
+                        return Err(self.error("trailing comma before `]`".into()));
+                    }
+                }
+                Some(']') => {
+                    self.bump();
+                    return Ok(Kind::Array(items));
+                }
+                Some(c) => {
+                    return Err(self.error(format!(
+                        "expected `,` or `]` in an array, found {}",
+                        describe(c)
+                    )))
+                }
+                None => {
+                    return Err(
+                        self.error("the array is not closed before the end of the file".into())
+                    )
+                }
+            }
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
+        self.expect_char('{', "`{`")?;
+        let mut members: Vec<Member> = Vec::new();
+        self.skip_ws();
+        if self.peek() == Some('}') {
+            self.bump();
+            return Ok(Kind::Object(members));
+        }
+        loop {
+            self.skip_ws();
+            let key_pos = self.pos;
+            if self.peek() != Some('"') {
+                return Err(match self.peek() {
+                    Some('}') => self.error("trailing comma before `}`".into()),
+                    Some(c) => self.error(format!("expected a quoted key, found {}", describe(c))),
+                    None => {
+                        self.error("the object is not closed before the end of the file".into())
+                    }
+                });
+            }
+            let key = self.string()?;
+            if let Some(first) = members.iter().find(|m| m.key == key) {
+                return Err(self.error_at(
+                    key_pos,
+                    format!(
+                        "duplicate key `{key}` (first at {}); each key may appear once",
+                        first.key_pos
+                    ),
+                ));
+            }
+            self.skip_ws();
+            self.expect_char(':', "`:` after the key")?;
+            self.skip_ws();
+            self.path.push(Segment::Key(key.clone()));
+            let value = self.value(depth + 1)?;
+            self.path.pop();
+            members.push(Member {
+                key,
+                key_pos,
+                value,
+            });
+            self.skip_ws();
+            match self.peek() {
+                Some(',') => {
+                    self.bump();
+                }
+                Some('}') => {
+                    self.bump();
+                    return Ok(Kind::Object(members));
+                }
+                Some(c) => {
+                    return Err(self.error(format!(
+                        "expected `,` or `}}` in an object, found {}",
+                        describe(c)
+                    )))
+                }
+                None => {
+                    return Err(
+                        self.error("the object is not closed before the end of the file".into())
+                    )
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_and_paths() {
+        let v = parse("{\n  \"a\": [1, {\"b\": true}]\n}").unwrap();
+        let Kind::Object(m) = &v.kind else { panic!() };
+        assert_eq!(m[0].key_pos, Pos { line: 2, column: 3 });
+        assert_eq!(m[0].value.pos, Pos { line: 2, column: 8 });
+    }
+
+    #[test]
+    fn rejects_duplicates_non_finite_and_depth() {
+        let e = parse("{\"a\": 1,\n \"a\": 2}").unwrap_err();
+        assert!(
+            e.message.contains("duplicate key `a` (first at 1:2)"),
+            "{e:?}"
+        );
+        assert_eq!(e.pos, Pos { line: 2, column: 2 });
+        let e = parse("[1e400]").unwrap_err();
+        assert!(e.message.contains("out of range"));
+        assert_eq!(e.path, "$[0]");
+        let deep = "[".repeat(100_000);
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("nesting deeper"));
+        assert!(parse("").unwrap_err().message.contains("empty file"));
+        assert!(parse("NaN").unwrap_err().message.contains("NaN"));
+    }
+
+    #[test]
+    fn negative_zero_is_zero_and_bom_is_skipped() {
+        let v = parse("\u{feff}-0.0").unwrap();
+        assert_eq!(v.kind, Kind::Number(0.0));
+        assert!(matches!(v.kind, Kind::Number(n) if n.is_sign_positive()));
+    }
+}

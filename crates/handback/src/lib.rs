@@ -1,0 +1,79 @@
+//! Handback decides when a council under government intervention can have its powers back.
+//!
+//! Criteria are written as declarative rules over dated, cited evidence, in rule packs (folders
+//! of JSON). The library loads a pack and an evidence document, validating both and reporting
+//! every problem with its file, line:column and JSON path; then it assesses the evidence as of a
+//! date, giving each rule a three-valued outcome (met / not met / unknown) or a grade, with the
+//! reasons: the observations used, the thresholds and where they came from.
+//!
+//! The library does no I/O of its own: callers hand it texts and dates. It reads no clock and no
+//! environment, so the same inputs give the same assessment, byte for byte.
+//!
+//! ```
+//! use handback::{assess, Evidence, Options, SourceFile};
+//!
+//! let pack = handback::rotherham()?;
+//! let text = r#"{
+//!   "council": "Rotherham MBC",
+//!   "observations": [
+//!     { "id": "mtfs", "key": "children.mtfs_adopted", "value": true, "date": "2016-03-01",
+//!       "source": { "document": "004_1f42ef5066f80d10.txt", "passage": "Appendix 1, test 5" } }
+//!   ]
+//! }"#;
+//! let file = SourceFile { name: "evidence.json".into(), label: "evidence.json".into(), text: text.into() };
+//! let evidence = Evidence::load(&pack, &file)?;
+//! let as_of = chrono::NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+//! let assessment = assess(&pack, &evidence, &Options::new(as_of));
+//! // Most evidence is missing, so most tests are unknown rather than failed.
+//! assert!(assessment.results.iter().any(|r| r.outcome == "unknown"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod assess;
+mod diagnostic;
+mod evidence;
+mod explain;
+mod json;
+mod pack;
+mod rules;
+mod vocabulary;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+pub use assess::{
+    assess, outcomes, truth_code, Assessment, EvidenceUsed, Options, Outcome, PackRef,
+    ParameterInForce, Reason, RuleResult, ThresholdUsed, Truth,
+};
+pub use diagnostic::{parse_date, Diagnostic, Diagnostics};
+pub use evidence::{Evidence, Observation, Source};
+pub use explain::{condition_words, rule_lines, rule_sentence};
+pub use pack::{
+    parse_parameter, CriteriaSet, Function, LoadError, Manifest, Pack, Parameter, SourceFile,
+};
+pub use rules::{
+    Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind,
+};
+pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
+
+/// The files of the embedded default pack (the Rotherham criteria), as `rules/rotherham/` holds
+/// them.
+pub fn rotherham_files() -> Vec<SourceFile> {
+    embedded::ROTHERHAM
+        .iter()
+        .map(|(name, text)| SourceFile {
+            name: (*name).to_string(),
+            label: format!("<embedded rotherham>/{name}"),
+            text: (*text).to_string(),
+        })
+        .collect()
+}
+
+/// Loads the embedded default pack (the Rotherham criteria).
+pub fn rotherham() -> Result<Pack, LoadError> {
+    Pack::load(&rotherham_files())
+}

@@ -1,0 +1,1157 @@
+//! Rule packs: loading a folder of JSON files into a validated, evaluable pack.
+//!
+//! A pack is `pack.json` (the manifest), `vocabulary.json` (scales and evidence keys),
+//! `parameters.json` (named thresholds with rationale), `functions.json` (the council functions
+//! per-function rules range over) and any number of `rules/*.json`. The caller hands the texts
+//! in; this module does no I/O. Loading checks everything and returns every problem at once;
+//! a [`Pack`] that exists is valid: every name resolves, every comparison is well-typed and the
+//! rule graph has no cycle.
+
+use std::collections::BTreeMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+
+use crate::diagnostic::{optional, required, At, Decoder, Diagnostic, Diagnostics};
+use crate::json::Kind;
+use crate::rules::{self, Body, Citation, Origin, PendingRef, Rule, Scope_};
+use crate::vocabulary::{decode_value, Direction, Key, Scale, Scope, Value, ValueType};
+
+/// One file of a pack or an evidence document, as the caller read it.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The file's path inside the pack, `/`-separated (`rules/children.json`).
+    pub name: String,
+    /// How diagnostics should name the file (usually the path the user gave).
+    pub label: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// Loading failed; every problem found is listed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} problem{} found:\n{diagnostics}", diagnostics.0.len(), if diagnostics.0.len() == 1 { "" } else { "s" })]
+pub struct LoadError {
+    /// The problems, sorted by file and position.
+    pub diagnostics: Diagnostics,
+}
+
+impl LoadError {
+    pub(crate) fn new(mut diagnostics: Vec<Diagnostic>) -> Self {
+        diagnostics.sort();
+        diagnostics.dedup();
+        LoadError {
+            diagnostics: Diagnostics(diagnostics),
+        }
+    }
+}
+
+/// A source document the pack encodes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    /// File name of the source (a seed).
+    pub file: String,
+    /// Its title.
+    pub title: String,
+    /// Its date, as the source gives it.
+    pub date: Option<String>,
+}
+
+/// A named set of criteria (e.g. the seven children's tests).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CriteriaSet {
+    /// The set's id, which rules name in `set`.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Where the set is defined.
+    pub citation: Citation,
+}
+
+/// The pack's identity and what it encodes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Manifest {
+    /// Pack id.
+    pub id: String,
+    /// Pack version.
+    pub version: String,
+    /// Title.
+    pub title: String,
+    /// What the pack is for.
+    pub description: Option<String>,
+    /// The source documents it encodes.
+    pub sources: Vec<Source>,
+    /// The criteria sets, in the order reports list them.
+    pub sets: Vec<CriteriaSet>,
+}
+
+/// A named threshold with its default and the reason for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Parameter {
+    /// Name, as rules refer to it.
+    pub name: String,
+    /// Its type (numbers carry a unit and direction, grades a scale).
+    #[serde(flatten)]
+    pub value_type: ValueType,
+    /// The default value.
+    pub default: Value,
+    /// Why this value.
+    pub rationale: String,
+    /// True when the value is a policy choice not found in the sources.
+    pub assumption: bool,
+    /// The public figure the value rests on, if any.
+    pub rests_on: Option<String>,
+}
+
+/// A council function, the subject of per-function rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Function {
+    /// Id, as evidence and rules name it.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The Cabinet portfolio it sits in, if known.
+    pub portfolio: Option<String>,
+}
+
+/// A validated rule pack.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub(crate) manifest: Manifest,
+    pub(crate) scales: Vec<Scale>,
+    pub(crate) keys: Vec<Key>,
+    pub(crate) parameters: Vec<Parameter>,
+    pub(crate) functions: Vec<Function>,
+    pub(crate) rules: Vec<Rule>,
+    /// Rule indices such that every rule comes after the rules it refers to.
+    pub(crate) order: Vec<usize>,
+}
+
+impl Pack {
+    /// The manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+    /// The ordinal scales, sorted by id.
+    pub fn scales(&self) -> &[Scale] {
+        &self.scales
+    }
+    /// The evidence keys, sorted by name.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+    /// The parameters, sorted by name.
+    pub fn parameters(&self) -> &[Parameter] {
+        &self.parameters
+    }
+    /// The council functions, sorted by id.
+    pub fn functions(&self) -> &[Function] {
+        &self.functions
+    }
+    /// The rules, criteria first (in set order), each group sorted by id.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+    /// Looks up a key by name.
+    pub fn key(&self, name: &str) -> Option<&Key> {
+        self.keys.iter().find(|k| k.key == name)
+    }
+    /// Looks up a rule by id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+    /// The evidence keys a rule reads directly (not through the rules it refers to), sorted.
+    pub fn keys_read(&self, rule: &Rule) -> Vec<&Key> {
+        let mut indices = Vec::new();
+        for (_, c) in rule.body.conditions() {
+            c.for_each_leaf(&mut |l| indices.push(l.key));
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        indices.iter().filter_map(|&i| self.keys.get(i)).collect()
+    }
+    /// The parameters a rule uses directly, sorted by name.
+    pub fn parameters_used(&self, rule: &Rule) -> Vec<&Parameter> {
+        let mut indices = Vec::new();
+        for (_, c) in rule.body.conditions() {
+            c.for_each_leaf(&mut |l| match &l.test {
+                rules::LeafTest::Compare {
+                    threshold: rules::Threshold::Parameter(i),
+                    ..
+                }
+                | rules::LeafTest::Sustained {
+                    threshold: rules::Threshold::Parameter(i),
+                    ..
+                } => indices.push(*i),
+                _ => {}
+            });
+        }
+        indices.sort_unstable();
+        indices.dedup();
+        indices
+            .iter()
+            .filter_map(|&i| self.parameters.get(i))
+            .collect()
+    }
+    pub(crate) fn key_index(&self, name: &str) -> Option<usize> {
+        self.keys.iter().position(|k| k.key == name)
+    }
+
+    /// Loads a pack from its files. Every problem in every file is reported together.
+    pub fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
+        load(files)
+    }
+}
+
+fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
+    let mut diagnostics = Vec::new();
+    let mut by_role: BTreeMap<&str, &SourceFile> = BTreeMap::new();
+    let mut rule_files: Vec<&SourceFile> = Vec::new();
+    for f in files {
+        let name = f.name.as_str();
+        match name {
+            "pack.json" | "vocabulary.json" | "parameters.json" | "functions.json" => {
+                by_role.insert(name, f);
+            }
+            _ if name.starts_with("rules/") && name.ends_with(".json") => rule_files.push(f),
+            _ if name.ends_with(".json") => diagnostics.push(file_level(
+                &f.label,
+                format!("unexpected file `{name}` in the pack; a pack holds `pack.json`, `vocabulary.json`, `parameters.json`, `functions.json` and `rules/*.json`"),
+            )),
+            // Non-JSON files (READMEs, notes) may sit beside the pack's data.
+            _ => {}
+        }
+    }
+    // INVARIANT: rule files are read in name order, so the order the caller lists them in
+    // cannot change the result.
+    rule_files.sort_by(|a, b| a.name.cmp(&b.name));
+    for required_file in ["pack.json", "vocabulary.json"] {
+        if !by_role.contains_key(required_file) {
+            diagnostics.push(file_level(
+                required_file,
+                format!("the pack has no `{required_file}`"),
+            ));
+        }
+    }
+    if rule_files.is_empty() {
+        diagnostics.push(file_level(
+            "rules/",
+            "the pack has no rule files (`rules/*.json`)".into(),
+        ));
+    }
+
+    let manifest = by_role
+        .get("pack.json")
+        .and_then(|f| decode_file(f, &mut diagnostics, decode_manifest));
+    let (scales, keys) = by_role
+        .get("vocabulary.json")
+        .and_then(|f| decode_file(f, &mut diagnostics, decode_vocabulary))
+        .unwrap_or_default();
+    let parameters = by_role
+        .get("parameters.json")
+        .and_then(|f| {
+            decode_file(f, &mut diagnostics, |d, at| {
+                decode_parameters(d, at, &scales)
+            })
+        })
+        .unwrap_or_default();
+    let functions = by_role
+        .get("functions.json")
+        .and_then(|f| decode_file(f, &mut diagnostics, decode_functions))
+        .unwrap_or_default();
+
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut pending: Vec<PendingRef> = Vec::new();
+    for f in &rule_files {
+        let mut d = Decoder::new(&f.label);
+        if let Some(json) = d.parse(&f.text) {
+            let at = At {
+                json: &json,
+                path: "$",
+            };
+            if let Some(obj) = d.object(at, &["rules"]) {
+                if let Some(items) = required(&mut d, &obj, "rules", |d, at| d.array(at)) {
+                    for (json, path) in items {
+                        let at = At { json, path: &path };
+                        let ctx = RuleContext {
+                            keys: &keys,
+                            scales: &scales,
+                            parameters: &parameters,
+                            functions: &functions,
+                            sets: manifest.as_ref().map(|m| m.sets.as_slice()).unwrap_or(&[]),
+                        };
+                        if let Some(rule) = decode_rule(&mut d, at, &ctx, rules.len(), &mut pending)
+                        {
+                            rules.push(rule);
+                        }
+                    }
+                }
+            }
+        }
+        diagnostics.extend(d.finish());
+    }
+
+    check_duplicates(&rules, &mut diagnostics);
+    let Some(manifest) = manifest else {
+        return Err(LoadError::new(diagnostics));
+    };
+    if !diagnostics.is_empty() {
+        // References are only resolved over a clean set of rules: a rule that failed to decode
+        // would otherwise show up again as an "unknown rule" everywhere it is referred to.
+        resolve_refs(&mut rules, &pending, &scales, &mut diagnostics);
+        return Err(LoadError::new(diagnostics));
+    }
+
+    // INVARIANT: rules are sorted (criteria in set order, then helpers, each by id), so reports
+    // do not depend on file order or the order of rules within a file.
+    let set_rank = |r: &Rule| {
+        r.set
+            .as_ref()
+            .and_then(|s| manifest.sets.iter().position(|m| &m.id == s))
+            .unwrap_or(usize::MAX)
+    };
+    let mut keyed: Vec<(usize, Rule)> = rules.into_iter().enumerate().collect();
+    keyed.sort_by_cached_key(|(_, r)| (set_rank(r), natural_key(&r.id)));
+    let mut new_index = vec![0; keyed.len()];
+    for (new, (old, _)) in keyed.iter().enumerate() {
+        if let Some(slot) = new_index.get_mut(*old) {
+            *slot = new;
+        }
+    }
+    let mut rules: Vec<Rule> = keyed.into_iter().map(|(_, r)| r).collect();
+    for p in &mut pending {
+        p.owner = new_index.get(p.owner).copied().unwrap_or(usize::MAX);
+    }
+    resolve_refs(&mut rules, &pending, &scales, &mut diagnostics);
+    let order = rule_order(&rules, &mut diagnostics);
+    if !diagnostics.is_empty() {
+        return Err(LoadError::new(diagnostics));
+    }
+    compute_monotone(&mut rules, &keys, &parameters, &order);
+    Ok(Pack {
+        manifest,
+        scales,
+        keys,
+        parameters,
+        functions,
+        rules,
+        order,
+    })
+}
+
+fn file_level(file: &str, message: String) -> Diagnostic {
+    Diagnostic {
+        file: file.to_string(),
+        line: 1,
+        column: 1,
+        path: "$".into(),
+        message,
+    }
+}
+
+/// Parses one file and decodes it with `f`, collecting diagnostics.
+pub(crate) fn decode_file<T>(
+    f: &SourceFile,
+    diagnostics: &mut Vec<Diagnostic>,
+    decode: impl FnOnce(&mut Decoder, At<'_, '_>) -> Option<T>,
+) -> Option<T> {
+    let mut d = Decoder::new(&f.label);
+    let out = d.parse(&f.text).and_then(|json| {
+        let before = d.diagnostics.len();
+        let value = decode(
+            &mut d,
+            At {
+                json: &json,
+                path: "$",
+            },
+        );
+        // A decoder that reported problems yields nothing, so no half-checked value escapes.
+        value.filter(|_| d.diagnostics.len() == before)
+    });
+    diagnostics.extend(d.finish());
+    out
+}
+
+/// Splits an id into text and number runs so that `hc-2` sorts before `hc-10`.
+pub(crate) fn natural_key(id: &str) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in id.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                out.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    out.push((text, digits.parse().unwrap_or(0)));
+    out
+}
+
+fn decode_manifest(d: &mut Decoder, at: At<'_, '_>) -> Option<Manifest> {
+    let obj = d.object(
+        at,
+        &["id", "version", "title", "description", "sources", "sets"],
+    )?;
+    let id = required(d, &obj, "id", |d, at| d.id(at));
+    let version = required(d, &obj, "version", |d, at| d.text(at));
+    let title = required(d, &obj, "title", |d, at| d.text(at));
+    let description = optional(d, &obj, "description", |d, at| d.text(at));
+    let sources = optional(d, &obj, "sources", |d, at| {
+        let items = d.array(at)?;
+        let mut out = Vec::new();
+        for (json, path) in items {
+            let at = At { json, path: &path };
+            let Some(o) = d.object(at, &["file", "title", "date"]) else {
+                continue;
+            };
+            let file = required(d, &o, "file", |d, at| d.text(at));
+            let title = required(d, &o, "title", |d, at| d.text(at));
+            let date = optional(d, &o, "date", |d, at| d.text(at));
+            if let (Some(file), Some(title)) = (file, title) {
+                out.push(Source { file, title, date });
+            }
+        }
+        Some(out)
+    })
+    .unwrap_or_default();
+    let sets = optional(d, &obj, "sets", |d, at| {
+        let items = d.array(at)?;
+        let mut out: Vec<CriteriaSet> = Vec::new();
+        for (json, path) in items {
+            let at = At { json, path: &path };
+            let Some(o) = d.object(at, &["id", "title", "citation"]) else {
+                continue;
+            };
+            let id = required(d, &o, "id", |d, at| d.id(at));
+            let title = required(d, &o, "title", |d, at| d.text(at));
+            let citation = required(d, &o, "citation", decode_citation);
+            if let (Some(id), Some(title), Some(citation)) = (id, title, citation) {
+                if out.iter().any(|s| s.id == id) {
+                    d.error(at, format!("duplicate set id `{id}`"));
+                }
+                out.push(CriteriaSet {
+                    id,
+                    title,
+                    citation,
+                });
+            }
+        }
+        Some(out)
+    })
+    .unwrap_or_default();
+    Some(Manifest {
+        id: id?,
+        version: version?,
+        title: title?,
+        description,
+        sources,
+        sets,
+    })
+}
+
+pub(crate) fn decode_citation(d: &mut Decoder, at: At<'_, '_>) -> Option<Citation> {
+    let o = d.object(at, &["source", "at"])?;
+    let source = required(d, &o, "source", |d, at| d.text(at));
+    let at_ = required(d, &o, "at", |d, at| d.text(at));
+    Some(Citation {
+        source: source?,
+        at: at_?,
+    })
+}
+
+/// Decodes the fields that give a value type (`type`, `unit`, `direction`, `scale`).
+fn decode_type(
+    d: &mut Decoder,
+    obj: &crate::diagnostic::Object<'_>,
+    scales: &[Scale],
+) -> Option<ValueType> {
+    let kind = required(d, obj, "type", |d, at| {
+        d.string(at).map(|s| (s, at.json.pos, at.path.to_string()))
+    })?;
+    let (kind, pos, path) = kind;
+    let forbid = |d: &mut Decoder, fields: &[&str]| {
+        for f in fields {
+            if let Some((json, path)) = obj.get(f) {
+                d.error(
+                    At { json, path: &path },
+                    format!("`{f}` does not apply to a {kind} value"),
+                );
+            }
+        }
+    };
+    match kind.as_str() {
+        "boolean" | "date" | "text" => {
+            forbid(d, &["unit", "direction", "scale"]);
+            Some(match kind.as_str() {
+                "boolean" => ValueType::Boolean,
+                "date" => ValueType::Date,
+                _ => ValueType::Text,
+            })
+        }
+        "number" => {
+            forbid(d, &["scale"]);
+            let unit = required(d, obj, "unit", |d, at| d.text(at));
+            let direction = required(d, obj, "direction", |d, at| {
+                let s = d.string(at)?;
+                match s.as_str() {
+                    "higher_is_better" => Some(Direction::HigherIsBetter),
+                    "lower_is_better" => Some(Direction::LowerIsBetter),
+                    _ => {
+                        d.error(at, format!("unknown direction `{s}`; expected `higher_is_better` or `lower_is_better`"));
+                        None
+                    }
+                }
+            });
+            Some(ValueType::Number {
+                unit: unit?,
+                direction: direction?,
+            })
+        }
+        "grade" => {
+            forbid(d, &["unit", "direction"]);
+            let scale = required(d, obj, "scale", |d, at| {
+                let s = d.string(at)?;
+                if !scales.iter().any(|sc| sc.id == s) {
+                    let ids: Vec<&str> = scales.iter().map(|s| s.id.as_str()).collect();
+                    let hint = crate::diagnostic::nearest(&s, &ids)
+                        .map(|n| format!(" (did you mean `{n}`?)"))
+                        .unwrap_or_default();
+                    d.error(at, format!("unknown scale `{s}`{hint}"));
+                    return None;
+                }
+                Some(s)
+            })?;
+            Some(ValueType::Grade { scale })
+        }
+        other => {
+            d.report(
+                pos,
+                &path,
+                format!("unknown type `{other}`; expected one of `boolean`, `number`, `grade`, `date`, `text`"),
+            );
+            None
+        }
+    }
+}
+
+fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec<Key>)> {
+    let obj = d.object(at, &["scales", "keys"])?;
+    let mut scales: Vec<Scale> = Vec::new();
+    if let Some(items) = optional(d, &obj, "scales", |d, at| d.array(at)) {
+        for (json, path) in items {
+            let at = At { json, path: &path };
+            let Some(o) = d.object(at, &["id", "title", "levels", "source"]) else {
+                continue;
+            };
+            let id = required(d, &o, "id", |d, at| d.id(at));
+            let title = required(d, &o, "title", |d, at| d.text(at));
+            let source = optional(d, &o, "source", |d, at| d.text(at));
+            let levels = required(d, &o, "levels", |d, at| {
+                let items = d.array(at)?;
+                let mut levels: Vec<String> = Vec::new();
+                for (json, path) in items {
+                    let at = At { json, path: &path };
+                    if let Some(l) = d.text(at) {
+                        if levels.contains(&l) {
+                            d.error(at, format!("level `{l}` is listed twice"));
+                        }
+                        levels.push(l);
+                    }
+                }
+                if levels.len() < 2 {
+                    d.error(at, "a scale needs at least two levels, worst first".into());
+                    return None;
+                }
+                Some(levels)
+            });
+            if let (Some(id), Some(title), Some(levels)) = (id, title, levels) {
+                if scales.iter().any(|s| s.id == id) {
+                    d.error(at, format!("duplicate scale id `{id}`"));
+                }
+                scales.push(Scale {
+                    id,
+                    title,
+                    levels,
+                    source,
+                });
+            }
+        }
+    }
+    scales.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut keys: Vec<Key> = Vec::new();
+    let items = required(d, &obj, "keys", |d, at| d.array(at))?;
+    for (json, path) in items {
+        let at = At { json, path: &path };
+        let Some(o) = d.object(
+            at,
+            &[
+                "key",
+                "type",
+                "unit",
+                "direction",
+                "scale",
+                "scope",
+                "max_age_days",
+                "judgement",
+                "description",
+            ],
+        ) else {
+            continue;
+        };
+        let key = required(d, &o, "key", |d, at| d.id(at));
+        let value_type = decode_type(d, &o, &scales);
+        let scope = optional(d, &o, "scope", |d, at| {
+            let s = d.string(at)?;
+            match s.as_str() {
+                "council" => Some(Scope::Council),
+                "function" => Some(Scope::Function),
+                _ => {
+                    d.error(
+                        at,
+                        format!("unknown scope `{s}`; expected `council` or `function`"),
+                    );
+                    None
+                }
+            }
+        })
+        .unwrap_or(Scope::Council);
+        let max_age_days = optional(d, &o, "max_age_days", |d, at| d.count(at, 1, 36_600));
+        let judgement = optional(d, &o, "judgement", |d, at| d.boolean(at)).unwrap_or(false);
+        let description = required(d, &o, "description", |d, at| d.text(at));
+        if let (Some(key), Some(value_type), Some(description)) = (key, value_type, description) {
+            if keys.iter().any(|k| k.key == key) {
+                d.error(at, format!("duplicate key `{key}`"));
+            }
+            keys.push(Key {
+                key,
+                value_type,
+                scope,
+                max_age_days,
+                judgement,
+                description,
+            });
+        }
+    }
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    Some((scales, keys))
+}
+
+fn decode_parameters(d: &mut Decoder, at: At<'_, '_>, scales: &[Scale]) -> Option<Vec<Parameter>> {
+    let obj = d.object(at, &["parameters"])?;
+    let items = required(d, &obj, "parameters", |d, at| d.array(at))?;
+    let mut out: Vec<Parameter> = Vec::new();
+    for (json, path) in items {
+        let at = At { json, path: &path };
+        let Some(o) = d.object(
+            at,
+            &[
+                "name",
+                "type",
+                "unit",
+                "direction",
+                "scale",
+                "default",
+                "rationale",
+                "assumption",
+                "rests_on",
+            ],
+        ) else {
+            continue;
+        };
+        let name = required(d, &o, "name", |d, at| d.id(at));
+        let value_type = decode_type(d, &o, scales);
+        let default = match &value_type {
+            Some(t) => required(d, &o, "default", |d, at| decode_value(d, at, t, scales)),
+            None => None,
+        };
+        let rationale = required(d, &o, "rationale", |d, at| d.text(at));
+        let assumption = optional(d, &o, "assumption", |d, at| d.boolean(at)).unwrap_or(false);
+        let rests_on = optional(d, &o, "rests_on", |d, at| d.text(at));
+        if assumption && rests_on.is_none() {
+            d.error(
+                at,
+                "a parameter marked `assumption` must say in `rests_on` what public figure or policy it rests on".into(),
+            );
+        }
+        if let (Some(name), Some(value_type), Some(default), Some(rationale)) =
+            (name, value_type, default, rationale)
+        {
+            if out.iter().any(|p| p.name == name) {
+                d.error(at, format!("duplicate parameter `{name}`"));
+            }
+            out.push(Parameter {
+                name,
+                value_type,
+                default,
+                rationale,
+                assumption,
+                rests_on,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Some(out)
+}
+
+fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Vec<Function>> {
+    let obj = d.object(at, &["functions"])?;
+    let items = required(d, &obj, "functions", |d, at| d.array(at))?;
+    let mut out: Vec<Function> = Vec::new();
+    for (json, path) in items {
+        let at = At { json, path: &path };
+        let Some(o) = d.object(at, &["id", "title", "portfolio"]) else {
+            continue;
+        };
+        let id = required(d, &o, "id", |d, at| d.id(at));
+        let title = required(d, &o, "title", |d, at| d.text(at));
+        let portfolio = optional(d, &o, "portfolio", |d, at| d.text(at));
+        if let (Some(id), Some(title)) = (id, title) {
+            if out.iter().any(|f| f.id == id) {
+                d.error(at, format!("duplicate function `{id}`"));
+            }
+            out.push(Function {
+                id,
+                title,
+                portfolio,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Some(out)
+}
+
+struct RuleContext<'a> {
+    keys: &'a [Key],
+    scales: &'a [Scale],
+    parameters: &'a [Parameter],
+    functions: &'a [Function],
+    sets: &'a [CriteriaSet],
+}
+
+fn decode_rule(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    ctx: &RuleContext<'_>,
+    owner: usize,
+    pending: &mut Vec<PendingRef>,
+) -> Option<Rule> {
+    let obj = d.object(
+        at,
+        &[
+            "id",
+            "title",
+            "set",
+            "quote",
+            "citation",
+            "kind",
+            "per_function",
+            "condition",
+            "scale",
+            "levels",
+        ],
+    )?;
+    let before = d.diagnostics.len();
+    let id = required(d, &obj, "id", |d, at| d.id(at));
+    let title = required(d, &obj, "title", |d, at| d.text(at));
+    let set = optional(d, &obj, "set", |d, at| {
+        let s = d.id(at)?;
+        if !ctx.sets.iter().any(|m| m.id == s) {
+            d.error(
+                at,
+                format!("unknown set `{s}`; sets are declared in `pack.json`"),
+            );
+            return None;
+        }
+        Some(s)
+    });
+    let quote = required(d, &obj, "quote", |d, at| d.text(at));
+    let citation = required(d, &obj, "citation", decode_citation);
+    let per_function = optional(d, &obj, "per_function", |d, at| d.boolean(at)).unwrap_or(false);
+    if per_function && ctx.functions.is_empty() {
+        d.error(
+            at,
+            "a `per_function` rule needs functions, declared in `functions.json`".into(),
+        );
+    }
+    let mut scope = Scope_ {
+        keys: ctx.keys,
+        scales: ctx.scales,
+        parameters: ctx.parameters,
+        functions: ctx.functions,
+        per_function,
+        owner,
+        level: 0,
+        next_ref: 0,
+        pending,
+    };
+    let body = rules::decode_body(d, &obj, &mut scope);
+    if d.diagnostics.len() != before {
+        // Drop the references this rule made: it will not be part of the pack.
+        pending.retain(|p| p.owner != owner);
+        return None;
+    }
+    let body = body?;
+    Some(Rule {
+        id: id?,
+        title: title?,
+        set,
+        quote: quote?,
+        citation: citation?,
+        per_function,
+        body,
+        // Computed once the rule graph is known.
+        monotone: false,
+        origin: Origin {
+            file: d.file.clone(),
+            pos: at.json.pos,
+            path: at.path.to_string(),
+        },
+    })
+}
+
+fn check_duplicates(rules: &[Rule], diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen: BTreeMap<&str, &Rule> = BTreeMap::new();
+    for r in rules {
+        if let Some(first) = seen.get(r.id.as_str()) {
+            diagnostics.push(at_rule(
+                r,
+                format!(
+                    "duplicate rule id `{}` (first declared at {}:{})",
+                    r.id, first.origin.file, first.origin.pos
+                ),
+            ));
+        } else {
+            seen.insert(&r.id, r);
+        }
+    }
+}
+
+fn at_rule(rule: &Rule, message: String) -> Diagnostic {
+    Diagnostic {
+        file: rule.origin.file.clone(),
+        line: rule.origin.pos.line,
+        column: rule.origin.pos.column,
+        path: rule.origin.path.clone(),
+        message,
+    }
+}
+
+fn resolve_refs(
+    rules: &mut [Rule],
+    pending: &[PendingRef],
+    scales: &[Scale],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let index: BTreeMap<String, usize> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+    // Resolve each pending reference to (target, level rank), or report why it cannot be.
+    let mut resolved: BTreeMap<(usize, usize, usize), (usize, Option<usize>)> = BTreeMap::new();
+    for p in pending {
+        let Some(owner) = rules.get(p.owner) else {
+            continue;
+        };
+        let report = |diagnostics: &mut Vec<Diagnostic>, message: String| {
+            diagnostics.push(Diagnostic {
+                file: owner.origin.file.clone(),
+                line: p.pos.line,
+                column: p.pos.column,
+                path: p.path.clone(),
+                message,
+            });
+        };
+        let Some(&target) = index.get(&p.target) else {
+            let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+            let hint = crate::diagnostic::nearest(&p.target, &ids)
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            report(
+                diagnostics,
+                format!(
+                    "rule `{}` refers to unknown rule `{}`{hint}",
+                    owner.id, p.target
+                ),
+            );
+            continue;
+        };
+        let Some(target_rule) = rules.get(target) else {
+            continue;
+        };
+        if target_rule.per_function && !owner.per_function && p.function.is_none() {
+            report(
+                diagnostics,
+                format!(
+                    "rule `{}` is evaluated per function; from the council-wide rule `{}`, name the function with `function`",
+                    target_rule.id, owner.id
+                ),
+            );
+            continue;
+        }
+        if !target_rule.per_function && p.function.is_some() {
+            report(
+                diagnostics,
+                format!(
+                    "rule `{}` is council-wide, so `function` does not apply",
+                    target_rule.id
+                ),
+            );
+            continue;
+        }
+        let level = match (&target_rule.body, &p.at_least) {
+            (Body::Test(_), None) => None,
+            (Body::Test(_), Some(_)) => {
+                report(
+                    diagnostics,
+                    format!(
+                        "rule `{}` is a test; `at_least` applies only to graded rules",
+                        target_rule.id
+                    ),
+                );
+                continue;
+            }
+            (Body::Graded { scale, .. }, None) => {
+                let name = scales.get(*scale).map(|s| s.id.as_str()).unwrap_or("?");
+                report(
+                    diagnostics,
+                    format!("rule `{}` is graded on scale `{name}`; say which level is enough with `at_least`", target_rule.id),
+                );
+                continue;
+            }
+            (Body::Graded { scale, .. }, Some(level)) => {
+                let Some(scale) = scales.get(*scale) else {
+                    continue;
+                };
+                match scale.rank(level) {
+                    Some(rank) => Some(rank),
+                    None => {
+                        report(
+                            diagnostics,
+                            format!("`{level}` is not a level of scale `{}`", scale.id),
+                        );
+                        continue;
+                    }
+                }
+            }
+        };
+        resolved.insert((p.owner, p.slot.0, p.slot.1), (target, level));
+    }
+    for (owner, rule) in rules.iter_mut().enumerate() {
+        for (slot, condition) in rule.body.conditions_mut() {
+            let mut n = 0;
+            rules::refs_mut(condition, &mut |r| {
+                if let Some(&(target, level)) = resolved.get(&(owner, slot, n)) {
+                    r.rule = target;
+                    r.at_least = level;
+                }
+                n += 1;
+            });
+        }
+    }
+}
+
+/// Orders rules so that each comes after those it refers to; reports every cycle, naming each
+/// rule in it.
+fn rule_order(rules: &[Rule], diagnostics: &mut Vec<Diagnostic>) -> Vec<usize> {
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..rules.len()).map(|i| graph.add_node(i)).collect();
+    for (i, rule) in rules.iter().enumerate() {
+        for (_, c) in rule.body.conditions() {
+            c.for_each_ref(&mut |r| {
+                if let (Some(&from), Some(&to)) = (nodes.get(i), nodes.get(r.rule)) {
+                    graph.update_edge(from, to, ());
+                }
+            });
+        }
+    }
+    let mut cyclic = false;
+    for scc in petgraph::algo::tarjan_scc(&graph) {
+        let self_loop = scc.len() == 1 && scc.first().is_some_and(|&n| graph.contains_edge(n, n));
+        if scc.len() < 2 && !self_loop {
+            continue;
+        }
+        cyclic = true;
+        let cycle = cycle_path(&graph, &scc);
+        let names: Vec<&str> = cycle
+            .iter()
+            .filter_map(|n| {
+                graph
+                    .node_weight(*n)
+                    .and_then(|&i| rules.get(i))
+                    .map(|r| r.id.as_str())
+            })
+            .collect();
+        let first = scc
+            .iter()
+            .filter_map(|n| graph.node_weight(*n).and_then(|&i| rules.get(i)))
+            .min_by(|a, b| natural_key(&a.id).cmp(&natural_key(&b.id)));
+        if let Some(first) = first {
+            let message = if self_loop {
+                format!("rule `{}` refers to itself", first.id)
+            } else {
+                format!(
+                    "rules refer to each other in a cycle: {}; a rule may not depend on its own outcome",
+                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" -> ")
+                )
+            };
+            diagnostics.push(at_rule(first, message));
+        }
+    }
+    if cyclic {
+        return Vec::new();
+    }
+    match petgraph::algo::toposort(&graph, None) {
+        // toposort puts a referring rule before the rules it refers to; evaluation needs the
+        // reverse.
+        Ok(order) => order
+            .into_iter()
+            .rev()
+            .filter_map(|n| graph.node_weight(n).copied())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// A closed walk through every node of a strongly connected component is not always simple;
+/// this finds one simple cycle through the component's smallest node, which names the rules a
+/// user must untangle, and appends the start again to show the loop.
+fn cycle_path(graph: &DiGraph<usize, ()>, scc: &[NodeIndex]) -> Vec<NodeIndex> {
+    let Some(&start) = scc.iter().min_by_key(|n| graph.node_weight(**n).copied()) else {
+        return Vec::new();
+    };
+    let mut path = vec![start];
+    let mut visited = vec![start];
+    fn dfs(
+        graph: &DiGraph<usize, ()>,
+        scc: &[NodeIndex],
+        start: NodeIndex,
+        path: &mut Vec<NodeIndex>,
+        visited: &mut Vec<NodeIndex>,
+    ) -> bool {
+        let Some(&here) = path.last() else {
+            return false;
+        };
+        let mut next: Vec<NodeIndex> = graph.neighbors(here).filter(|n| scc.contains(n)).collect();
+        next.sort();
+        for n in next {
+            if n == start {
+                path.push(start);
+                return true;
+            }
+            if !visited.contains(&n) {
+                visited.push(n);
+                path.push(n);
+                if dfs(graph, scc, start, path, visited) {
+                    return true;
+                }
+                path.pop();
+            }
+        }
+        false
+    }
+    dfs(graph, scc, start, &mut path, &mut visited);
+    path
+}
+
+/// Marks each rule monotone when improving any observation (in its key's better direction) can
+/// never worsen its outcome: every comparison points the key's better way, there is no `not` and
+/// no trend, and every rule it refers to is monotone too.
+fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], order: &[usize]) {
+    let leaf_monotone = |leaf: &rules::Leaf| {
+        let Some(key) = keys.get(leaf.key) else {
+            return false;
+        };
+        let (op, threshold) = match &leaf.test {
+            rules::LeafTest::Present => return true,
+            rules::LeafTest::Trend { .. } => return false,
+            rules::LeafTest::Compare { op, threshold }
+            | rules::LeafTest::Sustained { op, threshold, .. } => (*op, threshold),
+        };
+        use rules::Op::*;
+        match &key.value_type {
+            ValueType::Number {
+                direction: Direction::HigherIsBetter,
+                ..
+            }
+            | ValueType::Grade { .. } => matches!(op, Gt | Ge),
+            ValueType::Number {
+                direction: Direction::LowerIsBetter,
+                ..
+            } => matches!(op, Lt | Le),
+            ValueType::Boolean => {
+                let value = match threshold {
+                    rules::Threshold::Literal(v) => Some(v),
+                    rules::Threshold::Parameter(i) => parameters.get(*i).map(|p| &p.default),
+                };
+                matches!(
+                    (op, value),
+                    (Eq, Some(Value::Boolean(true))) | (Ne, Some(Value::Boolean(false)))
+                )
+            }
+            // Dates and text have no better direction, so "improving" them is not defined.
+            ValueType::Date | ValueType::Text => true,
+        }
+    };
+    let mut monotone = vec![false; rules.len()];
+    for &i in order {
+        let Some(rule) = rules.get(i) else { continue };
+        let m = rule.body.conditions().iter().all(|(_, c)| {
+            c.is_monotone(&leaf_monotone, &|r| {
+                monotone.get(r).copied().unwrap_or(false)
+            })
+        });
+        if let Some(slot) = monotone.get_mut(i) {
+            *slot = m;
+        }
+    }
+    for (rule, m) in rules.iter_mut().zip(monotone) {
+        rule.monotone = m;
+    }
+}
+
+/// A parameter value given by the caller to override a default (for what-if runs).
+pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value, String> {
+    let Some(param) = pack.parameters.iter().find(|p| p.name == name) else {
+        let names: Vec<&str> = pack.parameters.iter().map(|p| p.name.as_str()).collect();
+        let hint = crate::diagnostic::nearest(name, &names)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        return Err(format!("unknown parameter `{name}`{hint}"));
+    };
+    let mut d = Decoder::new("<parameter>");
+    let text = match (&param.value_type, json_text.trim_start().chars().next()) {
+        // Let people write grades, dates and text without JSON quotes on a command line.
+        (ValueType::Grade { .. } | ValueType::Date | ValueType::Text, Some(c)) if c != '"' => {
+            serde_json::to_string(json_text).unwrap_or_default()
+        }
+        _ => json_text.to_string(),
+    };
+    let json = d.parse(&text);
+    let value = json.as_ref().and_then(|json| {
+        if matches!(json.kind, Kind::Null) {
+            return None;
+        }
+        decode_value(
+            &mut d,
+            At { json, path: "$" },
+            &param.value_type,
+            &pack.scales,
+        )
+    });
+    match value {
+        Some(v) if d.diagnostics.is_empty() => Ok(v),
+        _ => Err(format!(
+            "`{json_text}` is not a valid value for parameter `{name}`, which is {}",
+            param.value_type.describe()
+        )),
+    }
+}

@@ -1,0 +1,911 @@
+//! Rules and their conditions: the declarative language packs are written in.
+//!
+//! A rule is either a *test* (met / not met / unknown) or a *graded* judgement (the highest level
+//! of a scale whose condition holds). Conditions combine evidence leaves with Kleene
+//! three-valued `all`, `any`, `at_least` and `not`, and may refer to other rules' outcomes. This
+//! module holds the validated model and decodes it from JSON; the language itself is documented
+//! in `docs/rule-language.md`. Evaluation lives in `assess`.
+
+use serde::Serialize;
+
+use crate::diagnostic::{optional, required, At, Decoder};
+use crate::json::Pos;
+use crate::vocabulary::{decode_value, Key, Scale, Scope, Value, ValueType};
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Op {
+    /// `<`
+    #[serde(rename = "<")]
+    Lt,
+    /// `<=`
+    #[serde(rename = "<=")]
+    Le,
+    /// `>`
+    #[serde(rename = ">")]
+    Gt,
+    /// `>=`
+    #[serde(rename = ">=")]
+    Ge,
+    /// `==`
+    #[serde(rename = "==")]
+    Eq,
+    /// `!=`
+    #[serde(rename = "!=")]
+    Ne,
+}
+
+impl Op {
+    fn parse(s: &str) -> Option<Op> {
+        Some(match s {
+            "<" => Op::Lt,
+            "<=" => Op::Le,
+            ">" => Op::Gt,
+            ">=" => Op::Ge,
+            "==" => Op::Eq,
+            "!=" => Op::Ne,
+            _ => return None,
+        })
+    }
+
+    /// The operator's symbol.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+            Op::Eq => "==",
+            Op::Ne => "!=",
+        }
+    }
+
+    /// Plain-English reading ("at most").
+    pub fn words(self) -> &'static str {
+        match self {
+            Op::Lt => "less than",
+            Op::Le => "at most",
+            Op::Gt => "more than",
+            Op::Ge => "at least",
+            Op::Eq => "equal to",
+            Op::Ne => "not equal to",
+        }
+    }
+
+    /// Applies the operator to an ordering of `left` against `right`.
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            Op::Lt => ord == Less,
+            Op::Le => ord != Greater,
+            Op::Gt => ord == Greater,
+            Op::Ge => ord != Less,
+            Op::Eq => ord == Equal,
+            Op::Ne => ord != Equal,
+        }
+    }
+}
+
+/// What a leaf compares the evidence with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Threshold {
+    /// A value written in the rule.
+    Literal(Value),
+    /// A named parameter of the pack (index into the pack's parameters).
+    Parameter(usize),
+}
+
+/// Which way a trend must go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrendKind {
+    /// The latest value is strictly better than the value at the window's start.
+    Improving,
+    /// The latest value is no worse than the value at the window's start.
+    NotWorsening,
+}
+
+/// The test a leaf applies to a key's evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LeafTest {
+    /// The latest value compared with a threshold.
+    Compare {
+        /// The operator.
+        op: Op,
+        /// The threshold.
+        threshold: Threshold,
+    },
+    /// Every value over the last `days` days (the window covered by evidence) satisfies the
+    /// comparison.
+    Sustained {
+        /// The operator.
+        op: Op,
+        /// The threshold.
+        threshold: Threshold,
+        /// The window, in days before the as-of date.
+        days: u32,
+    },
+    /// Some visible, fresh evidence exists.
+    Present,
+    /// The value moved in the key's better direction over the window.
+    Trend {
+        /// Improving or not worsening.
+        kind: TrendKind,
+        /// The window, in days before the as-of date.
+        days: u32,
+    },
+}
+
+/// A condition over one evidence key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Leaf {
+    /// Index into the pack's keys.
+    pub key: usize,
+    /// The test.
+    pub test: LeafTest,
+    /// The latest observation must be at most this many days old, or the leaf is unknown.
+    pub within_days: Option<u32>,
+    /// For function-scoped keys: read this function's evidence rather than the rule's subject.
+    pub function: Option<String>,
+    /// For function-scoped keys in per-function rules: use council-wide observations of the key
+    /// when the function has none of its own.
+    pub fallback_to_council: bool,
+    /// What this signal means in the words of the source ("a permanent senior management team").
+    pub says: Option<String>,
+}
+
+/// A reference to another rule's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRef {
+    /// Index of the referenced rule in the pack.
+    pub rule: usize,
+    /// For per-function rules: which function's outcome; `None` means the referring rule's own
+    /// function.
+    pub function: Option<String>,
+    /// For graded rules: the level at or above which the reference is met (rank on the scale).
+    pub at_least: Option<usize>,
+}
+
+/// A three-valued condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// Met when every part is met.
+    All(Vec<Condition>),
+    /// Met when some part is met.
+    Any(Vec<Condition>),
+    /// Met when at least `k` parts are met.
+    AtLeast(u32, Vec<Condition>),
+    /// Met when the part is not met.
+    Not(Box<Condition>),
+    /// A test of evidence.
+    Leaf(Leaf),
+    /// Another rule's outcome.
+    Rule(RuleRef),
+}
+
+impl Condition {
+    /// Whether improving evidence can never make this condition worse, given which leaves and
+    /// referenced rules are monotone. `not` never is.
+    pub(crate) fn is_monotone(
+        &self,
+        leaf: &impl Fn(&Leaf) -> bool,
+        rule: &impl Fn(usize) -> bool,
+    ) -> bool {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) | Condition::AtLeast(_, cs) => {
+                cs.iter().all(|c| c.is_monotone(leaf, rule))
+            }
+            Condition::Not(_) => false,
+            Condition::Leaf(l) => leaf(l),
+            Condition::Rule(r) => rule(r.rule),
+        }
+    }
+
+    /// Calls `f` on every rule reference in the condition.
+    pub(crate) fn for_each_ref(&self, f: &mut impl FnMut(&RuleRef)) {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) | Condition::AtLeast(_, cs) => {
+                cs.iter().for_each(|c| c.for_each_ref(f))
+            }
+            Condition::Not(c) => c.for_each_ref(f),
+            Condition::Leaf(_) => {}
+            Condition::Rule(r) => f(r),
+        }
+    }
+
+    /// Calls `f` on every leaf in the condition.
+    pub(crate) fn for_each_leaf(&self, f: &mut impl FnMut(&Leaf)) {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) | Condition::AtLeast(_, cs) => {
+                cs.iter().for_each(|c| c.for_each_leaf(f))
+            }
+            Condition::Not(c) => c.for_each_leaf(f),
+            Condition::Leaf(l) => f(l),
+            Condition::Rule(_) => {}
+        }
+    }
+}
+
+/// Where a rule's text comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Citation {
+    /// The source document (a seed file name).
+    pub source: String,
+    /// The passage: appendix, item, paragraph.
+    pub at: String,
+}
+
+/// A level of a graded rule and the condition for reaching it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    /// Rank on the scale (0 = worst).
+    pub rank: usize,
+    /// The level's name.
+    pub name: String,
+    /// The condition; `None` for the floor, reached when no higher level is.
+    pub condition: Option<Condition>,
+}
+
+/// What a rule decides.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// Met, not met or unknown.
+    Test(Condition),
+    /// A level of a scale.
+    Graded {
+        /// Index into the pack's scales.
+        scale: usize,
+        /// Levels from best to worst; the last is the floor, with no condition.
+        levels: Vec<Level>,
+    },
+}
+
+/// One rule of a pack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Unique id.
+    pub id: String,
+    /// Short title.
+    pub title: String,
+    /// The criteria set this rule belongs to (a criterion), or `None` for a helper rule.
+    pub set: Option<String>,
+    /// The verbatim source text the rule encodes.
+    pub quote: String,
+    /// Where the quote comes from.
+    pub citation: Citation,
+    /// Evaluated once per council function rather than once for the council.
+    pub per_function: bool,
+    /// Test or graded.
+    pub body: Body,
+    /// Whether every condition of the rule is monotone (see [`Condition::is_monotone`]).
+    pub monotone: bool,
+    pub(crate) origin: Origin,
+}
+
+/// Where a rule was declared, so later checks can point at it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Origin {
+    pub file: String,
+    pub pos: Pos,
+    pub path: String,
+}
+
+/// A reference whose target is checked once every rule is known.
+pub(crate) struct PendingRef {
+    pub owner: usize,
+    pub target: String,
+    pub function: Option<String>,
+    pub at_least: Option<String>,
+    pub pos: Pos,
+    pub path: String,
+    /// Address of the reference inside the owner: body level (0 for tests) and pre-order index.
+    pub slot: (usize, usize),
+}
+
+/// Everything a condition decoder needs to resolve names.
+pub(crate) struct Scope_<'a> {
+    pub keys: &'a [Key],
+    pub scales: &'a [Scale],
+    pub parameters: &'a [crate::pack::Parameter],
+    pub functions: &'a [crate::pack::Function],
+    pub per_function: bool,
+    pub owner: usize,
+    pub level: usize,
+    pub next_ref: usize,
+    pub pending: &'a mut Vec<PendingRef>,
+}
+
+const CONDITION_FORMS: &str =
+    "`all`, `any`, `at_least` with `of`, `not`, `rule`, or `key` with `op`, `present`, `sustained_days` or `trend`";
+
+/// Decodes one condition, reporting every problem found.
+pub(crate) fn decode_condition(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    scope: &mut Scope_<'_>,
+) -> Option<Condition> {
+    let allowed = [
+        "all",
+        "any",
+        "at_least",
+        "of",
+        "not",
+        "rule",
+        "function",
+        "key",
+        "op",
+        "value",
+        "param",
+        "present",
+        "sustained_days",
+        "trend",
+        "window_days",
+        "within_days",
+        "fallback_to_council",
+        "says",
+    ];
+    let obj = d.object(at, &allowed)?;
+    let forms: Vec<&str> = ["all", "any", "at_least", "not", "rule", "key"]
+        .into_iter()
+        .filter(|k| obj.has(k))
+        // In a `rule` condition, `at_least` names a level of the referenced rule's scale.
+        .filter(|k| !(*k == "at_least" && obj.has("rule")))
+        .collect();
+    let form = match forms.as_slice() {
+        [one] => *one,
+        [] => {
+            d.error(at, format!("a condition needs one of {CONDITION_FORMS}"));
+            return None;
+        }
+        many => {
+            let list = many
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            d.error(
+                at,
+                format!("a condition has exactly one form; this one has {list}"),
+            );
+            return None;
+        }
+    };
+    let only = |d: &mut Decoder, permitted: &[&str]| {
+        for m in obj.members {
+            if allowed.contains(&m.key.as_str()) && !permitted.contains(&m.key.as_str()) {
+                let mut path = obj.path.clone();
+                crate::json::push_key(&mut path, &m.key);
+                d.report(
+                    m.key_pos,
+                    &path,
+                    format!("`{}` does not belong in a `{form}` condition", m.key),
+                );
+            }
+        }
+    };
+    match form {
+        "all" | "any" => {
+            only(d, &[form, "says"]);
+            let parts = required(d, &obj, form, |d, at| decode_list(d, at, scope))?;
+            Some(if form == "all" {
+                Condition::All(parts)
+            } else {
+                Condition::Any(parts)
+            })
+        }
+        "at_least" => {
+            only(d, &["at_least", "of", "says"]);
+            let k = required(d, &obj, "at_least", |d, at| d.count(at, 1, 10_000));
+            let parts = required(d, &obj, "of", |d, at| decode_list(d, at, scope))?;
+            let k = k?;
+            if k as usize > parts.len() {
+                let (json, path) = obj.get("at_least")?;
+                d.error(
+                    At { json, path: &path },
+                    format!(
+                        "`at_least` is {k} but `of` has only {} conditions",
+                        parts.len()
+                    ),
+                );
+                return None;
+            }
+            Some(Condition::AtLeast(k, parts))
+        }
+        "not" => {
+            only(d, &["not", "says"]);
+            let inner = required(d, &obj, "not", |d, at| decode_condition(d, at, scope))?;
+            Some(Condition::Not(Box::new(inner)))
+        }
+        "rule" => {
+            only(d, &["rule", "function", "at_least", "says"]);
+            decode_rule_ref(d, &obj, scope)
+        }
+        _ => decode_leaf(d, &obj, scope, only),
+    }
+}
+
+fn decode_list(d: &mut Decoder, at: At<'_, '_>, scope: &mut Scope_<'_>) -> Option<Vec<Condition>> {
+    let items = d.array(at)?;
+    if items.is_empty() {
+        d.error(at, "expected at least one condition".into());
+        return None;
+    }
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = true;
+    for (json, path) in items {
+        match decode_condition(d, At { json, path: &path }, scope) {
+            Some(c) => out.push(c),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn decode_rule_ref(
+    d: &mut Decoder,
+    obj: &crate::diagnostic::Object<'_>,
+    scope: &mut Scope_<'_>,
+) -> Option<Condition> {
+    let (json, path) = obj.get("rule")?;
+    let target = d.id(At { json, path: &path })?;
+    let function = optional(d, obj, "function", |d, at| {
+        decode_function_name(d, at, scope.functions)
+    });
+    let at_least = optional(d, obj, "at_least", |d, at| d.text(at));
+    let slot = (scope.level, scope.next_ref);
+    scope.next_ref += 1;
+    scope.pending.push(PendingRef {
+        owner: scope.owner,
+        target,
+        function: function.clone(),
+        at_least,
+        pos: json.pos,
+        path,
+        slot,
+    });
+    // The target index and level rank are filled in once every rule is known.
+    Some(Condition::Rule(RuleRef {
+        rule: usize::MAX,
+        function,
+        at_least: None,
+    }))
+}
+
+fn decode_function_name(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    functions: &[crate::pack::Function],
+) -> Option<String> {
+    let name = d.id(at)?;
+    if functions.iter().any(|f| f.id == name) {
+        return Some(name);
+    }
+    let ids: Vec<&str> = functions.iter().map(|f| f.id.as_str()).collect();
+    let hint = crate::diagnostic::nearest(&name, &ids)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    d.error(
+        at,
+        format!("unknown function `{name}`{hint}; functions are declared in `functions.json`"),
+    );
+    None
+}
+
+fn decode_leaf(
+    d: &mut Decoder,
+    obj: &crate::diagnostic::Object<'_>,
+    scope: &mut Scope_<'_>,
+    only: impl Fn(&mut Decoder, &[&str]),
+) -> Option<Condition> {
+    let (key_json, key_path) = obj.get("key")?;
+    let key_at = At {
+        json: key_json,
+        path: &key_path,
+    };
+    let key_name = d.string(key_at)?;
+    let Some(key_index) = scope.keys.iter().position(|k| k.key == key_name) else {
+        let names: Vec<&str> = scope.keys.iter().map(|k| k.key.as_str()).collect();
+        let hint = crate::diagnostic::nearest(&key_name, &names)
+            .map(|n| format!(" (did you mean `{n}`?)"))
+            .unwrap_or_default();
+        d.error(
+            key_at,
+            format!(
+                "unknown evidence key `{key_name}`{hint}; keys are declared in `vocabulary.json`"
+            ),
+        );
+        return None;
+    };
+    let key = scope.keys.get(key_index)?;
+    let common = [
+        "key",
+        "within_days",
+        "function",
+        "fallback_to_council",
+        "says",
+    ];
+    let tests: Vec<&str> = ["op", "present", "trend"]
+        .into_iter()
+        .filter(|t| obj.has(t))
+        .collect();
+    let says = optional(d, obj, "says", |d, at| d.text(at));
+    let within_days = optional(d, obj, "within_days", |d, at| d.count(at, 1, 36_600));
+    let function = optional(d, obj, "function", |d, at| {
+        decode_function_name(d, at, scope.functions)
+    });
+    let fallback_to_council =
+        optional(d, obj, "fallback_to_council", |d, at| d.boolean(at)).unwrap_or(false);
+    let here = At {
+        json: key_json,
+        path: &key_path,
+    };
+    if key.scope == Scope::Council && (function.is_some() || fallback_to_council) {
+        d.error(
+            here,
+            format!("key `{key_name}` is council-wide, so `function` and `fallback_to_council` do not apply"),
+        );
+    }
+    if key.scope == Scope::Function && !scope.per_function && function.is_none() {
+        d.error(
+            here,
+            format!("key `{key_name}` is recorded per function; in a council-wide rule, name the function with `function`"),
+        );
+    }
+    let test = match tests.as_slice() {
+        ["op"] => {
+            let sustained = obj.has("sustained_days");
+            let mut permitted = common.to_vec();
+            permitted.extend(["op", "value", "param", "sustained_days"]);
+            only(d, &permitted);
+            let op = required(d, obj, "op", |d, at| {
+                let s = d.string(at)?;
+                let op = Op::parse(&s);
+                if op.is_none() {
+                    d.error(at, format!("unknown operator `{s}`; expected one of `<`, `<=`, `>`, `>=`, `==`, `!=`"));
+                }
+                op
+            });
+            if let Some(op) = op {
+                if !key.value_type.is_ordered() && !matches!(op, Op::Eq | Op::Ne) {
+                    let (json, path) = obj.get("op")?;
+                    d.error(
+                        At { json, path: &path },
+                        format!(
+                            "key `{key_name}` is {}, which has no order; use `==` or `!=`",
+                            key.value_type.describe()
+                        ),
+                    );
+                }
+            }
+            let threshold = decode_threshold(d, obj, key, scope);
+            let days = if sustained {
+                optional(d, obj, "sustained_days", |d, at| d.count(at, 1, 36_600))
+            } else {
+                None
+            };
+            let (op, threshold) = (op?, threshold?);
+            match (sustained, days) {
+                (false, _) => LeafTest::Compare { op, threshold },
+                (true, Some(days)) => LeafTest::Sustained {
+                    op,
+                    threshold,
+                    days,
+                },
+                (true, None) => return None,
+            }
+        }
+        ["present"] => {
+            let mut permitted = common.to_vec();
+            permitted.push("present");
+            only(d, &permitted);
+            let (json, path) = obj.get("present")?;
+            let at = At { json, path: &path };
+            if d.boolean(at)? {
+                LeafTest::Present
+            } else {
+                d.error(
+                    at,
+                    "`present` takes only `true`; to require absence, wrap it in `not`".into(),
+                );
+                return None;
+            }
+        }
+        ["trend"] => {
+            let mut permitted = common.to_vec();
+            permitted.extend(["trend", "window_days"]);
+            only(d, &permitted);
+            let kind = required(d, obj, "trend", |d, at| {
+                let s = d.string(at)?;
+                match s.as_str() {
+                    "improving" => Some(TrendKind::Improving),
+                    "not_worsening" => Some(TrendKind::NotWorsening),
+                    _ => {
+                        d.error(
+                            at,
+                            format!("unknown trend `{s}`; expected `improving` or `not_worsening`"),
+                        );
+                        None
+                    }
+                }
+            });
+            let days = required(d, obj, "window_days", |d, at| d.count(at, 1, 36_600));
+            if !matches!(
+                key.value_type,
+                ValueType::Number { .. } | ValueType::Grade { .. }
+            ) {
+                d.error(
+                    here,
+                    format!(
+                        "a trend needs a number or grade key; `{key_name}` is {}",
+                        key.value_type.describe()
+                    ),
+                );
+                return None;
+            }
+            LeafTest::Trend {
+                kind: kind?,
+                days: days?,
+            }
+        }
+        [] => {
+            d.error(
+                here,
+                "a `key` condition needs one test: `op` (with `value` or `param`, and optionally `sustained_days`), `present` or `trend`".into(),
+            );
+            return None;
+        }
+        many => {
+            let list = many
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            d.error(
+                here,
+                format!("a `key` condition has exactly one test; this one has {list}"),
+            );
+            return None;
+        }
+    };
+    Some(Condition::Leaf(Leaf {
+        key: key_index,
+        test,
+        within_days,
+        function,
+        fallback_to_council,
+        says,
+    }))
+}
+
+fn decode_threshold(
+    d: &mut Decoder,
+    obj: &crate::diagnostic::Object<'_>,
+    key: &Key,
+    scope: &Scope_<'_>,
+) -> Option<Threshold> {
+    match (obj.get("value"), obj.get("param")) {
+        (Some((json, path)), None) => {
+            decode_value(d, At { json, path: &path }, &key.value_type, scope.scales)
+                .map(Threshold::Literal)
+        }
+        (None, Some((json, path))) => {
+            let at = At { json, path: &path };
+            let name = d.string(at)?;
+            let Some(index) = scope.parameters.iter().position(|p| p.name == name) else {
+                let names: Vec<&str> = scope.parameters.iter().map(|p| p.name.as_str()).collect();
+                let hint = crate::diagnostic::nearest(&name, &names)
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                d.error(at, format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"));
+                return None;
+            };
+            let param = scope.parameters.get(index)?;
+            if !same_type(&param.value_type, &key.value_type) {
+                d.error(
+                    at,
+                    format!(
+                        "parameter `{name}` is {} but key `{}` is {}",
+                        param.value_type.describe(),
+                        key.key,
+                        key.value_type.describe()
+                    ),
+                );
+                return None;
+            }
+            Some(Threshold::Parameter(index))
+        }
+        (Some(_), Some((json, path))) => {
+            d.error(
+                At { json, path: &path },
+                "give either `value` or `param`, not both".into(),
+            );
+            None
+        }
+        (None, None) => {
+            d.report(
+                obj.pos,
+                &obj.path,
+                "a comparison needs `value` or `param`".into(),
+            );
+            None
+        }
+    }
+}
+
+/// Types agree when they are the same kind, with the same unit and direction or scale.
+pub(crate) fn same_type(a: &ValueType, b: &ValueType) -> bool {
+    a == b
+}
+
+/// Decodes a rule's body: `condition` for a test, `scale` and `levels` for a graded rule.
+pub(crate) fn decode_body(
+    d: &mut Decoder,
+    obj: &crate::diagnostic::Object<'_>,
+    scope: &mut Scope_<'_>,
+) -> Option<Body> {
+    let kind = required(d, obj, "kind", |d, at| {
+        let s = d.string(at)?;
+        match s.as_str() {
+            "test" | "graded" => Some(s),
+            _ => {
+                d.error(
+                    at,
+                    format!("unknown rule kind `{s}`; expected `test` or `graded`"),
+                );
+                None
+            }
+        }
+    })?;
+    if kind == "test" {
+        for extra in ["scale", "levels"] {
+            if let Some((json, path)) = obj.get(extra) {
+                d.error(
+                    At { json, path: &path },
+                    format!("`{extra}` belongs to graded rules; this rule is a test"),
+                );
+            }
+        }
+        scope.level = 0;
+        let condition = required(d, obj, "condition", |d, at| decode_condition(d, at, scope))?;
+        return Some(Body::Test(condition));
+    }
+    if let Some((json, path)) = obj.get("condition") {
+        d.error(
+            At { json, path: &path },
+            "a graded rule has a condition per level, under `levels`".into(),
+        );
+    }
+    let scale_index = required(d, obj, "scale", |d, at| {
+        let name = d.string(at)?;
+        let found = scope.scales.iter().position(|s| s.id == name);
+        if found.is_none() {
+            d.error(
+                at,
+                format!("unknown scale `{name}`; scales are declared in `vocabulary.json`"),
+            );
+        }
+        found
+    })?;
+    let scale = scope.scales.get(scale_index)?;
+    let (json, path) = obj.require(d, "levels")?;
+    let levels_at = At { json, path: &path };
+    let items = d.array(levels_at)?;
+    let mut levels: Vec<Level> = Vec::new();
+    let mut ok = true;
+    let count = items.len();
+    for (i, (json, path)) in items.into_iter().enumerate() {
+        let at = At { json, path: &path };
+        let Some(level_obj) = d.object(at, &["level", "condition"]) else {
+            ok = false;
+            continue;
+        };
+        let name = required(d, &level_obj, "level", |d, at| {
+            let name = d.string(at)?;
+            if scale.rank(&name).is_none() {
+                d.error(
+                    at,
+                    format!("`{name}` is not a level of scale `{}`", scale.id),
+                );
+                return None;
+            }
+            Some(name)
+        });
+        let is_floor = i + 1 == count;
+        scope.level = i;
+        scope.next_ref = 0;
+        let condition = match (is_floor, level_obj.get("condition")) {
+            (true, None) => None,
+            (true, Some((json, path))) => {
+                d.error(
+                    At { json, path: &path },
+                    "the last level is the floor, reached when no higher level is; it takes no condition".into(),
+                );
+                ok = false;
+                None
+            }
+            (false, _) => {
+                let c = required(d, &level_obj, "condition", |d, at| {
+                    decode_condition(d, at, scope)
+                });
+                if c.is_none() {
+                    ok = false;
+                }
+                c
+            }
+        };
+        match name {
+            Some(name) => {
+                let rank = scale.rank(&name).unwrap_or(0);
+                if let Some(prev) = levels.last() {
+                    if rank >= prev.rank {
+                        d.error(
+                            at,
+                            format!(
+                                "levels must run from best to worst; `{name}` is not below `{}`",
+                                prev.name
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+                levels.push(Level {
+                    rank,
+                    name,
+                    condition,
+                });
+            }
+            None => ok = false,
+        }
+    }
+    if count < 2 {
+        d.error(
+            levels_at,
+            "a graded rule needs at least two levels: one with a condition and the floor".into(),
+        );
+        return None;
+    }
+    ok.then_some(Body::Graded {
+        scale: scale_index,
+        levels,
+    })
+}
+
+impl Body {
+    /// Every condition in the body, with its level slot.
+    pub(crate) fn conditions(&self) -> Vec<(usize, &Condition)> {
+        match self {
+            Body::Test(c) => vec![(0, c)],
+            Body::Graded { levels, .. } => levels
+                .iter()
+                .enumerate()
+                .filter_map(|(i, l)| l.condition.as_ref().map(|c| (i, c)))
+                .collect(),
+        }
+    }
+
+    pub(crate) fn conditions_mut(&mut self) -> Vec<(usize, &mut Condition)> {
+        match self {
+            Body::Test(c) => vec![(0, c)],
+            Body::Graded { levels, .. } => levels
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, l)| l.condition.as_mut().map(|c| (i, c)))
+                .collect(),
+        }
+    }
+}
+
+/// Visits rule references mutably in pre-order, the order in which they were decoded.
+pub(crate) fn refs_mut(c: &mut Condition, f: &mut impl FnMut(&mut RuleRef)) {
+    match c {
+        Condition::All(cs) | Condition::Any(cs) | Condition::AtLeast(_, cs) => {
+            for c in cs {
+                refs_mut(c, f);
+            }
+        }
+        Condition::Not(c) => refs_mut(c, f),
+        Condition::Leaf(_) => {}
+        Condition::Rule(r) => f(r),
+    }
+}

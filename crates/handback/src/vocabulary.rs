@@ -1,0 +1,245 @@
+//! The evidence vocabulary: what a pack may read, and what each value means.
+//!
+//! A pack declares every evidence key it reads, with its type (boolean, number with a unit and a
+//! better direction, grade on a named ordinal scale, date, text), its scope (council-wide or per
+//! function) and how long its evidence stays fresh. Evidence files are checked against it, and
+//! rule conditions may only compare a key with a value of its own type. This module holds those
+//! types and the value decoder shared by evidence, parameters and rule literals.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Serialize, Serializer};
+
+use crate::diagnostic::{At, Decoder};
+use crate::json::Kind;
+
+/// A named ordinal scale, lowest level first (e.g. Ofsted: inadequate < requires improvement <
+/// good < outstanding).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scale {
+    /// The scale's id, as keys and rules name it.
+    pub id: String,
+    /// A human title.
+    pub title: String,
+    /// Levels from worst to best.
+    pub levels: Vec<String>,
+    /// Where the scale comes from.
+    pub source: Option<String>,
+}
+
+impl Scale {
+    /// The rank of a level (0 = worst), if the level is on the scale.
+    pub fn rank(&self, level: &str) -> Option<usize> {
+        self.levels.iter().position(|l| l == level)
+    }
+}
+
+/// Which way a number improves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Larger values are better (e.g. share of drivers trained).
+    HigherIsBetter,
+    /// Smaller values are better (e.g. share of agency social workers).
+    LowerIsBetter,
+}
+
+/// The type of an evidence key or a parameter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ValueType {
+    /// `true` or `false`; `true` is the better value, so name keys positively ("mtfs_adopted").
+    Boolean,
+    /// A number in a unit, improving in one direction.
+    Number {
+        /// The unit, e.g. `share`, `GBP million`, `per 10,000 children`.
+        unit: String,
+        /// Which way is better.
+        direction: Direction,
+    },
+    /// A level on a named scale; higher levels are better.
+    Grade {
+        /// The scale's id.
+        scale: String,
+    },
+    /// A calendar date.
+    Date,
+    /// Free text: compared only for equality, never ordered.
+    Text,
+}
+
+impl ValueType {
+    /// A short description for messages and templates ("number (share, lower is better)").
+    pub fn describe(&self) -> String {
+        match self {
+            ValueType::Boolean => "boolean".into(),
+            ValueType::Number { unit, direction } => format!(
+                "number ({unit}, {})",
+                match direction {
+                    Direction::HigherIsBetter => "higher is better",
+                    Direction::LowerIsBetter => "lower is better",
+                }
+            ),
+            ValueType::Grade { scale } => format!("grade on scale `{scale}`"),
+            ValueType::Date => "date".into(),
+            ValueType::Text => "text".into(),
+        }
+    }
+
+    /// Whether values of this type can be ordered better/worse (and so compared with `<` etc.).
+    pub fn is_ordered(&self) -> bool {
+        matches!(
+            self,
+            ValueType::Number { .. } | ValueType::Grade { .. } | ValueType::Date
+        )
+    }
+}
+
+/// Whether a key's evidence is about the council as a whole or about one function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// One series for the whole council.
+    Council,
+    /// One series per council function (observations name the function).
+    Function,
+}
+
+/// An evidence key the pack reads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Key {
+    /// The key, e.g. `children.agency_share`.
+    pub key: String,
+    /// Its value type.
+    #[serde(flatten)]
+    pub value_type: ValueType,
+    /// Council-wide or per function.
+    pub scope: Scope,
+    /// Evidence older than this many days at the as-of date counts as missing.
+    pub max_age_days: Option<u32>,
+    /// Whether the key records a person's judgement rather than a measured fact.
+    pub judgement: bool,
+    /// What the key means and how to fill it in.
+    pub description: String,
+}
+
+/// A typed value of evidence, a parameter or a rule literal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A boolean.
+    Boolean(bool),
+    /// A finite number.
+    Number(f64),
+    /// A level on a scale, with its rank (0 = worst) for ordering.
+    Grade {
+        /// The level's name.
+        level: String,
+        /// Its rank on the scale.
+        rank: usize,
+    },
+    /// A date.
+    Date(NaiveDate),
+    /// Free text.
+    Text(String),
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Boolean(b) => s.serialize_bool(*b),
+            Value::Number(n) => s.serialize_f64(*n),
+            Value::Grade { level, .. } => s.serialize_str(level),
+            Value::Date(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
+            Value::Text(t) => s.serialize_str(t),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Boolean(b) => write!(f, "{b}"),
+            Value::Number(n) => write!(f, "{}", format_number(*n)),
+            Value::Grade { level, .. } => write!(f, "\"{level}\""),
+            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Value::Text(t) => write!(f, "\"{t}\""),
+        }
+    }
+}
+
+/// Formats a number the same way on every platform: Rust's shortest round-trip form.
+pub fn format_number(n: f64) -> String {
+    let s = format!("{n}");
+    if s == "-0" {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+impl Value {
+    /// Orders two values of the same ordered type by *value* (not by better/worse); `None`
+    /// when they are not comparable.
+    pub fn partial_cmp_value(&self, other: &Value) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Number(a), Value::Number(b)) => a.partial_cmp(b),
+            (Value::Grade { rank: a, .. }, Value::Grade { rank: b, .. }) => Some(a.cmp(b)),
+            (Value::Date(a), Value::Date(b)) => Some(a.cmp(b)),
+            (Value::Boolean(a), Value::Boolean(b)) => Some(a.cmp(b)),
+            (Value::Text(a), Value::Text(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes a value of the given type, checking it against the scale where it is a grade.
+pub(crate) fn decode_value(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    value_type: &ValueType,
+    scales: &[Scale],
+) -> Option<Value> {
+    match value_type {
+        ValueType::Boolean => d.boolean(at).map(Value::Boolean),
+        ValueType::Number { .. } => d.number(at).map(Value::Number),
+        ValueType::Date => d.date(at).map(Value::Date),
+        ValueType::Text => d.string(at).map(Value::Text),
+        ValueType::Grade { scale } => {
+            let Kind::String(level) = &at.json.kind else {
+                d.error(
+                    at,
+                    format!(
+                        "expected a level of scale `{scale}` (a string), found {}",
+                        at.json.type_name()
+                    ),
+                );
+                return None;
+            };
+            let scale = scales.iter().find(|s| &s.id == scale)?;
+            match scale.rank(level) {
+                Some(rank) => Some(Value::Grade {
+                    level: level.clone(),
+                    rank,
+                }),
+                None => {
+                    let levels = scale
+                        .levels
+                        .iter()
+                        .map(|l| format!("`{l}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    d.error(
+                        at,
+                        format!(
+                            "`{level}` is not a level of scale `{}`; expected one of {levels}",
+                            scale.id
+                        ),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
