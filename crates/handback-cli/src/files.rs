@@ -21,21 +21,15 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
 }
 
 fn read_text(path: &Path, label: &str) -> Result<String, Failure> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::new(Exit::Io, format!("cannot read `{label}`: {e}")))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::new(Exit::Io, format!("cannot read `{label}`: {e}")))?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(e) => {
             let valid = e.utf8_error().valid_up_to();
-            let prefix =
-                String::from_utf8_lossy(e.as_bytes().get(..valid).unwrap_or(&[])).into_owned();
+            let prefix = String::from_utf8_lossy(e.as_bytes().get(..valid).unwrap_or(&[])).into_owned();
             let line = prefix.matches('\n').count() + 1;
-            let column = prefix
-                .rsplit('\n')
-                .next()
-                .map(|l| l.chars().count())
-                .unwrap_or(0)
-                + 1;
+            let column = prefix.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
             let diagnostic = Diagnostic {
                 file: label.to_string(),
                 line: u32::try_from(line).unwrap_or(u32::MAX),
@@ -71,20 +65,11 @@ pub fn read_pack(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
 }
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Failure::new(
-            Exit::Io,
-            format!("cannot read folder `{}`: {e}", dir.display()),
-        )
-    })?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Failure::new(Exit::Io, format!("cannot read folder `{}`: {e}", dir.display())))?;
     for entry in entries {
         let path = entry
-            .map_err(|e| {
-                Failure::new(
-                    Exit::Io,
-                    format!("cannot read folder `{}`: {e}", dir.display()),
-                )
-            })?
+            .map_err(|e| Failure::new(Exit::Io, format!("cannot read folder `{}`: {e}", dir.display())))?
             .path();
         if path.is_dir() {
             walk(root, &path, out)?;

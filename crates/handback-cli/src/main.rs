@@ -170,11 +170,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            };
+            let code = if e.use_stderr() { Exit::Usage } else { Exit::Ok };
             let _ = e.print();
             return ExitCode::from(code as u8);
         }
@@ -219,9 +215,15 @@ fn run(cli: Cli) -> Result<String, Failure> {
         } => {
             let pack = load_pack(&pack)?;
             let evidence = Evidence::load(&pack, &files::read_source(&evidence)?)?;
-            let as_of = as_of.or(evidence.as_of).or_else(|| evidence.latest_date()).ok_or_else(|| {
-                Failure::new(Exit::Usage, "the evidence has no observations and no `as_of`; give `--as-of YYYY-MM-DD`")
-            })?;
+            let as_of = as_of
+                .or(evidence.as_of)
+                .or_else(|| evidence.latest_date())
+                .ok_or_else(|| {
+                    Failure::new(
+                        Exit::Usage,
+                        "the evidence has no observations and no `as_of`; give `--as-of YYYY-MM-DD`",
+                    )
+                })?;
             let mut options = Options::new(as_of);
             options.parameters = parse_params(&pack, &params)?;
             let assessment = handback::assess(&pack, &evidence, &options);
@@ -256,10 +258,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
     }
 }
 
-fn parse_params(
-    pack: &Pack,
-    params: &[String],
-) -> Result<BTreeMap<String, handback::Value>, Failure> {
+fn parse_params(pack: &Pack, params: &[String]) -> Result<BTreeMap<String, handback::Value>, Failure> {
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for p in params {
@@ -305,11 +304,7 @@ fn lint(pack_arg: &PackArg, evidence: &[PathBuf], format: LintFormat) -> Result<
         let source = files::read_source(path)?;
         match &pack {
             Ok(pack) => match Evidence::load(pack, &source) {
-                Ok(e) => summary.push(format!(
-                    "{}: {} observations",
-                    source.label,
-                    e.observations.len()
-                )),
+                Ok(e) => summary.push(format!("{}: {} observations", source.label, e.observations.len())),
                 Err(e) => diagnostics.extend(e.diagnostics.0),
             },
             Err(_) => unchecked += 1,
@@ -319,10 +314,7 @@ fn lint(pack_arg: &PackArg, evidence: &[PathBuf], format: LintFormat) -> Result<
     let text = match format {
         LintFormat::Json => {
             let value = serde_json::json!({ "ok": ok, "problems": diagnostics });
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            )
+            format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
         }
         LintFormat::Text => {
             let mut out = String::new();

@@ -149,18 +149,8 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, brief: bool) -> String {
     }
     let _ = writeln!(out, "\nReasons");
     for r in &a.results {
-        let function = r
-            .function
-            .as_ref()
-            .map(|f| format!(" [{f}]"))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "\n{}{function}: {} -- {}",
-            r.rule,
-            outcome_word(r),
-            r.title
-        );
+        let function = r.function.as_ref().map(|f| format!(" [{f}]")).unwrap_or_default();
+        let _ = writeln!(out, "\n{}{function}: {} -- {}", r.rule, outcome_word(r), r.title);
         if let Some(reason) = &r.reason {
             reason_tree(reason, 1, &mut out);
         }
@@ -185,11 +175,7 @@ fn reason_tree(r: &Reason, depth: usize, out: &mut String) {
         let _ = writeln!(out, "{detail}because {because}");
     }
     for e in &r.evidence {
-        let function = e
-            .function
-            .as_ref()
-            .map(|f| format!(" [{f}]"))
-            .unwrap_or_default();
+        let function = e.function.as_ref().map(|f| format!(" [{f}]")).unwrap_or_default();
         let judged = e
             .judged_by
             .as_ref()
@@ -210,11 +196,7 @@ fn kind_words(pack: &Pack, body: &Body) -> String {
     match body {
         Body::Test(_) => "test".into(),
         Body::Graded { scale, .. } => {
-            let name = pack
-                .scales()
-                .get(*scale)
-                .map(|s| s.id.as_str())
-                .unwrap_or("?");
+            let name = pack.scales().get(*scale).map(|s| s.id.as_str()).unwrap_or("?");
             format!("graded on `{name}`")
         }
     }
@@ -226,11 +208,7 @@ pub fn rules_text(pack: &Pack) -> String {
     let mut out = format!("{} ({} {})\n", m.title, m.id, m.version);
     for rule in pack.rules() {
         let set = rule.set.as_deref().unwrap_or("helper");
-        let per = if rule.per_function {
-            ", per function"
-        } else {
-            ""
-        };
+        let per = if rule.per_function { ", per function" } else { "" };
         let _ = writeln!(
             out,
             "\n{}  {}  [{set}; {}{per}]",
@@ -238,11 +216,7 @@ pub fn rules_text(pack: &Pack) -> String {
             rule.title,
             kind_words(pack, &rule.body)
         );
-        let _ = writeln!(
-            out,
-            "  source: {}, {}",
-            rule.citation.source, rule.citation.at
-        );
+        let _ = writeln!(out, "  source: {}, {}", rule.citation.source, rule.citation.at);
         let _ = writeln!(out, "  quote: \"{}\"", rule.quote);
         for line in handback::rule_lines(pack, rule) {
             let _ = writeln!(out, "  {line}");
@@ -256,11 +230,7 @@ pub fn rules_text(pack: &Pack) -> String {
                 if p.assumption { " (assumption)" } else { "" }
             );
         }
-        let keys: Vec<&str> = pack
-            .keys_read(rule)
-            .iter()
-            .map(|k| k.key.as_str())
-            .collect();
+        let keys: Vec<&str> = pack.keys_read(rule).iter().map(|k| k.key.as_str()).collect();
         if !keys.is_empty() {
             let _ = writeln!(out, "  reads: {}", keys.join(", "));
         }
@@ -281,11 +251,7 @@ pub fn rules_markdown(pack: &Pack) -> String {
     if !m.sources.is_empty() {
         let _ = writeln!(out, "\n## Sources\n");
         for s in &m.sources {
-            let date = s
-                .date
-                .as_ref()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default();
+            let date = s.date.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
             let _ = writeln!(out, "- `{}`: {}{date}", s.file, s.title);
         }
     }
@@ -333,11 +299,7 @@ pub fn rules_markdown(pack: &Pack) -> String {
                         (Some(r), false) => format!(" Rests on: {r}"),
                         (None, _) => String::new(),
                     };
-                    let _ = writeln!(
-                        out,
-                        "- `{}` = {}: {}{basis}",
-                        p.name, p.default, p.rationale
-                    );
+                    let _ = writeln!(out, "- `{}` = {}: {}{basis}", p.name, p.default, p.rationale);
                 }
             }
             let keys: Vec<String> = pack
@@ -480,13 +442,7 @@ pub fn template_csv(pack: &Pack) -> String {
             r.read_by,
             r.description,
         ];
-        out.push_str(
-            &cells
-                .iter()
-                .map(|c| csv_cell(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     out
@@ -516,9 +472,7 @@ pub fn template_markdown(pack: &Pack) -> String {
         m.id, m.version
     );
     if !pack.scales().is_empty() {
-        out.push_str(
-            "\n## Scales\n\n| scale | levels, worst to best | source |\n| --- | --- | --- |\n",
-        );
+        out.push_str("\n## Scales\n\n| scale | levels, worst to best | source |\n| --- | --- | --- |\n");
         for s in pack.scales() {
             let _ = writeln!(
                 out,

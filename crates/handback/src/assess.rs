@@ -239,9 +239,7 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
                 rule: rule.id.clone(),
                 title: rule.title.clone(),
                 set: rule.set.clone(),
-                function: subject
-                    .and_then(|s| pack.functions.get(s))
-                    .map(|f| f.id.clone()),
+                function: subject.and_then(|s| pack.functions.get(s)).map(|f| f.id.clone()),
                 kind,
                 outcome: text,
                 at_least,
@@ -400,23 +398,16 @@ impl<'a> Engine<'a> {
         outcomes
     }
 
-    fn rule_outcome(
-        &self,
-        rule: usize,
-        subject: Option<usize>,
-        outcomes: &[Vec<Outcome>],
-    ) -> Outcome {
+    fn rule_outcome(&self, rule: usize, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Outcome {
         let Some(rule) = self.pack.rules.get(rule) else {
             return Outcome::Test(Truth::Unknown);
         };
         match &rule.body {
             Body::Test(c) => Outcome::Test(self.truth(c, subject, outcomes)),
             Body::Graded { levels, .. } => {
-                let truths = levels.iter().map(|l| {
-                    l.condition
-                        .as_ref()
-                        .map(|c| self.truth(c, subject, outcomes))
-                });
+                let truths = levels
+                    .iter()
+                    .map(|l| l.condition.as_ref().map(|c| self.truth(c, subject, outcomes)));
                 grade(levels.iter().map(|l| l.rank).zip(truths))
             }
         }
@@ -455,10 +446,7 @@ impl<'a> Engine<'a> {
 
     fn reference(&self, r: &RuleRef, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Truth {
         let target_subject = self.ref_subject(r, subject);
-        let outcome = outcomes
-            .get(r.rule)
-            .and_then(|o| o.get(target_subject))
-            .copied();
+        let outcome = outcomes.get(r.rule).and_then(|o| o.get(target_subject)).copied();
         match (outcome, r.at_least) {
             (Some(Outcome::Test(t)), _) => t,
             (Some(Outcome::Graded { level, at_least }), Some(needed)) => match (level, at_least) {
@@ -476,12 +464,7 @@ impl<'a> Engine<'a> {
             return 0;
         }
         match &r.function {
-            Some(f) => self
-                .pack
-                .functions
-                .iter()
-                .position(|x| &x.id == f)
-                .unwrap_or(0),
+            Some(f) => self.pack.functions.iter().position(|x| &x.id == f).unwrap_or(0),
             None => subject.unwrap_or(0),
         }
     }
@@ -506,11 +489,7 @@ impl<'a> Engine<'a> {
             Some(crate::vocabulary::Scope::Function) => function,
             _ => None,
         };
-        let own = self
-            .series
-            .get(&(leaf.key, function))
-            .copied()
-            .unwrap_or(&[]);
+        let own = self.series.get(&(leaf.key, function)).copied().unwrap_or(&[]);
         let own = self.until_as_of(own);
         if own.is_empty() && leaf.fallback_to_council && function.is_some() {
             let council = self.series.get(&(leaf.key, None)).copied().unwrap_or(&[]);
@@ -545,26 +524,12 @@ impl<'a> Engine<'a> {
             }
         }
         match &leaf.test {
-            LeafTest::Present => (
-                Truth::Met,
-                Finding::Present {
-                    observation: latest,
-                },
-            ),
+            LeafTest::Present => (Truth::Met, Finding::Present { observation: latest }),
             LeafTest::Compare { op, threshold } => {
                 let t = compare(&latest.value, *op, self.threshold(threshold));
-                (
-                    t,
-                    Finding::Compared {
-                        observation: latest,
-                    },
-                )
+                (t, Finding::Compared { observation: latest })
             }
-            LeafTest::Sustained {
-                op,
-                threshold,
-                days,
-            } => {
+            LeafTest::Sustained { op, threshold, days } => {
                 let threshold = self.threshold(threshold);
                 let start = self.as_of - chrono::Duration::days(i64::from(*days));
                 let in_window = series.partition_point(|o| o.date <= start);
@@ -639,11 +604,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Names an outcome: (kind, outcome word, at-least level).
-    pub fn outcome_words(
-        &self,
-        rule: usize,
-        outcome: Outcome,
-    ) -> (&'static str, String, Option<String>) {
+    pub fn outcome_words(&self, rule: usize, outcome: Outcome) -> (&'static str, String, Option<String>) {
         let scale = match self.pack.rules.get(rule).map(|r| &r.body) {
             Some(Body::Graded { scale, .. }) => self.pack.scales.get(*scale),
             _ => None,
@@ -664,12 +625,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn explain_rule(
-        &self,
-        rule_index: usize,
-        subject: Option<usize>,
-        outcomes: &[Vec<Outcome>],
-    ) -> Reason {
+    fn explain_rule(&self, rule_index: usize, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Reason {
         let outcome = outcomes
             .get(rule_index)
             .and_then(|o| o.get(subject.unwrap_or(0)))
@@ -724,22 +680,14 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn explain(
-        &self,
-        c: &'a Condition,
-        subject: Option<usize>,
-        outcomes: &[Vec<Outcome>],
-    ) -> Reason {
+    fn explain(&self, c: &'a Condition, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Reason {
         let truth = self.truth(c, subject, outcomes);
         let says = explain::condition_words(self.pack, c, false);
         let mut reason = empty_reason(truth_code(truth).into());
         reason.says = says;
         match c {
             Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
-                reason.parts = parts
-                    .iter()
-                    .map(|p| self.explain(p, subject, outcomes))
-                    .collect();
+                reason.parts = parts.iter().map(|p| self.explain(p, subject, outcomes)).collect();
                 reason.says = explain::compound_words(c);
             }
             Condition::Not(inner) => {
@@ -762,12 +710,7 @@ impl<'a> Engine<'a> {
                         .flatten()
                         .map(|f| format!(" for `{}`", f.id))
                         .unwrap_or_default();
-                    let id = self
-                        .pack
-                        .rules
-                        .get(r.rule)
-                        .map(|t| t.id.as_str())
-                        .unwrap_or("?");
+                    let id = self.pack.rules.get(r.rule).map(|t| t.id.as_str()).unwrap_or("?");
                     reason.because = Some(match at_least {
                         Some(l) => format!("rule `{id}`{function} is unknown (at least `{l}`)"),
                         None => format!("rule `{id}`{function} is {word}"),
@@ -797,9 +740,7 @@ impl<'a> Engine<'a> {
             judged_by: o.judged_by.clone(),
         };
         let threshold = match &leaf.test {
-            LeafTest::Compare { threshold, .. } | LeafTest::Sustained { threshold, .. } => {
-                Some(threshold)
-            }
+            LeafTest::Compare { threshold, .. } | LeafTest::Sustained { threshold, .. } => Some(threshold),
             _ => None,
         };
         reason.threshold = threshold.map(|t| match t {
@@ -874,7 +815,9 @@ impl<'a> Engine<'a> {
             }
             Finding::TrendTooFew { observations, days } => {
                 reason.evidence.extend(observations.iter().map(|o| used(o)));
-                format!("a trend over {days} days needs two observations, from the window's start and after it")
+                format!(
+                    "a trend over {days} days needs two observations, from the window's start and after it"
+                )
             }
             Finding::Trend { from, to, days } => {
                 reason.evidence.push(used(from));

@@ -254,9 +254,7 @@ pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
         } else {
             ""
         };
-        return Err(format!(
-            "expected a date written YYYY-MM-DD, found `{s}`{hint}"
-        ));
+        return Err(format!("expected a date written YYYY-MM-DD, found `{s}`{hint}"));
     }
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a day of the calendar"))
@@ -287,11 +285,7 @@ impl<'j> Object<'j> {
     pub fn require(&self, d: &mut Decoder, key: &str) -> Option<(&'j Json, String)> {
         let found = self.get(key);
         if found.is_none() {
-            d.report(
-                self.pos,
-                &self.path,
-                format!("missing required field `{key}`"),
-            );
+            d.report(self.pos, &self.path, format!("missing required field `{key}`"));
         }
         found
     }

@@ -134,10 +134,8 @@ fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Evide
     // Duplicate ids, and conflicting observations of the same thing on the same day.
     let mut by_id: std::collections::BTreeMap<&str, (crate::json::Pos, &str)> = Default::default();
     let mut conflicts: Vec<Diagnostic> = Vec::new();
-    let mut by_fact: std::collections::BTreeMap<
-        (&str, Option<&str>, NaiveDate, Option<NaiveDate>),
-        &str,
-    > = Default::default();
+    let mut by_fact: std::collections::BTreeMap<(&str, Option<&str>, NaiveDate, Option<NaiveDate>), &str> =
+        Default::default();
     for (o, pos, path) in &observations {
         if let Some((first_pos, _)) = by_id.get(o.id.as_str()) {
             conflicts.push(located(

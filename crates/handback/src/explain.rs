@@ -6,16 +6,14 @@
 //! reviewer reads one vocabulary everywhere.
 
 use crate::pack::Pack;
-use crate::rules::{Body, Condition, Leaf, LeafTest, Rule, Threshold, TrendKind};
+use crate::rules::{Body, Condition, Leaf, LeafTest, Op, Rule, Threshold, TrendKind};
+use crate::vocabulary::Value;
 
 /// The condition as one sentence.
 pub fn condition_words(pack: &Pack, c: &Condition, _top: bool) -> String {
     match c {
         Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
-            let inner: Vec<String> = parts
-                .iter()
-                .map(|p| condition_words(pack, p, false))
-                .collect();
+            let inner: Vec<String> = parts.iter().map(|p| condition_words(pack, p, false)).collect();
             format!(
                 "{} [{}]",
                 compound_words(c).trim_end_matches(" the following"),
@@ -59,11 +57,7 @@ pub fn compound_words(c: &Condition) -> String {
 }
 
 fn leaf_words(pack: &Pack, leaf: &Leaf) -> String {
-    let key = pack
-        .keys
-        .get(leaf.key)
-        .map(|k| k.key.as_str())
-        .unwrap_or("?");
+    let key = pack.keys.get(leaf.key).map(|k| k.key.as_str()).unwrap_or("?");
     let whose = match &leaf.function {
         Some(f) => format!("`{key}` for `{f}`"),
         None => format!("`{key}`"),

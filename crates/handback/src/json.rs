@@ -260,11 +260,7 @@ impl Reader<'_> {
 
     fn number(&mut self) -> Result<f64, SyntaxError> {
         let start_pos = self.pos;
-        let start = self
-            .chars
-            .peek()
-            .map(|&(i, _)| i)
-            .unwrap_or(self.text.len());
+        let start = self.chars.peek().map(|&(i, _)| i).unwrap_or(self.text.len());
         let mut end = start;
         let mut take = |r: &mut Self| {
             if let Some((i, c)) = r.chars.peek().copied() {
@@ -327,9 +323,7 @@ impl Reader<'_> {
         let mut out = String::new();
         loop {
             let Some(c) = self.peek() else {
-                return Err(
-                    self.error("the string is not closed before the end of the file".into())
-                );
+                return Err(self.error("the string is not closed before the end of the file".into()));
             };
             match c {
                 '"' => {
@@ -353,8 +347,7 @@ impl Reader<'_> {
                             let code = if (0xD800..0xDC00).contains(&hi) {
                                 if self.bump() != Some('\\') || self.bump() != Some('u') {
                                     return Err(self.error(
-                                        "a high surrogate escape must be followed by a low one"
-                                            .into(),
+                                        "a high surrogate escape must be followed by a low one".into(),
                                     ));
                                 }
                                 let lo = self.hex4()?;
@@ -368,27 +361,22 @@ impl Reader<'_> {
                             match char::from_u32(code) {
                                 Some(ch) => out.push(ch),
                                 None => {
-                                    return Err(self
-                                        .error("invalid unicode escape (a lone surrogate)".into()))
+                                    return Err(self.error("invalid unicode escape (a lone surrogate)".into()))
                                 }
                             }
                         }
                         Some(other) => {
-                            return Err(
-                                self.error(format!("unknown escape `\\{other}` in a string"))
-                            )
+                            return Err(self.error(format!("unknown escape `\\{other}` in a string")))
                         }
                         None => {
-                            return Err(self.error(
-                                "the string is not closed before the end of the file".into(),
-                            ))
+                            return Err(
+                                self.error("the string is not closed before the end of the file".into())
+                            )
                         }
                     }
                 }
                 c if (c as u32) < 0x20 => {
-                    return Err(
-                        self.error(format!("{} inside a string must be escaped", describe(c)))
-                    )
+                    return Err(self.error(format!("{} inside a string must be escaped", describe(c))))
                 }
                 c => {
                     self.bump();
@@ -438,16 +426,9 @@ impl Reader<'_> {
                     return Ok(Kind::Array(items));
                 }
                 Some(c) => {
-                    return Err(self.error(format!(
-                        "expected `,` or `]` in an array, found {}",
-                        describe(c)
-                    )))
+                    return Err(self.error(format!("expected `,` or `]` in an array, found {}", describe(c))))
                 }
-                None => {
-                    return Err(
-                        self.error("the array is not closed before the end of the file".into())
-                    )
-                }
+                None => return Err(self.error("the array is not closed before the end of the file".into())),
             }
         }
     }
@@ -467,9 +448,7 @@ impl Reader<'_> {
                 return Err(match self.peek() {
                     Some('}') => self.error("trailing comma before `}`".into()),
                     Some(c) => self.error(format!("expected a quoted key, found {}", describe(c))),
-                    None => {
-                        self.error("the object is not closed before the end of the file".into())
-                    }
+                    None => self.error("the object is not closed before the end of the file".into()),
                 });
             }
             let key = self.string()?;
@@ -488,11 +467,7 @@ impl Reader<'_> {
             self.path.push(Segment::Key(key.clone()));
             let value = self.value(depth + 1)?;
             self.path.pop();
-            members.push(Member {
-                key,
-                key_pos,
-                value,
-            });
+            members.push(Member { key, key_pos, value });
             self.skip_ws();
             match self.peek() {
                 Some(',') => {
@@ -508,11 +483,7 @@ impl Reader<'_> {
                         describe(c)
                     )))
                 }
-                None => {
-                    return Err(
-                        self.error("the object is not closed before the end of the file".into())
-                    )
-                }
+                None => return Err(self.error("the object is not closed before the end of the file".into())),
             }
         }
     }
@@ -533,10 +504,7 @@ mod tests {
     #[test]
     fn rejects_duplicates_non_finite_and_depth() {
         let e = parse("{\"a\": 1,\n \"a\": 2}").unwrap_err();
-        assert!(
-            e.message.contains("duplicate key `a` (first at 1:2)"),
-            "{e:?}"
-        );
+        assert!(e.message.contains("duplicate key `a` (first at 1:2)"), "{e:?}");
         assert_eq!(e.pos, Pos { line: 2, column: 2 });
         let e = parse("[1e400]").unwrap_err();
         assert!(e.message.contains("out of range"));

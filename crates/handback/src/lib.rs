@@ -46,18 +46,14 @@ mod embedded {
 }
 
 pub use assess::{
-    assess, outcomes, truth_code, Assessment, EvidenceUsed, Options, Outcome, PackRef,
-    ParameterInForce, Reason, RuleResult, ThresholdUsed, Truth,
+    assess, outcomes, truth_code, Assessment, EvidenceUsed, Options, Outcome, PackRef, ParameterInForce,
+    Reason, RuleResult, ThresholdUsed, Truth,
 };
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics};
 pub use evidence::{Evidence, Observation, Source};
 pub use explain::{condition_words, rule_lines, rule_sentence};
-pub use pack::{
-    parse_parameter, CriteriaSet, Function, LoadError, Manifest, Pack, Parameter, SourceFile,
-};
-pub use rules::{
-    Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind,
-};
+pub use pack::{parse_parameter, CriteriaSet, Function, LoadError, Manifest, Pack, Parameter, SourceFile};
+pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
 
 /// The files of the embedded default pack (the Rotherham criteria), as `rules/rotherham/` holds

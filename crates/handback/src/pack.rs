@@ -188,10 +188,7 @@ impl Pack {
         }
         indices.sort_unstable();
         indices.dedup();
-        indices
-            .iter()
-            .filter_map(|&i| self.parameters.get(i))
-            .collect()
+        indices.iter().filter_map(|&i| self.parameters.get(i)).collect()
     }
     pub(crate) fn key_index(&self, name: &str) -> Option<usize> {
         self.keys.iter().position(|k| k.key == name)
@@ -249,11 +246,7 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         .unwrap_or_default();
     let parameters = by_role
         .get("parameters.json")
-        .and_then(|f| {
-            decode_file(f, &mut diagnostics, |d, at| {
-                decode_parameters(d, at, &scales)
-            })
-        })
+        .and_then(|f| decode_file(f, &mut diagnostics, |d, at| decode_parameters(d, at, &scales)))
         .unwrap_or_default();
     let functions = by_role
         .get("functions.json")
@@ -262,6 +255,9 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
 
     let mut rules: Vec<Rule> = Vec::new();
     let mut pending: Vec<PendingRef> = Vec::new();
+    // Ids of rules that were declared but had problems: references to them are not reported
+    // again as references to unknown rules.
+    let mut failed: Vec<String> = Vec::new();
     for f in &rule_files {
         let mut d = Decoder::new(&f.label);
         if let Some(json) = d.parse(&f.text) {
@@ -280,9 +276,9 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
                             functions: &functions,
                             sets: manifest.as_ref().map(|m| m.sets.as_slice()).unwrap_or(&[]),
                         };
-                        if let Some(rule) = decode_rule(&mut d, at, &ctx, rules.len(), &mut pending)
-                        {
-                            rules.push(rule);
+                        match decode_rule(&mut d, at, &ctx, rules.len(), &mut pending) {
+                            Some(rule) => rules.push(rule),
+                            None => failed.extend(declared_id(json)),
                         }
                     }
                 }
@@ -298,7 +294,13 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
     if !diagnostics.is_empty() {
         // References are only resolved over a clean set of rules: a rule that failed to decode
         // would otherwise show up again as an "unknown rule" everywhere it is referred to.
-        resolve_refs(&mut rules, &pending, &scales, &mut diagnostics);
+        let mut more = Vec::new();
+        resolve_refs(&mut rules, &pending, &scales, &mut more);
+        diagnostics.extend(more.into_iter().filter(|d| {
+            !failed
+                .iter()
+                .any(|id| d.message.contains(&format!("unknown rule `{id}`")))
+        }));
         return Err(LoadError::new(diagnostics));
     }
 
@@ -337,6 +339,20 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         rules,
         order,
     })
+}
+
+/// The `id` a rule object declares, if it has a string one.
+fn declared_id(json: &crate::json::Json) -> Option<String> {
+    match &json.kind {
+        Kind::Object(members) => members
+            .iter()
+            .find(|m| m.key == "id")
+            .and_then(|m| match &m.value.kind {
+                Kind::String(s) => Some(s.clone()),
+                _ => None,
+            }),
+        _ => None,
+    }
 }
 
 fn file_level(file: &str, message: String) -> Diagnostic {
@@ -382,10 +398,7 @@ pub(crate) fn natural_key(id: &str) -> Vec<(String, u64)> {
             digits.push(c);
         } else {
             if !digits.is_empty() {
-                out.push((
-                    std::mem::take(&mut text),
-                    digits.parse().unwrap_or(u64::MAX),
-                ));
+                out.push((std::mem::take(&mut text), digits.parse().unwrap_or(u64::MAX)));
                 digits.clear();
             }
             text.push(c);
@@ -396,10 +409,7 @@ pub(crate) fn natural_key(id: &str) -> Vec<(String, u64)> {
 }
 
 fn decode_manifest(d: &mut Decoder, at: At<'_, '_>) -> Option<Manifest> {
-    let obj = d.object(
-        at,
-        &["id", "version", "title", "description", "sources", "sets"],
-    )?;
+    let obj = d.object(at, &["id", "version", "title", "description", "sources", "sets"])?;
     let id = required(d, &obj, "id", |d, at| d.id(at));
     let version = required(d, &obj, "version", |d, at| d.text(at));
     let title = required(d, &obj, "title", |d, at| d.text(at));
@@ -437,11 +447,7 @@ fn decode_manifest(d: &mut Decoder, at: At<'_, '_>) -> Option<Manifest> {
                 if out.iter().any(|s| s.id == id) {
                     d.error(at, format!("duplicate set id `{id}`"));
                 }
-                out.push(CriteriaSet {
-                    id,
-                    title,
-                    citation,
-                });
+                out.push(CriteriaSet { id, title, citation });
             }
         }
         Some(out)
@@ -468,11 +474,7 @@ pub(crate) fn decode_citation(d: &mut Decoder, at: At<'_, '_>) -> Option<Citatio
 }
 
 /// Decodes the fields that give a value type (`type`, `unit`, `direction`, `scale`).
-fn decode_type(
-    d: &mut Decoder,
-    obj: &crate::diagnostic::Object<'_>,
-    scales: &[Scale],
-) -> Option<ValueType> {
+fn decode_type(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, scales: &[Scale]) -> Option<ValueType> {
     let kind = required(d, obj, "type", |d, at| {
         d.string(at).map(|s| (s, at.json.pos, at.path.to_string()))
     })?;
@@ -505,7 +507,12 @@ fn decode_type(
                     "higher_is_better" => Some(Direction::HigherIsBetter),
                     "lower_is_better" => Some(Direction::LowerIsBetter),
                     _ => {
-                        d.error(at, format!("unknown direction `{s}`; expected `higher_is_better` or `lower_is_better`"));
+                        d.error(
+                            at,
+                            format!(
+                                "unknown direction `{s}`; expected `higher_is_better` or `lower_is_better`"
+                            ),
+                        );
                         None
                     }
                 }
@@ -535,7 +542,9 @@ fn decode_type(
             d.report(
                 pos,
                 &path,
-                format!("unknown type `{other}`; expected one of `boolean`, `number`, `grade`, `date`, `text`"),
+                format!(
+                    "unknown type `{other}`; expected one of `boolean`, `number`, `grade`, `date`, `text`"
+                ),
             );
             None
         }
@@ -717,11 +726,7 @@ fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Vec<Function>> {
             if out.iter().any(|f| f.id == id) {
                 d.error(at, format!("duplicate function `{id}`"));
             }
-            out.push(Function {
-                id,
-                title,
-                portfolio,
-            });
+            out.push(Function { id, title, portfolio });
         }
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
@@ -764,10 +769,7 @@ fn decode_rule(
     let set = optional(d, &obj, "set", |d, at| {
         let s = d.id(at)?;
         if !ctx.sets.iter().any(|m| m.id == s) {
-            d.error(
-                at,
-                format!("unknown set `{s}`; sets are declared in `pack.json`"),
-            );
+            d.error(at, format!("unknown set `{s}`; sets are declared in `pack.json`"));
             return None;
         }
         Some(s)
@@ -850,11 +852,7 @@ fn resolve_refs(
     scales: &[Scale],
     diagnostics: &mut Vec<Diagnostic>,
 ) {
-    let index: BTreeMap<String, usize> = rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.clone(), i))
-        .collect();
+    let index: BTreeMap<String, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
     // Resolve each pending reference to (target, level rank), or report why it cannot be.
     let mut resolved: BTreeMap<(usize, usize, usize), (usize, Option<usize>)> = BTreeMap::new();
     for p in pending {
@@ -877,10 +875,7 @@ fn resolve_refs(
                 .unwrap_or_default();
             report(
                 diagnostics,
-                format!(
-                    "rule `{}` refers to unknown rule `{}`{hint}",
-                    owner.id, p.target
-                ),
+                format!("rule `{}` refers to unknown rule `{}`{hint}", owner.id, p.target),
             );
             continue;
         };
@@ -923,7 +918,10 @@ fn resolve_refs(
                 let name = scales.get(*scale).map(|s| s.id.as_str()).unwrap_or("?");
                 report(
                     diagnostics,
-                    format!("rule `{}` is graded on scale `{name}`; say which level is enough with `at_least`", target_rule.id),
+                    format!(
+                        "rule `{}` is graded on scale `{name}`; say which level is enough with `at_least`",
+                        target_rule.id
+                    ),
                 );
                 continue;
             }
@@ -1000,7 +998,11 @@ fn rule_order(rules: &[Rule], diagnostics: &mut Vec<Diagnostic>) -> Vec<usize> {
             } else {
                 format!(
                     "rules refer to each other in a cycle: {}; a rule may not depend on its own outcome",
-                    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" -> ")
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" -> ")
                 )
             };
             diagnostics.push(at_rule(first, message));
@@ -1073,8 +1075,9 @@ fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], 
         let (op, threshold) = match &leaf.test {
             rules::LeafTest::Present => return true,
             rules::LeafTest::Trend { .. } => return false,
-            rules::LeafTest::Compare { op, threshold }
-            | rules::LeafTest::Sustained { op, threshold, .. } => (*op, threshold),
+            rules::LeafTest::Compare { op, threshold } | rules::LeafTest::Sustained { op, threshold, .. } => {
+                (*op, threshold)
+            }
         };
         use rules::Op::*;
         match &key.value_type {
@@ -1104,11 +1107,11 @@ fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], 
     let mut monotone = vec![false; rules.len()];
     for &i in order {
         let Some(rule) = rules.get(i) else { continue };
-        let m = rule.body.conditions().iter().all(|(_, c)| {
-            c.is_monotone(&leaf_monotone, &|r| {
-                monotone.get(r).copied().unwrap_or(false)
-            })
-        });
+        let m = rule
+            .body
+            .conditions()
+            .iter()
+            .all(|(_, c)| c.is_monotone(&leaf_monotone, &|r| monotone.get(r).copied().unwrap_or(false)));
         if let Some(slot) = monotone.get_mut(i) {
             *slot = m;
         }
@@ -1140,12 +1143,7 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
         if matches!(json.kind, Kind::Null) {
             return None;
         }
-        decode_value(
-            &mut d,
-            At { json, path: "$" },
-            &param.value_type,
-            &pack.scales,
-        )
+        decode_value(&mut d, At { json, path: "$" }, &param.value_type, &pack.scales)
     });
     match value {
         Some(v) if d.diagnostics.is_empty() => Ok(v),

@@ -187,11 +187,7 @@ pub enum Condition {
 impl Condition {
     /// Whether improving evidence can never make this condition worse, given which leaves and
     /// referenced rules are monotone. `not` never is.
-    pub(crate) fn is_monotone(
-        &self,
-        leaf: &impl Fn(&Leaf) -> bool,
-        rule: &impl Fn(usize) -> bool,
-    ) -> bool {
+    pub(crate) fn is_monotone(&self, leaf: &impl Fn(&Leaf) -> bool, rule: &impl Fn(usize) -> bool) -> bool {
         match self {
             Condition::All(cs) | Condition::Any(cs) | Condition::AtLeast(_, cs) => {
                 cs.iter().all(|c| c.is_monotone(leaf, rule))
@@ -320,11 +316,7 @@ const CONDITION_FORMS: &str =
     "`all`, `any`, `at_least` with `of`, `not`, `rule`, or `key` with `op`, `present`, `sustained_days` or `trend`";
 
 /// Decodes one condition, reporting every problem found.
-pub(crate) fn decode_condition(
-    d: &mut Decoder,
-    at: At<'_, '_>,
-    scope: &mut Scope_<'_>,
-) -> Option<Condition> {
+pub(crate) fn decode_condition(d: &mut Decoder, at: At<'_, '_>, scope: &mut Scope_<'_>) -> Option<Condition> {
     let allowed = [
         "all",
         "any",
@@ -403,10 +395,7 @@ pub(crate) fn decode_condition(
                 let (json, path) = obj.get("at_least")?;
                 d.error(
                     At { json, path: &path },
-                    format!(
-                        "`at_least` is {k} but `of` has only {} conditions",
-                        parts.len()
-                    ),
+                    format!("`at_least` is {k} but `of` has only {} conditions", parts.len()),
                 );
                 return None;
             }
@@ -511,20 +500,12 @@ fn decode_leaf(
             .unwrap_or_default();
         d.error(
             key_at,
-            format!(
-                "unknown evidence key `{key_name}`{hint}; keys are declared in `vocabulary.json`"
-            ),
+            format!("unknown evidence key `{key_name}`{hint}; keys are declared in `vocabulary.json`"),
         );
         return None;
     };
     let key = scope.keys.get(key_index)?;
-    let common = [
-        "key",
-        "within_days",
-        "function",
-        "fallback_to_council",
-        "says",
-    ];
+    let common = ["key", "within_days", "function", "fallback_to_council", "says"];
     let tests: Vec<&str> = ["op", "present", "trend"]
         .into_iter()
         .filter(|t| obj.has(t))
@@ -534,8 +515,7 @@ fn decode_leaf(
     let function = optional(d, obj, "function", |d, at| {
         decode_function_name(d, at, scope.functions)
     });
-    let fallback_to_council =
-        optional(d, obj, "fallback_to_council", |d, at| d.boolean(at)).unwrap_or(false);
+    let fallback_to_council = optional(d, obj, "fallback_to_council", |d, at| d.boolean(at)).unwrap_or(false);
     let here = At {
         json: key_json,
         path: &key_path,
@@ -562,7 +542,10 @@ fn decode_leaf(
                 let s = d.string(at)?;
                 let op = Op::parse(&s);
                 if op.is_none() {
-                    d.error(at, format!("unknown operator `{s}`; expected one of `<`, `<=`, `>`, `>=`, `==`, `!=`"));
+                    d.error(
+                        at,
+                        format!("unknown operator `{s}`; expected one of `<`, `<=`, `>`, `>=`, `==`, `!=`"),
+                    );
                 }
                 op
             });
@@ -587,11 +570,7 @@ fn decode_leaf(
             let (op, threshold) = (op?, threshold?);
             match (sustained, days) {
                 (false, _) => LeafTest::Compare { op, threshold },
-                (true, Some(days)) => LeafTest::Sustained {
-                    op,
-                    threshold,
-                    days,
-                },
+                (true, Some(days)) => LeafTest::Sustained { op, threshold, days },
                 (true, None) => return None,
             }
         }
@@ -630,10 +609,7 @@ fn decode_leaf(
                 }
             });
             let days = required(d, obj, "window_days", |d, at| d.count(at, 1, 36_600));
-            if !matches!(
-                key.value_type,
-                ValueType::Number { .. } | ValueType::Grade { .. }
-            ) {
+            if !matches!(key.value_type, ValueType::Number { .. } | ValueType::Grade { .. }) {
                 d.error(
                     here,
                     format!(
@@ -686,8 +662,7 @@ fn decode_threshold(
 ) -> Option<Threshold> {
     match (obj.get("value"), obj.get("param")) {
         (Some((json, path)), None) => {
-            decode_value(d, At { json, path: &path }, &key.value_type, scope.scales)
-                .map(Threshold::Literal)
+            decode_value(d, At { json, path: &path }, &key.value_type, scope.scales).map(Threshold::Literal)
         }
         (None, Some((json, path))) => {
             let at = At { json, path: &path };
@@ -697,7 +672,10 @@ fn decode_threshold(
                 let hint = crate::diagnostic::nearest(&name, &names)
                     .map(|n| format!(" (did you mean `{n}`?)"))
                     .unwrap_or_default();
-                d.error(at, format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"));
+                d.error(
+                    at,
+                    format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"),
+                );
                 return None;
             };
             let param = scope.parameters.get(index)?;
@@ -723,11 +701,7 @@ fn decode_threshold(
             None
         }
         (None, None) => {
-            d.report(
-                obj.pos,
-                &obj.path,
-                "a comparison needs `value` or `param`".into(),
-            );
+            d.report(obj.pos, &obj.path, "a comparison needs `value` or `param`".into());
             None
         }
     }
@@ -803,10 +777,7 @@ pub(crate) fn decode_body(
         let name = required(d, &level_obj, "level", |d, at| {
             let name = d.string(at)?;
             if scale.rank(&name).is_none() {
-                d.error(
-                    at,
-                    format!("`{name}` is not a level of scale `{}`", scale.id),
-                );
+                d.error(at, format!("`{name}` is not a level of scale `{}`", scale.id));
                 return None;
             }
             Some(name)
@@ -819,15 +790,14 @@ pub(crate) fn decode_body(
             (true, Some((json, path))) => {
                 d.error(
                     At { json, path: &path },
-                    "the last level is the floor, reached when no higher level is; it takes no condition".into(),
+                    "the last level is the floor, reached when no higher level is; it takes no condition"
+                        .into(),
                 );
                 ok = false;
                 None
             }
             (false, _) => {
-                let c = required(d, &level_obj, "condition", |d, at| {
-                    decode_condition(d, at, scope)
-                });
+                let c = required(d, &level_obj, "condition", |d, at| decode_condition(d, at, scope));
                 if c.is_none() {
                     ok = false;
                 }
