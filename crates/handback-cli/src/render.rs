@@ -93,55 +93,18 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, brief: bool) -> String {
     ));
     for (title, results) in groups.iter().filter(|(_, r)| !r.is_empty()) {
         let _ = writeln!(out, "\n{title}");
-        let per_function = results.iter().all(|r| r.function.is_some());
-        if per_function {
-            let mut rule_ids: Vec<&str> = Vec::new();
-            for r in results {
-                if !rule_ids.contains(&r.rule.as_str()) {
-                    rule_ids.push(&r.rule);
-                }
-            }
-            let mut functions: Vec<&str> = Vec::new();
-            for r in results {
-                if let Some(f) = r.function.as_deref() {
-                    if !functions.contains(&f) {
-                        functions.push(f);
-                    }
-                }
-            }
-            let mut rows = vec![std::iter::once("function".to_string())
-                .chain(rule_ids.iter().map(|s| s.to_string()))
-                .collect::<Vec<_>>()];
-            for f in &functions {
-                let mut row = vec![f.to_string()];
-                for id in &rule_ids {
-                    let cell = results
-                        .iter()
-                        .find(|r| r.rule == *id && r.function.as_deref() == Some(f))
-                        .map(|r| outcome_word(r))
-                        .unwrap_or_default();
-                    row.push(cell);
-                }
-                rows.push(row);
-            }
-            out.push_str(&columns(&rows, "  "));
-            for id in &rule_ids {
-                if let Some(r) = results.iter().find(|r| r.rule == *id) {
-                    let _ = writeln!(out, "  {id}: {}", r.title);
-                }
-            }
-        } else {
-            let rows: Vec<Vec<String>> = results
+        let council: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_none()).collect();
+        let per_function: Vec<&RuleResult> =
+            results.iter().copied().filter(|r| r.function.is_some()).collect();
+        if !council.is_empty() {
+            let rows: Vec<Vec<String>> = council
                 .iter()
-                .map(|r| {
-                    let id = match &r.function {
-                        Some(f) => format!("{} [{f}]", r.rule),
-                        None => r.rule.clone(),
-                    };
-                    vec![id, outcome_word(r), r.title.clone()]
-                })
+                .map(|r| vec![r.rule.clone(), outcome_word(r), r.title.clone()])
                 .collect();
             out.push_str(&columns(&rows, "  "));
+        }
+        if !per_function.is_empty() {
+            out.push_str(&function_matrix(&per_function));
         }
     }
     if brief {
@@ -153,6 +116,43 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, brief: bool) -> String {
         let _ = writeln!(out, "\n{}{function}: {} -- {}", r.rule, outcome_word(r), r.title);
         if let Some(reason) = &r.reason {
             reason_tree(reason, 1, &mut out);
+        }
+    }
+    out
+}
+
+/// Per-function outcomes as a matrix: a row per function, a column per rule, then a key.
+fn function_matrix(results: &[&RuleResult]) -> String {
+    let mut rule_ids: Vec<&str> = Vec::new();
+    let mut functions: Vec<&str> = Vec::new();
+    for r in results {
+        if !rule_ids.contains(&r.rule.as_str()) {
+            rule_ids.push(&r.rule);
+        }
+        if let Some(f) = r.function.as_deref() {
+            if !functions.contains(&f) {
+                functions.push(f);
+            }
+        }
+    }
+    let header = std::iter::once("function".to_string()).chain(rule_ids.iter().map(|s| s.to_string()));
+    let mut rows = vec![header.collect::<Vec<_>>()];
+    for f in &functions {
+        let mut row = vec![f.to_string()];
+        for id in &rule_ids {
+            let cell = results
+                .iter()
+                .find(|r| r.rule == *id && r.function.as_deref() == Some(f))
+                .map(|r| outcome_word(r))
+                .unwrap_or_default();
+            row.push(cell);
+        }
+        rows.push(row);
+    }
+    let mut out = columns(&rows, "  ");
+    for id in &rule_ids {
+        if let Some(r) = results.iter().find(|r| r.rule == *id) {
+            let _ = writeln!(out, "  {id}: {}", r.title);
         }
     }
     out

@@ -605,9 +605,11 @@ impl<'a> Engine<'a> {
 
     /// Names an outcome: (kind, outcome word, at-least level).
     pub fn outcome_words(&self, rule: usize, outcome: Outcome) -> (&'static str, String, Option<String>) {
-        let scale = match self.pack.rules.get(rule).map(|r| &r.body) {
-            Some(Body::Graded { scale, .. }) => self.pack.scales.get(*scale),
-            _ => None,
+        let (scale, floor) = match self.pack.rules.get(rule).map(|r| &r.body) {
+            Some(Body::Graded { scale, levels }) => {
+                (self.pack.scales.get(*scale), levels.last().map(|l| l.rank))
+            }
+            _ => (None, None),
         };
         let level_name = |rank: usize| {
             scale
@@ -618,10 +620,15 @@ impl<'a> Engine<'a> {
         match outcome {
             Outcome::Test(t) => ("test", truth_code(t).to_string(), None),
             Outcome::Graded { level: Some(l), .. } => ("graded", level_name(l), None),
+            // "At least the floor" says nothing a reader can use, so it is not reported.
             Outcome::Graded {
                 level: None,
                 at_least,
-            } => ("graded", "unknown".into(), at_least.map(level_name)),
+            } => (
+                "graded",
+                "unknown".into(),
+                at_least.filter(|&l| Some(l) != floor).map(level_name),
+            ),
         }
     }
 

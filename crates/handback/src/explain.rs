@@ -71,6 +71,10 @@ fn leaf_words(pack: &Pack, leaf: &Leaf) -> String {
             .unwrap_or_default(),
     };
     let mut text = match &leaf.test {
+        LeafTest::Compare {
+            op: Op::Eq,
+            threshold: Threshold::Literal(Value::Boolean(b)),
+        } => format!("the latest {whose} is {b}"),
         LeafTest::Compare { op, threshold: t } => {
             format!("the latest {whose} is {} {}", op.words(), threshold(t))
         }
