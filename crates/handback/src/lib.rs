@@ -73,3 +73,8 @@ pub fn rotherham_files() -> Vec<SourceFile> {
 pub fn rotherham() -> Result<Pack, LoadError> {
     Pack::load(&rotherham_files())
 }
+
+#[cfg(test)]
+mod properties;
+#[cfg(test)]
+mod reference;

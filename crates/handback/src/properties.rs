@@ -1,0 +1,490 @@
+//! Property tests over random packs and evidence.
+//!
+//! Packs and evidence are generated as JSON *text* and go through the real loaders, so the
+//! properties cover loading as well as evaluation. Proptest draws a seed and sizes; a small
+//! deterministic generator builds the pack from them (shrinking is therefore coarse, but every
+//! failure is reproducible from the seed proptest prints).
+//!
+//! Properties: determinism, order-independence (observations, rules, rule files, vocabulary),
+//! monotonicity of the monotone fragment, invisibility of evidence after the as-of date, and
+//! agreement with the reference evaluator in `reference.rs`.
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use serde_json::{json, Value as J};
+
+use crate::assess::{assess, outcomes, Options, Outcome, Truth};
+use crate::evidence::Evidence;
+use crate::pack::{Pack, SourceFile};
+
+/// SplitMix64: tiny, deterministic, good enough to spread choices.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+    fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
+    }
+}
+
+const NUMBER_KEYS: [(&str, &str); 3] = [
+    ("n0", "higher_is_better"),
+    ("n1", "lower_is_better"),
+    ("n2", "higher_is_better"),
+];
+const BOOL_KEYS: [&str; 2] = ["b0", "b1"];
+const GRADE_KEYS: [&str; 1] = ["g0"];
+const FUNCTION_KEYS: [(&str, &str); 1] = [("f0", "lower_is_better")];
+const FUNCTIONS: [&str; 2] = ["fa", "fb"];
+const LEVELS: [&str; 3] = ["low", "mid", "high"];
+const DAYS: i64 = 400;
+
+fn base() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2016, 1, 1).unwrap_or_default()
+}
+
+/// A generated pack: its files, plus the rule objects (kept apart so tests can re-split them).
+struct Generated {
+    fixed_files: Vec<(String, J)>,
+    rules: Vec<J>,
+}
+
+fn vocabulary(rng: &mut Rng, shuffle: bool) -> J {
+    let mut keys: Vec<J> = Vec::new();
+    for (k, dir) in NUMBER_KEYS {
+        let mut key = json!({"key": k, "type": "number", "unit": "u", "direction": dir, "description": "n"});
+        if k == "n2" {
+            key["max_age_days"] = json!(120);
+        }
+        keys.push(key);
+    }
+    for k in BOOL_KEYS {
+        keys.push(json!({"key": k, "type": "boolean", "description": "b"}));
+    }
+    for k in GRADE_KEYS {
+        keys.push(json!({"key": k, "type": "grade", "scale": "s", "description": "g"}));
+    }
+    for (k, dir) in FUNCTION_KEYS {
+        keys.push(json!({"key": k, "type": "number", "unit": "u", "direction": dir, "scope": "function", "description": "f"}));
+    }
+    if shuffle {
+        rng.shuffle(&mut keys);
+    }
+    json!({"scales": [{"id": "s", "title": "s", "levels": LEVELS}], "keys": keys})
+}
+
+/// A random condition. `monotone` restricts it to the monotone fragment.
+fn condition(
+    rng: &mut Rng,
+    depth: u32,
+    earlier: &[(String, bool, bool)],
+    per_function: bool,
+    monotone: bool,
+) -> J {
+    let choice = if depth == 0 {
+        4 + rng.below(6)
+    } else {
+        rng.below(10)
+    };
+    let kids = |rng: &mut Rng| -> Vec<J> {
+        (0..1 + rng.below(3))
+            .map(|_| condition(rng, depth.saturating_sub(1), earlier, per_function, monotone))
+            .collect()
+    };
+    match choice {
+        0 => json!({"all": kids(rng)}),
+        1 => json!({"any": kids(rng)}),
+        2 => {
+            let of = kids(rng);
+            let k = 1 + rng.below(of.len());
+            json!({"at_least": k, "of": of})
+        }
+        3 if !monotone => {
+            json!({"not": condition(rng, depth.saturating_sub(1), earlier, per_function, monotone)})
+        }
+        4 | 3 if !earlier.is_empty() && rng.chance(40) => {
+            // (id, per_function, graded)
+            let candidates: Vec<&(String, bool, bool)> = earlier
+                .iter()
+                .filter(|(_, pf, _)| !*pf || per_function || true)
+                .collect();
+            let (id, pf, graded) = candidates[rng.below(candidates.len())];
+            let mut r = json!({"rule": id});
+            if *pf && !per_function {
+                r["function"] = json!(FUNCTIONS[rng.below(2)]);
+            }
+            if *graded {
+                r["at_least"] = json!(LEVELS[rng.below(3)]);
+            }
+            r
+        }
+        _ => leaf(rng, per_function, monotone),
+    }
+}
+
+fn number_op(rng: &mut Rng, dir: &str, monotone: bool) -> &'static str {
+    if monotone {
+        match (dir, rng.chance(50)) {
+            ("higher_is_better", true) => ">=",
+            ("higher_is_better", false) => ">",
+            (_, true) => "<=",
+            _ => "<",
+        }
+    } else {
+        ["<", "<=", ">", ">=", "==", "!="][rng.below(6)]
+    }
+}
+
+fn leaf(rng: &mut Rng, per_function: bool, monotone: bool) -> J {
+    let kind = rng.below(if per_function { 5 } else { 4 });
+    let mut l = match kind {
+        0 => {
+            let (k, dir) = NUMBER_KEYS[rng.below(NUMBER_KEYS.len())];
+            let mut l = json!({"key": k, "op": number_op(rng, dir, monotone)});
+            if k == "n0" && rng.chance(50) {
+                l["param"] = json!("p0");
+            } else {
+                l["value"] = json!(rng.below(10) as f64);
+            }
+            match rng.below(6) {
+                0 => l["sustained_days"] = json!(30 + rng.below(150)),
+                1 if !monotone => {
+                    l = json!({"key": k, "trend": if rng.chance(50) {"improving"} else {"not_worsening"}, "window_days": 30 + rng.below(200)});
+                }
+                _ => {}
+            }
+            l
+        }
+        1 => {
+            let k = BOOL_KEYS[rng.below(BOOL_KEYS.len())];
+            if monotone || rng.chance(50) {
+                json!({"key": k, "op": "==", "value": true})
+            } else {
+                json!({"key": k, "op": "!=", "value": true})
+            }
+        }
+        2 => {
+            let op = if monotone {
+                [">=", ">"][rng.below(2)]
+            } else {
+                ["<", ">=", "=="][rng.below(3)]
+            };
+            json!({"key": GRADE_KEYS[0], "op": op, "value": LEVELS[rng.below(3)]})
+        }
+        3 => json!({"key": BOOL_KEYS[rng.below(2)], "present": true}),
+        _ => {
+            let (k, dir) = FUNCTION_KEYS[0];
+            let mut l = json!({"key": k, "op": number_op(rng, dir, monotone), "value": rng.below(10) as f64});
+            if rng.chance(30) {
+                l["fallback_to_council"] = json!(true);
+            }
+            l
+        }
+    };
+    if rng.chance(15) {
+        l["within_days"] = json!(60 + rng.below(200));
+    }
+    l
+}
+
+fn generate(seed: u64, rule_count: usize, monotone: bool) -> Generated {
+    let mut rng = Rng(seed);
+    let mut rules = Vec::new();
+    let mut earlier: Vec<(String, bool, bool)> = Vec::new();
+    for i in 0..rule_count {
+        let id = format!("r{i}");
+        let per_function = rng.chance(30);
+        let graded = rng.chance(25);
+        let mut rule = json!({
+            "id": id, "title": "t", "quote": "q",
+            "citation": {"source": "s", "at": "a"},
+        });
+        if per_function {
+            rule["per_function"] = json!(true);
+        }
+        if graded {
+            rule["kind"] = json!("graded");
+            rule["scale"] = json!("s");
+            rule["levels"] = json!([
+                {"level": "high", "condition": condition(&mut rng, 2, &earlier, per_function, monotone)},
+                {"level": "mid", "condition": condition(&mut rng, 2, &earlier, per_function, monotone)},
+                {"level": "low"}
+            ]);
+        } else {
+            rule["kind"] = json!("test");
+            rule["condition"] = condition(&mut rng, 3, &earlier, per_function, monotone);
+        }
+        earlier.push((id, per_function, graded));
+        rules.push(rule);
+    }
+    let fixed_files = vec![
+        (
+            "pack.json".to_string(),
+            json!({"id": "gen", "version": "1", "title": "generated"}),
+        ),
+        ("vocabulary.json".to_string(), vocabulary(&mut rng, false)),
+        (
+            "parameters.json".to_string(),
+            json!({"parameters": [{"name": "p0", "type": "number", "unit": "u", "direction": "higher_is_better", "default": 5, "rationale": "r"}]}),
+        ),
+        (
+            "functions.json".to_string(),
+            json!({"functions": FUNCTIONS.iter().map(|f| json!({"id": f, "title": f})).collect::<Vec<_>>()}),
+        ),
+    ];
+    Generated { fixed_files, rules }
+}
+
+fn evidence_json(seed: u64, count: usize) -> J {
+    let mut rng = Rng(seed ^ 0x5555);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut obs = Vec::new();
+    for i in 0..count {
+        let day = rng.below(DAYS as usize) as i64;
+        let date = base() + chrono::Duration::days(day);
+        let (key, function, value) = match rng.below(5) {
+            0 | 1 => (NUMBER_KEYS[rng.below(3)].0, None, json!(rng.below(10) as f64)),
+            2 => (BOOL_KEYS[rng.below(2)], None, json!(rng.chance(50))),
+            3 => (GRADE_KEYS[0], None, json!(LEVELS[rng.below(3)])),
+            _ => {
+                let f = if rng.chance(20) {
+                    None
+                } else {
+                    Some(FUNCTIONS[rng.below(2)])
+                };
+                (FUNCTION_KEYS[0].0, f, json!(rng.below(10) as f64))
+            }
+        };
+        if !seen.insert((key, function, day)) {
+            continue;
+        }
+        let mut o = json!({
+            "id": format!("o{i}"), "key": key, "value": value,
+            "date": date.format("%Y-%m-%d").to_string(),
+            "source": {"document": "d", "passage": "p"}
+        });
+        if let Some(f) = function {
+            o["function"] = json!(f);
+        }
+        obs.push(o);
+    }
+    json!({"council": "c", "observations": obs})
+}
+
+fn pack_files(g: &Generated, rule_files: usize, rng: &mut Rng, shuffle: bool) -> Vec<SourceFile> {
+    let mut files: Vec<SourceFile> = g
+        .fixed_files
+        .iter()
+        .map(|(name, json)| {
+            let json = if name == "vocabulary.json" && shuffle {
+                vocabulary(rng, true)
+            } else {
+                json.clone()
+            };
+            SourceFile {
+                name: name.clone(),
+                label: name.clone(),
+                text: json.to_string(),
+            }
+        })
+        .collect();
+    let mut rules = g.rules.clone();
+    if shuffle {
+        rng.shuffle(&mut rules);
+    }
+    let mut buckets: Vec<Vec<J>> = vec![Vec::new(); rule_files.max(1)];
+    for (i, r) in rules.into_iter().enumerate() {
+        let b = if shuffle {
+            rng.below(buckets.len())
+        } else {
+            i % buckets.len()
+        };
+        buckets[b].push(r);
+    }
+    for (i, b) in buckets.into_iter().enumerate() {
+        files.push(SourceFile {
+            name: format!("rules/file{i}.json"),
+            label: format!("rules/file{i}.json"),
+            text: json!({"rules": b}).to_string(),
+        });
+    }
+    if shuffle {
+        rng.shuffle(&mut files);
+    }
+    files
+}
+
+fn load(g: &Generated, files: usize, rng: &mut Rng, shuffle: bool) -> Pack {
+    match Pack::load(&pack_files(g, files, rng, shuffle)) {
+        Ok(p) => p,
+        Err(e) => panic!("generated pack must load:\n{e}"),
+    }
+}
+
+fn evidence(pack: &Pack, json: &J) -> Evidence {
+    let file = SourceFile {
+        name: "e.json".into(),
+        label: "e.json".into(),
+        text: json.to_string(),
+    };
+    match Evidence::load(pack, &file) {
+        Ok(e) => e,
+        Err(e) => panic!("generated evidence must load:\n{e}"),
+    }
+}
+
+fn report(pack: &Pack, ev: &Evidence, as_of: NaiveDate) -> String {
+    serde_json::to_string(&assess(pack, ev, &Options::new(as_of))).unwrap_or_default()
+}
+
+/// A truth order for outcomes: the lower bound a graded outcome certainly reaches.
+fn floor(o: &Outcome) -> Option<usize> {
+    match o {
+        Outcome::Graded { level, at_least } => level.or(*at_least),
+        Outcome::Test(_) => None,
+    }
+}
+
+fn improve(obs: &mut J, rng: &mut Rng) {
+    let key = obs["key"].as_str().unwrap_or_default().to_string();
+    let bump = 1.0 + rng.below(5) as f64;
+    let direction = NUMBER_KEYS
+        .iter()
+        .chain(FUNCTION_KEYS.iter())
+        .find(|(k, _)| *k == key)
+        .map(|(_, d)| *d);
+    obs["value"] = match (direction, &obs["value"]) {
+        (Some("higher_is_better"), J::Number(n)) => json!(n.as_f64().unwrap_or(0.0) + bump),
+        (Some(_), J::Number(n)) => json!(n.as_f64().unwrap_or(0.0) - bump),
+        (None, J::Bool(_)) => json!(true),
+        (None, J::String(level)) => {
+            let rank = LEVELS.iter().position(|l| l == level).unwrap_or(0);
+            json!(LEVELS[(rank + 1 + rng.below(2)).min(2)])
+        }
+        (_, v) => v.clone(),
+    };
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// The engine agrees with the reference evaluator on every rule and subject.
+    #[test]
+    fn agrees_with_reference(seed in any::<u64>(), rules in 1usize..12, obs in 0usize..60, day in 0i64..DAYS) {
+        let g = generate(seed, rules, false);
+        let pack = load(&g, 2, &mut Rng(seed), false);
+        let ev = evidence(&pack, &evidence_json(seed, obs));
+        let as_of = base() + chrono::Duration::days(day);
+        let fast = outcomes(&pack, &ev, &Options::new(as_of));
+        let slow = crate::reference::outcomes(&pack, &ev, as_of);
+        prop_assert_eq!(fast, slow);
+    }
+
+    /// Same inputs, same bytes; and the order of observations, rules, rule files and vocabulary
+    /// entries changes nothing.
+    #[test]
+    fn deterministic_and_order_independent(seed in any::<u64>(), rules in 1usize..12, obs in 0usize..60, day in 0i64..DAYS) {
+        let g = generate(seed, rules, false);
+        let mut rng = Rng(seed ^ 0xABCD);
+        let pack = load(&g, 1, &mut rng, false);
+        let ev_json = evidence_json(seed, obs);
+        let as_of = base() + chrono::Duration::days(day);
+        let first = report(&pack, &evidence(&pack, &ev_json), as_of);
+        prop_assert_eq!(&first, &report(&pack, &evidence(&pack, &ev_json), as_of));
+
+        let shuffled_pack = load(&g, 1 + rng.below(3), &mut rng, true);
+        let mut shuffled = ev_json.clone();
+        if let Some(list) = shuffled["observations"].as_array_mut() {
+            rng.shuffle(list);
+        }
+        prop_assert_eq!(first, report(&shuffled_pack, &evidence(&shuffled_pack, &shuffled), as_of));
+    }
+
+    /// In the monotone fragment, improving one observation never makes a test worse nor lowers
+    /// the level a graded rule certainly reaches.
+    #[test]
+    fn monotone_rules_never_get_worse(seed in any::<u64>(), rules in 1usize..12, obs in 1usize..60, day in 0i64..DAYS) {
+        let g = generate(seed, rules, true);
+        let mut rng = Rng(seed ^ 0x77);
+        let pack = load(&g, 2, &mut rng, false);
+        prop_assert!(pack.rules.iter().all(|r| r.monotone), "the generator made a non-monotone rule");
+        let before_json = evidence_json(seed, obs);
+        let mut after_json = before_json.clone();
+        if let Some(list) = after_json["observations"].as_array_mut() {
+            if !list.is_empty() {
+                let i = rng.below(list.len());
+                improve(&mut list[i], &mut rng);
+            }
+        }
+        let as_of = base() + chrono::Duration::days(day);
+        let before = outcomes(&pack, &evidence(&pack, &before_json), &Options::new(as_of));
+        let after = outcomes(&pack, &evidence(&pack, &after_json), &Options::new(as_of));
+        for (b_rule, a_rule) in before.iter().zip(&after) {
+            for (b, a) in b_rule.iter().zip(a_rule) {
+                match (b, a) {
+                    (Outcome::Test(tb), Outcome::Test(ta)) => prop_assert!(ta >= tb, "{:?} became {:?}", tb, ta),
+                    _ => prop_assert!(floor(a) >= floor(b), "{:?} became {:?}", b, a),
+                }
+            }
+        }
+    }
+
+    /// Observations dated after the as-of date change nothing.
+    #[test]
+    fn later_evidence_is_invisible(seed in any::<u64>(), rules in 1usize..12, obs in 0usize..60, day in 0i64..DAYS) {
+        let g = generate(seed, rules, false);
+        let pack = load(&g, 2, &mut Rng(seed), false);
+        let as_of = base() + chrono::Duration::days(day);
+        let all = evidence_json(seed, obs);
+        let mut visible = all.clone();
+        if let Some(list) = visible["observations"].as_array_mut() {
+            list.retain(|o| o["date"].as_str().unwrap_or_default() <= as_of.format("%Y-%m-%d").to_string().as_str());
+        }
+        prop_assert_eq!(
+            outcomes(&pack, &evidence(&pack, &all), &Options::new(as_of)),
+            outcomes(&pack, &evidence(&pack, &visible), &Options::new(as_of))
+        );
+    }
+}
+
+#[test]
+fn generated_packs_exercise_every_outcome() {
+    // Guards the generator: properties over packs that are always unknown would prove little.
+    let (mut met, mut not_met, mut unknown, mut graded) = (0, 0, 0, 0);
+    for seed in 0..200u64 {
+        let g = generate(seed, 8, false);
+        let pack = load(&g, 2, &mut Rng(seed), false);
+        let ev = evidence(&pack, &evidence_json(seed, 40));
+        for o in outcomes(&pack, &ev, &Options::new(base() + chrono::Duration::days(300)))
+            .iter()
+            .flatten()
+        {
+            match o {
+                Outcome::Test(Truth::Met) => met += 1,
+                Outcome::Test(Truth::NotMet) => not_met += 1,
+                Outcome::Test(Truth::Unknown) => unknown += 1,
+                Outcome::Graded { level: Some(_), .. } => graded += 1,
+                Outcome::Graded { .. } => {}
+            }
+        }
+    }
+    assert!(
+        met > 50 && not_met > 50 && unknown > 50 && graded > 50,
+        "{met} {not_met} {unknown} {graded}"
+    );
+}

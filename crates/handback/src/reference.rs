@@ -1,0 +1,280 @@
+//! A deliberately simple evaluator, used only in tests to check the real one.
+//!
+//! It follows `docs/rule-language.md` as literally as possible: rule references are evaluated by
+//! recursion (no dependency order, no memo table), evidence is found by scanning every
+//! observation, and Kleene connectives are written out case by case. It is slow and obviously
+//! right, which is the point.
+
+use chrono::{Duration, NaiveDate};
+
+use crate::assess::{Outcome, Truth};
+use crate::evidence::{Evidence, Observation};
+use crate::pack::Pack;
+use crate::rules::{Body, Condition, Leaf, LeafTest, Op, Threshold, TrendKind};
+use crate::vocabulary::{Direction, Scope, Value, ValueType};
+
+pub(crate) fn outcomes(pack: &Pack, evidence: &Evidence, as_of: NaiveDate) -> Vec<Vec<Outcome>> {
+    let r = Reference {
+        pack,
+        evidence,
+        as_of,
+    };
+    pack.rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            if rule.per_function {
+                (0..pack.functions.len()).map(|f| r.rule(i, Some(f))).collect()
+            } else {
+                vec![r.rule(i, None)]
+            }
+        })
+        .collect()
+}
+
+struct Reference<'a> {
+    pack: &'a Pack,
+    evidence: &'a Evidence,
+    as_of: NaiveDate,
+}
+
+impl Reference<'_> {
+    fn rule(&self, index: usize, function: Option<usize>) -> Outcome {
+        let rule = &self.pack.rules[index];
+        match &rule.body {
+            Body::Test(c) => Outcome::Test(self.cond(c, function)),
+            Body::Graded { levels, .. } => {
+                let mut unknown_above = false;
+                for level in levels {
+                    let t = match &level.condition {
+                        None => Truth::Met,
+                        Some(c) => self.cond(c, function),
+                    };
+                    if t == Truth::Met {
+                        return if unknown_above {
+                            Outcome::Graded {
+                                level: None,
+                                at_least: Some(level.rank),
+                            }
+                        } else {
+                            Outcome::Graded {
+                                level: Some(level.rank),
+                                at_least: None,
+                            }
+                        };
+                    }
+                    if t == Truth::Unknown {
+                        unknown_above = true;
+                    }
+                }
+                Outcome::Graded {
+                    level: None,
+                    at_least: None,
+                }
+            }
+        }
+    }
+
+    fn cond(&self, c: &Condition, function: Option<usize>) -> Truth {
+        match c {
+            Condition::All(parts) => {
+                let ts: Vec<Truth> = parts.iter().map(|p| self.cond(p, function)).collect();
+                if ts.contains(&Truth::NotMet) {
+                    Truth::NotMet
+                } else if ts.contains(&Truth::Unknown) {
+                    Truth::Unknown
+                } else {
+                    Truth::Met
+                }
+            }
+            Condition::Any(parts) => {
+                let ts: Vec<Truth> = parts.iter().map(|p| self.cond(p, function)).collect();
+                if ts.contains(&Truth::Met) {
+                    Truth::Met
+                } else if ts.contains(&Truth::Unknown) {
+                    Truth::Unknown
+                } else {
+                    Truth::NotMet
+                }
+            }
+            Condition::AtLeast(k, parts) => {
+                let ts: Vec<Truth> = parts.iter().map(|p| self.cond(p, function)).collect();
+                let met = ts.iter().filter(|t| **t == Truth::Met).count();
+                let possible = ts.iter().filter(|t| **t != Truth::NotMet).count();
+                if met >= *k as usize {
+                    Truth::Met
+                } else if possible < *k as usize {
+                    Truth::NotMet
+                } else {
+                    Truth::Unknown
+                }
+            }
+            Condition::Not(inner) => match self.cond(inner, function) {
+                Truth::Met => Truth::NotMet,
+                Truth::NotMet => Truth::Met,
+                Truth::Unknown => Truth::Unknown,
+            },
+            Condition::Rule(r) => {
+                let target = &self.pack.rules[r.rule];
+                let subject = if target.per_function {
+                    match &r.function {
+                        Some(name) => self.pack.functions.iter().position(|f| &f.id == name),
+                        None => function,
+                    }
+                } else {
+                    None
+                };
+                match (self.rule(r.rule, subject), r.at_least) {
+                    (Outcome::Test(t), _) => t,
+                    (Outcome::Graded { level: Some(l), .. }, Some(need)) => {
+                        if l >= need {
+                            Truth::Met
+                        } else {
+                            Truth::NotMet
+                        }
+                    }
+                    (
+                        Outcome::Graded {
+                            level: None,
+                            at_least: Some(l),
+                        },
+                        Some(need),
+                    ) if l >= need => Truth::Met,
+                    _ => Truth::Unknown,
+                }
+            }
+            Condition::Leaf(leaf) => self.leaf(leaf, function),
+        }
+    }
+
+    fn series(&self, leaf: &Leaf, function: Option<usize>) -> Vec<&Observation> {
+        let key = &self.pack.keys[leaf.key];
+        let wanted: Option<String> = match key.scope {
+            Scope::Council => None,
+            Scope::Function => leaf
+                .function
+                .clone()
+                .or_else(|| function.map(|f| self.pack.functions[f].id.clone())),
+        };
+        let pick = |f: &Option<String>| {
+            let mut v: Vec<&Observation> = self
+                .evidence
+                .observations
+                .iter()
+                .filter(|o| o.key == key.key && &o.function == f && o.date <= self.as_of)
+                .collect();
+            v.sort_by(|a, b| (a.date, a.recorded, &a.id).cmp(&(b.date, b.recorded, &b.id)));
+            v
+        };
+        let own = pick(&wanted);
+        if own.is_empty() && leaf.fallback_to_council && wanted.is_some() {
+            return pick(&None);
+        }
+        own
+    }
+
+    fn leaf(&self, leaf: &Leaf, function: Option<usize>) -> Truth {
+        let series = self.series(leaf, function);
+        let Some(latest) = series.last() else {
+            return Truth::Unknown;
+        };
+        let age = (self.as_of - latest.date).num_days();
+        let key = &self.pack.keys[leaf.key];
+        if key.max_age_days.is_some_and(|m| age > i64::from(m))
+            || leaf.within_days.is_some_and(|w| age > i64::from(w))
+        {
+            return Truth::Unknown;
+        }
+        let threshold = |t: &Threshold| match t {
+            Threshold::Literal(v) => v.clone(),
+            Threshold::Parameter(i) => self.pack.parameters[*i].default.clone(),
+        };
+        match &leaf.test {
+            LeafTest::Present => Truth::Met,
+            LeafTest::Compare { op, threshold: t } => holds(&latest.value, *op, &threshold(t)),
+            LeafTest::Sustained {
+                op,
+                threshold: t,
+                days,
+            } => {
+                let start = self.as_of - Duration::days(i64::from(*days));
+                let t = threshold(t);
+                let before: Vec<&&Observation> = series.iter().filter(|o| o.date <= start).collect();
+                let mut considered: Vec<&Observation> =
+                    series.iter().copied().filter(|o| o.date > start).collect();
+                if let Some(anchor) = before.last() {
+                    considered.push(anchor);
+                }
+                if considered.iter().any(|o| holds(&o.value, *op, &t) != Truth::Met) {
+                    Truth::NotMet
+                } else if before.is_empty() {
+                    Truth::Unknown
+                } else {
+                    Truth::Met
+                }
+            }
+            LeafTest::Trend { kind, days } => {
+                let start = self.as_of - Duration::days(i64::from(*days));
+                let before: Vec<&&Observation> = series.iter().filter(|o| o.date <= start).collect();
+                let from = match before.last() {
+                    Some(o) => **o,
+                    None => series[0],
+                };
+                if std::ptr::eq(from, *latest) {
+                    return Truth::Unknown;
+                }
+                let lower_better = matches!(
+                    key.value_type,
+                    ValueType::Number {
+                        direction: Direction::LowerIsBetter,
+                        ..
+                    }
+                );
+                let (a, b) = (num(&latest.value), num(&from.value));
+                let improved = if lower_better { a < b } else { a > b };
+                let same = a == b;
+                match kind {
+                    TrendKind::Improving => truth(improved),
+                    TrendKind::NotWorsening => truth(improved || same),
+                }
+            }
+        }
+    }
+}
+
+fn truth(b: bool) -> Truth {
+    if b {
+        Truth::Met
+    } else {
+        Truth::NotMet
+    }
+}
+
+fn num(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => *n,
+        Value::Grade { rank, .. } => *rank as f64,
+        Value::Boolean(b) => f64::from(u8::from(*b)),
+        Value::Date(d) => (*d - NaiveDate::default()).num_days() as f64,
+        Value::Text(_) => 0.0,
+    }
+}
+
+fn holds(value: &Value, op: Op, threshold: &Value) -> Truth {
+    if let (Value::Text(a), Value::Text(b)) = (value, threshold) {
+        return match op {
+            Op::Eq => truth(a == b),
+            Op::Ne => truth(a != b),
+            _ => Truth::Unknown,
+        };
+    }
+    let (a, b) = (num(value), num(threshold));
+    truth(match op {
+        Op::Lt => a < b,
+        Op::Le => a <= b,
+        Op::Gt => a > b,
+        Op::Ge => a >= b,
+        Op::Eq => a == b,
+        Op::Ne => a != b,
+    })
+}
