@@ -509,18 +509,25 @@ impl<'a> Engine<'a> {
 
     fn leaf(&self, leaf: &'a Leaf, subject: Option<usize>) -> (Truth, Finding<'a>) {
         let series = self.visible(leaf, subject);
+        // `present` asks whether fresh evidence exists, so absence answers it (not met) instead
+        // of leaving it unknown: the one leaf for which missing evidence is a definite answer.
+        let absent = if matches!(leaf.test, LeafTest::Present) {
+            Truth::NotMet
+        } else {
+            Truth::Unknown
+        };
         let Some(latest) = series.last() else {
-            return (Truth::Unknown, Finding::Missing);
+            return (absent, Finding::Missing);
         };
         let key = self.pack.keys.get(leaf.key);
         if let Some(max_age) = key.and_then(|k| k.max_age_days) {
             if self.age(latest) > i64::from(max_age) {
-                return (Truth::Unknown, Finding::Stale { latest, max_age });
+                return (absent, Finding::Stale { latest, max_age });
             }
         }
         if let Some(within) = leaf.within_days {
             if self.age(latest) > i64::from(within) {
-                return (Truth::Unknown, Finding::TooOld { latest, within });
+                return (absent, Finding::TooOld { latest, within });
             }
         }
         match &leaf.test {

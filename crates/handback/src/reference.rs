@@ -175,15 +175,20 @@ impl Reference<'_> {
 
     fn leaf(&self, leaf: &Leaf, function: Option<usize>) -> Truth {
         let series = self.series(leaf, function);
+        let absent = if matches!(leaf.test, LeafTest::Present) {
+            Truth::NotMet
+        } else {
+            Truth::Unknown
+        };
         let Some(latest) = series.last() else {
-            return Truth::Unknown;
+            return absent;
         };
         let age = (self.as_of - latest.date).num_days();
         let key = &self.pack.keys[leaf.key];
         if key.max_age_days.is_some_and(|m| age > i64::from(m))
             || leaf.within_days.is_some_and(|w| age > i64::from(w))
         {
-            return Truth::Unknown;
+            return absent;
         }
         let threshold = |t: &Threshold| match t {
             Threshold::Literal(v) => v.clone(),

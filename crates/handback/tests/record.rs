@@ -1,0 +1,197 @@
+//! The Rotherham pack and the record held against the seeds.
+//!
+//! Quotes must stand verbatim in the seed they cite, observations must cite a seed, the
+//! milestone snapshots must be exactly the record as of their date, and evidence that is
+//! missing must leave tests unknown rather than failed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use handback::{assess, Evidence, Options, SourceFile};
+use serde_json::Value;
+
+fn normalise(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn seed_names() -> Vec<String> {
+    let dir = common::seeds_dir();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "the seeds are expected at {} ({e}); set HANDBACK_SEEDS",
+                dir.display()
+            )
+        })
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".txt"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn the_pack_has_exactly_the_twenty_one_criteria() {
+    let pack = handback::rotherham().unwrap();
+    let count = |set: &str| {
+        pack.rules()
+            .iter()
+            .filter(|r| r.set.as_deref() == Some(set))
+            .count()
+    };
+    assert_eq!(
+        (count("children"), count("return"), count("health-check")),
+        (7, 4, 10)
+    );
+    assert!(pack
+        .rules()
+        .iter()
+        .filter(|r| r.set.as_deref() == Some("return"))
+        .all(|r| r.per_function));
+}
+
+#[test]
+fn every_quote_stands_verbatim_in_its_seed() {
+    let pack = handback::rotherham().unwrap();
+    let seeds = seed_names();
+    let mut problems = Vec::new();
+    for rule in pack.rules() {
+        if !seeds.contains(&rule.citation.source) {
+            problems.push(format!(
+                "`{}` cites `{}`, which is not a seed",
+                rule.id, rule.citation.source
+            ));
+            continue;
+        }
+        let text = std::fs::read_to_string(common::seeds_dir().join(&rule.citation.source)).unwrap();
+        if !normalise(&text).contains(&normalise(&rule.quote)) {
+            problems.push(format!(
+                "`{}`: quote not found in {}: {}",
+                rule.id, rule.citation.source, rule.quote
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn every_observation_cites_a_seed() {
+    let record: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("fixtures/rotherham/record.json")).unwrap(),
+    )
+    .unwrap();
+    let seeds = seed_names();
+    for o in record["observations"].as_array().unwrap() {
+        let doc = o["source"]["document"].as_str().unwrap();
+        assert!(
+            seeds.iter().any(|s| s == doc),
+            "observation {} cites `{doc}`, not a seed",
+            o["id"]
+        );
+        assert!(!o["source"]["passage"].as_str().unwrap().trim().is_empty());
+    }
+}
+
+#[test]
+fn milestone_snapshots_are_the_record_as_of_their_date() {
+    let root = common::root();
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("fixtures/rotherham/record.json")).unwrap())
+            .unwrap();
+    let mut milestones = 0;
+    for entry in std::fs::read_dir(root.join("fixtures/rotherham")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "record.json" || !name.ends_with(".json") {
+            continue;
+        }
+        milestones += 1;
+        let snapshot: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let as_of = snapshot["as_of"].as_str().unwrap();
+        let expected: Vec<&Value> = record["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["date"].as_str().unwrap() <= as_of)
+            .collect();
+        let got: Vec<&Value> = snapshot["observations"].as_array().unwrap().iter().collect();
+        assert_eq!(
+            got, expected,
+            "{name} differs from record.json as of {as_of}: regenerate it from the record"
+        );
+    }
+    assert_eq!(milestones, 8);
+}
+
+fn without_key(relative: &str, key: &str) -> (handback::Pack, Evidence, Evidence) {
+    let pack = handback::rotherham().unwrap();
+    let full = common::load_evidence(&pack, relative);
+    let mut json: Value = serde_json::from_str(&common::source(relative).text).unwrap();
+    json["observations"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["key"] != key);
+    let file = SourceFile {
+        name: "cut.json".into(),
+        label: "cut.json".into(),
+        text: json.to_string(),
+    };
+    let cut = Evidence::load(&pack, &file).unwrap();
+    (pack, full, cut)
+}
+
+fn outcome(pack: &handback::Pack, evidence: &Evidence, rule: &str) -> String {
+    let options = Options::new(evidence.as_of.unwrap());
+    let a = assess(pack, evidence, &options);
+    a.results
+        .iter()
+        .find(|r| r.rule == rule && r.function.is_none())
+        .unwrap()
+        .outcome
+        .clone()
+}
+
+#[test]
+fn missing_evidence_is_unknown_not_failure() {
+    // Met with the evidence; unknown without it.
+    let (pack, full, cut) = without_key(
+        "fixtures/rotherham/2018-02-children-recommended.json",
+        "children.mtfs_adopted",
+    );
+    assert_eq!(outcome(&pack, &full, "children-5"), "met");
+    assert_eq!(outcome(&pack, &cut, "children-5"), "unknown");
+    // Not met because of the evidence; unknown without it, never "not met" by default.
+    let (pack, full, cut) = without_key(
+        "fixtures/rotherham/2016-08-progress-letter.json",
+        "children.mtfs_adopted",
+    );
+    assert_eq!(outcome(&pack, &full, "children-5"), "not_met");
+    assert_eq!(
+        outcome(&pack, &cut, "children-5"),
+        "not_met",
+        "senior finance capacity still fails it"
+    );
+    let (pack, _, cut) = without_key(
+        "fixtures/rotherham/2016-08-progress-letter.json",
+        "children.senior_finance_capacity",
+    );
+    let json: Value = serde_json::to_value(&cut).unwrap();
+    let mut evidence = json.clone();
+    evidence["observations"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|o| o["key"] != "children.mtfs_adopted");
+    let file = SourceFile {
+        name: "cut2.json".into(),
+        label: "cut2.json".into(),
+        text: evidence.to_string(),
+    };
+    let none = Evidence::load(&pack, &file).unwrap();
+    assert_eq!(outcome(&pack, &none, "children-5"), "unknown");
+}
