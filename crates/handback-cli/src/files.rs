@@ -9,8 +9,28 @@ use handback::{Diagnostic, Diagnostics, LoadError, SourceFile};
 
 use crate::{Exit, Failure};
 
+/// Why a file could not be handed to the library.
+pub enum ReadError {
+    /// It could not be read at all.
+    Io(Failure),
+    /// It was read but is not usable text; each problem located like any other input problem.
+    Invalid(Vec<Diagnostic>),
+}
+
+impl From<ReadError> for Failure {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Io(f) => f,
+            ReadError::Invalid(diagnostics) => LoadError {
+                diagnostics: Diagnostics(diagnostics),
+            }
+            .into(),
+        }
+    }
+}
+
 /// Reads one file as a [`SourceFile`] named by the path the user gave.
-pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
+pub fn read_source(path: &Path) -> Result<SourceFile, ReadError> {
     let label = path.display().to_string();
     let name = path
         .file_name()
@@ -20,51 +40,61 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
     Ok(SourceFile { name, label, text })
 }
 
-fn read_text(path: &Path, label: &str) -> Result<String, Failure> {
-    let bytes =
-        std::fs::read(path).map_err(|e| Failure::new(Exit::Io, format!("cannot read `{label}`: {e}")))?;
-    match String::from_utf8(bytes) {
-        Ok(text) => Ok(text),
-        Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let prefix = String::from_utf8_lossy(e.as_bytes().get(..valid).unwrap_or(&[])).into_owned();
-            let line = prefix.matches('\n').count() + 1;
-            let column = prefix.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-            let diagnostic = Diagnostic {
-                file: label.to_string(),
-                line: u32::try_from(line).unwrap_or(u32::MAX),
-                column: u32::try_from(column).unwrap_or(u32::MAX),
-                path: "$".into(),
-                message: format!(
-                    "the file is not valid UTF-8 (bad byte at offset {valid}); save it as UTF-8"
-                ),
-            };
-            Err(LoadError {
-                diagnostics: Diagnostics(vec![diagnostic]),
-            }
-            .into())
-        }
-    }
+fn read_text(path: &Path, label: &str) -> Result<String, ReadError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| ReadError::Io(Failure::new(Exit::Io, format!("cannot read `{label}`: {e}"))))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(e.as_bytes().get(..valid).unwrap_or(&[])).into_owned();
+        let line = prefix.matches('\n').count() + 1;
+        let column = prefix.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+        ReadError::Invalid(vec![Diagnostic {
+            file: label.to_string(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+            path: "$".into(),
+            message: format!("the file is not valid UTF-8 (bad byte at offset {valid}); save it as UTF-8"),
+        }])
+    })
 }
 
 /// Reads every `.json` file under a pack folder, named by its path inside the pack.
-pub fn read_pack(dir: &Path) -> Result<Vec<SourceFile>, Failure> {
+pub fn read_pack(dir: &Path) -> Result<Vec<SourceFile>, ReadError> {
     if !dir.is_dir() {
-        return Err(Failure::new(
+        return Err(ReadError::Io(Failure::new(
             Exit::Io,
             format!(
                 "`{}` is not a folder; `--pack` takes a rule pack folder",
                 dir.display()
             ),
-        ));
+        )));
     }
     let mut out = Vec::new();
-    walk(dir, dir, &mut out)?;
+    let mut invalid = Vec::new();
+    walk(dir, dir, &mut out, &mut invalid).map_err(ReadError::Io)?;
+    if !invalid.is_empty() {
+        return Err(ReadError::Invalid(invalid));
+    }
+    if out.is_empty() {
+        return Err(ReadError::Invalid(vec![Diagnostic {
+            file: dir.display().to_string(),
+            line: 1,
+            column: 1,
+            path: "$".into(),
+            message: "the folder holds no pack files; a pack needs `pack.json`, `vocabulary.json` and `rules/*.json`"
+                .into(),
+        }]));
+    }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), Failure> {
+fn walk(
+    root: &Path,
+    dir: &Path,
+    out: &mut Vec<SourceFile>,
+    invalid: &mut Vec<Diagnostic>,
+) -> Result<(), Failure> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| Failure::new(Exit::Io, format!("cannot read folder `{}`: {e}", dir.display())))?;
     for entry in entries {
@@ -72,7 +102,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), Failur
             .map_err(|e| Failure::new(Exit::Io, format!("cannot read folder `{}`: {e}", dir.display())))?
             .path();
         if path.is_dir() {
-            walk(root, &path, out)?;
+            walk(root, &path, out, invalid)?;
         } else if path.extension().is_some_and(|e| e == "json") {
             let rel = path.strip_prefix(root).unwrap_or(&path);
             let name = rel
@@ -81,8 +111,11 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> Result<(), Failur
                 .collect::<Vec<_>>()
                 .join("/");
             let label = path.display().to_string();
-            let text = read_text(&path, &label)?;
-            out.push(SourceFile { name, label, text });
+            match read_text(&path, &label) {
+                Ok(text) => out.push(SourceFile { name, label, text }),
+                Err(ReadError::Invalid(d)) => invalid.extend(d),
+                Err(ReadError::Io(f)) => return Err(f),
+            }
         }
     }
     Ok(())

@@ -284,7 +284,13 @@ fn lint(pack_arg: &PackArg, evidence: &[PathBuf], format: LintFormat) -> Result<
     let mut diagnostics: Vec<handback::Diagnostic> = Vec::new();
     let mut summary = Vec::new();
     let pack = match &pack_arg.pack {
-        Some(dir) => Pack::load(&files::read_pack(dir)?),
+        Some(dir) => match files::read_pack(dir) {
+            Ok(files) => Pack::load(&files),
+            Err(files::ReadError::Invalid(d)) => Err(LoadError {
+                diagnostics: handback::Diagnostics(d),
+            }),
+            Err(files::ReadError::Io(f)) => return Err(f),
+        },
         None => handback::rotherham(),
     };
     match &pack {
@@ -301,7 +307,14 @@ fn lint(pack_arg: &PackArg, evidence: &[PathBuf], format: LintFormat) -> Result<
     }
     let mut unchecked = 0;
     for path in evidence {
-        let source = files::read_source(path)?;
+        let source = match files::read_source(path) {
+            Ok(source) => source,
+            Err(files::ReadError::Invalid(d)) => {
+                diagnostics.extend(d);
+                continue;
+            }
+            Err(files::ReadError::Io(f)) => return Err(f),
+        };
         match &pack {
             Ok(pack) => match Evidence::load(pack, &source) {
                 Ok(e) => summary.push(format!("{}: {} observations", source.label, e.observations.len())),

@@ -313,6 +313,19 @@ pub(crate) fn optional<'j, T>(
     f(d, At { json, path: &path })
 }
 
+/// A string member of an object and where its value is, read before the object is decoded
+/// (e.g. an `id`, to find duplicates even among entries that have other problems).
+pub(crate) fn member_string(json: &Json, key: &str) -> Option<(String, Pos)> {
+    let Kind::Object(members) = &json.kind else {
+        return None;
+    };
+    let member = members.iter().find(|m| m.key == key)?;
+    match &member.value.kind {
+        Kind::String(s) => Some((s.clone(), member.value.pos)),
+        _ => None,
+    }
+}
+
 pub(crate) fn is_id(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
         && s.chars()

@@ -125,28 +125,32 @@ fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Evide
     let as_of = optional(d, &obj, "as_of", |d, at| d.date(at));
     let items = required(d, &obj, "observations", |d, at| d.array(at))?;
     let mut observations: Vec<(Observation, crate::json::Pos, String)> = Vec::new();
+    let mut conflicts: Vec<Diagnostic> = Vec::new();
+    // Duplicate ids are found on the raw ids, so an observation with other problems still
+    // counts: fixing those must not reveal a new error.
+    let mut by_id: std::collections::BTreeMap<String, crate::json::Pos> = Default::default();
     for (json, path) in items {
-        let at = At { json, path: &path };
-        if let Some(o) = decode_observation(d, at, pack) {
+        if let Some((id, id_pos)) = crate::diagnostic::member_string(json, "id") {
+            match by_id.get(&id) {
+                Some(first) => conflicts.push(located(
+                    d,
+                    id_pos,
+                    &format!("{path}.id"),
+                    format!("duplicate observation id `{id}` (first at {first})"),
+                )),
+                None => {
+                    by_id.insert(id, id_pos);
+                }
+            }
+        }
+        if let Some(o) = decode_observation(d, At { json, path: &path }, pack) {
             observations.push((o, json.pos, path));
         }
     }
-    // Duplicate ids, and conflicting observations of the same thing on the same day.
-    let mut by_id: std::collections::BTreeMap<&str, (crate::json::Pos, &str)> = Default::default();
-    let mut conflicts: Vec<Diagnostic> = Vec::new();
+    // Conflicting observations of the same thing on the same day.
     let mut by_fact: std::collections::BTreeMap<(&str, Option<&str>, NaiveDate, Option<NaiveDate>), &str> =
         Default::default();
     for (o, pos, path) in &observations {
-        if let Some((first_pos, _)) = by_id.get(o.id.as_str()) {
-            conflicts.push(located(
-                d,
-                *pos,
-                path,
-                format!("duplicate observation id `{}` (first at {first_pos})", o.id),
-            ));
-        } else {
-            by_id.insert(&o.id, (*pos, path));
-        }
         let fact = (o.key.as_str(), o.function.as_deref(), o.date, o.recorded);
         if let Some(other) = by_fact.get(&fact) {
             conflicts.push(located(

@@ -106,9 +106,30 @@ pub fn parse(text: &str) -> Result<Json, SyntaxError> {
 /// Renders a path of segments as `$.a[3].b`.
 pub fn render_path(segments: &[Segment]) -> String {
     let mut out = String::from("$");
+    // A path through very deep input is elided in the middle so that messages stay readable.
+    let (head, tail) = if segments.len() > 12 {
+        (
+            segments.get(..8).unwrap_or(&[]),
+            segments.get(segments.len() - 2..).unwrap_or(&[]),
+        )
+    } else {
+        (segments, &[][..])
+    };
+    render_segments(head, &mut out);
+    if !tail.is_empty() {
+        out.push_str(&format!(
+            "...({} levels)...",
+            segments.len() - head.len() - tail.len()
+        ));
+        render_segments(tail, &mut out);
+    }
+    out
+}
+
+fn render_segments(segments: &[Segment], out: &mut String) {
     for s in segments {
         match s {
-            Segment::Key(k) => push_key(&mut out, k),
+            Segment::Key(k) => push_key(out, k),
             Segment::Index(i) => {
                 out.push('[');
                 out.push_str(&i.to_string());
@@ -116,7 +137,6 @@ pub fn render_path(segments: &[Segment]) -> String {
             }
         }
     }
-    out
 }
 
 /// Appends `.key` (or `["key"]` when the key is not a plain identifier) to a path.

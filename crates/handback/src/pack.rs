@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
-use crate::diagnostic::{optional, required, At, Decoder, Diagnostic, Diagnostics};
+use crate::diagnostic::{member_string, optional, required, At, Decoder, Diagnostic, Diagnostics};
 use crate::json::Kind;
 use crate::rules::{self, Body, Citation, Origin, PendingRef, Rule, Scope_};
 use crate::vocabulary::{decode_value, Direction, Key, Scale, Scope, Value, ValueType};
@@ -30,7 +30,7 @@ pub struct SourceFile {
 
 /// Loading failed; every problem found is listed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} problem{} found:\n{diagnostics}", diagnostics.0.len(), if diagnostics.0.len() == 1 { "" } else { "s" })]
+#[error("{diagnostics}\n{} problem{} found", diagnostics.0.len(), if diagnostics.0.len() == 1 { "" } else { "s" })]
 pub struct LoadError {
     /// The problems, sorted by file and position.
     pub diagnostics: Diagnostics,
@@ -258,6 +258,8 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
     // Ids of rules that were declared but had problems: references to them are not reported
     // again as references to unknown rules.
     let mut failed: Vec<String> = Vec::new();
+    // Where each rule id was first declared, across files, to report duplicates.
+    let mut declared: BTreeMap<String, (String, crate::json::Pos)> = BTreeMap::new();
     for f in &rule_files {
         let mut d = Decoder::new(&f.label);
         if let Some(json) = d.parse(&f.text) {
@@ -268,6 +270,18 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
             if let Some(obj) = d.object(at, &["rules"]) {
                 if let Some(items) = required(&mut d, &obj, "rules", |d, at| d.array(at)) {
                     for (json, path) in items {
+                        if let Some((id, pos)) = member_string(json, "id") {
+                            match declared.get(&id) {
+                                Some((file, first)) => d.report(
+                                    pos,
+                                    &format!("{path}.id"),
+                                    format!("duplicate rule id `{id}` (first declared at {file}:{first})"),
+                                ),
+                                None => {
+                                    declared.insert(id, (f.label.clone(), pos));
+                                }
+                            }
+                        }
                         let at = At { json, path: &path };
                         let ctx = RuleContext {
                             keys: &keys,
@@ -278,7 +292,7 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
                         };
                         match decode_rule(&mut d, at, &ctx, rules.len(), &mut pending) {
                             Some(rule) => rules.push(rule),
-                            None => failed.extend(declared_id(json)),
+                            None => failed.extend(member_string(json, "id").map(|(id, _)| id)),
                         }
                     }
                 }
@@ -287,7 +301,6 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         diagnostics.extend(d.finish());
     }
 
-    check_duplicates(&rules, &mut diagnostics);
     let Some(manifest) = manifest else {
         return Err(LoadError::new(diagnostics));
     };
@@ -341,20 +354,6 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
     })
 }
 
-/// The `id` a rule object declares, if it has a string one.
-fn declared_id(json: &crate::json::Json) -> Option<String> {
-    match &json.kind {
-        Kind::Object(members) => members
-            .iter()
-            .find(|m| m.key == "id")
-            .and_then(|m| match &m.value.kind {
-                Kind::String(s) => Some(s.clone()),
-                _ => None,
-            }),
-        _ => None,
-    }
-}
-
 fn file_level(file: &str, message: String) -> Diagnostic {
     Diagnostic {
         file: file.to_string(),
@@ -372,17 +371,16 @@ pub(crate) fn decode_file<T>(
     decode: impl FnOnce(&mut Decoder, At<'_, '_>) -> Option<T>,
 ) -> Option<T> {
     let mut d = Decoder::new(&f.label);
+    // What decoded is kept even when some entries had problems, so later files are checked
+    // against it (no cascade of "unknown key" errors); the load as a whole still fails.
     let out = d.parse(&f.text).and_then(|json| {
-        let before = d.diagnostics.len();
-        let value = decode(
+        decode(
             &mut d,
             At {
                 json: &json,
                 path: "$",
             },
-        );
-        // A decoder that reported problems yields nothing, so no half-checked value escapes.
-        value.filter(|_| d.diagnostics.len() == before)
+        )
     });
     diagnostics.extend(d.finish());
     out
@@ -817,23 +815,6 @@ fn decode_rule(
             path: at.path.to_string(),
         },
     })
-}
-
-fn check_duplicates(rules: &[Rule], diagnostics: &mut Vec<Diagnostic>) {
-    let mut seen: BTreeMap<&str, &Rule> = BTreeMap::new();
-    for r in rules {
-        if let Some(first) = seen.get(r.id.as_str()) {
-            diagnostics.push(at_rule(
-                r,
-                format!(
-                    "duplicate rule id `{}` (first declared at {}:{})",
-                    r.id, first.origin.file, first.origin.pos
-                ),
-            ));
-        } else {
-            seen.insert(&r.id, r);
-        }
-    }
 }
 
 fn at_rule(rule: &Rule, message: String) -> Diagnostic {

@@ -1,0 +1,240 @@
+//! The `handback` command as users run it: outputs, exit codes, determinism, and every file
+//! under `fixtures/invalid/` giving its documented error.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn handback(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_handback"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
+
+#[test]
+fn assess_prints_outcomes_and_reasons_as_a_table() {
+    let o = handback(&["assess", AUG_2016]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("assessed as of 2016-08-11 with pack `rotherham`"));
+    assert!(text.contains("Seven tests for children's social care"));
+    assert!(text.contains("children-5  not met"));
+    // Reasons name the observation, its value, date and source.
+    assert!(
+        text.contains("evidence `aug-children-mtfs`: false on 2016-08-11 (000_94efcd794c95ea6a.txt"),
+        "{text}"
+    );
+}
+
+#[test]
+fn assess_json_is_byte_identical_across_runs() {
+    let a = handback(&["assess", AUG_2016, "--format", "json"]);
+    let b = handback(&["assess", AUG_2016, "--format", "json"]);
+    assert_eq!(a.status.code(), Some(0));
+    assert_eq!(a.stdout, b.stdout);
+    let json: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(json["as_of"], "2016-08-11");
+    assert_eq!(json["pack"]["id"], "rotherham");
+    let children5 = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "children-5")
+        .unwrap();
+    assert_eq!(children5["outcome"], "not_met");
+}
+
+#[test]
+fn as_of_changes_what_is_visible() {
+    let record = "fixtures/rotherham/record.json";
+    let outcome = |date: &str, rule: &str| {
+        let o = handback(&["assess", record, "--as-of", date, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let r = json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == rule && r.get("function").is_none());
+        r.unwrap()["outcome"].as_str().unwrap().to_string()
+    };
+    assert_eq!(outcome("2016-08-11", "children-all-seven"), "not_met");
+    assert_eq!(outcome("2018-02-09", "children-all-seven"), "met");
+    assert_eq!(outcome("2018-02-09", "hc-01"), "unknown");
+    assert_eq!(outcome("2018-03-21", "hc-01"), "high assurance");
+    // The day before the Ofsted report the old grade still decides test 3.
+    let o = handback(&["assess", record, "--as-of", "2018-01-28", "--format", "json"]);
+    assert!(!stdout(&o).contains("ofsted-2018"));
+}
+
+#[test]
+fn parameters_can_be_overridden_from_the_command_line() {
+    let o = handback(&[
+        "assess",
+        "fixtures/rotherham/2018-02-children-recommended.json",
+        "--param",
+        "children_agency_share_max=0.1",
+        "--brief",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("parameters overridden: children_agency_share_max = 0.1"));
+    assert!(text.contains("children-6  not met"), "{text}");
+    let bad = handback(&["assess", AUG_2016, "--param", "children_agency_share_mx=0.1"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("did you mean `children_agency_share_max`?"));
+}
+
+#[test]
+fn usage_and_file_errors_have_their_own_exit_codes() {
+    let o = handback(&["assess", AUG_2016, "--as-of", "2016-02-30"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not a day of the calendar"));
+    let o = handback(&["assess", "no/such/file.json"]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("cannot read `no/such/file.json`"));
+    let o = handback(&["lint", "--pack", "no/such/pack"]);
+    assert_eq!(o.status.code(), Some(4));
+}
+
+#[test]
+fn lint_accepts_the_pack_and_the_record() {
+    let o = handback(&[
+        "lint",
+        "fixtures/rotherham/record.json",
+        "fixtures/evidence/with-bom.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("ok: pack `rotherham`"));
+    assert!(stdout(&o).contains("ok: fixtures/rotherham/record.json: 196 observations"));
+}
+
+#[test]
+fn lint_reports_machine_readable_problems() {
+    let o = handback(&[
+        "lint",
+        "fixtures/invalid/evidence/several-mistakes.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    let first = &json["problems"][0];
+    assert_eq!(first["line"], 4);
+    assert_eq!(first["path"], "$.observations[0].key");
+}
+
+/// Every file (or pack folder) under `fixtures/invalid/` has a `.expected` beside it: the exit
+/// code on the first line, then exactly what `handback lint` must print.
+#[test]
+fn every_invalid_fixture_gives_its_documented_error() {
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for group in ["evidence", "packs"] {
+        let dir = root().join("fixtures/invalid").join(group);
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        for expected_path in entries
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "expected"))
+        {
+            let stem = expected_path.file_stem().unwrap().to_string_lossy().into_owned();
+            let relative = format!("fixtures/invalid/{group}/{stem}");
+            let o = if group == "packs" {
+                handback(&["lint", "--pack", &relative])
+            } else {
+                handback(&["lint", &format!("{relative}.json")])
+            };
+            let got = format!("exit {}\n{}", o.status.code().unwrap_or(-1), stderr(&o));
+            let want = std::fs::read_to_string(expected_path).unwrap();
+            if got.trim_end() != want.trim_end() {
+                problems.push(format!("{relative}:\n--- expected\n{want}\n--- got\n{got}"));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "only {checked} invalid fixtures found");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn rules_lists_the_twenty_one_criteria_with_their_quotes() {
+    let o = handback(&["rules", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rules = json["rules"].as_array().unwrap();
+    let criteria: Vec<_> = rules.iter().filter(|r| !r["set"].is_null()).collect();
+    assert_eq!(criteria.len(), 21);
+    assert!(criteria
+        .iter()
+        .all(|r| !r["quote"].as_str().unwrap().is_empty() && !r["keys"].as_array().unwrap().is_empty()));
+}
+
+#[test]
+fn evidence_template_lists_every_key_the_pack_reads() {
+    let csv = stdout(&handback(&["evidence", "template"]));
+    let rules: serde_json::Value =
+        serde_json::from_slice(&handback(&["rules", "--format", "json"]).stdout).unwrap();
+    for rule in rules["rules"].as_array().unwrap() {
+        for key in rule["keys"].as_array().unwrap() {
+            let key = key.as_str().unwrap();
+            assert!(
+                csv.lines().any(|l| l.starts_with(&format!("{key},"))),
+                "`{key}` missing from the template"
+            );
+        }
+    }
+    assert!(csv.starts_with(
+        "key,type,unit,direction,scale,levels,scope,max_age_days,judgement,read_by,description\n"
+    ));
+}
+
+/// The generated references in `docs/` are exactly what the commands print, so they cannot
+/// drift from the pack.
+#[test]
+fn generated_docs_are_current() {
+    for (args, doc) in [
+        (&["rules", "--format", "markdown"][..], "docs/rotherham-pack.md"),
+        (
+            &["evidence", "template", "--format", "markdown"][..],
+            "docs/evidence.md",
+        ),
+    ] {
+        let printed = stdout(&handback(args));
+        let file = std::fs::read_to_string(root().join(doc)).unwrap_or_default();
+        assert!(
+            printed == file,
+            "{doc} is out of date: run `cargo run -- {} > {doc}`",
+            args.join(" ")
+        );
+    }
+}
