@@ -118,6 +118,9 @@ pub(crate) fn sort_observations(observations: &mut [Observation]) {
     });
 }
 
+/// What an observation claims: key, function, day described and day recorded.
+type Fact<'a> = (&'a str, Option<&'a str>, NaiveDate, Option<NaiveDate>);
+
 fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Evidence> {
     let obj = d.object(at, &["council", "title", "as_of", "observations"])?;
     let council = required(d, &obj, "council", |d, at| d.text(at));
@@ -148,8 +151,7 @@ fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Evide
         }
     }
     // Conflicting observations of the same thing on the same day.
-    let mut by_fact: std::collections::BTreeMap<(&str, Option<&str>, NaiveDate, Option<NaiveDate>), &str> =
-        Default::default();
+    let mut by_fact: std::collections::BTreeMap<Fact<'_>, &str> = Default::default();
     for (o, pos, path) in &observations {
         let fact = (o.key.as_str(), o.function.as_deref(), o.date, o.recorded);
         if let Some(other) = by_fact.get(&fact) {

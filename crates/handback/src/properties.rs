@@ -119,11 +119,9 @@ fn condition(
         }
         4 | 3 if !earlier.is_empty() && rng.chance(40) => {
             // (id, per_function, graded)
-            let candidates: Vec<&(String, bool, bool)> = earlier
-                .iter()
-                .filter(|(_, pf, _)| !*pf || per_function || true)
-                .collect();
-            let (id, pf, graded) = candidates[rng.below(candidates.len())];
+            // Any earlier rule may be referred to; a per-function one from a council-wide rule
+            // names its function.
+            let (id, pf, graded) = &earlier[rng.below(earlier.len())];
             let mut r = json!({"rule": id});
             if *pf && !per_function {
                 r["function"] = json!(FUNCTIONS[rng.below(2)]);
