@@ -115,15 +115,8 @@ impl Decoder {
             if !allowed.contains(&m.key.as_str()) {
                 let mut path = at.path.to_string();
                 json::push_key(&mut path, &m.key);
-                let hint = match nearest(&m.key, allowed) {
-                    Some(near) => format!(" (did you mean `{near}`?)"),
-                    None => String::new(),
-                };
-                let list = allowed
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let hint = did_you_mean(&m.key, allowed);
+                let list = crate::diagnostic::ticked(allowed, ", ");
                 self.report(
                     m.key_pos,
                     &path,
@@ -331,6 +324,22 @@ pub(crate) fn is_id(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && s.len() <= 200
+}
+
+/// " (did you mean `x`?)" when a candidate is close to `word`, else nothing.
+pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    nearest(word, candidates)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default()
+}
+
+/// Items in backticks, joined: "`a`, `b`".
+pub(crate) fn ticked<T: std::fmt::Display>(items: &[T], separator: &str) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(separator)
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a plausible typo.

@@ -209,9 +209,7 @@ fn decode_observation(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Ob
             Some(i) => Some((name, i)),
             None => {
                 let names: Vec<&str> = pack.keys.iter().map(|k| k.key.as_str()).collect();
-                let hint = crate::diagnostic::nearest(&name, &names)
-                    .map(|n| format!(" (did you mean `{n}`?)"))
-                    .unwrap_or_default();
+                let hint = crate::diagnostic::did_you_mean(&name, &names);
                 d.error(at, format!("unknown evidence key `{name}`{hint}; `handback evidence template` lists the keys this pack reads"));
                 None
             }
@@ -222,9 +220,7 @@ fn decode_observation(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Ob
         let f = d.id(at)?;
         if !pack.functions.iter().any(|x| x.id == f) {
             let ids: Vec<&str> = pack.functions.iter().map(|x| x.id.as_str()).collect();
-            let hint = crate::diagnostic::nearest(&f, &ids)
-                .map(|n| format!(" (did you mean `{n}`?)"))
-                .unwrap_or_default();
+            let hint = crate::diagnostic::did_you_mean(&f, &ids);
             d.error(at, format!("unknown function `{f}`{hint}"));
             return None;
         }

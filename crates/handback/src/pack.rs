@@ -526,9 +526,7 @@ fn decode_type(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, scales: &[S
                 let s = d.string(at)?;
                 if !scales.iter().any(|sc| sc.id == s) {
                     let ids: Vec<&str> = scales.iter().map(|s| s.id.as_str()).collect();
-                    let hint = crate::diagnostic::nearest(&s, &ids)
-                        .map(|n| format!(" (did you mean `{n}`?)"))
-                        .unwrap_or_default();
+                    let hint = crate::diagnostic::did_you_mean(&s, &ids);
                     d.error(at, format!("unknown scale `{s}`{hint}"));
                     return None;
                 }
@@ -851,9 +849,7 @@ fn resolve_refs(
         };
         let Some(&target) = index.get(&p.target) else {
             let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-            let hint = crate::diagnostic::nearest(&p.target, &ids)
-                .map(|n| format!(" (did you mean `{n}`?)"))
-                .unwrap_or_default();
+            let hint = crate::diagnostic::did_you_mean(&p.target, &ids);
             report(
                 diagnostics,
                 format!("rule `{}` refers to unknown rule `{}`{hint}", owner.id, p.target),
@@ -979,11 +975,7 @@ fn rule_order(rules: &[Rule], diagnostics: &mut Vec<Diagnostic>) -> Vec<usize> {
             } else {
                 format!(
                     "rules refer to each other in a cycle: {}; a rule may not depend on its own outcome",
-                    names
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(" -> ")
+                    crate::diagnostic::ticked(&names, " -> ")
                 )
             };
             diagnostics.push(at_rule(first, message));
@@ -1106,9 +1098,7 @@ fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], 
 pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value, String> {
     let Some(param) = pack.parameters.iter().find(|p| p.name == name) else {
         let names: Vec<&str> = pack.parameters.iter().map(|p| p.name.as_str()).collect();
-        let hint = crate::diagnostic::nearest(name, &names)
-            .map(|n| format!(" (did you mean `{n}`?)"))
-            .unwrap_or_default();
+        let hint = crate::diagnostic::did_you_mean(name, &names);
         return Err(format!("unknown parameter `{name}`{hint}"));
     };
     let mut d = Decoder::new("<parameter>");

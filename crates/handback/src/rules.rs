@@ -351,11 +351,7 @@ pub(crate) fn decode_condition(d: &mut Decoder, at: At<'_, '_>, scope: &mut Scop
             return None;
         }
         many => {
-            let list = many
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(" and ");
+            let list = crate::diagnostic::ticked(many, " and ");
             d.error(
                 at,
                 format!("a condition has exactly one form; this one has {list}"),
@@ -471,9 +467,7 @@ fn decode_function_name(
         return Some(name);
     }
     let ids: Vec<&str> = functions.iter().map(|f| f.id.as_str()).collect();
-    let hint = crate::diagnostic::nearest(&name, &ids)
-        .map(|n| format!(" (did you mean `{n}`?)"))
-        .unwrap_or_default();
+    let hint = crate::diagnostic::did_you_mean(&name, &ids);
     d.error(
         at,
         format!("unknown function `{name}`{hint}; functions are declared in `functions.json`"),
@@ -495,9 +489,7 @@ fn decode_leaf(
     let key_name = d.string(key_at)?;
     let Some(key_index) = scope.keys.iter().position(|k| k.key == key_name) else {
         let names: Vec<&str> = scope.keys.iter().map(|k| k.key.as_str()).collect();
-        let hint = crate::diagnostic::nearest(&key_name, &names)
-            .map(|n| format!(" (did you mean `{n}`?)"))
-            .unwrap_or_default();
+        let hint = crate::diagnostic::did_you_mean(&key_name, &names);
         d.error(
             key_at,
             format!("unknown evidence key `{key_name}`{hint}; keys are declared in `vocabulary.json`"),
@@ -632,11 +624,7 @@ fn decode_leaf(
             return None;
         }
         many => {
-            let list = many
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(" and ");
+            let list = crate::diagnostic::ticked(many, " and ");
             d.error(
                 here,
                 format!("a `key` condition has exactly one test; this one has {list}"),
@@ -669,9 +657,7 @@ fn decode_threshold(
             let name = d.string(at)?;
             let Some(index) = scope.parameters.iter().position(|p| p.name == name) else {
                 let names: Vec<&str> = scope.parameters.iter().map(|p| p.name.as_str()).collect();
-                let hint = crate::diagnostic::nearest(&name, &names)
-                    .map(|n| format!(" (did you mean `{n}`?)"))
-                    .unwrap_or_default();
+                let hint = crate::diagnostic::did_you_mean(&name, &names);
                 d.error(
                     at,
                     format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"),

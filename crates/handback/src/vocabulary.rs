@@ -224,12 +224,7 @@ pub(crate) fn decode_value(
                     rank,
                 }),
                 None => {
-                    let levels = scale
-                        .levels
-                        .iter()
-                        .map(|l| format!("`{l}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                    let levels = crate::diagnostic::ticked(&scale.levels, ", ");
                     d.error(
                         at,
                         format!(
