@@ -1,0 +1,45 @@
+//! How long one assessment takes: the Rotherham pack (24 rules, 18 functions) over the record at
+//! the March 2018 milestone (196 observations), with and without reasons, and loading itself.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use handback::{Evidence, Options, Pack, SourceFile};
+
+fn inputs() -> (Pack, Evidence, SourceFile) {
+    let pack = handback::rotherham().unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/rotherham/2018-03-exit-recommended.json"
+    );
+    let file = SourceFile {
+        name: "e.json".into(),
+        label: "e.json".into(),
+        text: std::fs::read_to_string(path).unwrap(),
+    };
+    let evidence = Evidence::load(&pack, &file).unwrap();
+    (pack, evidence, file)
+}
+
+fn bench(c: &mut Criterion) {
+    let (pack, evidence, file) = inputs();
+    let as_of = evidence.as_of.unwrap();
+    let mut outcomes_only = Options::new(as_of);
+    outcomes_only.explain = false;
+    let with_reasons = Options::new(as_of);
+    c.bench_function("outcomes (no reasons)", |b| {
+        b.iter(|| handback::outcomes(black_box(&pack), black_box(&evidence), &outcomes_only))
+    });
+    c.bench_function("assess with reasons", |b| {
+        b.iter(|| handback::assess(black_box(&pack), black_box(&evidence), &with_reasons))
+    });
+    c.bench_function("load pack", |b| {
+        b.iter(|| Pack::load(black_box(&handback::rotherham_files())).unwrap())
+    });
+    c.bench_function("load evidence", |b| {
+        b.iter(|| Evidence::load(&pack, black_box(&file)).unwrap())
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
