@@ -92,6 +92,39 @@ enum Command {
         #[arg(long)]
         brief: bool,
     },
+    /// Plan the return of powers: the phase, the tranche to recommend now, what blocks the rest.
+    Plan {
+        /// The evidence file (JSON).
+        evidence: PathBuf,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The Directions in force (JSON). Without it every function is taken as held.
+        #[arg(long)]
+        directions: Option<PathBuf>,
+        /// The planning date (YYYY-MM-DD). Default as for `assess`.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Override a parameter, e.g. `--param children_agency_share_max=0.2`. Repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Who holds each function's powers on a date, from a Directions file.
+    Grid {
+        /// The Directions file (JSON).
+        #[arg(long)]
+        directions: PathBuf,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The date (YYYY-MM-DD). Default: the latest instrument's date.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Validate a pack and evidence files without evaluating; report every problem.
     Lint {
         /// Evidence files to check against the pack.
@@ -214,22 +247,50 @@ fn run(cli: Cli) -> Result<String, Failure> {
             brief,
         } => {
             let pack = load_pack(&pack)?;
-            let evidence = Evidence::load(&pack, &files::read_source(&evidence)?)?;
-            let as_of = as_of
-                .or(evidence.as_of)
-                .or_else(|| evidence.latest_date())
-                .ok_or_else(|| {
-                    Failure::new(
-                        Exit::Usage,
-                        "the evidence has no observations and no `as_of`; give `--as-of YYYY-MM-DD`",
-                    )
-                })?;
-            let mut options = Options::new(as_of);
-            options.parameters = parse_params(&pack, &params)?;
-            let assessment = handback::assess(&pack, &evidence, &options);
+            let assessment = assess_file(&pack, &evidence, as_of, &params)?;
             Ok(match format {
                 Format::Json => render::json(&assessment),
                 Format::Table => render::assessment_table(&pack, &assessment, brief),
+            })
+        }
+        Command::Plan {
+            evidence,
+            pack,
+            directions,
+            as_of,
+            params,
+            format,
+        } => {
+            let pack = load_pack(&pack)?;
+            let directions = match &directions {
+                Some(path) => Some(handback::Directions::load(&pack, &files::read_source(path)?)?),
+                None => None,
+            };
+            let assessment = assess_file(&pack, &evidence, as_of, &params)?;
+            let plan = handback::plan(&pack, &assessment, directions.as_ref());
+            Ok(match format {
+                Format::Json => render::json(&plan),
+                Format::Table => render::plan_table(&assessment, &plan),
+            })
+        }
+        Command::Grid {
+            directions,
+            pack,
+            as_of,
+            format,
+        } => {
+            let pack = load_pack(&pack)?;
+            let label = directions.display().to_string();
+            let directions = handback::Directions::load(&pack, &files::read_source(&directions)?)?;
+            let as_of = as_of
+                .or_else(|| directions.instruments.iter().map(|i| i.date).max())
+                .ok_or_else(|| {
+                    Failure::new(Exit::Usage, "the Directions have no instruments; give `--as-of`")
+                })?;
+            let grid = directions.grid(&pack, as_of);
+            Ok(match format {
+                Format::Json => render::json(&serde_json::json!({ "as_of": as_of, "functions": grid })),
+                Format::Table => render::grid_table(&pack, &directions, &label, as_of, &grid),
             })
         }
         Command::Lint {
@@ -256,6 +317,28 @@ fn run(cli: Cli) -> Result<String, Failure> {
             })
         }
     }
+}
+
+/// Reads and assesses an evidence file, with reasons: what `assess` and `plan` share.
+fn assess_file(
+    pack: &Pack,
+    path: &std::path::Path,
+    as_of: Option<chrono::NaiveDate>,
+    params: &[String],
+) -> Result<handback::Assessment, Failure> {
+    let evidence = Evidence::load(pack, &files::read_source(path)?)?;
+    let as_of = as_of
+        .or(evidence.as_of)
+        .or_else(|| evidence.latest_date())
+        .ok_or_else(|| {
+            Failure::new(
+                Exit::Usage,
+                "the evidence has no observations and no `as_of`; give `--as-of YYYY-MM-DD`",
+            )
+        })?;
+    let mut options = Options::new(as_of);
+    options.parameters = parse_params(pack, params)?;
+    Ok(handback::assess(pack, &evidence, &options))
 }
 
 fn parse_params(pack: &Pack, params: &[String]) -> Result<BTreeMap<String, handback::Value>, Failure> {

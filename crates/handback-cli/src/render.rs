@@ -5,7 +5,9 @@
 
 use std::fmt::Write as _;
 
-use handback::{Assessment, Body, Pack, Reason, RuleResult, Scope, ValueType};
+use handback::{
+    Assessment, Blocker, Body, Directions, Holding, Pack, Plan, Reason, RuleResult, Scope, Step, ValueType,
+};
 
 /// Pretty JSON with a final newline.
 pub fn json<T: serde::Serialize>(value: &T) -> String {
@@ -499,6 +501,161 @@ pub fn template_markdown(pack: &Pack) -> String {
             if r.judgement { "yes" } else { "" },
             r.read_by,
             r.description.replace('|', "\\|")
+        );
+    }
+    out
+}
+
+fn step_words(step: Step) -> &'static str {
+    match step {
+        Step::Returned => "returned",
+        Step::Now => "now",
+        Step::Later => "later",
+        Step::AtExit => "at exit",
+    }
+}
+
+/// The plan: phase, tranche, every function, what the end needs, then the blockers.
+pub fn plan_table(a: &Assessment, plan: &Plan) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}: plan as of {} with pack `{}` {}",
+        a.council, plan.as_of, a.pack.id, a.pack.version
+    );
+    let _ = writeln!(out, "\nPhase {}: {}", plan.phase.number, plan.phase.name);
+    for r in &plan.phase.reasons {
+        let _ = writeln!(out, "  - {r}");
+    }
+    let _ = writeln!(out, "\nRecommended tranche (return now)");
+    if plan.tranche.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    let rows: Vec<Vec<String>> = plan
+        .tranche
+        .iter()
+        .map(|t| vec![t.function.clone(), t.safeguard.words().to_string()])
+        .collect();
+    out.push_str(&columns(&rows, "  "));
+    let _ = writeln!(out, "\nFunctions");
+    let mut rows = vec![vec![
+        "function".to_string(),
+        "power".into(),
+        "since".into(),
+        "ready".into(),
+        "when".into(),
+        "phase".into(),
+    ]];
+    for f in &plan.functions {
+        rows.push(vec![
+            f.id.clone(),
+            f.power.words().to_string(),
+            f.since.map(|d| d.to_string()).unwrap_or_default(),
+            f.ready.replace('_', " "),
+            step_words(f.step).to_string(),
+            f.projected_phase.map(|p| p.to_string()).unwrap_or_default(),
+        ]);
+    }
+    out.push_str(&columns(&rows, "  "));
+    if plan.exit.possible {
+        let _ = writeln!(out, "\nExit: the intervention can end.");
+    } else {
+        let _ = writeln!(out, "\nExit: not yet. It needs:");
+        for n in &plan.exit.needs {
+            let _ = writeln!(out, "  - {n}");
+        }
+    }
+    let blocked: Vec<_> = plan.functions.iter().filter(|f| !f.blockers.is_empty()).collect();
+    if !blocked.is_empty() {
+        let _ = writeln!(out, "\nWhat blocks the rest");
+        for f in blocked {
+            let _ = writeln!(out, "\n{} ({})", f.id, f.title);
+            for b in &f.blockers {
+                match b {
+                    Blocker::Criterion {
+                        rule,
+                        title,
+                        outcome,
+                        signals,
+                        ..
+                    } => {
+                        let _ = writeln!(out, "  - {rule} {}: {title}", outcome.replace('_', " "));
+                        for s in signals {
+                            let _ = writeln!(out, "      {s}");
+                        }
+                    }
+                    Blocker::Prerequisite { function, reason } => {
+                        let _ = writeln!(out, "  - needs `{function}` returned first: {reason}");
+                    }
+                    Blocker::HeldUntilExit { reason } => {
+                        let _ = writeln!(out, "  - held until the intervention ends: {reason}");
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Who holds what on a date.
+pub fn grid_table(
+    pack: &Pack,
+    directions: &Directions,
+    label: &str,
+    as_of: chrono::NaiveDate,
+    grid: &[Holding],
+) -> String {
+    let mut out = format!("{}: powers as of {as_of} ({label})\n\n", directions.council);
+    let mut rows = vec![vec![
+        "function".to_string(),
+        "power".into(),
+        "since".into(),
+        "instrument".into(),
+    ]];
+    for h in grid {
+        rows.push(vec![
+            h.function.clone(),
+            h.power.words().to_string(),
+            h.since
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "(before any instrument)".into()),
+            h.instrument.clone().unwrap_or_default(),
+        ]);
+    }
+    out.push_str(&columns(&rows, "  "));
+    let held: Vec<&str> = grid
+        .iter()
+        .filter(|h| !h.power.is_returned())
+        .map(|h| h.function.as_str())
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} of {} functions held by Commissioners: {}",
+        held.len(),
+        pack.functions().len(),
+        held.join(", ")
+    );
+    let advice: Vec<&str> = grid
+        .iter()
+        .filter(|h| h.power == handback::Power::Advice)
+        .map(|h| h.function.as_str())
+        .collect();
+    if !advice.is_empty() {
+        let _ = writeln!(
+            out,
+            "Returned with a residual power of formal Advice: {}",
+            advice.join(", ")
+        );
+    }
+    let effective: Vec<String> = directions
+        .taking_effect(as_of)
+        .map(|i| format!("`{}` ({})", i.id, i.title))
+        .collect();
+    if !effective.is_empty() {
+        let _ = writeln!(
+            out,
+            "Taking effect on {as_of}, from the previous midnight: {}. Decisions taken that day under the previous Directions may be invalid.",
+            effective.join("; ")
         );
     }
     out

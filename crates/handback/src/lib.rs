@@ -34,10 +34,13 @@
 
 mod assess;
 mod diagnostic;
+mod directions;
 mod evidence;
 mod explain;
+mod functions;
 mod json;
 mod pack;
+mod plan;
 mod rules;
 mod vocabulary;
 
@@ -50,9 +53,12 @@ pub use assess::{
     Reason, RuleResult, ThresholdUsed, Truth,
 };
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics};
+pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Evidence, Observation, Source};
 pub use explain::{condition_words, rule_lines, rule_sentence};
-pub use pack::{parse_parameter, CriteriaSet, Function, LoadError, Manifest, Pack, Parameter, SourceFile};
+pub use functions::{Function, HeldUntilExit, Prerequisite, Safeguard};
+pub use pack::{parse_parameter, CriteriaSet, LoadError, Manifest, Pack, Parameter, SourceFile};
+pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
 

@@ -13,6 +13,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
 use crate::diagnostic::{member_string, optional, required, At, Decoder, Diagnostic, Diagnostics};
+use crate::functions::Function;
 use crate::json::Kind;
 use crate::rules::{self, Body, Citation, Origin, PendingRef, Rule, Scope_};
 use crate::vocabulary::{decode_value, Direction, Key, Scale, Scope, Value, ValueType};
@@ -103,17 +104,6 @@ pub struct Parameter {
     pub rests_on: Option<String>,
 }
 
-/// A council function, the subject of per-function rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Function {
-    /// Id, as evidence and rules name it.
-    pub id: String,
-    /// Title.
-    pub title: String,
-    /// The Cabinet portfolio it sits in, if known.
-    pub portfolio: Option<String>,
-}
-
 /// A validated rule pack.
 #[derive(Debug, Clone)]
 pub struct Pack {
@@ -122,6 +112,7 @@ pub struct Pack {
     pub(crate) keys: Vec<Key>,
     pub(crate) parameters: Vec<Parameter>,
     pub(crate) functions: Vec<Function>,
+    pub(crate) exit_gates: Vec<String>,
     pub(crate) rules: Vec<Rule>,
     /// Rule indices such that every rule comes after the rules it refers to.
     pub(crate) order: Vec<usize>,
@@ -151,6 +142,11 @@ impl Pack {
     /// The rules, criteria first (in set order), each group sorted by id.
     pub fn rules(&self) -> &[Rule] {
         &self.rules
+    }
+    /// The rules (council-wide tests) the end of the intervention needs, besides every function
+    /// being returned.
+    pub fn exit_gates(&self) -> &[String] {
+        &self.exit_gates
     }
     /// Looks up a key by name.
     pub fn key(&self, name: &str) -> Option<&Key> {
@@ -248,10 +244,11 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         .get("parameters.json")
         .and_then(|f| decode_file(f, &mut diagnostics, |d, at| decode_parameters(d, at, &scales)))
         .unwrap_or_default();
-    let functions = by_role
+    let catalogue = by_role
         .get("functions.json")
-        .and_then(|f| decode_file(f, &mut diagnostics, decode_functions))
+        .and_then(|f| decode_file(f, &mut diagnostics, crate::functions::decode_functions))
         .unwrap_or_default();
+    let functions = &catalogue.functions;
 
     let mut rules: Vec<Rule> = Vec::new();
     let mut pending: Vec<PendingRef> = Vec::new();
@@ -287,7 +284,7 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
                             keys: &keys,
                             scales: &scales,
                             parameters: &parameters,
-                            functions: &functions,
+                            functions,
                             sets: manifest.as_ref().map(|m| m.sets.as_slice()).unwrap_or(&[]),
                         };
                         match decode_rule(&mut d, at, &ctx, rules.len(), &mut pending) {
@@ -338,6 +335,7 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         p.owner = new_index.get(p.owner).copied().unwrap_or(usize::MAX);
     }
     resolve_refs(&mut rules, &pending, &scales, &mut diagnostics);
+    crate::functions::check_gates(&catalogue, &rules, &mut diagnostics);
     let order = rule_order(&rules, &mut diagnostics);
     if !diagnostics.is_empty() {
         return Err(LoadError::new(diagnostics));
@@ -348,7 +346,8 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         scales,
         keys,
         parameters,
-        functions,
+        exit_gates: catalogue.exit_gates.iter().map(|(g, _, _)| g.clone()).collect(),
+        functions: catalogue.functions,
         rules,
         order,
     })
@@ -703,29 +702,6 @@ fn decode_parameters(d: &mut Decoder, at: At<'_, '_>, scales: &[Scale]) -> Optio
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Some(out)
-}
-
-fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Vec<Function>> {
-    let obj = d.object(at, &["functions"])?;
-    let items = required(d, &obj, "functions", |d, at| d.array(at))?;
-    let mut out: Vec<Function> = Vec::new();
-    for (json, path) in items {
-        let at = At { json, path: &path };
-        let Some(o) = d.object(at, &["id", "title", "portfolio"]) else {
-            continue;
-        };
-        let id = required(d, &o, "id", |d, at| d.id(at));
-        let title = required(d, &o, "title", |d, at| d.text(at));
-        let portfolio = optional(d, &o, "portfolio", |d, at| d.text(at));
-        if let (Some(id), Some(title)) = (id, title) {
-            if out.iter().any(|f| f.id == id) {
-                d.error(at, format!("duplicate function `{id}`"));
-            }
-            out.push(Function { id, title, portfolio });
-        }
-    }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
     Some(out)
 }
 

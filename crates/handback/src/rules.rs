@@ -304,7 +304,7 @@ pub(crate) struct Scope_<'a> {
     pub keys: &'a [Key],
     pub scales: &'a [Scale],
     pub parameters: &'a [crate::pack::Parameter],
-    pub functions: &'a [crate::pack::Function],
+    pub functions: &'a [crate::functions::Function],
     pub per_function: bool,
     pub owner: usize,
     pub level: usize,
@@ -460,7 +460,7 @@ fn decode_rule_ref(
 fn decode_function_name(
     d: &mut Decoder,
     at: At<'_, '_>,
-    functions: &[crate::pack::Function],
+    functions: &[crate::functions::Function],
 ) -> Option<String> {
     let name = d.id(at)?;
     if functions.iter().any(|f| f.id == name) {

@@ -1,0 +1,272 @@
+//! Directions: who holds each function's powers, on any date.
+//!
+//! A Directions file is a timeline of dated instruments (the Secretary of State's Directions and
+//! their revisions). Each sets some functions' powers: held by the Commissioners, returned with
+//! Advice, returned with a power of Direction, or returned. An instrument takes effect **from the
+//! previous midnight** of its date (`004` §7): a decision taken on that day under the previous
+//! Directions, even before the new ones were confirmed, may be invalid. Before the first
+//! instrument every function is held.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
+use crate::evidence::Source;
+use crate::pack::{decode_file, LoadError, Pack, SourceFile};
+
+/// Who holds a function's powers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Power {
+    /// The Commissioners take the decisions.
+    Held,
+    /// Councillors decide; Commissioners may issue formal Advice, set aside only with reasons.
+    Advice,
+    /// Councillors decide; any Commissioner may direct, and the direction must be heeded.
+    Direction,
+    /// Councillors decide with no safeguard.
+    Returned,
+}
+
+impl Power {
+    fn parse(s: &str) -> Option<Power> {
+        Some(match s {
+            "held" => Power::Held,
+            "advice" => Power::Advice,
+            "direction" => Power::Direction,
+            "returned" => Power::Returned,
+            _ => return None,
+        })
+    }
+
+    /// Words for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            Power::Held => "held by Commissioners",
+            Power::Advice => "returned with Advice",
+            Power::Direction => "returned with a power of Direction",
+            Power::Returned => "returned",
+        }
+    }
+
+    /// Whether the council (rather than the Commissioners) takes decisions.
+    pub fn is_returned(self) -> bool {
+        self != Power::Held
+    }
+}
+
+/// One dated instrument.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Instrument {
+    /// Id.
+    pub id: String,
+    /// The day it takes effect (from the previous midnight).
+    pub date: NaiveDate,
+    /// What it is.
+    pub title: String,
+    /// Where it is recorded.
+    pub source: Source,
+    /// The power it sets for every function it does not list, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all: Option<Power>,
+    /// The powers it sets, by function.
+    pub functions: BTreeMap<String, Power>,
+    /// A note (e.g. why a day was reconstructed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A function's power on a date, and the instrument that set it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Holding {
+    /// The function.
+    pub function: String,
+    /// Its power.
+    pub power: Power,
+    /// The instrument that set it (`None`: before any instrument, so held).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<NaiveDate>,
+    /// That instrument's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<String>,
+}
+
+/// A validated Directions timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Directions {
+    /// The council.
+    pub council: String,
+    /// Instruments in date order.
+    pub instruments: Vec<Instrument>,
+}
+
+impl Directions {
+    /// Loads and validates a Directions file against a pack's function catalogue.
+    pub fn load(pack: &Pack, file: &SourceFile) -> Result<Directions, LoadError> {
+        let mut diagnostics = Vec::new();
+        let directions = decode_file(file, &mut diagnostics, |d, at| decode(d, at, pack));
+        match directions {
+            Some(x) if diagnostics.is_empty() => Ok(x),
+            _ => Err(LoadError::new(diagnostics)),
+        }
+    }
+
+    /// Every function's holding on a date (instruments dated that day already apply).
+    pub fn grid(&self, pack: &Pack, date: NaiveDate) -> Vec<Holding> {
+        pack.functions()
+            .iter()
+            .map(|f| self.holding(&f.id, date))
+            .collect()
+    }
+
+    /// One function's holding on a date.
+    pub fn holding(&self, function: &str, date: NaiveDate) -> Holding {
+        let mut holding = Holding {
+            function: function.to_string(),
+            power: Power::Held,
+            since: None,
+            instrument: None,
+        };
+        for i in self.instruments.iter().take_while(|i| i.date <= date) {
+            if let Some(power) = i.functions.get(function).copied().or(i.all) {
+                holding.power = power;
+                holding.since = Some(i.date);
+                holding.instrument = Some(i.id.clone());
+            }
+        }
+        holding
+    }
+
+    /// The instruments that take effect on a day.
+    pub fn taking_effect(&self, date: NaiveDate) -> impl Iterator<Item = &Instrument> {
+        self.instruments.iter().filter(move |i| i.date == date)
+    }
+}
+
+fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
+    let obj = d.object(at, &["council", "title", "instruments"])?;
+    let council = required(d, &obj, "council", |d, at| d.text(at));
+    let _title = optional(d, &obj, "title", |d, at| d.text(at));
+    let items = required(d, &obj, "instruments", |d, at| d.array(at))?;
+    let mut instruments: Vec<(Instrument, crate::json::Pos, String)> = Vec::new();
+    let ids: Vec<&str> = pack.functions().iter().map(|f| f.id.as_str()).collect();
+    for (json, path) in items {
+        let at = At { json, path: &path };
+        let Some(o) = d.object(at, &["id", "date", "title", "source", "all", "functions", "note"]) else {
+            continue;
+        };
+        let id = required(d, &o, "id", |d, at| d.id(at));
+        let date = required(d, &o, "date", |d, at| d.date(at));
+        let title = required(d, &o, "title", |d, at| d.text(at));
+        let source = required(d, &o, "source", |d, at| {
+            let s = d.object(at, &["document", "passage"])?;
+            let document = required(d, &s, "document", |d, at| d.text(at));
+            let passage = required(d, &s, "passage", |d, at| d.text(at));
+            Some(Source {
+                document: document?,
+                passage: passage?,
+            })
+        });
+        let all = optional(d, &o, "all", decode_power);
+        let note = optional(d, &o, "note", |d, at| d.text(at));
+        let functions = optional(d, &o, "functions", |d, at| {
+            let f = d.object(at, &ids)?;
+            let mut out = BTreeMap::new();
+            for m in f.members {
+                let mut p = f.path.clone();
+                crate::json::push_key(&mut p, &m.key);
+                if let Some(power) = decode_power(
+                    d,
+                    At {
+                        json: &m.value,
+                        path: &p,
+                    },
+                ) {
+                    out.insert(m.key.clone(), power);
+                }
+            }
+            Some(out)
+        })
+        .unwrap_or_default();
+        if functions.is_empty() && all.is_none() {
+            d.error(
+                at,
+                "an instrument sets powers: give `functions`, `all`, or both".into(),
+            );
+        }
+        if let (Some(id), Some(date), Some(title), Some(source)) = (id, date, title, source) {
+            instruments.push((
+                Instrument {
+                    id,
+                    date,
+                    title,
+                    source,
+                    all,
+                    functions,
+                    note,
+                },
+                json.pos,
+                path,
+            ));
+        }
+    }
+    // Overlaps: two instruments taking effect the same day may not set the same function, nor may
+    // two ids repeat; which would win is not something a reader should have to guess.
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    for (i, (a, _, _)) in instruments.iter().enumerate() {
+        for (b, pos, path) in instruments.iter().skip(i + 1) {
+            let report = |message: String| Diagnostic {
+                file: d.file.clone(),
+                line: pos.line,
+                column: pos.column,
+                path: path.clone(),
+                message,
+            };
+            if a.id == b.id {
+                problems.push(report(format!("duplicate instrument id `{}`", b.id)));
+            }
+            if a.date == b.date {
+                let shared: Vec<&String> = b
+                    .functions
+                    .keys()
+                    .filter(|f| a.functions.contains_key(*f))
+                    .collect();
+                if !shared.is_empty() || a.all.is_some() || b.all.is_some() {
+                    let what = if shared.is_empty() {
+                        "powers for every function (`all`)".to_string()
+                    } else {
+                        crate::diagnostic::ticked(&shared, ", ")
+                    };
+                    problems.push(report(format!(
+                        "instrument `{}` overlaps `{}`: both take effect on {} and set {what}; merge them into one instrument",
+                        b.id, a.id, b.date
+                    )));
+                }
+            }
+        }
+    }
+    d.diagnostics.extend(problems);
+    let mut instruments: Vec<Instrument> = instruments.into_iter().map(|(i, _, _)| i).collect();
+    // INVARIANT: instruments are in date order, so a holding is the last one that applies.
+    // Same-day instruments never set the same function and never use `all` (checked above), so
+    // their order among themselves cannot matter.
+    instruments.sort_by(|a, b| (a.date, &a.id).cmp(&(b.date, &b.id)));
+    Some(Directions {
+        council: council?,
+        instruments,
+    })
+}
+
+fn decode_power(d: &mut Decoder, at: At<'_, '_>) -> Option<Power> {
+    let s = d.string(at)?;
+    let p = Power::parse(&s);
+    if p.is_none() {
+        d.error(
+            at,
+            format!("unknown power `{s}`; expected `held`, `advice`, `direction` or `returned`"),
+        );
+    }
+    p
+}

@@ -1,0 +1,356 @@
+//! The function catalogue: the council's functions, what gates their return, and what each
+//! depends on.
+//!
+//! This is the Commissioners' "A to Z responsibility grid" as data (`functions.json`). Each
+//! function names the test rules that gate its return, the functions it cannot be returned
+//! before (with the reason and the source), the safeguard it returns with, and whether it is held
+//! until the intervention ends. Prerequisites form a graph that must be acyclic; a cycle is a
+//! load error naming every function in it.
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+
+use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
+use crate::json::Pos;
+use crate::rules::Citation;
+
+/// What a returned function comes back with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Safeguard {
+    /// Commissioners may issue formal Advice, set aside only with written reasons.
+    Advice,
+    /// Any Commissioner may direct on any matter in a formal decision report.
+    Direction,
+    /// No safeguard.
+    None,
+}
+
+impl Safeguard {
+    pub(crate) fn parse(s: &str) -> Option<Safeguard> {
+        Some(match s {
+            "advice" => Safeguard::Advice,
+            "direction" => Safeguard::Direction,
+            "none" => Safeguard::None,
+            _ => return None,
+        })
+    }
+
+    /// Words for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            Safeguard::Advice => "with Advice",
+            Safeguard::Direction => "with a power of Direction",
+            Safeguard::None => "with no safeguard",
+        }
+    }
+}
+
+/// A function that must be returned before (or with) another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prerequisite {
+    /// The function depended on.
+    pub function: String,
+    /// Why.
+    pub reason: String,
+    /// Where the dependency comes from.
+    pub citation: Citation,
+}
+
+/// Why a function stays with the Commissioners until the intervention ends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldUntilExit {
+    /// Why.
+    pub reason: String,
+    /// Where it comes from.
+    pub citation: Citation,
+}
+
+/// A council function, the subject of per-function rules and of the planner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Function {
+    /// Id, as evidence, rules and Directions name it.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// The Cabinet portfolio it sits in, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub portfolio: Option<String>,
+    /// The test rules that must be met before it can be returned (rule ids).
+    pub gates: Vec<String>,
+    /// Functions that must be returned before it, or in the same tranche.
+    pub prerequisites: Vec<Prerequisite>,
+    /// The safeguard it returns with.
+    pub safeguard: Safeguard,
+    /// Held by the Commissioners until the intervention ends, whatever the evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_until_exit: Option<HeldUntilExit>,
+}
+
+/// The catalogue with the places names were written, for checks made once rules are known.
+#[derive(Default)]
+pub(crate) struct Catalogue {
+    pub functions: Vec<Function>,
+    /// (function index, gate index, position, path) of each gate name.
+    pub gate_sites: Vec<(usize, usize, Pos, String)>,
+    /// The gates the end of the intervention needs, with where each was written.
+    pub exit_gates: Vec<(String, Pos, String)>,
+    pub file: String,
+}
+
+pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalogue> {
+    let obj = d.object(at, &["defaults", "exit", "functions"])?;
+    let mut default_gates: Vec<(String, Pos, String)> = Vec::new();
+    let mut default_safeguard = Safeguard::None;
+    if let Some((json, path)) = obj.get("defaults") {
+        if let Some(defaults) = d.object(At { json, path: &path }, &["gates", "safeguard"]) {
+            default_gates = optional(d, &defaults, "gates", decode_gates).unwrap_or_default();
+            default_safeguard =
+                optional(d, &defaults, "safeguard", decode_safeguard).unwrap_or(Safeguard::None);
+        }
+    }
+    let mut exit_gates: Vec<(String, Pos, String)> = Vec::new();
+    if let Some((json, path)) = obj.get("exit") {
+        if let Some(exit) = d.object(At { json, path: &path }, &["gates", "citation"]) {
+            exit_gates = required(d, &exit, "gates", decode_gates).unwrap_or_default();
+            let _ = required(d, &exit, "citation", crate::pack::decode_citation);
+        }
+    }
+    let items = required(d, &obj, "functions", |d, at| d.array(at))?;
+    let mut catalogue = Catalogue {
+        file: d.file.clone(),
+        exit_gates,
+        ..Catalogue::default()
+    };
+    // Prerequisite names and where they were written, checked once every function is known.
+    let mut prereq_sites: Vec<(String, Pos, String)> = Vec::new();
+    // Where each function was declared, in decode order, for cycle messages.
+    let mut declared: Vec<(Pos, String)> = Vec::new();
+    for (json, path) in items {
+        let at = At { json, path: &path };
+        let Some(o) = d.object(
+            at,
+            &[
+                "id",
+                "title",
+                "portfolio",
+                "gates",
+                "prerequisites",
+                "safeguard",
+                "held_until_exit",
+            ],
+        ) else {
+            continue;
+        };
+        let id = required(d, &o, "id", |d, at| d.id(at));
+        let title = required(d, &o, "title", |d, at| d.text(at));
+        let portfolio = optional(d, &o, "portfolio", |d, at| d.text(at));
+        let gates = optional(d, &o, "gates", decode_gates).unwrap_or_else(|| default_gates.clone());
+        let safeguard = optional(d, &o, "safeguard", decode_safeguard).unwrap_or(default_safeguard);
+        let prerequisites = optional(d, &o, "prerequisites", |d, at| {
+            let items = d.array(at)?;
+            let mut out = Vec::new();
+            for (json, path) in items {
+                let at = At { json, path: &path };
+                let Some(p) = d.object(at, &["function", "reason", "citation"]) else {
+                    continue;
+                };
+                let function = required(d, &p, "function", |d, at| {
+                    d.id(at).map(|f| (f, at.json.pos, at.path.to_string()))
+                });
+                let reason = required(d, &p, "reason", |d, at| d.text(at));
+                let citation = required(d, &p, "citation", crate::pack::decode_citation);
+                if let (Some(function), Some(reason), Some(citation)) = (function, reason, citation) {
+                    out.push((
+                        Prerequisite {
+                            function: function.0,
+                            reason,
+                            citation,
+                        },
+                        function.1,
+                        function.2,
+                    ));
+                }
+            }
+            Some(out)
+        })
+        .unwrap_or_default();
+        let held_until_exit = optional(d, &o, "held_until_exit", |d, at| {
+            let h = d.object(at, &["reason", "citation"])?;
+            let reason = required(d, &h, "reason", |d, at| d.text(at));
+            let citation = required(d, &h, "citation", crate::pack::decode_citation);
+            Some(HeldUntilExit {
+                reason: reason?,
+                citation: citation?,
+            })
+        });
+        let (Some(id), Some(title)) = (id, title) else {
+            continue;
+        };
+        if catalogue.functions.iter().any(|f| f.id == id) {
+            d.error(at, format!("duplicate function `{id}`"));
+            continue;
+        }
+        let index = catalogue.functions.len();
+        for (g, (_, pos, path)) in gates.iter().enumerate() {
+            catalogue.gate_sites.push((index, g, *pos, path.clone()));
+        }
+        let mut prereqs = Vec::new();
+        for (p, pos, path) in prerequisites {
+            if p.function == id {
+                d.report(
+                    pos,
+                    &path,
+                    format!("function `{id}` cannot be its own prerequisite"),
+                );
+                continue;
+            }
+            prereq_sites.push((p.function.clone(), pos, path));
+            prereqs.push(p);
+        }
+        declared.push((json.pos, path.clone()));
+        catalogue.functions.push(Function {
+            id,
+            title,
+            portfolio,
+            gates: gates.into_iter().map(|(g, _, _)| g).collect(),
+            prerequisites: prereqs,
+            safeguard,
+            held_until_exit,
+        });
+    }
+    // Unknown prerequisites, now that every function is known.
+    let ids: Vec<String> = catalogue.functions.iter().map(|f| f.id.clone()).collect();
+    let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+    for (name, pos, path) in prereq_sites {
+        if !ids.contains(&name) {
+            let hint = crate::diagnostic::did_you_mean(&name, &names);
+            d.report(
+                pos,
+                &path,
+                format!("unknown prerequisite function `{name}`{hint}"),
+            );
+        }
+    }
+    if d.diagnostics.is_empty() {
+        check_cycles(&catalogue, &declared, d);
+    }
+    catalogue.functions.sort_by(|a, b| a.id.cmp(&b.id));
+    // Gate sites index functions by their decode order; re-point them after sorting.
+    let order: Vec<String> = ids;
+    for site in &mut catalogue.gate_sites {
+        if let Some(id) = order.get(site.0) {
+            site.0 = catalogue
+                .functions
+                .iter()
+                .position(|f| &f.id == id)
+                .unwrap_or(usize::MAX);
+        }
+    }
+    Some(catalogue)
+}
+
+fn decode_gates(d: &mut Decoder, at: At<'_, '_>) -> Option<Vec<(String, Pos, String)>> {
+    let items = d.array(at)?;
+    let mut out = Vec::new();
+    for (json, path) in items {
+        if let Some(id) = d.id(At { json, path: &path }) {
+            out.push((id, json.pos, path));
+        }
+    }
+    Some(out)
+}
+
+fn decode_safeguard(d: &mut Decoder, at: At<'_, '_>) -> Option<Safeguard> {
+    let s = d.string(at)?;
+    let parsed = Safeguard::parse(&s);
+    if parsed.is_none() {
+        d.error(
+            at,
+            format!("unknown safeguard `{s}`; expected `advice`, `direction` or `none`"),
+        );
+    }
+    parsed
+}
+
+fn check_cycles(catalogue: &Catalogue, declared: &[(Pos, String)], d: &mut Decoder) {
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..catalogue.functions.len())
+        .map(|i| graph.add_node(i))
+        .collect();
+    for (i, f) in catalogue.functions.iter().enumerate() {
+        for p in &f.prerequisites {
+            let target = catalogue.functions.iter().position(|x| x.id == p.function);
+            if let (Some(&from), Some(&to)) = (nodes.get(i), target.and_then(|t| nodes.get(t))) {
+                graph.update_edge(from, to, ());
+            }
+        }
+    }
+    for scc in petgraph::algo::tarjan_scc(&graph) {
+        if scc.len() < 2 {
+            continue;
+        }
+        let mut names: Vec<&str> = scc
+            .iter()
+            .filter_map(|n| {
+                graph
+                    .node_weight(*n)
+                    .and_then(|&i| catalogue.functions.get(i))
+                    .map(|f| f.id.as_str())
+            })
+            .collect();
+        names.sort_unstable();
+        let first = scc
+            .iter()
+            .filter_map(|n| graph.node_weight(*n).copied())
+            .min()
+            .unwrap_or(0);
+        let (pos, path) = declared.get(first).cloned().unwrap_or_default();
+        d.report(
+            pos,
+            &path,
+            format!(
+                "functions depend on each other in a cycle: {}; prerequisites must form no loop",
+                crate::diagnostic::ticked(&names, ", ")
+            ),
+        );
+    }
+}
+
+/// Checks that every gate names a test rule; called once rules are loaded.
+pub(crate) fn check_gates(catalogue: &Catalogue, rules: &[crate::rules::Rule], out: &mut Vec<Diagnostic>) {
+    let ids: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let function_gates = catalogue.gate_sites.iter().filter_map(|(f, g, pos, path)| {
+        catalogue
+            .functions
+            .get(*f)
+            .and_then(|f| f.gates.get(*g))
+            .map(|name| (name, pos, path, false))
+    });
+    let exit_gates = catalogue
+        .exit_gates
+        .iter()
+        .map(|(name, pos, path)| (name, pos, path, true));
+    for (name, pos, path, exit) in function_gates.chain(exit_gates) {
+        let message = match rules.iter().find(|r| &r.id == name) {
+            None => format!(
+                "unknown gate rule `{name}`{}",
+                crate::diagnostic::did_you_mean(name, &ids)
+            ),
+            Some(r) if !matches!(r.body, crate::rules::Body::Test(_)) => {
+                format!("gate `{name}` is a graded rule; a gate must be a test (refer to it through a test rule with `at_least`)")
+            }
+            Some(r) if exit && r.per_function => {
+                format!("exit gate `{name}` is evaluated per function; the end of the intervention needs a council-wide rule")
+            }
+            Some(_) => continue,
+        };
+        out.push(Diagnostic {
+            file: catalogue.file.clone(),
+            line: pos.line,
+            column: pos.column,
+            path: path.clone(),
+            message,
+        });
+    }
+}

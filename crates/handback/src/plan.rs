@@ -1,0 +1,451 @@
+//! The phase planner: what can be handed back now, what later, and what blocks the rest.
+//!
+//! Given an assessment and who holds each function (from the Directions), the planner derives
+//! the intervention's phase (`004` §7), says for every held function whether it is ready and
+//! what blocks it, recommends a tranche (closed under prerequisites: a function is never
+//! recommended before its prerequisites are returned or in the same tranche), projects when the
+//! rest can follow, and says what the end of the intervention still needs.
+//!
+//! The scheduling core ([`schedule`]) is a pure function of readiness and prerequisites, so its
+//! invariants are tested directly by property tests.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::assess::{Assessment, Reason, RuleResult};
+use crate::directions::{Directions, Power};
+use crate::functions::Safeguard;
+use crate::pack::Pack;
+use crate::rules::Body;
+
+/// When a function can come back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Already returned.
+    Returned,
+    /// Ready now, with its prerequisites returned or in the same tranche.
+    Now,
+    /// Once its own tests, or a prerequisite's, are met.
+    Later,
+    /// Only when the intervention ends.
+    AtExit,
+}
+
+/// The planner's view of one function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Node {
+    pub prerequisites: Vec<usize>,
+    pub returned: bool,
+    pub ready: bool,
+    pub held_until_exit: bool,
+}
+
+/// Schedules functions: each comes back no earlier than its own readiness allows and no earlier
+/// than any prerequisite. `order` lists every node after its prerequisites.
+pub(crate) fn schedule(nodes: &[Node], order: &[usize]) -> Vec<Step> {
+    let mut steps = vec![Step::Later; nodes.len()];
+    for &i in order {
+        let Some(node) = nodes.get(i) else { continue };
+        let step = if node.returned {
+            Step::Returned
+        } else if node.held_until_exit {
+            Step::AtExit
+        } else {
+            let own = if node.ready { Step::Now } else { Step::Later };
+            node.prerequisites
+                .iter()
+                .filter_map(|p| steps.get(*p).copied())
+                // A returned prerequisite allows "now"; otherwise no earlier than it.
+                .map(|s| if s == Step::Returned { Step::Now } else { s })
+                .fold(own, Step::max)
+        };
+        if let Some(slot) = steps.get_mut(i) {
+            *slot = step;
+        }
+    }
+    steps
+}
+
+/// The intervention's phase, as the Commissioners defined the four (`004` §7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Phase {
+    /// 1 to 4.
+    pub number: u8,
+    /// The Commissioners' description.
+    pub name: &'static str,
+    /// Why this phase.
+    pub reasons: Vec<String>,
+}
+
+const PHASES: [&str; 4] = [
+    "Commissioners take all decisions, with a managing director Commissioner",
+    "some powers restored and the new senior leadership team in place",
+    "the majority of powers restored and the council increasingly owning its progress",
+    "moving to the end of the intervention, with an Independent Health Check",
+];
+
+/// Something in the way of a function's return.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Blocker {
+    /// A criterion that is not met (or not known to be).
+    Criterion {
+        /// The rule.
+        rule: String,
+        /// Its title.
+        title: String,
+        /// The function it was assessed for, if per function.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        function: Option<String>,
+        /// `not_met` or `unknown`.
+        outcome: String,
+        /// The signals that failed or are unknown, with why.
+        signals: Vec<String>,
+    },
+    /// A prerequisite that is neither returned nor in the tranche.
+    Prerequisite {
+        /// The function depended on.
+        function: String,
+        /// Why it must come first.
+        reason: String,
+    },
+    /// The function stays with the Commissioners to the end.
+    HeldUntilExit {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One function in the plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionPlan {
+    /// Function id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Who holds it now.
+    pub power: Power,
+    /// Since when (the instrument's date), if any instrument set it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<NaiveDate>,
+    /// Whether its gates are met: `met`, `not_met` or `unknown`.
+    pub ready: String,
+    /// When it can come back.
+    pub step: Step,
+    /// The phase it can come back in (for functions not yet returned).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projected_phase: Option<u8>,
+    /// The safeguard it returns with.
+    pub safeguard: Safeguard,
+    /// What stands in the way, for functions not recommended now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub blockers: Vec<Blocker>,
+}
+
+/// Whether the intervention can end, and what it still needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exit {
+    /// True when every function is returned, recommended now or held only until the end, and
+    /// every exit gate is met.
+    pub possible: bool,
+    /// What is still needed, in words.
+    pub needs: Vec<String>,
+}
+
+/// The plan as of a date.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The date.
+    pub as_of: NaiveDate,
+    /// Whether powers came from a Directions file (otherwise every function is taken as held).
+    pub directions: bool,
+    /// The current phase.
+    pub phase: Phase,
+    /// The recommended tranche, in catalogue order, each with its safeguard.
+    pub tranche: Vec<TrancheItem>,
+    /// Every function.
+    pub functions: Vec<FunctionPlan>,
+    /// The end of the intervention.
+    pub exit: Exit,
+}
+
+/// A function recommended for return now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrancheItem {
+    /// Function id.
+    pub function: String,
+    /// The safeguard to attach.
+    pub safeguard: Safeguard,
+}
+
+/// Plans from an assessment (made with reasons, so blockers can be explained) and, optionally,
+/// the Directions in force.
+pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions>) -> Plan {
+    let as_of = assessment.as_of;
+    let results: BTreeMap<(&str, Option<&str>), &RuleResult> = assessment
+        .results
+        .iter()
+        .map(|r| ((r.rule.as_str(), r.function.as_deref()), r))
+        .collect();
+    let outcome = |rule: &str, function: &str| -> Option<&RuleResult> {
+        results
+            .get(&(rule, Some(function)))
+            .or_else(|| results.get(&(rule, None)))
+            .copied()
+    };
+    let functions = pack.functions();
+    let holdings: Vec<(Power, Option<NaiveDate>)> = functions
+        .iter()
+        .map(|f| match directions {
+            Some(d) => {
+                let h = d.holding(&f.id, as_of);
+                (h.power, h.since)
+            }
+            None => (Power::Held, None),
+        })
+        .collect();
+    let readiness: Vec<String> = functions
+        .iter()
+        .map(|f| gate_truth(f.gates.iter().map(|g| outcome(g, &f.id))))
+        .collect();
+    let nodes: Vec<Node> = functions
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Node {
+            prerequisites: f
+                .prerequisites
+                .iter()
+                .filter_map(|p| functions.iter().position(|x| x.id == p.function))
+                .collect(),
+            returned: holdings.get(i).is_some_and(|(p, _)| p.is_returned()),
+            ready: readiness.get(i).is_some_and(|r| r == "met"),
+            held_until_exit: f.held_until_exit.is_some(),
+        })
+        .collect();
+    let steps = schedule(&nodes, &function_order(&nodes));
+    let phase = derive_phase(pack, &nodes, assessment, directions.is_some());
+    let later_phase = (phase.number + 1).min(4);
+
+    let mut plans = Vec::new();
+    for (i, f) in functions.iter().enumerate() {
+        let step = steps.get(i).copied().unwrap_or(Step::Later);
+        let (power, since) = holdings.get(i).copied().unwrap_or((Power::Held, None));
+        let mut blockers = Vec::new();
+        if matches!(step, Step::Later | Step::AtExit) {
+            if let Some(h) = &f.held_until_exit {
+                blockers.push(Blocker::HeldUntilExit {
+                    reason: h.reason.clone(),
+                });
+            }
+            for gate in &f.gates {
+                unmet(pack, &results, gate, &f.id, &mut blockers, 0);
+            }
+            for p in &f.prerequisites {
+                let j = functions.iter().position(|x| x.id == p.function);
+                if j.and_then(|j| steps.get(j))
+                    .is_some_and(|s| !matches!(s, Step::Returned | Step::Now))
+                {
+                    blockers.push(Blocker::Prerequisite {
+                        function: p.function.clone(),
+                        reason: p.reason.clone(),
+                    });
+                }
+            }
+        }
+        plans.push(FunctionPlan {
+            id: f.id.clone(),
+            title: f.title.clone(),
+            power,
+            since,
+            ready: readiness.get(i).cloned().unwrap_or_default(),
+            step,
+            projected_phase: match step {
+                Step::Returned => None,
+                Step::Now => Some(phase.number),
+                Step::Later => Some(later_phase),
+                Step::AtExit => Some(4),
+            },
+            safeguard: f.safeguard,
+            blockers,
+        });
+    }
+    let tranche = plans
+        .iter()
+        .filter(|p| p.step == Step::Now)
+        .map(|p| TrancheItem {
+            function: p.id.clone(),
+            safeguard: p.safeguard,
+        })
+        .collect();
+    let exit = exit(pack, &results, &plans);
+    Plan {
+        as_of,
+        directions: directions.is_some(),
+        phase,
+        tranche,
+        functions: plans,
+        exit,
+    }
+}
+
+/// All gates met → met; any not met → not met; else unknown. No gates: met.
+fn gate_truth<'a>(gates: impl Iterator<Item = Option<&'a RuleResult>>) -> String {
+    let mut acc = "met";
+    for g in gates {
+        match g.map(|r| r.outcome.as_str()) {
+            Some("met") => {}
+            Some("not_met") => return "not_met".into(),
+            _ => acc = "unknown",
+        }
+    }
+    acc.into()
+}
+
+/// Topological order of functions, prerequisites first; acyclic by the pack's invariant.
+fn function_order(nodes: &[Node]) -> Vec<usize> {
+    let mut graph = petgraph::graph::DiGraph::<usize, ()>::new();
+    let ids: Vec<_> = (0..nodes.len()).map(|i| graph.add_node(i)).collect();
+    for (i, n) in nodes.iter().enumerate() {
+        for &p in &n.prerequisites {
+            if let (Some(&a), Some(&b)) = (ids.get(p), ids.get(i)) {
+                graph.update_edge(a, b, ());
+            }
+        }
+    }
+    match petgraph::algo::toposort(&graph, None) {
+        Ok(order) => order
+            .into_iter()
+            .filter_map(|n| graph.node_weight(n).copied())
+            .collect(),
+        // INVARIANT: the pack rejects cycles, so this is unreachable; fall back to a stable
+        // order rather than panic.
+        Err(_) => (0..nodes.len()).collect(),
+    }
+}
+
+fn derive_phase(pack: &Pack, nodes: &[Node], assessment: &Assessment, directions: bool) -> Phase {
+    let total = nodes.len();
+    let returned = nodes.iter().filter(|n| n.returned).count();
+    let still_held_before_exit = nodes.iter().filter(|n| !n.returned && !n.held_until_exit).count();
+    let health_check = assessment
+        .results
+        .iter()
+        .any(|r| r.set.as_deref() == Some("health-check") && r.outcome != "unknown");
+    let mut reasons = Vec::new();
+    if !directions {
+        reasons.push("no Directions given: every function is taken as held by the Commissioners".into());
+    }
+    reasons.push(format!("{returned} of {total} functions returned"));
+    let number = if returned == 0 {
+        1
+    } else if returned * 2 <= total {
+        2
+    } else if health_check || still_held_before_exit == 0 {
+        if health_check {
+            reasons.push("the Independent Health Check has reported".into());
+        }
+        4
+    } else {
+        3
+    };
+    if number == 2 {
+        let smt = pack.key("corporate.permanent_smt_appointed").map(|_| ());
+        if smt.is_some() {
+            reasons.push("phase 2 also expects the new senior leadership team in place (`corporate.permanent_smt_appointed`)".into());
+        }
+    }
+    Phase {
+        number,
+        name: PHASES.get(usize::from(number) - 1).copied().unwrap_or(""),
+        reasons,
+    }
+}
+
+/// Collects the criteria under `rule` (for `function`) that are not met, with their failing
+/// signals. Helper rules are looked through to the criteria they combine.
+fn unmet(
+    pack: &Pack,
+    results: &BTreeMap<(&str, Option<&str>), &RuleResult>,
+    rule: &str,
+    function: &str,
+    out: &mut Vec<Blocker>,
+    depth: usize,
+) {
+    let Some(model) = pack.rule(rule) else { return };
+    let key_function = model.per_function.then_some(function);
+    let Some(result) = results.get(&(rule, key_function)) else {
+        return;
+    };
+    if result.outcome == "met" || depth > 8 {
+        return;
+    }
+    if model.set.is_some() || depth == 8 {
+        let mut signals = Vec::new();
+        if let Some(reason) = &result.reason {
+            failing_signals(reason, &mut signals);
+        }
+        let blocker = Blocker::Criterion {
+            rule: model.id.clone(),
+            title: model.title.clone(),
+            function: key_function.map(str::to_string),
+            outcome: result.outcome.clone(),
+            signals,
+        };
+        if !out.contains(&blocker) {
+            out.push(blocker);
+        }
+        return;
+    }
+    if let Body::Test(c) = &model.body {
+        let mut refs = Vec::new();
+        c.for_each_ref(&mut |r| refs.push((r.rule, r.function.clone())));
+        for (target, pinned) in refs {
+            if let Some(t) = pack.rules().get(target) {
+                let f = pinned.unwrap_or_else(|| function.to_string());
+                unmet(pack, results, &t.id, &f, out, depth + 1);
+            }
+        }
+    }
+}
+
+/// The leaves of a reason tree that are not met, as "signal: because".
+fn failing_signals(reason: &Reason, out: &mut Vec<String>) {
+    if reason.parts.is_empty() {
+        if reason.outcome != "met" {
+            let because = reason.because.as_deref().unwrap_or("");
+            out.push(format!(
+                "{} ({}): {because}",
+                reason.says,
+                reason.outcome.replace('_', " ")
+            ));
+        }
+        return;
+    }
+    for p in &reason.parts {
+        failing_signals(p, out);
+    }
+}
+
+fn exit(pack: &Pack, results: &BTreeMap<(&str, Option<&str>), &RuleResult>, plans: &[FunctionPlan]) -> Exit {
+    let mut needs = Vec::new();
+    for p in plans.iter().filter(|p| p.step == Step::Later) {
+        needs.push(format!(
+            "`{}` returned (not ready: its tests or prerequisites are not met)",
+            p.id
+        ));
+    }
+    for gate in pack.exit_gates() {
+        match results.get(&(gate.as_str(), None)).map(|r| r.outcome.as_str()) {
+            Some("met") => {}
+            Some(o) => needs.push(format!("`{gate}` met (now {})", o.replace('_', " "))),
+            None => needs.push(format!("`{gate}` met")),
+        }
+    }
+    Exit {
+        possible: needs.is_empty(),
+        needs,
+    }
+}
