@@ -125,6 +125,54 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Draw the function graph: prerequisites, who holds what, when each can come back.
+    Graph {
+        /// Evidence to plan from (optional: without it the graph shows the catalogue only).
+        evidence: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The Directions in force (JSON).
+        #[arg(long)]
+        directions: Option<PathBuf>,
+        /// The date (YYYY-MM-DD). Default as for `assess`.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Svg)]
+        format: GraphFormat,
+    },
+    /// Audit recorded decisions against the Directions: did the decision-maker hold the power?
+    Audit {
+        /// The decision log (CSV: datetime, function, decided_by[, reference]).
+        decisions: PathBuf,
+        /// The Directions file (JSON).
+        #[arg(long)]
+        directions: PathBuf,
+        #[command(flatten)]
+        pack: PackArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Suggest effective dates for new Directions: after the representation period, on days with
+    /// no formal decision meeting.
+    Dates {
+        /// The day the Secretary of State is minded to accept the recommendation.
+        #[arg(long, value_parser = parse_date_arg)]
+        minded: chrono::NaiveDate,
+        /// The calendar of formal decision meetings (CSV with a `date` column).
+        #[arg(long)]
+        meetings: Option<PathBuf>,
+        /// Length of the representation period in days (003 §2.3(b): ten).
+        #[arg(long, default_value_t = 10)]
+        representation_days: u32,
+        /// How many dates to suggest.
+        #[arg(long, default_value_t = 3)]
+        count: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Validate a pack and evidence files without evaluating; report every problem.
     Lint {
         /// Evidence files to check against the pack.
@@ -173,6 +221,12 @@ struct PackArg {
 enum Format {
     Table,
     Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Svg,
+    Dot,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -291,6 +345,66 @@ fn run(cli: Cli) -> Result<String, Failure> {
             Ok(match format {
                 Format::Json => render::json(&serde_json::json!({ "as_of": as_of, "functions": grid })),
                 Format::Table => render::grid_table(&pack, &directions, &label, as_of, &grid),
+            })
+        }
+        Command::Graph {
+            evidence,
+            pack,
+            directions,
+            as_of,
+            format,
+        } => {
+            let pack = load_pack(&pack)?;
+            let directions = match &directions {
+                Some(path) => Some(handback::Directions::load(&pack, &files::read_source(path)?)?),
+                None => None,
+            };
+            let plan = match &evidence {
+                Some(path) => {
+                    let assessment = assess_file(&pack, path, as_of, &[])?;
+                    Some(handback::plan(&pack, &assessment, directions.as_ref()))
+                }
+                None => None,
+            };
+            let title = match &plan {
+                Some(p) => format!("{}: functions as of {}", pack.manifest().title, p.as_of),
+                None => format!("{}: functions and prerequisites", pack.manifest().title),
+            };
+            Ok(match format {
+                GraphFormat::Svg => handback::graph::svg(&pack, plan.as_ref(), &title),
+                GraphFormat::Dot => handback::graph::dot(&pack, plan.as_ref()),
+            })
+        }
+        Command::Audit {
+            decisions,
+            directions,
+            pack,
+            format,
+        } => {
+            let pack = load_pack(&pack)?;
+            let directions = handback::Directions::load(&pack, &files::read_source(&directions)?)?;
+            let decisions = handback::load_decisions(&pack, &files::read_source(&decisions)?)?;
+            let findings = handback::audit(&directions, &decisions);
+            Ok(match format {
+                Format::Json => render::json(&findings),
+                Format::Table => render::audit_table(&findings),
+            })
+        }
+        Command::Dates {
+            minded,
+            meetings,
+            representation_days,
+            count,
+            format,
+        } => {
+            let meetings = match &meetings {
+                Some(path) => handback::load_meetings(&files::read_source(path)?)?,
+                None => Vec::new(),
+            };
+            let dates = handback::effective_dates(minded, representation_days, &meetings, count);
+            Ok(match format {
+                Format::Json => render::json(&dates),
+                Format::Table => render::dates_table(minded, &dates),
             })
         }
         Command::Lint {

@@ -660,3 +660,47 @@ pub fn grid_table(
     }
     out
 }
+
+/// Audit findings: one row per decision, invalid ones marked.
+pub fn audit_table(findings: &[handback::Finding]) -> String {
+    let mut rows = vec![vec![
+        "line".to_string(),
+        "decided at".into(),
+        "function".into(),
+        "by".into(),
+        "verdict".into(),
+        "because".into(),
+    ]];
+    for f in findings {
+        rows.push(vec![
+            f.decision.line.to_string(),
+            f.decision.at.format("%Y-%m-%d %H:%M").to_string(),
+            f.decision.function.clone(),
+            match f.decision.decided_by {
+                handback::Decider::Commissioners => "commissioners".into(),
+                handback::Decider::Council => "council".into(),
+            },
+            if f.valid { "valid".into() } else { "INVALID".into() },
+            f.because.clone(),
+        ]);
+    }
+    let invalid = findings.iter().filter(|f| !f.valid).count();
+    format!(
+        "{}\n{invalid} of {} decisions invalid\n",
+        columns(&rows, ""),
+        findings.len()
+    )
+}
+
+/// Suggested effective dates with the reasons.
+pub fn dates_table(minded: chrono::NaiveDate, dates: &[handback::EffectiveDate]) -> String {
+    let mut out =
+        format!("Effective dates for new Directions (Secretary of State minded to accept on {minded})\n");
+    for d in dates {
+        let _ = writeln!(out, "\n{} ({})", d.date, d.date.format("%A"));
+        for n in &d.notes {
+            let _ = writeln!(out, "  - {n}");
+        }
+    }
+    out
+}

@@ -33,6 +33,8 @@
 #![deny(missing_docs)]
 
 mod assess;
+mod audit;
+mod csv;
 mod diagnostic;
 mod directions;
 mod evidence;
@@ -40,6 +42,7 @@ mod explain;
 mod functions;
 mod json;
 mod pack;
+mod picture;
 mod plan;
 mod rules;
 mod vocabulary;
@@ -52,12 +55,19 @@ pub use assess::{
     assess, outcomes, truth_code, Assessment, EvidenceUsed, Options, Outcome, PackRef, ParameterInForce,
     Reason, RuleResult, ThresholdUsed, Truth,
 };
+pub use audit::{
+    audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
+};
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics};
 pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Evidence, Observation, Source};
 pub use explain::{condition_words, rule_lines, rule_sentence};
 pub use functions::{Function, HeldUntilExit, Prerequisite, Safeguard};
 pub use pack::{parse_parameter, CriteriaSet, LoadError, Manifest, Pack, Parameter, SourceFile};
+/// The function graph as DOT and SVG.
+pub mod graph {
+    pub use crate::picture::{dot, svg};
+}
 pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};

@@ -131,7 +131,7 @@ pub struct FunctionPlan {
     /// Since when (the instrument's date), if any instrument set it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<NaiveDate>,
-    /// Whether its gates are met: `met`, `not_met` or `unknown`.
+    /// Whether its gates are met: `met`, `not_met`, `unknown`, or `not_gated` (it has none).
     pub ready: String,
     /// When it can come back.
     pub step: Step,
@@ -221,7 +221,7 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
                 .filter_map(|p| functions.iter().position(|x| x.id == p.function))
                 .collect(),
             returned: holdings.get(i).is_some_and(|(p, _)| p.is_returned()),
-            ready: readiness.get(i).is_some_and(|r| r == "met"),
+            ready: readiness.get(i).is_some_and(|r| r == "met" || r == "not_gated"),
             held_until_exit: f.held_until_exit.is_some(),
         })
         .collect();
@@ -291,8 +291,12 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
     }
 }
 
-/// All gates met → met; any not met → not met; else unknown. No gates: met.
-fn gate_truth<'a>(gates: impl Iterator<Item = Option<&'a RuleResult>>) -> String {
+/// All gates met → met; any not met → not met; else unknown. No gates: `not_gated` (which
+/// counts as ready: nothing but prerequisites and `held_until_exit` can hold it back).
+fn gate_truth<'a>(gates: impl ExactSizeIterator<Item = Option<&'a RuleResult>>) -> String {
+    if gates.len() == 0 {
+        return "not_gated".into();
+    }
     let mut acc = "met";
     for g in gates {
         match g.map(|r| r.outcome.as_str()) {

@@ -1,0 +1,304 @@
+//! Decision audit and the timing of new Directions.
+//!
+//! New Directions apply **from the previous midnight** of their date, even when confirmed late in
+//! the day (`004` §7), so a decision taken that day under the old Directions may be invalid. The
+//! audit says, for each recorded decision, whether its maker held the power at that moment and
+//! flags exactly that trap. The timing helper suggests effective dates that avoid it: after the
+//! ten-day representation period (`003` §2.3(b)) and on a day with no formal decision meeting.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+use crate::csv;
+use crate::diagnostic::Diagnostic;
+use crate::directions::{Directions, Power};
+use crate::pack::{LoadError, Pack, SourceFile};
+
+/// Who took a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decider {
+    /// A Commissioner (or the Commissioners).
+    Commissioners,
+    /// Councillors: the Cabinet, a cabinet member or a committee.
+    Council,
+}
+
+impl Decider {
+    fn parse(s: &str) -> Option<Decider> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "commissioner" | "commissioners" => Some(Decider::Commissioners),
+            "council" | "cabinet" | "councillor" | "councillors" | "committee" => Some(Decider::Council),
+            _ => None,
+        }
+    }
+
+    /// Who holds a power.
+    pub fn holding(power: Power) -> Decider {
+        if power.is_returned() {
+            Decider::Council
+        } else {
+            Decider::Commissioners
+        }
+    }
+}
+
+/// One recorded decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// Its line in the log.
+    pub line: u32,
+    /// When it was taken (local time, as recorded).
+    pub at: NaiveDateTime,
+    /// The function it falls under.
+    pub function: String,
+    /// Who took it.
+    pub decided_by: Decider,
+    /// The log's reference for it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// The audit's finding on one decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// The decision.
+    pub decision: Decision,
+    /// The power over the function at that moment.
+    pub power: Power,
+    /// Who held it.
+    pub holder: Decider,
+    /// Whether the decision-maker held the power.
+    pub valid: bool,
+    /// Why, in words.
+    pub because: String,
+}
+
+/// Reads a decision log: CSV with columns `datetime`, `function`, `decided_by` and optionally
+/// `reference`. Date-times are `YYYY-MM-DD HH:MM` (or with `T`), local time, no zone.
+pub fn load_decisions(pack: &Pack, file: &SourceFile) -> Result<Vec<Decision>, LoadError> {
+    let table = csv::parse(&file.label, &file.text).map_err(LoadError::new)?;
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let column = |name: &str, problems: &mut Vec<Diagnostic>| match table.column(&file.label, name) {
+        Ok(c) => Some(c),
+        Err(d) => {
+            problems.push(d);
+            None
+        }
+    };
+    let (Some(at_col), Some(fn_col), Some(by_col)) = (
+        column("datetime", &mut problems),
+        column("function", &mut problems),
+        column("decided_by", &mut problems),
+    ) else {
+        return Err(LoadError::new(problems));
+    };
+    let ref_col = table.header.iter().position(|h| h == "reference");
+    let ids: Vec<&str> = pack.functions().iter().map(|f| f.id.as_str()).collect();
+    let mut out = Vec::new();
+    for row in &table.rows {
+        let cell = |c: usize, problems: &mut Vec<Diagnostic>| match row.get(c) {
+            Some((v, p)) => Some((v.trim().to_string(), *p)),
+            None => {
+                problems.push(csv::located(
+                    &file.label,
+                    crate::json::Pos {
+                        line: row.line,
+                        column: 1,
+                    },
+                    &format!(
+                        "line {} has {} cells; column `{}` is missing",
+                        row.line,
+                        row.cells.len(),
+                        table.header.get(c).map(String::as_str).unwrap_or("?")
+                    ),
+                ));
+                None
+            }
+        };
+        let at = cell(at_col, &mut problems).and_then(|(v, p)| match parse_datetime(&v) {
+            Some(t) => Some(t),
+            None => {
+                problems.push(csv::located(
+                    &file.label,
+                    p,
+                    &format!("expected a date-time written YYYY-MM-DD HH:MM, found `{v}`"),
+                ));
+                None
+            }
+        });
+        let function = cell(fn_col, &mut problems).and_then(|(v, p)| {
+            if ids.contains(&v.as_str()) {
+                Some(v)
+            } else {
+                let hint = crate::diagnostic::did_you_mean(&v, &ids);
+                problems.push(csv::located(
+                    &file.label,
+                    p,
+                    &format!("unknown function `{v}`{hint}"),
+                ));
+                None
+            }
+        });
+        let decided_by = cell(by_col, &mut problems).and_then(|(v, p)| {
+            let d = Decider::parse(&v);
+            if d.is_none() {
+                problems.push(csv::located(
+                    &file.label,
+                    p,
+                    &format!("`{v}` is not a decision-maker; expected `commissioners` or `council` (or `cabinet`, `committee`)"),
+                ));
+            }
+            d
+        });
+        let reference = ref_col
+            .and_then(|c| row.get(c))
+            .map(|(v, _)| v.trim().to_string())
+            .filter(|v| !v.is_empty());
+        if let (Some(at), Some(function), Some(decided_by)) = (at, function, decided_by) {
+            out.push(Decision {
+                line: row.line,
+                at,
+                function,
+                decided_by,
+                reference,
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(LoadError::new(problems))
+    }
+}
+
+fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    [
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+}
+
+/// Audits decisions against the Directions.
+pub fn audit(directions: &Directions, decisions: &[Decision]) -> Vec<Finding> {
+    decisions
+        .iter()
+        .map(|d| {
+            let day = d.at.date();
+            let holding = directions.holding(&d.function, day);
+            let holder = Decider::holding(holding.power);
+            let valid = holder == d.decided_by;
+            // The instrument that changed this function's power on the decision's own day.
+            let changed_today = directions
+                .taking_effect(day)
+                .find(|i| i.functions.contains_key(&d.function) || i.all.is_some())
+                .filter(|_| {
+                    let before = directions.holding(&d.function, day - chrono::Duration::days(1));
+                    Decider::holding(before.power) != holder
+                });
+            let because = match (valid, changed_today) {
+                (true, None) => format!("{} held the power ({})", who(holder), holding.power.words()),
+                (true, Some(i)) => format!(
+                    "{} held the power: `{}` took effect that day, from the previous midnight",
+                    who(holder),
+                    i.id
+                ),
+                (false, Some(i)) => format!(
+                    "invalid: `{}` took effect on {day} from the previous midnight, moving the power to {}; this decision was taken under the previous Directions",
+                    i.id,
+                    who(holder)
+                ),
+                (false, None) => format!("invalid: the power was {} ({})", holding.power.words(), who(holder)),
+            };
+            Finding { decision: d.clone(), power: holding.power, holder, valid, because }
+        })
+        .collect()
+}
+
+fn who(d: Decider) -> &'static str {
+    match d {
+        Decider::Commissioners => "the Commissioners",
+        Decider::Council => "the council",
+    }
+}
+
+/// A suggested effective date for new Directions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EffectiveDate {
+    /// The date.
+    pub date: NaiveDate,
+    /// Why it was chosen, or what was skipped before it.
+    pub notes: Vec<String>,
+}
+
+/// Suggests the first `count` effective dates for new Directions after the Secretary of State is
+/// minded to accept a recommendation on `minded`: not before the `representation_days` period has
+/// run (the day after it ends at the earliest), and never on a day with a formal decision meeting.
+pub fn effective_dates(
+    minded: NaiveDate,
+    representation_days: u32,
+    meetings: &[NaiveDate],
+    count: usize,
+) -> Vec<EffectiveDate> {
+    let earliest = minded + chrono::Duration::days(i64::from(representation_days) + 1);
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    let mut day = earliest;
+    // Bounded: at most a year of days is considered, so a calendar full of meetings cannot loop.
+    for _ in 0..366 {
+        if out.len() >= count {
+            break;
+        }
+        if meetings.contains(&day) {
+            skipped.push(format!("{day} skipped: a formal decision meeting"));
+        } else {
+            let mut notes = std::mem::take(&mut skipped);
+            if day == earliest {
+                notes.push(format!(
+                    "the first day after the {representation_days}-day representation period from {minded}"
+                ));
+            }
+            notes.push("no formal decision meeting that day, so no decision can fall between the old and new Directions".into());
+            out.push(EffectiveDate { date: day, notes });
+        }
+        day += chrono::Duration::days(1);
+    }
+    out
+}
+
+/// Reads a meeting calendar: CSV with a `date` column (YYYY-MM-DD) and any others.
+pub fn load_meetings(file: &SourceFile) -> Result<Vec<NaiveDate>, LoadError> {
+    let table = csv::parse(&file.label, &file.text).map_err(LoadError::new)?;
+    let col = table
+        .column(&file.label, "date")
+        .map_err(|d| LoadError::new(vec![d]))?;
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for row in &table.rows {
+        match row.get(col) {
+            Some((v, p)) => match crate::diagnostic::parse_date(v.trim()) {
+                Ok(d) => out.push(d),
+                Err(why) => problems.push(csv::located(&file.label, *p, &why)),
+            },
+            None => problems.push(csv::located(
+                &file.label,
+                crate::json::Pos {
+                    line: row.line,
+                    column: 1,
+                },
+                "this line has no `date` cell",
+            )),
+        }
+    }
+    if problems.is_empty() {
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    } else {
+        Err(LoadError::new(problems))
+    }
+}
