@@ -131,7 +131,7 @@ fn lint_accepts_the_pack_and_the_record() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("ok: pack `rotherham`"));
-    assert!(stdout(&o).contains("ok: fixtures/rotherham/record.json: 196 observations"));
+    assert!(stdout(&o).contains("ok: fixtures/rotherham/record.json: 210 observations"));
 }
 
 #[test]
@@ -156,7 +156,7 @@ fn lint_reports_machine_readable_problems() {
 fn every_invalid_fixture_gives_its_documented_error() {
     let mut checked = 0;
     let mut problems = Vec::new();
-    for group in ["evidence", "packs"] {
+    for group in ["evidence", "packs", "directions", "decisions"] {
         let dir = root().join("fixtures/invalid").join(group);
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
@@ -169,10 +169,16 @@ fn every_invalid_fixture_gives_its_documented_error() {
         {
             let stem = expected_path.file_stem().unwrap().to_string_lossy().into_owned();
             let relative = format!("fixtures/invalid/{group}/{stem}");
-            let o = if group == "packs" {
-                handback(&["lint", "--pack", &relative])
-            } else {
-                handback(&["lint", &format!("{relative}.json")])
+            let o = match group {
+                "packs" => handback(&["lint", "--pack", &relative]),
+                "directions" => handback(&["grid", "--directions", &format!("{relative}.json")]),
+                "decisions" => handback(&[
+                    "audit",
+                    &format!("{relative}.csv"),
+                    "--directions",
+                    "fixtures/rotherham/directions.json",
+                ]),
+                _ => handback(&["lint", &format!("{relative}.json")]),
             };
             let got = format!("exit {}\n{}", o.status.code().unwrap_or(-1), stderr(&o));
             let want = std::fs::read_to_string(expected_path).unwrap();
@@ -182,7 +188,7 @@ fn every_invalid_fixture_gives_its_documented_error() {
             checked += 1;
         }
     }
-    assert!(checked >= 15, "only {checked} invalid fixtures found");
+    assert!(checked >= 20, "only {checked} invalid fixtures found");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -237,4 +243,128 @@ fn generated_docs_are_current() {
             args.join(" ")
         );
     }
+}
+
+const DIRECTIONS: &str = "fixtures/rotherham/directions.json";
+
+#[test]
+fn plan_reproduces_the_record_from_the_command_line() {
+    let o = handback(&["plan", AUG_2016, "--directions", DIRECTIONS]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let tranche = text
+        .split("Recommended tranche")
+        .nth(1)
+        .unwrap()
+        .split("Functions")
+        .next()
+        .unwrap();
+    assert!(
+        tranche.contains("adult-social-care      with a power of Direction"),
+        "{tranche}"
+    );
+    assert!(!tranche.contains("children-services"));
+    assert!(text.contains("Phase 2:"));
+    let o = handback(&[
+        "plan",
+        "fixtures/rotherham/2018-03-exit-recommended.json",
+        "--directions",
+        DIRECTIONS,
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["exit"]["possible"], true);
+    assert_eq!(json["phase"]["number"], 4);
+    assert_eq!(json["tranche"][0]["function"], "children-services");
+    assert_eq!(json["tranche"][0]["safeguard"], "direction");
+}
+
+#[test]
+fn grid_shows_who_holds_what_in_september_2017() {
+    let o = handback(&["grid", "--directions", DIRECTIONS, "--as-of", "2017-09-30"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "2 of 20 functions held by Commissioners: children-services, statutory-officer-appointments"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Returned with a residual power of formal Advice: adult-social-care, domestic-abuse")
+    );
+    let o = handback(&["grid", "--directions", DIRECTIONS, "--as-of", "2017-09-12"]);
+    assert!(stdout(&o).contains("from the previous midnight"));
+}
+
+#[test]
+fn audit_flags_the_previous_holder_on_the_changeover_day() {
+    let o = handback(&[
+        "audit",
+        "fixtures/audit/decisions.csv",
+        "--directions",
+        DIRECTIONS,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let findings: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let on_the_day: Vec<_> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["decision"]["at"].as_str().unwrap().starts_with("2017-09-12"))
+        .collect();
+    assert_eq!(on_the_day.len(), 2);
+    assert_eq!(on_the_day[0]["decision"]["decided_by"], "commissioners");
+    assert_eq!(on_the_day[0]["valid"], false);
+    assert_eq!(on_the_day[1]["decision"]["decided_by"], "council");
+    assert_eq!(on_the_day[1]["valid"], true);
+}
+
+#[test]
+fn dates_suggests_days_without_meetings() {
+    let o = handback(&[
+        "dates",
+        "--minded",
+        "2016-12-01",
+        "--meetings",
+        "fixtures/audit/meetings.csv",
+        "--count",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("2016-12-14 (Wednesday)"));
+}
+
+/// The SVG stands alone: one root, balanced groups, every function drawn, text escaped.
+#[test]
+fn graph_writes_a_standalone_svg_and_dot() {
+    let o = handback(&[
+        "graph",
+        "fixtures/rotherham/2018-02-children-recommended.json",
+        "--directions",
+        DIRECTIONS,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let svg = stdout(&o);
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("<g>").count(), svg.matches("</g>").count());
+    assert_eq!(svg.matches("<g>").count(), 20);
+    for id in [
+        "children-services",
+        "human-resources",
+        "statutory-officer-appointments",
+    ] {
+        assert!(svg.contains(&format!(">{id}</text>")), "{id}");
+    }
+    assert!(
+        svg.contains("stroke-dasharray=\"6 3\""),
+        "children's services is recommended now"
+    );
+    assert!(!svg.contains(" & "), "unescaped ampersand");
+    let dot = stdout(&handback(&["graph", "--format", "dot"]));
+    assert!(dot.contains("\"human-resources\" -> \"children-services\";"));
 }

@@ -256,12 +256,14 @@ pub fn effective_dates(
         if meetings.contains(&day) {
             skipped.push(format!("{day} skipped: a formal decision meeting"));
         } else {
-            let mut notes = std::mem::take(&mut skipped);
-            if day == earliest {
+            let mut notes = Vec::new();
+            if out.is_empty() {
                 notes.push(format!(
-                    "the first day after the {representation_days}-day representation period from {minded}"
+                    "the {representation_days}-day representation period from {minded} ends on {}",
+                    earliest - chrono::Duration::days(1)
                 ));
             }
+            notes.append(&mut skipped);
             notes.push("no formal decision meeting that day, so no decision can fall between the old and new Directions".into());
             out.push(EffectiveDate { date: day, notes });
         }

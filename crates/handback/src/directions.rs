@@ -152,8 +152,22 @@ fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
     let items = required(d, &obj, "instruments", |d, at| d.array(at))?;
     let mut instruments: Vec<(Instrument, crate::json::Pos, String)> = Vec::new();
     let ids: Vec<&str> = pack.functions().iter().map(|f| f.id.as_str()).collect();
+    let mut seen_ids: BTreeMap<String, crate::json::Pos> = BTreeMap::new();
     for (json, path) in items {
         let at = At { json, path: &path };
+        // Duplicate ids are found on the raw ids, so an instrument with other problems counts.
+        if let Some((id, pos)) = crate::diagnostic::member_string(json, "id") {
+            match seen_ids.get(&id) {
+                Some(first) => d.report(
+                    pos,
+                    &format!("{path}.id"),
+                    format!("duplicate instrument id `{id}` (first at {first})"),
+                ),
+                None => {
+                    seen_ids.insert(id, pos);
+                }
+            }
+        }
         let Some(o) = d.object(at, &["id", "date", "title", "source", "all", "functions", "note"]) else {
             continue;
         };
@@ -172,11 +186,25 @@ fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
         let all = optional(d, &o, "all", decode_power);
         let note = optional(d, &o, "note", |d, at| d.text(at));
         let functions = optional(d, &o, "functions", |d, at| {
-            let f = d.object(at, &ids)?;
+            let crate::json::Kind::Object(members) = &at.json.kind else {
+                d.error(
+                    at,
+                    format!(
+                        "expected an object of function ids and powers, found {}",
+                        at.json.type_name()
+                    ),
+                );
+                return None;
+            };
             let mut out = BTreeMap::new();
-            for m in f.members {
-                let mut p = f.path.clone();
+            for m in members {
+                let mut p = at.path.to_string();
                 crate::json::push_key(&mut p, &m.key);
+                if !ids.contains(&m.key.as_str()) {
+                    let hint = crate::diagnostic::did_you_mean(&m.key, &ids);
+                    d.report(m.key_pos, &p, format!("unknown function `{}`{hint}", m.key));
+                    continue;
+                }
                 if let Some(power) = decode_power(
                     d,
                     At {
@@ -224,9 +252,6 @@ fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
                 path: path.clone(),
                 message,
             };
-            if a.id == b.id {
-                problems.push(report(format!("duplicate instrument id `{}`", b.id)));
-            }
             if a.date == b.date {
                 let shared: Vec<&String> = b
                     .functions

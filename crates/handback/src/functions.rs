@@ -232,9 +232,8 @@ pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalo
             );
         }
     }
-    if d.diagnostics.is_empty() {
-        check_cycles(&catalogue, &declared, d);
-    }
+    // Unknown prerequisites are left out of the graph, so cycles can be checked regardless.
+    check_cycles(&catalogue, &declared, d);
     catalogue.functions.sort_by(|a, b| a.id.cmp(&b.id));
     // Gate sites index functions by their decode order; re-point them after sorting.
     let order: Vec<String> = ids;

@@ -306,6 +306,7 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         // would otherwise show up again as an "unknown rule" everywhere it is referred to.
         let mut more = Vec::new();
         resolve_refs(&mut rules, &pending, &scales, &mut more);
+        crate::functions::check_gates(&catalogue, &rules, &mut more);
         diagnostics.extend(more.into_iter().filter(|d| {
             !failed
                 .iter()

@@ -453,3 +453,141 @@ fn exit(pack: &Pack, results: &BTreeMap<(&str, Option<&str>), &RuleResult>, plan
         needs,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Random catalogues: prerequisites only point to earlier nodes, so the graph is acyclic.
+    fn catalogue() -> impl Strategy<Value = Vec<Node>> {
+        (1usize..16).prop_flat_map(|n| {
+            proptest::collection::vec(
+                (
+                    proptest::collection::vec(any::<prop::sample::Index>(), 0..3),
+                    any::<bool>(),
+                    any::<bool>(),
+                    0u8..10,
+                ),
+                n,
+            )
+            .prop_map(|raw| {
+                raw.into_iter()
+                    .enumerate()
+                    .map(|(i, (prereqs, returned, ready, exit))| {
+                        let mut prerequisites: Vec<usize> = if i == 0 {
+                            vec![]
+                        } else {
+                            prereqs.iter().map(|p| p.index(i)).collect()
+                        };
+                        prerequisites.sort_unstable();
+                        prerequisites.dedup();
+                        Node {
+                            prerequisites,
+                            returned,
+                            ready,
+                            held_until_exit: exit == 0,
+                        }
+                    })
+                    .collect()
+            })
+        })
+    }
+
+    /// The obvious fixpoint: start everyone at their own step, raise to prerequisites' until
+    /// nothing changes.
+    fn reference(nodes: &[Node]) -> Vec<Step> {
+        let own = |n: &Node| {
+            if n.returned {
+                Step::Returned
+            } else if n.held_until_exit {
+                Step::AtExit
+            } else if n.ready {
+                Step::Now
+            } else {
+                Step::Later
+            }
+        };
+        let mut steps: Vec<Step> = nodes.iter().map(own).collect();
+        loop {
+            let mut changed = false;
+            for (i, n) in nodes.iter().enumerate() {
+                if matches!(steps[i], Step::Returned | Step::AtExit) {
+                    continue;
+                }
+                for &p in &n.prerequisites {
+                    let s = if steps[p] == Step::Returned {
+                        Step::Now
+                    } else {
+                        steps[p]
+                    };
+                    if s > steps[i] {
+                        steps[i] = s;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                return steps;
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_before_a_prerequisite(nodes in catalogue()) {
+            let steps = schedule(&nodes, &function_order(&nodes));
+            for (i, n) in nodes.iter().enumerate() {
+                if steps[i] == Step::Now {
+                    prop_assert!(n.ready && !n.returned && !n.held_until_exit);
+                    for &p in &n.prerequisites {
+                        prop_assert!(matches!(steps[p], Step::Returned | Step::Now), "{i} now but prerequisite {p} is {:?}", steps[p]);
+                    }
+                }
+                if steps[i] != Step::Returned {
+                    for &p in &n.prerequisites {
+                        let ps = if steps[p] == Step::Returned { Step::Now } else { steps[p] };
+                        prop_assert!(ps <= steps[i].max(Step::Now) || steps[i] == Step::AtExit);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn agrees_with_the_fixpoint(nodes in catalogue()) {
+            prop_assert_eq!(schedule(&nodes, &function_order(&nodes)), reference(&nodes));
+        }
+
+        #[test]
+        fn readiness_never_delays(nodes in catalogue(), pick in any::<prop::sample::Index>()) {
+            let before = schedule(&nodes, &function_order(&nodes));
+            let mut better = nodes.clone();
+            let i = pick.index(better.len());
+            better[i].ready = true;
+            let after = schedule(&better, &function_order(&better));
+            for (b, a) in before.iter().zip(&after) {
+                prop_assert!(a <= b, "{:?} became {:?}", b, a);
+            }
+        }
+
+        #[test]
+        fn node_order_does_not_matter(nodes in catalogue(), seed in any::<u64>()) {
+            // Reverse-and-rotate permutation of indices, with prerequisites renumbered.
+            let n = nodes.len();
+            let shift = (seed as usize) % n;
+            let to_new = |old: usize| (n - 1 - old + shift) % n;
+            let mut permuted = vec![Node { prerequisites: vec![], returned: false, ready: false, held_until_exit: false }; n];
+            for (old, node) in nodes.iter().enumerate() {
+                let mut moved = node.clone();
+                moved.prerequisites = node.prerequisites.iter().map(|&p| to_new(p)).collect();
+                permuted[to_new(old)] = moved;
+            }
+            let a = schedule(&nodes, &function_order(&nodes));
+            let b = schedule(&permuted, &function_order(&permuted));
+            for old in 0..n {
+                prop_assert_eq!(a[old], b[to_new(old)]);
+            }
+        }
+    }
+}
