@@ -120,3 +120,66 @@ fn walk(
     }
     Ok(())
 }
+
+/// Writes a file atomically: to a temporary file beside it, flushed to disk, then renamed over
+/// the target, so a reader (or a crash) sees either the old file or the whole new one. Refuses
+/// to write over any of the run's inputs.
+pub fn write_atomically(path: &Path, text: &str, inputs: &[&Path]) -> Result<(), Failure> {
+    use std::io::Write;
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b || a.starts_with(&b) && b.is_dir(),
+        _ => false,
+    };
+    if inputs.iter().any(|input| same(path, input)) {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!(
+                "refusing to write `{}`: it is one of this run's inputs",
+                path.display()
+            ),
+        ));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let io = |e: std::io::Error| Failure::new(Exit::Io, format!("cannot write `{}`: {e}", path.display()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io(e));
+    }
+    Ok(())
+}
+
+/// Every file under the folder with the given extension, sorted by name: source documents for
+/// citation checks.
+pub fn read_folder_texts(dir: &Path, extension: &str) -> Result<Vec<(String, String)>, Failure> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Failure::new(Exit::Io, format!("cannot read folder `{}`: {e}", dir.display())))?;
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == extension) {
+            let text = std::fs::read(&path)
+                .map_err(|e| Failure::new(Exit::Io, format!("cannot read `{}`: {e}", path.display())))?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            out.push((name, String::from_utf8_lossy(&text).into_owned()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}

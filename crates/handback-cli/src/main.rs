@@ -29,6 +29,8 @@ pub enum Exit {
     Invalid = 3,
     /// A file could not be read or written.
     Io = 4,
+    /// `verify`: the report does not reproduce; what differs is listed.
+    Mismatch = 5,
 }
 
 /// A failure on the way to an exit code, with the message for the user.
@@ -91,6 +93,25 @@ enum Command {
         /// Table format: outcomes only, without the reasons.
         #[arg(long)]
         brief: bool,
+        /// Use only evidence recorded by this date (YYYY-MM-DD): what was known then.
+        #[arg(long, value_parser = parse_date_arg)]
+        known_at: Option<chrono::NaiveDate>,
+        /// Also write a canonical, digested report for auditors (atomically; never over an input).
+        #[arg(short = 'o', long = "output", value_name = "REPORT.json")]
+        output: Option<PathBuf>,
+    },
+    /// Re-derive a report from its inputs and confirm it byte for byte, or say what differs.
+    Verify {
+        /// The report (JSON, from `assess -o` or `plan -o`).
+        report: PathBuf,
+        /// Evidence to verify against (default: the copy inside the report).
+        #[arg(long)]
+        evidence: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackArg,
+        /// Directions to verify against (default: the copy inside the report, if any).
+        #[arg(long)]
+        directions: Option<PathBuf>,
     },
     /// Plan the return of powers: the phase, the tranche to recommend now, what blocks the rest.
     Plan {
@@ -110,6 +131,12 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Use only evidence recorded by this date (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_date_arg)]
+        known_at: Option<chrono::NaiveDate>,
+        /// Also write a canonical, digested report including the plan.
+        #[arg(short = 'o', long = "output", value_name = "REPORT.json")]
+        output: Option<PathBuf>,
     },
     /// Who holds each function's powers on a date, from a Directions file.
     Grid {
@@ -182,6 +209,9 @@ enum Command {
         /// Output format for problems.
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
+        /// A folder of source documents (`.txt`): check every rule's quote stands in its source.
+        #[arg(long)]
+        sources: Option<PathBuf>,
     },
     /// Print every rule: its source quote, plain-English reading, parameters and evidence keys.
     Rules {
@@ -299,9 +329,27 @@ fn run(cli: Cli) -> Result<String, Failure> {
             params,
             format,
             brief,
+            known_at,
+            output,
         } => {
+            let pack_dir = pack.pack.clone();
             let pack = load_pack(&pack)?;
-            let assessment = assess_file(&pack, &evidence, as_of, &params)?;
+            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &params)?;
+            let assessment = handback::assess(&pack, &loaded, &options);
+            if let Some(out) = &output {
+                let inputs = handback::ReportInputs {
+                    pack: &pack,
+                    evidence: &loaded,
+                    options: &options,
+                    directions: None,
+                    with_plan: false,
+                };
+                write_report(
+                    out,
+                    &handback::report(&inputs),
+                    &[Some(&evidence), pack_dir.as_ref()],
+                )?;
+            }
             Ok(match format {
                 Format::Json => render::json(&assessment),
                 Format::Table => render::assessment_table(&pack, &assessment, brief),
@@ -310,22 +358,81 @@ fn run(cli: Cli) -> Result<String, Failure> {
         Command::Plan {
             evidence,
             pack,
-            directions,
+            directions: directions_path,
             as_of,
             params,
             format,
+            known_at,
+            output,
         } => {
+            let pack_dir = pack.pack.clone();
             let pack = load_pack(&pack)?;
-            let directions = match &directions {
+            let directions = match &directions_path {
                 Some(path) => Some(handback::Directions::load(&pack, &files::read_source(path)?)?),
                 None => None,
             };
-            let assessment = assess_file(&pack, &evidence, as_of, &params)?;
+            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &params)?;
+            let assessment = handback::assess(&pack, &loaded, &options);
             let plan = handback::plan(&pack, &assessment, directions.as_ref());
+            if let Some(out) = &output {
+                let inputs = handback::ReportInputs {
+                    pack: &pack,
+                    evidence: &loaded,
+                    options: &options,
+                    directions: directions.as_ref(),
+                    with_plan: true,
+                };
+                let report = handback::report(&inputs);
+                write_report(
+                    out,
+                    &report,
+                    &[Some(&evidence), pack_dir.as_ref(), directions_path.as_ref()],
+                )?;
+            }
             Ok(match format {
                 Format::Json => render::json(&plan),
                 Format::Table => render::plan_table(&assessment, &plan),
             })
+        }
+        Command::Verify {
+            report,
+            evidence,
+            pack,
+            directions,
+        } => {
+            let pack = load_pack(&pack)?;
+            let text = match files::read_source(&report) {
+                Ok(source) => source.text,
+                Err(files::ReadError::Invalid(_)) => String::from("not UTF-8"),
+                Err(files::ReadError::Io(f)) => return Err(f),
+            };
+            let evidence = match &evidence {
+                Some(path) => Some(Evidence::load(&pack, &files::read_source(path)?)?),
+                None => None,
+            };
+            let directions = match &directions {
+                Some(path) => Some(handback::Directions::load(&pack, &files::read_source(path)?)?),
+                None => None,
+            };
+            let inputs = handback::VerifyInputs {
+                report: &text,
+                pack: &pack,
+                evidence: evidence.as_ref(),
+                directions: directions.as_ref(),
+            };
+            match handback::verify(&inputs) {
+                Ok(()) => Ok(format!(
+                    "verified: `{}` reproduces byte for byte\n",
+                    report.display()
+                )),
+                Err(differences) => {
+                    let mut message = format!("`{}` does not reproduce:", report.display());
+                    for d in differences {
+                        message.push_str(&format!("\n- {d}"));
+                    }
+                    Err(Failure::new(Exit::Mismatch, message))
+                }
+            }
         }
         Command::Grid {
             directions,
@@ -411,7 +518,8 @@ fn run(cli: Cli) -> Result<String, Failure> {
             evidence,
             pack,
             format,
-        } => lint(&pack, &evidence, format),
+            sources,
+        } => lint(&pack, &evidence, format, sources.as_deref()),
         Command::Rules { pack, format } => {
             let pack = load_pack(&pack)?;
             Ok(match format {
@@ -433,13 +541,14 @@ fn run(cli: Cli) -> Result<String, Failure> {
     }
 }
 
-/// Reads and assesses an evidence file, with reasons: what `assess` and `plan` share.
-fn assess_file(
+/// Reads an evidence file and settles the options: what `assess` and `plan` share.
+fn prepare(
     pack: &Pack,
     path: &std::path::Path,
     as_of: Option<chrono::NaiveDate>,
+    known_at: Option<chrono::NaiveDate>,
     params: &[String],
-) -> Result<handback::Assessment, Failure> {
+) -> Result<(Evidence, Options), Failure> {
     let evidence = Evidence::load(pack, &files::read_source(path)?)?;
     let as_of = as_of
         .or(evidence.as_of)
@@ -452,7 +561,31 @@ fn assess_file(
         })?;
     let mut options = Options::new(as_of);
     options.parameters = parse_params(pack, params)?;
+    options.known_at = known_at;
+    Ok((evidence, options))
+}
+
+/// Reads and assesses an evidence file, with reasons.
+fn assess_file(
+    pack: &Pack,
+    path: &std::path::Path,
+    as_of: Option<chrono::NaiveDate>,
+    params: &[String],
+) -> Result<handback::Assessment, Failure> {
+    let (evidence, options) = prepare(pack, path, as_of, None, params)?;
     Ok(handback::assess(pack, &evidence, &options))
+}
+
+/// Writes a report atomically, never over an input, and says so on stderr.
+fn write_report(out: &std::path::Path, report: &str, inputs: &[Option<&PathBuf>]) -> Result<(), Failure> {
+    let inputs: Vec<&std::path::Path> = inputs.iter().flatten().map(|p| p.as_path()).collect();
+    files::write_atomically(out, report, &inputs)?;
+    let digest = serde_json::from_str::<serde_json::Value>(report)
+        .ok()
+        .and_then(|v| v["digest"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    eprintln!("wrote `{}` (digest {digest})", out.display());
+    Ok(())
 }
 
 fn parse_params(pack: &Pack, params: &[String]) -> Result<BTreeMap<String, handback::Value>, Failure> {
@@ -477,7 +610,12 @@ fn parse_params(pack: &Pack, params: &[String]) -> Result<BTreeMap<String, handb
     }
 }
 
-fn lint(pack_arg: &PackArg, evidence: &[PathBuf], format: LintFormat) -> Result<String, Failure> {
+fn lint(
+    pack_arg: &PackArg,
+    evidence: &[PathBuf],
+    format: LintFormat,
+    sources: Option<&std::path::Path>,
+) -> Result<String, Failure> {
     let mut diagnostics: Vec<handback::Diagnostic> = Vec::new();
     let mut summary = Vec::new();
     let pack = match &pack_arg.pack {
@@ -501,6 +639,18 @@ fn lint(pack_arg: &PackArg, evidence: &[PathBuf], format: LintFormat) -> Result<
             p.functions().len()
         )),
         Err(e) => diagnostics.extend(e.diagnostics.0.iter().cloned()),
+    }
+    if let (Some(dir), Ok(p)) = (sources, &pack) {
+        let texts = files::read_folder_texts(dir, "txt")?;
+        let found = handback::check_sources(p, &texts, &dir.display().to_string());
+        if found.is_empty() {
+            summary.push(format!(
+                "every quote stands in its source ({} source documents in `{}`)",
+                texts.len(),
+                dir.display()
+            ));
+        }
+        diagnostics.extend(found);
     }
     let mut unchecked = 0;
     for path in evidence {

@@ -58,14 +58,23 @@ fn columns(rows: &[Vec<String>], indent: &str) -> String {
     out
 }
 
-/// The assessment as tables, then (unless `brief`) the reasons for every outcome.
-pub fn assessment_table(pack: &Pack, a: &Assessment, brief: bool) -> String {
+/// The lines saying what the assessment left out (`--known-at`) and which parameters it
+/// overrode, shared by every table.
+fn replay_and_overrides(a: &Assessment) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} assessed as of {} with pack `{}` {}",
-        a.council, a.as_of, a.pack.id, a.pack.version
-    );
+    if let Some(k) = a.known_at {
+        let _ = writeln!(
+            out,
+            "using only evidence recorded by {k}: {} observation{} recorded later left out{}",
+            a.hidden.len(),
+            if a.hidden.len() == 1 { "" } else { "s" },
+            if a.hidden.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.hidden.join(", "))
+            }
+        );
+    }
     let overridden: Vec<String> = a
         .parameters
         .iter()
@@ -75,6 +84,18 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, brief: bool) -> String {
     if !overridden.is_empty() {
         let _ = writeln!(out, "parameters overridden: {}", overridden.join(", "));
     }
+    out
+}
+
+/// The assessment as tables, then (unless `brief`) the reasons for every outcome.
+pub fn assessment_table(pack: &Pack, a: &Assessment, brief: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} assessed as of {} with pack `{}` {}",
+        a.council, a.as_of, a.pack.id, a.pack.version
+    );
+    out.push_str(&replay_and_overrides(a));
     let mut groups: Vec<(String, Vec<&RuleResult>)> = pack
         .manifest()
         .sets
@@ -332,6 +353,7 @@ pub fn rules_json(pack: &Pack) -> String {
                 "per_function": r.per_function,
                 "monotone": r.monotone,
                 "quote": r.quote,
+                "quote_sha256": handback::sha256(handback::normalise_quote(&r.quote).as_bytes()),
                 "citation": r.citation,
                 "reading": handback::rule_sentence(pack, r),
                 "parameters": pack.parameters_used(r).iter().map(|p| &p.name).collect::<Vec<_>>(),

@@ -81,6 +81,9 @@ pub struct Options {
     pub parameters: BTreeMap<String, Value>,
     /// Whether to build reasons for every outcome.
     pub explain: bool,
+    /// Evaluate with only the evidence recorded by this date (bitemporal replay): what the
+    /// Commissioners could have known then.
+    pub known_at: Option<NaiveDate>,
 }
 
 impl Options {
@@ -90,6 +93,7 @@ impl Options {
             as_of,
             parameters: BTreeMap::new(),
             explain: true,
+            known_at: None,
         }
     }
 }
@@ -105,6 +109,12 @@ pub struct Assessment {
     pub council: String,
     /// The as-of date.
     pub as_of: NaiveDate,
+    /// The known-at date, when evidence recorded later was left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_at: Option<NaiveDate>,
+    /// Observations left out because they were recorded after the known-at date.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<String>,
     /// Every parameter in force, and whether it was overridden.
     pub parameters: Vec<ParameterInForce>,
     /// One result per rule (per function for per-function rules), criteria first.
@@ -172,6 +182,10 @@ pub struct Reason {
     /// The threshold compared against, and where it came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<ThresholdUsed>,
+    /// How far the latest value is from the threshold in the key's better direction, in the
+    /// key's unit (levels, for grades): positive to spare, negative short.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
     /// The parts of a compound condition, or the levels of a graded rule.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Reason>,
@@ -216,6 +230,14 @@ pub struct ThresholdUsed {
 /// Parameter overrides must name parameters of the pack with values of their type (see
 /// [`crate::parse_parameter`]); an override that does not is ignored rather than trusted.
 pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment {
+    let (replayed, hidden) = match options.known_at {
+        Some(known_at) => {
+            let (e, hidden) = evidence.known_at(known_at);
+            (Some(e), hidden)
+        }
+        None => (None, Vec::new()),
+    };
+    let evidence = replayed.as_ref().unwrap_or(evidence);
     let engine = Engine::new(pack, evidence, options);
     let outcomes = engine.outcomes();
     let mut results = Vec::new();
@@ -255,6 +277,8 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
         },
         council: evidence.council.clone(),
         as_of: options.as_of,
+        known_at: options.known_at,
+        hidden,
         parameters: pack
             .parameters
             .iter()
@@ -276,7 +300,10 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
 /// Outcomes only, indexed by rule then subject (function index, or 0 for council-wide rules):
 /// the fast path for callers that need verdicts but not reasons.
 pub fn outcomes(pack: &Pack, evidence: &Evidence, options: &Options) -> Vec<Vec<Outcome>> {
-    Engine::new(pack, evidence, options).outcomes()
+    match options.known_at {
+        Some(known_at) => Engine::new(pack, &evidence.known_at(known_at).0, options).outcomes(),
+        None => Engine::new(pack, evidence, options).outcomes(),
+    }
 }
 
 pub(crate) struct Engine<'a> {
@@ -661,6 +688,7 @@ impl<'a> Engine<'a> {
                             r
                         }
                         None => Reason {
+                            margin: None,
                             outcome: if outcome
                                 == (Outcome::Graded {
                                     level: Some(l.rank),
@@ -683,6 +711,7 @@ impl<'a> Engine<'a> {
                     None => "the highest level whose condition is met".to_string(),
                 };
                 Reason {
+                    margin: None,
                     outcome: word,
                     says,
                     because: None,
@@ -799,6 +828,13 @@ impl<'a> Engine<'a> {
                 format!("recorded on {}", observation.date)
             }
             Finding::Compared { observation } => {
+                reason.margin = threshold.and_then(|t| {
+                    margin(
+                        &observation.value,
+                        self.threshold(t),
+                        self.pack.keys.get(leaf.key).map(|k| &k.value_type),
+                    )
+                });
                 reason.evidence.push(used(observation));
                 let verdict = if truth == Truth::Met { "is" } else { "is not" };
                 format!(
@@ -864,6 +900,7 @@ fn empty_reason(outcome: String) -> Reason {
         because: None,
         evidence: vec![],
         threshold: None,
+        margin: None,
         parts: vec![],
     }
 }
@@ -906,6 +943,25 @@ pub(crate) fn better(a: &Value, b: &Value, value_type: Option<&ValueType>) -> Or
         }) => ord.reverse(),
         _ => ord,
     }
+}
+
+/// The signed distance from a threshold in the better direction: for numbers in their unit,
+/// for grades in levels; none for booleans, dates and text.
+pub(crate) fn margin(value: &Value, threshold: &Value, value_type: Option<&ValueType>) -> Option<f64> {
+    let raw = match (value, threshold) {
+        (Value::Number(v), Value::Number(t)) => v - t,
+        (Value::Grade { rank: v, .. }, Value::Grade { rank: t, .. }) => *v as f64 - *t as f64,
+        _ => return None,
+    };
+    let signed = match value_type {
+        Some(ValueType::Number {
+            direction: Direction::LowerIsBetter,
+            ..
+        }) => -raw,
+        _ => raw,
+    };
+    // Round away binary noise (0.47 - 0.2 = 0.26999999999999996) so reports print 0.27.
+    Some((signed * 1e9).round() / 1e9)
 }
 
 /// Kleene "at least k of": met once k parts are met, not met once too few could be.

@@ -80,6 +80,41 @@ impl Evidence {
         }
     }
 
+    /// The document in canonical form: the input format (so it loads again), observations sorted
+    /// by id, keys sorted. Its digest identifies the evidence whatever the file's layout or order.
+    pub fn canonical(&self) -> serde_json::Value {
+        let mut observations: Vec<&Observation> = self.observations.iter().collect();
+        observations.sort_by(|a, b| a.id.cmp(&b.id));
+        let observations: Vec<serde_json::Value> =
+            observations.into_iter().map(Observation::input_form).collect();
+        let mut doc = serde_json::json!({ "council": self.council, "observations": observations });
+        if let Some(t) = &self.title {
+            doc["title"] = serde_json::json!(t);
+        }
+        if let Some(d) = self.as_of {
+            doc["as_of"] = serde_json::json!(d.format("%Y-%m-%d").to_string());
+        }
+        doc
+    }
+
+    /// The evidence as it was known on `known_at`: observations recorded later (an observation
+    /// with no `recorded` date was known on the day it describes) are left out, and listed.
+    pub fn known_at(&self, known_at: NaiveDate) -> (Evidence, Vec<String>) {
+        let (kept, hidden): (Vec<&Observation>, Vec<&Observation>) = self
+            .observations
+            .iter()
+            .partition(|o| o.recorded.unwrap_or(o.date) <= known_at);
+        let evidence = Evidence {
+            council: self.council.clone(),
+            as_of: self.as_of,
+            title: self.title.clone(),
+            observations: kept.into_iter().cloned().collect(),
+        };
+        let mut hidden: Vec<String> = hidden.into_iter().map(|o| o.id.clone()).collect();
+        hidden.sort();
+        (evidence, hidden)
+    }
+
     /// The latest observation date in the document, the default as-of date when neither the
     /// caller nor the document gives one.
     pub fn latest_date(&self) -> Option<NaiveDate> {
@@ -101,6 +136,36 @@ impl Evidence {
             title,
             observations,
         }
+    }
+}
+
+impl Observation {
+    /// The observation as an evidence file writes it.
+    fn input_form(&self) -> serde_json::Value {
+        let mut o = serde_json::json!({
+            "id": self.id,
+            "key": self.key,
+            "value": self.value,
+            "source": { "document": self.source.document, "passage": self.source.passage },
+        });
+        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        match self.period_from {
+            Some(from) => o["period"] = serde_json::json!({ "from": day(from), "to": day(self.date) }),
+            None => o["date"] = serde_json::json!(day(self.date)),
+        }
+        if let Some(f) = &self.function {
+            o["function"] = serde_json::json!(f);
+        }
+        if let Some(r) = self.recorded {
+            o["recorded"] = serde_json::json!(day(r));
+        }
+        if let Some(j) = &self.judged_by {
+            o["judged_by"] = serde_json::json!(j);
+        }
+        if let Some(n) = &self.note {
+            o["note"] = serde_json::json!(n);
+        }
+        o
     }
 }
 

@@ -34,6 +34,7 @@
 
 mod assess;
 mod audit;
+mod canonical;
 mod csv;
 mod diagnostic;
 mod directions;
@@ -44,6 +45,7 @@ mod json;
 mod pack;
 mod picture;
 mod plan;
+mod report;
 mod rules;
 mod vocabulary;
 
@@ -58,17 +60,22 @@ pub use assess::{
 pub use audit::{
     audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
 };
+pub use canonical::{canonical, digest, normalise_quote, sha256};
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics};
 pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Evidence, Observation, Source};
 pub use explain::{condition_words, rule_lines, rule_sentence};
 pub use functions::{Function, HeldUntilExit, Prerequisite, Safeguard};
-pub use pack::{parse_parameter, CriteriaSet, LoadError, Manifest, Pack, Parameter, SourceFile};
+pub use pack::{
+    check_sources, parse_parameter, CriteriaSet, LoadError, Manifest, Pack, PackDigests, Parameter,
+    SourceFile,
+};
 /// The function graph as DOT and SVG.
 pub mod graph {
     pub use crate::picture::{dot, svg};
 }
 pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
+pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
 

@@ -104,6 +104,45 @@ pub struct Parameter {
     pub rests_on: Option<String>,
 }
 
+/// Digests of a pack's canonical form: what a report records so `verify` can say exactly which
+/// file or rule changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackDigests {
+    /// SHA-256 over the canonical digests of every file.
+    pub pack: String,
+    /// SHA-256 of each file's canonical JSON, by path in the pack.
+    pub files: BTreeMap<String, String>,
+    /// SHA-256 of each rule's canonical JSON, by rule id.
+    pub rules: BTreeMap<String, String>,
+}
+
+impl PackDigests {
+    fn of(files: &[SourceFile]) -> PackDigests {
+        let mut file_digests = BTreeMap::new();
+        let mut rule_digests = BTreeMap::new();
+        for f in files.iter().filter(|f| f.name.ends_with(".json")) {
+            let Ok(json) = crate::json::parse(&f.text) else {
+                continue;
+            };
+            let value = crate::canonical::value(&json);
+            file_digests.insert(f.name.clone(), crate::canonical::digest(&value));
+            if let Some(rules) = value.get("rules").and_then(|r| r.as_array()) {
+                for rule in rules {
+                    if let Some(id) = rule.get("id").and_then(|i| i.as_str()) {
+                        rule_digests.insert(id.to_string(), crate::canonical::digest(rule));
+                    }
+                }
+            }
+        }
+        let pack = crate::canonical::digest(&serde_json::json!({ "files": file_digests }));
+        PackDigests {
+            pack,
+            files: file_digests,
+            rules: rule_digests,
+        }
+    }
+}
+
 /// A validated rule pack.
 #[derive(Debug, Clone)]
 pub struct Pack {
@@ -116,9 +155,14 @@ pub struct Pack {
     pub(crate) rules: Vec<Rule>,
     /// Rule indices such that every rule comes after the rules it refers to.
     pub(crate) order: Vec<usize>,
+    pub(crate) digests: PackDigests,
 }
 
 impl Pack {
+    /// Digests of the pack's canonical form.
+    pub fn digests(&self) -> &PackDigests {
+        &self.digests
+    }
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
@@ -351,6 +395,7 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         functions: catalogue.functions,
         rules,
         order,
+        digests: PackDigests::of(files),
     })
 }
 
@@ -1100,4 +1145,39 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
             param.value_type.describe()
         )),
     }
+}
+
+/// Checks every rule's quote against the source documents it cites (`sources`: file name and
+/// text), whitespace and typography normalised. Each rule whose source is missing, or whose
+/// quote no longer stands in it, gets a diagnostic located at the rule.
+pub fn check_sources(pack: &Pack, sources: &[(String, String)], folder: &str) -> Vec<Diagnostic> {
+    let normalised: BTreeMap<&str, String> = sources
+        .iter()
+        .map(|(name, text)| (name.as_str(), crate::canonical::normalise_quote(text)))
+        .collect();
+    let mut out = Vec::new();
+    for rule in &pack.rules {
+        let message = match normalised.get(rule.citation.source.as_str()) {
+            None => format!(
+                "rule `{}` cites `{}`, which is not among the sources in `{folder}`",
+                rule.id, rule.citation.source
+            ),
+            Some(text) if !text.contains(&crate::canonical::normalise_quote(&rule.quote)) => format!(
+                "rule `{}`: its quote no longer stands in `{}` ({}); quote sha256 {}",
+                rule.id,
+                rule.citation.source,
+                rule.citation.at,
+                crate::canonical::sha256(crate::canonical::normalise_quote(&rule.quote).as_bytes())
+            ),
+            Some(_) => continue,
+        };
+        out.push(Diagnostic {
+            file: rule.origin.file.clone(),
+            line: rule.origin.pos.line,
+            column: rule.origin.pos.column,
+            path: format!("{}.quote", rule.origin.path),
+            message,
+        });
+    }
+    out
 }

@@ -1,0 +1,555 @@
+//! Reports an auditor can reproduce: canonical, self-describing, digested; and their verification.
+//!
+//! A report holds everything needed to re-derive it: the engine version; the pack's id, version
+//! and digests (whole pack, each file, each rule); the evidence itself in canonical form with its
+//! digest; the Directions if a plan was made; the as-of and known-at dates; every parameter in
+//! force; every outcome with its reasons; which verdicts rest on people's judgements; and a
+//! SHA-256 digest of the report itself. [`verify`] re-evaluates from the inputs and either
+//! reproduces the report byte for byte or says precisely what differs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{json, Value as J};
+
+use crate::assess::{assess, Assessment, Options, Reason};
+use crate::canonical::{canonical, digest, sha256};
+use crate::directions::Directions;
+use crate::evidence::Evidence;
+use crate::pack::{Pack, SourceFile};
+use crate::plan::plan;
+
+/// The report format's name and version.
+pub const FORMAT: &str = "handback-report/1";
+
+/// What a report is made from.
+pub struct ReportInputs<'a> {
+    /// The pack.
+    pub pack: &'a Pack,
+    /// The evidence.
+    pub evidence: &'a Evidence,
+    /// As-of and known-at dates, parameter overrides.
+    pub options: &'a Options,
+    /// Directions, when the report includes a plan.
+    pub directions: Option<&'a Directions>,
+    /// Whether to include the plan.
+    pub with_plan: bool,
+}
+
+/// Builds a report: canonical JSON text ending in a newline, with its digest.
+pub fn report(inputs: &ReportInputs<'_>) -> String {
+    let mut options = inputs.options.clone();
+    options.explain = true;
+    let assessment = assess(inputs.pack, inputs.evidence, &options);
+    let mut value = json!({
+        "format": FORMAT,
+        "engine": assessment.engine,
+        "council": assessment.council,
+        "pack": {
+            "id": inputs.pack.manifest().id,
+            "version": inputs.pack.manifest().version,
+            "title": inputs.pack.manifest().title,
+            "digest": inputs.pack.digests().pack,
+            "files": inputs.pack.digests().files,
+            "rules": inputs.pack.digests().rules,
+        },
+        "evidence": {
+            "digest": digest(&inputs.evidence.canonical()),
+            "document": inputs.evidence.canonical(),
+        },
+        "as_of": assessment.as_of,
+        "parameters": assessment.parameters,
+        "judgements": judgements(&assessment),
+        "results": assessment.results,
+    });
+    if let Some(k) = assessment.known_at {
+        value["known_at"] = json!(k);
+        value["hidden"] = json!(assessment.hidden);
+    }
+    if inputs.with_plan {
+        let plan = plan(inputs.pack, &assessment, inputs.directions);
+        value["plan"] = serde_json::to_value(&plan).unwrap_or_default();
+        if let Some(d) = inputs.directions {
+            let document = serde_json::to_value(d).unwrap_or_default();
+            value["directions"] = json!({ "digest": digest(&document), "document": document });
+        }
+    }
+    seal(value)
+}
+
+/// Adds the digest over everything else and renders the canonical text.
+fn seal(mut value: J) -> String {
+    if let Some(map) = value.as_object_mut() {
+        map.remove("digest");
+    }
+    let d = sha256(canonical(&value).as_bytes());
+    value["digest"] = json!(d);
+    canonical(&value)
+}
+
+/// A recorded judgement an outcome rests on, kept apart from measured facts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Judgement {
+    observation: String,
+    key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    function: Option<String>,
+    judged_by: String,
+    date: NaiveDate,
+    used_by: BTreeSet<String>,
+}
+
+fn judgements(assessment: &Assessment) -> Vec<Judgement> {
+    let mut found: BTreeMap<String, Judgement> = BTreeMap::new();
+    fn walk(reason: &Reason, rule: &str, found: &mut BTreeMap<String, Judgement>) {
+        for e in &reason.evidence {
+            if let Some(j) = &e.judged_by {
+                found
+                    .entry(e.id.clone())
+                    .or_insert_with(|| Judgement {
+                        observation: e.id.clone(),
+                        key: e.key.clone(),
+                        function: e.function.clone(),
+                        judged_by: j.clone(),
+                        date: e.date,
+                        used_by: BTreeSet::new(),
+                    })
+                    .used_by
+                    .insert(rule.to_string());
+            }
+        }
+        for p in &reason.parts {
+            walk(p, rule, found);
+        }
+    }
+    for r in &assessment.results {
+        let id = match &r.function {
+            Some(f) => format!("{}@{f}", r.rule),
+            None => r.rule.clone(),
+        };
+        if let Some(reason) = &r.reason {
+            walk(reason, &id, &mut found);
+        }
+    }
+    found.into_values().collect()
+}
+
+/// One way a report fails to reproduce.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Difference {
+    /// The report's content does not match its own digest: it was edited after it was written.
+    Edited {
+        /// What to say.
+        message: String,
+    },
+    /// A different engine version made it.
+    Engine {
+        /// The report's engine.
+        report: String,
+        /// This engine.
+        current: String,
+    },
+    /// A different pack, or pack version.
+    PackVersion {
+        /// What to say.
+        message: String,
+    },
+    /// The same pack version, but rules or files differ.
+    Pack {
+        /// Rules added, removed or changed, by id.
+        rules: Vec<String>,
+        /// Files that differ.
+        files: Vec<String>,
+    },
+    /// Parameters in force differ.
+    Parameters {
+        /// Which, with both values.
+        changes: Vec<String>,
+    },
+    /// The evidence differs.
+    Evidence {
+        /// Observations only in the evidence given now.
+        added: Vec<String>,
+        /// Observations only in the report.
+        removed: Vec<String>,
+        /// Observations in both that differ, with the fields that changed.
+        changed: Vec<String>,
+    },
+    /// The Directions differ.
+    Directions {
+        /// What to say.
+        message: String,
+    },
+    /// Outcomes or reasons differ.
+    Results {
+        /// Each differing outcome: `rule@function: report -> now`.
+        changes: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |v: &[String]| v.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ");
+        match self {
+            Difference::Edited { message }
+            | Difference::PackVersion { message }
+            | Difference::Directions { message } => {
+                write!(f, "{message}")
+            }
+            Difference::Engine { report, current } => {
+                write!(
+                    f,
+                    "engine version differs: the report was made by {report}, this is {current}"
+                )
+            }
+            Difference::Pack { rules, files } => {
+                write!(f, "the pack differs from the one the report used")?;
+                if !rules.is_empty() {
+                    write!(f, "; rules changed: {}", list(rules))?;
+                }
+                if !files.is_empty() {
+                    write!(f, "; files changed: {}", list(files))?;
+                }
+                Ok(())
+            }
+            Difference::Parameters { changes } => write!(f, "parameters differ: {}", changes.join("; ")),
+            Difference::Evidence {
+                added,
+                removed,
+                changed,
+            } => {
+                write!(f, "the evidence differs from the report's")?;
+                if !changed.is_empty() {
+                    write!(f, "; observations changed: {}", changed.join("; "))?;
+                }
+                if !added.is_empty() {
+                    write!(f, "; observations added: {}", list(added))?;
+                }
+                if !removed.is_empty() {
+                    write!(f, "; observations removed: {}", list(removed))?;
+                }
+                Ok(())
+            }
+            Difference::Results { changes } => write!(f, "results differ: {}", changes.join("; ")),
+        }
+    }
+}
+
+/// What `verify` needs besides the report: the pack to check against, and optionally evidence
+/// and Directions to use instead of the copies the report carries.
+pub struct VerifyInputs<'a> {
+    /// The report's text, as written.
+    pub report: &'a str,
+    /// The pack.
+    pub pack: &'a Pack,
+    /// Evidence to verify against; `None` uses the report's own copy.
+    pub evidence: Option<&'a Evidence>,
+    /// Directions to verify against; `None` uses the report's own copy, if any.
+    pub directions: Option<&'a Directions>,
+}
+
+/// Re-derives a report from its inputs. `Ok` when the same bytes come out; otherwise every
+/// difference found, most fundamental first.
+pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
+    let edited = |message: String| vec![Difference::Edited { message }];
+    let report: J = serde_json::from_str(inputs.report).map_err(|e| {
+        edited(format!(
+            "the report is not valid JSON ({e}); it is not a Handback report or was damaged"
+        ))
+    })?;
+    if report.get("format").and_then(J::as_str) != Some(FORMAT) {
+        return Err(edited(format!("the report is not in format `{FORMAT}`")));
+    }
+    let mut content = report.clone();
+    if let Some(map) = content.as_object_mut() {
+        map.remove("digest");
+    }
+    let recorded_digest = report.get("digest").and_then(J::as_str).unwrap_or("");
+    if sha256(canonical(&content).as_bytes()) != recorded_digest {
+        return Err(edited(
+            "the report's content does not match its digest: it was edited after it was written".into(),
+        ));
+    }
+
+    let mut differences = Vec::new();
+    let current_engine = format!("handback {}", env!("CARGO_PKG_VERSION"));
+    let report_engine = report["engine"].as_str().unwrap_or("").to_string();
+    if report_engine != current_engine {
+        differences.push(Difference::Engine {
+            report: report_engine,
+            current: current_engine,
+        });
+    }
+    let manifest = inputs.pack.manifest();
+    let (report_pack, report_version) = (
+        report["pack"]["id"].as_str().unwrap_or(""),
+        report["pack"]["version"].as_str().unwrap_or(""),
+    );
+    if report_pack != manifest.id || report_version != manifest.version {
+        differences.push(Difference::PackVersion {
+            message: format!(
+                "version drift: the report was made with pack `{report_pack}` {report_version}; this is pack `{}` {}. Verify against the pack it names (`--pack DIR`)",
+                manifest.id, manifest.version
+            ),
+        });
+    } else if report["pack"]["digest"].as_str() != Some(inputs.pack.digests().pack.as_str()) {
+        differences.push(pack_difference(&report["pack"], inputs.pack));
+    }
+
+    // The evidence: the one given, or the report's own copy.
+    let embedded = &report["evidence"]["document"];
+    let own;
+    let evidence = match inputs.evidence {
+        Some(e) => {
+            let now = e.canonical();
+            if digest(&now) != report["evidence"]["digest"].as_str().unwrap_or("") {
+                differences.push(evidence_difference(embedded, &now));
+            }
+            e
+        }
+        None => {
+            let file = SourceFile {
+                name: "report evidence".into(),
+                label: "the report's evidence".into(),
+                text: canonical(embedded),
+            };
+            own = match Evidence::load(inputs.pack, &file) {
+                Ok(e) => e,
+                Err(e) => {
+                    differences.push(Difference::PackVersion {
+                        message: format!("the report's evidence does not load under this pack:\n{e}"),
+                    });
+                    return Err(differences);
+                }
+            };
+            &own
+        }
+    };
+
+    // Parameters the report overrode, and its dates.
+    let mut options = Options::new(
+        report["as_of"]
+            .as_str()
+            .and_then(|d| crate::diagnostic::parse_date(d).ok())
+            .unwrap_or_default(),
+    );
+    options.known_at = report["known_at"]
+        .as_str()
+        .and_then(|d| crate::diagnostic::parse_date(d).ok());
+    for p in report["parameters"].as_array().into_iter().flatten() {
+        if p["overridden"].as_bool() == Some(true) {
+            let name = p["name"].as_str().unwrap_or("");
+            if let Ok(v) = crate::pack::parse_parameter(inputs.pack, name, &p["value"].to_string()) {
+                options.parameters.insert(name.to_string(), v);
+            }
+        }
+    }
+    let defaults: Vec<String> = inputs
+        .pack
+        .parameters()
+        .iter()
+        .filter(|p| !options.parameters.contains_key(&p.name))
+        .filter_map(|p| {
+            let was = report["parameters"]
+                .as_array()?
+                .iter()
+                .find(|x| x["name"] == p.name.as_str())?;
+            let now = serde_json::to_value(&p.default).ok()?;
+            (was["value"] != now).then(|| {
+                format!(
+                    "`{}` was {} in the report, its default is now {}",
+                    p.name, was["value"], now
+                )
+            })
+        })
+        .collect();
+    if !defaults.is_empty() {
+        differences.push(Difference::Parameters { changes: defaults });
+    }
+
+    let own_directions;
+    let directions = match (inputs.directions, report.get("directions")) {
+        (Some(d), Some(recorded)) => {
+            let now = serde_json::to_value(d).unwrap_or_default();
+            if digest(&now) != recorded["digest"].as_str().unwrap_or("") {
+                differences.push(Difference::Directions {
+                    message: "the Directions differ from the report's".into(),
+                });
+            }
+            Some(d)
+        }
+        (Some(d), None) => Some(d),
+        (None, Some(recorded)) => {
+            let file = SourceFile {
+                name: "report directions".into(),
+                label: "the report's Directions".into(),
+                text: canonical(&recorded["document"]),
+            };
+            own_directions = Directions::load(inputs.pack, &file).ok();
+            own_directions.as_ref()
+        }
+        (None, None) => None,
+    };
+
+    let again = report_text_again(
+        inputs.pack,
+        evidence,
+        &options,
+        directions,
+        report.get("plan").is_some(),
+    );
+    if again == inputs.report {
+        return if differences.is_empty() {
+            Ok(())
+        } else {
+            Err(differences)
+        };
+    }
+    if let Ok(fresh) = serde_json::from_str::<J>(&again) {
+        let changes = result_changes(&report["results"], &fresh["results"]);
+        if !changes.is_empty() {
+            differences.push(Difference::Results { changes });
+        } else if report.get("plan") != fresh.get("plan") {
+            differences.push(Difference::Results {
+                changes: vec!["the plan differs".into()],
+            });
+        }
+    }
+    if differences.is_empty() {
+        differences.push(Difference::Edited {
+            message: "the report's bytes differ from its canonical form (it was reformatted or re-encoded)"
+                .into(),
+        });
+    }
+    Err(differences)
+}
+
+fn report_text_again(
+    pack: &Pack,
+    evidence: &Evidence,
+    options: &Options,
+    directions: Option<&Directions>,
+    with_plan: bool,
+) -> String {
+    report(&ReportInputs {
+        pack,
+        evidence,
+        options,
+        directions,
+        with_plan,
+    })
+}
+
+fn pack_difference(recorded: &J, pack: &Pack) -> Difference {
+    let changed = |was: &J, now: &BTreeMap<String, String>| -> Vec<String> {
+        let was: BTreeMap<String, String> = was
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let keys: BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+        keys.into_iter()
+            .filter(|k| was.get(*k) != now.get(*k))
+            .map(|k| match (was.contains_key(k), now.contains_key(k)) {
+                (true, false) => format!("{k} (removed)"),
+                (false, true) => format!("{k} (added)"),
+                _ => k.clone(),
+            })
+            .collect()
+    };
+    Difference::Pack {
+        rules: changed(&recorded["rules"], &pack.digests().rules),
+        files: changed(&recorded["files"], &pack.digests().files),
+    }
+}
+
+fn evidence_difference(was: &J, now: &J) -> Difference {
+    let by_id = |doc: &J| -> BTreeMap<String, J> {
+        doc["observations"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| (o["id"].as_str().unwrap_or("").to_string(), o.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (was, now) = (by_id(was), by_id(now));
+    let added = now.keys().filter(|k| !was.contains_key(*k)).cloned().collect();
+    let removed = was.keys().filter(|k| !now.contains_key(*k)).cloned().collect();
+    let changed = was
+        .iter()
+        .filter_map(|(id, w)| {
+            let n = now.get(id)?;
+            if n == w {
+                return None;
+            }
+            let fields: BTreeSet<&String> = w
+                .as_object()
+                .into_iter()
+                .flatten()
+                .chain(n.as_object().into_iter().flatten())
+                .map(|(k, _)| k)
+                .collect();
+            let diffs: Vec<String> = fields
+                .into_iter()
+                .filter(|f| w.get(*f) != n.get(*f))
+                .map(|f| {
+                    format!(
+                        "{f} {} -> {}",
+                        w.get(f).map(J::to_string).unwrap_or("(none)".into()),
+                        n.get(f).map(J::to_string).unwrap_or("(none)".into())
+                    )
+                })
+                .collect();
+            Some(format!("`{id}` ({})", diffs.join(", ")))
+        })
+        .collect();
+    Difference::Evidence {
+        added,
+        removed,
+        changed,
+    }
+}
+
+fn result_changes(was: &J, now: &J) -> Vec<String> {
+    let index = |results: &J| -> BTreeMap<String, J> {
+        results
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| {
+                        let id = match r["function"].as_str() {
+                            Some(f) => format!("{}@{f}", r["rule"].as_str().unwrap_or("")),
+                            None => r["rule"].as_str().unwrap_or("").to_string(),
+                        };
+                        (id, r.clone())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (was, now) = (index(was), index(now));
+    let ids: BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+    let mut out = Vec::new();
+    for id in ids {
+        match (was.get(id), now.get(id)) {
+            (Some(w), Some(n)) if w["outcome"] != n["outcome"] => {
+                out.push(format!(
+                    "`{id}`: {} in the report, {} now",
+                    w["outcome"], n["outcome"]
+                ));
+            }
+            (Some(w), Some(n)) if w != n => out.push(format!("`{id}`: same outcome, different reasons")),
+            (Some(_), None) => out.push(format!("`{id}`: in the report, not produced now")),
+            (None, Some(_)) => out.push(format!("`{id}`: produced now, not in the report")),
+            _ => {}
+        }
+    }
+    out
+}
