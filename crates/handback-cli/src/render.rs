@@ -545,6 +545,7 @@ pub fn plan_table(a: &Assessment, plan: &Plan) -> String {
         "{}: plan as of {} with pack `{}` {}",
         a.council, plan.as_of, a.pack.id, a.pack.version
     );
+    out.push_str(&replay_and_overrides(a));
     let _ = writeln!(out, "\nPhase {}: {}", plan.phase.number, plan.phase.name);
     for r in &plan.phase.reasons {
         let _ = writeln!(out, "  - {r}");
