@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod annex;
 mod files;
 mod render;
 
@@ -88,8 +89,8 @@ enum Command {
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
         /// Table format: outcomes only, without the reasons.
         #[arg(long)]
         brief: bool,
@@ -129,8 +130,8 @@ enum Command {
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
         /// Use only evidence recorded by this date (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date_arg)]
         known_at: Option<chrono::NaiveDate>,
@@ -253,6 +254,16 @@ enum Format {
     Json,
 }
 
+/// Formats for assessments and plans: a terminal table, JSON for tools, or the evidence annex
+/// as Markdown or a standalone HTML page.
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+    Markdown,
+    Html,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Svg,
@@ -350,9 +361,18 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     &[Some(&evidence), pack_dir.as_ref()],
                 )?;
             }
+            let context = annex::Context {
+                pack: &pack,
+                assessment: &assessment,
+                evidence_digest: handback::digest(&loaded.canonical()),
+                plan: None,
+                picture: None,
+            };
             Ok(match format {
-                Format::Json => render::json(&assessment),
-                Format::Table => render::assessment_table(&pack, &assessment, brief),
+                ReportFormat::Json => render::json(&assessment),
+                ReportFormat::Table => render::assessment_table(&pack, &assessment, brief),
+                ReportFormat::Markdown => annex::markdown(&context),
+                ReportFormat::Html => annex::html(&context),
             })
         }
         Command::Plan {
@@ -389,9 +409,19 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     &[Some(&evidence), pack_dir.as_ref(), directions_path.as_ref()],
                 )?;
             }
+            let title = format!("{}: functions as of {}", pack.manifest().title, plan.as_of);
+            let context = annex::Context {
+                pack: &pack,
+                assessment: &assessment,
+                evidence_digest: handback::digest(&loaded.canonical()),
+                plan: Some(&plan),
+                picture: Some(handback::graph::svg(&pack, Some(&plan), &title)),
+            };
             Ok(match format {
-                Format::Json => render::json(&plan),
-                Format::Table => render::plan_table(&assessment, &plan),
+                ReportFormat::Json => render::json(&plan),
+                ReportFormat::Table => render::plan_table(&assessment, &plan),
+                ReportFormat::Markdown => annex::markdown(&context),
+                ReportFormat::Html => annex::html(&context),
             })
         }
         Command::Verify {
@@ -582,7 +612,7 @@ fn write_report(out: &std::path::Path, report: &str, inputs: &[Option<&PathBuf>]
     files::write_atomically(out, report, &inputs)?;
     let digest = serde_json::from_str::<serde_json::Value>(report)
         .ok()
-        .and_then(|v| v["digest"].as_str().map(str::to_string))
+        .and_then(|v| v.get("digest").and_then(|d| d.as_str()).map(str::to_string))
         .unwrap_or_default();
     eprintln!("wrote `{}` (digest {digest})", out.display());
     Ok(())

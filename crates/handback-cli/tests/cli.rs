@@ -368,3 +368,89 @@ fn graph_writes_a_standalone_svg_and_dot() {
     let dot = stdout(&handback(&["graph", "--format", "dot"]));
     assert!(dot.contains("\"human-resources\" -> \"children-services\";"));
 }
+
+#[test]
+fn a_report_verifies_and_an_edited_observation_is_named() {
+    let dir = std::env::temp_dir().join(format!("handback-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("r.json");
+    let report_path = report.to_string_lossy().into_owned();
+    let o = handback(&["assess", AUG_2016, "-o", &report_path, "--brief"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wrote"));
+    let o = handback(&["verify", &report_path]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("reproduces byte for byte"));
+    // One observation edited: verify fails with its own exit code and names it.
+    let mut evidence: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(AUG_2016)).unwrap()).unwrap();
+    for o in evidence["observations"].as_array_mut().unwrap() {
+        if o["id"] == "aug-agency-cover" {
+            o["value"] = serde_json::json!(20);
+        }
+    }
+    let edited = dir.join("edited.json");
+    std::fs::write(&edited, evidence.to_string()).unwrap();
+    let o = handback(&["verify", &report_path, "--evidence", &edited.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(
+        stderr(&o).contains("`aug-agency-cover` (value 57 -> 20)"),
+        "{}",
+        stderr(&o)
+    );
+    // The output never replaces an input, and no temporary file is left behind.
+    let o = handback(&["assess", AUG_2016, "-o", AUG_2016]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("refusing to write"));
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn golden_reports_verify_from_the_command_line() {
+    for report in std::fs::read_dir(root().join("fixtures/reports")).unwrap() {
+        let path = report.unwrap().path();
+        let o = handback(&["verify", &path.to_string_lossy()]);
+        assert_eq!(o.status.code(), Some(0), "{}: {}", path.display(), stderr(&o));
+    }
+}
+
+#[test]
+fn lint_checks_quotes_against_the_seeds() {
+    let o = handback(&["lint", "--sources", "../shared/seeds"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("every quote stands in its source (5 source documents"));
+}
+
+#[test]
+fn the_annex_renders_as_markdown_and_html() {
+    let md = stdout(&handback(&["assess", AUG_2016, "--format", "markdown"]));
+    assert!(md.starts_with("# Evidence annex: Rotherham Metropolitan Borough Council, as of 2016-08-11"));
+    assert!(md.contains("> Robust financial management."));
+    assert!(md.contains("## Verdicts that rest on judgements"));
+    assert!(md.contains(
+        "| `aug-portfolio` | `cabinet.portfolio_holders_managing` | Lead Commissioner Sir Derek Myers |"
+    ));
+    let html = stdout(&handback(&[
+        "plan",
+        "fixtures/rotherham/2018-02-children-recommended.json",
+        "--directions",
+        DIRECTIONS,
+        "--format",
+        "html",
+    ]));
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<svg xmlns="), "the plan's picture is inlined");
+    assert!(html.contains("Children&#x27;s") || html.contains("Children's"));
+    assert!(!html.contains("<script"));
+}

@@ -87,14 +87,19 @@ impl Evidence {
         observations.sort_by(|a, b| a.id.cmp(&b.id));
         let observations: Vec<serde_json::Value> =
             observations.into_iter().map(Observation::input_form).collect();
-        let mut doc = serde_json::json!({ "council": self.council, "observations": observations });
+        let mut doc = serde_json::Map::new();
+        doc.insert("council".into(), serde_json::json!(self.council));
+        doc.insert("observations".into(), serde_json::Value::Array(observations));
         if let Some(t) = &self.title {
-            doc["title"] = serde_json::json!(t);
+            doc.insert("title".into(), serde_json::json!(t));
         }
         if let Some(d) = self.as_of {
-            doc["as_of"] = serde_json::json!(d.format("%Y-%m-%d").to_string());
+            doc.insert(
+                "as_of".into(),
+                serde_json::json!(d.format("%Y-%m-%d").to_string()),
+            );
         }
-        doc
+        serde_json::Value::Object(doc)
     }
 
     /// The evidence as it was known on `known_at`: observations recorded later (an observation
@@ -142,30 +147,37 @@ impl Evidence {
 impl Observation {
     /// The observation as an evidence file writes it.
     fn input_form(&self) -> serde_json::Value {
-        let mut o = serde_json::json!({
-            "id": self.id,
-            "key": self.key,
-            "value": self.value,
-            "source": { "document": self.source.document, "passage": self.source.passage },
-        });
-        let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+        let day = |d: NaiveDate| serde_json::json!(d.format("%Y-%m-%d").to_string());
+        let mut o = serde_json::Map::new();
+        o.insert("id".into(), serde_json::json!(self.id));
+        o.insert("key".into(), serde_json::json!(self.key));
+        o.insert(
+            "value".into(),
+            serde_json::to_value(&self.value).unwrap_or_default(),
+        );
+        o.insert(
+            "source".into(),
+            serde_json::json!({ "document": self.source.document, "passage": self.source.passage }),
+        );
         match self.period_from {
-            Some(from) => o["period"] = serde_json::json!({ "from": day(from), "to": day(self.date) }),
-            None => o["date"] = serde_json::json!(day(self.date)),
+            Some(from) => o.insert(
+                "period".into(),
+                serde_json::json!({ "from": day(from), "to": day(self.date) }),
+            ),
+            None => o.insert("date".into(), day(self.date)),
+        };
+        let optional = [
+            ("function", self.function.as_ref().map(|f| serde_json::json!(f))),
+            ("recorded", self.recorded.map(day)),
+            ("judged_by", self.judged_by.as_ref().map(|j| serde_json::json!(j))),
+            ("note", self.note.as_ref().map(|n| serde_json::json!(n))),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v {
+                o.insert(k.into(), v);
+            }
         }
-        if let Some(f) = &self.function {
-            o["function"] = serde_json::json!(f);
-        }
-        if let Some(r) = self.recorded {
-            o["recorded"] = serde_json::json!(day(r));
-        }
-        if let Some(j) = &self.judged_by {
-            o["judged_by"] = serde_json::json!(j);
-        }
-        if let Some(n) = &self.note {
-            o["note"] = serde_json::json!(n);
-        }
-        o
+        serde_json::Value::Object(o)
     }
 }
 

@@ -7,6 +7,13 @@
 //! SHA-256 digest of the report itself. [`verify`] re-evaluates from the inputs and either
 //! reproduces the report byte for byte or says precisely what differs.
 
+// Reading a `serde_json::Value` by key or index never panics (a missing entry reads as `Null`);
+// writes go through `set`, which only inserts into objects this module built.
+#![expect(
+    clippy::indexing_slicing,
+    reason = "serde_json::Value indexing for reads returns Null, never panics"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
@@ -64,18 +71,33 @@ pub fn report(inputs: &ReportInputs<'_>) -> String {
         "results": assessment.results,
     });
     if let Some(k) = assessment.known_at {
-        value["known_at"] = json!(k);
+        set(&mut value, "known_at", json!(k));
         value["hidden"] = json!(assessment.hidden);
     }
     if inputs.with_plan {
         let plan = plan(inputs.pack, &assessment, inputs.directions);
-        value["plan"] = serde_json::to_value(&plan).unwrap_or_default();
+        set(
+            &mut value,
+            "plan",
+            serde_json::to_value(&plan).unwrap_or_default(),
+        );
         if let Some(d) = inputs.directions {
             let document = serde_json::to_value(d).unwrap_or_default();
-            value["directions"] = json!({ "digest": digest(&document), "document": document });
+            set(
+                &mut value,
+                "directions",
+                json!({ "digest": digest(&document), "document": document }),
+            );
         }
     }
     seal(value)
+}
+
+/// Sets a key on a JSON object (and does nothing to anything else).
+fn set(value: &mut J, key: &str, v: J) {
+    if let Some(map) = value.as_object_mut() {
+        map.insert(key.to_string(), v);
+    }
 }
 
 /// Adds the digest over everything else and renders the canonical text.
@@ -84,7 +106,7 @@ fn seal(mut value: J) -> String {
         map.remove("digest");
     }
     let d = sha256(canonical(&value).as_bytes());
-    value["digest"] = json!(d);
+    set(&mut value, "digest", json!(d));
     canonical(&value)
 }
 

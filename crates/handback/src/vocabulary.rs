@@ -149,6 +149,11 @@ impl Serialize for Value {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Boolean(b) => s.serialize_bool(*b),
+            // Whole numbers print as integers ("64", not "64.0"), as people write them; the
+            // range check keeps the conversion exact.
+            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9_007_199_254_740_992.0 => {
+                s.serialize_i64(*n as i64)
+            }
             Value::Number(n) => s.serialize_f64(*n),
             Value::Grade { level, .. } => s.serialize_str(level),
             Value::Date(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
