@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod annex;
+mod explore;
 mod files;
 mod render;
 
@@ -197,6 +198,85 @@ enum Command {
         /// How many dates to suggest.
         #[arg(long, default_value_t = 3)]
         count: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// What if: apply a scenario (or quick `--set` changes) and explain what changes and why.
+    Whatif {
+        /// The base evidence file (JSON).
+        evidence: PathBuf,
+        /// A scenario file (JSON): ordered changes; may `extend` another scenario.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Set an observation: `KEY[:FUNCTION]=VALUE[@YYYY-MM-DD]`. Repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Override a parameter in the scenario: `NAME=VALUE`. Repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
+        /// The scenario's as-of date (the base keeps its own).
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<chrono::NaiveDate>,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The Directions in force (JSON).
+        #[arg(long)]
+        directions: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// What it would take to meet a target: minimal evidence changes, ranked, each checked.
+    Needs {
+        /// The evidence file (JSON).
+        evidence: PathBuf,
+        /// `function:ID`, `rule:ID`, `rule:ID@FUNCTION` or `exit`.
+        #[arg(long)]
+        target: String,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The Directions in force (JSON).
+        #[arg(long)]
+        directions: Option<PathBuf>,
+        /// The date (YYYY-MM-DD). Default as for `assess`.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<chrono::NaiveDate>,
+        /// How many options to show.
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Outcomes over a grid of values, as CSV (for a plot or a spreadsheet).
+    Sweep {
+        /// The evidence file (JSON).
+        evidence: PathBuf,
+        /// `KEY[:FUNCTION]=FROM..TO/STEP`, e.g. `children.agency_share=0.1..0.5/0.05`. Repeatable.
+        #[arg(long = "vary", value_name = "KEY=FROM..TO/STEP", required = true)]
+        vary: Vec<String>,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The Directions in force (JSON).
+        #[arg(long)]
+        directions: Option<PathBuf>,
+        /// The date (YYYY-MM-DD). Default as for `assess`.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<chrono::NaiveDate>,
+    },
+    /// The evidence-gap report: what to gather first to settle the most unknown outcomes.
+    Gaps {
+        /// The evidence file (JSON).
+        evidence: PathBuf,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The Directions in force (JSON).
+        #[arg(long)]
+        directions: Option<PathBuf>,
+        /// The date (YYYY-MM-DD). Default as for `assess`.
+        #[arg(long, value_parser = parse_date_arg)]
+        as_of: Option<chrono::NaiveDate>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -544,6 +624,98 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 Format::Table => render::dates_table(minded, &dates),
             })
         }
+        Command::Whatif {
+            evidence,
+            scenario,
+            sets,
+            params,
+            as_of,
+            pack,
+            directions,
+            format,
+        } => {
+            let pack = load_pack(&pack)?;
+            let mut changes = Vec::new();
+            let mut label = String::from("command-line changes");
+            let mut base_evidence = evidence.clone();
+            if let Some(path) = &scenario {
+                let (chain, named) = explore::load_scenario_chain(path)?;
+                label = chain
+                    .iter()
+                    .map(|(t, _)| t.clone())
+                    .collect::<Vec<_>>()
+                    .join(" + ");
+                for (_, c) in chain {
+                    changes.extend(c);
+                }
+                if let Some(named) = named {
+                    if evidence.as_os_str() == "-" {
+                        base_evidence = named;
+                    }
+                }
+            }
+            for s in &sets {
+                changes.push(explore::parse_set(s)?);
+            }
+            for p in &params {
+                let Some((name, value)) = p.split_once('=') else {
+                    return Err(Failure::new(
+                        Exit::Usage,
+                        format!("`--param {p}`: expected NAME=VALUE"),
+                    ));
+                };
+                let value = serde_json::from_str(value.trim())
+                    .unwrap_or_else(|_| serde_json::Value::String(value.trim().into()));
+                changes.push(handback::Change::Param {
+                    name: name.trim().into(),
+                    value,
+                });
+            }
+            if let Some(d) = as_of {
+                changes.push(handback::Change::AsOf(d));
+            }
+            let base = explore::base(pack, &base_evidence, None, &[], directions.as_ref())?;
+            explore::whatif(&base, &changes, &label, matches!(format, Format::Json))
+        }
+        Command::Needs {
+            evidence,
+            target,
+            pack,
+            directions,
+            as_of,
+            limit,
+            format,
+        } => {
+            let pack = load_pack(&pack)?;
+            let base = explore::base(pack, &evidence, as_of, &[], directions.as_ref())?;
+            explore::needs(&base, &target, limit, matches!(format, Format::Json))
+        }
+        Command::Sweep {
+            evidence,
+            vary,
+            pack,
+            directions,
+            as_of,
+        } => {
+            let pack = load_pack(&pack)?;
+            let varies = vary
+                .iter()
+                .map(|v| explore::parse_vary(v))
+                .collect::<Result<Vec<_>, _>>()?;
+            let base = explore::base(pack, &evidence, as_of, &[], directions.as_ref())?;
+            explore::sweep(&base, &varies)
+        }
+        Command::Gaps {
+            evidence,
+            pack,
+            directions,
+            as_of,
+            format,
+        } => {
+            let pack = load_pack(&pack)?;
+            let base = explore::base(pack, &evidence, as_of, &[], directions.as_ref())?;
+            explore::gaps(&base, matches!(format, Format::Json))
+        }
         Command::Lint {
             evidence,
             pack,
@@ -572,7 +744,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
 }
 
 /// Reads an evidence file and settles the options: what `assess` and `plan` share.
-fn prepare(
+pub(crate) fn prepare(
     pack: &Pack,
     path: &std::path::Path,
     as_of: Option<chrono::NaiveDate>,

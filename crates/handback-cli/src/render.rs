@@ -26,7 +26,7 @@ fn outcome_word(r: &RuleResult) -> String {
 }
 
 /// Lays out rows as left-aligned columns separated by two spaces.
-fn columns(rows: &[Vec<String>], indent: &str) -> String {
+pub fn columns(rows: &[Vec<String>], indent: &str) -> String {
     let width = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..width)
         .map(|i| {

@@ -315,7 +315,7 @@ pub(crate) struct Engine<'a> {
 }
 
 /// What a leaf found, in a form cheap to build; words are made from it only when explaining.
-enum Finding<'a> {
+pub(crate) enum Finding<'a> {
     Missing,
     Stale {
         latest: &'a Observation,
@@ -440,7 +440,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn truth(&self, c: &Condition, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Truth {
+    pub(crate) fn truth(&self, c: &Condition, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Truth {
         match c {
             Condition::All(parts) => {
                 let mut acc = Truth::Met;
@@ -496,7 +496,7 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn threshold(&self, t: &'a Threshold) -> &'a Value {
+    pub(crate) fn threshold(&self, t: &'a Threshold) -> &'a Value {
         match t {
             Threshold::Literal(v) => v,
             Threshold::Parameter(i) => self.params.get(*i).map(|(v, _)| *v).unwrap_or(&FALLBACK),
@@ -505,7 +505,7 @@ impl<'a> Engine<'a> {
 
     /// The visible observations for a leaf: its key, in the subject's (or the pinned) function,
     /// falling back to council-wide evidence where the leaf allows it.
-    fn visible(&self, leaf: &Leaf, subject: Option<usize>) -> &'a [Observation] {
+    pub(crate) fn visible(&self, leaf: &Leaf, subject: Option<usize>) -> &'a [Observation] {
         let function = leaf.function.as_deref().or_else(|| {
             subject
                 .and_then(|s| self.pack.functions.get(s))
@@ -534,7 +534,7 @@ impl<'a> Engine<'a> {
         (self.as_of - o.date).num_days()
     }
 
-    fn leaf(&self, leaf: &'a Leaf, subject: Option<usize>) -> (Truth, Finding<'a>) {
+    pub(crate) fn leaf(&self, leaf: &'a Leaf, subject: Option<usize>) -> (Truth, Finding<'a>) {
         let series = self.visible(leaf, subject);
         // `present` asks whether fresh evidence exists, so absence answers it (not met) instead
         // of leaving it unknown: the one leaf for which missing evidence is a definite answer.

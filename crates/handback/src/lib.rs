@@ -42,12 +42,14 @@ mod evidence;
 mod explain;
 mod functions;
 mod json;
+mod needs;
 mod pack;
 mod picture;
 mod plan;
 mod report;
 mod rules;
 mod vocabulary;
+mod whatif;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
@@ -66,6 +68,7 @@ pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Evidence, Observation, Source};
 pub use explain::{condition_words, rule_lines, rule_sentence};
 pub use functions::{Function, HeldUntilExit, Prerequisite, Safeguard};
+pub use needs::{needs, target_met, ChangeSet, Needs, Requirement, Target};
 pub use pack::{
     check_sources, parse_parameter, CriteriaSet, LoadError, Manifest, Pack, PackDigests, Parameter,
     SourceFile,
@@ -78,6 +81,7 @@ pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
+pub use whatif::{apply, diff, Applied, Change, Diff, OutcomeChange, Scenario};
 
 /// The files of the embedded default pack (the Rotherham criteria), as `rules/rotherham/` holds
 /// them.

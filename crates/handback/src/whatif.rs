@@ -1,0 +1,463 @@
+//! What-if: scenarios of changed evidence, and explained differences between assessments.
+//!
+//! A scenario is an ordered list of changes to a base evidence document (set an observation,
+//! remove one, override a parameter, move the as-of date). Changes are applied to the document
+//! itself and the result is loaded like any evidence, so a scenario's values are checked exactly
+//! as evidence is, with located errors. Two assessments (base and scenario, two dates, two pack
+//! versions) are then compared: which outcomes changed, and for each, what caused it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{json, Value as J};
+
+use crate::assess::{Assessment, RuleResult};
+use crate::diagnostic::{optional, required, At, Decoder};
+use crate::evidence::Evidence;
+use crate::pack::{decode_file, LoadError, Pack, SourceFile};
+use crate::plan::Plan;
+
+/// One change a scenario makes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Record an observation (superseding any of the same key and function on that day).
+    Set {
+        /// The evidence key.
+        key: String,
+        /// The function, for function-scoped keys.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        function: Option<String>,
+        /// The value, as JSON.
+        value: J,
+        /// The day it describes (default: the as-of date).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        date: Option<NaiveDate>,
+    },
+    /// Remove an observation by id.
+    Remove(String),
+    /// Override a parameter (value as JSON).
+    Param {
+        /// The parameter.
+        name: String,
+        /// Its value.
+        value: J,
+    },
+    /// Move the as-of date.
+    AsOf(NaiveDate),
+}
+
+/// A scenario file: a title, what it extends, the base evidence it names, and its changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    /// What the scenario asks.
+    pub title: String,
+    /// Another scenario file it builds on (a path relative to this one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extends: Option<String>,
+    /// The base evidence file (a path relative to this one), if the scenario names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    /// The changes, applied in order.
+    pub changes: Vec<Change>,
+}
+
+impl Scenario {
+    /// Reads a scenario file (no I/O: the caller resolves `extends` and `evidence`).
+    pub fn load(file: &SourceFile) -> Result<Scenario, LoadError> {
+        let mut diagnostics = Vec::new();
+        let scenario = decode_file(file, &mut diagnostics, decode_scenario);
+        match scenario {
+            Some(s) if diagnostics.is_empty() => Ok(s),
+            _ => Err(LoadError::new(diagnostics)),
+        }
+    }
+}
+
+fn decode_scenario(d: &mut Decoder, at: At<'_, '_>) -> Option<Scenario> {
+    let obj = d.object(at, &["title", "extends", "evidence", "changes"])?;
+    let title = required(d, &obj, "title", |d, at| d.text(at));
+    let extends = optional(d, &obj, "extends", |d, at| d.text(at));
+    let evidence = optional(d, &obj, "evidence", |d, at| d.text(at));
+    let items = required(d, &obj, "changes", |d, at| d.array(at))?;
+    let mut changes = Vec::new();
+    for (json, path) in items {
+        let at = At { json, path: &path };
+        let Some(c) = d.object(at, &["set", "remove", "param", "as_of"]) else {
+            continue;
+        };
+        if c.members.len() != 1 {
+            d.error(
+                at,
+                "a change has exactly one of `set`, `remove`, `param`, `as_of`".into(),
+            );
+            continue;
+        }
+        if let Some((json, path)) = c.get("set") {
+            let at = At { json, path: &path };
+            let Some(s) = d.object(at, &["key", "function", "value", "date"]) else {
+                continue;
+            };
+            let key = required(d, &s, "key", |d, at| d.id(at));
+            let function = optional(d, &s, "function", |d, at| d.id(at));
+            let value = s.get("value").map(|(v, _)| crate::canonical::value(v));
+            if value.is_none() {
+                d.error(at, "missing required field `value`".into());
+            }
+            let date = optional(d, &s, "date", |d, at| d.date(at));
+            if let (Some(key), Some(value)) = (key, value) {
+                changes.push(Change::Set {
+                    key,
+                    function,
+                    value,
+                    date,
+                });
+            }
+        } else if let Some((json, path)) = c.get("remove") {
+            if let Some(id) = d.id(At { json, path: &path }) {
+                changes.push(Change::Remove(id));
+            }
+        } else if let Some((json, path)) = c.get("param") {
+            let at = At { json, path: &path };
+            let Some(p) = d.object(at, &["name", "value"]) else {
+                continue;
+            };
+            let name = required(d, &p, "name", |d, at| d.id(at));
+            let value = p.get("value").map(|(v, _)| crate::canonical::value(v));
+            match (name, value) {
+                (Some(name), Some(value)) => changes.push(Change::Param { name, value }),
+                (_, None) => d.error(at, "missing required field `value`".into()),
+                _ => {}
+            }
+        } else if let Some((json, path)) = c.get("as_of") {
+            if let Some(date) = d.date(At { json, path: &path }) {
+                changes.push(Change::AsOf(date));
+            }
+        }
+    }
+    Some(Scenario {
+        title: title?,
+        extends,
+        evidence,
+        changes,
+    })
+}
+
+/// The evidence and options a list of changes leads to.
+pub struct Applied {
+    /// The evidence after the changes.
+    pub evidence: Evidence,
+    /// The as-of date after the changes.
+    pub as_of: NaiveDate,
+    /// Parameter overrides after the changes.
+    pub parameters: BTreeMap<String, crate::vocabulary::Value>,
+}
+
+/// Applies changes, in order, to evidence. Observations set by a scenario get ids `scenario-N`
+/// and cite the scenario, so reasons show plainly which verdicts rest on hypothetical evidence.
+pub fn apply(
+    pack: &Pack,
+    evidence: &Evidence,
+    as_of: NaiveDate,
+    parameters: &BTreeMap<String, crate::vocabulary::Value>,
+    changes: &[Change],
+    label: &str,
+) -> Result<Applied, LoadError> {
+    let mut doc = evidence.canonical();
+    let mut as_of = as_of;
+    let mut parameters = parameters.clone();
+    let mut problems = Vec::new();
+    // Dates default to the as-of date in force when the change is applied, so apply `as_of`
+    // changes in order with the rest.
+    for (n, change) in changes.iter().enumerate() {
+        match change {
+            Change::AsOf(d) => as_of = *d,
+            Change::Param { name, value } => {
+                match crate::pack::parse_parameter(pack, name, &value.to_string()) {
+                    Ok(v) => {
+                        parameters.insert(name.clone(), v);
+                    }
+                    Err(e) => problems.push(at_change(label, n, e)),
+                }
+            }
+            Change::Remove(id) => {
+                let removed = with_observations(&mut doc, |list| {
+                    let before = list.len();
+                    list.retain(|o| o.get("id").and_then(J::as_str) != Some(id.as_str()));
+                    before - list.len()
+                });
+                if removed.unwrap_or(0) == 0 {
+                    problems.push(at_change(
+                        label,
+                        n,
+                        format!("there is no observation `{id}` to remove"),
+                    ));
+                }
+            }
+            Change::Set {
+                key,
+                function,
+                value,
+                date,
+            } => {
+                let date = date.unwrap_or(as_of);
+                let day = date.format("%Y-%m-%d").to_string();
+                let mut o = serde_json::Map::new();
+                o.insert("id".into(), json!(format!("scenario-{}", n + 1)));
+                o.insert("key".into(), json!(key));
+                if let Some(f) = function {
+                    o.insert("function".into(), json!(f));
+                }
+                o.insert("value".into(), value.clone());
+                o.insert("date".into(), json!(day));
+                o.insert(
+                    "source".into(),
+                    json!({ "document": format!("scenario: {label}"), "passage": format!("change {}", n + 1) }),
+                );
+                if pack.key(key).is_some_and(|k| k.judgement) {
+                    o.insert("judged_by".into(), json!("the scenario (hypothetical)"));
+                }
+                with_observations(&mut doc, |list| {
+                    // Supersede what the evidence says about the same thing that day.
+                    list.retain(|o| {
+                        !(o.get("key").and_then(J::as_str) == Some(key.as_str())
+                            && o.get("function").and_then(J::as_str) == function.as_deref()
+                            && o.get("date").and_then(J::as_str) == Some(day.as_str()))
+                    });
+                    list.push(J::Object(o));
+                });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(LoadError::new(problems));
+    }
+    let file = SourceFile {
+        name: label.into(),
+        label: format!("scenario `{label}`"),
+        text: crate::canonical::canonical(&doc),
+    };
+    let evidence = Evidence::load(pack, &file)?;
+    Ok(Applied {
+        evidence,
+        as_of,
+        parameters,
+    })
+}
+
+/// Runs `f` on the document's observations (`Evidence::canonical` always has the array).
+fn with_observations<T>(doc: &mut J, f: impl FnOnce(&mut Vec<J>) -> T) -> Option<T> {
+    match doc.get_mut("observations") {
+        Some(J::Array(list)) => Some(f(list)),
+        _ => None,
+    }
+}
+
+fn at_change(label: &str, n: usize, message: String) -> crate::diagnostic::Diagnostic {
+    crate::diagnostic::Diagnostic {
+        file: label.to_string(),
+        line: 1,
+        column: 1,
+        path: format!("$.changes[{n}]"),
+        message,
+    }
+}
+
+/// One outcome that differs between two assessments, with its causes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutcomeChange {
+    /// The rule.
+    pub rule: String,
+    /// The function, for per-function rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// Whether the rule is a criterion (in a set) rather than a helper.
+    pub criterion: bool,
+    /// The outcome before.
+    pub before: String,
+    /// The outcome after.
+    pub after: String,
+    /// What made the difference: evidence, parameters, the date, or the rule itself.
+    pub causes: Vec<String>,
+}
+
+/// How two assessments (and plans) differ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diff {
+    /// The before and after as-of dates.
+    pub as_of: (NaiveDate, NaiveDate),
+    /// Outcomes that changed, criteria first.
+    pub outcomes: Vec<OutcomeChange>,
+    /// Functions whose readiness or step changed: (function, before, after).
+    pub functions: Vec<(String, String, String)>,
+    /// Functions added to and removed from the recommended tranche.
+    pub tranche: (Vec<String>, Vec<String>),
+    /// Whether the intervention could end, before and after.
+    pub exit: (bool, bool),
+}
+
+impl Diff {
+    /// Whether nothing differs.
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+            && self.functions.is_empty()
+            && self.tranche.0.is_empty()
+            && self.tranche.1.is_empty()
+            && self.exit.0 == self.exit.1
+    }
+}
+
+fn result_key(r: &RuleResult) -> (String, Option<String>) {
+    (r.rule.clone(), r.function.clone())
+}
+
+/// The observation a key's latest value comes from, per (key, function), as seen in reasons.
+fn latest_used(a: &Assessment) -> BTreeMap<(String, Option<String>), BTreeSet<String>> {
+    let mut out: BTreeMap<(String, Option<String>), BTreeSet<String>> = BTreeMap::new();
+    fn walk(r: &crate::assess::Reason, out: &mut BTreeMap<(String, Option<String>), BTreeSet<String>>) {
+        for e in &r.evidence {
+            out.entry((e.key.clone(), e.function.clone()))
+                .or_default()
+                .insert(format!("{} = {} on {}", e.id, e.value, e.date));
+        }
+        for p in &r.parts {
+            walk(p, out);
+        }
+    }
+    for r in &a.results {
+        if let Some(reason) = &r.reason {
+            walk(reason, &mut out);
+        }
+    }
+    out
+}
+
+/// Compares two assessments of the same pack (and their plans, if given), naming causes.
+pub fn diff(pack: &Pack, before: &Assessment, after: &Assessment, plans: Option<(&Plan, &Plan)>) -> Diff {
+    let index = |a: &Assessment| -> BTreeMap<(String, Option<String>), RuleResult> {
+        a.results.iter().map(|r| (result_key(r), r.clone())).collect()
+    };
+    let (b, a) = (index(before), index(after));
+    let (used_b, used_a) = (latest_used(before), latest_used(after));
+    let params_b: BTreeMap<&str, String> = before
+        .parameters
+        .iter()
+        .map(|p| (p.name.as_str(), p.value.to_string()))
+        .collect();
+    let params_a: BTreeMap<&str, String> = after
+        .parameters
+        .iter()
+        .map(|p| (p.name.as_str(), p.value.to_string()))
+        .collect();
+    let mut outcomes = Vec::new();
+    for (key, rb) in &b {
+        let Some(ra) = a.get(key) else { continue };
+        if rb.outcome == ra.outcome && rb.at_least == ra.at_least {
+            continue;
+        }
+        let mut causes = Vec::new();
+        if before.as_of != after.as_of {
+            causes.push(format!("as-of date {} -> {}", before.as_of, after.as_of));
+        }
+        if let Some(rule) = pack.rule(&key.0) {
+            for k in keys_read_transitively(pack, rule) {
+                for function in [None, key.1.clone()] {
+                    let id = (k.clone(), function.clone());
+                    let (x, y) = (used_b.get(&id), used_a.get(&id));
+                    if x != y {
+                        let show = |s: Option<&BTreeSet<String>>| {
+                            s.map(|s| s.iter().cloned().collect::<Vec<_>>().join(", "))
+                                .unwrap_or_else(|| "none".into())
+                        };
+                        let whose = function
+                            .as_ref()
+                            .map(|f| format!(" for `{f}`"))
+                            .unwrap_or_default();
+                        causes.push(format!("evidence `{k}`{whose}: {} -> {}", show(x), show(y)));
+                    }
+                }
+            }
+            for p in pack.parameters_used(rule) {
+                if params_b.get(p.name.as_str()) != params_a.get(p.name.as_str()) {
+                    causes.push(format!(
+                        "parameter `{}`: {} -> {}",
+                        p.name,
+                        params_b.get(p.name.as_str()).cloned().unwrap_or_default(),
+                        params_a.get(p.name.as_str()).cloned().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+        if causes.is_empty() {
+            causes.push("the rules differ (another pack or pack version)".into());
+        }
+        causes.dedup();
+        let word = |r: &RuleResult| match &r.at_least {
+            Some(l) => format!("{} (at least {l})", r.outcome),
+            None => r.outcome.clone(),
+        };
+        outcomes.push(OutcomeChange {
+            rule: key.0.clone(),
+            function: key.1.clone(),
+            criterion: rb.set.is_some(),
+            before: word(rb),
+            after: word(ra),
+            causes,
+        });
+    }
+    outcomes.sort_by_key(|o| !o.criterion);
+    let (mut functions, mut tranche, mut exit) = (Vec::new(), (Vec::new(), Vec::new()), (false, false));
+    if let Some((pb, pa)) = plans {
+        for fb in &pb.functions {
+            if let Some(fa) = pa.functions.iter().find(|f| f.id == fb.id) {
+                if fb.ready != fa.ready || fb.step != fa.step {
+                    let show = |f: &crate::plan::FunctionPlan| {
+                        format!("{} ({:?})", f.ready.replace('_', " "), f.step).to_lowercase()
+                    };
+                    functions.push((fb.id.clone(), show(fb), show(fa)));
+                }
+            }
+        }
+        let names = |p: &Plan| {
+            p.tranche
+                .iter()
+                .map(|t| t.function.clone())
+                .collect::<BTreeSet<_>>()
+        };
+        let (tb, ta) = (names(pb), names(pa));
+        tranche = (
+            ta.difference(&tb).cloned().collect(),
+            tb.difference(&ta).cloned().collect(),
+        );
+        exit = (pb.exit.possible, pa.exit.possible);
+    }
+    Diff {
+        as_of: (before.as_of, after.as_of),
+        outcomes,
+        functions,
+        tranche,
+        exit,
+    }
+}
+
+/// Keys a rule reads, directly or through the rules it refers to.
+pub(crate) fn keys_read_transitively(pack: &Pack, rule: &crate::rules::Rule) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![rule];
+    let mut seen = BTreeSet::new();
+    while let Some(r) = stack.pop() {
+        if !seen.insert(r.id.clone()) {
+            continue;
+        }
+        out.extend(pack.keys_read(r).iter().map(|k| k.key.clone()));
+        for (_, c) in r.body.conditions() {
+            c.for_each_ref(&mut |x| {
+                if let Some(t) = pack.rules().get(x.rule) {
+                    stack.push(t);
+                }
+            });
+        }
+    }
+    out
+}
