@@ -234,7 +234,12 @@ impl<'a> Solver<'a> {
             }
             (false, _) => None,
         };
-        self.rule_fixes(index, subject, None)
+        // A graded rule as a target means reaching its best level.
+        let top = match self.pack.rules().get(index).map(|r| &r.body) {
+            Some(Body::Graded { levels, .. }) => levels.first().map(|l| l.rank),
+            _ => None,
+        };
+        self.rule_fixes(index, subject, top)
     }
 
     fn function_target(
@@ -433,6 +438,35 @@ impl<'a> Solver<'a> {
                 }
             }
         };
+        // On an ordinal scale a strict bound is an inclusive bound on the next level (`> low` is
+        // `>= mid`), so requirements compare as they should; nothing is above the top level or
+        // below the bottom one, so such a leaf cannot be met.
+        let mut req = req;
+        if let (Some(Value::Grade { rank, .. }), ValueType::Grade { scale }) =
+            (&req.threshold, &key.value_type)
+        {
+            let levels = self
+                .pack
+                .scales()
+                .iter()
+                .find(|s| &s.id == scale)
+                .map(|s| s.levels.clone())
+                .unwrap_or_default();
+            let rank = *rank;
+            let next = match req.bound {
+                Bound::Lower { strict: true } => Some(rank + 1),
+                Bound::Upper { strict: true } => Some(rank.checked_sub(1)?),
+                _ => None,
+            };
+            if let Some(r) = next {
+                let level = levels.get(r)?.clone();
+                req.threshold = Some(Value::Grade { level, rank: r });
+                req.bound = match req.bound {
+                    Bound::Lower { .. } => Bound::Lower { strict: false },
+                    _ => Bound::Upper { strict: false },
+                };
+            }
+        }
         let mut fix = Fix::new();
         fix.insert((leaf.key, function), req);
         Some(fix)
@@ -518,10 +552,29 @@ fn satisfying(
         10f64.powi(-(decimals + 1))
     };
     match (&req.bound, &req.threshold) {
-        (Bound::Present, _) => current.cloned().unwrap_or(match value_type {
-            ValueType::Boolean => Value::Boolean(true),
-            _ => Value::Number(0.0),
-        }),
+        // `present` asks only that something be recorded: the least favourable value, so the
+        // suggestion meets nothing else by accident (and the set stays minimal).
+        (Bound::Present, _) => match value_type {
+            ValueType::Boolean => Value::Boolean(false),
+            ValueType::Grade { scale } => scales
+                .iter()
+                .find(|s| &s.id == scale)
+                .and_then(|s| s.levels.first())
+                .map(|l| Value::Grade {
+                    level: l.clone(),
+                    rank: 0,
+                })
+                .unwrap_or_else(|| current.cloned().unwrap_or(Value::Boolean(false))),
+            ValueType::Number {
+                direction: Direction::HigherIsBetter,
+                ..
+            } => Value::Number(-1e9),
+            ValueType::Number {
+                direction: Direction::LowerIsBetter,
+                ..
+            } => Value::Number(1e9),
+            ValueType::Date | ValueType::Text => current.cloned().unwrap_or(Value::Text(String::new())),
+        },
         (Bound::Upper { strict: true }, Some(Value::Number(t))) => {
             Value::Number(((t - step(*t)) * 1e9).round() / 1e9)
         }
@@ -707,9 +760,18 @@ pub fn target_met(
 ) -> bool {
     let assessment = crate::assess::assess(pack, evidence, options);
     match target {
-        Target::Rule { rule, function } => assessment.results.iter().any(|r| {
-            &r.rule == rule && (r.function.is_none() || &r.function == function) && r.outcome == "met"
-        }),
+        Target::Rule { rule, function } => {
+            // Met for a test; the best level for a graded rule.
+            let wanted = match pack.rule(rule).map(|r| &r.body) {
+                Some(Body::Graded { levels, .. }) => {
+                    levels.first().map(|l| l.name.clone()).unwrap_or_default()
+                }
+                _ => "met".to_string(),
+            };
+            assessment.results.iter().any(|r| {
+                &r.rule == rule && (r.function.is_none() || &r.function == function) && r.outcome == wanted
+            })
+        }
         Target::Function { function } => {
             let plan = crate::plan::plan(pack, &assessment, directions);
             plan.functions.iter().any(|f| {

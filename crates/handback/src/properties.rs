@@ -486,3 +486,117 @@ fn generated_packs_exercise_every_outcome() {
         "{met} {not_met} {unknown} {graded}"
     );
 }
+
+/// Drops `sustained_days` everywhere: a sustained window needs time as well as values, which
+/// brute force over values alone cannot reach.
+fn without_sustained(v: &mut J) {
+    match v {
+        J::Object(map) => {
+            map.remove("sustained_days");
+            map.values_mut().for_each(without_sustained);
+        }
+        J::Array(items) => items.iter_mut().for_each(without_sustained),
+        _ => {}
+    }
+}
+
+/// Every (key, function) a scenario could set, with a value satisfying every monotone leaf on it.
+fn slots() -> Vec<(&'static str, Option<&'static str>, J)> {
+    let mut out: Vec<(&'static str, Option<&'static str>, J)> = Vec::new();
+    for (k, dir) in NUMBER_KEYS {
+        out.push((k, None, json!(if dir == "higher_is_better" { 1e6 } else { -1e6 })));
+    }
+    for k in BOOL_KEYS {
+        out.push((k, None, json!(true)));
+    }
+    out.push((GRADE_KEYS[0], None, json!("high")));
+    for f in [None, Some("fa"), Some("fb")] {
+        out.push((FUNCTION_KEYS[0].0, f, json!(-1e6)));
+    }
+    out
+}
+
+fn met_with(
+    pack: &Pack,
+    ev: &Evidence,
+    as_of: NaiveDate,
+    target: &crate::needs::Target,
+    changes: &[crate::whatif::Change],
+) -> bool {
+    let applied = crate::whatif::apply(pack, ev, as_of, &Default::default(), changes, "t").unwrap();
+    crate::needs::target_met(pack, &applied.evidence, &Options::new(as_of), None, target)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    /// On the monotone fragment, every set `needs` returns makes its target met, no proper subset
+    /// does, and the smallest set is as small as brute force over all key subsets can find.
+    #[test]
+    fn needs_is_sound_minimal_and_agrees_with_brute_force(seed in any::<u64>(), rules in 1usize..6, obs in 0usize..30, day in 200i64..DAYS) {
+        let mut g = generate(seed, rules, true);
+        g.rules.iter_mut().for_each(without_sustained);
+        let pack = load(&g, 1, &mut Rng(seed), false);
+        let ev = evidence(&pack, &evidence_json(seed, obs));
+        let as_of = base() + chrono::Duration::days(day);
+        let options = Options::new(as_of);
+        let slots = slots();
+        for rule in pack.rules.clone() {
+            let functions: Vec<Option<String>> = if rule.per_function { FUNCTIONS.iter().map(|f| Some(f.to_string())).collect() } else { vec![None] };
+            for function in functions {
+                let target = crate::needs::Target::Rule { rule: rule.id.clone(), function: function.clone() };
+                let needs = crate::needs::needs(&pack, &ev, &options, None, &target);
+                if needs.met {
+                    prop_assert!(met_with(&pack, &ev, as_of, &target, &[]));
+                    continue;
+                }
+                for set in &needs.sets {
+                    let changes = set.as_changes(as_of);
+                    prop_assert!(met_with(&pack, &ev, as_of, &target, &changes), "set {:?} does not meet {:?}", set.changes, target);
+                    for skip in 0..changes.len() {
+                        let fewer: Vec<_> = changes.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c.clone()).collect();
+                        prop_assert!(!met_with(&pack, &ev, as_of, &target, &fewer), "set {:?} is not minimal for {:?}", set.changes, target);
+                    }
+                }
+                // Brute force: the fewest keys that, set to their best values, meet the target.
+                let mut best: Option<usize> = None;
+                for mask in 0u32..(1 << slots.len()) {
+                    let size = mask.count_ones() as usize;
+                    if best.is_some_and(|b| size >= b) {
+                        continue;
+                    }
+                    let changes: Vec<_> = slots.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, (k, f, v))| crate::whatif::Change::Set {
+                        key: k.to_string(), function: f.map(str::to_string), value: v.clone(), date: Some(as_of),
+                    }).collect();
+                    if met_with(&pack, &ev, as_of, &target, &changes) {
+                        best = Some(size);
+                    }
+                }
+                let smallest = needs.sets.iter().map(|s| s.changes.len()).min();
+                prop_assert_eq!(smallest, best, "needs and brute force disagree for {:?}", target);
+            }
+        }
+    }
+
+    /// A diff of an assessment with itself is empty, and diffs are antisymmetric.
+    #[test]
+    fn diffs_are_empty_on_self_and_antisymmetric(seed in any::<u64>(), rules in 1usize..10, obs in 0usize..40, day in 0i64..DAYS) {
+        let g = generate(seed, rules, false);
+        let pack = load(&g, 1, &mut Rng(seed), false);
+        let as_of = base() + chrono::Duration::days(day);
+        let a = assess(&pack, &evidence(&pack, &evidence_json(seed, obs)), &Options::new(as_of));
+        let b = assess(&pack, &evidence(&pack, &evidence_json(seed ^ 1, obs)), &Options::new(as_of));
+        prop_assert!(crate::whatif::diff(&pack, &a, &a, None).is_empty());
+        let forward = crate::whatif::diff(&pack, &a, &b, None);
+        let backward = crate::whatif::diff(&pack, &b, &a, None);
+        let flip = |d: &crate::whatif::Diff| {
+            let mut v: Vec<_> = d.outcomes.iter().map(|o| (o.rule.clone(), o.function.clone(), o.before.clone(), o.after.clone())).collect();
+            v.sort();
+            v
+        };
+        let swapped: Vec<_> = flip(&backward).into_iter().map(|(r, f, x, y)| (r, f, y, x)).collect();
+        let mut swapped = swapped;
+        swapped.sort();
+        prop_assert_eq!(flip(&forward), swapped);
+    }
+}
