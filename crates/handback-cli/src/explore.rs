@@ -41,8 +41,11 @@ pub fn parse_set(s: &str) -> Result<Change, Failure> {
     })
 }
 
+/// A scenario's title and its changes.
+pub type Titled = (String, Vec<Change>);
+
 /// Reads a scenario and everything it extends, base first, with the evidence path it names.
-pub fn load_scenario_chain(path: &Path) -> Result<(Vec<(String, Vec<Change>)>, Option<PathBuf>), Failure> {
+pub fn load_scenario_chain(path: &Path) -> Result<(Vec<Titled>, Option<PathBuf>), Failure> {
     let mut chain = Vec::new();
     let mut evidence = None;
     let mut next = Some(path.to_path_buf());
@@ -300,6 +303,48 @@ pub fn needs(b: &Base, target: &str, limit: usize, json: bool) -> Result<String,
         out.push_str("\nPart of this answer involves a trend and is a heuristic (better than the window's baseline).\n");
     }
     Ok(out)
+}
+
+/// The best option for a target as a scenario file (JSON), ending on its earliest day.
+pub fn best_scenario(b: &Base, target: &str) -> Result<String, Failure> {
+    let parsed = Target::parse(target).map_err(|e| Failure::new(Exit::Usage, e))?;
+    let needs = handback::needs(&b.pack, &b.evidence, &b.options, b.directions.as_ref(), &parsed);
+    let Some(best) = needs.sets.first() else {
+        return Err(Failure::new(
+            Exit::Usage,
+            format!("no evidence change meets {}", target_words(&parsed)),
+        ));
+    };
+    let mut changes: Vec<serde_json::Value> = best
+        .as_changes(b.options.as_of)
+        .iter()
+        .map(|c| match c {
+            Change::Set {
+                key,
+                function,
+                value,
+                date,
+            } => {
+                let mut set = serde_json::json!({ "key": key, "value": value });
+                if let (Some(obj), Some(f)) = (set.as_object_mut(), function) {
+                    obj.insert("function".into(), serde_json::json!(f));
+                }
+                if let (Some(obj), Some(d)) = (set.as_object_mut(), date) {
+                    obj.insert("date".into(), serde_json::json!(d));
+                }
+                serde_json::json!({ "set": set })
+            }
+            _ => serde_json::Value::Null,
+        })
+        .collect();
+    if best.earliest > b.options.as_of {
+        changes.push(serde_json::json!({ "as_of": best.earliest }));
+    }
+    let scenario = serde_json::json!({
+        "title": format!("what it would take: {} (option 1 of `handback needs`)", target_words(&parsed)),
+        "changes": changes,
+    });
+    Ok(render::json(&scenario))
 }
 
 fn target_words(t: &Target) -> String {

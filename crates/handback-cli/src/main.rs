@@ -245,6 +245,9 @@ enum Command {
         /// How many options to show.
         #[arg(long, default_value_t = 5)]
         limit: usize,
+        /// Write the best option as a scenario file, to apply with `whatif --scenario`.
+        #[arg(long, value_name = "SCENARIO.json")]
+        scenario_out: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -684,10 +687,16 @@ fn run(cli: Cli) -> Result<String, Failure> {
             directions,
             as_of,
             limit,
+            scenario_out,
             format,
         } => {
             let pack = load_pack(&pack)?;
             let base = explore::base(pack, &evidence, as_of, &[], directions.as_ref())?;
+            if let Some(out) = &scenario_out {
+                let text = explore::best_scenario(&base, &target)?;
+                files::write_atomically(out, &text, &[evidence.as_path()])?;
+                eprintln!("wrote `{}`", out.display());
+            }
             explore::needs(&base, &target, limit, matches!(format, Format::Json))
         }
         Command::Sweep {

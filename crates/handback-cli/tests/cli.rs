@@ -454,3 +454,137 @@ fn the_annex_renders_as_markdown_and_html() {
     assert!(html.contains("Children&#x27;s") || html.contains("Children's"));
     assert!(!html.contains("<script"));
 }
+
+#[test]
+fn needs_lists_checked_changes_and_whatif_applies_them() {
+    let dir = std::env::temp_dir().join(format!("handback-needs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = dir.join("children.json");
+    let o = handback(&[
+        "needs",
+        AUG_2016,
+        "--target",
+        "function:children-services",
+        "--directions",
+        DIRECTIONS,
+        "--scenario-out",
+        &scenario.to_string_lossy(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("Option 1:") && text.contains("(checked: applying these makes it met)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`children.ofsted_overall`: needs >= \"good\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("met from 2017-02-07 at the earliest"),
+        "the 180-day sustained window: {text}"
+    );
+    let o = handback(&[
+        "whatif",
+        AUG_2016,
+        "--scenario",
+        &scenario.to_string_lossy(),
+        "--directions",
+        DIRECTIONS,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("children-services: not met (later) -> met (now)"),
+        "{}",
+        stdout(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn whatif_names_the_cause_of_each_change() {
+    let o = handback(&[
+        "whatif",
+        AUG_2016,
+        "--set",
+        "children.mtfs_adopted=true",
+        "--set",
+        "children.senior_finance_capacity=true",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("children-5: not met -> met"), "{text}");
+    assert!(text.contains("because evidence `children.mtfs_adopted`: aug-children-mtfs = false on 2016-08-11 -> scenario-1 = true on 2016-08-11"), "{text}");
+    let same = handback(&[
+        "whatif",
+        AUG_2016,
+        "--set",
+        "children.mtfs_adopted=false@2016-08-11",
+    ]);
+    assert!(stdout(&same).contains("Nothing changes"), "{}", stdout(&same));
+    let bad = handback(&["whatif", AUG_2016, "--set", "children.agency_share=lots"]);
+    assert_eq!(bad.status.code(), Some(3));
+    assert!(
+        stderr(&bad).contains("expected a number, found a string"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn scenarios_compose() {
+    let o = handback(&[
+        "whatif",
+        AUG_2016,
+        "--scenario",
+        "fixtures/scenarios/agency-20-next-quarter.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        json["changes"].as_array().unwrap().len(),
+        4,
+        "the extended scenario's two changes come first"
+    );
+    assert_eq!(json["diff"]["as_of"][1], "2016-11-01");
+}
+
+#[test]
+fn sweep_flips_at_the_threshold_needs_reports() {
+    let needs = stdout(&handback(&["needs", AUG_2016, "--target", "rule:children-6"]));
+    assert!(
+        needs.contains("`children.agency_share`: needs <= 0.25"),
+        "{needs}"
+    );
+    let o = handback(&[
+        "sweep",
+        "fixtures/rotherham/2018-02-children-recommended.json",
+        "--vary",
+        "children.agency_share=0.15..0.35/0.05",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "children-6").unwrap();
+    let outcome = |value: &str| {
+        let row = csv.lines().find(|l| l.starts_with(&format!("{value},"))).unwrap();
+        row.split(',').nth(column).unwrap().to_string()
+    };
+    assert_eq!(outcome("0.25"), "met");
+    assert_eq!(outcome("0.3"), "not_met");
+}
+
+#[test]
+fn gaps_ranks_what_to_gather() {
+    let o = handback(&["gaps", AUG_2016, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let gaps = json["gaps"].as_array().unwrap();
+    assert!(!gaps.is_empty());
+    assert!(gaps.windows(2).all(
+        |w| (w[0]["settles_either_way"].as_u64(), w[0]["could_settle"].as_u64())
+            >= (w[1]["settles_either_way"].as_u64(), w[1]["could_settle"].as_u64())
+    ));
+}

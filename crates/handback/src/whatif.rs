@@ -357,9 +357,6 @@ pub fn diff(pack: &Pack, before: &Assessment, after: &Assessment, plans: Option<
             continue;
         }
         let mut causes = Vec::new();
-        if before.as_of != after.as_of {
-            causes.push(format!("as-of date {} -> {}", before.as_of, after.as_of));
-        }
         if let Some(rule) = pack.rule(&key.0) {
             for k in keys_read_transitively(pack, rule) {
                 for function in [None, key.1.clone()] {
@@ -388,6 +385,12 @@ pub fn diff(pack: &Pack, before: &Assessment, after: &Assessment, plans: Option<
                     ));
                 }
             }
+        }
+        // The date is named as the cause only when no evidence or parameter explains the change
+        // (what it hid, or what went stale); otherwise as a change that came with it.
+        if before.as_of != after.as_of {
+            let also = if causes.is_empty() { "" } else { "also: " };
+            causes.push(format!("{also}as-of date {} -> {}", before.as_of, after.as_of));
         }
         if causes.is_empty() {
             causes.push("the rules differ (another pack or pack version)".into());
