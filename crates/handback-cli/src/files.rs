@@ -41,6 +41,22 @@ pub fn read_source(path: &Path) -> Result<SourceFile, ReadError> {
 }
 
 fn read_text(path: &Path, label: &str) -> Result<String, ReadError> {
+    // Refuse an oversized file before reading it into memory.
+    let max = crate::limits().max_input_bytes;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > max as u64 {
+            return Err(ReadError::Invalid(vec![Diagnostic {
+                file: label.to_string(),
+                line: 1,
+                column: 1,
+                path: "$".into(),
+                message: format!(
+                    "the file is {} bytes; the limit is {max} (raise it with `--max-input-bytes`)",
+                    meta.len()
+                ),
+            }]));
+        }
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| ReadError::Io(Failure::new(Exit::Io, format!("cannot read `{label}`: {e}"))))?;
     String::from_utf8(bytes).map_err(|e| {

@@ -41,6 +41,8 @@ pub struct Failure {
     pub exit: Exit,
     /// What to tell the user on stderr.
     pub message: String,
+    /// The located problems, when the failure is invalid input.
+    pub problems: Vec<handback::Diagnostic>,
 }
 
 impl Failure {
@@ -49,13 +51,17 @@ impl Failure {
         Failure {
             exit,
             message: message.into(),
+            problems: Vec::new(),
         }
     }
 }
 
 impl From<LoadError> for Failure {
     fn from(e: LoadError) -> Self {
-        Failure::new(Exit::Invalid, e.to_string())
+        Failure {
+            problems: e.diagnostics.0.clone(),
+            ..Failure::new(Exit::Invalid, e.to_string())
+        }
     }
 }
 
@@ -72,6 +78,32 @@ impl From<LoadError> for Failure {
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Bounds on input, so that no file can exhaust memory or the stack (see docs/robustness.md).
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Largest input file, in bytes.
+    #[arg(long, global = true, default_value_t = handback::Limits::default().max_input_bytes)]
+    max_input_bytes: usize,
+    /// Deepest nesting of JSON arrays and objects (at most 512).
+    #[arg(long, global = true, default_value_t = handback::Limits::default().max_depth)]
+    max_depth: usize,
+    /// Most rules in a pack.
+    #[arg(long, global = true, default_value_t = handback::Limits::default().max_rules)]
+    max_rules: usize,
+    /// Most observations in an evidence file.
+    #[arg(long, global = true, default_value_t = handback::Limits::default().max_observations)]
+    max_observations: usize,
+}
+
+static LIMITS: std::sync::OnceLock<handback::Limits> = std::sync::OnceLock::new();
+
+/// The limits in force for this run.
+pub fn limits() -> handback::Limits {
+    LIMITS.get().copied().unwrap_or_default()
 }
 
 #[derive(Subcommand)]
@@ -386,6 +418,12 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
+    let _ = LIMITS.set(handback::Limits {
+        max_input_bytes: cli.limits.max_input_bytes,
+        max_depth: cli.limits.max_depth,
+        max_rules: cli.limits.max_rules,
+        max_observations: cli.limits.max_observations,
+    });
     match run(cli) {
         Ok(output) => {
             use std::io::Write;
@@ -397,14 +435,28 @@ fn main() -> ExitCode {
         }
         Err(f) => {
             eprintln!("{}", f.message.trim_end());
+            // Tools that asked for JSON get the error as JSON on stdout too (lint has already
+            // printed its own, and leaves the message empty).
+            if wants_json() && !f.message.is_empty() {
+                let error = serde_json::json!({
+                    "ok": false, "exit": f.exit as u8, "error": f.message.trim_end(), "problems": f.problems,
+                });
+                println!("{}", serde_json::to_string_pretty(&error).unwrap_or_default());
+            }
             ExitCode::from(f.exit as u8)
         }
     }
 }
 
+/// Whether the command line asked for JSON output.
+fn wants_json() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || args.iter().any(|a| a == "--format=json")
+}
+
 fn load_pack(arg: &PackArg) -> Result<Pack, Failure> {
     match &arg.pack {
-        Some(dir) => Ok(Pack::load(&files::read_pack(dir)?)?),
+        Some(dir) => Ok(Pack::load_with_limits(&files::read_pack(dir)?, limits())?),
         None => handback::rotherham().map_err(|e| {
             Failure::new(
                 Exit::Internal,
@@ -520,7 +572,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 Err(files::ReadError::Io(f)) => return Err(f),
             };
             let evidence = match &evidence {
-                Some(path) => Some(Evidence::load(&pack, &files::read_source(path)?)?),
+                Some(path) => Some(Evidence::load_with_limits(
+                    &pack,
+                    &files::read_source(path)?,
+                    limits(),
+                )?),
                 None => None,
             };
             let directions = match &directions {
@@ -760,7 +816,7 @@ pub(crate) fn prepare(
     known_at: Option<chrono::NaiveDate>,
     params: &[String],
 ) -> Result<(Evidence, Options), Failure> {
-    let evidence = Evidence::load(pack, &files::read_source(path)?)?;
+    let evidence = Evidence::load_with_limits(pack, &files::read_source(path)?, limits())?;
     let as_of = as_of
         .or(evidence.as_of)
         .or_else(|| evidence.latest_date())
@@ -831,7 +887,7 @@ fn lint(
     let mut summary = Vec::new();
     let pack = match &pack_arg.pack {
         Some(dir) => match files::read_pack(dir) {
-            Ok(files) => Pack::load(&files),
+            Ok(files) => Pack::load_with_limits(&files, limits()),
             Err(files::ReadError::Invalid(d)) => Err(LoadError {
                 diagnostics: handback::Diagnostics(d),
             }),
@@ -874,7 +930,7 @@ fn lint(
             Err(files::ReadError::Io(f)) => return Err(f),
         };
         match &pack {
-            Ok(pack) => match Evidence::load(pack, &source) {
+            Ok(pack) => match Evidence::load_with_limits(pack, &source, limits()) {
                 Ok(e) => summary.push(format!("{}: {} observations", source.label, e.observations.len())),
                 Err(e) => diagnostics.extend(e.diagnostics.0),
             },

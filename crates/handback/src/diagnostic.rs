@@ -65,10 +65,36 @@ pub(crate) struct At<'j, 'p> {
     pub path: &'p str,
 }
 
+/// Bounds on what a loader accepts, so no input can exhaust memory or the stack. Every limit is
+/// reported, when hit, with the flag that raises it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest file, in bytes (`--max-input-bytes`; default 64 MiB).
+    pub max_input_bytes: usize,
+    /// Deepest nesting of JSON arrays and objects (`--max-depth`; default 128, at most 512).
+    pub max_depth: usize,
+    /// Most rules in a pack (`--max-rules`; default 10,000).
+    pub max_rules: usize,
+    /// Most observations in an evidence file (`--max-observations`; default 1,000,000).
+    pub max_observations: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_input_bytes: 64 * 1024 * 1024,
+            max_depth: crate::json::MAX_DEPTH,
+            max_rules: 10_000,
+            max_observations: 1_000_000,
+        }
+    }
+}
+
 /// Collects diagnostics for one file while its tree is decoded.
 pub(crate) struct Decoder {
     pub file: String,
     pub diagnostics: Vec<Diagnostic>,
+    pub limits: Limits,
 }
 
 impl Decoder {
@@ -76,12 +102,29 @@ impl Decoder {
         Decoder {
             file: file.to_string(),
             diagnostics: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn with_limits(file: &str, limits: Limits) -> Self {
+        Decoder {
+            limits,
+            ..Decoder::new(file)
         }
     }
 
     /// Parses a text, recording a syntax error as a diagnostic.
     pub fn parse(&mut self, text: &str) -> Option<Json> {
-        match json::parse(text) {
+        if text.len() > self.limits.max_input_bytes {
+            let (size, max) = (text.len(), self.limits.max_input_bytes);
+            self.report(
+                Pos { line: 1, column: 1 },
+                "$",
+                format!("the file is {size} bytes; the limit is {max} (raise it with `--max-input-bytes`)"),
+            );
+            return None;
+        }
+        match json::parse_with_depth(text, self.limits.max_depth) {
             Ok(v) => Some(v),
             Err(e) => {
                 self.report(e.pos, &e.path, e.message);

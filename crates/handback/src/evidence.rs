@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
-use crate::pack::{decode_file, LoadError, Pack, SourceFile};
+use crate::pack::{LoadError, Pack, SourceFile};
 use crate::vocabulary::{decode_value, Scope, Value};
 
 /// Where an observation comes from.
@@ -72,8 +72,19 @@ impl Evidence {
     /// Loads and validates an evidence document against a pack's vocabulary, reporting every
     /// problem at once.
     pub fn load(pack: &Pack, file: &SourceFile) -> Result<Evidence, LoadError> {
+        Evidence::load_with_limits(pack, file, crate::diagnostic::Limits::default())
+    }
+
+    /// As [`Evidence::load`], within the given limits.
+    pub fn load_with_limits(
+        pack: &Pack,
+        file: &SourceFile,
+        limits: crate::diagnostic::Limits,
+    ) -> Result<Evidence, LoadError> {
         let mut diagnostics = Vec::new();
-        let evidence = decode_file(file, &mut diagnostics, |d, at| decode_evidence(d, at, pack));
+        let evidence = crate::pack::decode_file_with(file, &mut diagnostics, limits, |d, at| {
+            decode_evidence(d, at, pack)
+        });
         match evidence {
             Some(e) if diagnostics.is_empty() => Ok(e),
             _ => Err(LoadError::new(diagnostics)),
@@ -204,6 +215,15 @@ fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Evide
     let title = optional(d, &obj, "title", |d, at| d.text(at));
     let as_of = optional(d, &obj, "as_of", |d, at| d.date(at));
     let items = required(d, &obj, "observations", |d, at| d.array(at))?;
+    if items.len() > d.limits.max_observations {
+        let (n, max) = (items.len(), d.limits.max_observations);
+        d.report(
+            obj.pos,
+            "$.observations",
+            format!("{n} observations; the limit is {max} (raise it with `--max-observations`)"),
+        );
+        return None;
+    }
     let mut observations: Vec<(Observation, crate::json::Pos, String)> = Vec::new();
     let mut conflicts: Vec<Diagnostic> = Vec::new();
     // Duplicate ids are found on the raw ids, so an observation with other problems still

@@ -9,9 +9,13 @@
 
 use std::fmt;
 
-/// Deepest nesting of arrays and objects accepted; far beyond any real pack or evidence file, low
-/// enough that recursive walkers over the tree cannot overflow the stack.
+/// Deepest nesting of arrays and objects accepted by default; far beyond any real pack or
+/// evidence file, low enough that recursive walkers over the tree cannot overflow the stack.
 pub const MAX_DEPTH: usize = 128;
+
+/// The most a caller may raise the depth limit to: recursion this deep still fits the smallest
+/// default thread stack (2 MiB) with room to spare.
+pub const DEPTH_CEILING: usize = 512;
 
 /// A line and column (both 1-based, columns counted in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -81,12 +85,18 @@ pub struct SyntaxError {
 /// Reads a whole text as one JSON value. A leading UTF-8 byte-order mark is skipped, since
 /// spreadsheet exports often write one and it carries no meaning.
 pub fn parse(text: &str) -> Result<Json, SyntaxError> {
+    parse_with_depth(text, MAX_DEPTH)
+}
+
+/// Reads a whole text, accepting nesting up to `max_depth` (capped at [`DEPTH_CEILING`]).
+pub fn parse_with_depth(text: &str, max_depth: usize) -> Result<Json, SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader {
         chars: text.char_indices().peekable(),
         text,
         pos: Pos { line: 1, column: 1 },
         path: vec![],
+        max_depth: max_depth.min(DEPTH_CEILING),
     };
     reader.skip_ws();
     if reader.peek().is_none() {
@@ -181,6 +191,7 @@ struct Reader<'a> {
     text: &'a str,
     pos: Pos,
     path: Vec<Segment>,
+    max_depth: usize,
 }
 
 impl Reader<'_> {
@@ -237,9 +248,10 @@ impl Reader<'_> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Json, SyntaxError> {
-        if depth > MAX_DEPTH {
+        if depth > self.max_depth {
+            let max = self.max_depth;
             return Err(self.error(format!(
-                "nesting deeper than {MAX_DEPTH} levels; no pack or evidence file needs this much"
+                "nesting deeper than {max} levels; no pack or evidence file needs this much (the limit is `--max-depth`)"
             )));
         }
         let pos = self.pos;

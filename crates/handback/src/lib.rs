@@ -63,7 +63,7 @@ pub use audit::{
     audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
 };
 pub use canonical::{canonical, digest, normalise_quote, sha256};
-pub use diagnostic::{parse_date, Diagnostic, Diagnostics};
+pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Evidence, Observation, Source};
 pub use explain::{condition_words, rule_lines, rule_sentence};

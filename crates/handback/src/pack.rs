@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
-use crate::diagnostic::{member_string, optional, required, At, Decoder, Diagnostic, Diagnostics};
+use crate::diagnostic::{member_string, optional, required, At, Decoder, Diagnostic, Diagnostics, Limits};
 use crate::functions::Function;
 use crate::json::Kind;
 use crate::rules::{self, Body, Citation, Origin, PendingRef, Rule, Scope_};
@@ -236,11 +236,16 @@ impl Pack {
 
     /// Loads a pack from its files. Every problem in every file is reported together.
     pub fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
-        load(files)
+        load(files, Limits::default())
+    }
+
+    /// As [`Pack::load`], within the given limits.
+    pub fn load_with_limits(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
+        load(files, limits)
     }
 }
 
-fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
+fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     let mut diagnostics = Vec::new();
     let mut by_role: BTreeMap<&str, &SourceFile> = BTreeMap::new();
     let mut rule_files: Vec<&SourceFile> = Vec::new();
@@ -279,18 +284,22 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
 
     let manifest = by_role
         .get("pack.json")
-        .and_then(|f| decode_file(f, &mut diagnostics, decode_manifest));
+        .and_then(|f| decode_file_with(f, &mut diagnostics, limits, decode_manifest));
     let (scales, keys) = by_role
         .get("vocabulary.json")
-        .and_then(|f| decode_file(f, &mut diagnostics, decode_vocabulary))
+        .and_then(|f| decode_file_with(f, &mut diagnostics, limits, decode_vocabulary))
         .unwrap_or_default();
     let parameters = by_role
         .get("parameters.json")
-        .and_then(|f| decode_file(f, &mut diagnostics, |d, at| decode_parameters(d, at, &scales)))
+        .and_then(|f| {
+            decode_file_with(f, &mut diagnostics, limits, |d, at| {
+                decode_parameters(d, at, &scales)
+            })
+        })
         .unwrap_or_default();
     let catalogue = by_role
         .get("functions.json")
-        .and_then(|f| decode_file(f, &mut diagnostics, crate::functions::decode_functions))
+        .and_then(|f| decode_file_with(f, &mut diagnostics, limits, crate::functions::decode_functions))
         .unwrap_or_default();
     let functions = &catalogue.functions;
 
@@ -302,7 +311,7 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
     // Where each rule id was first declared, across files, to report duplicates.
     let mut declared: BTreeMap<String, (String, crate::json::Pos)> = BTreeMap::new();
     for f in &rule_files {
-        let mut d = Decoder::new(&f.label);
+        let mut d = Decoder::with_limits(&f.label, limits);
         if let Some(json) = d.parse(&f.text) {
             let at = At {
                 json: &json,
@@ -342,6 +351,16 @@ fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         diagnostics.extend(d.finish());
     }
 
+    if rules.len() > limits.max_rules {
+        diagnostics.push(file_level(
+            "rules/",
+            format!(
+                "the pack has {} rules; the limit is {} (raise it with `--max-rules`)",
+                rules.len(),
+                limits.max_rules
+            ),
+        ));
+    }
     let Some(manifest) = manifest else {
         return Err(LoadError::new(diagnostics));
     };
@@ -415,7 +434,17 @@ pub(crate) fn decode_file<T>(
     diagnostics: &mut Vec<Diagnostic>,
     decode: impl FnOnce(&mut Decoder, At<'_, '_>) -> Option<T>,
 ) -> Option<T> {
-    let mut d = Decoder::new(&f.label);
+    decode_file_with(f, diagnostics, Limits::default(), decode)
+}
+
+/// As [`decode_file`], within the given limits.
+pub(crate) fn decode_file_with<T>(
+    f: &SourceFile,
+    diagnostics: &mut Vec<Diagnostic>,
+    limits: Limits,
+    decode: impl FnOnce(&mut Decoder, At<'_, '_>) -> Option<T>,
+) -> Option<T> {
+    let mut d = Decoder::with_limits(&f.label, limits);
     // What decoded is kept even when some entries had problems, so later files are checked
     // against it (no cascade of "unknown key" errors); the load as a whole still fails.
     let out = d.parse(&f.text).and_then(|json| {
