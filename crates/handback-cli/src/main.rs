@@ -261,19 +261,11 @@ enum Command {
     },
     /// What it would take to meet a target: minimal evidence changes, ranked, each checked.
     Needs {
-        /// The evidence file (JSON).
-        evidence: PathBuf,
+        #[command(flatten)]
+        situation: Situation,
         /// `function:ID`, `rule:ID`, `rule:ID@FUNCTION` or `exit`.
         #[arg(long)]
         target: String,
-        #[command(flatten)]
-        pack: PackArg,
-        /// The Directions in force (JSON).
-        #[arg(long)]
-        directions: Option<PathBuf>,
-        /// The date (YYYY-MM-DD). Default as for `assess`.
-        #[arg(long, value_parser = parse_date_arg)]
-        as_of: Option<chrono::NaiveDate>,
         /// How many options to show.
         #[arg(long, default_value_t = 5)]
         limit: usize,
@@ -286,32 +278,16 @@ enum Command {
     },
     /// Outcomes over a grid of values, as CSV (for a plot or a spreadsheet).
     Sweep {
-        /// The evidence file (JSON).
-        evidence: PathBuf,
+        #[command(flatten)]
+        situation: Situation,
         /// `KEY[:FUNCTION]=FROM..TO/STEP`, e.g. `children.agency_share=0.1..0.5/0.05`. Repeatable.
         #[arg(long = "vary", value_name = "KEY=FROM..TO/STEP", required = true)]
         vary: Vec<String>,
-        #[command(flatten)]
-        pack: PackArg,
-        /// The Directions in force (JSON).
-        #[arg(long)]
-        directions: Option<PathBuf>,
-        /// The date (YYYY-MM-DD). Default as for `assess`.
-        #[arg(long, value_parser = parse_date_arg)]
-        as_of: Option<chrono::NaiveDate>,
     },
     /// The evidence-gap report: what to gather first to settle the most unknown outcomes.
     Gaps {
-        /// The evidence file (JSON).
-        evidence: PathBuf,
         #[command(flatten)]
-        pack: PackArg,
-        /// The Directions in force (JSON).
-        #[arg(long)]
-        directions: Option<PathBuf>,
-        /// The date (YYYY-MM-DD). Default as for `assess`.
-        #[arg(long, value_parser = parse_date_arg)]
-        as_of: Option<chrono::NaiveDate>,
+        situation: Situation,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -354,6 +330,34 @@ enum EvidenceCommand {
         #[arg(long, value_enum, default_value_t = TemplateFormat::Csv)]
         format: TemplateFormat,
     },
+}
+
+/// What the exploring commands start from: evidence, the pack, the Directions, the date.
+#[derive(clap::Args)]
+struct Situation {
+    /// The evidence file (JSON).
+    evidence: PathBuf,
+    #[command(flatten)]
+    pack: PackArg,
+    /// The Directions in force (JSON).
+    #[arg(long)]
+    directions: Option<PathBuf>,
+    /// The date (YYYY-MM-DD). Default: the evidence's `as_of`, else its latest observation.
+    #[arg(long, value_parser = parse_date_arg)]
+    as_of: Option<chrono::NaiveDate>,
+}
+
+impl Situation {
+    /// The base the exploring commands work from.
+    fn base(&self) -> Result<explore::Base, Failure> {
+        explore::base(
+            load_pack(&self.pack)?,
+            &self.evidence,
+            self.as_of,
+            &[],
+            self.directions.as_ref(),
+        )
+    }
 }
 
 #[derive(clap::Args)]
@@ -737,17 +741,14 @@ fn run(cli: Cli) -> Result<String, Failure> {
             explore::whatif(&base, &changes, &label, matches!(format, Format::Json))
         }
         Command::Needs {
-            evidence,
+            situation,
             target,
-            pack,
-            directions,
-            as_of,
             limit,
             scenario_out,
             format,
         } => {
-            let pack = load_pack(&pack)?;
-            let base = explore::base(pack, &evidence, as_of, &[], directions.as_ref())?;
+            let base = situation.base()?;
+            let evidence = situation.evidence;
             if let Some(out) = &scenario_out {
                 let text = explore::best_scenario(&base, &target)?;
                 files::write_atomically(out, &text, &[evidence.as_path()])?;
@@ -755,30 +756,15 @@ fn run(cli: Cli) -> Result<String, Failure> {
             }
             explore::needs(&base, &target, limit, matches!(format, Format::Json))
         }
-        Command::Sweep {
-            evidence,
-            vary,
-            pack,
-            directions,
-            as_of,
-        } => {
-            let pack = load_pack(&pack)?;
+        Command::Sweep { situation, vary } => {
             let varies = vary
                 .iter()
                 .map(|v| explore::parse_vary(v))
                 .collect::<Result<Vec<_>, _>>()?;
-            let base = explore::base(pack, &evidence, as_of, &[], directions.as_ref())?;
-            explore::sweep(&base, &varies)
+            explore::sweep(&situation.base()?, &varies)
         }
-        Command::Gaps {
-            evidence,
-            pack,
-            directions,
-            as_of,
-            format,
-        } => {
-            let pack = load_pack(&pack)?;
-            let base = explore::base(pack, &evidence, as_of, &[], directions.as_ref())?;
+        Command::Gaps { situation, format } => {
+            let base = situation.base()?;
             explore::gaps(&base, matches!(format, Format::Json))
         }
         Command::Lint {

@@ -588,3 +588,104 @@ fn gaps_ranks_what_to_gather() {
             >= (w[1]["settles_either_way"].as_u64(), w[1]["could_settle"].as_u64())
     ));
 }
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("handback-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A rule whose condition is nested 100,000 deep is refused by the depth limit, not by a stack
+/// overflow; so is a 200 MB evidence file, before it is read.
+#[test]
+fn hostile_sizes_are_refused_with_the_limit_named() {
+    let dir = scratch("hostile");
+    let pack = dir.join("deep");
+    std::fs::create_dir_all(pack.join("rules")).unwrap();
+    for f in ["pack.json", "vocabulary.json"] {
+        std::fs::copy(root().join("fixtures/packs/semantics").join(f), pack.join(f)).unwrap();
+    }
+    let deep = format!(
+        "{{\"rules\": [{{\"id\": \"deep\", \"title\": \"t\", \"quote\": \"q\", \"citation\": {{\"source\": \"s\", \"at\": \"a\"}}, \"kind\": \"test\", \"condition\": {}{}{}}}]}}",
+        "{\"not\": ".repeat(100_000),
+        "{\"key\": \"flag\", \"present\": true}",
+        "}".repeat(100_000)
+    );
+    std::fs::write(pack.join("rules/deep.json"), deep).unwrap();
+    let o = handback(&["lint", "--pack", &pack.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nesting deeper than 128 levels"),
+        "{}",
+        stderr(&o)
+    );
+
+    let big = dir.join("big.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(200 * 1024 * 1024)
+        .unwrap();
+    let o = handback(&["assess", &big.to_string_lossy()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o)
+        .contains("the file is 209715200 bytes; the limit is 67108864 (raise it with `--max-input-bytes`)"));
+    let o = handback(&[
+        "lint",
+        "fixtures/rotherham/record.json",
+        "--max-observations",
+        "10",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("210 observations; the limit is 10"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A run killed while writing its report leaves either no report or a whole one, never a
+/// partial file: the report is written beside the target and renamed into place.
+#[test]
+fn a_run_killed_while_writing_leaves_no_partial_report() {
+    let dir = scratch("killed");
+    let out = dir.join("report.json");
+    let out_path = out.to_string_lossy().into_owned();
+    for attempt in 0..12u64 {
+        let _ = std::fs::remove_file(&out);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_handback"))
+            .args([
+                "plan",
+                "fixtures/rotherham/2018-03-exit-recommended.json",
+                "--directions",
+                DIRECTIONS,
+                "-o",
+                &out_path,
+            ])
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(attempt * 7));
+        let _ = child.kill();
+        let _ = child.wait();
+        if out.exists() {
+            let o = handback(&["verify", &out_path]);
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "attempt {attempt}: a partial report: {}",
+                stderr(&o)
+            );
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn json_errors_are_machine_readable() {
+    let o = handback(&["assess", "fixtures/invalid/evidence/nan.json", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["exit"], 3);
+    assert_eq!(json["problems"][0]["path"], "$.observations[0].value");
+}
