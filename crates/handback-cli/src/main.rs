@@ -455,7 +455,9 @@ fn main() -> ExitCode {
 /// Whether the command line asked for JSON output.
 fn wants_json() -> bool {
     let args: Vec<String> = std::env::args().collect();
-    args.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || args.iter().any(|a| a == "--format=json")
+    args.windows(2)
+        .any(|w| matches!(w, [flag, value] if flag == "--format" && value == "json"))
+        || args.iter().any(|a| a == "--format=json")
 }
 
 fn load_pack(arg: &PackArg) -> Result<Pack, Failure> {
