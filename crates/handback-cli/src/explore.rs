@@ -315,30 +315,10 @@ pub fn best_scenario(b: &Base, target: &str) -> Result<String, Failure> {
             format!("no evidence change meets {}", target_words(&parsed)),
         ));
     };
-    let mut changes: Vec<serde_json::Value> = best
-        .as_changes(b.options.as_of)
-        .iter()
-        .map(|c| match c {
-            Change::Set {
-                key,
-                function,
-                value,
-                date,
-            } => {
-                let mut set = serde_json::json!({ "key": key, "value": value });
-                if let (Some(obj), Some(f)) = (set.as_object_mut(), function) {
-                    obj.insert("function".into(), serde_json::json!(f));
-                }
-                if let (Some(obj), Some(d)) = (set.as_object_mut(), date) {
-                    obj.insert("date".into(), serde_json::json!(d));
-                }
-                serde_json::json!({ "set": set })
-            }
-            _ => serde_json::Value::Null,
-        })
-        .collect();
+    // `Change` serialises in the scenario file's own form (`{"set": {…}}`, `{"as_of": …}`).
+    let mut changes = best.as_changes(b.options.as_of);
     if best.earliest > b.options.as_of {
-        changes.push(serde_json::json!({ "as_of": best.earliest }));
+        changes.push(Change::AsOf(best.earliest));
     }
     let scenario = serde_json::json!({
         "title": format!("what it would take: {} (option 1 of `handback needs`)", target_words(&parsed)),

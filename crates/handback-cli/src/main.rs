@@ -149,16 +149,9 @@ enum Command {
     },
     /// Plan the return of powers: the phase, the tranche to recommend now, what blocks the rest.
     Plan {
-        /// The evidence file (JSON).
-        evidence: PathBuf,
+        /// Evidence, pack, Directions (without them every function is taken as held), date.
         #[command(flatten)]
-        pack: PackArg,
-        /// The Directions in force (JSON). Without it every function is taken as held.
-        #[arg(long)]
-        directions: Option<PathBuf>,
-        /// The planning date (YYYY-MM-DD). Default as for `assess`.
-        #[arg(long, value_parser = parse_date_arg)]
-        as_of: Option<chrono::NaiveDate>,
+        situation: Situation,
         /// Override a parameter, e.g. `--param children_agency_share_max=0.2`. Repeatable.
         #[arg(long = "param", value_name = "NAME=VALUE")]
         params: Vec<String>,
@@ -517,10 +510,13 @@ fn run(cli: Cli) -> Result<String, Failure> {
             })
         }
         Command::Plan {
-            evidence,
-            pack,
-            directions: directions_path,
-            as_of,
+            situation:
+                Situation {
+                    evidence,
+                    pack,
+                    directions: directions_path,
+                    as_of,
+                },
             params,
             format,
             known_at,
