@@ -12,6 +12,20 @@ use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
 use crate::pack::{LoadError, Pack, SourceFile};
 use crate::vocabulary::{decode_value, Scope, Value};
 
+/// The fields an observation may have, in the order evidence files write them.
+pub const OBSERVATION_FIELDS: &[&str] = &[
+    "id",
+    "key",
+    "function",
+    "value",
+    "date",
+    "period",
+    "recorded",
+    "source",
+    "judged_by",
+    "note",
+];
+
 /// Where an observation comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Source {
@@ -284,21 +298,7 @@ fn located(d: &Decoder, pos: crate::json::Pos, path: &str, message: String) -> D
 }
 
 fn decode_observation(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Observation> {
-    let obj = d.object(
-        at,
-        &[
-            "id",
-            "key",
-            "function",
-            "value",
-            "date",
-            "period",
-            "recorded",
-            "source",
-            "judged_by",
-            "note",
-        ],
-    )?;
+    let obj = d.object(at, OBSERVATION_FIELDS)?;
     let id = required(d, &obj, "id", |d, at| d.id(at));
     let key = required(d, &obj, "key", |d, at| {
         let name = d.string(at)?;

@@ -98,20 +98,6 @@ fn every_observation_cites_a_seed() {
     }
 }
 
-/// The order fields are written in, as in `record.json`.
-const OBSERVATION_FIELDS: &[&str] = &[
-    "id",
-    "key",
-    "function",
-    "value",
-    "date",
-    "period",
-    "recorded",
-    "source",
-    "judged_by",
-    "note",
-];
-
 /// Pretty-prints an observation with its fields in the documented order (serde_json would sort
 /// them), so regenerated snapshots read like the record they come from.
 fn ordered(o: &Value, fields: &[&str], indent: &str) -> String {
@@ -155,7 +141,7 @@ fn milestone_snapshots_are_the_record_as_of_their_date() {
             // Regenerate the snapshot from the record, keeping its title and date.
             let observations: Vec<String> = expected
                 .iter()
-                .map(|o| ordered(o, OBSERVATION_FIELDS, "    "))
+                .map(|o| ordered(o, handback::OBSERVATION_FIELDS, "    "))
                 .collect();
             let mut text = String::from("{\n");
             for field in ["council", "title", "as_of"] {

@@ -93,6 +93,15 @@ fn differences(pack: &Pack, report: &str, evidence: Option<&Evidence>) -> Vec<Di
     .unwrap_err()
 }
 
+/// Every difference `verify` finds, as the lines a user reads.
+fn difference_text(pack: &Pack, report: &str) -> String {
+    differences(pack, report, None)
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn an_edited_observation_is_named() {
     let pack = handback::rotherham().unwrap();
@@ -128,8 +137,7 @@ fn a_changed_rule_is_named() {
         "\"value\": true,\n            \"says\": \"a medium term",
         "\"value\": false,\n            \"says\": \"a medium term",
     );
-    let d = differences(&pack, &golden_text(), None);
-    let text = d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+    let text = difference_text(&pack, &golden_text());
     assert!(text.contains("rules changed: `children-5`"), "{text}");
     // The edited leaf no longer fails, but senior finance capacity still does: the outcome
     // stands and the reasons change.
@@ -142,11 +150,7 @@ fn a_changed_rule_is_named() {
 #[test]
 fn a_changed_parameter_is_named() {
     let pack = edited_pack("parameters.json", "\"default\": 0.25", "\"default\": 0.2");
-    let text = differences(&pack, &golden_text(), None)
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = difference_text(&pack, &golden_text());
     assert!(
         text.contains("`children_agency_share_max` was 0.25 in the report, its default is now 0.2"),
         "{text}"
@@ -169,11 +173,7 @@ fn a_changed_report_byte_is_caught() {
 #[test]
 fn another_pack_version_is_version_drift_not_a_bare_failure() {
     let pack = edited_pack("pack.json", "\"version\": \"0.1.0\"", "\"version\": \"0.2.0\"");
-    let text = differences(&pack, &golden_text(), None)
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = difference_text(&pack, &golden_text());
     assert!(
         text.contains(
             "version drift: the report was made with pack `rotherham` 0.1.0; this is pack `rotherham` 0.2.0"
