@@ -65,7 +65,7 @@ pub use audit::{
 pub use canonical::{canonical, digest, normalise_quote, sha256};
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
-pub use evidence::{Evidence, Observation, Source, OBSERVATION_FIELDS};
+pub use evidence::{Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
 pub use explain::{condition_words, rule_lines, rule_sentence};
 pub use functions::{Function, HeldUntilExit, Prerequisite, Safeguard};
 pub use needs::{needs, target_met, ChangeSet, Needs, Requirement, Target};
