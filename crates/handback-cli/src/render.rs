@@ -103,7 +103,7 @@ pub fn source_name(pack: &Pack, document: &str) -> String {
 }
 
 /// Small counts as words, as the sources write them ("all four tests").
-fn count_words(n: usize) -> String {
+pub fn count_words(n: usize) -> String {
     const WORDS: [&str; 11] = [
         "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
     ];
@@ -186,12 +186,13 @@ fn tally<'a>(outcomes: impl Iterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
     counts
 }
 
-fn plain_outcome(o: &str) -> String {
+/// An outcome in words (`not_met` is "not met").
+pub fn plain_outcome(o: &str) -> String {
     o.replace('_', " ")
 }
 
 /// The outcome a function has over several tests, as Kleene "all of" reads them.
-fn overall(outcomes: &[&str]) -> &'static str {
+pub fn overall(outcomes: &[&str]) -> &'static str {
     if outcomes.contains(&"not_met") {
         "not_met"
     } else if outcomes.iter().all(|o| *o == "met") {
@@ -242,6 +243,60 @@ fn rules_and_functions<'a>(results: &[&'a RuleResult]) -> (Vec<&'a str>, Vec<&'a
     (rule_ids, functions)
 }
 
+/// A criteria set's counts, each with the outcome it counts: for rules on the council, how many
+/// are met, not met, unknown (or reach each grade); for per-function rules, how many functions
+/// meet them all and how many do not or are unknown.
+pub fn set_counts(results: &[&RuleResult]) -> Vec<(String, String)> {
+    let council: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_none()).collect();
+    let per_function: Vec<&RuleResult> =
+        results.iter().copied().filter(|r| r.function.is_some()).collect();
+    let mut counts = Vec::new();
+    if !council.is_empty() {
+        let mut tallied = tally(council.iter().map(|r| r.outcome.as_str()));
+        // Tests always show all three counts ("0 met" is news); grades show what occurred.
+        if council.iter().all(|r| r.kind == "test") {
+            for (i, o) in ["met", "not_met", "unknown"].into_iter().enumerate() {
+                if !tallied.iter().any(|(k, _)| *k == o) {
+                    tallied.insert(i.min(tallied.len()), (o, 0));
+                }
+            }
+        }
+        counts.extend(
+            tallied
+                .into_iter()
+                .map(|(o, n)| (o.to_string(), format!("{n} {}", plain_outcome(o)))),
+        );
+    }
+    if !per_function.is_empty() {
+        let (rule_ids, functions) = rules_and_functions(&per_function);
+        let overall_outcomes: Vec<&str> = functions
+            .iter()
+            .map(|f| {
+                let outcomes: Vec<&str> = per_function
+                    .iter()
+                    .filter(|r| r.function.as_deref() == Some(f))
+                    .map(|r| r.outcome.as_str())
+                    .collect();
+                overall(&outcomes)
+            })
+            .collect();
+        for (o, n) in tally(overall_outcomes.into_iter()) {
+            counts.push((
+                o.to_string(),
+                match o {
+                    "met" => format!(
+                        "{n} of {} functions meet all {}",
+                        functions.len(),
+                        count_words(rule_ids.len())
+                    ),
+                    other => format!("{n} {}", plain_outcome(other)),
+                },
+            ));
+        }
+    }
+    counts
+}
+
 /// The assessment: a one-screen summary (each criteria set with its outcomes and counts, one
 /// line per function for per-function tests), then the reasons if asked for.
 pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, style: Style) -> String {
@@ -257,47 +312,11 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, s
         let per_function: Vec<&RuleResult> =
             results.iter().copied().filter(|r| r.function.is_some()).collect();
         let in_set = results.iter().any(|r| r.set.is_some());
-        let mut counts = Vec::new();
-        if !council.is_empty() && in_set {
-            let mut tallied = tally(council.iter().map(|r| r.outcome.as_str()));
-            // Tests always show all three counts ("0 met" is news); grades show what occurred.
-            if council.iter().all(|r| r.kind == "test") {
-                for (i, o) in ["met", "not_met", "unknown"].into_iter().enumerate() {
-                    if !tallied.iter().any(|(k, _)| *k == o) {
-                        tallied.insert(i.min(tallied.len()), (o, 0));
-                    }
-                }
-            }
-            counts.extend(
-                tallied
-                    .into_iter()
-                    .map(|(o, n)| format!("{n} {}", plain_outcome(o))),
-            );
-        }
-        if !per_function.is_empty() && in_set {
-            let (rule_ids, functions) = rules_and_functions(&per_function);
-            let overall_outcomes: Vec<&str> = functions
-                .iter()
-                .map(|f| {
-                    let outcomes: Vec<&str> = per_function
-                        .iter()
-                        .filter(|r| r.function.as_deref() == Some(f))
-                        .map(|r| r.outcome.as_str())
-                        .collect();
-                    overall(&outcomes)
-                })
-                .collect();
-            for (o, n) in tally(overall_outcomes.into_iter()) {
-                counts.push(match o {
-                    "met" => format!(
-                        "{n} of {} functions meet all {}",
-                        functions.len(),
-                        count_words(rule_ids.len())
-                    ),
-                    other => format!("{n} {}", plain_outcome(other)),
-                });
-            }
-        }
+        let counts: Vec<String> = if in_set {
+            set_counts(&results).into_iter().map(|(_, words)| words).collect()
+        } else {
+            Vec::new()
+        };
         if counts.is_empty() {
             let _ = writeln!(out, "\n{title}");
         } else {
