@@ -248,8 +248,7 @@ fn rules_and_functions<'a>(results: &[&'a RuleResult]) -> (Vec<&'a str>, Vec<&'a
 /// meet them all and how many do not or are unknown.
 pub fn set_counts(results: &[&RuleResult]) -> Vec<(String, String)> {
     let council: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_none()).collect();
-    let per_function: Vec<&RuleResult> =
-        results.iter().copied().filter(|r| r.function.is_some()).collect();
+    let per_function: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_some()).collect();
     let mut counts = Vec::new();
     if !council.is_empty() {
         let mut tallied = tally(council.iter().map(|r| r.outcome.as_str()));

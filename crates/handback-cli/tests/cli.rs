@@ -592,6 +592,78 @@ fn the_annex_renders_as_markdown_and_html() {
     assert!(!html.contains("<script"));
 }
 
+/// The HTML annex as a chief of staff prints it: a summary first, every outcome in words (colour
+/// only on top), the evidence behind each function's return tests, a graph that fits the page,
+/// and sources named by title and date.
+#[test]
+fn the_html_annex_leads_with_a_summary_and_never_relies_on_colour() {
+    let html = stdout(&handback(&[
+        "plan",
+        AUG_2016,
+        "--directions",
+        DIRECTIONS,
+        "--format",
+        "html",
+    ]));
+    let summary = html.find("<section class=\"summary\">").expect("a summary");
+    let first_set = html.find("<h2>Seven tests").unwrap();
+    assert!(summary < first_set, "the summary comes before the details");
+    let summary_text = &html[summary..html[summary..].find("</section>").unwrap() + summary];
+    for words in [
+        "Phase 2: some powers restored",
+        "Recommended for return now: <code>adult-social-care</code> with a power of Direction",
+        "The intervention cannot end yet",
+        "<span class=\"outcome not-met\">5 not met</span>",
+        "<span class=\"outcome met\">14 of 20 functions meet all four</span>",
+    ] {
+        assert!(
+            summary_text.contains(words),
+            "{words} missing from {summary_text}"
+        );
+    }
+    // Every coloured outcome carries its words.
+    let mut coloured = 0;
+    for part in html.split("<span class=\"outcome ").skip(1) {
+        let (class, rest) = part.split_once("\">").unwrap();
+        let words = &rest[..rest.find("</span>").unwrap()];
+        assert!(
+            !words.trim().is_empty(),
+            "an outcome of class `{class}` without words"
+        );
+        coloured += 1;
+    }
+    assert!(coloured > 100, "outcomes are coloured: {coloured}");
+    assert!(html.contains(".outcome.not-met {"), "a colour for each outcome");
+    // The evidence behind each function's return tests.
+    assert!(html.contains("<h3>Evidence per function</h3>"));
+    assert!(html.contains(
+        "<h4><code>adult-social-care</code>: Adult social care <span class=\"outcome met\">all four met</span></h4>"
+    ), "per-function evidence heading");
+    let asc = html
+        .split("<code>adult-social-care</code>: Adult social care")
+        .nth(1)
+        .unwrap();
+    assert!(
+        asc.contains("<code>asc-service</code>"),
+        "the observation behind return-1"
+    );
+    // Sources by title and date, the file in brackets.
+    assert!(html.contains(
+        "Lessons Learnt - Government Intervention in Rotherham MBC, August 2018 [004_1f42ef5066f80d10.txt], Appendix 1"
+    ));
+    // The graph scales to the page, and the step is in words.
+    let figure = html
+        .split("<figure class=\"graph\">")
+        .nth(1)
+        .expect("the graph in a figure");
+    assert!(figure.trim_start().starts_with("<svg"));
+    assert!(figure.contains(" viewBox=\"0 0 "));
+    assert!(html.contains("figure.graph svg { display: block; width: 100%; max-width: 100%; height: auto; }"));
+    assert!(!html.contains("atexit"), "the step is \"at exit\"");
+    assert!(html.contains("<td>at exit</td>"));
+    assert!(!html.contains("<script"));
+}
+
 #[test]
 fn needs_lists_checked_changes_and_whatif_applies_them() {
     let dir = std::env::temp_dir().join(format!("handback-needs-{}", std::process::id()));
