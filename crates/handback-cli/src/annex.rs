@@ -586,6 +586,17 @@ section.summary li { margin: 0.35rem 0; }
 table { border-collapse: collapse; margin: 0.6rem 0 1rem; font-family: Helvetica, Arial, sans-serif; font-size: 0.8rem; width: 100%; }
 th, td { border: 1px solid #ced4da; padding: 3px 6px; text-align: left; vertical-align: top; }
 th { background: #e9ecef; }
+table.evidence { table-layout: fixed; }
+table.evidence th.col-test { width: 8%; }
+table.evidence th.col-signal { width: 22%; }
+table.evidence th.col-outcome { width: 9%; }
+table.evidence th.col-evidence { width: 15%; }
+table.evidence th.col-value { width: 8%; }
+table.evidence th.col-date { width: 10%; }
+table.evidence th.col-source { width: 30%; }
+table.evidence th.col-margin { width: 8%; }
+table.evidence td { overflow-wrap: anywhere; }
+table.evidence code { white-space: normal; }
 tr { page-break-inside: avoid; break-inside: avoid; }
 blockquote { border-left: 3px solid #adb5bd; margin: 0.5rem 0; padding: 0.1rem 1rem; color: #495057; font-style: italic; }
 code { font-family: Menlo, Consolas, monospace; font-size: 0.9em; background: #f1f3f5; padding: 0 2px; white-space: nowrap; }
@@ -633,9 +644,21 @@ pub fn html(c: &Context<'_>) -> String {
                 let _ = writeln!(out, "<blockquote>{}</blockquote>", esc(&text));
             }
             Block::Table(header, rows) => {
-                out.push_str("<table>\n<thead><tr>");
+                // Evidence tables are laid out by fixed column widths, so the long source
+                // passages get room however short the other cells are.
+                let evidence = header.iter().any(|h| h == "source");
+                out.push_str(if evidence {
+                    "<table class=\"evidence\">\n<thead><tr>"
+                } else {
+                    "<table>\n<thead><tr>"
+                });
                 for h in header {
-                    let _ = write!(out, "<th>{}</th>", inline(&h));
+                    let class = if evidence {
+                        format!(" class=\"col-{h}\"")
+                    } else {
+                        String::new()
+                    };
+                    let _ = write!(out, "<th{class}>{}</th>", inline(&h));
                 }
                 out.push_str("</tr></thead>\n<tbody>\n");
                 for row in rows {
