@@ -207,6 +207,7 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
                 lagging.push((o.to_string(), format!("`{f}`")));
             }
         }
+        let mut which = Vec::new();
         for o in ["not_met", "unknown"] {
             let names: Vec<&str> = lagging
                 .iter()
@@ -214,8 +215,11 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
                 .map(|(_, f)| f.as_str())
                 .collect();
             if !names.is_empty() {
-                item.push(format!(" ({}: {})", render::plain_outcome(o), names.join(", ")).into());
+                which.push(format!("{}: {}", render::plain_outcome(o), names.join(", ")));
             }
+        }
+        if !which.is_empty() {
+            item.push(format!(" ({})", which.join("; ")).into());
         }
         item.push(".".into());
         items.push(item);
