@@ -124,8 +124,12 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
-        /// Table format: outcomes only, without the reasons.
-        #[arg(long)]
+        /// Table format: after the summary, the reasons for every outcome (`--explain`) or only
+        /// for those not met or unknown (`--explain=fails`).
+        #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all", value_name = "fails")]
+        explain: Option<render::Explain>,
+        /// The summary without reasons: the default now; kept so existing scripts still work.
+        #[arg(long, conflicts_with = "explain")]
         brief: bool,
         /// Use only evidence recorded by this date (YYYY-MM-DD): what was known then.
         #[arg(long, value_parser = parse_date_arg)]
@@ -164,6 +168,10 @@ enum Command {
         /// Also write a canonical, digested report including the plan.
         #[arg(short = 'o', long = "output", value_name = "REPORT.json")]
         output: Option<PathBuf>,
+        /// Table format: after the summary, the signals behind every blocker (`--explain` and
+        /// `--explain=fails` show the same: blockers are all failures).
+        #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all", value_name = "fails")]
+        explain: Option<render::Explain>,
     },
     /// Who holds each function's powers on a date, from a Directions file.
     Grid {
@@ -453,6 +461,17 @@ fn wants_json() -> bool {
         || args.iter().any(|a| a == "--format=json")
 }
 
+/// Colour for tables only when stdout is a terminal and the user has not said `NO_COLOR`.
+fn terminal_style() -> render::Style {
+    use std::io::IsTerminal;
+    let var = |name: &str| std::env::var(name).ok();
+    render::Style::decide(
+        std::io::stdout().is_terminal(),
+        var("NO_COLOR").as_deref(),
+        var("CLICOLOR_FORCE").as_deref(),
+    )
+}
+
 fn load_pack(arg: &PackArg) -> Result<Pack, Failure> {
     match &arg.pack {
         Some(dir) => Ok(Pack::load_with_limits(&files::read_pack(dir)?, limits())?),
@@ -473,7 +492,8 @@ fn run(cli: Cli) -> Result<String, Failure> {
             as_of,
             params,
             format,
-            brief,
+            explain,
+            brief: _,
             known_at,
             output,
         } => {
@@ -504,7 +524,9 @@ fn run(cli: Cli) -> Result<String, Failure> {
             };
             Ok(match format {
                 ReportFormat::Json => render::json(&assessment),
-                ReportFormat::Table => render::assessment_table(&pack, &assessment, brief),
+                ReportFormat::Table => {
+                    render::assessment_table(&pack, &assessment, explain, terminal_style())
+                }
                 ReportFormat::Markdown => annex::markdown(&context),
                 ReportFormat::Html => annex::html(&context),
             })
@@ -521,6 +543,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             format,
             known_at,
             output,
+            explain,
         } => {
             let pack_dir = pack.pack.clone();
             let pack = load_pack(&pack)?;
@@ -556,7 +579,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             };
             Ok(match format {
                 ReportFormat::Json => render::json(&plan),
-                ReportFormat::Table => render::plan_table(&assessment, &plan),
+                ReportFormat::Table => render::plan_table(&assessment, &plan, explain, terminal_style()),
                 ReportFormat::Markdown => annex::markdown(&context),
                 ReportFormat::Html => annex::html(&context),
             })

@@ -25,6 +25,91 @@ fn outcome_word(r: &RuleResult) -> String {
     }
 }
 
+/// How much of the reasoning to print after the summary (`--explain`, `--explain=fails`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Explain {
+    /// Every outcome with its reasons.
+    #[value(alias = "full")]
+    All,
+    /// Only the outcomes not met or unknown, and within them only the conditions that failed
+    /// or are unknown (as `opa eval --explain=fails` does).
+    Fails,
+}
+
+/// Whether to colour terminal output. Colour is only ever added to words that already say the
+/// outcome, so a reader who cannot see it (a pipe, a printout, colour blindness) loses nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    /// Use ANSI colours.
+    pub colour: bool,
+}
+
+impl Style {
+    /// Colour on a terminal only: `NO_COLOR` (any non-empty value) always wins; otherwise
+    /// `CLICOLOR_FORCE` (non-empty, not `0`) forces it, e.g. for a pager that understands it.
+    pub fn decide(is_terminal: bool, no_color: Option<&str>, force: Option<&str>) -> Style {
+        let set = |v: Option<&str>| v.is_some_and(|v| !v.is_empty());
+        let colour = if set(no_color) {
+            false
+        } else if set(force) && force != Some("0") {
+            true
+        } else {
+            is_terminal
+        };
+        Style { colour }
+    }
+
+    /// `text` coloured for an outcome (`met`, `not_met`, `unknown`, anything else is a grade).
+    pub fn paint(self, outcome: &str, text: &str) -> String {
+        if !self.colour {
+            return text.to_string();
+        }
+        let code = match outcome {
+            "met" => "32",
+            "not_met" => "31",
+            "unknown" => "33",
+            _ => "36",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+/// The width a cell takes on screen: characters, not counting ANSI colour sequences.
+fn visible_width(s: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => width += 1,
+        }
+    }
+    width
+}
+
+/// A source document as people know it: its title and date from the pack's `sources`, with the
+/// file name in brackets so it can still be found; a document the pack does not list is named
+/// as the evidence gives it.
+pub fn source_name(pack: &Pack, document: &str) -> String {
+    match pack.manifest().sources.iter().find(|s| s.file == document) {
+        Some(s) => match &s.date {
+            Some(date) => format!("{}, {date} [{}]", s.title, s.file),
+            None => format!("{} [{}]", s.title, s.file),
+        },
+        None => document.to_string(),
+    }
+}
+
+/// Small counts as words, as the sources write them ("all four tests").
+pub fn count_words(n: usize) -> String {
+    const WORDS: [&str; 11] = [
+        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    WORDS.get(n).map_or_else(|| n.to_string(), |w| (*w).to_string())
+}
+
 /// Lays out rows as left-aligned columns separated by two spaces.
 pub fn columns(rows: &[Vec<String>], indent: &str) -> String {
     let width = rows.iter().map(Vec::len).max().unwrap_or(0);
@@ -32,7 +117,7 @@ pub fn columns(rows: &[Vec<String>], indent: &str) -> String {
         .map(|i| {
             rows.iter()
                 .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
+                .map(|c| visible_width(c))
                 .max()
                 .unwrap_or(0)
         })
@@ -47,7 +132,7 @@ pub fn columns(rows: &[Vec<String>], indent: &str) -> String {
                     .get(i)
                     .copied()
                     .unwrap_or(0)
-                    .saturating_sub(cell.chars().count())
+                    .saturating_sub(visible_width(cell))
                     + 2;
                 line.push_str(&" ".repeat(pad));
             }
@@ -87,15 +172,38 @@ fn replay_and_overrides(a: &Assessment) -> String {
     out
 }
 
-/// The assessment as tables, then (unless `brief`) the reasons for every outcome.
-pub fn assessment_table(pack: &Pack, a: &Assessment, brief: bool) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} assessed as of {} with pack `{}` {}",
-        a.council, a.as_of, a.pack.id, a.pack.version
-    );
-    out.push_str(&replay_and_overrides(a));
+/// Outcome words in the order a summary counts them: met, not met, unknown, then grades as
+/// they first appear.
+fn tally<'a>(outcomes: impl Iterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
+    let mut counts: Vec<(&str, usize)> = vec![("met", 0), ("not_met", 0), ("unknown", 0)];
+    for o in outcomes {
+        match counts.iter_mut().find(|(k, _)| *k == o) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((o, 1)),
+        }
+    }
+    counts.retain(|(_, n)| *n > 0);
+    counts
+}
+
+/// An outcome in words (`not_met` is "not met").
+pub fn plain_outcome(o: &str) -> String {
+    o.replace('_', " ")
+}
+
+/// The outcome a function has over several tests, as Kleene "all of" reads them.
+pub fn overall(outcomes: &[&str]) -> &'static str {
+    if outcomes.contains(&"not_met") {
+        "not_met"
+    } else if outcomes.iter().all(|o| *o == "met") {
+        "met"
+    } else {
+        "unknown"
+    }
+}
+
+/// Groups results by the rule sets of the pack, then the rules in no set.
+fn groups<'a>(pack: &Pack, a: &'a Assessment) -> Vec<(String, Vec<&'a RuleResult>)> {
     let mut groups: Vec<(String, Vec<&RuleResult>)> = pack
         .manifest()
         .sets
@@ -114,38 +222,12 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, brief: bool) -> String {
         "Other rules".into(),
         a.results.iter().filter(|r| r.set.is_none()).collect(),
     ));
-    for (title, results) in groups.iter().filter(|(_, r)| !r.is_empty()) {
-        let _ = writeln!(out, "\n{title}");
-        let council: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_none()).collect();
-        let per_function: Vec<&RuleResult> =
-            results.iter().copied().filter(|r| r.function.is_some()).collect();
-        if !council.is_empty() {
-            let rows: Vec<Vec<String>> = council
-                .iter()
-                .map(|r| vec![r.rule.clone(), outcome_word(r), r.title.clone()])
-                .collect();
-            out.push_str(&columns(&rows, "  "));
-        }
-        if !per_function.is_empty() {
-            out.push_str(&function_matrix(&per_function));
-        }
-    }
-    if brief {
-        return out;
-    }
-    let _ = writeln!(out, "\nReasons");
-    for r in &a.results {
-        let function = r.function.as_ref().map(|f| format!(" [{f}]")).unwrap_or_default();
-        let _ = writeln!(out, "\n{}{function}: {} -- {}", r.rule, outcome_word(r), r.title);
-        if let Some(reason) = &r.reason {
-            reason_tree(reason, 1, &mut out);
-        }
-    }
-    out
+    groups.retain(|(_, r)| !r.is_empty());
+    groups
 }
 
-/// Per-function outcomes as a matrix: a row per function, a column per rule, then a key.
-fn function_matrix(results: &[&RuleResult]) -> String {
+/// The ids of per-function rules and the functions they were evaluated for, in result order.
+fn rules_and_functions<'a>(results: &[&'a RuleResult]) -> (Vec<&'a str>, Vec<&'a str>) {
     let mut rule_ids: Vec<&str> = Vec::new();
     let mut functions: Vec<&str> = Vec::new();
     for r in results {
@@ -158,19 +240,189 @@ fn function_matrix(results: &[&RuleResult]) -> String {
             }
         }
     }
-    let header = std::iter::once("function".to_string()).chain(rule_ids.iter().map(|s| s.to_string()));
-    let mut rows = vec![header.collect::<Vec<_>>()];
-    for f in &functions {
-        let mut row = vec![f.to_string()];
-        for id in &rule_ids {
-            let cell = results
-                .iter()
-                .find(|r| r.rule == *id && r.function.as_deref() == Some(f))
-                .map(|r| outcome_word(r))
-                .unwrap_or_default();
-            row.push(cell);
+    (rule_ids, functions)
+}
+
+/// A criteria set's counts, each with the outcome it counts: for rules on the council, how many
+/// are met, not met, unknown (or reach each grade); for per-function rules, how many functions
+/// meet them all and how many do not or are unknown.
+pub fn set_counts(results: &[&RuleResult]) -> Vec<(String, String)> {
+    let council: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_none()).collect();
+    let per_function: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_some()).collect();
+    let mut counts = Vec::new();
+    if !council.is_empty() {
+        let mut tallied = tally(council.iter().map(|r| r.outcome.as_str()));
+        // Tests always show all three counts ("0 met" is news); grades show what occurred.
+        if council.iter().all(|r| r.kind == "test") {
+            for (i, o) in ["met", "not_met", "unknown"].into_iter().enumerate() {
+                if !tallied.iter().any(|(k, _)| *k == o) {
+                    tallied.insert(i.min(tallied.len()), (o, 0));
+                }
+            }
         }
-        rows.push(row);
+        counts.extend(
+            tallied
+                .into_iter()
+                .map(|(o, n)| (o.to_string(), format!("{n} {}", plain_outcome(o)))),
+        );
+    }
+    if !per_function.is_empty() {
+        let (rule_ids, functions) = rules_and_functions(&per_function);
+        let overall_outcomes: Vec<&str> = functions
+            .iter()
+            .map(|f| {
+                let outcomes: Vec<&str> = per_function
+                    .iter()
+                    .filter(|r| r.function.as_deref() == Some(f))
+                    .map(|r| r.outcome.as_str())
+                    .collect();
+                overall(&outcomes)
+            })
+            .collect();
+        for (o, n) in tally(overall_outcomes.into_iter()) {
+            counts.push((
+                o.to_string(),
+                match o {
+                    "met" => format!(
+                        "{n} of {} functions meet all {}",
+                        functions.len(),
+                        count_words(rule_ids.len())
+                    ),
+                    other => format!("{n} {}", plain_outcome(other)),
+                },
+            ));
+        }
+    }
+    counts
+}
+
+/// The assessment: a one-screen summary (each criteria set with its outcomes and counts, one
+/// line per function for per-function tests), then the reasons if asked for.
+pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} assessed as of {} with pack `{}` {}",
+        a.council, a.as_of, a.pack.id, a.pack.version
+    );
+    out.push_str(&replay_and_overrides(a));
+    for (title, results) in groups(pack, a) {
+        let council: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_none()).collect();
+        let per_function: Vec<&RuleResult> =
+            results.iter().copied().filter(|r| r.function.is_some()).collect();
+        let in_set = results.iter().any(|r| r.set.is_some());
+        let counts: Vec<String> = if in_set {
+            set_counts(&results).into_iter().map(|(_, words)| words).collect()
+        } else {
+            Vec::new()
+        };
+        if counts.is_empty() {
+            let _ = writeln!(out, "\n{title}");
+        } else {
+            let _ = writeln!(out, "\n{title}: {}", counts.join(", "));
+        }
+        if !council.is_empty() {
+            let rows: Vec<Vec<String>> = council
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.rule.clone(),
+                        style.paint(&r.outcome, &outcome_word(r)),
+                        r.title.clone(),
+                    ]
+                })
+                .collect();
+            out.push_str(&columns(&rows, "  "));
+        }
+        if !per_function.is_empty() {
+            if in_set {
+                out.push_str(&function_lines(&per_function, style));
+            } else {
+                out.push_str(&per_rule_lines(&per_function, style));
+            }
+        }
+    }
+    match explain {
+        None => {
+            let _ = writeln!(
+                out,
+                "\nReasons: `--explain` for every outcome, `--explain=fails` for those not met or unknown.\n\
+                 What can be returned now, with what safeguard: `handback plan EVIDENCE --directions FILE`."
+            );
+        }
+        Some(Explain::All) => {
+            let _ = writeln!(out, "\nReasons");
+            for r in &a.results {
+                reasons(pack, r, false, style, &mut out);
+            }
+        }
+        Some(Explain::Fails) => {
+            let _ = writeln!(out, "\nReasons for the outcomes not met or unknown");
+            for r in a
+                .results
+                .iter()
+                .filter(|r| r.outcome == "not_met" || r.outcome == "unknown")
+            {
+                reasons(pack, r, true, style, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn reasons(pack: &Pack, r: &RuleResult, fails: bool, style: Style, out: &mut String) {
+    let function = r.function.as_ref().map(|f| format!(" [{f}]")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\n{}{function}: {} -- {}",
+        r.rule,
+        style.paint(&r.outcome, &outcome_word(r)),
+        r.title
+    );
+    if let Some(reason) = &r.reason {
+        // Graded rules list their levels as parts; every level matters to the grade.
+        reason_tree(pack, reason, 1, fails && r.kind == "test", style, out);
+    }
+}
+
+/// Per-function tests condensed: one line per function, saying whether all are met and, if
+/// not, which are not met and which unknown; then the tests' titles.
+fn function_lines(results: &[&RuleResult], style: Style) -> String {
+    let (rule_ids, functions) = rules_and_functions(results);
+    let mut rows = Vec::new();
+    for f in &functions {
+        let of_function: Vec<&RuleResult> = results
+            .iter()
+            .copied()
+            .filter(|r| r.function.as_deref() == Some(f))
+            .collect();
+        let outcomes: Vec<&str> = of_function.iter().map(|r| r.outcome.as_str()).collect();
+        let cell = if overall(&outcomes) == "met" {
+            style.paint("met", &format!("all {} met", count_words(of_function.len())))
+        } else {
+            let mut parts = Vec::new();
+            for (o, _) in tally(outcomes.iter().copied())
+                .into_iter()
+                .filter(|(o, _)| *o != "met")
+            {
+                let ids: Vec<&str> = of_function
+                    .iter()
+                    .filter(|r| r.outcome == o)
+                    .map(|r| r.rule.as_str())
+                    .collect();
+                parts.push(style.paint(o, &format!("{}: {}", plain_outcome(o), ids.join(", "))));
+            }
+            let met: Vec<&str> = of_function
+                .iter()
+                .filter(|r| r.outcome == "met")
+                .map(|r| r.rule.as_str())
+                .collect();
+            if !met.is_empty() {
+                parts.push(format!("met: {}", met.join(", ")));
+            }
+            parts.join("; ")
+        };
+        rows.push(vec![f.to_string(), cell]);
     }
     let mut out = columns(&rows, "  ");
     for id in &rule_ids {
@@ -181,18 +433,47 @@ fn function_matrix(results: &[&RuleResult]) -> String {
     out
 }
 
-fn mark(outcome: &str) -> String {
-    match outcome {
+/// Per-function rules outside any set (helpers such as "all four met"): the rule, then one line
+/// saying for how many functions it is met and for which it is not.
+fn per_rule_lines(results: &[&RuleResult], style: Style) -> String {
+    let (rule_ids, functions) = rules_and_functions(results);
+    let mut out = String::new();
+    for id in &rule_ids {
+        let of_rule: Vec<&RuleResult> = results.iter().copied().filter(|r| r.rule == *id).collect();
+        let mut parts = Vec::new();
+        for (o, n) in tally(of_rule.iter().map(|r| r.outcome.as_str())) {
+            if o == "met" {
+                parts.push(style.paint(o, &format!("met for {n} of {} functions", functions.len())));
+            } else {
+                let which: Vec<&str> = of_rule
+                    .iter()
+                    .filter(|r| r.outcome == o)
+                    .filter_map(|r| r.function.as_deref())
+                    .collect();
+                parts.push(style.paint(o, &format!("{}: {}", plain_outcome(o), which.join(", "))));
+            }
+        }
+        let title = of_rule.first().map(|r| r.title.as_str()).unwrap_or_default();
+        let _ = writeln!(out, "  {id}  {title}\n      {}", parts.join("; "));
+    }
+    out
+}
+
+fn mark(outcome: &str, style: Style) -> String {
+    let words = match outcome {
         "met" => "[met]".into(),
         "not_met" => "[not met]".into(),
         "unknown" => "[unknown]".into(),
         level => format!("[{level}]"),
-    }
+    };
+    style.paint(outcome, &words)
 }
 
-fn reason_tree(r: &Reason, depth: usize, out: &mut String) {
+/// One reason and its parts. With `fails`, parts that were met are left out when a sibling
+/// failed or is unknown (they are not why), and a line says how many were left out.
+fn reason_tree(pack: &Pack, r: &Reason, depth: usize, fails: bool, style: Style, out: &mut String) {
     let indent = "  ".repeat(depth);
-    let _ = writeln!(out, "{indent}{} {}", mark(&r.outcome), r.says);
+    let _ = writeln!(out, "{indent}{} {}", mark(&r.outcome, style), r.says);
     let detail = "  ".repeat(depth + 2);
     if let Some(because) = &r.because {
         let _ = writeln!(out, "{detail}because {because}");
@@ -207,11 +488,28 @@ fn reason_tree(r: &Reason, depth: usize, out: &mut String) {
         let _ = writeln!(
             out,
             "{detail}evidence `{}`{function}: {} on {} ({}, {}{judged})",
-            e.id, e.value, e.date, e.source.document, e.source.passage
+            e.id,
+            e.value,
+            e.date,
+            source_name(pack, &e.source.document),
+            e.source.passage
         );
     }
+    let prune = fails && r.outcome != "met" && r.parts.iter().any(|p| p.outcome != "met");
+    let mut left_out = 0;
     for p in &r.parts {
-        reason_tree(p, depth + 1, out);
+        if prune && p.outcome == "met" {
+            left_out += 1;
+            continue;
+        }
+        reason_tree(pack, p, depth + 1, fails, style, out);
+    }
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "{indent}  ({left_out} condition{} met, not shown)",
+            if left_out == 1 { "" } else { "s" }
+        );
     }
 }
 
@@ -528,7 +826,8 @@ pub fn template_markdown(pack: &Pack) -> String {
     out
 }
 
-fn step_words(step: Step) -> &'static str {
+/// When a function can come back, in words (shared with the annex).
+pub fn step_words(step: Step) -> &'static str {
     match step {
         Step::Returned => "returned",
         Step::Now => "now",
@@ -537,8 +836,9 @@ fn step_words(step: Step) -> &'static str {
     }
 }
 
-/// The plan: phase, tranche, every function, what the end needs, then the blockers.
-pub fn plan_table(a: &Assessment, plan: &Plan) -> String {
+/// The plan: phase, tranche, every function, what the end needs, one line per blocked function;
+/// with `explain`, the signals behind every blocker.
+pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -574,7 +874,7 @@ pub fn plan_table(a: &Assessment, plan: &Plan) -> String {
             f.id.clone(),
             f.power.words().to_string(),
             f.since.map(|d| d.to_string()).unwrap_or_default(),
-            f.ready.replace('_', " "),
+            style.paint(&f.ready, &f.ready.replace('_', " ")),
             step_words(f.step).to_string(),
             f.projected_phase.map(|p| p.to_string()).unwrap_or_default(),
         ]);
@@ -589,7 +889,16 @@ pub fn plan_table(a: &Assessment, plan: &Plan) -> String {
         }
     }
     let blocked: Vec<_> = plan.functions.iter().filter(|f| !f.blockers.is_empty()).collect();
-    if !blocked.is_empty() {
+    if !blocked.is_empty() && explain.is_none() {
+        let _ = writeln!(out, "\nWhat blocks the rest");
+        let rows: Vec<Vec<String>> = blocked
+            .iter()
+            .map(|f| vec![f.id.clone(), blocker_summary(&f.blockers, style)])
+            .collect();
+        out.push_str(&columns(&rows, "  "));
+        let _ = writeln!(out, "\nThe signals behind each blocker: `--explain`.");
+    }
+    if !blocked.is_empty() && explain.is_some() {
         let _ = writeln!(out, "\nWhat blocks the rest");
         for f in blocked {
             let _ = writeln!(out, "\n{} ({})", f.id, f.title);
@@ -618,6 +927,43 @@ pub fn plan_table(a: &Assessment, plan: &Plan) -> String {
         }
     }
     out
+}
+
+/// A function's blockers on one line: the criteria not met, those unknown, the prerequisites.
+fn blocker_summary(blockers: &[Blocker], style: Style) -> String {
+    let mut parts = Vec::new();
+    for outcome in ["not_met", "unknown"] {
+        let rules: Vec<&str> = blockers
+            .iter()
+            .filter_map(|b| match b {
+                Blocker::Criterion { rule, outcome: o, .. } if o == outcome => Some(rule.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !rules.is_empty() {
+            parts.push(style.paint(
+                outcome,
+                &format!("{}: {}", plain_outcome(outcome), rules.join(", ")),
+            ));
+        }
+    }
+    let needs: Vec<String> = blockers
+        .iter()
+        .filter_map(|b| match b {
+            Blocker::Prerequisite { function, .. } => Some(format!("`{function}`")),
+            _ => None,
+        })
+        .collect();
+    if !needs.is_empty() {
+        parts.push(format!("needs {} returned first", needs.join(", ")));
+    }
+    if blockers
+        .iter()
+        .any(|b| matches!(b, Blocker::HeldUntilExit { .. }))
+    {
+        parts.push("held until the intervention ends".into());
+    }
+    parts.join("; ")
 }
 
 /// Who holds what on a date.

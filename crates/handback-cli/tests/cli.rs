@@ -36,19 +36,125 @@ fn stderr(o: &Output) -> String {
 
 const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
 
+/// What a Commissioner's chief of staff reads first: one screen, every criteria set with its
+/// outcomes and counts, one line per function for the return tests, and how to see reasons.
 #[test]
-fn assess_prints_outcomes_and_reasons_as_a_table() {
+fn assess_leads_with_a_one_screen_summary() {
     let o = handback(&["assess", AUG_2016]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("assessed as of 2016-08-11 with pack `rotherham`"));
-    assert!(text.contains("Seven tests for children's social care"));
-    assert!(text.contains("children-5  not met"));
-    // Reasons name the observation, its value, date and source.
     assert!(
-        text.contains("evidence `aug-children-mtfs`: false on 2016-08-11 (000_94efcd794c95ea6a.txt"),
+        text.contains("Seven tests for children's social care: 0 met, 5 not met, 2 unknown"),
         "{text}"
     );
+    assert!(text.contains("children-5  not met"));
+    assert!(
+        text.contains(
+            "Four tests for returning a function: 14 of 20 functions meet all four, 1 not met, 5 unknown"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  adult-social-care               all four met\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  performance-management          not met: return-1; unknown: return-2, return-3, return-4\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("Ten Independent Health Check factors: 10 unknown"));
+    assert!(text.contains("`--explain` for every outcome, `--explain=fails` for those not met or unknown"));
+    assert!(!text.contains("evidence `"), "no reasons unless asked for");
+    assert!(
+        text.lines().count() <= 60,
+        "the summary fits a screen: {} lines",
+        text.lines().count()
+    );
+    assert!(!text.contains('\x1b'), "no colour when not on a terminal");
+    // `--brief` was the way to get the tables alone; it still works and gives the summary.
+    let brief = handback(&["assess", AUG_2016, "--brief"]);
+    assert_eq!(brief.status.code(), Some(0), "{}", stderr(&brief));
+    assert_eq!(stdout(&brief), text);
+}
+
+/// `--explain` gives every outcome's reasons, naming sources by title and date with the file in
+/// brackets; `--explain=fails` only what is not met or unknown, and only the conditions that are.
+#[test]
+fn assess_explains_on_request() {
+    let o = handback(&["assess", AUG_2016, "--explain"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let all = stdout(&o);
+    assert!(all.contains("\nReasons\n"));
+    assert!(
+        all.contains("evidence `aug-children-mtfs`: false on 2016-08-11 (Lead Commissioner's progress letter to the Secretaries of State, 11 August 2016 [000_94efcd794c95ea6a.txt], "),
+        "{all}"
+    );
+    assert!(all.contains("\nchildren-1: unknown -- "));
+    assert!(all.contains("\nreturn-1 [adult-social-care]: met -- "));
+    let o = handback(&["assess", AUG_2016, "--explain=fails"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fails = stdout(&o);
+    assert!(fails.contains("Reasons for the outcomes not met or unknown"));
+    assert!(fails.contains("\nchildren-5: not met -- "));
+    assert!(
+        !fails.contains("\nreturn-1 [adult-social-care]: met"),
+        "met outcomes are left out"
+    );
+    // children-2 is not met on one of five conditions: the four met ones are not why.
+    let children2 = fails
+        .split("\nchildren-2: ")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    assert!(
+        children2.contains("[not met] much less reliance on temporary managers"),
+        "{children2}"
+    );
+    assert!(!children2.contains("[met]"), "{children2}");
+    assert!(children2.contains("(4 conditions met, not shown)"), "{children2}");
+    assert!(fails.len() < all.len() / 2);
+    let bad = handback(&["assess", AUG_2016, "--explain=everything"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Colour only where a person is looking, and always on top of the words.
+#[test]
+fn colour_is_for_terminals_and_never_alone() {
+    let coloured = Command::new(env!("CARGO_BIN_EXE_handback"))
+        .args(["assess", AUG_2016])
+        .current_dir(root())
+        .env("CLICOLOR_FORCE", "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let text = stdout(&coloured);
+    assert!(text.contains("\x1b[31mnot met\x1b[0m"), "{text}");
+    assert!(text.contains("\x1b[32mall four met\x1b[0m"), "{text}");
+    // The columns still line up: colour codes take no width.
+    assert!(
+        text.contains("  children-5  \x1b[31mnot met\x1b[0m  Robust financial management"),
+        "{text}"
+    );
+    let plain = Command::new(env!("CARGO_BIN_EXE_handback"))
+        .args(["assess", AUG_2016])
+        .current_dir(root())
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&plain).contains('\x1b'), "NO_COLOR wins");
+    let json = Command::new(env!("CARGO_BIN_EXE_handback"))
+        .args(["assess", AUG_2016, "--format", "json"])
+        .current_dir(root())
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&json).contains('\x1b'), "JSON is never coloured");
 }
 
 #[test]
@@ -99,7 +205,6 @@ fn parameters_can_be_overridden_from_the_command_line() {
         "fixtures/rotherham/2018-02-children-recommended.json",
         "--param",
         "children_agency_share_max=0.1",
-        "--brief",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
@@ -280,6 +385,38 @@ fn plan_reproduces_the_record_from_the_command_line() {
     assert_eq!(json["tranche"][0]["safeguard"], "direction");
 }
 
+/// The plan leads with the phase, the tranche and one line per blocked function; the signals
+/// behind each blocker come with `--explain`.
+#[test]
+fn plan_summarises_blockers_and_explains_on_request() {
+    let o = handback(&["plan", AUG_2016, "--directions", DIRECTIONS]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "  performance-management          not met: return-1; unknown: return-2, return-3, return-4\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("  statutory-officer-appointments  held until the intervention ends\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("no observation of"),
+        "signals only on request: {text}"
+    );
+    assert!(text.contains("The signals behind each blocker: `--explain`."));
+    assert!(text.lines().count() <= 70, "{} lines", text.lines().count());
+    let o = handback(&["plan", AUG_2016, "--directions", DIRECTIONS, "--explain"]);
+    let explained = stdout(&o);
+    assert!(
+        explained.contains("  - children-5 not met: Robust financial management\n"),
+        "{explained}"
+    );
+    assert!(explained.contains("no observation of `function.service_good_enough` on or before 2016-08-11"));
+}
+
 #[test]
 fn grid_shows_who_holds_what_in_september_2017() {
     let o = handback(&["grid", "--directions", DIRECTIONS, "--as-of", "2017-09-30"]);
@@ -375,7 +512,7 @@ fn a_report_verifies_and_an_edited_observation_is_named() {
     std::fs::create_dir_all(&dir).unwrap();
     let report = dir.join("r.json");
     let report_path = report.to_string_lossy().into_owned();
-    let o = handback(&["assess", AUG_2016, "-o", &report_path, "--brief"]);
+    let o = handback(&["assess", AUG_2016, "-o", &report_path]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("wrote"));
     let o = handback(&["verify", &report_path]);
@@ -452,6 +589,78 @@ fn the_annex_renders_as_markdown_and_html() {
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("<svg xmlns="), "the plan's picture is inlined");
     assert!(html.contains("Children&#x27;s") || html.contains("Children's"));
+    assert!(!html.contains("<script"));
+}
+
+/// The HTML annex as a chief of staff prints it: a summary first, every outcome in words (colour
+/// only on top), the evidence behind each function's return tests, a graph that fits the page,
+/// and sources named by title and date.
+#[test]
+fn the_html_annex_leads_with_a_summary_and_never_relies_on_colour() {
+    let html = stdout(&handback(&[
+        "plan",
+        AUG_2016,
+        "--directions",
+        DIRECTIONS,
+        "--format",
+        "html",
+    ]));
+    let summary = html.find("<section class=\"summary\">").expect("a summary");
+    let first_set = html.find("<h2>Seven tests").unwrap();
+    assert!(summary < first_set, "the summary comes before the details");
+    let summary_text = &html[summary..html[summary..].find("</section>").unwrap() + summary];
+    for words in [
+        "Phase 2: some powers restored",
+        "Recommended for return now: <code>adult-social-care</code> with a power of Direction",
+        "The intervention cannot end yet",
+        "<span class=\"outcome not-met\">5 not met</span>",
+        "<span class=\"outcome met\">14 of 20 functions meet all four</span>",
+    ] {
+        assert!(
+            summary_text.contains(words),
+            "{words} missing from {summary_text}"
+        );
+    }
+    // Every coloured outcome carries its words.
+    let mut coloured = 0;
+    for part in html.split("<span class=\"outcome ").skip(1) {
+        let (class, rest) = part.split_once("\">").unwrap();
+        let words = &rest[..rest.find("</span>").unwrap()];
+        assert!(
+            !words.trim().is_empty(),
+            "an outcome of class `{class}` without words"
+        );
+        coloured += 1;
+    }
+    assert!(coloured > 100, "outcomes are coloured: {coloured}");
+    assert!(html.contains(".outcome.not-met {"), "a colour for each outcome");
+    // The evidence behind each function's return tests.
+    assert!(html.contains("<h3>Evidence per function</h3>"));
+    assert!(html.contains(
+        "<h4><code>adult-social-care</code>: Adult social care <span class=\"outcome met\">all four met</span></h4>"
+    ), "per-function evidence heading");
+    let asc = html
+        .split("<code>adult-social-care</code>: Adult social care")
+        .nth(1)
+        .unwrap();
+    assert!(
+        asc.contains("<code>asc-service</code>"),
+        "the observation behind return-1"
+    );
+    // Sources by title and date, the file in brackets.
+    assert!(html.contains(
+        "Lessons Learnt - Government Intervention in Rotherham MBC, August 2018 [004_1f42ef5066f80d10.txt], Appendix 1"
+    ));
+    // The graph scales to the page, and the step is in words.
+    let figure = html
+        .split("<figure class=\"graph\">")
+        .nth(1)
+        .expect("the graph in a figure");
+    assert!(figure.trim_start().starts_with("<svg"));
+    assert!(figure.contains(" viewBox=\"0 0 "));
+    assert!(html.contains("figure.graph svg { display: block; width: 100%; max-width: 100%; height: auto; }"));
+    assert!(!html.contains("atexit"), "the step is \"at exit\"");
+    assert!(html.contains("<td>at exit</td>"));
     assert!(!html.contains("<script"));
 }
 
