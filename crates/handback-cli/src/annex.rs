@@ -110,12 +110,12 @@ fn evidence_rows(pack: &Pack, reason: &Reason) -> Vec<Vec<Cell>> {
             let judged = e
                 .judged_by
                 .as_ref()
-                .map(|j| format!(" (judgement: {j})"))
+                .map(|j| format!(", {j}"))
                 .unwrap_or_default();
             rows.push(vec![
                 leaf.says.clone().into(),
                 outcome(),
-                format!("`{}`{judged}", e.id).into(),
+                format!("`{}` ({}{judged})", e.id, e.basis).into(),
                 e.value.to_string().into(),
                 e.date.to_string().into(),
                 format!(

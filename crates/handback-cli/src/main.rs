@@ -134,6 +134,11 @@ enum Command {
         /// Use only evidence recorded by this date (YYYY-MM-DD): what was known then.
         #[arg(long, value_parser = parse_date_arg)]
         known_at: Option<chrono::NaiveDate>,
+        /// Evaluate without observations of this basis (measured, document, judgement, decision,
+        /// unstated, reconstructed, hypothetical), to see which verdicts stand without them.
+        /// Repeatable.
+        #[arg(long = "exclude-basis", value_name = "KIND", value_parser = parse_basis_arg)]
+        exclude_basis: Vec<handback::Basis>,
         /// Also write a canonical, digested report for auditors (atomically; never over an input).
         #[arg(short = 'o', long = "output", value_name = "REPORT.json")]
         output: Option<PathBuf>,
@@ -165,6 +170,11 @@ enum Command {
         /// Use only evidence recorded by this date (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date_arg)]
         known_at: Option<chrono::NaiveDate>,
+        /// Evaluate without observations of this basis (measured, document, judgement, decision,
+        /// unstated, reconstructed, hypothetical), to see which verdicts stand without them.
+        /// Repeatable.
+        #[arg(long = "exclude-basis", value_name = "KIND", value_parser = parse_basis_arg)]
+        exclude_basis: Vec<handback::Basis>,
         /// Also write a canonical, digested report including the plan.
         #[arg(short = 'o', long = "output", value_name = "REPORT.json")]
         output: Option<PathBuf>,
@@ -414,6 +424,13 @@ fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
     handback::parse_date(s)
 }
 
+fn parse_basis_arg(s: &str) -> Result<handback::Basis, String> {
+    handback::Basis::from_word(s).ok_or_else(|| {
+        let words: Vec<&str> = handback::Basis::ALL.iter().map(|b| b.word()).collect();
+        format!("`{s}` is not a basis; expected one of {}", words.join(", "))
+    })
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -495,11 +512,12 @@ fn run(cli: Cli) -> Result<String, Failure> {
             explain,
             brief: _,
             known_at,
+            exclude_basis,
             output,
         } => {
             let pack_dir = pack.pack.clone();
             let pack = load_pack(&pack)?;
-            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &params)?;
+            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &exclude_basis, &params)?;
             let assessment = handback::assess(&pack, &loaded, &options);
             if let Some(out) = &output {
                 let inputs = handback::ReportInputs {
@@ -542,6 +560,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             params,
             format,
             known_at,
+            exclude_basis,
             output,
             explain,
         } => {
@@ -551,7 +570,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 Some(path) => Some(handback::Directions::load(&pack, &files::read_source(path)?)?),
                 None => None,
             };
-            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &params)?;
+            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &exclude_basis, &params)?;
             let assessment = handback::assess(&pack, &loaded, &options);
             let plan = handback::plan(&pack, &assessment, directions.as_ref());
             if let Some(out) = &output {
@@ -821,6 +840,7 @@ pub(crate) fn prepare(
     path: &std::path::Path,
     as_of: Option<chrono::NaiveDate>,
     known_at: Option<chrono::NaiveDate>,
+    exclude_basis: &[handback::Basis],
     params: &[String],
 ) -> Result<(Evidence, Options), Failure> {
     let evidence = Evidence::load_with_limits(pack, &files::read_source(path)?, limits())?;
@@ -836,6 +856,7 @@ pub(crate) fn prepare(
     let mut options = Options::new(as_of);
     options.parameters = parse_params(pack, params)?;
     options.known_at = known_at;
+    options.exclude_basis = exclude_basis.to_vec();
     Ok((evidence, options))
 }
 
@@ -846,7 +867,7 @@ fn assess_file(
     as_of: Option<chrono::NaiveDate>,
     params: &[String],
 ) -> Result<handback::Assessment, Failure> {
-    let (evidence, options) = prepare(pack, path, as_of, None, params)?;
+    let (evidence, options) = prepare(pack, path, as_of, None, &[], params)?;
     Ok(handback::assess(pack, &evidence, &options))
 }
 

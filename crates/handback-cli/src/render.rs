@@ -160,6 +160,20 @@ fn replay_and_overrides(a: &Assessment) -> String {
             }
         );
     }
+    if !a.excluded_basis.is_empty() {
+        let kinds: Vec<&str> = a.excluded_basis.iter().map(|b| b.word()).collect();
+        let _ = writeln!(
+            out,
+            "without observations resting on {}: {} left out{}",
+            kinds.join(", "),
+            a.excluded.len(),
+            if a.excluded.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.excluded.join(", "))
+            }
+        );
+    }
     let overridden: Vec<String> = a
         .parameters
         .iter()
@@ -328,6 +342,7 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, s
                     vec![
                         r.rule.clone(),
                         style.paint(&r.outcome, &outcome_word(r)),
+                        basis_cell(r),
                         r.title.clone(),
                     ]
                 })
@@ -370,11 +385,17 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, s
     out
 }
 
+/// What a verdict rests on, for the summary: "on judgement"; nothing for unknown outcomes.
+fn basis_cell(r: &RuleResult) -> String {
+    r.basis.map(|b| format!("on {b}")).unwrap_or_default()
+}
+
 fn reasons(pack: &Pack, r: &RuleResult, fails: bool, style: Style, out: &mut String) {
     let function = r.function.as_ref().map(|f| format!(" [{f}]")).unwrap_or_default();
+    let basis = r.basis.map(|b| format!(" (rests on {b})")).unwrap_or_default();
     let _ = writeln!(
         out,
-        "\n{}{function}: {} -- {}",
+        "\n{}{function}: {}{basis} -- {}",
         r.rule,
         style.paint(&r.outcome, &outcome_word(r)),
         r.title
@@ -398,7 +419,9 @@ fn function_lines(results: &[&RuleResult], style: Style) -> String {
             .collect();
         let outcomes: Vec<&str> = of_function.iter().map(|r| r.outcome.as_str()).collect();
         let cell = if overall(&outcomes) == "met" {
-            style.paint("met", &format!("all {} met", count_words(of_function.len())))
+            let weakest = of_function.iter().filter_map(|r| r.basis).max();
+            let on = weakest.map(|b| format!(", on {b}")).unwrap_or_default();
+            style.paint("met", &format!("all {} met{on}", count_words(of_function.len())))
         } else {
             let mut parts = Vec::new();
             for (o, _) in tally(outcomes.iter().copied())
@@ -487,10 +510,11 @@ fn reason_tree(pack: &Pack, r: &Reason, depth: usize, fails: bool, style: Style,
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{detail}evidence `{}`{function}: {} on {} ({}, {}{judged})",
+            "{detail}evidence `{}`{function}: {} on {}, {} ({}, {}{judged})",
             e.id,
             e.value,
             e.date,
+            e.basis,
             source_name(pack, &e.source.document),
             e.source.passage
         );
