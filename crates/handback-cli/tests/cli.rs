@@ -525,7 +525,7 @@ fn whatif_names_the_cause_of_each_change() {
     let bad = handback(&["whatif", AUG_2016, "--set", "children.agency_share=lots"]);
     assert_eq!(bad.status.code(), Some(3));
     assert!(
-        stderr(&bad).contains("expected a number, found a string"),
+        stderr(&bad).contains("expected a share (a number from 0 to 1"),
         "{}",
         stderr(&bad)
     );
