@@ -251,6 +251,21 @@ impl Pack {
         keys.iter().filter_map(|&i| self.keys.get(i)).collect()
     }
 
+    /// Whether some rule reads council-wide observations of this per-function key for functions
+    /// with none of their own (`fallback_to_council`): only then does such an observation count.
+    pub(crate) fn falls_back_to_council(&self, key: &str) -> bool {
+        let Some(index) = self.key_index(key) else {
+            return false;
+        };
+        let mut found = false;
+        for rule in &self.rules {
+            for (_, c) in rule.body.conditions() {
+                c.for_each_leaf(&mut |leaf| found |= leaf.key == index && leaf.fallback_to_council);
+            }
+        }
+        found
+    }
+
     pub(crate) fn key_index(&self, name: &str) -> Option<usize> {
         self.keys.iter().position(|k| k.key == name)
     }

@@ -358,7 +358,11 @@ pub(crate) fn out_of_range(n: f64, unit: &str, range: &Range) -> Option<String> 
         return None;
     }
     let shown = format_number(n);
-    let what = range.words().unwrap_or_default();
+    let what = match range.words() {
+        Some(w) if range.integer => w,
+        Some(w) => format!("a number {w}"),
+        None => String::new(),
+    };
     let hint = if unit == SHARE && n > 1.0 && n <= 100.0 {
         format!("; did you mean {}?", format_number(tidy(n / 100.0)))
     } else if range.integer && n.fract() != 0.0 && range.contains(n.round()) {
@@ -367,8 +371,8 @@ pub(crate) fn out_of_range(n: f64, unit: &str, range: &Range) -> Option<String> 
         String::new()
     };
     Some(if unit == SHARE {
-        format!("`{shown}` is not a share: a share is a number {what}{hint}")
+        format!("`{shown}` is not a share: expected {what}{hint}")
     } else {
-        format!("`{shown}` is out of range: a value in {unit} here is {what}{hint}")
+        format!("`{shown}` is out of range: expected {what} ({unit}){hint}")
     })
 }
