@@ -406,6 +406,9 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         let mut more = Vec::new();
         resolve_refs(&mut rules, &pending, &scales, &mut more);
         crate::functions::check_gates(&catalogue, &rules, &mut more);
+        // Cycles among the rules that did decode are reported now too, so fixing the other
+        // problems does not reveal a new one.
+        rule_order(&rules, &mut more);
         diagnostics.extend(more.into_iter().filter(|d| {
             !failed
                 .iter()
