@@ -11,7 +11,6 @@ mod explore;
 mod files;
 mod render;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -720,17 +719,19 @@ fn run(cli: Cli) -> Result<String, Failure> {
         } => {
             let pack = load_pack(&pack)?;
             let mut changes = Vec::new();
+            let mut places = Vec::new();
             let mut label = String::from("command-line changes");
             let mut base_evidence = evidence.clone();
             if let Some(path) = &scenario {
                 let (chain, named) = explore::load_scenario_chain(path)?;
                 label = chain
                     .iter()
-                    .map(|(t, _)| t.clone())
+                    .map(|(t, _, _)| t.clone())
                     .collect::<Vec<_>>()
                     .join(" + ");
-                for (_, c) in chain {
+                for (_, c, p) in chain {
                     changes.extend(c);
+                    places.extend(p);
                 }
                 if let Some(named) = named {
                     if evidence.as_os_str() == "-" {
@@ -738,8 +739,14 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     }
                 }
             }
+            // A scenario file's places cover its changes; each flag's change is placed at the
+            // flag, and checked now so its problem names it.
+            places.resize(changes.len(), handback::Place::default());
             for s in &sets {
-                changes.push(explore::parse_set(s)?);
+                let change = explore::parse_set(s)?;
+                explore::check_flag(&pack, &change, "--set", s)?;
+                changes.push(change);
+                places.push(explore::flag_place("--set", s));
             }
             for p in &params {
                 let Some((name, value)) = p.split_once('=') else {
@@ -750,16 +757,19 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 };
                 let value = serde_json::from_str(value.trim())
                     .unwrap_or_else(|_| serde_json::Value::String(value.trim().into()));
-                changes.push(handback::Change::Param {
+                let change = handback::Change::Param {
                     name: name.trim().into(),
                     value,
-                });
+                };
+                explore::check_flag(&pack, &change, "--param", p)?;
+                changes.push(change);
+                places.push(explore::flag_place("--param", p));
             }
             if let Some(d) = as_of {
                 changes.push(handback::Change::AsOf(d));
             }
             let base = explore::base(pack, &base_evidence, None, &[], directions.as_ref())?;
-            explore::whatif(&base, &changes, &label, matches!(format, Format::Json))
+            explore::whatif(&base, &changes, &places, &label, matches!(format, Format::Json))
         }
         Command::Needs {
             situation,
@@ -834,7 +844,7 @@ pub(crate) fn prepare(
             )
         })?;
     let mut options = Options::new(as_of);
-    options.parameters = parse_params(pack, params)?;
+    set_params(pack, &mut options, params)?;
     options.known_at = known_at;
     Ok((evidence, options))
 }
@@ -862,23 +872,19 @@ fn write_report(out: &std::path::Path, report: &str, inputs: &[Option<&PathBuf>]
     Ok(())
 }
 
-fn parse_params(pack: &Pack, params: &[String]) -> Result<BTreeMap<String, handback::Value>, Failure> {
-    let mut out = BTreeMap::new();
+fn set_params(pack: &Pack, options: &mut Options, params: &[String]) -> Result<(), Failure> {
     let mut problems = Vec::new();
     for p in params {
         let Some((name, value)) = p.split_once('=') else {
             problems.push(format!("`--param {p}`: expected NAME=VALUE"));
             continue;
         };
-        match handback::parse_parameter(pack, name.trim(), value.trim()) {
-            Ok(v) => {
-                out.insert(name.trim().to_string(), v);
-            }
-            Err(e) => problems.push(format!("`--param {p}`: {e}")),
+        if let Err(e) = options.set_parameter(pack, name.trim(), value.trim()) {
+            problems.push(format!("`--param {p}`: {e}"));
         }
     }
     if problems.is_empty() {
-        Ok(out)
+        Ok(())
     } else {
         Err(Failure::new(Exit::Usage, problems.join("\n")))
     }

@@ -734,7 +734,7 @@ fn whatif_names_the_cause_of_each_change() {
     let bad = handback(&["whatif", AUG_2016, "--set", "children.agency_share=lots"]);
     assert_eq!(bad.status.code(), Some(3));
     assert!(
-        stderr(&bad).contains("expected a number, found a string"),
+        stderr(&bad).contains("expected a share (a number from 0 to 1"),
         "{}",
         stderr(&bad)
     );
@@ -897,4 +897,56 @@ fn json_errors_are_machine_readable() {
     assert_eq!(json["ok"], false);
     assert_eq!(json["exit"], 3);
     assert_eq!(json["problems"][0]["path"], "$.observations[0].value");
+}
+
+/// A share typed as a percentage (`20` for 20%) is refused with a hint, naming the flag, instead
+/// of a wrong verdict; `25%` reads as 0.25.
+#[test]
+fn out_of_range_flags_are_refused_by_name() {
+    let bad = handback(&["whatif", AUG_2016, "--set", "children.agency_share=20"]);
+    assert_eq!(bad.status.code(), Some(3), "{}", stdout(&bad));
+    assert!(
+        stderr(&bad).contains("`--set children.agency_share=20`: value for `children.agency_share`: `20` is not a share: expected a number from 0 to 1; did you mean 0.2?"),
+        "{}",
+        stderr(&bad)
+    );
+    let percent = handback(&["whatif", AUG_2016, "--set", "children.agency_share=25%"]);
+    assert_eq!(percent.status.code(), Some(0), "{}", stderr(&percent));
+    let param = handback(&["whatif", AUG_2016, "--param", "children_agency_share_max=25"]);
+    assert_eq!(param.status.code(), Some(3));
+    assert!(stderr(&param).contains("`--param children_agency_share_max=25`: parameter `children_agency_share_max`: `25` is not a share"), "{}", stderr(&param));
+    assert!(
+        stderr(&param).contains("did you mean 0.25?"),
+        "{}",
+        stderr(&param)
+    );
+    let vary = handback(&["sweep", AUG_2016, "--vary", "children.agency_share=10..30/10"]);
+    assert_eq!(vary.status.code(), Some(3));
+    assert!(
+        stderr(&vary).contains("`--vary children.agency_share=10..30/10`: value for `children.agency_share`: `10` is not a share"),
+        "{}",
+        stderr(&vary)
+    );
+}
+
+/// A problem with a scenario's change is located in the scenario file, not in the merged
+/// document the user never saw.
+#[test]
+fn scenario_errors_point_into_the_scenario_file() {
+    let dir = std::env::temp_dir().join(format!("handback-scenario-place-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("s.json");
+    std::fs::write(
+        &path,
+        "{\n  \"title\": \"slip\",\n  \"changes\": [\n    {\"set\": {\"key\": \"children.mtfs_adopted\", \"value\": true}},\n    {\"set\": {\"key\": \"children.agency_share\", \"value\": 20}}\n  ]\n}\n",
+    )
+    .unwrap();
+    let o = handback(&["whatif", AUG_2016, "--scenario", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    let want = format!(
+        "{}:5:5: $.changes[1]: value for `children.agency_share`: `20` is not a share",
+        path.display()
+    );
+    assert!(stderr(&o).contains(&want), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

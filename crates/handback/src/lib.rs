@@ -81,7 +81,10 @@ pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
-pub use whatif::{apply, diff, Applied, Change, Diff, OutcomeChange, Scenario};
+pub use whatif::{
+    apply, apply_at, check_change, diff, Applied, Change, Diff, OutcomeChange, Place, Scenario,
+    SCENARIO_ID_PREFIX,
+};
 
 /// The files of the embedded default pack (the Rotherham criteria), as `rules/rotherham/` holds
 /// them.
