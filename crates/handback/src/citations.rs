@@ -123,8 +123,9 @@ pub fn quoted_fragments(passage: &str) -> Vec<String> {
                     && prev.is_some_and(|p| !p.is_whitespace())
                     && match next {
                         None => true,
-                        Some(n) if n.is_whitespace() => !at(i + 2)
-                            .is_some_and(|a| a.is_lowercase() || a.is_ascii_digit()),
+                        Some(n) if n.is_whitespace() => {
+                            !at(i + 2).is_some_and(|a| a.is_lowercase() || a.is_ascii_digit())
+                        }
                         Some(n) => !n.is_alphanumeric(),
                     };
                 if closes {
@@ -234,11 +235,22 @@ mod tests {
 
     #[test]
     fn an_ellipsis_stands_for_omitted_words_in_order() {
-        let text = normalise_quote("he will need the senior\nfinancial capacity to do so. While this has been agreed");
-        assert!(fragment_stands(&text, "he will need the senior financial capacity ... While this has been agreed"));
+        let text = normalise_quote(
+            "he will need the senior\nfinancial capacity to do so. While this has been agreed",
+        );
+        assert!(fragment_stands(
+            &text,
+            "he will need the senior financial capacity ... While this has been agreed"
+        ));
         assert!(fragment_stands(&text, "the senior \u{2026} agreed"));
-        assert!(!fragment_stands(&text, "While this ... the senior"), "parts must be in order");
-        assert!(!fragment_stands(&text, "the senior financial capacity was agreed"));
+        assert!(
+            !fragment_stands(&text, "While this ... the senior"),
+            "parts must be in order"
+        );
+        assert!(!fragment_stands(
+            &text,
+            "the senior financial capacity was agreed"
+        ));
     }
 
     #[test]
@@ -262,7 +274,14 @@ mod tests {
                 "e.json:3:38: $.observations[1].source.document: `b`: cites `two.txt`, which is not among the sources in `seeds`"
             ]
         );
-        let broken = SourceFile { text: "{".into(), ..file };
-        assert_eq!(check_passages(&broken, &sources, "seeds").len(), 1, "a syntax error, not a panic");
+        let broken = SourceFile {
+            text: "{".into(),
+            ..file
+        };
+        assert_eq!(
+            check_passages(&broken, &sources, "seeds").len(),
+            1,
+            "a syntax error, not a panic"
+        );
     }
 }
