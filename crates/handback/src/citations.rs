@@ -100,10 +100,22 @@ fn walk(json: &Json, path: &str, out: &mut Vec<CitedPassage>) {
 /// view'`); the price is that a fragment followed directly by a lowercase word (`'x' and 'y'`)
 /// runs on and fails loudly, never silently. A fragment left open runs to the end.
 pub fn quoted_fragments(passage: &str) -> Vec<String> {
+    fragments_after_references(passage)
+        .into_iter()
+        .map(|(_, fragment)| fragment)
+        .collect()
+}
+
+/// The quoted fragments of a passage, each with the three-digit numbers written outside quotes
+/// before it (`004 §7 'the first tranche ...'`): a passage may quote a second source by its
+/// number, as the seeds' file names begin with one.
+fn fragments_after_references(passage: &str) -> Vec<(Vec<String>, String)> {
     let chars: Vec<char> = passage.chars().collect();
     let at = |i: usize| chars.get(i).copied();
     let mut out = Vec::new();
     let mut open: Option<usize> = None;
+    let mut outside = String::new();
+    let mut references: Vec<String> = Vec::new();
     for (i, &c) in chars.iter().enumerate() {
         let prev = i.checked_sub(1).and_then(at);
         let next = at(i + 1);
@@ -116,6 +128,10 @@ pub fn quoted_fragments(passage: &str) -> Vec<String> {
                 };
                 if opens && next.is_some_and(|n| !n.is_whitespace()) {
                     open = Some(i + 1);
+                    references.extend(numbers(&outside));
+                    outside.clear();
+                } else {
+                    outside.push(c);
                 }
             }
             Some(start) => {
@@ -129,16 +145,67 @@ pub fn quoted_fragments(passage: &str) -> Vec<String> {
                         Some(n) => !n.is_alphanumeric(),
                     };
                 if closes {
-                    out.push(chars.get(start..i).unwrap_or(&[]).iter().collect());
+                    out.push((
+                        references.clone(),
+                        chars.get(start..i).unwrap_or(&[]).iter().collect(),
+                    ));
                     open = None;
                 }
             }
         }
     }
     if let Some(start) = open {
-        out.push(chars.get(start..).unwrap_or(&[]).iter().collect());
+        out.push((references, chars.get(start..).unwrap_or(&[]).iter().collect()));
     }
     out
+}
+
+/// The standalone three-digit numbers in a stretch of text outside quotes.
+fn numbers(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| t.len() == 3 && t.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_string)
+}
+
+/// The source named by a three-digit reference: the one whose file name begins `NNN_`, if
+/// exactly one does (otherwise the number was not a reference).
+fn resolve<'a>(names: &[&'a str], reference: &str) -> Option<&'a str> {
+    let prefix = format!("{reference}_");
+    let mut found = names.iter().filter(|n| n.starts_with(&prefix));
+    match (found.next(), found.next()) {
+        (Some(name), None) => Some(name),
+        _ => None,
+    }
+}
+
+/// Each quoted fragment of a cited passage with the document it is to be found in: the one the
+/// passage last names by number before it (among `names`), else the citation's own.
+pub fn fragment_documents(cited: &CitedPassage, names: &[&str]) -> Vec<(String, String)> {
+    fragments_after_references(&cited.passage)
+        .into_iter()
+        .map(|(references, fragment)| {
+            let document = references
+                .iter()
+                .rev()
+                .find_map(|r| resolve(names, r))
+                .map_or_else(|| cited.document.clone(), str::to_string);
+            (document, fragment)
+        })
+        .collect()
+}
+
+/// The source a passage opens by naming (`003 §2.3(c): ...`) when that is not the document the
+/// citation gives: a passage from one source filed under another's name, which checking its
+/// fragments alone would not catch.
+pub fn misfiled(cited: &CitedPassage, names: &[&str]) -> Option<String> {
+    let first = cited.passage.split_whitespace().next()?;
+    let first = first.trim_end_matches([':', ',', ';']);
+    if first.len() != 3 || !first.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    resolve(names, first)
+        .filter(|name| *name != cited.document)
+        .map(str::to_string)
 }
 
 /// Whether a fragment stands in a text already passed through [`normalise_quote`]: every part
@@ -168,10 +235,11 @@ pub fn check_passages(file: &SourceFile, sources: &[(String, String)], folder: &
         .iter()
         .map(|(name, text)| (name.as_str(), normalise_quote(text)))
         .collect();
+    let names: Vec<&str> = normalised.keys().copied().collect();
     let mut out = Vec::new();
     for c in &cited {
         let who = c.id.as_deref().map_or_else(String::new, |id| format!("`{id}`: "));
-        let Some(text) = normalised.get(c.document.as_str()) else {
+        if !normalised.contains_key(c.document.as_str()) {
             let (line, column, path) = c.document_at.clone();
             out.push(Diagnostic {
                 file: file.label.clone(),
@@ -184,17 +252,31 @@ pub fn check_passages(file: &SourceFile, sources: &[(String, String)], folder: &
                 ),
             });
             continue;
+        }
+        let (line, column, path) = c.passage_at.clone();
+        let mut report = |message: String| {
+            out.push(Diagnostic {
+                file: file.label.clone(),
+                line,
+                column,
+                path: path.clone(),
+                message,
+            });
         };
-        for fragment in quoted_fragments(&c.passage) {
-            if !fragment_stands(text, &fragment) {
-                let (line, column, path) = c.passage_at.clone();
-                out.push(Diagnostic {
-                    file: file.label.clone(),
-                    line,
-                    column,
-                    path,
-                    message: format!("{who}the quoted `{fragment}` does not stand in `{}`", c.document),
-                });
+        if let Some(named) = misfiled(c, &names) {
+            report(format!(
+                "{who}the passage opens by citing `{named}`, but the document given is `{}`",
+                c.document
+            ));
+        }
+        for (document, fragment) in fragment_documents(c, &names) {
+            let stands = normalised
+                .get(document.as_str())
+                .is_some_and(|text| fragment_stands(text, &fragment));
+            if !stands {
+                report(format!(
+                    "{who}the quoted `{fragment}` does not stand in `{document}`"
+                ));
             }
         }
     }
@@ -231,6 +313,36 @@ mod tests {
         );
         assert!(quoted_fragments("Appendix 1, test 5").is_empty());
         assert_eq!(quoted_fragments("§7: 'left open"), ["left open"]);
+    }
+
+    #[test]
+    fn a_passage_may_quote_a_second_source_by_its_number() {
+        let cited = |document: &str, passage: &str| CitedPassage {
+            id: None,
+            document: document.into(),
+            passage: passage.into(),
+            document_at: (1, 1, "$".into()),
+            passage_at: (1, 1, "$".into()),
+        };
+        let names = ["000_a.txt", "004_b.txt"];
+        let c = cited(
+            "000_a.txt",
+            "§1: 'one'; 004 §7 'two'; 'three' (811 of 2016: 'four')",
+        );
+        assert_eq!(
+            fragment_documents(&c, &names),
+            [
+                ("000_a.txt".to_string(), "one".to_string()),
+                ("004_b.txt".into(), "two".into()),
+                ("004_b.txt".into(), "three".into()),
+                ("004_b.txt".into(), "four".into()),
+            ],
+            "a number that names no source is no reference"
+        );
+        assert_eq!(misfiled(&c, &names), None);
+        let c = cited("004_b.txt", "000 §2.3(c): outside appointments 'x'");
+        assert_eq!(misfiled(&c, &names).as_deref(), Some("000_a.txt"));
+        assert_eq!(misfiled(&cited("000_a.txt", "000 §2: 'x'"), &names), None);
     }
 
     #[test]

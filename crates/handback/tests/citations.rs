@@ -23,7 +23,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use handback::{cited_passages, fragment_stands, normalise_quote, quoted_fragments, sha256, SourceFile};
+use handback::{
+    cited_passages, fragment_documents, fragment_stands, misfiled, normalise_quote, sha256, SourceFile,
+};
 use serde_json::{json, Value};
 
 const LOCK: &str = "fixtures/citations/lock.json";
@@ -103,6 +105,7 @@ fn not_in_lock(pack: &handback::Pack, files: &[SourceFile]) -> (Vec<String>, usi
         .iter()
         .map(|p| (p["document"].as_str().unwrap(), p["sha256"].as_str().unwrap()))
         .collect();
+    let names: Vec<&str> = documents.iter().copied().collect();
     let known_bad = known_bad();
     let mut looked_up = 0;
     for file in files {
@@ -118,13 +121,19 @@ fn not_in_lock(pack: &handback::Pack, files: &[SourceFile]) -> (Vec<String>, usi
             if known_bad.contains(&id) {
                 continue;
             }
-            for fragment in quoted_fragments(&c.passage) {
+            if let Some(named) = misfiled(&c, &names) {
+                problems.push(format!(
+                    "{}: `{id}`: the passage opens by citing `{named}`, but the document given is `{}`",
+                    file.name, c.document
+                ));
+            }
+            for (document, fragment) in fragment_documents(&c, &names) {
                 looked_up += 1;
                 let digest = sha256(locked_form(&fragment).as_bytes());
-                if !passages.contains(&(c.document.as_str(), digest.as_str())) {
+                if !passages.contains(&(document.as_str(), digest.as_str())) {
                     problems.push(format!(
-                        "{}: `{id}`: the quoted `{fragment}` citing `{}` is not in the lock",
-                        file.name, c.document
+                        "{}: `{id}`: the quoted `{fragment}` citing `{document}` is not in the lock",
+                        file.name
                     ));
                 }
             }
@@ -189,16 +198,23 @@ fn the_lock_records_what_the_seeds_say() {
     let mut standing: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut failing: BTreeSet<String> = BTreeSet::new();
     let mut failures = Vec::new();
+    let names: Vec<&str> = texts.keys().copied().collect();
     for file in files_in_scope() {
         for c in cited_passages(&file).unwrap() {
             let id = c.id.clone().unwrap_or_default();
-            let text = texts
-                .get(c.document.as_str())
-                .unwrap_or_else(|| panic!("{}: `{id}` cites `{}`, not a seed", file.name, c.document));
-            for fragment in quoted_fragments(&c.passage) {
-                if fragment_stands(text, &fragment) {
+            assert!(
+                texts.contains_key(c.document.as_str()),
+                "{}: `{id}` cites `{}`, not a seed",
+                file.name,
+                c.document
+            );
+            if misfiled(&c, &names).is_some() {
+                failing.insert(id.clone());
+            }
+            for (document, fragment) in fragment_documents(&c, &names) {
+                if fragment_stands(&texts[document.as_str()], &fragment) {
                     standing
-                        .entry((c.document.clone(), locked_form(&fragment)))
+                        .entry((document, locked_form(&fragment)))
                         .or_default()
                         .insert(id.clone());
                 } else {
