@@ -301,7 +301,8 @@ enum Command {
         /// Output format for problems.
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
-        /// A folder of source documents (`.txt`): check every rule's quote stands in its source.
+        /// A folder of source documents (`.txt`): check every rule's quote, and every quoted
+        /// fragment of the evidence's passages, stands in its source.
         #[arg(long)]
         sources: Option<PathBuf>,
     },
@@ -920,8 +921,11 @@ fn lint(
         )),
         Err(e) => diagnostics.extend(e.diagnostics.0.iter().cloned()),
     }
+    let texts = match sources {
+        Some(dir) => files::read_folder_texts(dir, "txt")?,
+        None => Vec::new(),
+    };
     if let (Some(dir), Ok(p)) = (sources, &pack) {
-        let texts = files::read_folder_texts(dir, "txt")?;
         let found = handback::check_sources(p, &texts, &dir.display().to_string());
         if found.is_empty() {
             summary.push(format!(
@@ -944,7 +948,19 @@ fn lint(
         };
         match &pack {
             Ok(pack) => match Evidence::load_with_limits(pack, &source, limits()) {
-                Ok(e) => summary.push(format!("{}: {} observations", source.label, e.observations.len())),
+                Ok(e) => {
+                    summary.push(format!("{}: {} observations", source.label, e.observations.len()));
+                    if let Some(dir) = sources {
+                        let found = handback::check_passages(&source, &texts, &dir.display().to_string());
+                        if found.is_empty() {
+                            summary.push(format!(
+                                "{}: every quoted passage stands in its source",
+                                source.label
+                            ));
+                        }
+                        diagnostics.extend(found);
+                    }
+                }
                 Err(e) => diagnostics.extend(e.diagnostics.0),
             },
             Err(_) => unchecked += 1,

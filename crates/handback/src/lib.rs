@@ -35,6 +35,7 @@
 mod assess;
 mod audit;
 mod canonical;
+mod citations;
 mod csv;
 mod diagnostic;
 mod directions;
@@ -63,6 +64,10 @@ pub use audit::{
     audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
 };
 pub use canonical::{canonical, digest, normalise_quote, sha256};
+pub use citations::{
+    check_passages, cited_passages, fragment_documents, fragment_stands, misfiled, quoted_fragments,
+    CitedPassage,
+};
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Evidence, Observation, Source, OBSERVATION_FIELDS};
