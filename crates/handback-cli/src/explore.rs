@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use handback::{Change, Directions, Evidence, Options, Pack, Scenario, Target};
+use handback::{Change, Directions, Evidence, Options, Pack, Place, Scenario, Target};
 
 use crate::{files, render, Exit, Failure};
 
@@ -41,8 +41,8 @@ pub fn parse_set(s: &str) -> Result<Change, Failure> {
     })
 }
 
-/// A scenario's title and its changes.
-pub type Titled = (String, Vec<Change>);
+/// A scenario's title, its changes, and where each is written.
+pub type Titled = (String, Vec<Change>, Vec<Place>);
 
 /// Reads a scenario and everything it extends, base first, with the evidence path it names.
 pub fn load_scenario_chain(path: &Path) -> Result<(Vec<Titled>, Option<PathBuf>), Failure> {
@@ -64,7 +64,7 @@ pub fn load_scenario_chain(path: &Path) -> Result<(Vec<Titled>, Option<PathBuf>)
             evidence = scenario.evidence.as_ref().map(|e| dir.join(e));
         }
         next = scenario.extends.as_ref().map(|e| dir.join(e));
-        chain.push((scenario.title.clone(), scenario.changes.clone()));
+        chain.push((scenario.title, scenario.changes, scenario.places));
     }
     chain.reverse();
     Ok((chain, evidence))
@@ -98,15 +98,52 @@ pub fn base(
     })
 }
 
+/// Where a change given by a flag comes from: the flag and its value, as the user typed it.
+pub fn flag_place(flag: &str, value: &str) -> Place {
+    Place {
+        file: format!("`{flag} {value}`"),
+        line: 1,
+        column: 1,
+        path: "$".into(),
+    }
+}
+
+/// Checks a change made by a flag on its own, so its problem names the flag and its value.
+pub fn check_flag(pack: &Pack, change: &Change, flag: &str, value: &str) -> Result<(), Failure> {
+    let problems = handback::check_change(pack, change);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        Exit::Invalid,
+        problems
+            .iter()
+            .map(|p| format!("`{flag} {value}`: {p}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    ))
+}
+
 /// Applies changes to the base: the scenario's evidence and options.
 pub fn scenario(b: &Base, changes: &[Change], label: &str) -> Result<(Evidence, Options), Failure> {
-    let applied = handback::apply(
+    scenario_at(b, changes, label, &[])
+}
+
+/// As [`scenario`], reporting a problem with a change where it was written.
+pub fn scenario_at(
+    b: &Base,
+    changes: &[Change],
+    label: &str,
+    places: &[Place],
+) -> Result<(Evidence, Options), Failure> {
+    let applied = handback::apply_at(
         &b.pack,
         &b.evidence,
         b.options.as_of,
         &b.options.parameters,
         changes,
         label,
+        places,
     )?;
     let mut options = b.options.clone();
     options.as_of = applied.as_of;
@@ -115,8 +152,14 @@ pub fn scenario(b: &Base, changes: &[Change], label: &str) -> Result<(Evidence, 
 }
 
 /// The explained difference between the base and a scenario.
-pub fn whatif(b: &Base, changes: &[Change], label: &str, json: bool) -> Result<String, Failure> {
-    let (evidence, options) = scenario(b, changes, label)?;
+pub fn whatif(
+    b: &Base,
+    changes: &[Change],
+    places: &[Place],
+    label: &str,
+    json: bool,
+) -> Result<String, Failure> {
+    let (evidence, options) = scenario_at(b, changes, label, places)?;
     let before = handback::assess(&b.pack, &b.evidence, &b.options);
     let after = handback::assess(&b.pack, &evidence, &options);
     let plan_before = handback::plan(&b.pack, &before, b.directions.as_ref());
@@ -344,6 +387,19 @@ pub struct Vary {
     key: String,
     function: Option<String>,
     values: Vec<f64>,
+    /// The flag's value as typed, to name it in errors.
+    flag: String,
+}
+
+impl Vary {
+    fn change(&self, value: f64) -> Change {
+        Change::Set {
+            key: self.key.clone(),
+            function: self.function.clone(),
+            value: serde_json::json!(value),
+            date: None,
+        }
+    }
 }
 
 pub fn parse_vary(s: &str) -> Result<Vary, Failure> {
@@ -381,6 +437,7 @@ pub fn parse_vary(s: &str) -> Result<Vary, Failure> {
         key,
         function,
         values,
+        flag: s.to_string(),
     })
 }
 
@@ -393,6 +450,13 @@ pub fn sweep(b: &Base, varies: &[Vary]) -> Result<String, Failure> {
             Exit::Usage,
             format!("the sweep has {total} points; at most 100,000"),
         ));
+    }
+    // Every value is checked before the first point, so a slip names the flag, not a point.
+    for v in varies {
+        for value in &v.values {
+            let change = v.change(*value);
+            check_flag(&b.pack, &change, "--vary", &v.flag)?;
+        }
     }
     let show_progress = std::io::stderr().is_terminal() && total >= 50;
     let mut header: Vec<String> = varies
@@ -411,12 +475,7 @@ pub fn sweep(b: &Base, varies: &[Vary]) -> Result<String, Failure> {
             let value = v.values.get(rest % v.values.len()).copied().unwrap_or_default();
             rest /= v.values.len();
             point.push(handback::format_number(value));
-            changes.push(Change::Set {
-                key: v.key.clone(),
-                function: v.function.clone(),
-                value: serde_json::json!(value),
-                date: None,
-            });
+            changes.push(v.change(value));
         }
         let (evidence, options) = scenario(b, &changes, "sweep")?;
         let assessment = handback::assess(
@@ -585,14 +644,23 @@ fn extremes(pack: &Pack, key: &handback::Key) -> (serde_json::Value, serde_json:
     use handback::{Direction, ValueType};
     match &key.value_type {
         ValueType::Boolean => (serde_json::json!(true), serde_json::json!(false)),
+        // Within the key's range, or the scenario would be refused and the gap never ranked.
         ValueType::Number {
             direction: Direction::HigherIsBetter,
+            range,
             ..
-        } => (serde_json::json!(1e12), serde_json::json!(-1e12)),
+        } => (
+            serde_json::json!(range.clamp(1e12)),
+            serde_json::json!(range.clamp(-1e12)),
+        ),
         ValueType::Number {
             direction: Direction::LowerIsBetter,
+            range,
             ..
-        } => (serde_json::json!(-1e12), serde_json::json!(1e12)),
+        } => (
+            serde_json::json!(range.clamp(-1e12)),
+            serde_json::json!(range.clamp(1e12)),
+        ),
         ValueType::Grade { scale } => {
             let levels = pack
                 .scales()

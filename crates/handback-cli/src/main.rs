@@ -11,7 +11,6 @@ mod explore;
 mod files;
 mod render;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -312,7 +311,8 @@ enum Command {
         /// Output format for problems.
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
-        /// A folder of source documents (`.txt`): check every rule's quote stands in its source.
+        /// A folder of source documents (`.txt`): check every rule's quote, and every quoted
+        /// fragment of the evidence's passages, stands in its source.
         #[arg(long)]
         sources: Option<PathBuf>,
     },
@@ -739,17 +739,19 @@ fn run(cli: Cli) -> Result<String, Failure> {
         } => {
             let pack = load_pack(&pack)?;
             let mut changes = Vec::new();
+            let mut places = Vec::new();
             let mut label = String::from("command-line changes");
             let mut base_evidence = evidence.clone();
             if let Some(path) = &scenario {
                 let (chain, named) = explore::load_scenario_chain(path)?;
                 label = chain
                     .iter()
-                    .map(|(t, _)| t.clone())
+                    .map(|(t, _, _)| t.clone())
                     .collect::<Vec<_>>()
                     .join(" + ");
-                for (_, c) in chain {
+                for (_, c, p) in chain {
                     changes.extend(c);
+                    places.extend(p);
                 }
                 if let Some(named) = named {
                     if evidence.as_os_str() == "-" {
@@ -757,8 +759,14 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     }
                 }
             }
+            // A scenario file's places cover its changes; each flag's change is placed at the
+            // flag, and checked now so its problem names it.
+            places.resize(changes.len(), handback::Place::default());
             for s in &sets {
-                changes.push(explore::parse_set(s)?);
+                let change = explore::parse_set(s)?;
+                explore::check_flag(&pack, &change, "--set", s)?;
+                changes.push(change);
+                places.push(explore::flag_place("--set", s));
             }
             for p in &params {
                 let Some((name, value)) = p.split_once('=') else {
@@ -769,16 +777,19 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 };
                 let value = serde_json::from_str(value.trim())
                     .unwrap_or_else(|_| serde_json::Value::String(value.trim().into()));
-                changes.push(handback::Change::Param {
+                let change = handback::Change::Param {
                     name: name.trim().into(),
                     value,
-                });
+                };
+                explore::check_flag(&pack, &change, "--param", p)?;
+                changes.push(change);
+                places.push(explore::flag_place("--param", p));
             }
             if let Some(d) = as_of {
                 changes.push(handback::Change::AsOf(d));
             }
             let base = explore::base(pack, &base_evidence, None, &[], directions.as_ref())?;
-            explore::whatif(&base, &changes, &label, matches!(format, Format::Json))
+            explore::whatif(&base, &changes, &places, &label, matches!(format, Format::Json))
         }
         Command::Needs {
             situation,
@@ -854,7 +865,7 @@ pub(crate) fn prepare(
             )
         })?;
     let mut options = Options::new(as_of);
-    options.parameters = parse_params(pack, params)?;
+    set_params(pack, &mut options, params)?;
     options.known_at = known_at;
     options.exclude_basis = exclude_basis.to_vec();
     Ok((evidence, options))
@@ -883,23 +894,19 @@ fn write_report(out: &std::path::Path, report: &str, inputs: &[Option<&PathBuf>]
     Ok(())
 }
 
-fn parse_params(pack: &Pack, params: &[String]) -> Result<BTreeMap<String, handback::Value>, Failure> {
-    let mut out = BTreeMap::new();
+fn set_params(pack: &Pack, options: &mut Options, params: &[String]) -> Result<(), Failure> {
     let mut problems = Vec::new();
     for p in params {
         let Some((name, value)) = p.split_once('=') else {
             problems.push(format!("`--param {p}`: expected NAME=VALUE"));
             continue;
         };
-        match handback::parse_parameter(pack, name.trim(), value.trim()) {
-            Ok(v) => {
-                out.insert(name.trim().to_string(), v);
-            }
-            Err(e) => problems.push(format!("`--param {p}`: {e}")),
+        if let Err(e) = options.set_parameter(pack, name.trim(), value.trim()) {
+            problems.push(format!("`--param {p}`: {e}"));
         }
     }
     if problems.is_empty() {
-        Ok(out)
+        Ok(())
     } else {
         Err(Failure::new(Exit::Usage, problems.join("\n")))
     }
@@ -935,8 +942,11 @@ fn lint(
         )),
         Err(e) => diagnostics.extend(e.diagnostics.0.iter().cloned()),
     }
+    let texts = match sources {
+        Some(dir) => files::read_folder_texts(dir, "txt")?,
+        None => Vec::new(),
+    };
     if let (Some(dir), Ok(p)) = (sources, &pack) {
-        let texts = files::read_folder_texts(dir, "txt")?;
         let found = handback::check_sources(p, &texts, &dir.display().to_string());
         if found.is_empty() {
             summary.push(format!(
@@ -959,7 +969,19 @@ fn lint(
         };
         match &pack {
             Ok(pack) => match Evidence::load_with_limits(pack, &source, limits()) {
-                Ok(e) => summary.push(format!("{}: {} observations", source.label, e.observations.len())),
+                Ok(e) => {
+                    summary.push(format!("{}: {} observations", source.label, e.observations.len()));
+                    if let Some(dir) = sources {
+                        let found = handback::check_passages(&source, &texts, &dir.display().to_string());
+                        if found.is_empty() {
+                            summary.push(format!(
+                                "{}: every quoted passage stands in its source",
+                                source.label
+                            ));
+                        }
+                        diagnostics.extend(found);
+                    }
+                }
                 Err(e) => diagnostics.extend(e.diagnostics.0),
             },
             Err(_) => unchecked += 1,

@@ -711,7 +711,7 @@ fn template_rows(pack: &Pack) -> Vec<TemplateRow> {
                     "true is better".to_string(),
                     String::new(),
                 ),
-                ValueType::Number { unit, direction } => (
+                ValueType::Number { unit, direction, .. } => (
                     "number",
                     unit.clone(),
                     match direction {
@@ -832,7 +832,14 @@ pub fn template_markdown(pack: &Pack) -> String {
     out.push_str("\n## Keys\n\n| key | type | scope | fresh for (days) | judgement | read by | description |\n| --- | --- | --- | --- | --- | --- | --- |\n");
     for r in template_rows(pack) {
         let kind = match (r.kind, r.unit.as_str(), r.scale.as_str()) {
-            ("number", unit, _) => format!("number ({unit}; {})", r.direction),
+            ("number", unit, _) => {
+                let range = pack
+                    .key(&r.key)
+                    .and_then(|k| k.value_type.range().words())
+                    .map(|w| format!(", {w}"))
+                    .unwrap_or_default();
+                format!("number ({unit}{range}; {})", r.direction)
+            }
             ("grade", _, scale) => format!("grade (`{scale}`)"),
             (k, _, _) => k.to_string(),
         };

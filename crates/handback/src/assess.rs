@@ -90,6 +90,35 @@ pub struct Options {
 }
 
 impl Options {
+    /// Overrides a parameter, checked against the pack (known name, value of its type and
+    /// range): the one way callers should set `parameters`, since `assess` cannot report a bad
+    /// override and would fall back to the default.
+    pub fn set_parameter(&mut self, pack: &Pack, name: &str, json_text: &str) -> Result<(), String> {
+        let value = crate::pack::parse_parameter(pack, name, json_text)?;
+        self.parameters.insert(name.to_string(), value);
+        Ok(())
+    }
+
+    /// Every problem with the parameter overrides (unknown names, wrong types, out of range),
+    /// for options whose `parameters` were filled in directly.
+    pub fn check(&self, pack: &Pack) -> Result<(), Vec<String>> {
+        let problems: Vec<String> = self
+            .parameters
+            .iter()
+            .filter_map(|(name, value)| {
+                let text = serde_json::to_string(value).unwrap_or_default();
+                crate::pack::parse_parameter(pack, name, &text)
+                    .err()
+                    .map(|e| format!("parameter override: {e}"))
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+
     /// Options for a date, with default parameters and explanations on.
     pub fn new(as_of: NaiveDate) -> Self {
         Options {
@@ -244,8 +273,9 @@ pub struct ThresholdUsed {
 
 /// Assesses evidence against a pack as of a date.
 ///
-/// Parameter overrides must name parameters of the pack with values of their type (see
-/// [`crate::parse_parameter`]); an override that does not is ignored rather than trusted.
+/// Parameter overrides must name parameters of the pack with values of their type (set them with
+/// [`Options::set_parameter`], or check them with [`Options::check`]); an override that does not
+/// is ignored rather than trusted.
 pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment {
     let (replayed, hidden) = match options.known_at {
         Some(known_at) => {

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
 use crate::pack::{LoadError, Pack, SourceFile};
-use crate::vocabulary::{decode_value, Scope, Value};
+use crate::vocabulary::{decode_value, Key, Scope, Value};
 
 /// The fields an observation may have, in the order evidence files write them.
 pub const OBSERVATION_FIELDS: &[&str] = &[
@@ -162,14 +162,12 @@ impl Evidence {
         file: &SourceFile,
         limits: crate::diagnostic::Limits,
     ) -> Result<Evidence, LoadError> {
-        let mut diagnostics = Vec::new();
-        let evidence = crate::pack::decode_file_with(file, &mut diagnostics, limits, |d, at| {
-            decode_evidence(d, at, pack)
-        });
-        match evidence {
-            Some(e) if diagnostics.is_empty() => Ok(e),
-            _ => Err(LoadError::new(diagnostics)),
-        }
+        load(pack, file, limits, false)
+    }
+
+    /// Loads the document a scenario made, whose own observations use the reserved id prefix.
+    pub(crate) fn load_scenario(pack: &Pack, file: &SourceFile) -> Result<Evidence, LoadError> {
+        load(pack, file, crate::diagnostic::Limits::default(), true)
     }
 
     /// The document in canonical form: the input format (so it loads again), observations sorted
@@ -306,10 +304,53 @@ pub(crate) fn sort_observations(observations: &mut [Observation]) {
     });
 }
 
+/// Why an observation of `key` cannot name (or leave out) `function`, or `None` if it fits. An
+/// observation of a per-function key with no function is read only by rules that fall back to
+/// council-wide evidence (`fallback_to_council`); without such a rule it would be loaded and then
+/// never read, so it is refused with the functions it could be for.
+pub(crate) fn function_problem(pack: &Pack, key: &Key, function: Option<&str>) -> Option<String> {
+    match (key.scope, function) {
+        (Scope::Council, Some(_)) => Some(format!(
+            "key `{}` is council-wide; it takes no `function`",
+            key.key
+        )),
+        (Scope::Function, Some(f)) if !pack.functions().iter().any(|x| x.id == f) => {
+            let ids: Vec<&str> = pack.functions().iter().map(|x| x.id.as_str()).collect();
+            let hint = crate::diagnostic::did_you_mean(f, &ids);
+            Some(format!("unknown function `{f}`{hint}"))
+        }
+        (Scope::Function, None) if !pack.falls_back_to_council(&key.key) => {
+            let ids: Vec<&str> = pack.functions().iter().map(|x| x.id.as_str()).collect();
+            Some(format!(
+                "key `{}` is recorded per function, and no rule reads it council-wide; say which function in `function`: one of {}",
+                key.key,
+                crate::diagnostic::ticked(&ids, ", ")
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// What an observation claims: key, function, day described and day recorded.
 type Fact<'a> = (&'a str, Option<&'a str>, NaiveDate, Option<NaiveDate>);
 
-fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Evidence> {
+fn load(
+    pack: &Pack,
+    file: &SourceFile,
+    limits: crate::diagnostic::Limits,
+    scenario: bool,
+) -> Result<Evidence, LoadError> {
+    let mut diagnostics = Vec::new();
+    let evidence = crate::pack::decode_file_with(file, &mut diagnostics, limits, |d, at| {
+        decode_evidence(d, at, pack, scenario)
+    });
+    match evidence {
+        Some(e) if diagnostics.is_empty() => Ok(e),
+        _ => Err(LoadError::new(diagnostics)),
+    }
+}
+
+fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack, scenario: bool) -> Option<Evidence> {
     let obj = d.object(at, &["council", "title", "as_of", "observations"])?;
     let council = required(d, &obj, "council", |d, at| d.text(at));
     let title = optional(d, &obj, "title", |d, at| d.text(at));
@@ -331,6 +372,17 @@ fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Evide
     let mut by_id: std::collections::BTreeMap<String, crate::json::Pos> = Default::default();
     for (json, path) in items {
         if let Some((id, id_pos)) = crate::diagnostic::member_string(json, "id") {
+            if !scenario && id.starts_with(crate::whatif::SCENARIO_ID_PREFIX) {
+                conflicts.push(located(
+                    d,
+                    id_pos,
+                    &format!("{path}.id"),
+                    format!(
+                        "observation ids beginning `{}` are reserved for the observations a scenario sets; rename `{id}`",
+                        crate::whatif::SCENARIO_ID_PREFIX
+                    ),
+                ));
+            }
             match by_id.get(&id) {
                 Some(first) => conflicts.push(located(
                     d,
@@ -407,17 +459,17 @@ fn decode_observation(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Ob
             d.error(at, format!("unknown function `{f}`{hint}"));
             return None;
         }
-        if let Some(k) = key_def {
-            if k.scope == Scope::Council {
-                d.error(
-                    at,
-                    format!("key `{}` is council-wide; it takes no `function`", k.key),
-                );
-                return None;
-            }
+        if let Some(problem) = key_def.and_then(|k| function_problem(pack, k, Some(&f))) {
+            d.error(at, problem);
+            return None;
         }
         Some(f)
     });
+    if !obj.has("function") {
+        if let Some(problem) = key_def.and_then(|k| function_problem(pack, k, None)) {
+            d.error(at, problem);
+        }
+    }
     let value = match key_def {
         Some(k) => required(d, &obj, "value", |d, at| {
             decode_value(d, at, &k.value_type, &pack.scales)

@@ -35,6 +35,7 @@
 mod assess;
 mod audit;
 mod canonical;
+mod citations;
 mod csv;
 mod diagnostic;
 mod directions;
@@ -63,6 +64,10 @@ pub use audit::{
     audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
 };
 pub use canonical::{canonical, digest, normalise_quote, sha256};
+pub use citations::{
+    check_passages, cited_passages, fragment_documents, fragment_stands, misfiled, quoted_fragments,
+    CitedPassage,
+};
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
@@ -81,7 +86,10 @@ pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
-pub use whatif::{apply, diff, Applied, Change, Diff, OutcomeChange, Scenario};
+pub use whatif::{
+    apply, apply_at, check_change, diff, Applied, Change, Diff, OutcomeChange, Place, Scenario,
+    SCENARIO_ID_PREFIX,
+};
 
 /// The files of the embedded default pack (the Rotherham criteria), as `rules/rotherham/` holds
 /// them.

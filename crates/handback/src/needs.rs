@@ -565,14 +565,17 @@ fn satisfying(
                     rank: 0,
                 })
                 .unwrap_or_else(|| current.cloned().unwrap_or(Value::Boolean(false))),
+            // The worst value the key's range allows, so applying the suggestion is not refused.
             ValueType::Number {
                 direction: Direction::HigherIsBetter,
+                range,
                 ..
-            } => Value::Number(-1e9),
+            } => Value::Number(range.clamp(-1e9)),
             ValueType::Number {
                 direction: Direction::LowerIsBetter,
+                range,
                 ..
-            } => Value::Number(1e9),
+            } => Value::Number(range.clamp(1e9)),
             ValueType::Date | ValueType::Text => current.cloned().unwrap_or(Value::Text(String::new())),
         },
         (Bound::Upper { strict: true }, Some(Value::Number(t))) => {

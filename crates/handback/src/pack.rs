@@ -16,7 +16,7 @@ use crate::diagnostic::{member_string, optional, required, At, Decoder, Diagnost
 use crate::functions::Function;
 use crate::json::Kind;
 use crate::rules::{self, Body, Citation, Origin, PendingRef, Rule, Scope_};
-use crate::vocabulary::{decode_value, Direction, Key, Scale, Scope, Value, ValueType};
+use crate::vocabulary::{decode_value, format_number, Direction, Key, Range, Scale, Scope, Value, ValueType};
 
 /// One file of a pack or an evidence document, as the caller read it.
 #[derive(Debug, Clone)]
@@ -230,6 +230,42 @@ impl Pack {
         indices.dedup();
         indices.iter().filter_map(|&i| self.parameters.get(i)).collect()
     }
+    /// Keys a parameter is compared with, by rule conditions (so its values must fit them too).
+    pub(crate) fn keys_compared_with(&self, parameter: usize) -> Vec<&Key> {
+        let mut keys: Vec<usize> = Vec::new();
+        for rule in &self.rules {
+            for (_, c) in rule.body.conditions() {
+                c.for_each_leaf(&mut |leaf| {
+                    if let rules::LeafTest::Compare { threshold, .. }
+                    | rules::LeafTest::Sustained { threshold, .. } = &leaf.test
+                    {
+                        if *threshold == rules::Threshold::Parameter(parameter) {
+                            keys.push(leaf.key);
+                        }
+                    }
+                });
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        keys.iter().filter_map(|&i| self.keys.get(i)).collect()
+    }
+
+    /// Whether some rule reads council-wide observations of this per-function key for functions
+    /// with none of their own (`fallback_to_council`): only then does such an observation count.
+    pub(crate) fn falls_back_to_council(&self, key: &str) -> bool {
+        let Some(index) = self.key_index(key) else {
+            return false;
+        };
+        let mut found = false;
+        for rule in &self.rules {
+            for (_, c) in rule.body.conditions() {
+                c.for_each_leaf(&mut |leaf| found |= leaf.key == index && leaf.fallback_to_council);
+            }
+        }
+        found
+    }
+
     pub(crate) fn key_index(&self, name: &str) -> Option<usize> {
         self.keys.iter().position(|k| k.key == name)
     }
@@ -370,6 +406,9 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         let mut more = Vec::new();
         resolve_refs(&mut rules, &pending, &scales, &mut more);
         crate::functions::check_gates(&catalogue, &rules, &mut more);
+        // Cycles among the rules that did decode are reported now too, so fixing the other
+        // problems does not reveal a new one.
+        rule_order(&rules, &mut more);
         diagnostics.extend(more.into_iter().filter(|d| {
             !failed
                 .iter()
@@ -563,7 +602,7 @@ fn decode_type(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, scales: &[S
     };
     match kind.as_str() {
         "boolean" | "date" | "text" => {
-            forbid(d, &["unit", "direction", "scale"]);
+            forbid(d, &["unit", "direction", "scale", "min", "max", "integer"]);
             Some(match kind.as_str() {
                 "boolean" => ValueType::Boolean,
                 "date" => ValueType::Date,
@@ -589,13 +628,16 @@ fn decode_type(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, scales: &[S
                     }
                 }
             });
+            let unit = unit?;
+            let range = decode_range(d, obj, &unit)?;
             Some(ValueType::Number {
-                unit: unit?,
+                unit,
                 direction: direction?,
+                range,
             })
         }
         "grade" => {
-            forbid(d, &["unit", "direction"]);
+            forbid(d, &["unit", "direction", "min", "max", "integer"]);
             let scale = required(d, obj, "scale", |d, at| {
                 let s = d.string(at)?;
                 if !scales.iter().any(|sc| sc.id == s) {
@@ -619,6 +661,49 @@ fn decode_type(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, scales: &[S
             None
         }
     }
+}
+
+/// Decodes a number's range (`min`, `max`, `integer`). A share lies in [0, 1] whether or not the
+/// file says so; explicit bounds may only narrow that.
+fn decode_range(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, unit: &str) -> Option<Range> {
+    let share = unit == crate::vocabulary::SHARE;
+    let mut ok = true;
+    let mut bound = |d: &mut Decoder, field: &str, implied: f64| -> Option<f64> {
+        let (json, path) = obj.get(field)?;
+        let at = At { json, path: &path };
+        let n = d.number(at)?;
+        if share && !(0.0..=1.0).contains(&n) {
+            d.error(
+                at,
+                format!(
+                    "a share lies from 0 to 1, so `{field}` cannot be {}",
+                    format_number(n)
+                ),
+            );
+            ok = false;
+            return Some(implied);
+        }
+        Some(n)
+    };
+    let min = bound(d, "min", 0.0).or(share.then_some(0.0));
+    let max = bound(d, "max", 1.0).or(share.then_some(1.0));
+    let integer = optional(d, obj, "integer", |d, at| d.boolean(at)).unwrap_or(false);
+    if let (Some(a), Some(b)) = (min, max) {
+        if a > b {
+            if let Some((json, path)) = obj.get("max").or_else(|| obj.get("min")) {
+                d.error(
+                    At { json, path: &path },
+                    format!(
+                        "the range is empty: `min` {} is above `max` {}",
+                        format_number(a),
+                        format_number(b)
+                    ),
+                );
+            }
+            ok = false;
+        }
+    }
+    ok.then_some(Range { min, max, integer })
 }
 
 fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec<Key>)> {
@@ -676,6 +761,9 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
                 "type",
                 "unit",
                 "direction",
+                "min",
+                "max",
+                "integer",
                 "scale",
                 "scope",
                 "max_age_days",
@@ -736,6 +824,9 @@ fn decode_parameters(d: &mut Decoder, at: At<'_, '_>, scales: &[Scale]) -> Optio
                 "type",
                 "unit",
                 "direction",
+                "min",
+                "max",
+                "integer",
                 "scale",
                 "default",
                 "rationale",
@@ -1158,6 +1249,12 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
         (ValueType::Grade { .. } | ValueType::Date | ValueType::Text, Some(c)) if c != '"' => {
             serde_json::to_string(json_text).unwrap_or_default()
         }
+        // `25%` for a share, as people write it.
+        (ValueType::Number { unit, .. }, Some(c))
+            if unit == crate::vocabulary::SHARE && c != '"' && json_text.trim_end().ends_with('%') =>
+        {
+            serde_json::to_string(json_text.trim()).unwrap_or_default()
+        }
         _ => json_text.to_string(),
     };
     let json = d.parse(&text);
@@ -1167,6 +1264,28 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
         }
         decode_value(&mut d, At { json, path: "$" }, &param.value_type, &pack.scales)
     });
+    if let (Some(Value::Number(n)), Some(index)) =
+        (&value, pack.parameters.iter().position(|p| p.name == name))
+    {
+        for key in pack.keys_compared_with(index) {
+            if let ValueType::Number { unit, range, .. } = &key.value_type {
+                if let Some(problem) = crate::vocabulary::out_of_range(*n, unit, range) {
+                    return Err(format!(
+                        "parameter `{name}` is compared with key `{}`: {problem}",
+                        key.key
+                    ));
+                }
+            }
+        }
+    }
+    // A number of the right type that is out of range gets the range's own message and hint.
+    if let (ValueType::Number { unit, range, .. }, Some(Kind::Number(n))) =
+        (&param.value_type, json.as_ref().map(|j| &j.kind))
+    {
+        if let Some(problem) = crate::vocabulary::out_of_range(*n, unit, range) {
+            return Err(format!("parameter `{name}`: {problem}"));
+        }
+    }
     match value {
         Some(v) if d.diagnostics.is_empty() => Ok(v),
         _ => Err(format!(

@@ -335,6 +335,19 @@ fn load(g: &Generated, files: usize, rng: &mut Rng, shuffle: bool) -> Pack {
 }
 
 fn evidence(pack: &Pack, json: &J) -> Evidence {
+    // A council-wide observation of a per-function key is refused unless some rule falls back
+    // to it; the generator does not know the pack, so drop those no rule could read.
+    let mut json = json.clone();
+    if let Some(J::Array(list)) = json.get_mut("observations") {
+        list.retain(|o| {
+            let key = o["key"].as_str().unwrap_or_default();
+            o.get("function").is_some()
+                || pack
+                    .key(key)
+                    .is_some_and(|k| k.scope == crate::vocabulary::Scope::Council)
+                || pack.falls_back_to_council(key)
+        });
+    }
     let file = SourceFile {
         name: "e.json".into(),
         label: "e.json".into(),
@@ -501,7 +514,7 @@ fn without_sustained(v: &mut J) {
 }
 
 /// Every (key, function) a scenario could set, with a value satisfying every monotone leaf on it.
-fn slots() -> Vec<(&'static str, Option<&'static str>, J)> {
+fn slots(pack: &Pack) -> Vec<(&'static str, Option<&'static str>, J)> {
     let mut out: Vec<(&'static str, Option<&'static str>, J)> = Vec::new();
     for (k, dir) in NUMBER_KEYS {
         out.push((k, None, json!(if dir == "higher_is_better" { 1e6 } else { -1e6 })));
@@ -511,6 +524,10 @@ fn slots() -> Vec<(&'static str, Option<&'static str>, J)> {
     }
     out.push((GRADE_KEYS[0], None, json!("high")));
     for f in [None, Some("fa"), Some("fb")] {
+        // A council-wide value of a per-function key is refused unless a rule falls back to it.
+        if f.is_none() && !pack.falls_back_to_council(FUNCTION_KEYS[0].0) {
+            continue;
+        }
         out.push((FUNCTION_KEYS[0].0, f, json!(-1e6)));
     }
     out
@@ -540,7 +557,7 @@ proptest! {
         let ev = evidence(&pack, &evidence_json(seed, obs));
         let as_of = base() + chrono::Duration::days(day);
         let options = Options::new(as_of);
-        let slots = slots();
+        let slots = slots(&pack);
         for rule in pack.rules.clone() {
             let functions: Vec<Option<String>> = if rule.per_function { FUNCTIONS.iter().map(|f| Some(f.to_string())).collect() } else { vec![None] };
             for function in functions {

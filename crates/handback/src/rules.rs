@@ -677,6 +677,22 @@ fn decode_threshold(
                 );
                 return None;
             }
+            // The parameter's own range comes from its declaration; compared with this key it
+            // must also be a value the key can take, or the comparison is decided in advance.
+            if let (Value::Number(n), ValueType::Number { unit, range, .. }) =
+                (&param.default, &key.value_type)
+            {
+                if let Some(problem) = crate::vocabulary::out_of_range(*n, unit, range) {
+                    d.error(
+                        at,
+                        format!(
+                            "parameter `{name}` is compared with key `{}`, but its default {problem}",
+                            key.key
+                        ),
+                    );
+                    return None;
+                }
+            }
             Some(Threshold::Parameter(index))
         }
         (Some(_), Some((json, path))) => {
@@ -693,9 +709,20 @@ fn decode_threshold(
     }
 }
 
-/// Types agree when they are the same kind, with the same unit and direction or scale.
+/// Types agree when they are the same kind, with the same unit and direction or scale. Ranges
+/// may differ: a parameter's values are checked against each key it is compared with instead.
 pub(crate) fn same_type(a: &ValueType, b: &ValueType) -> bool {
-    a == b
+    match (a, b) {
+        (
+            ValueType::Number { unit, direction, .. },
+            ValueType::Number {
+                unit: unit_b,
+                direction: direction_b,
+                ..
+            },
+        ) => unit == unit_b && direction == direction_b,
+        _ => a == b,
+    }
 }
 
 /// Decodes a rule's body: `condition` for a test, `scale` and `levels` for a graded rule.

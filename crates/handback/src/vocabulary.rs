@@ -58,6 +58,9 @@ pub enum ValueType {
         unit: String,
         /// Which way is better.
         direction: Direction,
+        /// Where a value may lie (a share in [0, 1] whatever the file says).
+        #[serde(flatten)]
+        range: Range,
     },
     /// A level on a named scale; higher levels are better.
     Grade {
@@ -75,7 +78,7 @@ impl ValueType {
     pub fn describe(&self) -> String {
         match self {
             ValueType::Boolean => "boolean".into(),
-            ValueType::Number { unit, direction } => format!(
+            ValueType::Number { unit, direction, .. } => format!(
                 "number ({unit}, {})",
                 match direction {
                     Direction::HigherIsBetter => "higher is better",
@@ -88,12 +91,85 @@ impl ValueType {
         }
     }
 
+    /// The range of a number type (unbounded for other types).
+    pub fn range(&self) -> Range {
+        match self {
+            ValueType::Number { range, .. } => *range,
+            _ => Range::default(),
+        }
+    }
+
     /// Whether values of this type can be ordered better/worse (and so compared with `<` etc.).
     pub fn is_ordered(&self) -> bool {
         matches!(
             self,
             ValueType::Number { .. } | ValueType::Grade { .. } | ValueType::Date
         )
+    }
+}
+
+/// Where a number may lie. A value outside it is a typing slip (`25` for a 25% share), and a
+/// slip that decodes cleanly flips verdicts without a word, so evidence, parameters, scenario
+/// values and rule literals are all checked against it. Unbounded unless declared: a pack that
+/// says nothing about a key's range keeps every finite number.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Range {
+    /// The smallest value allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// The largest value allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Whether only whole numbers are allowed (counts).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub integer: bool,
+}
+
+/// The unit whose values are fractions of one: a share is in [0, 1], and `"25%"` means 0.25.
+pub const SHARE: &str = "share";
+
+impl Range {
+    /// Whether `n` lies in the range.
+    pub fn contains(&self, n: f64) -> bool {
+        !matches!(self.min, Some(m) if n < m)
+            && !matches!(self.max, Some(m) if n > m)
+            && (!self.integer || n.fract() == 0.0)
+    }
+
+    /// The nearest value in the range (for suggestions that must stay valid); whole numbers are
+    /// rounded towards the inside of the range.
+    pub fn clamp(&self, n: f64) -> f64 {
+        let mut n = n;
+        if let Some(m) = self.min {
+            n = n.max(m);
+        }
+        if let Some(m) = self.max {
+            n = n.min(m);
+        }
+        if self.integer && n.fract() != 0.0 {
+            let up = n.ceil();
+            n = if matches!(self.max, Some(m) if up > m) {
+                n.floor()
+            } else {
+                up
+            };
+        }
+        n
+    }
+
+    /// The range in words ("from 0 to 1", "a whole number, at least 0"); `None` when unbounded.
+    pub fn words(&self) -> Option<String> {
+        let bounds = match (self.min, self.max) {
+            (Some(a), Some(b)) => Some(format!("from {} to {}", format_number(a), format_number(b))),
+            (Some(a), None) => Some(format!("at least {}", format_number(a))),
+            (None, Some(b)) => Some(format!("at most {}", format_number(b))),
+            (None, None) => None,
+        };
+        match (self.integer, bounds) {
+            (true, Some(b)) => Some(format!("a whole number, {b}")),
+            (true, None) => Some("a whole number".into()),
+            (false, b) => b,
+        }
     }
 }
 
@@ -208,7 +284,27 @@ pub(crate) fn decode_value(
 ) -> Option<Value> {
     match value_type {
         ValueType::Boolean => d.boolean(at).map(Value::Boolean),
-        ValueType::Number { .. } => d.number(at).map(Value::Number),
+        ValueType::Number { unit, range, .. } => {
+            let n = match &at.json.kind {
+                // A percentage is how people write a share; JSON numbers stay the canonical form.
+                Kind::String(s) if unit == SHARE => match percent(s) {
+                    Some(n) => n,
+                    None => {
+                        d.error(
+                            at,
+                            format!("expected a share (a number from 0 to 1, or a percentage such as `\"25%\"`), found `\"{s}\"`"),
+                        );
+                        return None;
+                    }
+                },
+                _ => d.number(at)?,
+            };
+            if let Some(message) = out_of_range(n, unit, range) {
+                d.error(at, message);
+                return None;
+            }
+            Some(Value::Number(n))
+        }
         ValueType::Date => d.date(at).map(Value::Date),
         ValueType::Text => d.string(at).map(Value::Text),
         ValueType::Grade { scale } => {
@@ -242,4 +338,41 @@ pub(crate) fn decode_value(
             }
         }
     }
+}
+
+/// Reads `"25%"` as 0.25.
+fn percent(s: &str) -> Option<f64> {
+    let n: f64 = s.trim().strip_suffix('%')?.trim().parse().ok()?;
+    n.is_finite().then(|| tidy(n / 100.0))
+}
+
+/// Rounds away binary noise (14.3 / 100 = 0.14300000000000002), so values print as written.
+fn tidy(n: f64) -> f64 {
+    (n * 1e12).round() / 1e12
+}
+
+/// Why `n` is not a value of a number type with this unit and range, with a hint when the slip
+/// is a familiar one; `None` when it fits.
+pub(crate) fn out_of_range(n: f64, unit: &str, range: &Range) -> Option<String> {
+    if range.contains(n) {
+        return None;
+    }
+    let shown = format_number(n);
+    let what = match range.words() {
+        Some(w) if range.integer => w,
+        Some(w) => format!("a number {w}"),
+        None => String::new(),
+    };
+    let hint = if unit == SHARE && n > 1.0 && n <= 100.0 {
+        format!("; did you mean {}?", format_number(tidy(n / 100.0)))
+    } else if range.integer && n.fract() != 0.0 && range.contains(n.round()) {
+        format!("; did you mean {}?", format_number(n.round()))
+    } else {
+        String::new()
+    };
+    Some(if unit == SHARE {
+        format!("`{shown}` is not a share: expected {what}{hint}")
+    } else {
+        format!("`{shown}` is out of range: expected {what} ({unit}){hint}")
+    })
 }

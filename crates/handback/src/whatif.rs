@@ -61,7 +61,40 @@ pub struct Scenario {
     pub evidence: Option<String>,
     /// The changes, applied in order.
     pub changes: Vec<Change>,
+    /// Where each change is written in the scenario file, so a problem with it is reported
+    /// there rather than in the merged document the user never saw.
+    #[serde(skip)]
+    pub places: Vec<Place>,
 }
+
+/// Where a change was written: a scenario file's line, column and JSON path, or a flag.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Place {
+    /// The file as the caller named it, or the flag and its value (`--set k=v`).
+    pub file: String,
+    /// 1-based line (1 for a flag).
+    pub line: u32,
+    /// 1-based column (1 for a flag).
+    pub column: u32,
+    /// JSON path of the change in its file (`$` for a flag).
+    pub path: String,
+}
+
+impl Place {
+    fn diagnostic(&self, message: String) -> crate::diagnostic::Diagnostic {
+        crate::diagnostic::Diagnostic {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            path: self.path.clone(),
+            message,
+        }
+    }
+}
+
+/// The prefix of the ids of observations a scenario sets. Evidence files may not use it, so a
+/// hypothetical observation can never collide with (or be mistaken for) a real one.
+pub const SCENARIO_ID_PREFIX: &str = "scenario-";
 
 impl Scenario {
     /// Reads a scenario file (no I/O: the caller resolves `extends` and `evidence`).
@@ -82,8 +115,16 @@ fn decode_scenario(d: &mut Decoder, at: At<'_, '_>) -> Option<Scenario> {
     let evidence = optional(d, &obj, "evidence", |d, at| d.text(at));
     let items = required(d, &obj, "changes", |d, at| d.array(at))?;
     let mut changes = Vec::new();
+    let mut places = Vec::new();
     for (json, path) in items {
         let at = At { json, path: &path };
+        let place = Place {
+            file: d.file.clone(),
+            line: json.pos.line,
+            column: json.pos.column,
+            path: path.clone(),
+        };
+        let before = changes.len();
         let Some(c) = d.object(at, &["set", "remove", "param", "as_of"]) else {
             continue;
         };
@@ -135,12 +176,16 @@ fn decode_scenario(d: &mut Decoder, at: At<'_, '_>) -> Option<Scenario> {
                 changes.push(Change::AsOf(date));
             }
         }
+        if changes.len() > before {
+            places.push(place);
+        }
     }
     Some(Scenario {
         title: title?,
         extends,
         evidence,
         changes,
+        places,
     })
 }
 
@@ -154,8 +199,55 @@ pub struct Applied {
     pub parameters: BTreeMap<String, crate::vocabulary::Value>,
 }
 
+/// What is wrong with a change on its own, checked against the pack: an unknown key or
+/// function, a function where the key is council-wide (or none where it is per function), a value
+/// of the wrong type or out of the key's range, a bad parameter. Empty when it is fine. Whether a
+/// removed observation exists depends on the evidence, so `apply` checks that.
+pub fn check_change(pack: &Pack, change: &Change) -> Vec<String> {
+    let mut out = Vec::new();
+    match change {
+        Change::Set {
+            key, function, value, ..
+        } => {
+            let Some(k) = pack.key(key) else {
+                let names: Vec<&str> = pack.keys().iter().map(|k| k.key.as_str()).collect();
+                let hint = crate::diagnostic::did_you_mean(key, &names);
+                out.push(format!("unknown evidence key `{key}`{hint}"));
+                return out;
+            };
+            out.extend(crate::evidence::function_problem(pack, k, function.as_deref()));
+            let mut d = Decoder::new("<value>");
+            if let Some(json) = d.parse(&crate::canonical::canonical(value)) {
+                crate::vocabulary::decode_value(
+                    &mut d,
+                    At {
+                        json: &json,
+                        path: "$",
+                    },
+                    &k.value_type,
+                    pack.scales(),
+                );
+            }
+            out.extend(
+                d.finish()
+                    .into_iter()
+                    .map(|p| format!("value for `{key}`: {}", p.message)),
+            );
+        }
+        Change::Param { name, value } => {
+            if let Err(e) = crate::pack::parse_parameter(pack, name, &value.to_string()) {
+                out.push(e);
+            }
+        }
+        Change::Remove(_) | Change::AsOf(_) => {}
+    }
+    out
+}
+
 /// Applies changes, in order, to evidence. Observations set by a scenario get ids `scenario-N`
 /// and cite the scenario, so reasons show plainly which verdicts rest on hypothetical evidence.
+/// Problems are reported at `label`, `$.changes[N]`; [`apply_at`] reports them where each change
+/// was written.
 pub fn apply(
     pack: &Pack,
     evidence: &Evidence,
@@ -164,10 +256,42 @@ pub fn apply(
     changes: &[Change],
     label: &str,
 ) -> Result<Applied, LoadError> {
+    apply_at(pack, evidence, as_of, parameters, changes, label, &[])
+}
+
+/// As [`apply`], reporting a problem with change N at `places[N]` (a scenario file's line,
+/// column and path, or the flag that made it).
+pub fn apply_at(
+    pack: &Pack,
+    evidence: &Evidence,
+    as_of: NaiveDate,
+    parameters: &BTreeMap<String, crate::vocabulary::Value>,
+    changes: &[Change],
+    label: &str,
+    places: &[Place],
+) -> Result<Applied, LoadError> {
+    let place = |n: usize| {
+        places.get(n).cloned().unwrap_or_else(|| Place {
+            file: label.to_string(),
+            line: 1,
+            column: 1,
+            path: format!("$.changes[{n}]"),
+        })
+    };
+    // Every change is checked on its own first, so its problems point at what the user wrote;
+    // the document the changes make is loaded afterwards only as a safety net.
+    let mut problems: Vec<crate::diagnostic::Diagnostic> = Vec::new();
+    for (n, change) in changes.iter().enumerate() {
+        for message in check_change(pack, change) {
+            problems.push(place(n).diagnostic(message));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(LoadError::new(problems));
+    }
     let mut doc = evidence.canonical();
     let mut as_of = as_of;
     let mut parameters = parameters.clone();
-    let mut problems = Vec::new();
     // Dates default to the as-of date in force when the change is applied, so apply `as_of`
     // changes in order with the rest.
     for (n, change) in changes.iter().enumerate() {
@@ -178,7 +302,7 @@ pub fn apply(
                     Ok(v) => {
                         parameters.insert(name.clone(), v);
                     }
-                    Err(e) => problems.push(at_change(label, n, e)),
+                    Err(e) => problems.push(place(n).diagnostic(e)),
                 }
             }
             Change::Remove(id) => {
@@ -188,11 +312,7 @@ pub fn apply(
                     before - list.len()
                 });
                 if removed.unwrap_or(0) == 0 {
-                    problems.push(at_change(
-                        label,
-                        n,
-                        format!("there is no observation `{id}` to remove"),
-                    ));
+                    problems.push(place(n).diagnostic(format!("there is no observation `{id}` to remove")));
                 }
             }
             Change::Set {
@@ -204,7 +324,7 @@ pub fn apply(
                 let date = date.unwrap_or(as_of);
                 let day = date.format("%Y-%m-%d").to_string();
                 let mut o = serde_json::Map::new();
-                o.insert("id".into(), json!(format!("scenario-{}", n + 1)));
+                o.insert("id".into(), json!(format!("{SCENARIO_ID_PREFIX}{}", n + 1)));
                 o.insert("key".into(), json!(key));
                 if let Some(f) = function {
                     o.insert("function".into(), json!(f));
@@ -220,11 +340,16 @@ pub fn apply(
                     o.insert("judged_by".into(), json!("the scenario (hypothetical)"));
                 }
                 with_observations(&mut doc, |list| {
-                    // Supersede what the evidence says about the same thing that day.
+                    // Supersede what the evidence says about the same thing that day: the day an
+                    // observation describes is its `date`, or the last day of its `period`.
                     list.retain(|o| {
+                        let described = o
+                            .get("date")
+                            .or_else(|| o.get("period").and_then(|p| p.get("to")))
+                            .and_then(J::as_str);
                         !(o.get("key").and_then(J::as_str) == Some(key.as_str())
                             && o.get("function").and_then(J::as_str) == function.as_deref()
-                            && o.get("date").and_then(J::as_str) == Some(day.as_str()))
+                            && described == Some(day.as_str()))
                     });
                     list.push(J::Object(o));
                 });
@@ -239,7 +364,7 @@ pub fn apply(
         label: format!("scenario `{label}`"),
         text: crate::canonical::canonical(&doc),
     };
-    let evidence = Evidence::load(pack, &file)?;
+    let evidence = Evidence::load_scenario(pack, &file)?;
     Ok(Applied {
         evidence,
         as_of,
@@ -252,16 +377,6 @@ fn with_observations<T>(doc: &mut J, f: impl FnOnce(&mut Vec<J>) -> T) -> Option
     match doc.get_mut("observations") {
         Some(J::Array(list)) => Some(f(list)),
         _ => None,
-    }
-}
-
-fn at_change(label: &str, n: usize, message: String) -> crate::diagnostic::Diagnostic {
-    crate::diagnostic::Diagnostic {
-        file: label.to_string(),
-        line: 1,
-        column: 1,
-        path: format!("$.changes[{n}]"),
-        message,
     }
 }
 

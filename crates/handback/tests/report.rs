@@ -228,17 +228,9 @@ fn known_at_hides_later_records_and_the_report_says_so() {
 
 #[test]
 fn citation_integrity_names_an_altered_quote() {
-    let seeds: Vec<(String, String)> = std::fs::read_dir(common::seeds_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
+    let Some(seeds) = common::seeds("citation_integrity_names_an_altered_quote") else {
+        return;
+    };
     let pack = handback::rotherham().unwrap();
     assert!(handback::check_sources(&pack, &seeds, "seeds").is_empty());
     let altered = edited_pack(

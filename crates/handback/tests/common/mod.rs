@@ -71,3 +71,33 @@ pub fn seeds_dir() -> PathBuf {
         None => root().join("../shared/seeds"),
     }
 }
+
+/// The seed documents (`.txt`: file name and text, sorted), or `None` when they are not here: a
+/// fresh clone has no `../shared/seeds`, and its tests must still pass. A test that needs the
+/// full text says so on stderr, past the test harness's capture, so a skip is never silent; when
+/// `HANDBACK_SEEDS` names a folder, it must be there.
+pub fn seeds(test: &str) -> Option<Vec<(String, String)>> {
+    use std::io::Write;
+    let dir = seeds_dir();
+    if std::env::var_os("HANDBACK_SEEDS").is_none() && !dir.is_dir() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: skipped: the seed documents are not here; set HANDBACK_SEEDS=DIR to check quotes against the full text"
+        );
+        return None;
+    }
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("HANDBACK_SEEDS: cannot read `{}`: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "no `.txt` seed documents in `{}`", dir.display());
+    Some(out)
+}
