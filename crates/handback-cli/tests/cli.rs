@@ -248,7 +248,7 @@ fn lint_accepts_the_pack_and_the_record() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("ok: pack `rotherham`"));
-    assert!(stdout(&o).contains("ok: fixtures/rotherham/record.json: 210 observations"));
+    assert!(stdout(&o).contains("ok: fixtures/rotherham/record.json: 80 observations"));
 }
 
 #[test]
@@ -779,7 +779,7 @@ fn needs_lists_checked_changes_and_whatif_applies_them() {
         "{text}"
     );
     assert!(
-        text.contains("`children.ofsted_overall`: needs >= \"good\""),
+        text.contains("`children.overspend_gbp_m`: needs <= 0 (e.g. 0); now 8.4; distance 8.4"),
         "{text}"
     );
     assert!(
@@ -812,10 +812,13 @@ fn whatif_names_the_cause_of_each_change() {
         "children.mtfs_adopted=true",
         "--set",
         "children.senior_finance_capacity=true",
+        "--set",
+        "children.overspend_gbp_m=0",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("children-5: not met -> met"), "{text}");
+    assert!(text.contains("because evidence `children.overspend_gbp_m`: overspend-2015-16 = 8.4 on 2016-03-31 -> scenario-3 = 0 on 2016-08-11"), "{text}");
     assert!(text.contains("because evidence `children.mtfs_adopted`: aug-children-mtfs = false on 2016-08-11 -> scenario-1 = true on 2016-08-11"), "{text}");
     let same = handback(&[
         "whatif",
@@ -874,7 +877,9 @@ fn sweep_flips_at_the_threshold_needs_reports() {
         let row = csv.lines().find(|l| l.starts_with(&format!("{value},"))).unwrap();
         row.split(',').nth(column).unwrap().to_string()
     };
-    assert_eq!(outcome("0.25"), "met");
+    // In February 2018 the seeds say nothing current about the workforce strategy, so the test
+    // cannot be met: at or under the threshold it is unknown; over it, not met on that figure.
+    assert_eq!(outcome("0.25"), "unknown");
     assert_eq!(outcome("0.3"), "not_met");
 }
 
@@ -939,7 +944,7 @@ fn hostile_sizes_are_refused_with_the_limit_named() {
         "10",
     ]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(stderr(&o).contains("210 observations; the limit is 10"));
+    assert!(stderr(&o).contains("80 observations; the limit is 10"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
