@@ -62,8 +62,11 @@ fn outcome_words(r: &RuleResult) -> String {
     }
 }
 
+/// The verdict in words, with the weakest basis it rests on ("not met, on a measured figure"), so
+/// a reader sees at once which verdicts rest on someone's word or on a recorded decision.
 fn result_cell(r: &RuleResult) -> Cell {
-    outcome_cell(&r.outcome, outcome_words(r))
+    let on = r.basis.map(|b| format!(", on {b}")).unwrap_or_default();
+    outcome_cell(&r.outcome, format!("{}{on}", outcome_words(r)))
 }
 
 fn leaves<'a>(reason: &'a Reason, out: &mut Vec<&'a Reason>) {
@@ -390,6 +393,42 @@ fn blocks(c: &Context<'_>) -> Vec<Block> {
                 .into_iter()
                 .map(|row| row.into_iter().map(Cell::Text).collect())
                 .collect(),
+        ));
+    }
+    // Verdicts that stand only because of a recorded decision, a reconstruction, an observation
+    // of unstated basis or a what-if: an auditor re-runs them with `--exclude-basis`.
+    let weak: Vec<Vec<Cell>> = a
+        .results
+        .iter()
+        .filter(|r| r.basis.is_some_and(|b| b >= handback::Basis::Decision))
+        .map(|r| {
+            let rule = match &r.function {
+                Some(f) => format!("`{}` for `{f}`", r.rule),
+                None => format!("`{}`", r.rule),
+            };
+            vec![
+                Cell::Text(rule),
+                result_cell(r),
+                Cell::Text(r.basis.map(|b| b.word().to_string()).unwrap_or_default()),
+            ]
+        })
+        .collect();
+    out.push(Block::Heading(
+        2,
+        "Verdicts that rest on decisions or reconstructions".into(),
+        None,
+    ));
+    if weak.is_empty() {
+        out.push(Block::Paragraph(
+            "None: every verdict that is not unknown rests on measured figures, documents or named judgements.".into(),
+        ));
+    } else {
+        out.push(Block::Paragraph(
+            "These verdicts would not stand on the evidence alone: they rest on a recorded decision (a recommendation standing for the judgement behind it), a reconstruction, or an observation that does not say its basis. `handback assess … --exclude-basis decision --exclude-basis reconstructed` shows what remains.".into(),
+        ));
+        out.push(Block::Table(
+            ["verdict", "outcome", "weakest basis"].map(String::from).to_vec(),
+            weak,
         ));
     }
     out
