@@ -695,20 +695,33 @@ fn json_errors_are_machine_readable() {
 fn chain_pack(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
     let pack = dir.join("chain");
     std::fs::create_dir_all(pack.join("rules")).unwrap();
-    std::fs::write(pack.join("pack.json"), r#"{"id": "chain", "version": "1", "title": "chain"}"#).unwrap();
+    std::fs::write(
+        pack.join("pack.json"),
+        r#"{"id": "chain", "version": "1", "title": "chain"}"#,
+    )
+    .unwrap();
     std::fs::write(
         pack.join("vocabulary.json"),
         r#"{"keys": [{"key": "a", "type": "number", "unit": "u", "direction": "higher_is_better", "max_age_days": 30, "description": "a"}]}"#,
     )
     .unwrap();
     let rule = |id: String, condition: String| {
-        format!(r#"{{"id": "{id}", "title": "t", "quote": "q", "citation": {{"source": "s", "at": "a"}}, "kind": "test", "condition": {condition}}}"#)
+        format!(
+            r#"{{"id": "{id}", "title": "t", "quote": "q", "citation": {{"source": "s", "at": "a"}}, "kind": "test", "condition": {condition}}}"#
+        )
     };
-    let mut rules = vec![rule("r0".into(), r#"{"key": "a", "op": ">=", "value": 5}"#.into())];
+    let mut rules = vec![rule(
+        "r0".into(),
+        r#"{"key": "a", "op": ">=", "value": 5}"#.into(),
+    )];
     for i in 1..n {
         rules.push(rule(format!("r{i}"), format!(r#"{{"rule": "r{}"}}"#, i - 1)));
     }
-    std::fs::write(pack.join("rules/chain.json"), format!(r#"{{"rules": [{}]}}"#, rules.join(","))).unwrap();
+    std::fs::write(
+        pack.join("rules/chain.json"),
+        format!(r#"{{"rules": [{}]}}"#, rules.join(",")),
+    )
+    .unwrap();
     let evidence = dir.join("evidence.json");
     std::fs::write(
         &evidence,
@@ -746,7 +759,14 @@ fn needs_follows_a_chain_of_references_at_the_rule_limit() {
 #[test]
 fn needs_scenario_out_pipes_into_whatif() {
     use std::io::Write;
-    let o = handback(&["needs", AUG_2016, "--target", "rule:children-6", "--scenario-out", "-"]);
+    let o = handback(&[
+        "needs",
+        AUG_2016,
+        "--target",
+        "rule:children-6",
+        "--scenario-out",
+        "-",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!root().join("-").exists(), "wrote a file named `-`");
     let mut whatif = Command::new(env!("CARGO_BIN_EXE_handback"))
@@ -760,5 +780,9 @@ fn needs_scenario_out_pipes_into_whatif() {
     whatif.stdin.take().unwrap().write_all(&o.stdout).unwrap();
     let w = whatif.wait_with_output().unwrap();
     assert_eq!(w.status.code(), Some(0), "{}\n{}", stderr(&w), stdout(&o));
-    assert!(stdout(&w).contains("children-6: not met -> met"), "{}", stdout(&w));
+    assert!(
+        stdout(&w).contains("children-6: not met -> met"),
+        "{}",
+        stdout(&w)
+    );
 }

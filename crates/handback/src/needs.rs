@@ -214,12 +214,22 @@ pub fn needs(
         Target::Exit => solver.exit_target(directions),
     };
     let met = fixes.iter().any(BTreeMap::is_empty);
-    let mut sets: Vec<ChangeSet> = if met {
-        Vec::new()
-    } else {
-        fixes.iter().filter_map(|f| solver.render(f)).collect()
-    };
-    sets.retain(|set| set_meets(pack, evidence, options, directions, target, set));
+    // A value next to the threshold is the least change, but it can break a condition that
+    // holds now on the same key (outside the monotone fragment); the far end of the bound is
+    // then tried before the set is given up.
+    let mut sets: Vec<ChangeSet> = Vec::new();
+    if !met {
+        for fix in &fixes {
+            let candidates = [solver.render(fix, false), solver.render(fix, true)];
+            if let Some(set) = candidates
+                .into_iter()
+                .flatten()
+                .find(|set| set_meets(pack, evidence, options, directions, target, set))
+            {
+                sets.push(set);
+            }
+        }
+    }
     sets.sort_by(|a, b| {
         (a.changes.len(), a.distance, a.earliest)
             .partial_cmp(&(b.changes.len(), b.distance, b.earliest))
@@ -408,10 +418,7 @@ impl<'a> Solver<'a> {
             }
             let mut deps = Vec::new();
             self.rule_deps(key, &mut deps);
-            let missing: Vec<MemoKey> = deps
-                .into_iter()
-                .filter(|d| !self.memo.contains_key(d))
-                .collect();
+            let missing: Vec<MemoKey> = deps.into_iter().filter(|d| !self.memo.contains_key(d)).collect();
             if missing.is_empty() {
                 stack.pop();
                 let fixes = self.solve_rule(key);
@@ -669,7 +676,11 @@ impl<'a> Solver<'a> {
                     Some(from) => plain(b, Some(from.value.clone()), 0),
                     // No data: a baseline at the window's start, then a value against it.
                     None => {
-                        let baseline = baseline_value(&key.value_type, toward_better != lower_better, self.pack.scales())?;
+                        let baseline = baseline_value(
+                            &key.value_type,
+                            toward_better != lower_better,
+                            self.pack.scales(),
+                        )?;
                         Req {
                             baseline: Some((start, baseline.clone())),
                             ..plain(b, Some(baseline), 0)
@@ -714,7 +725,7 @@ impl<'a> Solver<'a> {
 
     /// A set in words and values, or none when a window would end past the last date the
     /// calendar can hold.
-    fn render(&mut self, fix: &Fix) -> Option<ChangeSet> {
+    fn render(&mut self, fix: &Fix, far: bool) -> Option<ChangeSet> {
         let mut changes = Vec::new();
         for ((key_index, function), req) in fix {
             let Some(key) = self.pack.keys().get(*key_index) else {
@@ -723,7 +734,12 @@ impl<'a> Solver<'a> {
             let series = self.series(*key_index, function.as_deref());
             let latest = series.last().copied();
             let current = latest.map(|o| o.value.clone());
-            let value = satisfying(req, &key.value_type, current.as_ref(), self.pack.scales());
+            let near = satisfying(req, &key.value_type, current.as_ref(), self.pack.scales());
+            let value = if far {
+                far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near)
+            } else {
+                near
+            };
             let needs = match (&req.bound, &req.threshold) {
                 (Bound::Present, _) => "recorded (fresh)".to_string(),
                 (b, Some(t)) => {
@@ -831,12 +847,20 @@ impl<'a> Solver<'a> {
 
 /// A baseline for a trend with no data: the worst end of the key's values when the value that
 /// follows must be better, the best end when it must be no better.
-fn baseline_value(value_type: &ValueType, higher_after: bool, scales: &[crate::vocabulary::Scale]) -> Option<Value> {
+fn baseline_value(
+    value_type: &ValueType,
+    higher_after: bool,
+    scales: &[crate::vocabulary::Scale],
+) -> Option<Value> {
     match value_type {
         ValueType::Number { .. } => Some(Value::Number(if higher_after { 0.0 } else { 1.0 })),
         ValueType::Grade { scale } => {
             let levels = &scales.iter().find(|s| &s.id == scale)?.levels;
-            let rank = if higher_after { 0 } else { levels.len().checked_sub(1)? };
+            let rank = if higher_after {
+                0
+            } else {
+                levels.len().checked_sub(1)?
+            };
             Some(Value::Grade {
                 level: levels.get(rank)?.clone(),
                 rank,
@@ -914,8 +938,63 @@ fn satisfying(
             }
         }
         (Bound::NotEqual, Some(Value::Boolean(b))) => Value::Boolean(!b),
+        // Anything else: one step past it, on the better side.
+        (Bound::NotEqual, Some(Value::Number(t))) => {
+            let lower_better = matches!(
+                value_type,
+                ValueType::Number {
+                    direction: Direction::LowerIsBetter,
+                    ..
+                }
+            );
+            let next = if lower_better { t - step(*t) } else { t + step(*t) };
+            Value::Number((next * 1e9).round() / 1e9)
+        }
+        (Bound::NotEqual, Some(Value::Grade { rank, level })) => {
+            let levels = match value_type {
+                ValueType::Grade { scale } => scales.iter().find(|s| &s.id == scale).map(|s| &s.levels),
+                _ => None,
+            };
+            let other = levels.and_then(|l| {
+                let r = if rank + 1 < l.len() {
+                    rank + 1
+                } else {
+                    rank.checked_sub(1)?
+                };
+                Some(Value::Grade {
+                    level: l.get(r)?.clone(),
+                    rank: r,
+                })
+            });
+            other.unwrap_or_else(|| Value::Grade {
+                level: level.clone(),
+                rank: *rank,
+            })
+        }
         (_, Some(t)) => t.clone(),
         (_, None) => Value::Boolean(true),
+    }
+}
+
+/// The far end of a one-sided bound: the lowest level or a very low number for "at most", the
+/// highest or a very high one for "at least"; none for other requirements.
+fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale]) -> Option<Value> {
+    let upper = match req.bound {
+        Bound::Upper { .. } => true,
+        Bound::Lower { .. } => false,
+        _ => return None,
+    };
+    match value_type {
+        ValueType::Number { .. } => Some(Value::Number(if upper { -1e9 } else { 1e9 })),
+        ValueType::Grade { scale } => {
+            let levels = &scales.iter().find(|s| &s.id == scale)?.levels;
+            let rank = if upper { 0 } else { levels.len().checked_sub(1)? };
+            Some(Value::Grade {
+                level: levels.get(rank)?.clone(),
+                rank,
+            })
+        }
+        _ => None,
     }
 }
 

@@ -219,11 +219,16 @@ pub fn apply(
                     o.insert("judged_by".into(), json!("the scenario (hypothetical)"));
                 }
                 with_observations(&mut doc, |list| {
-                    // Supersede what the evidence says about the same thing that day.
+                    // Supersede what the evidence says about the same thing that day (a period
+                    // describes its last day).
                     list.retain(|o| {
+                        let described = o
+                            .get("date")
+                            .or_else(|| o.get("period").and_then(|p| p.get("to")))
+                            .and_then(J::as_str);
                         !(o.get("key").and_then(J::as_str) == Some(key.as_str())
                             && o.get("function").and_then(J::as_str) == function.as_deref()
-                            && o.get("date").and_then(J::as_str) == Some(day.as_str()))
+                            && described == Some(day.as_str()))
                     });
                     list.push(J::Object(o));
                 });
