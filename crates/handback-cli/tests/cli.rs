@@ -786,3 +786,26 @@ fn needs_scenario_out_pipes_into_whatif() {
         stdout(&w)
     );
 }
+
+/// Options that fail their check are not shown, and the reader is told they were found, so "no
+/// option" does not read as "nothing can be done".
+#[test]
+fn needs_says_when_options_failed_their_check() {
+    let o = handback(&[
+        "needs",
+        "fixtures/rotherham/record.json",
+        "--target",
+        "exit",
+        "--as-of",
+        "2016-08-11",
+        "--directions",
+        DIRECTIONS,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.contains("NOT confirmed"), "{text}");
+    assert!(
+        text.contains("did not make it met when applied and checked"),
+        "{text}"
+    );
+}

@@ -218,6 +218,7 @@ pub fn needs(
     // holds now on the same key (outside the monotone fragment); the far end of the bound is
     // then tried before the set is given up.
     let mut sets: Vec<ChangeSet> = Vec::new();
+    let mut dropped = 0usize;
     if !met {
         for fix in &fixes {
             let candidates = [solver.render(fix, false), solver.render(fix, true)];
@@ -227,6 +228,8 @@ pub fn needs(
                 .find(|set| set_meets(pack, evidence, options, directions, target, set))
             {
                 sets.push(set);
+            } else {
+                dropped += 1;
             }
         }
     }
@@ -236,6 +239,14 @@ pub fn needs(
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     let mut blocks = solver.blocks;
+    if dropped > 0 {
+        // Say so rather than let "nothing found" read as "nothing can be done".
+        blocks.push(format!(
+            "{dropped} option{} found did not make it met when applied and checked (for example, other evidence goes stale before a sustained window ends), so {} not shown",
+            if dropped == 1 { "" } else { "s" },
+            if dropped == 1 { "it is" } else { "they are" }
+        ));
+    }
     blocks.sort();
     blocks.dedup();
     Needs {
