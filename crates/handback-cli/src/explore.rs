@@ -58,7 +58,12 @@ pub fn load_scenario_chain(path: &Path) -> Result<(Vec<Titled>, Option<PathBuf>)
             ));
         }
         seen.push(p.clone());
-        let scenario = Scenario::load(&files::read_source(&p)?)?;
+        let source = if p.as_os_str() == "-" {
+            read_stdin()?
+        } else {
+            files::read_source(&p)?
+        };
+        let scenario = Scenario::load(&source)?;
         let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
         if evidence.is_none() {
             evidence = scenario.evidence.as_ref().map(|e| dir.join(e));
@@ -68,6 +73,38 @@ pub fn load_scenario_chain(path: &Path) -> Result<(Vec<Titled>, Option<PathBuf>)
     }
     chain.reverse();
     Ok((chain, evidence))
+}
+
+/// A scenario piped in (`--scenario -`), e.g. from `needs --scenario-out -`; what it extends or
+/// names is found relative to the working directory.
+fn read_stdin() -> Result<handback::SourceFile, Failure> {
+    use std::io::Read;
+    let max = crate::limits().max_input_bytes;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(max as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure::new(Exit::Io, format!("cannot read standard input: {e}")))?;
+    if bytes.len() > max {
+        return Err(Failure::new(
+            Exit::Invalid,
+            format!("the scenario on standard input is over the limit of {max} bytes (raise it with `--max-input-bytes`)"),
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Failure::new(
+            Exit::Invalid,
+            format!(
+                "the scenario on standard input is not valid UTF-8 (bad byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
+    Ok(handback::SourceFile {
+        name: "-".into(),
+        label: "<standard input>".into(),
+        text,
+    })
 }
 
 pub struct Base {
@@ -315,9 +352,10 @@ pub fn needs(b: &Base, target: &str, limit: usize, json: bool) -> Result<String,
                 .as_ref()
                 .map(|f| format!(" for `{f}`"))
                 .unwrap_or_default();
-            let now = match &c.current {
-                Some(v) => format!("now {v}"),
-                None => "no fresh evidence now".to_string(),
+            let now = match (&c.current, c.current_date) {
+                (Some(v), Some(d)) if c.stale => format!("now {v}, but stale (dated {d})"),
+                (Some(v), _) => format!("now {v}"),
+                (None, _) => "no evidence now".to_string(),
             };
             let _ = writeln!(
                 out,

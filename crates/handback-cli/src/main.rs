@@ -279,7 +279,8 @@ enum Command {
         /// How many options to show.
         #[arg(long, default_value_t = 5)]
         limit: usize,
-        /// Write the best option as a scenario file, to apply with `whatif --scenario`.
+        /// Write the best option as a scenario file, to apply with `whatif --scenario` (`-`:
+        /// print it instead of the options).
         #[arg(long, value_name = "SCENARIO.json")]
         scenario_out: Option<PathBuf>,
         /// Output format.
@@ -802,6 +803,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let evidence = situation.evidence;
             if let Some(out) = &scenario_out {
                 let text = explore::best_scenario(&base, &target)?;
+                // `-` is standard output, with the scenario alone on it, so it pipes into
+                // `whatif --scenario -`.
+                if out.as_os_str() == "-" {
+                    return Ok(text);
+                }
                 files::write_atomically(out, &text, &[evidence.as_path()])?;
                 eprintln!("wrote `{}`", out.display());
             }

@@ -1048,3 +1048,123 @@ fn scenario_errors_point_into_the_scenario_file() {
     assert!(stderr(&o).contains(&want), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A pack folder whose rule `r{n-1}` reaches `a >= 5` through a chain of `n - 1` references, and
+/// evidence where `a` is 2 and older than the key's 30-day maximum age by June 2016.
+fn chain_pack(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
+    let pack = dir.join("chain");
+    std::fs::create_dir_all(pack.join("rules")).unwrap();
+    std::fs::write(
+        pack.join("pack.json"),
+        r#"{"id": "chain", "version": "1", "title": "chain"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("vocabulary.json"),
+        r#"{"keys": [{"key": "a", "type": "number", "unit": "u", "direction": "higher_is_better", "max_age_days": 30, "description": "a"}]}"#,
+    )
+    .unwrap();
+    let rule = |id: String, condition: String| {
+        format!(
+            r#"{{"id": "{id}", "title": "t", "quote": "q", "citation": {{"source": "s", "at": "a"}}, "kind": "test", "condition": {condition}}}"#
+        )
+    };
+    let mut rules = vec![rule(
+        "r0".into(),
+        r#"{"key": "a", "op": ">=", "value": 5}"#.into(),
+    )];
+    for i in 1..n {
+        rules.push(rule(format!("r{i}"), format!(r#"{{"rule": "r{}"}}"#, i - 1)));
+    }
+    std::fs::write(
+        pack.join("rules/chain.json"),
+        format!(r#"{{"rules": [{}]}}"#, rules.join(",")),
+    )
+    .unwrap();
+    let evidence = dir.join("evidence.json");
+    std::fs::write(
+        &evidence,
+        r#"{"council": "c", "observations": [{"id": "o", "key": "a", "value": 2, "date": "2016-01-01", "source": {"document": "d", "passage": "p"}}]}"#,
+    )
+    .unwrap();
+    (pack, evidence)
+}
+
+/// 9,000 rules is inside the default `--max-rules 10000`; `needs` through the whole chain used to
+/// overflow the stack and abort (exit 134).
+#[test]
+fn needs_follows_a_chain_of_references_at_the_rule_limit() {
+    let dir = scratch("chain");
+    let (pack, evidence) = chain_pack(&dir, 9000);
+    let o = handback(&[
+        "needs",
+        &evidence.to_string_lossy(),
+        "--pack",
+        &pack.to_string_lossy(),
+        "--as-of",
+        "2016-06-01",
+        "--target",
+        "rule:r8999",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("`a`: needs >= 5 (e.g. 5)"), "{text}");
+    // The current value is too old to count: said so, with its date.
+    assert!(text.contains("now 2, but stale (dated 2016-01-01)"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `needs --scenario-out -` prints the scenario alone, and `whatif --scenario -` reads it.
+#[test]
+fn needs_scenario_out_pipes_into_whatif() {
+    use std::io::Write;
+    let o = handback(&[
+        "needs",
+        AUG_2016,
+        "--target",
+        "rule:children-6",
+        "--scenario-out",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!root().join("-").exists(), "wrote a file named `-`");
+    let mut whatif = Command::new(env!("CARGO_BIN_EXE_handback"))
+        .args(["whatif", AUG_2016, "--scenario", "-"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    whatif.stdin.take().unwrap().write_all(&o.stdout).unwrap();
+    let w = whatif.wait_with_output().unwrap();
+    assert_eq!(w.status.code(), Some(0), "{}\n{}", stderr(&w), stdout(&o));
+    assert!(
+        stdout(&w).contains("children-6: not met -> met"),
+        "{}",
+        stdout(&w)
+    );
+}
+
+/// Options that fail their check are not shown, and the reader is told they were found, so "no
+/// option" does not read as "nothing can be done".
+#[test]
+fn needs_says_when_options_failed_their_check() {
+    let o = handback(&[
+        "needs",
+        "fixtures/rotherham/record.json",
+        "--target",
+        "exit",
+        "--as-of",
+        "2016-08-11",
+        "--directions",
+        DIRECTIONS,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.contains("NOT confirmed"), "{text}");
+    assert!(
+        text.contains("did not make it met when applied and checked"),
+        "{text}"
+    );
+}

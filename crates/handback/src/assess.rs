@@ -49,7 +49,7 @@ impl Truth {
         }
     }
 
-    fn not(self) -> Truth {
+    pub(crate) fn not(self) -> Truth {
         match self {
             Truth::Met => Truth::NotMet,
             Truth::NotMet => Truth::Met,
@@ -633,14 +633,15 @@ impl<'a> Engine<'a> {
             }
             LeafTest::Sustained { op, threshold, days } => {
                 let threshold = self.threshold(threshold);
-                let start = self.as_of - chrono::Duration::days(i64::from(*days));
+                let series = in_force(series);
+                let start = window_start(self.as_of, *days);
                 let in_window = series.partition_point(|o| o.date <= start);
                 // The value in force at the window's start is the last one observed on or
                 // before it; without one, the window is not covered.
-                let anchor = in_window.checked_sub(1).and_then(|i| series.get(i));
+                let anchor = in_window.checked_sub(1).and_then(|i| series.get(i)).copied();
                 let window: Vec<&Observation> = anchor
                     .into_iter()
-                    .chain(series.get(in_window..).unwrap_or(&[]))
+                    .chain(series.get(in_window..).unwrap_or(&[]).iter().copied())
                     .collect();
                 if let Some(broken) = window
                     .iter()
@@ -672,10 +673,11 @@ impl<'a> Engine<'a> {
                 )
             }
             LeafTest::Trend { kind, days } => {
-                let start = self.as_of - chrono::Duration::days(i64::from(*days));
+                let series = in_force(series);
+                let start = window_start(self.as_of, *days);
                 let in_window = series.partition_point(|o| o.date <= start);
                 let from_index = in_window.saturating_sub(1);
-                let from = series.get(from_index);
+                let from = series.get(from_index).copied();
                 match from {
                     Some(from) if from_index + 1 < series.len() => {
                         let direction = key.map(|k| &k.value_type);
@@ -696,7 +698,7 @@ impl<'a> Engine<'a> {
                     _ => (
                         Truth::Unknown,
                         Finding::TrendTooFew {
-                            observations: series.get(from_index..).unwrap_or(&[]).iter().collect(),
+                            observations: series.get(from_index..).unwrap_or(&[]).to_vec(),
                             days: *days,
                         },
                     ),
@@ -1097,6 +1099,31 @@ pub(crate) fn compare(value: &Value, op: Op, threshold: &Value) -> Truth {
         Some(ord) => Truth::from_bool(op.holds(ord)),
         None => Truth::Unknown,
     }
+}
+
+/// The observations in force, in date order: of several describing the same day, only the last
+/// recorded (a correction supersedes what it corrects everywhere, as it does for the latest
+/// value). `series` is one key's run, sorted by (date, recorded, id).
+pub(crate) fn in_force(series: &[Observation]) -> Vec<&Observation> {
+    let mut out: Vec<&Observation> = Vec::with_capacity(series.len());
+    for o in series {
+        if let Some(last) = out.last_mut() {
+            if last.date == o.date {
+                *last = o;
+                continue;
+            }
+        }
+        out.push(o);
+    }
+    out
+}
+
+/// The first day of a window of `days` ending on `as_of`; near the calendar's start the window
+/// reaches back to its first day instead of overflowing.
+pub(crate) fn window_start(as_of: NaiveDate, days: u32) -> NaiveDate {
+    as_of
+        .checked_sub_days(chrono::Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MIN)
 }
 
 /// Orders two values of one key by *quality*: `Greater` when `a` is better than `b`.

@@ -7,8 +7,9 @@
 //! parts, a rule reference the referenced rule's sets. Requirements on the same key merge into the
 //! stricter; sets that contain a smaller set are dropped. For the monotone fragment (no `not`, no
 //! `trend`) this is exact: every set returned makes the target met and no proper subset does.
-//! `not` met-by-worse-evidence is reported as a structural block; `trend` is handled as
-//! "better than the window's baseline", a documented heuristic.
+//! `not` is pushed inward (De Morgan, flipped comparisons) before the search, so a `not` is solved
+//! like any other condition. `trend` is handled as "better than the window's baseline", a
+//! documented heuristic. Every set is checked by applying it before it is returned.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use serde::Serialize;
 
 use crate::assess::{Engine, Options, Outcome, Truth};
 use crate::directions::Directions;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Observation};
 use crate::pack::Pack;
 use crate::rules::{Body, Condition, Leaf, LeafTest, Op, TrendKind};
 use crate::vocabulary::{Direction, Scope, Value, ValueType};
@@ -89,11 +90,30 @@ pub struct Requirement {
     /// The latest value now, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<Value>,
+    /// The day the latest value describes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_date: Option<NaiveDate>,
+    /// Whether the latest value is too old to count (past the key's maximum age or the
+    /// condition's `within_days`), so a reader does not take it for the value in force.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub stale: bool,
     /// How far the current value is from what is needed (in the key's unit; levels for grades;
     /// 1 for booleans and missing evidence).
     pub distance: f64,
     /// The earliest day it can hold: the as-of date, or later for `sustained_days`.
     pub earliest: NaiveDate,
+    /// For a trend with no data: an earlier observation the value is measured against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+}
+
+/// An observation a trend needs before the value it judges.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Baseline {
+    /// The day it describes: the start of the trend's window.
+    pub date: NaiveDate,
+    /// Its value.
+    pub value: Value,
 }
 
 /// A minimal set of changes.
@@ -116,8 +136,8 @@ pub struct Needs {
     pub met: bool,
     /// Minimal change sets, fewest changes first, then least distance.
     pub sets: Vec<ChangeSet>,
-    /// What evidence alone cannot change (a function held until exit, a `not` that needs worse
-    /// evidence, a rule unknown to the pack).
+    /// What evidence alone cannot change (a function held until exit, a `not present` that needs
+    /// evidence removed, a rule unknown to the pack).
     pub blocks: Vec<String>,
     /// Whether any part of the answer is heuristic (a `trend` was involved).
     pub heuristic: bool,
@@ -145,6 +165,10 @@ struct Req {
     bound: Bound,
     threshold: Option<Value>,
     sustained: u32,
+    /// The condition's `within_days`, only to say whether the current value is too old.
+    within: Option<u32>,
+    /// For a trend with no data: the observation (day, value) to record first.
+    baseline: Option<(NaiveDate, Value)>,
 }
 
 type Slot = (usize, Option<String>);
@@ -157,10 +181,15 @@ struct Solver<'a> {
     as_of: NaiveDate,
     blocks: Vec<String>,
     heuristic: bool,
-    memo: BTreeMap<(usize, Option<usize>, Option<usize>), Vec<Fix>>,
+    /// Sets per (rule, subject, level needed, negated).
+    memo: BTreeMap<MemoKey, Vec<Fix>>,
 }
 
 /// Works out what it would take to make `target` met.
+///
+/// Every set returned has been checked: applied as a scenario on the as-of date and evaluated on
+/// its earliest day, it makes the target met. A set that fails the check is dropped, never
+/// returned (outside the monotone fragment a suggested value can break a condition that was met).
 pub fn needs(
     pack: &Pack,
     evidence: &Evidence,
@@ -185,17 +214,39 @@ pub fn needs(
         Target::Exit => solver.exit_target(directions),
     };
     let met = fixes.iter().any(BTreeMap::is_empty);
-    let mut sets: Vec<ChangeSet> = if met {
-        Vec::new()
-    } else {
-        fixes.iter().map(|f| solver.render(f)).collect()
-    };
+    // A value next to the threshold is the least change, but it can break a condition that
+    // holds now on the same key (outside the monotone fragment); the far end of the bound is
+    // then tried before the set is given up.
+    let mut sets: Vec<ChangeSet> = Vec::new();
+    let mut dropped = 0usize;
+    if !met {
+        for fix in &fixes {
+            let candidates = [solver.render(fix, false), solver.render(fix, true)];
+            if let Some(set) = candidates
+                .into_iter()
+                .flatten()
+                .find(|set| set_meets(pack, evidence, options, directions, target, set))
+            {
+                sets.push(set);
+            } else {
+                dropped += 1;
+            }
+        }
+    }
     sets.sort_by(|a, b| {
         (a.changes.len(), a.distance, a.earliest)
             .partial_cmp(&(b.changes.len(), b.distance, b.earliest))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
     let mut blocks = solver.blocks;
+    if dropped > 0 {
+        // Say so rather than let "nothing found" read as "nothing can be done".
+        blocks.push(format!(
+            "{dropped} option{} found did not make it met when applied and checked (for example, other evidence goes stale before a sustained window ends), so {} not shown",
+            if dropped == 1 { "" } else { "s" },
+            if dropped == 1 { "it is" } else { "they are" }
+        ));
+    }
     blocks.sort();
     blocks.dedup();
     Needs {
@@ -206,6 +257,68 @@ pub fn needs(
         heuristic: solver.heuristic,
     }
 }
+
+/// The check every set passes before it is returned: its changes applied on the as-of date, the
+/// target evaluated on the set's earliest day.
+fn set_meets(
+    pack: &Pack,
+    evidence: &Evidence,
+    options: &Options,
+    directions: Option<&Directions>,
+    target: &Target,
+    set: &ChangeSet,
+) -> bool {
+    let mut changes = set.as_changes(options.as_of);
+    changes.push(crate::whatif::Change::AsOf(set.earliest));
+    let Ok(applied) = crate::whatif::apply(
+        pack,
+        evidence,
+        options.as_of,
+        &options.parameters,
+        &changes,
+        "needs",
+    ) else {
+        return false;
+    };
+    let checked = Options {
+        as_of: applied.as_of,
+        parameters: applied.parameters,
+        explain: false,
+        known_at: options.known_at,
+    };
+    target_met(pack, &applied.evidence, &checked, directions, target)
+}
+
+/// The comparison a bound stands for, to test observed values against it.
+fn bound_op(bound: Bound) -> Option<Op> {
+    Some(match bound {
+        Bound::Upper { strict: true } => Op::Lt,
+        Bound::Upper { strict: false } => Op::Le,
+        Bound::Lower { strict: true } => Op::Gt,
+        Bound::Lower { strict: false } => Op::Ge,
+        Bound::Exactly => Op::Eq,
+        Bound::NotEqual => Op::Ne,
+        Bound::Present => return None,
+    })
+}
+
+/// The comparison that holds exactly when `op` does not (on values that compare at all).
+fn flip(op: Op) -> Op {
+    match op {
+        Op::Lt => Op::Ge,
+        Op::Le => Op::Gt,
+        Op::Gt => Op::Le,
+        Op::Ge => Op::Lt,
+        Op::Eq => Op::Ne,
+        Op::Ne => Op::Eq,
+    }
+}
+
+/// Walks every reference below a condition that `Solver::cond` would follow, with the polarity
+/// it would follow it in, skipping parts already met (the solver does not descend into those).
+/// The condition tree itself is shallow (nesting is capped by the JSON reader); only chains of
+/// rule references are long, and those are walked by `Solver::ensure` with an explicit stack.
+type MemoKey = (usize, Option<usize>, Option<usize>, bool);
 
 impl<'a> Solver<'a> {
     fn function_index(&self, id: &str) -> Option<usize> {
@@ -239,7 +352,7 @@ impl<'a> Solver<'a> {
             Some(Body::Graded { levels, .. }) => levels.first().map(|l| l.rank),
             _ => None,
         };
-        self.rule_fixes(index, subject, top)
+        self.rule_fixes((index, subject, top, false))
     }
 
     fn function_target(
@@ -297,56 +410,186 @@ impl<'a> Solver<'a> {
         minimise(acc)
     }
 
-    fn rule_fixes(&mut self, rule: usize, subject: Option<usize>, at_least: Option<usize>) -> Vec<Fix> {
-        let memo_key = (rule, subject, at_least);
-        if let Some(f) = self.memo.get(&memo_key) {
-            return f.clone();
+    /// The sets for a rule reaching `at_least` (or, `negated`, not reaching it).
+    ///
+    /// Chains of references can be as long as the pack has rules, far deeper than the stack
+    /// allows, so the rules a body refers to are solved first, bottom up with an explicit stack,
+    /// and the body then finds them in the memo table instead of recursing.
+    fn rule_fixes(&mut self, key: MemoKey) -> Vec<Fix> {
+        self.ensure(key);
+        self.memo.get(&key).cloned().unwrap_or_default()
+    }
+
+    fn ensure(&mut self, root: MemoKey) {
+        let mut stack = vec![root];
+        while let Some(&key) = stack.last() {
+            if self.memo.contains_key(&key) {
+                stack.pop();
+                continue;
+            }
+            let mut deps = Vec::new();
+            self.rule_deps(key, &mut deps);
+            let missing: Vec<MemoKey> = deps.into_iter().filter(|d| !self.memo.contains_key(d)).collect();
+            if missing.is_empty() {
+                stack.pop();
+                let fixes = self.solve_rule(key);
+                self.memo.insert(key, fixes);
+            } else {
+                // INVARIANT: the rule graph is acyclic (the loader rejects cycles), so pushing
+                // dependencies always ends.
+                stack.extend(missing);
+            }
         }
+    }
+
+    /// The references `solve_rule(key)` will read from the memo table.
+    fn rule_deps(&self, (rule, subject, at_least, negated): MemoKey, out: &mut Vec<MemoKey>) {
+        let Some(model) = self.pack.rules().get(rule) else {
+            return;
+        };
+        match &model.body {
+            Body::Test(c) => self.cond_deps(c, subject, negated, out),
+            Body::Graded { levels, .. } => {
+                let Some(need) = at_least else { return };
+                for level in levels {
+                    if let Some(c) = &level.condition {
+                        if !negated || level.rank >= need {
+                            self.cond_deps(c, subject, negated, out);
+                        }
+                        if negated {
+                            self.cond_deps(c, subject, false, out);
+                            self.cond_deps(c, subject, true, out);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn cond_deps(&self, c: &Condition, subject: Option<usize>, negated: bool, out: &mut Vec<MemoKey>) {
+        let truth = self.engine.truth(c, subject, &self.outcomes);
+        let truth = if negated { truth.not() } else { truth };
+        if truth == Truth::Met {
+            return;
+        }
+        match c {
+            Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
+                for p in parts {
+                    self.cond_deps(p, subject, negated, out);
+                }
+            }
+            Condition::Not(inner) => self.cond_deps(inner, subject, !negated, out),
+            Condition::Rule(r) => out.push(self.reference_key(r, subject, negated)),
+            Condition::Leaf(_) => {}
+        }
+    }
+
+    fn reference_key(&self, r: &crate::rules::RuleRef, subject: Option<usize>, negated: bool) -> MemoKey {
+        let target_per_function = self.pack.rules().get(r.rule).is_some_and(|t| t.per_function);
+        let target_subject = if target_per_function {
+            match &r.function {
+                Some(f) => self.function_index(f),
+                None => subject,
+            }
+        } else {
+            None
+        };
+        (r.rule, target_subject, r.at_least, negated)
+    }
+
+    fn solve_rule(&mut self, (rule, subject, at_least, negated): MemoKey) -> Vec<Fix> {
         let Some(model) = self.pack.rules().get(rule) else {
             return Vec::new();
         };
-        let fixes = match &model.body {
-            Body::Test(c) => self.cond(c, subject),
+        match &model.body {
+            Body::Test(c) => self.cond(c, subject, negated),
+            // A graded rule read without a level is never met nor not met (see `reference`).
+            Body::Graded { .. } if at_least.is_none() => Vec::new(),
             Body::Graded { levels, .. } => {
                 let need = at_least.unwrap_or(0);
-                let mut all = Vec::new();
-                for level in levels.iter().filter(|l| l.rank >= need) {
-                    match &level.condition {
-                        Some(c) => all.extend(self.cond(c, subject)),
-                        None => all.push(Fix::new()),
+                if !negated {
+                    // At least `need`: some level at or above it is met (the first met level,
+                    // top down, is the grade).
+                    let mut all = Vec::new();
+                    for level in levels.iter().filter(|l| l.rank >= need) {
+                        match &level.condition {
+                            Some(c) => all.extend(self.cond(c, subject, false)),
+                            None => all.push(Fix::new()),
+                        }
+                    }
+                    return minimise(all);
+                }
+                // Below `need` means a known grade below it: every level at or above `need` is
+                // not met, and, top down, the first level below it that is not "not met" is met.
+                let mut acc = vec![Fix::new()];
+                let mut above_not_met = vec![Fix::new()];
+                let mut choices = Vec::new();
+                for level in levels {
+                    match (&level.condition, level.rank >= need) {
+                        (None, true) => return Vec::new(),
+                        (Some(c), true) => {
+                            let not_met = self.cond(c, subject, true);
+                            acc = cross(&acc, &not_met);
+                        }
+                        (None, false) => {
+                            choices.extend(above_not_met.clone());
+                            break;
+                        }
+                        (Some(c), false) => {
+                            let met = self.cond(c, subject, false);
+                            choices.extend(cross(&above_not_met, &met));
+                            let not_met = self.cond(c, subject, true);
+                            above_not_met = cross(&above_not_met, &not_met);
+                        }
                     }
                 }
-                minimise(all)
+                cross(&acc, &minimise(choices))
             }
-        };
-        self.memo.insert(memo_key, fixes.clone());
-        fixes
+        }
     }
 
-    fn cond(&mut self, c: &Condition, subject: Option<usize>) -> Vec<Fix> {
-        if self.engine.truth(c, subject, &self.outcomes) == Truth::Met {
+    /// The sets that make `c` met (or, `negated`, not met). `not` is pushed inward rather than
+    /// given up on: De Morgan for `all` and `any`, `at_least k of n` becomes `at_least n-k+1` of
+    /// the negated parts, and leaves flip their comparison. Kleene's `not` maps unknown to
+    /// unknown, so each rewrite is exact: the negated part is met exactly when the part is not
+    /// met.
+    fn cond(&mut self, c: &Condition, subject: Option<usize>, negated: bool) -> Vec<Fix> {
+        let truth = self.engine.truth(c, subject, &self.outcomes);
+        let truth = if negated { truth.not() } else { truth };
+        if truth == Truth::Met {
             return vec![Fix::new()];
         }
+        let conjunction = |parts: &[Condition], s: &mut Self| {
+            let mut acc = vec![Fix::new()];
+            for p in parts {
+                let fixes = s.cond(p, subject, negated);
+                acc = cross(&acc, &fixes);
+            }
+            acc
+        };
+        let disjunction = |parts: &[Condition], s: &mut Self| {
+            let mut all = Vec::new();
+            for p in parts {
+                all.extend(s.cond(p, subject, negated));
+            }
+            minimise(all)
+        };
         match c {
-            Condition::All(parts) => {
-                let mut acc = vec![Fix::new()];
-                for p in parts {
-                    let fixes = self.cond(p, subject);
-                    acc = cross(&acc, &fixes);
-                }
-                acc
-            }
-            Condition::Any(parts) => {
-                let mut all = Vec::new();
-                for p in parts {
-                    all.extend(self.cond(p, subject));
-                }
-                minimise(all)
-            }
+            Condition::All(parts) if !negated => conjunction(parts, self),
+            Condition::All(parts) => disjunction(parts, self),
+            Condition::Any(parts) if !negated => disjunction(parts, self),
+            Condition::Any(parts) => conjunction(parts, self),
             Condition::AtLeast(k, parts) => {
-                let each: Vec<Vec<Fix>> = parts.iter().map(|p| self.cond(p, subject)).collect();
+                let k = *k as usize;
+                // Not at least k of n: more than n-k are not met.
+                let k = if negated {
+                    (parts.len() + 1).saturating_sub(k)
+                } else {
+                    k
+                };
+                let each: Vec<Vec<Fix>> = parts.iter().map(|p| self.cond(p, subject, negated)).collect();
                 let mut all = Vec::new();
-                for combo in combinations(each.len(), *k as usize) {
+                for combo in combinations(each.len(), k) {
                     let mut acc = vec![Fix::new()];
                     for i in combo {
                         acc = cross(&acc, each.get(i).map(Vec::as_slice).unwrap_or(&[]));
@@ -355,30 +598,16 @@ impl<'a> Solver<'a> {
                 }
                 minimise(all)
             }
-            Condition::Not(_) => {
-                self.blocks.push(format!(
-                    "a `not` condition ({}) would need evidence to get worse; evidence alone cannot meet it by improving",
-                    crate::explain::condition_words(self.pack, c, false)
-                ));
-                Vec::new()
-            }
+            Condition::Not(inner) => self.cond(inner, subject, !negated),
             Condition::Rule(r) => {
-                let target_per_function = self.pack.rules().get(r.rule).is_some_and(|t| t.per_function);
-                let target_subject = if target_per_function {
-                    match &r.function {
-                        Some(f) => self.function_index(f),
-                        None => subject,
-                    }
-                } else {
-                    None
-                };
-                self.rule_fixes(r.rule, target_subject, r.at_least)
+                let key = self.reference_key(r, subject, negated);
+                self.rule_fixes(key)
             }
-            Condition::Leaf(leaf) => self.leaf(leaf, subject).into_iter().collect(),
+            Condition::Leaf(leaf) => self.leaf(leaf, subject, negated).into_iter().collect(),
         }
     }
 
-    fn leaf(&mut self, leaf: &Leaf, subject: Option<usize>) -> Option<Fix> {
+    fn leaf(&mut self, leaf: &Leaf, subject: Option<usize>, negated: bool) -> Option<Fix> {
         let key = self.pack.keys().get(leaf.key)?;
         let function = match key.scope {
             Scope::Council => None,
@@ -388,36 +617,52 @@ impl<'a> Solver<'a> {
                     .map(|f| f.id.clone())
             }),
         };
-        let bound = |op: Op| match op {
-            Op::Lt => Bound::Upper { strict: true },
-            Op::Le => Bound::Upper { strict: false },
-            Op::Gt => Bound::Lower { strict: true },
-            Op::Ge => Bound::Lower { strict: false },
-            Op::Eq => Bound::Exactly,
-            Op::Ne => Bound::NotEqual,
+        let bound = |op: Op| {
+            let op = if negated { flip(op) } else { op };
+            match op {
+                Op::Lt => Bound::Upper { strict: true },
+                Op::Le => Bound::Upper { strict: false },
+                Op::Gt => Bound::Lower { strict: true },
+                Op::Ge => Bound::Lower { strict: false },
+                Op::Eq => Bound::Exactly,
+                Op::Ne => Bound::NotEqual,
+            }
+        };
+        let plain = |bound: Bound, threshold: Option<Value>, sustained: u32| Req {
+            bound,
+            threshold,
+            sustained,
+            within: leaf.within_days,
+            baseline: None,
         };
         let req = match &leaf.test {
-            LeafTest::Compare { op, threshold } => Req {
-                bound: bound(*op),
-                threshold: Some(self.engine.threshold(threshold).clone()),
-                sustained: 0,
-            },
-            LeafTest::Sustained { op, threshold, days } => Req {
-                bound: bound(*op),
-                threshold: Some(self.engine.threshold(threshold).clone()),
-                sustained: *days,
-            },
-            LeafTest::Present => Req {
-                bound: Bound::Present,
-                threshold: None,
-                sustained: 0,
-            },
+            LeafTest::Compare { op, threshold } => {
+                plain(bound(*op), Some(self.engine.threshold(threshold).clone()), 0)
+            }
+            // Not held over the window: one fresh value that breaks it is enough.
+            LeafTest::Sustained { op, threshold, .. } if negated => {
+                plain(bound(*op), Some(self.engine.threshold(threshold).clone()), 0)
+            }
+            LeafTest::Sustained { op, threshold, days } => {
+                plain(bound(*op), Some(self.engine.threshold(threshold).clone()), *days)
+            }
+            LeafTest::Present if negated => {
+                self.blocks.push(format!(
+                    "`{}` must have no fresh evidence, which needs evidence removed or left to go stale, not recorded",
+                    key.key
+                ));
+                return None;
+            }
+            LeafTest::Present => plain(Bound::Present, None, 0),
             LeafTest::Trend { kind, days } => {
-                // Heuristic: better than the value at the window's start.
+                // Heuristic: better than the value at the window's start (negated: no better).
                 self.heuristic = true;
-                let series = self.engine.visible(leaf, subject);
-                let start = self.as_of - chrono::Duration::days(i64::from(*days));
-                let from = series.iter().rev().find(|o| o.date <= start).or(series.first())?;
+                let series = crate::assess::in_force(self.engine.visible(leaf, subject));
+                let start = self
+                    .as_of
+                    .checked_sub_days(chrono::Days::new(u64::from(*days)))
+                    .unwrap_or(NaiveDate::MIN);
+                let from = series.iter().rev().find(|o| o.date <= start).or(series.first());
                 let lower_better = matches!(
                     key.value_type,
                     ValueType::Number {
@@ -425,16 +670,33 @@ impl<'a> Solver<'a> {
                         ..
                     }
                 );
-                let strict = *kind == TrendKind::Improving;
-                let b = if lower_better {
+                let improving = *kind == TrendKind::Improving;
+                // Better (strictly, when improving); negated, no better (or worse, when it must
+                // not be "not worsening").
+                let (toward_better, strict) = if negated {
+                    (false, !improving)
+                } else {
+                    (true, improving)
+                };
+                let b = if lower_better == toward_better {
                     Bound::Upper { strict }
                 } else {
                     Bound::Lower { strict }
                 };
-                Req {
-                    bound: b,
-                    threshold: Some(from.value.clone()),
-                    sustained: 0,
+                match from {
+                    Some(from) => plain(b, Some(from.value.clone()), 0),
+                    // No data: a baseline at the window's start, then a value against it.
+                    None => {
+                        let baseline = baseline_value(
+                            &key.value_type,
+                            toward_better != lower_better,
+                            self.pack.scales(),
+                        )?;
+                        Req {
+                            baseline: Some((start, baseline.clone())),
+                            ..plain(b, Some(baseline), 0)
+                        }
+                    }
                 }
             }
         };
@@ -472,14 +734,23 @@ impl<'a> Solver<'a> {
         Some(fix)
     }
 
-    fn render(&self, fix: &Fix) -> ChangeSet {
+    /// A set in words and values, or none when a window would end past the last date the
+    /// calendar can hold.
+    fn render(&mut self, fix: &Fix, far: bool) -> Option<ChangeSet> {
         let mut changes = Vec::new();
         for ((key_index, function), req) in fix {
             let Some(key) = self.pack.keys().get(*key_index) else {
                 continue;
             };
-            let latest = self.current(*key_index, function.as_deref());
-            let value = satisfying(req, &key.value_type, latest.as_ref(), self.pack.scales());
+            let series = self.series(*key_index, function.as_deref());
+            let latest = series.last().copied();
+            let current = latest.map(|o| o.value.clone());
+            let near = satisfying(req, &key.value_type, current.as_ref(), self.pack.scales());
+            let value = if far {
+                far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near)
+            } else {
+                near
+            };
             let needs = match (&req.bound, &req.threshold) {
                 (Bound::Present, _) => "recorded (fresh)".to_string(),
                 (b, Some(t)) => {
@@ -497,35 +768,82 @@ impl<'a> Solver<'a> {
                     } else {
                         String::new()
                     };
-                    format!("{op} {t}{held}")
+                    let baseline = match &req.baseline {
+                        Some((date, v)) => format!(", after a baseline of {v} on {date}"),
+                        None => String::new(),
+                    };
+                    format!("{op} {t}{held}{baseline}")
                 }
                 (_, None) => String::new(),
             };
-            let distance = match (&latest, &value) {
+            let distance = match (&current, &value) {
                 (Some(Value::Number(a)), Value::Number(b)) => ((a - b).abs() * 1e9).round() / 1e9,
                 (Some(Value::Grade { rank: a, .. }), Value::Grade { rank: b, .. }) => a.abs_diff(*b) as f64,
                 _ => 1.0,
+            };
+            let stale = latest.is_some_and(|o| {
+                let age = (self.as_of - o.date).num_days();
+                key.max_age_days.is_some_and(|m| age > i64::from(m))
+                    || req.within.is_some_and(|w| age > i64::from(w))
+            });
+            let earliest = match self.earliest(req, &series) {
+                Some(d) => d,
+                None => {
+                    self.blocks.push(format!(
+                        "`{}` would have to hold for {} days, past the last date the calendar can represent",
+                        key.key, req.sustained
+                    ));
+                    return None;
+                }
             };
             changes.push(Requirement {
                 key: key.key.clone(),
                 function: function.clone(),
                 needs,
                 value,
-                current: latest,
+                current,
+                current_date: latest.map(|o| o.date),
+                stale,
                 distance,
-                earliest: self.as_of + chrono::Duration::days(i64::from(req.sustained)),
+                earliest,
+                baseline: req.baseline.as_ref().map(|(date, value)| Baseline {
+                    date: *date,
+                    value: value.clone(),
+                }),
             });
         }
         let distance = changes.iter().map(|c| c.distance).sum();
         let earliest = changes.iter().map(|c| c.earliest).max().unwrap_or(self.as_of);
-        ChangeSet {
+        Some(ChangeSet {
             changes,
             distance,
             earliest,
-        }
+        })
     }
 
-    fn current(&self, key: usize, function: Option<&str>) -> Option<Value> {
+    /// The first day a requirement can hold. For a sustained window that is the window's length
+    /// after the key last started meeting the bound: evidence already good counts, so a key good
+    /// since D is held from D plus the window, not from the as-of date plus the window.
+    fn earliest(&self, req: &Req, series: &[&Observation]) -> Option<NaiveDate> {
+        if req.sustained == 0 {
+            return Some(self.as_of);
+        }
+        let since = match (bound_op(req.bound), &req.threshold) {
+            (Some(op), Some(t)) => series
+                .iter()
+                .rev()
+                .take_while(|o| crate::assess::compare(&o.value, op, t) == Truth::Met)
+                .last()
+                .map(|o| o.date),
+            _ => None,
+        }
+        .unwrap_or(self.as_of);
+        let held = since.checked_add_days(chrono::Days::new(u64::from(req.sustained)))?;
+        Some(held.max(self.as_of))
+    }
+
+    /// The observations in force for a key (a same-day correction replacing what it corrects).
+    fn series(&self, key: usize, function: Option<&str>) -> Vec<&'a Observation> {
         let leaf = Leaf {
             key,
             test: LeafTest::Present,
@@ -534,7 +852,33 @@ impl<'a> Solver<'a> {
             fallback_to_council: false,
             says: None,
         };
-        self.engine.visible(&leaf, None).last().map(|o| o.value.clone())
+        crate::assess::in_force(self.engine.visible(&leaf, None))
+    }
+}
+
+/// A baseline for a trend with no data: the worst end of the key's values when the value that
+/// follows must be better, the best end when it must be no better.
+fn baseline_value(
+    value_type: &ValueType,
+    higher_after: bool,
+    scales: &[crate::vocabulary::Scale],
+) -> Option<Value> {
+    match value_type {
+        ValueType::Number { .. } => Some(Value::Number(if higher_after { 0.0 } else { 1.0 })),
+        ValueType::Grade { scale } => {
+            let levels = &scales.iter().find(|s| &s.id == scale)?.levels;
+            let rank = if higher_after {
+                0
+            } else {
+                levels.len().checked_sub(1)?
+            };
+            Some(Value::Grade {
+                level: levels.get(rank)?.clone(),
+                rank,
+            })
+        }
+        ValueType::Boolean => Some(Value::Boolean(!higher_after)),
+        ValueType::Date | ValueType::Text => None,
     }
 }
 
@@ -552,8 +896,11 @@ fn satisfying(
         10f64.powi(-(decimals + 1))
     };
     match (&req.bound, &req.threshold) {
-        // `present` asks only that something be recorded: the least favourable value, so the
-        // suggestion meets nothing else by accident (and the set stays minimal).
+        // `present` asks only that something be recorded. Re-recording the current value keeps
+        // every comparison on the key as it was (a different value could break one that is
+        // met); with no current value, the least favourable, so the suggestion meets nothing
+        // else by accident (and the set stays minimal).
+        (Bound::Present, _) if current.is_some() => current.cloned().unwrap_or(Value::Boolean(false)),
         (Bound::Present, _) => match value_type {
             ValueType::Boolean => Value::Boolean(false),
             ValueType::Grade { scale } => scales
@@ -605,14 +952,69 @@ fn satisfying(
             }
         }
         (Bound::NotEqual, Some(Value::Boolean(b))) => Value::Boolean(!b),
+        // Anything else: one step past it, on the better side.
+        (Bound::NotEqual, Some(Value::Number(t))) => {
+            let lower_better = matches!(
+                value_type,
+                ValueType::Number {
+                    direction: Direction::LowerIsBetter,
+                    ..
+                }
+            );
+            let next = if lower_better { t - step(*t) } else { t + step(*t) };
+            Value::Number((next * 1e9).round() / 1e9)
+        }
+        (Bound::NotEqual, Some(Value::Grade { rank, level })) => {
+            let levels = match value_type {
+                ValueType::Grade { scale } => scales.iter().find(|s| &s.id == scale).map(|s| &s.levels),
+                _ => None,
+            };
+            let other = levels.and_then(|l| {
+                let r = if rank + 1 < l.len() {
+                    rank + 1
+                } else {
+                    rank.checked_sub(1)?
+                };
+                Some(Value::Grade {
+                    level: l.get(r)?.clone(),
+                    rank: r,
+                })
+            });
+            other.unwrap_or_else(|| Value::Grade {
+                level: level.clone(),
+                rank: *rank,
+            })
+        }
         (_, Some(t)) => t.clone(),
         (_, None) => Value::Boolean(true),
     }
 }
 
+/// The far end of a one-sided bound: the lowest level or a very low number for "at most", the
+/// highest or a very high one for "at least"; none for other requirements.
+fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale]) -> Option<Value> {
+    let upper = match req.bound {
+        Bound::Upper { .. } => true,
+        Bound::Lower { .. } => false,
+        _ => return None,
+    };
+    match value_type {
+        ValueType::Number { .. } => Some(Value::Number(if upper { -1e9 } else { 1e9 })),
+        ValueType::Grade { scale } => {
+            let levels = &scales.iter().find(|s| &s.id == scale)?.levels;
+            let rank = if upper { 0 } else { levels.len().checked_sub(1)? };
+            Some(Value::Grade {
+                level: levels.get(rank)?.clone(),
+                rank,
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Whether requirement `a` already guarantees `b` (on the same key).
 fn implies(a: &Req, b: &Req) -> bool {
-    if a.sustained < b.sustained {
+    if a.sustained < b.sustained || (b.baseline.is_some() && a.baseline.is_none()) {
         return false;
     }
     match (&a.bound, &b.bound, &a.threshold, &b.threshold) {
@@ -642,12 +1044,24 @@ fn implies(a: &Req, b: &Req) -> bool {
                 .is_some_and(|o| o.is_gt() || (!strict && o.is_eq())),
             Bound::Present => true,
         },
-        _ => a == b,
+        _ => (&a.bound, &a.threshold) == (&b.bound, &b.threshold),
     }
 }
 
-/// Merges two requirements on one key into one that meets both, if there is one.
+/// Merges two requirements on one key into one that meets both, if there is one. A trend's
+/// baseline is carried over to the merged requirement (it is recorded before the value).
 fn merge(a: &Req, b: &Req) -> Option<Req> {
+    let baseline = a.baseline.clone().or_else(|| b.baseline.clone());
+    let strip = |r: &Req| Req {
+        baseline: None,
+        ..r.clone()
+    };
+    let mut merged = merge_bounds(&strip(a), &strip(b))?;
+    merged.baseline = baseline;
+    Some(merged)
+}
+
+fn merge_bounds(a: &Req, b: &Req) -> Option<Req> {
     if implies(a, b) {
         return Some(a.clone());
     }
@@ -789,14 +1203,23 @@ impl ChangeSet {
     /// The set as scenario changes, dated at `date` (its earliest day for sustained windows is
     /// reached by evaluating `sustained_days` after it).
     pub fn as_changes(&self, date: NaiveDate) -> Vec<crate::whatif::Change> {
-        self.changes
-            .iter()
-            .map(|r| crate::whatif::Change::Set {
+        let mut changes = Vec::new();
+        for r in &self.changes {
+            if let Some(b) = &r.baseline {
+                changes.push(crate::whatif::Change::Set {
+                    key: r.key.clone(),
+                    function: r.function.clone(),
+                    value: serde_json::to_value(&b.value).unwrap_or_default(),
+                    date: Some(b.date),
+                });
+            }
+            changes.push(crate::whatif::Change::Set {
                 key: r.key.clone(),
                 function: r.function.clone(),
                 value: serde_json::to_value(&r.value).unwrap_or_default(),
                 date: Some(date),
-            })
-            .collect()
+            });
+        }
+        changes
     }
 }

@@ -535,6 +535,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(crate::properties::config(256))]
+
         #[test]
         fn never_before_a_prerequisite(nodes in catalogue()) {
             let steps = schedule(&nodes, &function_order(&nodes));

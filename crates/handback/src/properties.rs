@@ -5,6 +5,12 @@
 //! deterministic generator builds the pack from them (shrinking is therefore coarse, but every
 //! failure is reproducible from the seed proptest prints).
 //!
+//! Runs are reproducible: proptest's own random source starts from a fixed seed ([`config`]), so
+//! every run, in CI or not, tries the same cases and a red build means a real regression. A
+//! failure found is persisted in `proptest-regressions/` (commit it) and replayed first; cases
+//! that once failed are also kept as named tests. To explore new cases locally, set
+//! `PROPTEST_RNG_SEED` to another number.
+//!
 //! Properties: determinism, order-independence (observations, rules, rule files, vocabulary),
 //! monotonicity of the monotone fragment, invisibility of evidence after the as-of date, and
 //! agreement with the reference evaluator in `reference.rs`.
@@ -53,6 +59,33 @@ const FUNCTION_KEYS: [(&str, &str); 1] = [("f0", "lower_is_better")];
 const FUNCTIONS: [&str; 2] = ["fa", "fb"];
 const LEVELS: [&str; 3] = ["low", "mid", "high"];
 const DAYS: i64 = 400;
+
+/// The seed proptest's random source starts from unless `PROPTEST_RNG_SEED` says otherwise.
+const RNG_SEED: u64 = 0x4841_4E44_4241_434B;
+
+/// The configuration every property here runs with: a fixed seed, failures persisted next to the
+/// source (`proptest-regressions/`).
+pub(crate) fn config(cases: u32) -> ProptestConfig {
+    let default = ProptestConfig::default();
+    let rng_seed = match default.rng_seed {
+        proptest::test_runner::RngSeed::Random => proptest::test_runner::RngSeed::Fixed(RNG_SEED),
+        chosen => chosen,
+    };
+    ProptestConfig {
+        cases,
+        rng_seed,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::SourceParallel("proptest-regressions"),
+        )),
+        ..default
+    }
+}
+
+/// A number a rule or an observation may use: quarters from 0 to 9.75, so thresholds and values
+/// are fractional as often as whole.
+fn quarter(rng: &mut Rng) -> f64 {
+    rng.below(40) as f64 / 4.0
+}
 
 fn base() -> NaiveDate {
     NaiveDate::from_ymd_opt(2016, 1, 1).unwrap_or_default()
@@ -157,7 +190,7 @@ fn leaf(rng: &mut Rng, per_function: bool, monotone: bool) -> J {
             if k == "n0" && rng.chance(50) {
                 l["param"] = json!("p0");
             } else {
-                l["value"] = json!(rng.below(10) as f64);
+                l["value"] = json!(quarter(rng));
             }
             match rng.below(6) {
                 0 => l["sustained_days"] = json!(30 + rng.below(150)),
@@ -187,7 +220,7 @@ fn leaf(rng: &mut Rng, per_function: bool, monotone: bool) -> J {
         3 => json!({"key": BOOL_KEYS[rng.below(2)], "present": true}),
         _ => {
             let (k, dir) = FUNCTION_KEYS[0];
-            let mut l = json!({"key": k, "op": number_op(rng, dir, monotone), "value": rng.below(10) as f64});
+            let mut l = json!({"key": k, "op": number_op(rng, dir, monotone), "value": quarter(rng)});
             if rng.chance(30) {
                 l["fallback_to_council"] = json!(true);
             }
@@ -248,40 +281,84 @@ fn generate(seed: u64, rule_count: usize, monotone: bool) -> Generated {
     Generated { fixed_files, rules }
 }
 
+/// Evidence: dated and period observations, some recorded later than the day they describe,
+/// some corrected by a later record of the same day.
 fn evidence_json(seed: u64, count: usize) -> J {
     let mut rng = Rng(seed ^ 0x5555);
     let mut seen = std::collections::BTreeSet::new();
     let mut obs = Vec::new();
+    let value_of = |key: &str, rng: &mut Rng| -> J {
+        if BOOL_KEYS.contains(&key) {
+            json!(rng.chance(50))
+        } else if GRADE_KEYS.contains(&key) {
+            json!(LEVELS[rng.below(3)])
+        } else {
+            json!(quarter(rng))
+        }
+    };
     for i in 0..count {
         let day = rng.below(DAYS as usize) as i64;
         let date = base() + chrono::Duration::days(day);
-        let (key, function, value) = match rng.below(5) {
-            0 | 1 => (NUMBER_KEYS[rng.below(3)].0, None, json!(rng.below(10) as f64)),
-            2 => (BOOL_KEYS[rng.below(2)], None, json!(rng.chance(50))),
-            3 => (GRADE_KEYS[0], None, json!(LEVELS[rng.below(3)])),
+        let (key, function) = match rng.below(5) {
+            0 | 1 => (NUMBER_KEYS[rng.below(3)].0, None),
+            2 => (BOOL_KEYS[rng.below(2)], None),
+            3 => (GRADE_KEYS[0], None),
             _ => {
                 let f = if rng.chance(20) {
                     None
                 } else {
                     Some(FUNCTIONS[rng.below(2)])
                 };
-                (FUNCTION_KEYS[0].0, f, json!(rng.below(10) as f64))
+                (FUNCTION_KEYS[0].0, f)
             }
         };
+        let value = value_of(key, &mut rng);
         if !seen.insert((key, function, day)) {
             continue;
         }
+        let day_text = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
         let mut o = json!({
             "id": format!("o{i}"), "key": key, "value": value,
-            "date": date.format("%Y-%m-%d").to_string(),
             "source": {"document": "d", "passage": "p"}
         });
+        if rng.chance(15) {
+            let from = date - chrono::Duration::days(rng.below(90) as i64);
+            o["period"] = json!({"from": day_text(from), "to": day_text(date)});
+        } else {
+            o["date"] = json!(day_text(date));
+        }
+        let recorded = if rng.chance(15) {
+            let r = date + chrono::Duration::days(rng.below(30) as i64);
+            o["recorded"] = json!(day_text(r));
+            r
+        } else {
+            date
+        };
         if let Some(f) = function {
             o["function"] = json!(f);
+        }
+        // A correction: the same key, function and day, recorded later, with another value.
+        if rng.chance(12) {
+            let mut c = o.clone();
+            c["id"] = json!(format!("o{i}c"));
+            c["value"] = value_of(key, &mut rng);
+            c["recorded"] = json!(day_text(
+                recorded + chrono::Duration::days(1 + rng.below(30) as i64)
+            ));
+            obs.push(c);
         }
         obs.push(o);
     }
     json!({"council": "c", "observations": obs})
+}
+
+/// The day an observation describes (the last day of its period).
+fn described_day(o: &J) -> String {
+    o["date"]
+        .as_str()
+        .or_else(|| o["period"]["to"].as_str())
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn pack_files(g: &Generated, rule_files: usize, rng: &mut Rng, shuffle: bool) -> Vec<SourceFile> {
@@ -392,7 +469,7 @@ fn improve(obs: &mut J, rng: &mut Rng) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(config(96))]
 
     /// The engine agrees with the reference evaluator on every rule and subject.
     #[test]
@@ -464,7 +541,7 @@ proptest! {
         let all = evidence_json(seed, obs);
         let mut visible = all.clone();
         if let Some(list) = visible["observations"].as_array_mut() {
-            list.retain(|o| o["date"].as_str().unwrap_or_default() <= as_of.format("%Y-%m-%d").to_string().as_str());
+            list.retain(|o| described_day(o) <= as_of.format("%Y-%m-%d").to_string());
         }
         prop_assert_eq!(
             outcomes(&pack, &evidence(&pack, &all), &Options::new(as_of)),
@@ -544,55 +621,182 @@ fn met_with(
     crate::needs::target_met(pack, &applied.evidence, &Options::new(as_of), None, target)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+/// Every (rule, function) target of a pack.
+fn targets(pack: &Pack) -> Vec<crate::needs::Target> {
+    let mut out = Vec::new();
+    for rule in &pack.rules {
+        let functions: Vec<Option<String>> = if rule.per_function {
+            FUNCTIONS.iter().map(|f| Some(f.to_string())).collect()
+        } else {
+            vec![None]
+        };
+        for function in functions {
+            out.push(crate::needs::Target::Rule {
+                rule: rule.id.clone(),
+                function,
+            });
+        }
+    }
+    out
+}
 
-    /// On the monotone fragment, every set `needs` returns makes its target met, no proper subset
-    /// does, and the smallest set is as small as brute force over all key subsets can find.
-    #[test]
-    fn needs_is_sound_minimal_and_agrees_with_brute_force(seed in any::<u64>(), rules in 1usize..6, obs in 0usize..30, day in 200i64..DAYS) {
-        let mut g = generate(seed, rules, true);
-        g.rules.iter_mut().for_each(without_sustained);
-        let pack = load(&g, 1, &mut Rng(seed), false);
-        let ev = evidence(&pack, &evidence_json(seed, obs));
-        let as_of = base() + chrono::Duration::days(day);
-        let options = Options::new(as_of);
-        let slots = slots(&pack);
-        for rule in pack.rules.clone() {
-            let functions: Vec<Option<String>> = if rule.per_function { FUNCTIONS.iter().map(|f| Some(f.to_string())).collect() } else { vec![None] };
-            for function in functions {
-                let target = crate::needs::Target::Rule { rule: rule.id.clone(), function: function.clone() };
-                let needs = crate::needs::needs(&pack, &ev, &options, None, &target);
-                if needs.met {
-                    prop_assert!(met_with(&pack, &ev, as_of, &target, &[]));
-                    continue;
-                }
-                for set in &needs.sets {
-                    let changes = set.as_changes(as_of);
-                    prop_assert!(met_with(&pack, &ev, as_of, &target, &changes), "set {:?} does not meet {:?}", set.changes, target);
-                    for skip in 0..changes.len() {
-                        let fewer: Vec<_> = changes.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, c)| c.clone()).collect();
-                        prop_assert!(!met_with(&pack, &ev, as_of, &target, &fewer), "set {:?} is not minimal for {:?}", set.changes, target);
-                    }
-                }
-                // Brute force: the fewest keys that, set to their best values, meet the target.
-                let mut best: Option<usize> = None;
-                for mask in 0u32..(1 << slots.len()) {
-                    let size = mask.count_ones() as usize;
-                    if best.is_some_and(|b| size >= b) {
-                        continue;
-                    }
-                    let changes: Vec<_> = slots.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, (k, f, v))| crate::whatif::Change::Set {
-                        key: k.to_string(), function: f.map(str::to_string), value: v.clone(), date: Some(as_of),
-                    }).collect();
-                    if met_with(&pack, &ev, as_of, &target, &changes) {
-                        best = Some(size);
-                    }
-                }
-                let smallest = needs.sets.iter().map(|s| s.changes.len()).min();
-                prop_assert_eq!(smallest, best, "needs and brute force disagree for {:?}", target);
+fn set_changes(slots: &[(&str, Option<&str>, J)], mask: u32, as_of: NaiveDate) -> Vec<crate::whatif::Change> {
+    slots
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| mask & (1 << i) != 0)
+        .map(|(_, (k, f, v))| crate::whatif::Change::Set {
+            key: k.to_string(),
+            function: f.map(str::to_string),
+            value: v.clone(),
+            date: Some(as_of),
+        })
+        .collect()
+}
+
+/// On the monotone fragment, every set `needs` returns makes its target met, no proper subset
+/// does, and the smallest set is as small as brute force over all key subsets can find.
+fn needs_is_exact_on_the_monotone_fragment(
+    seed: u64,
+    rules: usize,
+    obs: usize,
+    day: i64,
+) -> Result<(), TestCaseError> {
+    let mut g = generate(seed, rules, true);
+    g.rules.iter_mut().for_each(without_sustained);
+    let pack = load(&g, 1, &mut Rng(seed), false);
+    let ev = evidence(&pack, &evidence_json(seed, obs));
+    let as_of = base() + chrono::Duration::days(day);
+    let options = Options::new(as_of);
+    let slots = slots(&pack);
+    for target in targets(&pack) {
+        let needs = crate::needs::needs(&pack, &ev, &options, None, &target);
+        if needs.met {
+            prop_assert!(met_with(&pack, &ev, as_of, &target, &[]));
+            continue;
+        }
+        for set in &needs.sets {
+            let changes = set.as_changes(as_of);
+            prop_assert!(
+                met_with(&pack, &ev, as_of, &target, &changes),
+                "set {:?} does not meet {:?}",
+                set.changes,
+                target
+            );
+            for skip in 0..changes.len() {
+                let fewer: Vec<_> = changes
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != skip)
+                    .map(|(_, c)| c.clone())
+                    .collect();
+                prop_assert!(
+                    !met_with(&pack, &ev, as_of, &target, &fewer),
+                    "set {:?} is not minimal for {:?}",
+                    set.changes,
+                    target
+                );
             }
         }
+        // Brute force: the fewest keys that, set to their best values, meet the target.
+        let mut best: Option<usize> = None;
+        for mask in 0u32..(1 << slots.len()) {
+            let size = mask.count_ones() as usize;
+            if best.is_some_and(|b| size >= b) {
+                continue;
+            }
+            if met_with(&pack, &ev, as_of, &target, &set_changes(&slots, mask, as_of)) {
+                best = Some(size);
+            }
+        }
+        let smallest = needs.sets.iter().map(|s| s.changes.len()).min();
+        prop_assert_eq!(smallest, best, "needs and brute force disagree for {:?}", target);
+    }
+    Ok(())
+}
+
+/// Single changes a brute force tries outside the monotone fragment: each slot at either end of
+/// its values.
+fn single_changes(pack: &Pack) -> Vec<(&'static str, Option<&'static str>, J)> {
+    let mut out = Vec::new();
+    for (k, f, best) in slots(pack) {
+        let worst = match &best {
+            J::Number(n) => json!(-n.as_f64().unwrap_or(0.0)),
+            J::Bool(b) => json!(!b),
+            _ => json!("low"),
+        };
+        out.push((k, f, best));
+        out.push((k, f, worst));
+    }
+    out
+}
+
+/// With `not`, `trend`, `sustained_days`, any comparison: every set `needs` returns meets its
+/// target on its earliest day, and when one change to either end of a key's values would meet
+/// it, `needs` finds a way.
+fn needs_is_sound_and_finds_single_changes(
+    seed: u64,
+    rules: usize,
+    obs: usize,
+    day: i64,
+) -> Result<(), TestCaseError> {
+    let g = generate(seed, rules, false);
+    let pack = load(&g, 1, &mut Rng(seed), false);
+    let ev = evidence(&pack, &evidence_json(seed, obs));
+    let as_of = base() + chrono::Duration::days(day);
+    let options = Options::new(as_of);
+    for target in targets(&pack) {
+        let needs = crate::needs::needs(&pack, &ev, &options, None, &target);
+        if needs.met {
+            prop_assert!(met_with(&pack, &ev, as_of, &target, &[]));
+            continue;
+        }
+        for set in &needs.sets {
+            let mut changes = set.as_changes(as_of);
+            changes.push(crate::whatif::Change::AsOf(set.earliest));
+            let applied =
+                crate::whatif::apply(&pack, &ev, as_of, &Default::default(), &changes, "t").unwrap();
+            prop_assert!(
+                crate::needs::target_met(
+                    &pack,
+                    &applied.evidence,
+                    &Options::new(set.earliest),
+                    None,
+                    &target
+                ),
+                "set {:?} does not meet {:?}",
+                set.changes,
+                target
+            );
+        }
+        if needs.sets.is_empty() {
+            let singles = single_changes(&pack);
+            for i in 0..singles.len() {
+                let changes = set_changes(&singles, 1 << i, as_of);
+                prop_assert!(
+                    !met_with(&pack, &ev, as_of, &target, &changes),
+                    "needs found nothing for {:?} but {:?} meets it (blocks: {:?})",
+                    target,
+                    changes,
+                    needs.blocks
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(40))]
+
+    #[test]
+    fn needs_is_sound_minimal_and_agrees_with_brute_force(seed in any::<u64>(), rules in 1usize..6, obs in 0usize..30, day in 200i64..DAYS) {
+        needs_is_exact_on_the_monotone_fragment(seed, rules, obs, day)?;
+    }
+
+    #[test]
+    fn needs_with_not_is_sound_and_finds_single_changes(seed in any::<u64>(), rules in 1usize..6, obs in 0usize..30, day in 200i64..DAYS) {
+        needs_is_sound_and_finds_single_changes(seed, rules, obs, day)?;
     }
 
     /// A diff of an assessment with itself is empty, and diffs are antisymmetric.
@@ -615,5 +819,19 @@ proptest! {
         let mut swapped = swapped;
         swapped.sort();
         prop_assert_eq!(flip(&forward), swapped);
+    }
+}
+
+/// Seed 4200804922381774375 (rules 2, observations 16, day 284) failed about one run in ten:
+/// `present` suggested `false` for `b0`, breaking a met `b0 == true`. The generator has grown
+/// since (fractions, `not`, periods, corrections), so the seed now draws another pack; the shrunk
+/// pack it drew then is kept verbatim in `tests/needs.rs`
+/// (`a_present_requirement_never_breaks_a_met_comparison`).
+#[test]
+fn regression_needs_seed_4200804922381774375() {
+    let seed = 4_200_804_922_381_774_375;
+    needs_is_exact_on_the_monotone_fragment(seed, 2, 16, 284).unwrap();
+    for (rules, obs, day) in [(2, 16, 284), (5, 29, 399), (3, 10, 250)] {
+        needs_is_sound_and_finds_single_changes(seed, rules, obs, day).unwrap();
     }
 }

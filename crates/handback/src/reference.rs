@@ -164,7 +164,13 @@ impl Reference<'_> {
                 .filter(|o| o.key == key.key && &o.function == f && o.date <= self.as_of)
                 .collect();
             v.sort_by(|a, b| (a.date, a.recorded, &a.id).cmp(&(b.date, b.recorded, &b.id)));
-            v
+            // A correction supersedes what it corrects: of the observations describing one day,
+            // only the one recorded last is in force.
+            let superseded = |o: &Observation| {
+                v.iter()
+                    .any(|p| p.date == o.date && (p.recorded, &p.id) > (o.recorded, &o.id))
+            };
+            v.iter().copied().filter(|o| !superseded(o)).collect::<Vec<_>>()
         };
         let own = pick(&wanted);
         if own.is_empty() && leaf.fallback_to_council && wanted.is_some() {

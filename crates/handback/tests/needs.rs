@@ -1,0 +1,350 @@
+//! `needs`: what it would take to meet a target, on small packs built for each defect.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use chrono::NaiveDate;
+use handback::{Evidence, Options, Pack, SourceFile, Target};
+use serde_json::{json, Value as J};
+
+fn file(name: &str, json: &J) -> SourceFile {
+    SourceFile {
+        name: name.into(),
+        label: name.into(),
+        text: json.to_string(),
+    }
+}
+
+/// A pack with the given keys and rules (no parameters, one function `fa`).
+fn pack(keys: J, rules: J) -> Pack {
+    let files = vec![
+        file("pack.json", &json!({"id": "t", "version": "1", "title": "t"})),
+        file(
+            "vocabulary.json",
+            &json!({"scales": [{"id": "s", "title": "s", "levels": ["low", "mid", "high"]}], "keys": keys}),
+        ),
+        file("parameters.json", &json!({"parameters": []})),
+        file(
+            "functions.json",
+            &json!({"functions": [{"id": "fa", "title": "fa"}]}),
+        ),
+        file("rules/r.json", &json!({ "rules": rules })),
+    ];
+    Pack::load(&files).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn rule(id: &str, condition: J) -> J {
+    json!({"id": id, "title": "t", "quote": "q", "citation": {"source": "s", "at": "a"}, "kind": "test", "condition": condition})
+}
+
+fn number(key: &str, direction: &str) -> J {
+    json!({"key": key, "type": "number", "unit": "u", "direction": direction, "description": "d"})
+}
+
+fn obs(id: &str, key: &str, value: J, date: &str) -> J {
+    json!({"id": id, "key": key, "value": value, "date": date, "source": {"document": "d", "passage": "p"}})
+}
+
+fn evidence(pack: &Pack, observations: J) -> Evidence {
+    let doc = json!({"council": "c", "observations": observations});
+    Evidence::load(pack, &file("e.json", &doc)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn day(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+}
+
+fn target(rule: &str) -> Target {
+    Target::Rule {
+        rule: rule.into(),
+        function: None,
+    }
+}
+
+/// Applies a set as the CLI does and says whether the target is met on its earliest day.
+fn set_meets(pack: &Pack, ev: &Evidence, as_of: NaiveDate, t: &Target, set: &handback::ChangeSet) -> bool {
+    let mut changes = set.as_changes(as_of);
+    changes.push(handback::Change::AsOf(set.earliest));
+    let applied = handback::apply(pack, ev, as_of, &Default::default(), &changes, "t").unwrap();
+    handback::target_met(pack, &applied.evidence, &Options::new(applied.as_of), None, t)
+}
+
+/// Every set `needs` gives meets its target; returns the answer.
+fn sound_needs(pack: &Pack, ev: &Evidence, as_of: NaiveDate, t: &Target) -> handback::Needs {
+    let n = handback::needs(pack, ev, &Options::new(as_of), None, t);
+    for set in &n.sets {
+        assert!(
+            set_meets(pack, ev, as_of, t, set),
+            "{:?} does not meet {t:?}",
+            set.changes
+        );
+    }
+    n
+}
+
+#[test]
+fn not_greater_than_is_met_by_a_lower_value() {
+    let p = pack(
+        json!([number("share", "lower_is_better")]),
+        json!([rule(
+            "r",
+            json!({"not": {"key": "share", "op": ">", "value": 0.5}})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o", "share", json!(0.7), "2016-01-01")]));
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "<= 0.5");
+    assert!(n.blocks.is_empty(), "{:?}", n.blocks);
+}
+
+#[test]
+fn not_is_pushed_through_all_any_at_least_and_references() {
+    let p = pack(
+        json!([number("a", "higher_is_better"), number("b", "higher_is_better"), {"key": "ok", "type": "boolean", "description": "d"}]),
+        json!([
+            rule(
+                "inner",
+                json!({"all": [{"key": "a", "op": ">=", "value": 5}, {"key": "ok", "op": "==", "value": true}]})
+            ),
+            // Not (a >= 5 and ok): lower a, or make ok false.
+            rule("r1", json!({"not": {"rule": "inner"}})),
+            // Not at least 2 of 3 that all hold now: two of them must fail.
+            rule(
+                "r2",
+                json!({"not": {"at_least": 2, "of": [
+                {"key": "a", "op": ">=", "value": 5}, {"key": "b", "op": ">=", "value": 5}, {"key": "ok", "op": "==", "value": true}]}})
+            ),
+            // Double negation is the condition itself.
+            rule(
+                "r3",
+                json!({"not": {"not": {"key": "b", "op": ">=", "value": 9}}})
+            ),
+        ]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o1", "a", json!(7), "2016-01-01"),
+            obs("o2", "b", json!(7), "2016-01-01"),
+            obs("o3", "ok", json!(true), "2016-01-01")
+        ]),
+    );
+    let as_of = day("2016-02-01");
+    let r1 = sound_needs(&p, &ev, as_of, &target("r1"));
+    assert_eq!(r1.sets.len(), 2, "{r1:?}");
+    assert!(r1.sets.iter().all(|s| s.changes.len() == 1));
+    let r2 = sound_needs(&p, &ev, as_of, &target("r2"));
+    assert_eq!(r2.sets.len(), 3, "{r2:?}");
+    assert!(r2.sets.iter().all(|s| s.changes.len() == 2));
+    let r3 = sound_needs(&p, &ev, as_of, &target("r3"));
+    assert_eq!(r3.sets[0].changes[0].needs, ">= 9");
+}
+
+#[test]
+fn not_of_a_graded_reference_means_a_known_grade_below_it() {
+    let mut graded = rule("g", J::Null);
+    graded["kind"] = json!("graded");
+    graded["scale"] = json!("s");
+    graded.as_object_mut().unwrap().remove("condition");
+    graded["levels"] = json!([
+        {"level": "high", "condition": {"key": "a", "op": ">=", "value": 8}},
+        {"level": "mid", "condition": {"key": "a", "op": ">=", "value": 5}},
+        {"level": "low"}
+    ]);
+    let p = pack(
+        json!([number("a", "higher_is_better")]),
+        json!([
+            graded,
+            rule("r", json!({"not": {"rule": "g", "at_least": "mid"}}))
+        ]),
+    );
+    let ev = evidence(&p, json!([obs("o", "a", json!(9), "2016-01-01")]));
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "< 5");
+}
+
+#[test]
+fn not_sustained_needs_one_breaking_value_and_not_present_is_a_block() {
+    let p = pack(
+        json!([number("a", "higher_is_better")]),
+        json!([
+            rule(
+                "s",
+                json!({"not": {"key": "a", "op": ">=", "value": 5, "sustained_days": 30}})
+            ),
+            rule("p", json!({"not": {"key": "a", "present": true}})),
+        ]),
+    );
+    let ev = evidence(&p, json!([obs("o", "a", json!(9), "2015-01-01")]));
+    let as_of = day("2016-02-01");
+    let s = sound_needs(&p, &ev, as_of, &target("s"));
+    assert_eq!(s.sets[0].changes[0].needs, "< 5");
+    assert_eq!(s.sets[0].earliest, as_of);
+    let pr = sound_needs(&p, &ev, as_of, &target("p"));
+    assert!(pr.sets.is_empty());
+    assert!(
+        pr.blocks
+            .iter()
+            .any(|b| b.contains("`a` must have no fresh evidence")),
+        "{:?}",
+        pr.blocks
+    );
+}
+
+/// Proptest seed 4200804922381774375, shrunk: `present` used to suggest the least favourable
+/// value, `false`, breaking `b0 == true`, which was met.
+#[test]
+fn a_present_requirement_never_breaks_a_met_comparison() {
+    let p = pack(
+        json!([{"key": "b0", "type": "boolean", "description": "b"}, {"key": "g0", "type": "grade", "scale": "s", "description": "g"}]),
+        json!([rule(
+            "r1",
+            json!({"all": [
+                {"key": "b0", "op": "==", "value": true},
+                {"at_least": 2, "of": [{"key": "g0", "op": ">=", "value": "low"}, {"key": "b0", "op": "==", "value": true}]},
+                {"key": "b0", "present": true, "within_days": 90}
+            ]})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o15", "b0", json!(true), "2016-07-07")]));
+    let n = sound_needs(&p, &ev, day("2016-10-11"), &target("r1"));
+    assert!(!n.sets.is_empty(), "{n:?}");
+}
+
+#[test]
+fn a_sustained_window_counts_evidence_already_good() {
+    let p = pack(
+        json!([number("a", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"key": "a", "op": ">=", "value": 5, "sustained_days": 365})
+        )]),
+    );
+    // Bad until March, good since 2016-03-01: a year from then, not a year from the as-of date.
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o1", "a", json!(2), "2016-01-01"),
+            obs("o2", "a", json!(6), "2016-03-01"),
+            obs("o3", "a", json!(7), "2016-09-01")
+        ]),
+    );
+    let n = sound_needs(&p, &ev, day("2016-12-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].earliest, day("2017-03-01"));
+}
+
+#[test]
+fn a_trend_with_no_data_can_be_met() {
+    let p = pack(
+        json!([number("a", "lower_is_better")]),
+        json!([rule(
+            "r",
+            json!({"key": "a", "trend": "improving", "window_days": 90})
+        )]),
+    );
+    let ev = evidence(&p, json!([]));
+    let n = sound_needs(&p, &ev, day("2016-12-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert!(n.heuristic);
+}
+
+#[test]
+fn needs_near_the_end_of_the_calendar_does_not_panic() {
+    let p = pack(
+        json!([number("a", "higher_is_better")]),
+        json!([
+            rule(
+                "r",
+                json!({"key": "a", "op": ">=", "value": 5, "sustained_days": 365})
+            ),
+            rule("t", json!({"key": "a", "trend": "improving", "window_days": 365})),
+        ]),
+    );
+    let ev = evidence(&p, json!([obs("o", "a", json!(2), "2016-01-01")]));
+    let as_of = NaiveDate::MAX.pred_opt().unwrap();
+    let n = handback::needs(&p, &ev, &Options::new(as_of), None, &target("r"));
+    assert!(n.sets.is_empty());
+    assert!(n.blocks.iter().any(|b| b.contains("calendar")), "{:?}", n.blocks);
+    let early = NaiveDate::MIN.succ_opt().unwrap();
+    let _ = handback::needs(&p, &ev, &Options::new(early), None, &target("t"));
+}
+
+#[test]
+fn a_long_chain_of_references_does_not_overflow_the_stack() {
+    // 9,000 rules, each referring to the one before: inside the default limit of 10,000 rules.
+    let mut rules = vec![rule("r0", json!({"key": "a", "op": ">=", "value": 5}))];
+    for i in 1..9000 {
+        rules.push(rule(&format!("r{i}"), json!({"rule": format!("r{}", i - 1)})));
+    }
+    let p = pack(json!([number("a", "higher_is_better")]), json!(rules));
+    let ev = evidence(&p, json!([obs("o", "a", json!(2), "2016-01-01")]));
+    // A test thread's stack (2 MiB) is what a caller of the library can expect.
+    let n = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || handback::needs(&p, &ev, &Options::new(day("2016-02-01")), None, &target("r8999")))
+        .unwrap()
+        .join()
+        .expect("needs must not overflow the stack");
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, ">= 5");
+}
+
+#[test]
+fn a_same_day_correction_supersedes_inside_sustained_days() {
+    let p = pack(
+        json!([number("a", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"key": "a", "op": ">=", "value": 5, "sustained_days": 90})
+        )]),
+    );
+    // The August figure was misreported as 1 and corrected to 7 a week later.
+    let mut correction = obs("o3", "a", json!(7), "2016-08-01");
+    correction["recorded"] = json!("2016-08-08");
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o1", "a", json!(6), "2016-06-01"),
+            obs("o2", "a", json!(1), "2016-08-01"),
+            correction
+        ]),
+    );
+    let a = handback::assess(&p, &ev, &Options::new(day("2016-09-01")));
+    assert_eq!(a.results[0].outcome, "met", "{:?}", a.results[0].reason);
+}
+
+/// A scenario value supersedes what the evidence says about that day, a period ending on it
+/// included (it used to be kept, and the two clashed when loaded).
+#[test]
+fn a_scenario_value_supersedes_a_period_ending_that_day() {
+    let p = pack(
+        json!([number("a", "higher_is_better")]),
+        json!([rule("r", json!({"key": "a", "op": ">=", "value": 5}))]),
+    );
+    let mut quarter = obs("q", "a", json!(2), "2016-03-31");
+    quarter.as_object_mut().unwrap().remove("date");
+    quarter["period"] = json!({"from": "2016-01-01", "to": "2016-03-31"});
+    let ev = evidence(&p, json!([quarter]));
+    let set = handback::Change::Set {
+        key: "a".into(),
+        function: None,
+        value: json!(6),
+        date: Some(day("2016-03-31")),
+    };
+    let applied = handback::apply(&p, &ev, day("2016-03-31"), &Default::default(), &[set], "t")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(handback::target_met(
+        &p,
+        &applied.evidence,
+        &Options::new(day("2016-03-31")),
+        None,
+        &target("r")
+    ));
+}
