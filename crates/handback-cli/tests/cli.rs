@@ -977,6 +977,34 @@ fn out_of_range_flags_are_refused_by_name() {
     );
 }
 
+/// A share may be typed as a percentage wherever a value is typed, `--vary` included: the
+/// sweep over `10%..30%/10%` is the sweep over `0.1..0.3/0.1`. A percentage on a key that is
+/// not a share is refused, naming the flag.
+#[test]
+fn percentages_are_read_in_every_flag() {
+    let decimal = handback(&["sweep", AUG_2016, "--vary", "children.agency_share=0.1..0.3/0.1"]);
+    assert_eq!(decimal.status.code(), Some(0), "{}", stderr(&decimal));
+    let percent = handback(&["sweep", AUG_2016, "--vary", "children.agency_share=10%..30%/10%"]);
+    assert_eq!(percent.status.code(), Some(0), "{}", stderr(&percent));
+    assert_eq!(stdout(&percent), stdout(&decimal));
+    let param = handback(&["assess", AUG_2016, "--param", "children_agency_share_max=25%"]);
+    assert_eq!(param.status.code(), Some(0), "{}", stderr(&param));
+    let not_a_share = handback(&[
+        "sweep",
+        AUG_2016,
+        "--vary",
+        "children.children_in_care=10%..20%/10%",
+    ]);
+    assert_eq!(not_a_share.status.code(), Some(3), "{}", stderr(&not_a_share));
+    assert!(
+        stderr(&not_a_share).starts_with(
+            "`--vary children.children_in_care=10%..20%/10%`: value for `children.children_in_care`: expected a number"
+        ),
+        "{}",
+        stderr(&not_a_share)
+    );
+}
+
 /// A problem with a scenario's change is located in the scenario file, not in the merged
 /// document the user never saw.
 #[test]

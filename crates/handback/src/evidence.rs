@@ -277,6 +277,10 @@ fn load(
 /// pack: enough to show the pattern, few enough that other problems are not buried.
 const UNKNOWN_KEYS_LISTED: usize = 3;
 
+/// The fewest unknown keys that can make evidence look written for another pack: one or two
+/// are typos, listed one by one, whatever the size of the document.
+const FOREIGN_AT_LEAST: usize = 3;
+
 /// An observation whose key the pack does not declare, and the error that says so.
 struct UnknownKey {
     key: String,
@@ -296,14 +300,14 @@ fn report_unknown_keys(
     unknown: Vec<UnknownKey>,
     lead: &mut Option<Diagnostic>,
 ) {
-    let foreign = unknown.len() >= UNKNOWN_KEYS_LISTED && unknown.len() * 2 > observations;
+    let foreign = unknown.len() >= FOREIGN_AT_LEAST && unknown.len() * 2 > observations;
     if !foreign {
         d.diagnostics.extend(unknown.into_iter().map(|u| u.diagnostic));
         return;
     }
     let mut examples: Vec<&str> = Vec::new();
     for u in &unknown {
-        if examples.len() < 3 && !examples.contains(&u.key.as_str()) {
+        if examples.len() < UNKNOWN_KEYS_LISTED && !examples.contains(&u.key.as_str()) {
             examples.push(&u.key);
         }
     }
