@@ -427,6 +427,9 @@ pub struct Vary {
     values: Vec<f64>,
     /// The flag's value as typed, to name it in errors.
     flag: String,
+    /// The range's start as typed, when the range was typed in percentages: checked as typed,
+    /// so a percentage on a key that is not a share is refused like `--set` refuses it.
+    percent: Option<String>,
 }
 
 impl Vary {
@@ -451,7 +454,20 @@ pub fn parse_vary(s: &str) -> Result<Vary, Failure> {
     };
     let (span, step) = range.split_once('/').ok_or_else(bad)?;
     let (from, to) = span.split_once("..").ok_or_else(bad)?;
-    let num = |t: &str| t.trim().parse::<f64>().ok().filter(|n| n.is_finite());
+    // A share may be typed as percentages, as `--set` takes `25%`: all three or none, so a
+    // range never mixes the two readings.
+    let typed_percent = |t: &str| t.trim().ends_with('%');
+    let percent = typed_percent(from);
+    if typed_percent(to) != percent || typed_percent(step) != percent {
+        return Err(bad());
+    }
+    let num = |t: &str| {
+        let t = t.trim();
+        let t = if percent { t.strip_suffix('%')? } else { t };
+        let n = t.trim().parse::<f64>().ok().filter(|n| n.is_finite())?;
+        Some(if percent { n / 100.0 } else { n })
+    };
+    let typed_from = percent.then(|| from.trim().to_string());
     let (from, to, step) = (
         num(from).ok_or_else(bad)?,
         num(to).ok_or_else(bad)?,
@@ -476,6 +492,7 @@ pub fn parse_vary(s: &str) -> Result<Vary, Failure> {
         function,
         values,
         flag: s.to_string(),
+        percent: typed_from,
     })
 }
 
@@ -491,6 +508,15 @@ pub fn sweep(b: &Base, varies: &[Vary]) -> Result<String, Failure> {
     }
     // Every value is checked before the first point, so a slip names the flag, not a point.
     for v in varies {
+        if let Some(typed) = &v.percent {
+            let change = Change::Set {
+                key: v.key.clone(),
+                function: v.function.clone(),
+                value: serde_json::json!(typed),
+                date: None,
+            };
+            check_flag(&b.pack, &change, "--vary", &v.flag)?;
+        }
         for value in &v.values {
             let change = v.change(*value);
             check_flag(&b.pack, &change, "--vary", &v.flag)?;

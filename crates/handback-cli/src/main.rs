@@ -760,12 +760,16 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     }
                 }
             }
+            // The evidence is read before the flags are checked: evidence written for another
+            // pack makes its keys in `--set` unknown too, and the fix is `--pack`, not the flag.
+            let base = explore::base(pack, &base_evidence, None, &[], directions.as_ref())?;
+            let pack = &base.pack;
             // A scenario file's places cover its changes; each flag's change is placed at the
             // flag, and checked now so its problem names it.
             places.resize(changes.len(), handback::Place::default());
             for s in &sets {
                 let change = explore::parse_set(s)?;
-                explore::check_flag(&pack, &change, "--set", s)?;
+                explore::check_flag(pack, &change, "--set", s)?;
                 changes.push(change);
                 places.push(explore::flag_place("--set", s));
             }
@@ -782,14 +786,13 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     name: name.trim().into(),
                     value,
                 };
-                explore::check_flag(&pack, &change, "--param", p)?;
+                explore::check_flag(pack, &change, "--param", p)?;
                 changes.push(change);
                 places.push(explore::flag_place("--param", p));
             }
             if let Some(d) = as_of {
                 changes.push(handback::Change::AsOf(d));
             }
-            let base = explore::base(pack, &base_evidence, None, &[], directions.as_ref())?;
             explore::whatif(&base, &changes, &places, &label, matches!(format, Format::Json))
         }
         Command::Needs {

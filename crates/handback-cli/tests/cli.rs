@@ -997,6 +997,54 @@ fn json_errors_are_machine_readable() {
     assert_eq!(json["problems"][0]["path"], "$.observations[0].value");
 }
 
+/// Evidence written for another pack, read without `--pack`: the user is told once that it
+/// belongs elsewhere and how to say so, not shown one unknown-key error per observation; every
+/// command that reads evidence says the same, in text and in JSON.
+#[test]
+fn evidence_for_another_pack_is_named_once_with_the_fix() {
+    const SEMANTICS: &str = "fixtures/evidence/semantics-good.json";
+    const LEAD: &str = "fixtures/evidence/semantics-good.json:1:1: $: this evidence does not look like it belongs to pack `rotherham` 0.1.0: 9 of 9 observations use keys it does not declare (e.g. `share`, `trained`, `flag`); give the pack it was written for with `--pack DIR`\n";
+    let runs = [
+        handback(&["plan", SEMANTICS]),
+        handback(&[
+            "verify",
+            "fixtures/reports/2016-08-progress-letter.assess.json",
+            "--evidence",
+            SEMANTICS,
+        ]),
+        // A flag naming the other pack's key is not the first thing to fix: the pack is.
+        handback(&["whatif", SEMANTICS, "--set", "share=0.1"]),
+    ];
+    for o in &runs {
+        assert_eq!(o.status.code(), Some(3), "{}", stderr(o));
+        let text = stderr(o);
+        assert!(text.starts_with(LEAD), "{text}");
+        assert_eq!(text.matches("unknown evidence key").count(), 3, "{text}");
+        assert!(
+            text.contains("$.observations[3].key: … and 6 more unknown keys, from this observation on\n"),
+            "{text}"
+        );
+        // Problems of other kinds are all still listed.
+        assert!(
+            text.contains("$.observations[7].function: unknown function `alpha`"),
+            "{text}"
+        );
+    }
+    let json = handback(&["plan", SEMANTICS, "--format", "json"]);
+    assert_eq!(json.status.code(), Some(3));
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let problems = json["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 6, "{json}");
+    assert_eq!(problems[0]["path"], "$");
+    assert!(problems[0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("this evidence does not look like it belongs to pack `rotherham` 0.1.0"));
+    // With the pack it was written for, the same evidence plans.
+    let right = handback(&["plan", SEMANTICS, "--pack", "fixtures/packs/semantics"]);
+    assert_eq!(right.status.code(), Some(0), "{}", stderr(&right));
+}
+
 /// A share typed as a percentage (`20` for 20%) is refused with a hint, naming the flag, instead
 /// of a wrong verdict; `25%` reads as 0.25.
 #[test]
@@ -1024,6 +1072,34 @@ fn out_of_range_flags_are_refused_by_name() {
         stderr(&vary).contains("`--vary children.agency_share=10..30/10`: value for `children.agency_share`: `10` is not a share"),
         "{}",
         stderr(&vary)
+    );
+}
+
+/// A share may be typed as a percentage wherever a value is typed, `--vary` included: the
+/// sweep over `10%..30%/10%` is the sweep over `0.1..0.3/0.1`. A percentage on a key that is
+/// not a share is refused, naming the flag.
+#[test]
+fn percentages_are_read_in_every_flag() {
+    let decimal = handback(&["sweep", AUG_2016, "--vary", "children.agency_share=0.1..0.3/0.1"]);
+    assert_eq!(decimal.status.code(), Some(0), "{}", stderr(&decimal));
+    let percent = handback(&["sweep", AUG_2016, "--vary", "children.agency_share=10%..30%/10%"]);
+    assert_eq!(percent.status.code(), Some(0), "{}", stderr(&percent));
+    assert_eq!(stdout(&percent), stdout(&decimal));
+    let param = handback(&["assess", AUG_2016, "--param", "children_agency_share_max=25%"]);
+    assert_eq!(param.status.code(), Some(0), "{}", stderr(&param));
+    let not_a_share = handback(&[
+        "sweep",
+        AUG_2016,
+        "--vary",
+        "children.children_in_care=10%..20%/10%",
+    ]);
+    assert_eq!(not_a_share.status.code(), Some(3), "{}", stderr(&not_a_share));
+    assert!(
+        stderr(&not_a_share).starts_with(
+            "`--vary children.children_in_care=10%..20%/10%`: value for `children.children_in_care`: expected a number"
+        ),
+        "{}",
+        stderr(&not_a_share)
     );
 }
 

@@ -341,16 +341,94 @@ fn load(
     scenario: bool,
 ) -> Result<Evidence, LoadError> {
     let mut diagnostics = Vec::new();
+    let mut lead = None;
     let evidence = crate::pack::decode_file_with(file, &mut diagnostics, limits, |d, at| {
-        decode_evidence(d, at, pack, scenario)
+        decode_evidence(d, at, pack, scenario, &mut lead)
     });
     match evidence {
         Some(e) if diagnostics.is_empty() => Ok(e),
-        _ => Err(LoadError::new(diagnostics)),
+        _ => {
+            let mut error = LoadError::new(diagnostics);
+            // The wrong-pack diagnostic explains the ones after it, so it comes first whatever
+            // its position would sort as.
+            if let Some(lead) = lead {
+                error.diagnostics.0.insert(0, lead);
+            }
+            Err(error)
+        }
     }
 }
 
-fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack, scenario: bool) -> Option<Evidence> {
+/// How many unknown-key errors are still listed once the evidence looks written for another
+/// pack: enough to show the pattern, few enough that other problems are not buried.
+const UNKNOWN_KEYS_LISTED: usize = 3;
+
+/// The fewest unknown keys that can make evidence look written for another pack: one or two
+/// are typos, listed one by one, whatever the size of the document.
+const FOREIGN_AT_LEAST: usize = 3;
+
+/// An observation whose key the pack does not declare, and the error that says so.
+struct UnknownKey {
+    key: String,
+    diagnostic: Diagnostic,
+}
+
+/// Reports the unknown keys. Evidence written for another pack (at least three observations,
+/// and more than half of them, with keys this pack does not declare) would otherwise bury the
+/// user in one error per observation when the one fix is `--pack`; so it gets a single `lead`
+/// saying that, and only the first few unknown-key errors with a count of the rest. Problems of
+/// other kinds are untouched: they are still problems under the right pack.
+fn report_unknown_keys(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    pack: &Pack,
+    observations: usize,
+    unknown: Vec<UnknownKey>,
+    lead: &mut Option<Diagnostic>,
+) {
+    let foreign = unknown.len() >= FOREIGN_AT_LEAST && unknown.len() * 2 > observations;
+    if !foreign {
+        d.diagnostics.extend(unknown.into_iter().map(|u| u.diagnostic));
+        return;
+    }
+    let mut examples: Vec<&str> = Vec::new();
+    for u in &unknown {
+        if examples.len() < UNKNOWN_KEYS_LISTED && !examples.contains(&u.key.as_str()) {
+            examples.push(&u.key);
+        }
+    }
+    let manifest = pack.manifest();
+    *lead = Some(located(
+        d,
+        at.json.pos,
+        at.path,
+        format!(
+            "this evidence does not look like it belongs to pack `{}` {}: {} of {observations} observations use keys it does not declare (e.g. {}); give the pack it was written for with `--pack DIR`",
+            manifest.id,
+            manifest.version,
+            unknown.len(),
+            crate::diagnostic::ticked(&examples, ", ")
+        ),
+    ));
+    let rest = unknown.len().saturating_sub(UNKNOWN_KEYS_LISTED);
+    let mut unknown = unknown.into_iter();
+    d.diagnostics
+        .extend(unknown.by_ref().take(UNKNOWN_KEYS_LISTED).map(|u| u.diagnostic));
+    if let Some(first_unlisted) = unknown.next() {
+        d.diagnostics.push(Diagnostic {
+            message: format!("… and {rest} more unknown keys, from this observation on"),
+            ..first_unlisted.diagnostic
+        });
+    }
+}
+
+fn decode_evidence(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    pack: &Pack,
+    scenario: bool,
+    lead: &mut Option<Diagnostic>,
+) -> Option<Evidence> {
     let obj = d.object(at, &["council", "title", "as_of", "observations"])?;
     let council = required(d, &obj, "council", |d, at| d.text(at));
     let title = optional(d, &obj, "title", |d, at| d.text(at));
@@ -365,6 +443,8 @@ fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack, scenario: bool)
         );
         return None;
     }
+    let count = items.len();
+    let mut unknown: Vec<UnknownKey> = Vec::new();
     let mut observations: Vec<(Observation, crate::json::Pos, String)> = Vec::new();
     let mut conflicts: Vec<Diagnostic> = Vec::new();
     // Duplicate ids are found on the raw ids, so an observation with other problems still
@@ -395,10 +475,11 @@ fn decode_evidence(d: &mut Decoder, at: At<'_, '_>, pack: &Pack, scenario: bool)
                 }
             }
         }
-        if let Some(o) = decode_observation(d, At { json, path: &path }, pack) {
+        if let Some(o) = decode_observation(d, At { json, path: &path }, pack, &mut unknown) {
             observations.push((o, json.pos, path));
         }
     }
+    report_unknown_keys(d, at, pack, count, unknown, lead);
     // Conflicting observations of the same thing on the same day.
     let mut by_fact: std::collections::BTreeMap<Fact<'_>, &str> = Default::default();
     for (o, pos, path) in &observations {
@@ -435,7 +516,14 @@ fn located(d: &Decoder, pos: crate::json::Pos, path: &str, message: String) -> D
     }
 }
 
-fn decode_observation(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Observation> {
+/// Decodes one observation; an unknown key is not reported here but added to `unknown`, which
+/// [`report_unknown_keys`] reports once the whole document has been seen.
+fn decode_observation(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    pack: &Pack,
+    unknown: &mut Vec<UnknownKey>,
+) -> Option<Observation> {
     let obj = d.object(at, OBSERVATION_FIELDS)?;
     let id = required(d, &obj, "id", |d, at| d.id(at));
     let key = required(d, &obj, "key", |d, at| {
@@ -445,7 +533,11 @@ fn decode_observation(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Ob
             None => {
                 let names: Vec<&str> = pack.keys.iter().map(|k| k.key.as_str()).collect();
                 let hint = crate::diagnostic::did_you_mean(&name, &names);
-                d.error(at, format!("unknown evidence key `{name}`{hint}; `handback evidence template` lists the keys this pack reads"));
+                let diagnostic = located(d, at.json.pos, at.path, format!("unknown evidence key `{name}`{hint}; `handback evidence template` lists the keys this pack reads"));
+                unknown.push(UnknownKey {
+                    key: name,
+                    diagnostic,
+                });
                 None
             }
         }
@@ -588,4 +680,92 @@ fn decode_observation(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Ob
         note,
         key_index,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A document with `known` valid Rotherham observations and `foreign` ones whose keys the
+    /// pack does not declare, interleaved known first.
+    fn document(known: usize, foreign: usize, council: bool) -> SourceFile {
+        let source = r#""source": {"document": "d", "passage": "p"}"#;
+        let mut items = Vec::new();
+        for i in 0..known {
+            items.push(format!(
+                r#"{{"id": "k{i}", "key": "children.agency_share", "value": 0.2, "date": "2016-01-{:02}", {source}}}"#,
+                i + 1
+            ));
+        }
+        for i in 0..foreign {
+            items.push(format!(
+                r#"{{"id": "f{i}", "key": "other.key_{i}", "value": 1, "date": "2016-01-01", {source}}}"#
+            ));
+        }
+        let council = if council { r#""council": "R", "# } else { "" };
+        SourceFile {
+            name: "e.json".into(),
+            label: "e.json".into(),
+            text: format!("{{{council}\"observations\": [\n{}\n]}}", items.join(",\n")),
+        }
+    }
+
+    fn messages(known: usize, foreign: usize, council: bool) -> Vec<String> {
+        let pack = crate::rotherham().unwrap();
+        let error = Evidence::load(&pack, &document(known, foreign, council)).unwrap_err();
+        error.diagnostics.0.into_iter().map(|d| d.message).collect()
+    }
+
+    fn looks_foreign(messages: &[String]) -> bool {
+        messages
+            .first()
+            .is_some_and(|m| m.starts_with("this evidence does not look like it belongs to pack `rotherham`"))
+    }
+
+    /// A few typos in evidence that is otherwise the pack's own are listed one by one: the
+    /// wrong-pack explanation would mislead.
+    #[test]
+    fn a_few_unknown_keys_are_each_reported() {
+        let two_of_two = messages(0, 2, true);
+        assert!(!looks_foreign(&two_of_two), "{two_of_two:?}");
+        assert_eq!(two_of_two.len(), 2);
+        let half = messages(3, 3, true);
+        assert!(!looks_foreign(&half), "{half:?}");
+        assert_eq!(half.len(), 3);
+    }
+
+    /// Most keys unknown: one explanation first, three examples, and a count of the rest.
+    #[test]
+    fn mostly_unknown_keys_are_explained_once() {
+        let three_of_five = messages(2, 3, true);
+        assert_eq!(
+            three_of_five[0],
+            "this evidence does not look like it belongs to pack `rotherham` 0.1.0: 3 of 5 observations use keys it does not declare (e.g. `other.key_0`, `other.key_1`, `other.key_2`); give the pack it was written for with `--pack DIR`"
+        );
+        assert_eq!(three_of_five.len(), 4, "{three_of_five:?}");
+        let many = messages(1, 40, true);
+        assert!(looks_foreign(&many), "{many:?}");
+        assert_eq!(
+            many.iter()
+                .filter(|m| m.starts_with("unknown evidence key"))
+                .count(),
+            3
+        );
+        assert_eq!(
+            many.last().map(String::as_str),
+            Some("… and 37 more unknown keys, from this observation on")
+        );
+    }
+
+    /// The explanation leads even when another problem is located at the same place (a missing
+    /// field is reported at the document itself), and that problem is still listed.
+    #[test]
+    fn the_explanation_leads_every_other_problem() {
+        let m = messages(0, 5, false);
+        assert!(looks_foreign(&m), "{m:?}");
+        assert!(
+            m.contains(&"missing required field `council`".to_string()),
+            "{m:?}"
+        );
+    }
 }

@@ -33,7 +33,8 @@ pub struct SourceFile {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{diagnostics}\n{} problem{} found", diagnostics.0.len(), if diagnostics.0.len() == 1 { "" } else { "s" })]
 pub struct LoadError {
-    /// The problems, sorted by file and position.
+    /// The problems, sorted by file and position, after any one that explains the rest (evidence
+    /// written for another pack).
     pub diagnostics: Diagnostics,
 }
 
