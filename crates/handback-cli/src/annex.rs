@@ -110,11 +110,7 @@ fn evidence_rows(pack: &Pack, reason: &Reason) -> Vec<Vec<Cell>> {
             ]);
         }
         for e in &leaf.evidence {
-            let judged = e
-                .judged_by
-                .as_ref()
-                .map(|j| format!(", {j}"))
-                .unwrap_or_default();
+            let judged = e.judged_by.as_ref().map(|j| format!(", {j}")).unwrap_or_default();
             rows.push(vec![
                 leaf.says.clone().into(),
                 outcome(),

@@ -49,9 +49,18 @@ fn assess_leads_with_a_one_screen_summary() {
         "{text}"
     );
     // Every verdict that is not unknown says what it rests on.
-    assert!(text.contains("children-5  not met  on measured   Robust financial management"), "{text}");
-    assert!(text.contains("children-6  not met  on document   A compelling strategy"), "{text}");
-    assert!(text.contains("children-1  unknown                Well-functioning"), "{text}");
+    assert!(
+        text.contains("children-5  not met  on measured   Robust financial management"),
+        "{text}"
+    );
+    assert!(
+        text.contains("children-6  not met  on document   A compelling strategy"),
+        "{text}"
+    );
+    assert!(
+        text.contains("children-1  unknown                Well-functioning"),
+        "{text}"
+    );
     // The letter defers adult social care to a final assessment in November, and says nothing
     // of its quality definitions or assurance: those tests stay unknown, not met or failed.
     assert!(
@@ -59,7 +68,9 @@ fn assess_leads_with_a_one_screen_summary() {
         "{text}"
     );
     assert!(
-        text.contains("  adult-social-care               unknown: return-2, return-3; met: return-1, return-4\n"),
+        text.contains(
+            "  adult-social-care               unknown: return-2, return-3; met: return-1, return-4\n"
+        ),
         "{text}"
     );
     assert!(
@@ -120,9 +131,15 @@ fn assess_explains_on_request() {
         "{children2}"
     );
     assert!(!children2.contains("[met]"), "{children2}");
-    assert!(children2.contains("[unknown] the cabinet will remain largely as is"), "{children2}");
+    assert!(
+        children2.contains("[unknown] the cabinet will remain largely as is"),
+        "{children2}"
+    );
     assert!(children2.contains("(3 conditions met, not shown)"), "{children2}");
-    assert!(fails.len() < all.len(), "the met outcomes and conditions are left out");
+    assert!(
+        fails.len() < all.len(),
+        "the met outcomes and conditions are left out"
+    );
     let bad = handback(&["assess", AUG_2016, "--explain=everything"]);
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -210,12 +227,7 @@ fn as_of_changes_what_is_visible() {
 fn parameters_can_be_overridden_from_the_command_line() {
     // The August 2016 children's overspend was £8.4m: within a tolerance of £10m, test 5 turns on
     // its other signals (the MTFS, still not approved, fails it on a document).
-    let o = handback(&[
-        "assess",
-        AUG_2016,
-        "--param",
-        "children_overspend_max_gbp_m=10",
-    ]);
+    let o = handback(&["assess", AUG_2016, "--param", "children_overspend_max_gbp_m=10"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("parameters overridden: children_overspend_max_gbp_m = 10"));
@@ -1226,21 +1238,47 @@ fn needs_scenario_out_pipes_into_whatif() {
 /// option" does not read as "nothing can be done".
 #[test]
 fn needs_says_when_options_failed_their_check() {
+    // `a` is fresh now but goes stale after 30 days; `b` must hold for 60 days. The only option
+    // (`b` true from now on) is met no earlier than day 60, when `a` is stale: applied and checked,
+    // it fails, so it is dropped and the reason given instead of an option that does not work.
+    let dir = scratch("stale-needs");
+    std::fs::create_dir_all(dir.join("pack/rules")).unwrap();
+    std::fs::write(
+        dir.join("pack/pack.json"),
+        r#"{"id": "stale", "version": "1", "title": "stale"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("pack/vocabulary.json"),
+        r#"{"keys": [{"key": "a", "type": "boolean", "max_age_days": 30, "description": "a"}, {"key": "b", "type": "boolean", "description": "b"}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("pack/rules/r.json"),
+        r#"{"rules": [{"id": "r", "title": "t", "quote": "q", "citation": {"source": "s", "at": "a"}, "kind": "test", "condition": {"all": [{"key": "a", "op": "==", "value": true}, {"key": "b", "op": "==", "value": true, "sustained_days": 60}]}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("e.json"),
+        r#"{"council": "c", "observations": [{"id": "a1", "key": "a", "value": true, "date": "2016-08-01", "source": {"document": "d", "passage": "p"}}, {"id": "b1", "key": "b", "value": false, "date": "2016-08-01", "source": {"document": "d", "passage": "p"}}]}"#,
+    )
+    .unwrap();
     let o = handback(&[
         "needs",
-        "fixtures/rotherham/record.json",
+        &dir.join("e.json").to_string_lossy(),
+        "--pack",
+        &dir.join("pack").to_string_lossy(),
         "--target",
-        "exit",
+        "rule:r",
         "--as-of",
         "2016-08-11",
-        "--directions",
-        DIRECTIONS,
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(!text.contains("NOT confirmed"), "{text}");
+    assert!(!text.contains("Option 1"), "{text}");
     assert!(
-        text.contains("did not make it met when applied and checked"),
+        text.contains("1 option found did not make it met when applied and checked"),
         "{text}"
     );
 }

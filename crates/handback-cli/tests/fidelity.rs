@@ -163,12 +163,7 @@ const CLAIMS: &[Claim] = &[
     },
 ];
 
-const WITHOUT: [&str; 4] = [
-    "--exclude-basis",
-    "decision",
-    "--exclude-basis",
-    "reconstructed",
-];
+const WITHOUT: [&str; 4] = ["--exclude-basis", "decision", "--exclude-basis", "reconstructed"];
 
 struct Run {
     assessment: Value,
@@ -289,7 +284,11 @@ fn readiness_basis(plan: &Value, functions: &[&str]) -> String {
             let because = p["ready_because"]
                 .as_str()
                 .map(str::to_string)
-                .or_else(|| p["ready_basis"].as_str().map(|b| format!("gates {} on {b}", words(ready))))
+                .or_else(|| {
+                    p["ready_basis"]
+                        .as_str()
+                        .map(|b| format!("gates {} on {b}", words(ready)))
+                })
                 .unwrap_or_else(|| format!("gates {}", words(ready)));
             because
         })
@@ -406,7 +405,10 @@ fn generate() -> String {
             "- {milestone}: {record}. The seeds give no current evidence of: {}. \
              `handback gaps fixtures/rotherham/{milestone}.json` ranks them; \
              `handback needs … --target rule:…` says what values would meet it.",
-            keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            keys.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     out.push_str(FIGURES);

@@ -368,8 +368,8 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
 pub fn outcomes(pack: &Pack, evidence: &Evidence, options: &Options) -> Vec<Vec<Outcome>> {
     let replayed = options.known_at.map(|k| evidence.known_at(k).0);
     let evidence = replayed.as_ref().unwrap_or(evidence);
-    let filtered = (!options.exclude_basis.is_empty())
-        .then(|| evidence.without_basis(&options.exclude_basis).0);
+    let filtered =
+        (!options.exclude_basis.is_empty()).then(|| evidence.without_basis(&options.exclude_basis).0);
     let evidence = filtered.as_ref().unwrap_or(evidence);
     Engine::new(pack, evidence, options).outcomes()
 }
@@ -720,7 +720,12 @@ impl<'a> Engine<'a> {
                     (Some(Body::Test(c)), Some(Outcome::Test(t))) if t != Truth::Unknown => {
                         self.condition_basis(c, subject, outcomes, &bases)
                     }
-                    (Some(Body::Graded { levels, .. }), Some(Outcome::Graded { level: Some(reached), .. })) => {
+                    (
+                        Some(Body::Graded { levels, .. }),
+                        Some(Outcome::Graded {
+                            level: Some(reached), ..
+                        }),
+                    ) => {
                         // The level reached rests on its own condition being met and on every
                         // higher level's condition not being met.
                         let mut weakest = None;
@@ -777,7 +782,10 @@ impl<'a> Engine<'a> {
             Condition::AtLeast(k, parts) => {
                 let (mut deciding, needed) = match truth {
                     Truth::Met => (parts_with(parts, Truth::Met), *k as usize),
-                    _ => (parts_with(parts, Truth::NotMet), parts.len() + 1 - (*k as usize).min(parts.len())),
+                    _ => (
+                        parts_with(parts, Truth::NotMet),
+                        parts.len() + 1 - (*k as usize).min(parts.len()),
+                    ),
                 };
                 deciding.sort();
                 deciding.get(needed.saturating_sub(1)).copied().flatten()
@@ -796,9 +804,7 @@ impl<'a> Engine<'a> {
                 | Finding::SustainedBroken { observation, .. } => Some(observation.basis),
                 Finding::SustainedHeld { observations, .. }
                 | Finding::SustainedNotCovered { observations, .. }
-                | Finding::TrendTooFew { observations, .. } => {
-                    observations.iter().map(|o| o.basis).max()
-                }
+                | Finding::TrendTooFew { observations, .. } => observations.iter().map(|o| o.basis).max(),
                 Finding::Trend { from, to, .. } => Some(from.basis.max(to.basis)),
             },
         }

@@ -655,10 +655,9 @@ fn decode_observation(
         (None, false) => Some(Basis::Unstated),
     };
     match basis {
-        Some(Basis::Judgement) if judged_by.is_none() => d.error(
-            at,
-            "a judgement says who made it in `judged_by`".into(),
-        ),
+        Some(Basis::Judgement) if judged_by.is_none() => {
+            d.error(at, "a judgement says who made it in `judged_by`".into())
+        }
         Some(Basis::Reconstructed) if note.is_none() => d.error(
             at,
             "a reconstructed observation says why, and from what, in `note`".into(),

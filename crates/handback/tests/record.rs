@@ -208,7 +208,11 @@ fn missing_evidence_is_unknown_not_failure() {
         let others: Vec<&str> = failing.iter().copied().filter(|k| *k != kept).collect();
         let (pack, full, cut) = without_keys(letter, &others);
         assert_eq!(outcome(&pack, &full, "children-5"), "not_met");
-        assert_eq!(outcome(&pack, &cut, "children-5"), "not_met", "`{kept}` alone fails it");
+        assert_eq!(
+            outcome(&pack, &cut, "children-5"),
+            "not_met",
+            "`{kept}` alone fails it"
+        );
     }
     let (pack, _, none) = without_keys(letter, &failing);
     assert_eq!(outcome(&pack, &none, "children-5"), "unknown");
@@ -239,7 +243,11 @@ fn nothing_is_known_before_the_document_that_reports_it() {
         let day = o["date"].as_str().or(o["period"]["to"].as_str()).unwrap();
         let known = o["recorded"].as_str().unwrap_or(day);
         let document = o["source"]["document"].as_str().unwrap();
-        let published = dated.iter().find(|(d, _)| *d == document).map(|(_, p)| *p).unwrap();
+        let published = dated
+            .iter()
+            .find(|(d, _)| *d == document)
+            .map(|(_, p)| *p)
+            .unwrap();
         if known < published && !reproduced(id) {
             problems.push(format!(
                 "`{id}` is known on {known}, before {document} ({published}) reports it: set `recorded`"
