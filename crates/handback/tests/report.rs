@@ -428,3 +428,67 @@ fn the_evidence_reader_rounds_numbers_correctly() {
     assert_eq!(read("-0.0"), 0);
     assert_eq!(read("-0e10"), 0);
 }
+
+/// A report edited with care: `edit` changes its content and the outer digest is recomputed,
+/// as anyone can, so only the inner digests can tell.
+fn resealed(report: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut json: serde_json::Value = serde_json::from_str(report).unwrap();
+    edit(&mut json);
+    json.as_object_mut().unwrap().remove("digest");
+    let d = handback::sha256(handback::canonical(&json).as_bytes());
+    json["digest"] = serde_json::json!(d);
+    handback::canonical(&json)
+}
+
+#[test]
+fn an_observation_changed_inside_a_report_is_named_even_with_its_digest_recomputed() {
+    let pack = handback::rotherham().unwrap();
+    let tampered = resealed(&golden_text(), |json| {
+        for o in json["evidence"]["document"]["observations"].as_array_mut().unwrap() {
+            if o["id"] == "aug-vacant" {
+                o["value"] = serde_json::json!(12);
+            }
+        }
+    });
+    let d = differences(&pack, &tampered, None);
+    let first = d[0].to_string();
+    assert!(
+        first.contains("`evidence.digest` does not match the evidence the report carries"),
+        "{d:?}"
+    );
+    assert!(first.contains("`aug-vacant`"), "{first}");
+}
+
+#[test]
+fn every_inner_digest_is_checked_against_what_it_covers() {
+    let pack = handback::rotherham().unwrap();
+    let golden = golden_text();
+    // A rule's digest: the pack's files still match, so only the rule digests can tell.
+    let tampered = resealed(&golden, |json| {
+        json["pack"]["rules"]["children-5"] = serde_json::json!("0".repeat(64));
+    });
+    let text = difference_text(&pack, &tampered);
+    assert!(
+        text.starts_with("`pack.rules.children-5` does not match rule `children-5`"),
+        "{text}"
+    );
+    // A file's digest no longer adds up to the pack digest.
+    let tampered = resealed(&golden, |json| {
+        json["pack"]["files"]["rules/children.json"] = serde_json::json!("0".repeat(64));
+    });
+    let text = difference_text(&pack, &tampered);
+    assert!(
+        text.starts_with("`pack.digest` does not match the file digests the report carries"),
+        "{text}"
+    );
+    // The Directions a plan was made under.
+    let plan = std::fs::read_to_string(common::root().join(GOLDEN[1].0)).unwrap();
+    let tampered = resealed(&plan, |json| {
+        json["directions"]["document"]["instruments"][0]["date"] = serde_json::json!("2015-02-27");
+    });
+    let text = difference_text(&pack, &tampered);
+    assert!(
+        text.starts_with("`directions.digest` does not match the Directions the report carries"),
+        "{text}"
+    );
+}
