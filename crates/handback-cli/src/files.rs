@@ -167,7 +167,17 @@ pub fn write_atomically(path: &Path, text: &str, inputs: &[&Path]) -> Result<(),
     let io = |e: std::io::Error| Failure::new(Exit::Io, format!("cannot write `{}`: {e}", path.display()));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
+        let bytes = text.as_bytes();
+        if let Some(pause) = pause_mid_write() {
+            let (first, rest) = bytes.split_at_checked(bytes.len() / 2).unwrap_or((bytes, &[]));
+            file.write_all(first)?;
+            file.sync_all()?;
+            eprintln!("handback: paused mid-write of `{}`", temp.display());
+            std::thread::sleep(pause);
+            file.write_all(rest)?;
+        } else {
+            file.write_all(bytes)?;
+        }
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
@@ -176,6 +186,16 @@ pub fn write_atomically(path: &Path, text: &str, inputs: &[&Path]) -> Result<(),
         return Err(io(e));
     }
     Ok(())
+}
+
+/// Test hook: `HANDBACK_TEST_PAUSE_MID_WRITE_MS` makes [`write_atomically`] stop halfway
+/// through the bytes, flushed to disk, and say so on stderr, so a test can kill the process
+/// between a partial write and the rename and check that the target never holds half a report.
+/// Without it a kill almost never lands inside the write, and the test could not tell an atomic
+/// write from a plain one.
+fn pause_mid_write() -> Option<std::time::Duration> {
+    let ms = std::env::var("HANDBACK_TEST_PAUSE_MID_WRITE_MS").ok()?;
+    ms.parse().ok().map(std::time::Duration::from_millis)
 }
 
 /// Every file under the folder with the given extension, sorted by name: source documents for

@@ -641,42 +641,68 @@ fn hostile_sizes_are_refused_with_the_limit_named() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A run killed while writing its report leaves either no report or a whole one, never a
-/// partial file: the report is written beside the target and renamed into place.
+/// A run killed while writing its report leaves the previous report whole (or no report),
+/// never a partial file: the report is written beside the target and renamed into place.
+///
+/// The test hook `HANDBACK_TEST_PAUSE_MID_WRITE_MS` makes the writer stop halfway through the
+/// bytes and say so on stderr, so the kill lands between the partial write and the rename every
+/// time. A writer that wrote straight to the target fails this test (the target is then half a
+/// report).
 #[test]
 fn a_run_killed_while_writing_leaves_no_partial_report() {
+    use std::io::BufRead;
     let dir = scratch("killed");
     let out = dir.join("report.json");
     let out_path = out.to_string_lossy().into_owned();
-    for attempt in 0..12u64 {
-        let _ = std::fs::remove_file(&out);
+    let args = [
+        "plan",
+        "fixtures/rotherham/2018-03-exit-recommended.json",
+        "--directions",
+        DIRECTIONS,
+        "-o",
+        &out_path,
+    ];
+    // The previous report, which a killed run must leave as it was.
+    let o = handback(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let previous = std::fs::read(&out).unwrap();
+    let run = |known_at: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_handback"))
-            .args([
-                "plan",
-                "fixtures/rotherham/2018-03-exit-recommended.json",
-                "--directions",
-                DIRECTIONS,
-                "-o",
-                &out_path,
-            ])
+            .args(args)
+            .args(["--known-at", known_at])
+            .env("HANDBACK_TEST_PAUSE_MID_WRITE_MS", "30000")
             .current_dir(root())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(attempt * 7));
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let paused = lines.find_map(|l| {
+            let l = l.unwrap();
+            l.starts_with("handback: paused mid-write").then_some(l)
+        });
         let _ = child.kill();
         let _ = child.wait();
-        if out.exists() {
-            let o = handback(&["verify", &out_path]);
-            assert_eq!(
-                o.status.code(),
-                Some(0),
-                "attempt {attempt}: a partial report: {}",
-                stderr(&o)
-            );
-        }
+        paused.expect("the writer never paused: the test hook is not wired to the report writer")
+    };
+    for known_at in ["2018-03-20", "2018-03-21"] {
+        let paused = run(known_at);
+        let now = std::fs::read(&out).unwrap();
+        assert!(
+            now == previous,
+            "killed mid-write, the target holds {} bytes, not the previous report's {}",
+            now.len(),
+            previous.len()
+        );
+        // The partial bytes went to a temporary file beside it.
+        assert!(paused.contains(".report.json."), "{paused}");
+        let o = handback(&["verify", &out_path]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
+    // A fresh target: killed mid-write, there is no report at all.
+    std::fs::remove_file(&out).unwrap();
+    run("2018-03-21");
+    assert!(!out.exists(), "a partial report was left at the target");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
