@@ -715,3 +715,95 @@ fn json_errors_are_machine_readable() {
     assert_eq!(json["exit"], 3);
     assert_eq!(json["problems"][0]["path"], "$.observations[0].value");
 }
+
+/// `keygen` makes a key pair (the secret readable by its owner only, never overwritten);
+/// `assess -o --sign` signs; `verify --key` checks the signature as well as the bytes, and
+/// fails with exit code 5, naming why, with a wrong key or one changed byte.
+#[test]
+fn signed_reports_verify_with_the_right_key_only() {
+    let dir = scratch("signed");
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let o = handback(&["keygen", "-o", &path("lead"), "--signer", "Lead Commissioner"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("lead.pub"), "{}", stdout(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("lead.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let secret = std::fs::read(dir.join("lead.key")).unwrap();
+    let o = handback(&["keygen", "-o", &path("lead")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("refusing to overwrite"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(dir.join("lead.key")).unwrap(), secret);
+    let o = handback(&["keygen", "-o", &path("other")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let report = path("r.json");
+    let o = handback(&["assess", AUG_2016, "-o", &report, "--sign", &path("lead.key")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = handback(&["verify", &report, "--key", &path("lead.pub")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("signed by Lead Commissioner with key `"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("the signature is valid"));
+    let o = handback(&["verify", &report]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("the signature was not checked"), "{}", stdout(&o));
+
+    let o = handback(&["verify", &report, "--key", &path("other.pub")]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("but the key given is `"), "{}", stderr(&o));
+
+    let text = std::fs::read_to_string(&report).unwrap();
+    let block = text.find("\"signature\": {").unwrap();
+    let at = block + text[block..].find("\"value\": \"").unwrap() + 10;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&report, bytes).unwrap();
+    let o = handback(&["verify", &report, "--key", &path("lead.pub")]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(
+        stderr(&o).contains("the signature does not match the report's digest"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = handback(&[
+        "verify",
+        "fixtures/reports/2016-08-progress-letter.assess.json",
+        "--key",
+        &path("lead.pub"),
+    ]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("the report is not signed"), "{}", stderr(&o));
+
+    // The secret key where the public one belongs: a located error, and a warning in it.
+    let o = handback(&["verify", &report, "--key", &path("lead.key")]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("lead.key:3:13: $.format: this is a secret key file"),
+        "{}",
+        stderr(&o)
+    );
+    // A key without a stored name needs `--signer`.
+    let o = handback(&["assess", AUG_2016, "-o", &path("r2.json"), "--sign", &path("other.key")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give `--signer NAME`"), "{}", stderr(&o));
+    let o = handback(&[
+        "assess",
+        AUG_2016,
+        "-o",
+        &path("r2.json"),
+        "--sign",
+        &path("other.key"),
+        "--signer",
+        "Commissioner Ney",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -26,6 +26,7 @@ use crate::directions::Directions;
 use crate::evidence::Evidence;
 use crate::pack::{Pack, SourceFile};
 use crate::plan::plan;
+use crate::sign::{PublicKey, Signed};
 
 /// The report format's name and version.
 pub const FORMAT: &str = "handback-report/2";
@@ -192,6 +193,12 @@ pub enum Difference {
         /// What to say, naming what differs.
         message: String,
     },
+    /// The signature does not check out: wrong key, changed after signing, damaged, or a key
+    /// was given for an unsigned report.
+    Signature {
+        /// What to say.
+        message: String,
+    },
     /// A different engine version made it.
     Engine {
         /// The report's engine.
@@ -243,6 +250,7 @@ impl std::fmt::Display for Difference {
         match self {
             Difference::Edited { message }
             | Difference::Digest { message, .. }
+            | Difference::Signature { message }
             | Difference::PackVersion { message }
             | Difference::Directions { message } => {
                 write!(f, "{message}")
@@ -297,11 +305,15 @@ pub struct VerifyInputs<'a> {
     pub evidence: Option<&'a Evidence>,
     /// Directions to verify against; `None` uses the report's own copy, if any.
     pub directions: Option<&'a Directions>,
+    /// The public key to check the report's signature with; `None` leaves a signature
+    /// unchecked (and says so).
+    pub key: Option<&'a PublicKey>,
 }
 
-/// Re-derives a report from its inputs. `Ok` when the same bytes come out; otherwise every
-/// difference found, most fundamental first.
-pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
+/// Re-derives a report from its inputs. `Ok` when the same bytes come out (and, with a key, the
+/// signature is valid), saying who signed it; otherwise every difference found, most
+/// fundamental first.
+pub fn verify(inputs: &VerifyInputs<'_>) -> Result<Signed, Vec<Difference>> {
     let edited = |message: String| vec![Difference::Edited { message }];
     let report: J = serde_json::from_str(inputs.report).map_err(|e| {
         edited(format!(
@@ -320,6 +332,7 @@ pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
     let mut content = report.clone();
     if let Some(map) = content.as_object_mut() {
         map.remove("digest");
+        map.remove("signature");
     }
     let recorded_digest = report.get("digest").and_then(J::as_str).unwrap_or("");
     if sha256(canonical(&content).as_bytes()) != recorded_digest {
@@ -328,7 +341,23 @@ pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
         ));
     }
 
-    let mut differences = inner_digests(&report, inputs.pack);
+    let mut differences = Vec::new();
+    let signed = match (crate::sign::block(&report), inputs.key) {
+        (Err(message), _) => {
+            differences.push(Difference::Signature { message });
+            Signed::Unsigned
+        }
+        (Ok(None), None) => Signed::Unsigned,
+        (Ok(Some((signer, key_id))), None) => Signed::NotChecked { signer, key_id },
+        (Ok(_), Some(key)) => match crate::sign::check(&report, key) {
+            Ok((signer, key_id)) => Signed::Valid { signer, key_id },
+            Err(message) => {
+                differences.push(Difference::Signature { message });
+                Signed::Unsigned
+            }
+        },
+    };
+    differences.extend(inner_digests(&report, inputs.pack));
     let current_engine = format!("handback {}", env!("CARGO_PKG_VERSION"));
     let report_engine = report["engine"].as_str().unwrap_or("").to_string();
     if report_engine != current_engine {
@@ -455,9 +484,15 @@ pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
         directions,
         report.get("plan").is_some(),
     );
-    if again == inputs.report {
+    // The signature block is not part of what is re-derived: compare without it, and check the
+    // report as given is exactly its own canonical text.
+    let mut unsigned = report.clone();
+    if let Some(map) = unsigned.as_object_mut() {
+        map.remove("signature");
+    }
+    if again == canonical(&unsigned) && canonical(&report) == inputs.report {
         return if differences.is_empty() {
-            Ok(())
+            Ok(signed)
         } else {
             Err(differences)
         };

@@ -12,7 +12,8 @@
 mod common;
 
 use handback::{
-    report, verify, Difference, Directions, Evidence, Options, Pack, ReportInputs, SourceFile, VerifyInputs,
+    report, verify, Difference, Directions, Evidence, Options, Pack, ReportInputs, Signed, SourceFile,
+    VerifyInputs,
 };
 
 /// The golden reports, and how each was made (regenerate with `HANDBACK_BLESS=1`).
@@ -74,8 +75,9 @@ fn golden_reports_reproduce_byte_for_byte() {
             pack: &pack,
             evidence: None,
             directions: None,
+            key: None,
         };
-        assert_eq!(verify(&inputs), Ok(()), "{path}");
+        assert_eq!(verify(&inputs), Ok(Signed::Unsigned), "{path}");
     }
 }
 
@@ -89,6 +91,7 @@ fn differences(pack: &Pack, report: &str, evidence: Option<&Evidence>) -> Vec<Di
         pack,
         evidence,
         directions: None,
+        key: None,
     })
     .unwrap_err()
 }
@@ -276,12 +279,13 @@ fn evidence_with(pack: &Pack, fixture: &str, from: &str, literal: &str) -> Evide
     Evidence::load(pack, &file).unwrap()
 }
 
-fn verifies(pack: &Pack, report: &str) -> Result<(), Vec<Difference>> {
+fn verifies(pack: &Pack, report: &str) -> Result<Signed, Vec<Difference>> {
     verify(&VerifyInputs {
         report,
         pack,
         evidence: None,
         directions: None,
+        key: None,
     })
 }
 
@@ -303,7 +307,7 @@ fn an_untouched_report_verifies_whatever_its_numbers() {
     ] {
         let evidence = evidence_with_value(&pack, literal);
         let report = make(&pack, &evidence, None, false);
-        assert_eq!(verifies(&pack, &report), Ok(()), "value {literal}");
+        assert_eq!(verifies(&pack, &report), Ok(Signed::Unsigned), "value {literal}");
     }
 }
 
@@ -357,7 +361,7 @@ proptest::proptest! {
         let evidence = evidence_with(&pack, GOLDEN[1].1, "0.17", &literal);
         let report = make(&pack, &evidence, None, false);
         proptest::prop_assert_eq!(make(&pack, &evidence, None, false), report.clone());
-        proptest::prop_assert_eq!(verifies(&pack, &report), Ok(()), "value {}", literal);
+        proptest::prop_assert_eq!(verifies(&pack, &report), Ok(Signed::Unsigned), "value {}", literal);
     }
 }
 
@@ -490,5 +494,109 @@ fn every_inner_digest_is_checked_against_what_it_covers() {
     assert!(
         text.starts_with("`directions.digest` does not match the Directions the report carries"),
         "{text}"
+    );
+}
+
+fn signing_key(seed: u8, signer: Option<&str>) -> handback::SecretKey {
+    handback::SecretKey::from_seed(&[seed; 32], signer.map(str::to_string))
+}
+
+fn verify_with(pack: &Pack, report: &str, key: Option<&handback::PublicKey>) -> Result<Signed, Vec<Difference>> {
+    verify(&VerifyInputs {
+        report,
+        pack,
+        evidence: None,
+        directions: None,
+        key,
+    })
+}
+
+#[test]
+fn a_signed_report_verifies_with_the_right_key_and_says_who_signed() {
+    let pack = handback::rotherham().unwrap();
+    let key = signing_key(1, None);
+    let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
+    // Signing is deterministic (Ed25519), so a signed report is reproducible too.
+    assert_eq!(signed, handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap());
+    let json: serde_json::Value = serde_json::from_str(&signed).unwrap();
+    assert_eq!(json["signature"]["signer"], "Lead Commissioner");
+    assert_eq!(json["signature"]["key_id"], key.key_id());
+    assert_eq!(json["signature"]["algorithm"], "ed25519");
+    // The signature sits beside the digest and outside it: the digest is unchanged.
+    let golden: serde_json::Value = serde_json::from_str(&golden_text()).unwrap();
+    assert_eq!(json["digest"], golden["digest"]);
+    let valid = Signed::Valid {
+        signer: "Lead Commissioner".into(),
+        key_id: key.key_id(),
+    };
+    assert_eq!(verify_with(&pack, &signed, Some(&key.public())), Ok(valid));
+    // Without a key the bytes are still checked, and the signature is reported unchecked.
+    assert_eq!(
+        verify_with(&pack, &signed, None),
+        Ok(Signed::NotChecked {
+            signer: "Lead Commissioner".into(),
+            key_id: key.key_id()
+        })
+    );
+}
+
+#[test]
+fn a_signed_report_fails_naming_why_with_a_wrong_key_or_one_changed_byte() {
+    let pack = handback::rotherham().unwrap();
+    let key = signing_key(1, None);
+    let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
+    let first = |report: &str, k: &handback::SecretKey| -> String {
+        verify_with(&pack, report, Some(&k.public())).unwrap_err()[0].to_string()
+    };
+
+    let wrong = signing_key(2, Some("Someone Else"));
+    let text = first(&signed, &wrong);
+    assert!(
+        text.contains(&format!(
+            "signed by Lead Commissioner with key `{}`, but the key given is `{}` (Someone Else)",
+            key.key_id(),
+            wrong.key_id()
+        )),
+        "{text}"
+    );
+
+    // One byte of the signature, of the signer's name, of the key id.
+    let value = serde_json::from_str::<serde_json::Value>(&signed).unwrap()["signature"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flipped = format!("{}{}", if value.starts_with('0') { '1' } else { '0' }, &value[1..]);
+    let text = first(&signed.replace(&value, &flipped), &key);
+    assert!(text.contains("the signature does not match the report's digest"), "{text}");
+    let text = first(
+        &signed.replace("\"signer\": \"Lead Commissioner\"", "\"signer\": \"Lead Commissionar\""),
+        &key,
+    );
+    assert!(text.contains("the signature does not match"), "{text}");
+    let id = key.key_id();
+    let other_id = format!("{}{}", &id[..15], if id.ends_with('0') { '1' } else { '0' });
+    let text = first(&signed.replace(&id, &other_id), &key);
+    assert!(text.contains("the signature does not verify"), "{text}");
+
+    // Any one byte anywhere: every position of a sample across the report fails.
+    let bytes = signed.as_bytes();
+    for i in (0..bytes.len()).step_by(bytes.len() / 40) {
+        let mut changed = bytes.to_vec();
+        changed[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
+        let changed = String::from_utf8_lossy(&changed).into_owned();
+        assert!(
+            verify_with(&pack, &changed, Some(&key.public())).is_err(),
+            "byte {i} changed and the signed report still verified"
+        );
+    }
+}
+
+#[test]
+fn a_key_given_for_an_unsigned_report_fails_saying_it_is_unsigned() {
+    let pack = handback::rotherham().unwrap();
+    let d = verify_with(&pack, &golden_text(), Some(&signing_key(1, None).public())).unwrap_err();
+    assert!(
+        matches!(&d[0], Difference::Signature { message } if message.starts_with("the report is not signed")),
+        "{d:?}"
     );
 }
