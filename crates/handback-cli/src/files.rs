@@ -243,7 +243,10 @@ pub fn keygen(name: &Path, signer: Option<String>) -> Result<String, Failure> {
         }
     }
     if signer.as_deref().is_some_and(|s| s.trim().is_empty()) {
-        return Err(Failure::new(Exit::Usage, "`--signer` is empty; give the signer's name"));
+        return Err(Failure::new(
+            Exit::Usage,
+            "`--signer` is empty; give the signer's name",
+        ));
     }
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| {

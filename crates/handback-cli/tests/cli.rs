@@ -729,7 +729,10 @@ fn signed_reports_verify_with_the_right_key_only() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("lead.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.join("lead.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     let secret = std::fs::read(dir.join("lead.key")).unwrap();
@@ -753,7 +756,11 @@ fn signed_reports_verify_with_the_right_key_only() {
     assert!(stdout(&o).contains("the signature is valid"));
     let o = handback(&["verify", &report]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("the signature was not checked"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("the signature was not checked"),
+        "{}",
+        stdout(&o)
+    );
 
     let o = handback(&["verify", &report, "--key", &path("other.pub")]);
     assert_eq!(o.status.code(), Some(5));
@@ -791,7 +798,14 @@ fn signed_reports_verify_with_the_right_key_only() {
         stderr(&o)
     );
     // A key without a stored name needs `--signer`.
-    let o = handback(&["assess", AUG_2016, "-o", &path("r2.json"), "--sign", &path("other.key")]);
+    let o = handback(&[
+        "assess",
+        AUG_2016,
+        "-o",
+        &path("r2.json"),
+        "--sign",
+        &path("other.key"),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("give `--signer NAME`"), "{}", stderr(&o));
     let o = handback(&[

@@ -80,8 +80,8 @@ pub mod graph {
 }
 pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
-pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
+pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
 pub use whatif::{apply, diff, Applied, Change, Diff, OutcomeChange, Scenario};
 

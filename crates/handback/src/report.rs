@@ -554,17 +554,22 @@ fn inner_digests(report: &J, pack: &Pack) -> Vec<Difference> {
     let observations: Vec<String> = ids
         .into_iter()
         .filter(|id| was.and_then(|m| m.get(*id)).and_then(J::as_str) != now.get(*id).map(String::as_str))
-        .map(|id| match (was.is_some_and(|m| m.contains_key(id)), now.contains_key(id)) {
-            (true, false) => format!("`{id}` (removed)"),
-            (false, true) => format!("`{id}` (added)"),
-            _ => format!("`{id}`"),
-        })
+        .map(
+            |id| match (was.is_some_and(|m| m.contains_key(id)), now.contains_key(id)) {
+                (true, false) => format!("`{id}` (removed)"),
+                (false, true) => format!("`{id}` (added)"),
+                _ => format!("`{id}`"),
+            },
+        )
         .collect();
     if report["evidence"]["digest"].as_str() != Some(digest(document).as_str()) {
         let which = if observations.is_empty() {
             "the observations match their digests, so the council, title or `as_of` changed".into()
         } else {
-            format!("observations that differ from their digests: {}", observations.join(", "))
+            format!(
+                "observations that differ from their digests: {}",
+                observations.join(", ")
+            )
         };
         differ(
             "evidence.digest".into(),

@@ -173,14 +173,22 @@ struct KeyFile {
 
 fn decode_key(d: &mut Decoder, at: At<'_, '_>, secret: bool) -> Option<KeyFile> {
     let (want, other, other_name) = if secret {
-        (SECRET_FORMAT, PUBLIC_FORMAT, "a public key file; this needs the secret key file (`NAME.key`)")
+        (
+            SECRET_FORMAT,
+            PUBLIC_FORMAT,
+            "a public key file; this needs the secret key file (`NAME.key`)",
+        )
     } else {
         (PUBLIC_FORMAT, SECRET_FORMAT, "a secret key file; this needs the public key file (`NAME.pub`), and the secret key should not leave its owner")
     };
     // A key file of the wrong kind: say that once rather than list every field it lacks or has.
     if let Some((f, pos)) = crate::diagnostic::member_string(at.json, "format") {
         if f == other {
-            d.report(pos, &format!("{}.format", at.path), format!("this is {other_name}"));
+            d.report(
+                pos,
+                &format!("{}.format", at.path),
+                format!("this is {other_name}"),
+            );
             return None;
         }
     }
@@ -202,7 +210,10 @@ fn decode_key(d: &mut Decoder, at: At<'_, '_>, secret: bool) -> Option<KeyFile> 
     required(d, &obj, "algorithm", |d, at| {
         let a = d.string(at)?;
         if a != ALGORITHM {
-            d.error(at, format!("expected `{ALGORITHM}` (the only algorithm), found `{a}`"));
+            d.error(
+                at,
+                format!("expected `{ALGORITHM}` (the only algorithm), found `{a}`"),
+            );
         }
         Some(())
     });
@@ -216,11 +227,18 @@ fn decode_key(d: &mut Decoder, at: At<'_, '_>, secret: bool) -> Option<KeyFile> 
         let at = At { json, path };
         let b = bytes(d, at)?;
         VerifyingKey::from_bytes(&b)
-            .map_err(|_| d.error(at, "the bytes are not an Ed25519 public key (not a point on the curve)".into()))
+            .map_err(|_| {
+                d.error(
+                    at,
+                    "the bytes are not an Ed25519 public key (not a point on the curve)".into(),
+                )
+            })
             .ok()
     });
     let secret_key = if secret {
-        required(d, &obj, "secret_key", |d, at| bytes(d, at).map(|b| SigningKey::from_bytes(&b)))
+        required(d, &obj, "secret_key", |d, at| {
+            bytes(d, at).map(|b| SigningKey::from_bytes(&b))
+        })
     } else {
         None
     };
@@ -304,7 +322,9 @@ pub fn sign(report: &str, key: &SecretKey, signer: &str) -> Result<String, Strin
         return Err("the signer's name is empty".into());
     }
     let key_id = key.key_id();
-    let signature = key.key.sign(message(&format, &digest, &key_id, signer).as_bytes());
+    let signature = key
+        .key
+        .sign(message(&format, &digest, &key_id, signer).as_bytes());
     let block = json!({
         "algorithm": ALGORITHM,
         "key_id": key_id,
@@ -344,14 +364,15 @@ pub(crate) fn check(report: &J, key: &PublicKey) -> Result<(String, String), Str
         return Err("the report is not signed, so there is no signature to check against the key given; sign reports with `--sign KEYFILE`".into());
     };
     let given = key.key_id();
-    let value = report["signature"]["value"].as_str().unwrap_or("");
-    let bytes = unhex::<64>(value).map_err(|e| format!("the report's signature is damaged: {e}"))?;
+    let text = |v: Option<&J>| v.and_then(J::as_str).unwrap_or("").to_string();
+    let value = text(report.get("signature").and_then(|b| b.get("value")));
+    let bytes = unhex::<64>(&value).map_err(|e| format!("the report's signature is damaged: {e}"))?;
     let signature = ed25519_dalek::Signature::from_bytes(&bytes);
-    let format = report["format"].as_str().unwrap_or("");
-    let digest = report["digest"].as_str().unwrap_or("");
+    let format = text(report.get("format"));
+    let digest = text(report.get("digest"));
     match key
         .key
-        .verify(message(format, digest, &claimed, &signer).as_bytes(), &signature)
+        .verify(message(&format, &digest, &claimed, &signer).as_bytes(), &signature)
     {
         Ok(()) => Ok((signer, claimed)),
         Err(_) if claimed != given => Err(format!(
@@ -385,10 +406,7 @@ mod tests {
         assert_eq!(again.signer.as_deref(), Some("Lead Commissioner"));
         let public = PublicKey::load(&file(&key.public().file_text())).unwrap();
         assert_eq!(public, key.public());
-        assert_eq!(
-            key.key_id(),
-            sha256(key.key.verifying_key().as_bytes())[..16]
-        );
+        assert_eq!(key.key_id(), sha256(key.key.verifying_key().as_bytes())[..16]);
     }
 
     #[test]
@@ -406,11 +424,23 @@ mod tests {
         let short = text.replacen("\"secret_key\": \"", "\"secret_key\": \"0", 1);
         let e = errors(&short, true);
         assert!(e.contains("k.key:"), "{e}");
-        assert!(e.contains("$.secret_key: expected 64 hex digits (32 bytes), found 65"), "{e}");
-        let e = errors(&text.replacen("\"public_key\": \"", "\"public_key\": \"g", 1), true);
-        assert!(e.contains("$.public_key: `g` at character 1 is not a hexadecimal digit"), "{e}");
+        assert!(
+            e.contains("$.secret_key: expected 64 hex digits (32 bytes), found 65"),
+            "{e}"
+        );
+        let e = errors(
+            &text.replacen("\"public_key\": \"", "\"public_key\": \"g", 1),
+            true,
+        );
+        assert!(
+            e.contains("$.public_key: `g` at character 1 is not a hexadecimal digit"),
+            "{e}"
+        );
         let e = errors(&text, false);
-        assert!(e.contains("$.format: this is a secret key file; this needs the public key file"), "{e}");
+        assert!(
+            e.contains("$.format: this is a secret key file; this needs the public key file"),
+            "{e}"
+        );
         let e = errors(&key.public().file_text(), true);
         assert!(e.contains("$.format: this is a public key file"), "{e}");
         let other = SecretKey::from_seed(&[8; 32], None);
@@ -418,7 +448,10 @@ mod tests {
         let e = errors(&text.replace(&pk(&key), &pk(&other)), true);
         assert!(e.contains("`public_key` does not belong to `secret_key`"), "{e}");
         let e = errors(&text.replace(&key.key_id(), "0123456789abcdef"), true);
-        assert!(e.contains("$.key_id: `0123456789abcdef` is not this key's id"), "{e}");
+        assert!(
+            e.contains("$.key_id: `0123456789abcdef` is not this key's id"),
+            "{e}"
+        );
         let e = errors("{\"format\": ", true);
         assert!(e.starts_with("k.key:1:"), "{e}");
     }

@@ -371,7 +371,12 @@ fn agency_margin(pack: &Pack, literal: &str) -> String {
     let report: serde_json::Value = serde_json::from_str(&make(pack, &evidence, None, false)).unwrap();
     fn find(reason: &serde_json::Value) -> Option<String> {
         if reason["threshold"]["parameter"] == "children_agency_share_max" {
-            return Some(reason.get("margin").map(ToString::to_string).unwrap_or("(absent)".into()));
+            return Some(
+                reason
+                    .get("margin")
+                    .map(ToString::to_string)
+                    .unwrap_or("(absent)".into()),
+            );
         }
         reason["parts"].as_array()?.iter().find_map(find)
     }
@@ -392,7 +397,10 @@ fn margins_are_finite_numbers_without_negative_zero() {
     assert_eq!(agency_margin(&pack, "0.17"), "0.08");
     assert_eq!(agency_margin(&pack, "0.25"), "0.0");
     assert_eq!(agency_margin(&pack, "1e300"), "-1e+300");
-    assert_eq!(agency_margin(&pack, "-1.7976931348623157e308"), "1.7976931348623157e+308");
+    assert_eq!(
+        agency_margin(&pack, "-1.7976931348623157e308"),
+        "1.7976931348623157e+308"
+    );
 }
 
 /// The project's JSON reader rounds numbers correctly (to the nearest float, ties to even), so
@@ -420,7 +428,10 @@ fn the_evidence_reader_rounds_numbers_correctly() {
     let above = "1.000000000000000111022302462515654042363166809082031251";
     assert_eq!(read(above), 0x3ff0_0000_0000_0001);
     assert_eq!(read("0.1"), 0x3fb9_9999_9999_999a);
-    assert_eq!(read("0.49977315220679164"), 0.499_773_152_206_791_64_f64.to_bits());
+    assert_eq!(
+        read("0.49977315220679164"),
+        0.499_773_152_206_791_64_f64.to_bits()
+    );
     // The largest subnormal, and the smallest normal a hair above it.
     assert_eq!(read("2.2250738585072009e-308"), 0x000f_ffff_ffff_ffff);
     assert_eq!(read("2.2250738585072014e-308"), 0x0010_0000_0000_0000);
@@ -448,7 +459,10 @@ fn resealed(report: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
 fn an_observation_changed_inside_a_report_is_named_even_with_its_digest_recomputed() {
     let pack = handback::rotherham().unwrap();
     let tampered = resealed(&golden_text(), |json| {
-        for o in json["evidence"]["document"]["observations"].as_array_mut().unwrap() {
+        for o in json["evidence"]["document"]["observations"]
+            .as_array_mut()
+            .unwrap()
+        {
             if o["id"] == "aug-vacant" {
                 o["value"] = serde_json::json!(12);
             }
@@ -501,7 +515,11 @@ fn signing_key(seed: u8, signer: Option<&str>) -> handback::SecretKey {
     handback::SecretKey::from_seed(&[seed; 32], signer.map(str::to_string))
 }
 
-fn verify_with(pack: &Pack, report: &str, key: Option<&handback::PublicKey>) -> Result<Signed, Vec<Difference>> {
+fn verify_with(
+    pack: &Pack,
+    report: &str,
+    key: Option<&handback::PublicKey>,
+) -> Result<Signed, Vec<Difference>> {
     verify(&VerifyInputs {
         report,
         pack,
@@ -517,7 +535,10 @@ fn a_signed_report_verifies_with_the_right_key_and_says_who_signed() {
     let key = signing_key(1, None);
     let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
     // Signing is deterministic (Ed25519), so a signed report is reproducible too.
-    assert_eq!(signed, handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap());
+    assert_eq!(
+        signed,
+        handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap()
+    );
     let json: serde_json::Value = serde_json::from_str(&signed).unwrap();
     assert_eq!(json["signature"]["signer"], "Lead Commissioner");
     assert_eq!(json["signature"]["key_id"], key.key_id());
@@ -565,11 +586,21 @@ fn a_signed_report_fails_naming_why_with_a_wrong_key_or_one_changed_byte() {
         .as_str()
         .unwrap()
         .to_string();
-    let flipped = format!("{}{}", if value.starts_with('0') { '1' } else { '0' }, &value[1..]);
+    let flipped = format!(
+        "{}{}",
+        if value.starts_with('0') { '1' } else { '0' },
+        &value[1..]
+    );
     let text = first(&signed.replace(&value, &flipped), &key);
-    assert!(text.contains("the signature does not match the report's digest"), "{text}");
+    assert!(
+        text.contains("the signature does not match the report's digest"),
+        "{text}"
+    );
     let text = first(
-        &signed.replace("\"signer\": \"Lead Commissioner\"", "\"signer\": \"Lead Commissionar\""),
+        &signed.replace(
+            "\"signer\": \"Lead Commissioner\"",
+            "\"signer\": \"Lead Commissionar\"",
+        ),
         &key,
     );
     assert!(text.contains("the signature does not match"), "{text}");
