@@ -141,6 +141,8 @@ enum Command {
         /// Also write a canonical, digested report for auditors (atomically; never over an input).
         #[arg(short = 'o', long = "output", value_name = "REPORT.json")]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        signing: SignArgs,
     },
     /// Re-derive a report from its inputs and confirm it byte for byte, or say what differs.
     Verify {
@@ -154,6 +156,19 @@ enum Command {
         /// Directions to verify against (default: the copy inside the report, if any).
         #[arg(long)]
         directions: Option<PathBuf>,
+        /// The signer's public key file (`NAME.pub`): check the report's signature too.
+        #[arg(long, value_name = "PUBLIC")]
+        key: Option<PathBuf>,
+    },
+    /// Make a key pair for signing reports: `NAME.key` (secret, never overwritten) and
+    /// `NAME.pub` (to give to whoever verifies).
+    Keygen {
+        /// Where to write: `NAME.key` and `NAME.pub`.
+        #[arg(short = 'o', long = "output", value_name = "NAME")]
+        output: PathBuf,
+        /// Who signs with this key, stored in both files and named in signed reports.
+        #[arg(long)]
+        signer: Option<String>,
     },
     /// Plan the return of powers: the phase, the tranche to recommend now, what blocks the rest.
     Plan {
@@ -181,6 +196,8 @@ enum Command {
         /// `--explain=fails` show the same: blockers are all failures).
         #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all", value_name = "fails")]
         explain: Option<render::Explain>,
+        #[command(flatten)]
+        signing: SignArgs,
     },
     /// Who holds each function's powers on a date, from a Directions file.
     Grid {
@@ -372,6 +389,18 @@ impl Situation {
     }
 }
 
+/// Signing a report written with `-o`. The secret key is only ever read from a file, never
+/// taken on the command line, where it would sit in shell history and process listings.
+#[derive(clap::Args)]
+struct SignArgs {
+    /// Sign the report with the secret key in this file (`NAME.key`, from `handback keygen`).
+    #[arg(long, value_name = "KEYFILE", requires = "output")]
+    sign: Option<PathBuf>,
+    /// Who signs (default: the name stored in the key file).
+    #[arg(long, value_name = "NAME", requires = "sign")]
+    signer: Option<String>,
+}
+
 #[derive(clap::Args)]
 struct PackArg {
     /// A rule pack folder. Default: the embedded Rotherham pack.
@@ -515,9 +544,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
             known_at,
             exclude_basis,
             output,
+            signing,
         } => {
             let pack_dir = pack.pack.clone();
             let pack = load_pack(&pack)?;
+            let key = signing.key()?;
             let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &exclude_basis, &params)?;
             let assessment = handback::assess(&pack, &loaded, &options);
             if let Some(out) = &output {
@@ -530,8 +561,8 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 };
                 write_report(
                     out,
-                    &handback::report(&inputs),
-                    &[Some(&evidence), pack_dir.as_ref()],
+                    &signed(handback::report(&inputs), key.as_ref())?,
+                    &[Some(&evidence), pack_dir.as_ref(), signing.sign.as_ref()],
                 )?;
             }
             let context = annex::Context {
@@ -564,9 +595,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
             exclude_basis,
             output,
             explain,
+            signing,
         } => {
             let pack_dir = pack.pack.clone();
             let pack = load_pack(&pack)?;
+            let key = signing.key()?;
             let directions = match &directions_path {
                 Some(path) => Some(handback::Directions::load(&pack, &files::read_source(path)?)?),
                 None => None,
@@ -582,11 +615,16 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     directions: directions.as_ref(),
                     with_plan: true,
                 };
-                let report = handback::report(&inputs);
+                let report = signed(handback::report(&inputs), key.as_ref())?;
                 write_report(
                     out,
                     &report,
-                    &[Some(&evidence), pack_dir.as_ref(), directions_path.as_ref()],
+                    &[
+                        Some(&evidence),
+                        pack_dir.as_ref(),
+                        directions_path.as_ref(),
+                        signing.sign.as_ref(),
+                    ],
                 )?;
             }
             let title = format!("{}: functions as of {}", pack.manifest().title, plan.as_of);
@@ -609,8 +647,13 @@ fn run(cli: Cli) -> Result<String, Failure> {
             evidence,
             pack,
             directions,
+            key,
         } => {
             let pack = load_pack(&pack)?;
+            let key = match &key {
+                Some(path) => Some(handback::PublicKey::load(&files::read_source(path)?)?),
+                None => None,
+            };
             let text = match files::read_source(&report) {
                 Ok(source) => source.text,
                 Err(files::ReadError::Invalid(_)) => String::from("not UTF-8"),
@@ -633,12 +676,24 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 pack: &pack,
                 evidence: evidence.as_ref(),
                 directions: directions.as_ref(),
+                key: key.as_ref(),
             };
             match handback::verify(&inputs) {
-                Ok(()) => Ok(format!(
-                    "verified: `{}` reproduces byte for byte\n",
-                    report.display()
-                )),
+                Ok(signed) => {
+                    let said = match signed {
+                        handback::Signed::Unsigned => String::new(),
+                        handback::Signed::Valid { signer, key_id } => {
+                            format!("; signed by {signer} with key `{key_id}`: the signature is valid")
+                        }
+                        handback::Signed::NotChecked { signer, key_id } => format!(
+                            "; it says it was signed by {signer} with key `{key_id}`, but the signature was not checked: give `--key` with that signer's public key file"
+                        ),
+                    };
+                    Ok(format!(
+                        "verified: `{}` reproduces byte for byte{said}\n",
+                        report.display()
+                    ))
+                }
                 Err(differences) => {
                     let mut message = format!("`{}` does not reproduce:", report.display());
                     for d in differences {
@@ -648,6 +703,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 }
             }
         }
+        Command::Keygen { output, signer } => files::keygen(&output, signer),
         Command::Grid {
             directions,
             pack,
@@ -889,6 +945,40 @@ fn assess_file(
 ) -> Result<handback::Assessment, Failure> {
     let (evidence, options) = prepare(pack, path, as_of, None, &[], params)?;
     Ok(handback::assess(pack, &evidence, &options))
+}
+
+impl SignArgs {
+    /// The secret key to sign with, and who signs, when `--sign` was given.
+    fn key(&self) -> Result<Option<(handback::SecretKey, String)>, Failure> {
+        let Some(path) = &self.sign else {
+            return Ok(None);
+        };
+        let key = handback::SecretKey::load(&files::read_source(path)?)?;
+        let signer = self
+            .signer
+            .clone()
+            .or_else(|| key.signer.clone())
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                Failure::new(
+                    Exit::Usage,
+                    format!(
+                        "`{}` stores no signer's name: give `--signer NAME` (or make the key with `handback keygen --signer NAME`)",
+                        path.display()
+                    ),
+                )
+            })?;
+        Ok(Some((key, signer)))
+    }
+}
+
+/// The report, signed when a key was given.
+fn signed(report: String, key: Option<&(handback::SecretKey, String)>) -> Result<String, Failure> {
+    match key {
+        None => Ok(report),
+        Some((key, signer)) => handback::sign(&report, key, signer)
+            .map_err(|e| Failure::new(Exit::Internal, format!("cannot sign the report: {e}"))),
+    }
 }
 
 /// Writes a report atomically, never over an input, and says so on stderr.

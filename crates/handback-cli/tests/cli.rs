@@ -960,42 +960,68 @@ fn hostile_sizes_are_refused_with_the_limit_named() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A run killed while writing its report leaves either no report or a whole one, never a
-/// partial file: the report is written beside the target and renamed into place.
+/// A run killed while writing its report leaves the previous report whole (or no report),
+/// never a partial file: the report is written beside the target and renamed into place.
+///
+/// The test hook `HANDBACK_TEST_PAUSE_MID_WRITE_MS` makes the writer stop halfway through the
+/// bytes and say so on stderr, so the kill lands between the partial write and the rename every
+/// time. A writer that wrote straight to the target fails this test (the target is then half a
+/// report).
 #[test]
 fn a_run_killed_while_writing_leaves_no_partial_report() {
+    use std::io::BufRead;
     let dir = scratch("killed");
     let out = dir.join("report.json");
     let out_path = out.to_string_lossy().into_owned();
-    for attempt in 0..12u64 {
-        let _ = std::fs::remove_file(&out);
+    let args = [
+        "plan",
+        "fixtures/rotherham/2018-03-exit-recommended.json",
+        "--directions",
+        DIRECTIONS,
+        "-o",
+        &out_path,
+    ];
+    // The previous report, which a killed run must leave as it was.
+    let o = handback(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let previous = std::fs::read(&out).unwrap();
+    let run = |known_at: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_handback"))
-            .args([
-                "plan",
-                "fixtures/rotherham/2018-03-exit-recommended.json",
-                "--directions",
-                DIRECTIONS,
-                "-o",
-                &out_path,
-            ])
+            .args(args)
+            .args(["--known-at", known_at])
+            .env("HANDBACK_TEST_PAUSE_MID_WRITE_MS", "30000")
             .current_dir(root())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(attempt * 7));
+        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+        let paused = lines.find_map(|l| {
+            let l = l.unwrap();
+            l.starts_with("handback: paused mid-write").then_some(l)
+        });
         let _ = child.kill();
         let _ = child.wait();
-        if out.exists() {
-            let o = handback(&["verify", &out_path]);
-            assert_eq!(
-                o.status.code(),
-                Some(0),
-                "attempt {attempt}: a partial report: {}",
-                stderr(&o)
-            );
-        }
+        paused.expect("the writer never paused: the test hook is not wired to the report writer")
+    };
+    for known_at in ["2018-03-20", "2018-03-21"] {
+        let paused = run(known_at);
+        let now = std::fs::read(&out).unwrap();
+        assert!(
+            now == previous,
+            "killed mid-write, the target holds {} bytes, not the previous report's {}",
+            now.len(),
+            previous.len()
+        );
+        // The partial bytes went to a temporary file beside it.
+        assert!(paused.contains(".report.json."), "{paused}");
+        let o = handback(&["verify", &out_path]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
+    // A fresh target: killed mid-write, there is no report at all.
+    std::fs::remove_file(&out).unwrap();
+    run("2018-03-21");
+    assert!(!out.exists(), "a partial report was left at the target");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -1281,4 +1307,110 @@ fn needs_says_when_options_failed_their_check() {
         text.contains("1 option found did not make it met when applied and checked"),
         "{text}"
     );
+}
+
+/// `keygen` makes a key pair (the secret readable by its owner only, never overwritten);
+/// `assess -o --sign` signs; `verify --key` checks the signature as well as the bytes, and
+/// fails with exit code 5, naming why, with a wrong key or one changed byte.
+#[test]
+fn signed_reports_verify_with_the_right_key_only() {
+    let dir = scratch("signed");
+    let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
+    let o = handback(&["keygen", "-o", &path("lead"), "--signer", "Lead Commissioner"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("lead.pub"), "{}", stdout(&o));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("lead.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let secret = std::fs::read(dir.join("lead.key")).unwrap();
+    let o = handback(&["keygen", "-o", &path("lead")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("refusing to overwrite"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(dir.join("lead.key")).unwrap(), secret);
+    let o = handback(&["keygen", "-o", &path("other")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let report = path("r.json");
+    let o = handback(&["assess", AUG_2016, "-o", &report, "--sign", &path("lead.key")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = handback(&["verify", &report, "--key", &path("lead.pub")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("signed by Lead Commissioner with key `"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("the signature is valid"));
+    let o = handback(&["verify", &report]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("the signature was not checked"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = handback(&["verify", &report, "--key", &path("other.pub")]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("but the key given is `"), "{}", stderr(&o));
+
+    let text = std::fs::read_to_string(&report).unwrap();
+    let block = text.find("\"signature\": {").unwrap();
+    let at = block + text[block..].find("\"value\": \"").unwrap() + 10;
+    let mut bytes = text.into_bytes();
+    bytes[at] = if bytes[at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&report, bytes).unwrap();
+    let o = handback(&["verify", &report, "--key", &path("lead.pub")]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(
+        stderr(&o).contains("the signature does not match the report's digest"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = handback(&[
+        "verify",
+        "fixtures/reports/2016-08-progress-letter.assess.json",
+        "--key",
+        &path("lead.pub"),
+    ]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(stderr(&o).contains("the report is not signed"), "{}", stderr(&o));
+
+    // The secret key where the public one belongs: a located error, and a warning in it.
+    let o = handback(&["verify", &report, "--key", &path("lead.key")]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("lead.key:3:13: $.format: this is a secret key file"),
+        "{}",
+        stderr(&o)
+    );
+    // A key without a stored name needs `--signer`.
+    let o = handback(&[
+        "assess",
+        AUG_2016,
+        "-o",
+        &path("r2.json"),
+        "--sign",
+        &path("other.key"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("give `--signer NAME`"), "{}", stderr(&o));
+    let o = handback(&[
+        "assess",
+        AUG_2016,
+        "-o",
+        &path("r2.json"),
+        "--sign",
+        &path("other.key"),
+        "--signer",
+        "Commissioner Ney",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

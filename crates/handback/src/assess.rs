@@ -1159,8 +1159,12 @@ pub(crate) fn margin(value: &Value, threshold: &Value, value_type: Option<&Value
         }) => -raw,
         _ => raw,
     };
-    // Round away binary noise (0.47 - 0.2 = 0.26999999999999996) so reports print 0.27.
-    Some((signed * 1e9).round() / 1e9)
+    // Round away binary noise (0.47 - 0.2 = 0.26999999999999996) so reports print 0.27; a
+    // margin too large to scale is kept as it is, one too large for a float has none (JSON
+    // cannot carry infinity), and `+ 0.0` turns negative zero into zero, as the loader does.
+    let rounded = (signed * 1e9).round() / 1e9;
+    let margin = if rounded.is_finite() { rounded } else { signed };
+    margin.is_finite().then_some(margin + 0.0)
 }
 
 /// Kleene "at least k of": met once k parts are met, not met once too few could be.

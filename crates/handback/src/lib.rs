@@ -49,6 +49,7 @@ mod picture;
 mod plan;
 mod report;
 mod rules;
+mod sign;
 mod vocabulary;
 mod whatif;
 
@@ -85,6 +86,7 @@ pub mod graph {
 pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
+pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
 pub use whatif::{
     apply, apply_at, check_change, diff, Applied, Change, Diff, OutcomeChange, Place, Scenario,
