@@ -857,10 +857,22 @@ pub fn template_markdown(pack: &Pack) -> String {
     out
 }
 
+/// A function's readiness in a word or two, with what it rests on: "met on judgement",
+/// "recommended 2016-05-31", "not met".
+pub fn ready_words(f: &handback::FunctionPlan) -> String {
+    match (&f.recommendation, f.ready.as_str(), f.ready_basis) {
+        (_, "met", Some(b)) => format!("met on {b}"),
+        (Some(r), _, _) if r.recommended => format!("recommended {}", r.date),
+        (Some(r), outcome, _) => format!("{}, not recommended {}", plain_outcome(outcome), r.date),
+        (None, outcome, _) => plain_outcome(outcome),
+    }
+}
+
 /// When a function can come back, in words (shared with the annex).
 pub fn step_words(step: Step) -> &'static str {
     match step {
         Step::Returned => "returned",
+        Step::AwaitingDecision => "awaiting decision",
         Step::Now => "now",
         Step::Later => "later",
         Step::AtExit => "at exit",
@@ -869,7 +881,7 @@ pub fn step_words(step: Step) -> &'static str {
 
 /// The plan: phase, tranche, every function, what the end needs, one line per blocked function;
 /// with `explain`, the signals behind every blocker.
-pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: Style) -> String {
+pub fn plan_table(pack: &Pack, a: &Assessment, plan: &Plan, explain: Option<Explain>, style: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -891,6 +903,22 @@ pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: 
         .map(|t| vec![t.function.clone(), t.safeguard.words().to_string()])
         .collect();
     out.push_str(&columns(&rows, "  "));
+    if !plan.awaiting.is_empty() {
+        let _ = writeln!(out, "\nRecommended, awaiting the decision (still held)");
+        let rows: Vec<Vec<String>> = plan
+            .awaiting
+            .iter()
+            .map(|w| {
+                vec![
+                    w.function.clone(),
+                    format!("recommended {}", w.recommended),
+                    w.safeguard.words().to_string(),
+                    source_name(pack, &w.source.document),
+                ]
+            })
+            .collect();
+        out.push_str(&columns(&rows, "  "));
+    }
     let _ = writeln!(out, "\nFunctions");
     let mut rows = vec![vec![
         "function".to_string(),
@@ -905,7 +933,7 @@ pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: 
             f.id.clone(),
             f.power.words().to_string(),
             f.since.map(|d| d.to_string()).unwrap_or_default(),
-            style.paint(&f.ready, &f.ready.replace('_', " ")),
+            style.paint(&f.ready, &ready_words(f)),
             step_words(f.step).to_string(),
             f.projected_phase.map(|p| p.to_string()).unwrap_or_default(),
         ]);
@@ -953,6 +981,17 @@ pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: 
                     Blocker::HeldUntilExit { reason } => {
                         let _ = writeln!(out, "  - held until the intervention ends: {reason}");
                     }
+                    Blocker::NotRecommended {
+                        date,
+                        observation,
+                        source,
+                    } => {
+                        let _ = writeln!(
+                            out,
+                            "  - not yet recommended on {date} (`{observation}`: {}, {})",
+                            source.document, source.passage
+                        );
+                    }
                 }
             }
         }
@@ -993,6 +1032,11 @@ fn blocker_summary(blockers: &[Blocker], style: Style) -> String {
         .any(|b| matches!(b, Blocker::HeldUntilExit { .. }))
     {
         parts.push("held until the intervention ends".into());
+    }
+    for b in blockers {
+        if let Blocker::NotRecommended { date, .. } = b {
+            parts.push(format!("not yet recommended ({date})"));
+        }
     }
     parts.join("; ")
 }

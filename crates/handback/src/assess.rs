@@ -156,8 +156,32 @@ pub struct Assessment {
     pub excluded: Vec<String>,
     /// Every parameter in force, and whether it was overridden.
     pub parameters: Vec<ParameterInForce>,
+    /// The latest fresh recorded recommendation for each function that has one, when the pack
+    /// says which key records them: what the planner reads as "recommended on D".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recommendations: Vec<RecordedRecommendation>,
     /// One result per rule (per function for per-function rules), criteria first.
     pub results: Vec<RuleResult>,
+}
+
+/// A recommendation to return a function (or a recorded "not yet"), as the evidence records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedRecommendation {
+    /// The function.
+    pub function: String,
+    /// True: recommended for return; false: not yet recommended.
+    pub recommended: bool,
+    /// The observation that records it.
+    pub observation: String,
+    /// The day it describes.
+    pub date: NaiveDate,
+    /// What it rests on (a recorded decision, as a rule).
+    pub basis: Basis,
+    /// Where it comes from.
+    pub source: Source,
+    /// Who recommended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judged_by: Option<String>,
 }
 
 /// Which pack an assessment used.
@@ -345,6 +369,7 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
         hidden,
         excluded_basis,
         excluded,
+        recommendations: engine.recommendations(),
         parameters: pack
             .parameters
             .iter()
@@ -705,6 +730,37 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+    }
+
+    /// The latest fresh observation of the pack's recommendation key for each function.
+    fn recommendations(&self) -> Vec<RecordedRecommendation> {
+        let Some(r) = &self.pack.recommendation else {
+            return Vec::new();
+        };
+        let Some(key_index) = self.pack.keys.iter().position(|k| k.key == r.key) else {
+            return Vec::new();
+        };
+        let max_age = self.pack.keys.get(key_index).and_then(|k| k.max_age_days);
+        self.pack
+            .functions
+            .iter()
+            .filter_map(|f| {
+                let series = self.series.get(&(key_index, Some(f.id.as_str()))).copied()?;
+                let latest = self.until_as_of(series).last()?;
+                if max_age.is_some_and(|m| self.age(latest) > i64::from(m)) {
+                    return None;
+                }
+                Some(RecordedRecommendation {
+                    function: f.id.clone(),
+                    recommended: latest.value == Value::Boolean(true),
+                    observation: latest.id.clone(),
+                    date: latest.date,
+                    basis: latest.basis,
+                    source: latest.source.clone(),
+                    judged_by: latest.judged_by.clone(),
+                })
+            })
+            .collect()
     }
 
     /// The weakest basis each outcome rests on, indexed like [`Engine::outcomes`].

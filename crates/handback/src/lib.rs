@@ -59,7 +59,7 @@ mod embedded {
 
 pub use assess::{
     assess, outcomes, truth_code, Assessment, EvidenceUsed, Options, Outcome, PackRef, ParameterInForce,
-    Reason, RuleResult, ThresholdUsed, Truth,
+    Reason, RecordedRecommendation, RuleResult, ThresholdUsed, Truth,
 };
 pub use audit::{
     audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
@@ -73,7 +73,7 @@ pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
 pub use explain::{condition_words, rule_lines, rule_sentence};
-pub use functions::{Function, HeldUntilExit, Prerequisite, Safeguard};
+pub use functions::{DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard};
 pub use needs::{needs, target_met, ChangeSet, Needs, Requirement, Target};
 pub use pack::{
     check_sources, parse_parameter, CriteriaSet, LoadError, Manifest, Pack, PackDigests, Parameter,

@@ -49,6 +49,7 @@ fn nodes<'a>(pack: &'a Pack, plan: Option<&Plan>) -> Vec<Node<'a>> {
             let label = match planned {
                 Some(p) => match (p.step, p.projected_phase) {
                     (Step::Returned, _) => power.words().to_string(),
+                    (Step::AwaitingDecision, _) => "recommended, awaiting the decision".to_string(),
                     (Step::Now, Some(n)) => format!("ready now (phase {n})"),
                     (Step::Later, Some(n)) => format!("later (phase {n} at the earliest)"),
                     (Step::AtExit, _) => "at the end of the intervention".to_string(),
