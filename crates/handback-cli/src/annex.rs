@@ -161,6 +161,26 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
             item.push(".".into());
             items.push(item);
         }
+        if !plan.awaiting.is_empty() {
+            let mut item: Vec<Cell> = vec!["Recommended and awaiting the decision (still held): ".into()];
+            for (i, w) in plan.awaiting.iter().enumerate() {
+                if i > 0 {
+                    item.push("; ".into());
+                }
+                item.push(
+                    format!(
+                        "`{}`, recommended {} ({}), {}",
+                        w.function,
+                        w.recommended,
+                        render::source_name(c.pack, &w.source.document),
+                        w.safeguard.words()
+                    )
+                    .into(),
+                );
+            }
+            item.push(".".into());
+            items.push(item);
+        }
         items.push(if plan.exit.possible {
             vec![outcome_cell("met", "The intervention can end.")]
         } else {

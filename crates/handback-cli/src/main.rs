@@ -637,7 +637,9 @@ fn run(cli: Cli) -> Result<String, Failure> {
             };
             Ok(match format {
                 ReportFormat::Json => render::json(&plan),
-                ReportFormat::Table => render::plan_table(&pack, &assessment, &plan, explain, terminal_style()),
+                ReportFormat::Table => {
+                    render::plan_table(&pack, &assessment, &plan, explain, terminal_style())
+                }
                 ReportFormat::Markdown => annex::markdown(&context),
                 ReportFormat::Html => annex::html(&context),
             })

@@ -881,7 +881,13 @@ pub fn step_words(step: Step) -> &'static str {
 
 /// The plan: phase, tranche, every function, what the end needs, one line per blocked function;
 /// with `explain`, the signals behind every blocker.
-pub fn plan_table(pack: &Pack, a: &Assessment, plan: &Plan, explain: Option<Explain>, style: Style) -> String {
+pub fn plan_table(
+    pack: &Pack,
+    a: &Assessment,
+    plan: &Plan,
+    explain: Option<Explain>,
+    style: Style,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

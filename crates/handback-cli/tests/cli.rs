@@ -64,7 +64,7 @@ fn assess_leads_with_a_one_screen_summary() {
     // The letter defers adult social care to a final assessment in November, and says nothing
     // of its quality definitions or assurance: those tests stay unknown, not met or failed.
     assert!(
-        text.contains("Four tests for returning a function: 1 not met, 19 unknown"),
+        text.contains("Four tests for returning a function: 1 not met, 16 unknown"),
         "{text}"
     );
     assert!(
@@ -381,6 +381,8 @@ fn plan_reproduces_the_record_from_the_command_line() {
     let o = handback(&["plan", AUG_2016, "--directions", DIRECTIONS]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
+    // August 2016: nothing is ready to recommend on the evidence; licensing, recommended in
+    // May, is awaiting the Secretary of State's decision.
     let tranche = text
         .split("Recommended tranche")
         .nth(1)
@@ -388,11 +390,12 @@ fn plan_reproduces_the_record_from_the_command_line() {
         .split("Functions")
         .next()
         .unwrap();
+    assert!(tranche.contains("(return now)\n  none\n"), "{tranche}");
     assert!(
-        tranche.contains("adult-social-care      with a power of Direction"),
+        tranche.contains("Recommended, awaiting the decision (still held)\n  licensing  recommended 2016-05-31  with Advice"),
         "{tranche}"
     );
-    assert!(!tranche.contains("children-services"));
+    assert!(text.contains("  licensing                       held by Commissioners  2015-02-26  recommended 2016-05-31               awaiting decision"), "{text}");
     assert!(text.contains("Phase 2:"));
     let o = handback(&[
         "plan",
@@ -405,8 +408,11 @@ fn plan_reproduces_the_record_from_the_command_line() {
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(json["exit"]["possible"], true);
     assert_eq!(json["phase"]["number"], 4);
-    assert_eq!(json["tranche"][0]["function"], "children-services");
-    assert_eq!(json["tranche"][0]["safeguard"], "direction");
+    assert_eq!(json["tranche"], serde_json::json!([]));
+    assert_eq!(json["awaiting"][0]["function"], "children-services");
+    assert_eq!(json["awaiting"][0]["recommended"], "2018-02-09");
+    // Returned after September 2017, it would come back with no safeguard, as the others did.
+    assert_eq!(json["awaiting"][0]["safeguard"], "none");
 }
 
 /// The plan leads with the phase, the tranche and one line per blocked function; the signals
@@ -438,7 +444,15 @@ fn plan_summarises_blockers_and_explains_on_request() {
         explained.contains("  - children-5 not met: Robust financial management\n"),
         "{explained}"
     );
-    assert!(explained.contains("no observation of `function.service_good_enough` on or before 2016-08-11"));
+    assert!(
+        explained
+            .contains("no observation of `function.quality_definitions_in_place` on or before 2016-08-11"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("  - not yet recommended on 2016-08-11 (`aug-children-not-recommended`"),
+        "{explained}"
+    );
 }
 
 #[test]
@@ -448,7 +462,7 @@ fn grid_shows_who_holds_what_in_september_2017() {
     let text = stdout(&o);
     assert!(
         text.contains(
-            "2 of 20 functions held by Commissioners: children-services, statutory-officer-appointments"
+            "2 of 17 functions held by Commissioners: children-services, statutory-officer-appointments"
         ),
         "{text}"
     );
@@ -513,7 +527,7 @@ fn graph_writes_a_standalone_svg_and_dot() {
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     assert!(svg.trim_end().ends_with("</svg>"));
     assert_eq!(svg.matches("<g>").count(), svg.matches("</g>").count());
-    assert_eq!(svg.matches("<g>").count(), 20);
+    assert_eq!(svg.matches("<g>").count(), 17);
     for id in [
         "children-services",
         "human-resources",
@@ -521,13 +535,17 @@ fn graph_writes_a_standalone_svg_and_dot() {
     ] {
         assert!(svg.contains(&format!(">{id}</text>")), "{id}");
     }
+    // Children's services was recommended on 9 February 2018 and is still held: a dotted border
+    // and the words, never the border alone.
     assert!(
-        svg.contains("stroke-dasharray=\"6 3\""),
-        "children's services is recommended now"
+        svg.contains("stroke=\"#2b8a3e\" stroke-width=\"2\" stroke-dasharray=\"2 3\"/>"),
+        "children's services is awaiting the decision"
     );
+    assert!(svg.contains("recommended, awaiting the decision</text>"));
     assert!(!svg.contains(" & "), "unescaped ampersand");
+    // The seeds name no function that must come back before another.
     let dot = stdout(&handback(&["graph", "--format", "dot"]));
-    assert!(dot.contains("\"human-resources\" -> \"children-services\";"));
+    assert!(!dot.contains(" -> "), "{dot}");
 }
 
 #[test]
@@ -716,10 +734,11 @@ fn the_html_annex_leads_with_a_summary_and_never_relies_on_colour() {
     let summary_text = &html[summary..html[summary..].find("</section>").unwrap() + summary];
     for words in [
         "Phase 2: some powers restored",
-        "Recommended for return now: <code>adult-social-care</code> with a power of Direction",
+        "No function is recommended for return now.",
+        "Recommended and awaiting the decision (still held): <code>licensing</code>, recommended 2016-05-31",
         "The intervention cannot end yet",
         "<span class=\"outcome not-met\">5 not met</span>",
-        "<span class=\"outcome met\">14 of 20 functions meet all four</span>",
+        "<span class=\"outcome unknown\">16 unknown</span>",
     ] {
         assert!(
             summary_text.contains(words),
@@ -742,7 +761,7 @@ fn the_html_annex_leads_with_a_summary_and_never_relies_on_colour() {
     // The evidence behind each function's return tests.
     assert!(html.contains("<h3>Evidence per function</h3>"));
     assert!(html.contains(
-        "<h4><code>adult-social-care</code>: Adult social care <span class=\"outcome met\">all four met</span></h4>"
+        "<h4><code>adult-social-care</code>: Adult social care <span class=\"outcome unknown\">unknown</span></h4>"
     ), "per-function evidence heading");
     let asc = html
         .split("<code>adult-social-care</code>: Adult social care")

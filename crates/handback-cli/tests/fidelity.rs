@@ -273,24 +273,26 @@ fn describe_steps(functions: &[&str], steps: &[String]) -> String {
         .join(", ")
 }
 
-/// Why functions are (or are not) ready, in the plan's own terms: a recorded recommendation,
-/// the gates' outcomes on the evidence, or nothing known.
+/// Why functions are (or are not) ready, in the plan's own terms, briefly: a recorded "not yet"
+/// (a decision), the gates' outcome and what it rests on, or nothing known.
 fn readiness_basis(plan: &Value, functions: &[&str]) -> String {
     let mut parts: Vec<String> = functions
         .iter()
         .map(|f| {
             let p = function(plan, f);
             let ready = p["ready"].as_str().unwrap_or("unknown");
-            let because = p["ready_because"]
-                .as_str()
-                .map(str::to_string)
-                .or_else(|| {
-                    p["ready_basis"]
-                        .as_str()
-                        .map(|b| format!("gates {} on {b}", words(ready)))
-                })
-                .unwrap_or_else(|| format!("gates {}", words(ready)));
-            because
+            let recommendation = &p["recommendation"];
+            if recommendation["recommended"] == false {
+                format!(
+                    "a recorded 'not yet recommended' (decision, {})",
+                    recommendation["date"].as_str().unwrap_or("?")
+                )
+            } else {
+                match p["ready_basis"].as_str() {
+                    Some(b) => format!("its tests {} on {b}", words(ready)),
+                    None => format!("its tests {}", words(ready)),
+                }
+            }
         })
         .collect();
     parts.sort();
@@ -298,27 +300,38 @@ fn readiness_basis(plan: &Value, functions: &[&str]) -> String {
     parts.join("; ")
 }
 
-/// The missing or stale evidence behind an unknown council-wide rule, from its reasons.
+/// The missing or stale evidence behind an unknown council-wide rule, from its reasons, looking
+/// through the rules it refers to.
 fn missing(assessment: &Value, rule: &str) -> Vec<String> {
-    fn walk(reason: &Value, out: &mut Vec<String>) {
+    fn walk(assessment: &Value, reason: &Value, seen: &mut Vec<String>, out: &mut Vec<String>) {
         if let Some(parts) = reason["parts"].as_array() {
             for p in parts {
-                walk(p, out);
+                walk(assessment, p, seen, out);
             }
         }
+        if reason["outcome"] != "unknown" {
+            return;
+        }
         let because = reason["because"].as_str().unwrap_or("");
-        if reason["outcome"] == "unknown"
-            && (because.starts_with("no observation") || because.contains("stays fresh"))
-        {
+        if let Some(referenced) = because.strip_prefix("rule `").and_then(|r| r.split('`').next()) {
+            if !seen.iter().any(|s| s == referenced) {
+                seen.push(referenced.to_string());
+                walk(assessment, &result(assessment, referenced)["reason"], seen, out);
+            }
+        } else if because.starts_with("no observation") || because.contains("stays fresh") {
             if let Some(key) = because.split('`').nth(1) {
                 out.push(key.to_string());
-            } else if let Some(e) = reason["evidence"].as_array().and_then(|e| e.first()) {
-                out.push(e["key"].as_str().unwrap_or("?").to_string());
             }
         }
     }
     let mut keys = Vec::new();
-    walk(&result(assessment, rule)["reason"], &mut keys);
+    let mut seen = vec![rule.to_string()];
+    walk(
+        assessment,
+        &result(assessment, rule)["reason"],
+        &mut seen,
+        &mut keys,
+    );
     keys.sort();
     keys.dedup();
     keys

@@ -346,7 +346,10 @@ fn decode_safeguards(d: &mut Decoder, at: At<'_, '_>) -> Option<(Safeguard, Vec<
             (0, None, Some(s), Some(_)) => first = s,
             (_, Some(from), Some(safeguard), Some(citation)) => {
                 if changes.last().is_some_and(|c| c.from >= from) {
-                    d.error(at, format!("dated safeguards must be in date order; {from} is not after the one before"));
+                    d.error(
+                        at,
+                        format!("dated safeguards must be in date order; {from} is not after the one before"),
+                    );
                 }
                 changes.push(DatedSafeguard {
                     from,

@@ -283,8 +283,7 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
                     .collect(),
                 returned,
                 awaiting: recommended && !returned,
-                ready: recommended
-                    || readiness.get(i).is_some_and(|r| r == "met" || r == "not_gated"),
+                ready: recommended || readiness.get(i).is_some_and(|r| r == "met" || r == "not_gated"),
                 held_until_exit: f.held_until_exit.is_some(),
             }
         })

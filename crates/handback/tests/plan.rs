@@ -50,11 +50,18 @@ fn august_2016_licensing_awaits_the_decision_and_nothing_else_is_ready() {
     assert_eq!(p.awaiting[0].safeguard, handback::Safeguard::Advice);
     let licensing = function(&p, "licensing");
     assert!(
-        licensing.ready_because.starts_with("recommended by the Commissioners on 2016-05-31"),
+        licensing
+            .ready_because
+            .starts_with("recommended by the Commissioners on 2016-05-31"),
         "{}",
         licensing.ready_because
     );
-    for f in ["adult-social-care", "regeneration", "community-safety", "waste-management"] {
+    for f in [
+        "adult-social-care",
+        "regeneration",
+        "community-safety",
+        "waste-management",
+    ] {
         assert_eq!(step(&p, f), Step::Later, "{f}");
         assert_eq!(function(&p, f).ready, "unknown", "{f}");
     }
@@ -82,7 +89,12 @@ fn december_2016_licensing_is_returned() {
 #[test]
 fn early_2017_holds_back_assets_hr_and_childrens() {
     let p = plan_at("2017-01-progress-meeting", true);
-    for f in ["asset-management", "human-resources", "children-services", "outside-appointments"] {
+    for f in [
+        "asset-management",
+        "human-resources",
+        "children-services",
+        "outside-appointments",
+    ] {
         assert_eq!(step(&p, f), Step::Later, "{f}");
         assert!(
             function(&p, f)
@@ -108,7 +120,12 @@ fn march_2017_the_six_are_held() {
         assert_eq!(step(&p, f), Step::AwaitingDecision, "{f}");
         assert_eq!(function(&p, f).safeguard, handback::Safeguard::Direction, "{f}");
     }
-    for f in ["children-services", "asset-management", "performance-management", "human-resources"] {
+    for f in [
+        "children-services",
+        "asset-management",
+        "performance-management",
+        "human-resources",
+    ] {
         assert_eq!(step(&p, f), Step::Later, "{f}");
     }
     for f in ["adult-social-care", "regeneration", "licensing"] {
@@ -135,7 +152,11 @@ fn february_2018_childrens_services_is_recommended() {
     let evidence = common::load_evidence(&pack, "fixtures/rotherham/2018-02-children-recommended.json");
     let mut options = Options::new(evidence.as_of.unwrap());
     options.known_at = evidence.as_of;
-    let known = plan(&pack, &assess(&pack, &evidence, &options), Some(&directions(&pack)));
+    let known = plan(
+        &pack,
+        &assess(&pack, &evidence, &options),
+        Some(&directions(&pack)),
+    );
     assert_eq!(step(&known, "children-services"), Step::Later);
 }
 
@@ -155,7 +176,11 @@ fn without_decisions_nothing_awaits() {
     let evidence = common::load_evidence(&pack, "fixtures/rotherham/2017-03-returns.json");
     let mut options = Options::new(evidence.as_of.unwrap());
     options.exclude_basis = vec![handback::Basis::Decision];
-    let p = plan(&pack, &assess(&pack, &evidence, &options), Some(&directions(&pack)));
+    let p = plan(
+        &pack,
+        &assess(&pack, &evidence, &options),
+        Some(&directions(&pack)),
+    );
     assert!(p.awaiting.is_empty());
     assert_eq!(step(&p, "community-safety"), Step::Later);
 }

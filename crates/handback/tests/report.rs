@@ -640,8 +640,15 @@ fn a_report_without_some_bases_verifies() {
         with_plan: false,
     });
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(json["excluded_basis"], serde_json::json!(["decision", "reconstructed"]));
-    assert!(json["excluded"].as_array().unwrap().iter().any(|id| id == "lic-recommended"));
+    assert_eq!(
+        json["excluded_basis"],
+        serde_json::json!(["decision", "reconstructed"])
+    );
+    assert!(json["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|id| id == "lic-recommended"));
     assert_eq!(verifies(&pack, &text), Ok(Signed::Unsigned));
     // The same evidence with everything in it is a different report.
     assert_ne!(text, make(&pack, &evidence, None, false));
