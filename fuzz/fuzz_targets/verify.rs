@@ -7,5 +7,5 @@ mod common;
 fuzz_target!(|data: &[u8]| {
     let pack = common::pack();
     let text = String::from_utf8_lossy(data);
-    let _ = handback::verify(&handback::VerifyInputs { report: &text, pack, evidence: None, directions: None });
+    let _ = handback::verify(&handback::VerifyInputs { report: &text, pack, evidence: None, directions: None, key: None });
 });

@@ -62,8 +62,11 @@ fn outcome_words(r: &RuleResult) -> String {
     }
 }
 
+/// The verdict in words, with the weakest basis it rests on ("not met, on a measured figure"), so
+/// a reader sees at once which verdicts rest on someone's word or on a recorded decision.
 fn result_cell(r: &RuleResult) -> Cell {
-    outcome_cell(&r.outcome, outcome_words(r))
+    let on = r.basis.map(|b| format!(", on {b}")).unwrap_or_default();
+    outcome_cell(&r.outcome, format!("{}{on}", outcome_words(r)))
 }
 
 fn leaves<'a>(reason: &'a Reason, out: &mut Vec<&'a Reason>) {
@@ -107,15 +110,11 @@ fn evidence_rows(pack: &Pack, reason: &Reason) -> Vec<Vec<Cell>> {
             ]);
         }
         for e in &leaf.evidence {
-            let judged = e
-                .judged_by
-                .as_ref()
-                .map(|j| format!(" (judgement: {j})"))
-                .unwrap_or_default();
+            let judged = e.judged_by.as_ref().map(|j| format!(", {j}")).unwrap_or_default();
             rows.push(vec![
                 leaf.says.clone().into(),
                 outcome(),
-                format!("`{}`{judged}", e.id).into(),
+                format!("`{}` ({}{judged})", e.id, e.basis).into(),
                 e.value.to_string().into(),
                 e.date.to_string().into(),
                 format!(
@@ -158,6 +157,26 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
                     item.push("; ".into());
                 }
                 item.push(format!("`{}` {}", t.function, t.safeguard.words()).into());
+            }
+            item.push(".".into());
+            items.push(item);
+        }
+        if !plan.awaiting.is_empty() {
+            let mut item: Vec<Cell> = vec!["Recommended and awaiting the decision (still held): ".into()];
+            for (i, w) in plan.awaiting.iter().enumerate() {
+                if i > 0 {
+                    item.push("; ".into());
+                }
+                item.push(
+                    format!(
+                        "`{}`, recommended {} ({}), {}",
+                        w.function,
+                        w.recommended,
+                        render::source_name(c.pack, &w.source.document),
+                        w.safeguard.words()
+                    )
+                    .into(),
+                );
             }
             item.push(".".into());
             items.push(item);
@@ -390,6 +409,42 @@ fn blocks(c: &Context<'_>) -> Vec<Block> {
                 .into_iter()
                 .map(|row| row.into_iter().map(Cell::Text).collect())
                 .collect(),
+        ));
+    }
+    // Verdicts that stand only because of a recorded decision, a reconstruction, an observation
+    // of unstated basis or a what-if: an auditor re-runs them with `--exclude-basis`.
+    let weak: Vec<Vec<Cell>> = a
+        .results
+        .iter()
+        .filter(|r| r.basis.is_some_and(|b| b >= handback::Basis::Decision))
+        .map(|r| {
+            let rule = match &r.function {
+                Some(f) => format!("`{}` for `{f}`", r.rule),
+                None => format!("`{}`", r.rule),
+            };
+            vec![
+                Cell::Text(rule),
+                result_cell(r),
+                Cell::Text(r.basis.map(|b| b.word().to_string()).unwrap_or_default()),
+            ]
+        })
+        .collect();
+    out.push(Block::Heading(
+        2,
+        "Verdicts that rest on decisions or reconstructions".into(),
+        None,
+    ));
+    if weak.is_empty() {
+        out.push(Block::Paragraph(
+            "None: every verdict that is not unknown rests on measured figures, documents or named judgements.".into(),
+        ));
+    } else {
+        out.push(Block::Paragraph(
+            "These verdicts would not stand on the evidence alone: they rest on a recorded decision (a recommendation standing for the judgement behind it), a reconstruction, or an observation that does not say its basis. `handback assess … --exclude-basis decision --exclude-basis reconstructed` shows what remains.".into(),
+        ));
+        out.push(Block::Table(
+            ["verdict", "outcome", "weakest basis"].map(String::from).to_vec(),
+            weak,
         ));
     }
     out

@@ -122,7 +122,7 @@ pub fn base(
     params: &[String],
     directions: Option<&PathBuf>,
 ) -> Result<Base, Failure> {
-    let (evidence, options) = crate::prepare(&pack, evidence, as_of, None, params)?;
+    let (evidence, options) = crate::prepare(&pack, evidence, as_of, None, &[], params)?;
     let directions = match directions {
         Some(path) => Some(Directions::load(&pack, &files::read_source(path)?)?),
         None => None,

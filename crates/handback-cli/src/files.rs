@@ -167,7 +167,17 @@ pub fn write_atomically(path: &Path, text: &str, inputs: &[&Path]) -> Result<(),
     let io = |e: std::io::Error| Failure::new(Exit::Io, format!("cannot write `{}`: {e}", path.display()));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
+        let bytes = text.as_bytes();
+        if let Some(pause) = pause_mid_write() {
+            let (first, rest) = bytes.split_at_checked(bytes.len() / 2).unwrap_or((bytes, &[]));
+            file.write_all(first)?;
+            file.sync_all()?;
+            eprintln!("handback: paused mid-write of `{}`", temp.display());
+            std::thread::sleep(pause);
+            file.write_all(rest)?;
+        } else {
+            file.write_all(bytes)?;
+        }
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();
@@ -176,6 +186,16 @@ pub fn write_atomically(path: &Path, text: &str, inputs: &[&Path]) -> Result<(),
         return Err(io(e));
     }
     Ok(())
+}
+
+/// Test hook: `HANDBACK_TEST_PAUSE_MID_WRITE_MS` makes [`write_atomically`] stop halfway
+/// through the bytes, flushed to disk, and say so on stderr, so a test can kill the process
+/// between a partial write and the rename and check that the target never holds half a report.
+/// Without it a kill almost never lands inside the write, and the test could not tell an atomic
+/// write from a plain one.
+fn pause_mid_write() -> Option<std::time::Duration> {
+    let ms = std::env::var("HANDBACK_TEST_PAUSE_MID_WRITE_MS").ok()?;
+    ms.parse().ok().map(std::time::Duration::from_millis)
 }
 
 /// Every file under the folder with the given extension, sorted by name: source documents for
@@ -198,4 +218,77 @@ pub fn read_folder_texts(dir: &Path, extension: &str) -> Result<Vec<(String, Str
     }
     out.sort();
     Ok(out)
+}
+
+/// `handback keygen -o NAME`: writes `NAME.key` (the secret key, readable by its owner only,
+/// never over an existing file) and `NAME.pub`. The random seed comes from the operating
+/// system; the library only turns it into a key.
+pub fn keygen(name: &Path, signer: Option<String>) -> Result<String, Failure> {
+    let with = |extension: &str| {
+        let mut p = name.as_os_str().to_owned();
+        p.push(".");
+        p.push(extension);
+        std::path::PathBuf::from(p)
+    };
+    let (secret_path, public_path) = (with("key"), with("pub"));
+    for p in [&secret_path, &public_path] {
+        if p.exists() {
+            return Err(Failure::new(
+                Exit::Usage,
+                format!(
+                    "refusing to overwrite `{}`: a key pair is never replaced in place (choose another NAME, or remove the old files yourself)",
+                    p.display()
+                ),
+            ));
+        }
+    }
+    if signer.as_deref().is_some_and(|s| s.trim().is_empty()) {
+        return Err(Failure::new(
+            Exit::Usage,
+            "`--signer` is empty; give the signer's name",
+        ));
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| {
+        Failure::new(
+            Exit::Io,
+            format!("cannot draw random bytes for the key from the operating system: {e}"),
+        )
+    })?;
+    let key = handback::SecretKey::from_seed(&seed, signer);
+    seed.fill(0);
+    write_secret(&secret_path, &key.file_text())?;
+    if let Err(e) = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&public_path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, key.public().file_text().as_bytes()))
+    {
+        return Err(Failure::new(
+            Exit::Io,
+            format!("cannot write `{}`: {e}", public_path.display()),
+        ));
+    }
+    Ok(format!(
+        "wrote `{}` (the secret key: keep it private; readable by you only) and `{}` (the public key, id `{}`: give it to whoever verifies your reports)\n",
+        secret_path.display(),
+        public_path.display(),
+        key.key_id()
+    ))
+}
+
+/// Creates a file that must not exist yet, readable and writable by its owner only.
+fn write_secret(path: &Path, text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let io = |e: std::io::Error| Failure::new(Exit::Io, format!("cannot write `{}`: {e}", path.display()));
+    let mut file = options.open(path).map_err(io)?;
+    file.write_all(text.as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)
 }

@@ -133,9 +133,16 @@ enum Command {
         /// Use only evidence recorded by this date (YYYY-MM-DD): what was known then.
         #[arg(long, value_parser = parse_date_arg)]
         known_at: Option<chrono::NaiveDate>,
+        /// Evaluate without observations of this basis (measured, document, judgement, decision,
+        /// unstated, reconstructed, hypothetical), to see which verdicts stand without them.
+        /// Repeatable.
+        #[arg(long = "exclude-basis", value_name = "KIND", value_parser = parse_basis_arg)]
+        exclude_basis: Vec<handback::Basis>,
         /// Also write a canonical, digested report for auditors (atomically; never over an input).
         #[arg(short = 'o', long = "output", value_name = "REPORT.json")]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        signing: SignArgs,
     },
     /// Re-derive a report from its inputs and confirm it byte for byte, or say what differs.
     Verify {
@@ -149,6 +156,19 @@ enum Command {
         /// Directions to verify against (default: the copy inside the report, if any).
         #[arg(long)]
         directions: Option<PathBuf>,
+        /// The signer's public key file (`NAME.pub`): check the report's signature too.
+        #[arg(long, value_name = "PUBLIC")]
+        key: Option<PathBuf>,
+    },
+    /// Make a key pair for signing reports: `NAME.key` (secret, never overwritten) and
+    /// `NAME.pub` (to give to whoever verifies).
+    Keygen {
+        /// Where to write: `NAME.key` and `NAME.pub`.
+        #[arg(short = 'o', long = "output", value_name = "NAME")]
+        output: PathBuf,
+        /// Who signs with this key, stored in both files and named in signed reports.
+        #[arg(long)]
+        signer: Option<String>,
     },
     /// Plan the return of powers: the phase, the tranche to recommend now, what blocks the rest.
     Plan {
@@ -164,6 +184,11 @@ enum Command {
         /// Use only evidence recorded by this date (YYYY-MM-DD).
         #[arg(long, value_parser = parse_date_arg)]
         known_at: Option<chrono::NaiveDate>,
+        /// Evaluate without observations of this basis (measured, document, judgement, decision,
+        /// unstated, reconstructed, hypothetical), to see which verdicts stand without them.
+        /// Repeatable.
+        #[arg(long = "exclude-basis", value_name = "KIND", value_parser = parse_basis_arg)]
+        exclude_basis: Vec<handback::Basis>,
         /// Also write a canonical, digested report including the plan.
         #[arg(short = 'o', long = "output", value_name = "REPORT.json")]
         output: Option<PathBuf>,
@@ -171,6 +196,8 @@ enum Command {
         /// `--explain=fails` show the same: blockers are all failures).
         #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "all", value_name = "fails")]
         explain: Option<render::Explain>,
+        #[command(flatten)]
+        signing: SignArgs,
     },
     /// Who holds each function's powers on a date, from a Directions file.
     Grid {
@@ -362,6 +389,18 @@ impl Situation {
     }
 }
 
+/// Signing a report written with `-o`. The secret key is only ever read from a file, never
+/// taken on the command line, where it would sit in shell history and process listings.
+#[derive(clap::Args)]
+struct SignArgs {
+    /// Sign the report with the secret key in this file (`NAME.key`, from `handback keygen`).
+    #[arg(long, value_name = "KEYFILE", requires = "output")]
+    sign: Option<PathBuf>,
+    /// Who signs (default: the name stored in the key file).
+    #[arg(long, value_name = "NAME", requires = "sign")]
+    signer: Option<String>,
+}
+
 #[derive(clap::Args)]
 struct PackArg {
     /// A rule pack folder. Default: the embedded Rotherham pack.
@@ -413,6 +452,13 @@ enum TemplateFormat {
 
 fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
     handback::parse_date(s)
+}
+
+fn parse_basis_arg(s: &str) -> Result<handback::Basis, String> {
+    handback::Basis::from_word(s).ok_or_else(|| {
+        let words: Vec<&str> = handback::Basis::ALL.iter().map(|b| b.word()).collect();
+        format!("`{s}` is not a basis; expected one of {}", words.join(", "))
+    })
 }
 
 fn main() -> ExitCode {
@@ -496,11 +542,14 @@ fn run(cli: Cli) -> Result<String, Failure> {
             explain,
             brief: _,
             known_at,
+            exclude_basis,
             output,
+            signing,
         } => {
             let pack_dir = pack.pack.clone();
             let pack = load_pack(&pack)?;
-            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &params)?;
+            let key = signing.key()?;
+            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &exclude_basis, &params)?;
             let assessment = handback::assess(&pack, &loaded, &options);
             if let Some(out) = &output {
                 let inputs = handback::ReportInputs {
@@ -512,8 +561,8 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 };
                 write_report(
                     out,
-                    &handback::report(&inputs),
-                    &[Some(&evidence), pack_dir.as_ref()],
+                    &signed(handback::report(&inputs), key.as_ref())?,
+                    &[Some(&evidence), pack_dir.as_ref(), signing.sign.as_ref()],
                 )?;
             }
             let context = annex::Context {
@@ -543,16 +592,19 @@ fn run(cli: Cli) -> Result<String, Failure> {
             params,
             format,
             known_at,
+            exclude_basis,
             output,
             explain,
+            signing,
         } => {
             let pack_dir = pack.pack.clone();
             let pack = load_pack(&pack)?;
+            let key = signing.key()?;
             let directions = match &directions_path {
                 Some(path) => Some(handback::Directions::load(&pack, &files::read_source(path)?)?),
                 None => None,
             };
-            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &params)?;
+            let (loaded, options) = prepare(&pack, &evidence, as_of, known_at, &exclude_basis, &params)?;
             let assessment = handback::assess(&pack, &loaded, &options);
             let plan = handback::plan(&pack, &assessment, directions.as_ref());
             if let Some(out) = &output {
@@ -563,11 +615,16 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     directions: directions.as_ref(),
                     with_plan: true,
                 };
-                let report = handback::report(&inputs);
+                let report = signed(handback::report(&inputs), key.as_ref())?;
                 write_report(
                     out,
                     &report,
-                    &[Some(&evidence), pack_dir.as_ref(), directions_path.as_ref()],
+                    &[
+                        Some(&evidence),
+                        pack_dir.as_ref(),
+                        directions_path.as_ref(),
+                        signing.sign.as_ref(),
+                    ],
                 )?;
             }
             let title = format!("{}: functions as of {}", pack.manifest().title, plan.as_of);
@@ -580,7 +637,9 @@ fn run(cli: Cli) -> Result<String, Failure> {
             };
             Ok(match format {
                 ReportFormat::Json => render::json(&plan),
-                ReportFormat::Table => render::plan_table(&assessment, &plan, explain, terminal_style()),
+                ReportFormat::Table => {
+                    render::plan_table(&pack, &assessment, &plan, explain, terminal_style())
+                }
                 ReportFormat::Markdown => annex::markdown(&context),
                 ReportFormat::Html => annex::html(&context),
             })
@@ -590,8 +649,13 @@ fn run(cli: Cli) -> Result<String, Failure> {
             evidence,
             pack,
             directions,
+            key,
         } => {
             let pack = load_pack(&pack)?;
+            let key = match &key {
+                Some(path) => Some(handback::PublicKey::load(&files::read_source(path)?)?),
+                None => None,
+            };
             let text = match files::read_source(&report) {
                 Ok(source) => source.text,
                 Err(files::ReadError::Invalid(_)) => String::from("not UTF-8"),
@@ -614,12 +678,24 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 pack: &pack,
                 evidence: evidence.as_ref(),
                 directions: directions.as_ref(),
+                key: key.as_ref(),
             };
             match handback::verify(&inputs) {
-                Ok(()) => Ok(format!(
-                    "verified: `{}` reproduces byte for byte\n",
-                    report.display()
-                )),
+                Ok(signed) => {
+                    let said = match signed {
+                        handback::Signed::Unsigned => String::new(),
+                        handback::Signed::Valid { signer, key_id } => {
+                            format!("; signed by {signer} with key `{key_id}`: the signature is valid")
+                        }
+                        handback::Signed::NotChecked { signer, key_id } => format!(
+                            "; it says it was signed by {signer} with key `{key_id}`, but the signature was not checked: give `--key` with that signer's public key file"
+                        ),
+                    };
+                    Ok(format!(
+                        "verified: `{}` reproduces byte for byte{said}\n",
+                        report.display()
+                    ))
+                }
                 Err(differences) => {
                     let mut message = format!("`{}` does not reproduce:", report.display());
                     for d in differences {
@@ -629,6 +705,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 }
             }
         }
+        Command::Keygen { output, signer } => files::keygen(&output, signer),
         Command::Grid {
             directions,
             pack,
@@ -841,6 +918,7 @@ pub(crate) fn prepare(
     path: &std::path::Path,
     as_of: Option<chrono::NaiveDate>,
     known_at: Option<chrono::NaiveDate>,
+    exclude_basis: &[handback::Basis],
     params: &[String],
 ) -> Result<(Evidence, Options), Failure> {
     let evidence = Evidence::load_with_limits(pack, &files::read_source(path)?, limits())?;
@@ -856,6 +934,7 @@ pub(crate) fn prepare(
     let mut options = Options::new(as_of);
     set_params(pack, &mut options, params)?;
     options.known_at = known_at;
+    options.exclude_basis = exclude_basis.to_vec();
     Ok((evidence, options))
 }
 
@@ -866,8 +945,42 @@ fn assess_file(
     as_of: Option<chrono::NaiveDate>,
     params: &[String],
 ) -> Result<handback::Assessment, Failure> {
-    let (evidence, options) = prepare(pack, path, as_of, None, params)?;
+    let (evidence, options) = prepare(pack, path, as_of, None, &[], params)?;
     Ok(handback::assess(pack, &evidence, &options))
+}
+
+impl SignArgs {
+    /// The secret key to sign with, and who signs, when `--sign` was given.
+    fn key(&self) -> Result<Option<(handback::SecretKey, String)>, Failure> {
+        let Some(path) = &self.sign else {
+            return Ok(None);
+        };
+        let key = handback::SecretKey::load(&files::read_source(path)?)?;
+        let signer = self
+            .signer
+            .clone()
+            .or_else(|| key.signer.clone())
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| {
+                Failure::new(
+                    Exit::Usage,
+                    format!(
+                        "`{}` stores no signer's name: give `--signer NAME` (or make the key with `handback keygen --signer NAME`)",
+                        path.display()
+                    ),
+                )
+            })?;
+        Ok(Some((key, signer)))
+    }
+}
+
+/// The report, signed when a key was given.
+fn signed(report: String, key: Option<&(handback::SecretKey, String)>) -> Result<String, Failure> {
+    match key {
+        None => Ok(report),
+        Some((key, signer)) => handback::sign(&report, key, signer)
+            .map_err(|e| Failure::new(Exit::Internal, format!("cannot sign the report: {e}"))),
+    }
 }
 
 /// Writes a report atomically, never over an input, and says so on stderr.

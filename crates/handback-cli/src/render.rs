@@ -160,6 +160,20 @@ fn replay_and_overrides(a: &Assessment) -> String {
             }
         );
     }
+    if !a.excluded_basis.is_empty() {
+        let kinds: Vec<&str> = a.excluded_basis.iter().map(|b| b.word()).collect();
+        let _ = writeln!(
+            out,
+            "without observations resting on {}: {} left out{}",
+            kinds.join(", "),
+            a.excluded.len(),
+            if a.excluded.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", a.excluded.join(", "))
+            }
+        );
+    }
     let overridden: Vec<String> = a
         .parameters
         .iter()
@@ -328,6 +342,7 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, s
                     vec![
                         r.rule.clone(),
                         style.paint(&r.outcome, &outcome_word(r)),
+                        basis_cell(r),
                         r.title.clone(),
                     ]
                 })
@@ -370,11 +385,17 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, s
     out
 }
 
+/// What a verdict rests on, for the summary: "on judgement"; nothing for unknown outcomes.
+fn basis_cell(r: &RuleResult) -> String {
+    r.basis.map(|b| format!("on {b}")).unwrap_or_default()
+}
+
 fn reasons(pack: &Pack, r: &RuleResult, fails: bool, style: Style, out: &mut String) {
     let function = r.function.as_ref().map(|f| format!(" [{f}]")).unwrap_or_default();
+    let basis = r.basis.map(|b| format!(" (rests on {b})")).unwrap_or_default();
     let _ = writeln!(
         out,
-        "\n{}{function}: {} -- {}",
+        "\n{}{function}: {}{basis} -- {}",
         r.rule,
         style.paint(&r.outcome, &outcome_word(r)),
         r.title
@@ -398,7 +419,9 @@ fn function_lines(results: &[&RuleResult], style: Style) -> String {
             .collect();
         let outcomes: Vec<&str> = of_function.iter().map(|r| r.outcome.as_str()).collect();
         let cell = if overall(&outcomes) == "met" {
-            style.paint("met", &format!("all {} met", count_words(of_function.len())))
+            let weakest = of_function.iter().filter_map(|r| r.basis).max();
+            let on = weakest.map(|b| format!(", on {b}")).unwrap_or_default();
+            style.paint("met", &format!("all {} met{on}", count_words(of_function.len())))
         } else {
             let mut parts = Vec::new();
             for (o, _) in tally(outcomes.iter().copied())
@@ -487,10 +510,11 @@ fn reason_tree(pack: &Pack, r: &Reason, depth: usize, fails: bool, style: Style,
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{detail}evidence `{}`{function}: {} on {} ({}, {}{judged})",
+            "{detail}evidence `{}`{function}: {} on {}, {} ({}, {}{judged})",
             e.id,
             e.value,
             e.date,
+            e.basis,
             source_name(pack, &e.source.document),
             e.source.passage
         );
@@ -833,10 +857,22 @@ pub fn template_markdown(pack: &Pack) -> String {
     out
 }
 
+/// A function's readiness in a word or two, with what it rests on: "met on judgement",
+/// "recommended 2016-05-31", "not met".
+pub fn ready_words(f: &handback::FunctionPlan) -> String {
+    match (&f.recommendation, f.ready.as_str(), f.ready_basis) {
+        (_, "met", Some(b)) => format!("met on {b}"),
+        (Some(r), _, _) if r.recommended => format!("recommended {}", r.date),
+        (Some(r), outcome, _) => format!("{}, not recommended {}", plain_outcome(outcome), r.date),
+        (None, outcome, _) => plain_outcome(outcome),
+    }
+}
+
 /// When a function can come back, in words (shared with the annex).
 pub fn step_words(step: Step) -> &'static str {
     match step {
         Step::Returned => "returned",
+        Step::AwaitingDecision => "awaiting decision",
         Step::Now => "now",
         Step::Later => "later",
         Step::AtExit => "at exit",
@@ -845,7 +881,13 @@ pub fn step_words(step: Step) -> &'static str {
 
 /// The plan: phase, tranche, every function, what the end needs, one line per blocked function;
 /// with `explain`, the signals behind every blocker.
-pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: Style) -> String {
+pub fn plan_table(
+    pack: &Pack,
+    a: &Assessment,
+    plan: &Plan,
+    explain: Option<Explain>,
+    style: Style,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -867,6 +909,22 @@ pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: 
         .map(|t| vec![t.function.clone(), t.safeguard.words().to_string()])
         .collect();
     out.push_str(&columns(&rows, "  "));
+    if !plan.awaiting.is_empty() {
+        let _ = writeln!(out, "\nRecommended, awaiting the decision (still held)");
+        let rows: Vec<Vec<String>> = plan
+            .awaiting
+            .iter()
+            .map(|w| {
+                vec![
+                    w.function.clone(),
+                    format!("recommended {}", w.recommended),
+                    w.safeguard.words().to_string(),
+                    source_name(pack, &w.source.document),
+                ]
+            })
+            .collect();
+        out.push_str(&columns(&rows, "  "));
+    }
     let _ = writeln!(out, "\nFunctions");
     let mut rows = vec![vec![
         "function".to_string(),
@@ -881,7 +939,7 @@ pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: 
             f.id.clone(),
             f.power.words().to_string(),
             f.since.map(|d| d.to_string()).unwrap_or_default(),
-            style.paint(&f.ready, &f.ready.replace('_', " ")),
+            style.paint(&f.ready, &ready_words(f)),
             step_words(f.step).to_string(),
             f.projected_phase.map(|p| p.to_string()).unwrap_or_default(),
         ]);
@@ -929,6 +987,17 @@ pub fn plan_table(a: &Assessment, plan: &Plan, explain: Option<Explain>, style: 
                     Blocker::HeldUntilExit { reason } => {
                         let _ = writeln!(out, "  - held until the intervention ends: {reason}");
                     }
+                    Blocker::NotRecommended {
+                        date,
+                        observation,
+                        source,
+                    } => {
+                        let _ = writeln!(
+                            out,
+                            "  - not yet recommended on {date} (`{observation}`: {}, {})",
+                            source.document, source.passage
+                        );
+                    }
                 }
             }
         }
@@ -969,6 +1038,11 @@ fn blocker_summary(blockers: &[Blocker], style: Style) -> String {
         .any(|b| matches!(b, Blocker::HeldUntilExit { .. }))
     {
         parts.push("held until the intervention ends".into());
+    }
+    for b in blockers {
+        if let Blocker::NotRecommended { date, .. } = b {
+            parts.push(format!("not yet recommended ({date})"));
+        }
     }
     parts.join("; ")
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::evidence::{Evidence, Observation, Source};
+use crate::evidence::{Basis, Evidence, Observation, Source};
 use crate::explain;
 use crate::pack::Pack;
 use crate::rules::{Body, Condition, Leaf, LeafTest, Op, RuleRef, Threshold, TrendKind};
@@ -84,6 +84,9 @@ pub struct Options {
     /// Evaluate with only the evidence recorded by this date (bitemporal replay): what the
     /// Commissioners could have known then.
     pub known_at: Option<NaiveDate>,
+    /// Evaluate without observations of these bases (e.g. without reconstructions and recorded
+    /// decisions), to see which verdicts stand on the evidence alone.
+    pub exclude_basis: Vec<Basis>,
 }
 
 impl Options {
@@ -123,6 +126,7 @@ impl Options {
             parameters: BTreeMap::new(),
             explain: true,
             known_at: None,
+            exclude_basis: Vec::new(),
         }
     }
 }
@@ -144,10 +148,40 @@ pub struct Assessment {
     /// Observations left out because they were recorded after the known-at date.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<String>,
+    /// The bases left out (`--exclude-basis`), strongest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded_basis: Vec<Basis>,
+    /// Observations left out because of their basis.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<String>,
     /// Every parameter in force, and whether it was overridden.
     pub parameters: Vec<ParameterInForce>,
+    /// The latest fresh recorded recommendation for each function that has one, when the pack
+    /// says which key records them: what the planner reads as "recommended on D".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recommendations: Vec<RecordedRecommendation>,
     /// One result per rule (per function for per-function rules), criteria first.
     pub results: Vec<RuleResult>,
+}
+
+/// A recommendation to return a function (or a recorded "not yet"), as the evidence records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedRecommendation {
+    /// The function.
+    pub function: String,
+    /// True: recommended for return; false: not yet recommended.
+    pub recommended: bool,
+    /// The observation that records it.
+    pub observation: String,
+    /// The day it describes.
+    pub date: NaiveDate,
+    /// What it rests on (a recorded decision, as a rule).
+    pub basis: Basis,
+    /// Where it comes from.
+    pub source: Source,
+    /// Who recommended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub judged_by: Option<String>,
 }
 
 /// Which pack an assessment used.
@@ -190,6 +224,11 @@ pub struct RuleResult {
     /// For an unknown grade: the best level known to hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_least: Option<String>,
+    /// The weakest basis the outcome rests on (see [`Basis`]): for a met `all`, the weakest of
+    /// its parts; for a met `any`, the strongest part that is met; and so on. None when the
+    /// outcome is unknown or rests on no observation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<Basis>,
     /// Why, when explanations were asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
@@ -234,6 +273,8 @@ pub struct EvidenceUsed {
     pub value: Value,
     /// The day it describes.
     pub date: NaiveDate,
+    /// What it rests on.
+    pub basis: Basis,
     /// Where it comes from.
     pub source: Source,
     /// Who judged, for judgements.
@@ -268,8 +309,19 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
         None => (None, Vec::new()),
     };
     let evidence = replayed.as_ref().unwrap_or(evidence);
+    let mut excluded_basis = options.exclude_basis.clone();
+    excluded_basis.sort();
+    excluded_basis.dedup();
+    let (filtered, excluded) = if excluded_basis.is_empty() {
+        (None, Vec::new())
+    } else {
+        let (e, left_out) = evidence.without_basis(&excluded_basis);
+        (Some(e), left_out)
+    };
+    let evidence = filtered.as_ref().unwrap_or(evidence);
     let engine = Engine::new(pack, evidence, options);
     let outcomes = engine.outcomes();
+    let bases = engine.bases(&outcomes);
     let mut results = Vec::new();
     for (rule_index, rule) in pack.rules.iter().enumerate() {
         let subjects: Vec<Option<usize>> = if rule.per_function {
@@ -284,6 +336,11 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
                 .copied()
                 .unwrap_or(Outcome::Test(Truth::Unknown));
             let (kind, text, at_least) = engine.outcome_words(rule_index, outcome);
+            let basis = bases
+                .get(rule_index)
+                .and_then(|b| b.get(subject.unwrap_or(0)))
+                .copied()
+                .flatten();
             let reason = options
                 .explain
                 .then(|| engine.explain_rule(rule_index, subject, &outcomes));
@@ -295,6 +352,7 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
                 kind,
                 outcome: text,
                 at_least,
+                basis,
                 reason,
             });
         }
@@ -309,6 +367,9 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
         as_of: options.as_of,
         known_at: options.known_at,
         hidden,
+        excluded_basis,
+        excluded,
+        recommendations: engine.recommendations(),
         parameters: pack
             .parameters
             .iter()
@@ -330,10 +391,12 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
 /// Outcomes only, indexed by rule then subject (function index, or 0 for council-wide rules):
 /// the fast path for callers that need verdicts but not reasons.
 pub fn outcomes(pack: &Pack, evidence: &Evidence, options: &Options) -> Vec<Vec<Outcome>> {
-    match options.known_at {
-        Some(known_at) => Engine::new(pack, &evidence.known_at(known_at).0, options).outcomes(),
-        None => Engine::new(pack, evidence, options).outcomes(),
-    }
+    let replayed = options.known_at.map(|k| evidence.known_at(k).0);
+    let evidence = replayed.as_ref().unwrap_or(evidence);
+    let filtered =
+        (!options.exclude_basis.is_empty()).then(|| evidence.without_basis(&options.exclude_basis).0);
+    let evidence = filtered.as_ref().unwrap_or(evidence);
+    Engine::new(pack, evidence, options).outcomes()
 }
 
 pub(crate) struct Engine<'a> {
@@ -669,6 +732,140 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// The latest fresh observation of the pack's recommendation key for each function.
+    fn recommendations(&self) -> Vec<RecordedRecommendation> {
+        let Some(r) = &self.pack.recommendation else {
+            return Vec::new();
+        };
+        let Some(key_index) = self.pack.keys.iter().position(|k| k.key == r.key) else {
+            return Vec::new();
+        };
+        let max_age = self.pack.keys.get(key_index).and_then(|k| k.max_age_days);
+        self.pack
+            .functions
+            .iter()
+            .filter_map(|f| {
+                let series = self.series.get(&(key_index, Some(f.id.as_str()))).copied()?;
+                let latest = self.until_as_of(series).last()?;
+                if max_age.is_some_and(|m| self.age(latest) > i64::from(m)) {
+                    return None;
+                }
+                Some(RecordedRecommendation {
+                    function: f.id.clone(),
+                    recommended: latest.value == Value::Boolean(true),
+                    observation: latest.id.clone(),
+                    date: latest.date,
+                    basis: latest.basis,
+                    source: latest.source.clone(),
+                    judged_by: latest.judged_by.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// The weakest basis each outcome rests on, indexed like [`Engine::outcomes`].
+    pub fn bases(&self, outcomes: &[Vec<Outcome>]) -> Vec<Vec<Option<Basis>>> {
+        let mut bases: Vec<Vec<Option<Basis>>> = outcomes.iter().map(|o| vec![None; o.len()]).collect();
+        // INVARIANT: `order` puts every rule after the rules it refers to.
+        for &rule in &self.pack.order {
+            let per_function = self.pack.rules.get(rule).is_some_and(|r| r.per_function);
+            for s in 0..self.subjects(rule) {
+                let subject = per_function.then_some(s);
+                let outcome = outcomes.get(rule).and_then(|o| o.get(s)).copied();
+                let basis = match (self.pack.rules.get(rule).map(|r| &r.body), outcome) {
+                    (Some(Body::Test(c)), Some(Outcome::Test(t))) if t != Truth::Unknown => {
+                        self.condition_basis(c, subject, outcomes, &bases)
+                    }
+                    (
+                        Some(Body::Graded { levels, .. }),
+                        Some(Outcome::Graded {
+                            level: Some(reached), ..
+                        }),
+                    ) => {
+                        // The level reached rests on its own condition being met and on every
+                        // higher level's condition not being met.
+                        let mut weakest = None;
+                        for l in levels {
+                            let Some(c) = &l.condition else { continue };
+                            if l.rank >= reached {
+                                weakest = weakest.max(self.condition_basis(c, subject, outcomes, &bases));
+                            }
+                        }
+                        weakest
+                    }
+                    _ => None,
+                };
+                if let Some(slot) = bases.get_mut(rule).and_then(|b| b.get_mut(s)) {
+                    *slot = basis;
+                }
+            }
+        }
+        bases
+    }
+
+    /// The weakest basis a condition's (known) truth rests on. `None` sorts before every basis,
+    /// so "weakest" is `max` and "strongest" is `min`; unknown parts rest on nothing.
+    fn condition_basis(
+        &self,
+        c: &'a Condition,
+        subject: Option<usize>,
+        outcomes: &[Vec<Outcome>],
+        bases: &[Vec<Option<Basis>>],
+    ) -> Option<Basis> {
+        let truth = self.truth(c, subject, outcomes);
+        if truth == Truth::Unknown {
+            return None;
+        }
+        let parts_with = |parts: &'a [Condition], wanted: Truth| -> Vec<Option<Basis>> {
+            parts
+                .iter()
+                .filter(|p| self.truth(p, subject, outcomes) == wanted)
+                .map(|p| self.condition_basis(p, subject, outcomes, bases))
+                .collect()
+        };
+        match c {
+            // Met: every part counts, so the weakest; not met: one failing part suffices, so
+            // the strongest failing part.
+            Condition::All(parts) => match truth {
+                Truth::Met => parts_with(parts, Truth::Met).into_iter().max().flatten(),
+                _ => parts_with(parts, Truth::NotMet).into_iter().min().flatten(),
+            },
+            Condition::Any(parts) => match truth {
+                Truth::Met => parts_with(parts, Truth::Met).into_iter().min().flatten(),
+                _ => parts_with(parts, Truth::NotMet).into_iter().max().flatten(),
+            },
+            // The best set of parts that decides it: k met parts, or n - k + 1 failing ones.
+            Condition::AtLeast(k, parts) => {
+                let (mut deciding, needed) = match truth {
+                    Truth::Met => (parts_with(parts, Truth::Met), *k as usize),
+                    _ => (
+                        parts_with(parts, Truth::NotMet),
+                        parts.len() + 1 - (*k as usize).min(parts.len()),
+                    ),
+                };
+                deciding.sort();
+                deciding.get(needed.saturating_sub(1)).copied().flatten()
+            }
+            Condition::Not(inner) => self.condition_basis(inner, subject, outcomes, bases),
+            Condition::Rule(r) => bases
+                .get(r.rule)
+                .and_then(|b| b.get(self.ref_subject(r, subject)))
+                .copied()
+                .flatten(),
+            Condition::Leaf(leaf) => match self.leaf(leaf, subject).1 {
+                Finding::Missing => None,
+                Finding::Stale { latest, .. } | Finding::TooOld { latest, .. } => Some(latest.basis),
+                Finding::Compared { observation }
+                | Finding::Present { observation }
+                | Finding::SustainedBroken { observation, .. } => Some(observation.basis),
+                Finding::SustainedHeld { observations, .. }
+                | Finding::SustainedNotCovered { observations, .. }
+                | Finding::TrendTooFew { observations, .. } => observations.iter().map(|o| o.basis).max(),
+                Finding::Trend { from, to, .. } => Some(from.basis.max(to.basis)),
+            },
+        }
+    }
+
     /// Names an outcome: (kind, outcome word, at-least level).
     pub fn outcome_words(&self, rule: usize, outcome: Outcome) -> (&'static str, String, Option<String>) {
         let (scale, floor) = match self.pack.rules.get(rule).map(|r| &r.body) {
@@ -811,6 +1008,7 @@ impl<'a> Engine<'a> {
             function: o.function.clone(),
             value: o.value.clone(),
             date: o.date,
+            basis: o.basis,
             source: o.source.clone(),
             judged_by: o.judged_by.clone(),
         };
@@ -1017,8 +1215,12 @@ pub(crate) fn margin(value: &Value, threshold: &Value, value_type: Option<&Value
         }) => -raw,
         _ => raw,
     };
-    // Round away binary noise (0.47 - 0.2 = 0.26999999999999996) so reports print 0.27.
-    Some((signed * 1e9).round() / 1e9)
+    // Round away binary noise (0.47 - 0.2 = 0.26999999999999996) so reports print 0.27; a
+    // margin too large to scale is kept as it is, one too large for a float has none (JSON
+    // cannot carry infinity), and `+ 0.0` turns negative zero into zero, as the loader does.
+    let rounded = (signed * 1e9).round() / 1e9;
+    let margin = if rounded.is_finite() { rounded } else { signed };
+    margin.is_finite().then_some(margin + 0.0)
 }
 
 /// Kleene "at least k of": met once k parts are met, not met once too few could be.

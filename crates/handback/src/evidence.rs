@@ -21,10 +21,75 @@ pub const OBSERVATION_FIELDS: &[&str] = &[
     "date",
     "period",
     "recorded",
+    "basis",
     "source",
     "judged_by",
     "note",
 ];
+
+/// What an observation rests on, strongest first: a verdict is only as good as the weakest
+/// observation it needs, so every verdict reports the weakest basis it rests on and can be
+/// re-run without the weaker kinds (`--exclude-basis`).
+///
+/// The order is the order of trust an auditor gives them: a published figure or an adopted
+/// document is a fact anyone can check; a judgement is a named person's view; a recorded decision
+/// stands for a judgement whose evidence is not before us; an unstated basis is unknown
+/// provenance; a reconstruction is the project's own inference; a hypothetical is a what-if.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// A figure from a published source.
+    Measured,
+    /// A document adopted or published (a strategy, a plan, a report).
+    Document,
+    /// A named person's or body's judgement (`judged_by` says whose).
+    Judgement,
+    /// A recorded decision or recommendation, standing for the judgement behind it.
+    Decision,
+    /// The evidence does not say (an observation with neither `basis` nor `judged_by`).
+    Unstated,
+    /// Filled in where the sources are silent; `note` says why and from what.
+    Reconstructed,
+    /// Set by a what-if scenario: not evidence at all.
+    Hypothetical,
+}
+
+impl Basis {
+    /// Every basis, strongest first.
+    pub const ALL: [Basis; 7] = [
+        Basis::Measured,
+        Basis::Document,
+        Basis::Judgement,
+        Basis::Decision,
+        Basis::Unstated,
+        Basis::Reconstructed,
+        Basis::Hypothetical,
+    ];
+
+    /// The word used in files and output.
+    pub fn word(self) -> &'static str {
+        match self {
+            Basis::Measured => "measured",
+            Basis::Document => "document",
+            Basis::Judgement => "judgement",
+            Basis::Decision => "decision",
+            Basis::Unstated => "unstated",
+            Basis::Reconstructed => "reconstructed",
+            Basis::Hypothetical => "hypothetical",
+        }
+    }
+
+    /// The basis a word names.
+    pub fn from_word(word: &str) -> Option<Basis> {
+        Basis::ALL.into_iter().find(|b| b.word() == word)
+    }
+}
+
+impl std::fmt::Display for Basis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.word())
+    }
+}
 
 /// Where an observation comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,12 +120,14 @@ pub struct Observation {
     /// The day it was recorded (known to the Commissioners), when that differs from `date`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recorded: Option<NaiveDate>,
+    /// What it rests on: measured, document, judgement, decision, reconstructed…
+    pub basis: Basis,
     /// Where it comes from.
     pub source: Source,
     /// Who made the judgement, when the observation is a person's judgement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judged_by: Option<String>,
-    /// A note: for reconstructed evidence, why and from what.
+    /// A note; for reconstructed evidence (required there), why and from what.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     #[serde(skip)]
@@ -143,6 +210,24 @@ impl Evidence {
         (evidence, hidden)
     }
 
+    /// The evidence without observations of the given bases (an auditor's "does this verdict
+    /// stand without reconstructions?"), and the ids left out.
+    pub fn without_basis(&self, excluded: &[Basis]) -> (Evidence, Vec<String>) {
+        let (kept, left_out): (Vec<&Observation>, Vec<&Observation>) = self
+            .observations
+            .iter()
+            .partition(|o| !excluded.contains(&o.basis));
+        let evidence = Evidence {
+            council: self.council.clone(),
+            as_of: self.as_of,
+            title: self.title.clone(),
+            observations: kept.into_iter().cloned().collect(),
+        };
+        let mut left_out: Vec<String> = left_out.into_iter().map(|o| o.id.clone()).collect();
+        left_out.sort();
+        (evidence, left_out)
+    }
+
     /// The latest observation date in the document, the default as-of date when neither the
     /// caller nor the document gives one.
     pub fn latest_date(&self) -> Option<NaiveDate> {
@@ -174,6 +259,7 @@ impl Observation {
         let mut o = serde_json::Map::new();
         o.insert("id".into(), serde_json::json!(self.id));
         o.insert("key".into(), serde_json::json!(self.key));
+        o.insert("basis".into(), serde_json::json!(self.basis.word()));
         o.insert(
             "value".into(),
             serde_json::to_value(&self.value).unwrap_or_default(),
@@ -545,6 +631,39 @@ fn decode_observation(
         }
     }
     let note = optional(d, &obj, "note", |d, at| d.text(at));
+    let stated = optional(d, &obj, "basis", |d, at| {
+        let word = d.string(at)?;
+        let found = Basis::from_word(&word);
+        if found.is_none() {
+            let words: Vec<&str> = Basis::ALL.iter().map(|b| b.word()).collect();
+            let hint = crate::diagnostic::did_you_mean(&word, &words);
+            d.error(
+                at,
+                format!(
+                    "unknown basis `{word}`{hint}; expected one of {}",
+                    crate::diagnostic::ticked(&words, ", ")
+                ),
+            );
+        }
+        found
+    });
+    // Absent: a judgement when someone is named as judging, otherwise the file does not say.
+    let basis = match (stated, obj.has("basis")) {
+        (Some(b), _) => Some(b),
+        (None, true) => None,
+        (None, false) if judged_by.is_some() => Some(Basis::Judgement),
+        (None, false) => Some(Basis::Unstated),
+    };
+    match basis {
+        Some(Basis::Judgement) if judged_by.is_none() => {
+            d.error(at, "a judgement says who made it in `judged_by`".into())
+        }
+        Some(Basis::Reconstructed) if note.is_none() => d.error(
+            at,
+            "a reconstructed observation says why, and from what, in `note`".into(),
+        ),
+        _ => {}
+    }
     let (key, key_index) = key?;
     Some(Observation {
         id: id?,
@@ -554,6 +673,7 @@ fn decode_observation(
         date: date?,
         period_from,
         recorded,
+        basis: basis?,
         source: source?,
         judged_by,
         note,

@@ -7,6 +7,7 @@
 //! until the intervention ends. Prerequisites form a graph that must be acyclic; a cycle is a
 //! load error naming every function in it.
 
+use chrono::NaiveDate;
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
@@ -46,6 +47,33 @@ impl Safeguard {
     }
 }
 
+/// A safeguard that applies to returns from a date on (e.g. returns made outright once the
+/// Directions were revised).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatedSafeguard {
+    /// The first day it applies to.
+    pub from: NaiveDate,
+    /// The safeguard.
+    pub safeguard: Safeguard,
+    /// Where it comes from.
+    pub citation: Citation,
+}
+
+/// How the pack reads a recorded recommendation: the evidence key (a per-function boolean) that
+/// records the Commissioners' recommendation to return a function, or that they are not yet
+/// recommending it. The planner reads its latest fresh value: `true` stands for the judgement
+/// that the function met its tests, and a function still held is then awaiting the decision of
+/// whoever returns powers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recommendation {
+    /// The evidence key.
+    pub key: String,
+    /// What a recorded recommendation stands for, in the pack's words.
+    pub says: String,
+    /// Where that reading comes from.
+    pub citation: Citation,
+}
+
 /// A function that must be returned before (or with) another.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Prerequisite {
@@ -80,11 +108,25 @@ pub struct Function {
     pub gates: Vec<String>,
     /// Functions that must be returned before it, or in the same tranche.
     pub prerequisites: Vec<Prerequisite>,
-    /// The safeguard it returns with.
+    /// The safeguard it returns with (before any dated change).
     pub safeguard: Safeguard,
+    /// Later safeguards, each from its date on, in date order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub safeguard_changes: Vec<DatedSafeguard>,
     /// Held by the Commissioners until the intervention ends, whatever the evidence.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_until_exit: Option<HeldUntilExit>,
+}
+
+impl Function {
+    /// The safeguard a return on `date` comes with.
+    pub fn safeguard_on(&self, date: NaiveDate) -> Safeguard {
+        self.safeguard_changes
+            .iter()
+            .rev()
+            .find(|c| c.from <= date)
+            .map_or(self.safeguard, |c| c.safeguard)
+    }
 }
 
 /// The catalogue with the places names were written, for checks made once rules are known.
@@ -95,20 +137,40 @@ pub(crate) struct Catalogue {
     pub gate_sites: Vec<(usize, usize, Pos, String)>,
     /// The gates the end of the intervention needs, with where each was written.
     pub exit_gates: Vec<(String, Pos, String)>,
+    /// The recommendation key, with where it was written, checked once keys are known.
+    pub recommendation: Option<(Recommendation, Pos, String)>,
     pub file: String,
 }
 
 pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalogue> {
-    let obj = d.object(at, &["defaults", "exit", "functions"])?;
+    let obj = d.object(at, &["defaults", "exit", "recommendation", "functions"])?;
     let mut default_gates: Vec<(String, Pos, String)> = Vec::new();
-    let mut default_safeguard = Safeguard::None;
+    let mut default_safeguard = (Safeguard::None, Vec::new());
     if let Some((json, path)) = obj.get("defaults") {
         if let Some(defaults) = d.object(At { json, path: &path }, &["gates", "safeguard"]) {
             default_gates = optional(d, &defaults, "gates", decode_gates).unwrap_or_default();
-            default_safeguard =
-                optional(d, &defaults, "safeguard", decode_safeguard).unwrap_or(Safeguard::None);
+            default_safeguard = optional(d, &defaults, "safeguard", decode_safeguards)
+                .unwrap_or((Safeguard::None, Vec::new()));
         }
     }
+    let recommendation = optional(d, &obj, "recommendation", |d, at| {
+        let r = d.object(at, &["key", "says", "citation"])?;
+        let key = required(d, &r, "key", |d, at| {
+            d.string(at).map(|k| (k, at.json.pos, at.path.to_string()))
+        });
+        let says = required(d, &r, "says", |d, at| d.text(at));
+        let citation = required(d, &r, "citation", crate::pack::decode_citation);
+        let (key, pos, path) = key?;
+        Some((
+            Recommendation {
+                key,
+                says: says?,
+                citation: citation?,
+            },
+            pos,
+            path,
+        ))
+    });
     let mut exit_gates: Vec<(String, Pos, String)> = Vec::new();
     if let Some((json, path)) = obj.get("exit") {
         if let Some(exit) = d.object(At { json, path: &path }, &["gates", "citation"]) {
@@ -120,6 +182,7 @@ pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalo
     let mut catalogue = Catalogue {
         file: d.file.clone(),
         exit_gates,
+        recommendation,
         ..Catalogue::default()
     };
     // Prerequisite names and where they were written, checked once every function is known.
@@ -146,7 +209,8 @@ pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalo
         let title = required(d, &o, "title", |d, at| d.text(at));
         let portfolio = optional(d, &o, "portfolio", |d, at| d.text(at));
         let gates = optional(d, &o, "gates", decode_gates).unwrap_or_else(|| default_gates.clone());
-        let safeguard = optional(d, &o, "safeguard", decode_safeguard).unwrap_or(default_safeguard);
+        let (safeguard, safeguard_changes) =
+            optional(d, &o, "safeguard", decode_safeguards).unwrap_or_else(|| default_safeguard.clone());
         let prerequisites = optional(d, &o, "prerequisites", |d, at| {
             let items = d.array(at)?;
             let mut out = Vec::new();
@@ -216,6 +280,7 @@ pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalo
             gates: gates.into_iter().map(|(g, _, _)| g).collect(),
             prerequisites: prereqs,
             safeguard,
+            safeguard_changes,
             held_until_exit,
         });
     }
@@ -258,6 +323,48 @@ fn decode_gates(d: &mut Decoder, at: At<'_, '_>) -> Option<Vec<(String, Pos, Str
         }
     }
     Some(out)
+}
+
+/// A safeguard as a word (`"direction"`), or as a list of dated safeguards, the first of which
+/// may have no `from` (it applies until the next); later ones must be in date order.
+fn decode_safeguards(d: &mut Decoder, at: At<'_, '_>) -> Option<(Safeguard, Vec<DatedSafeguard>)> {
+    if !matches!(at.json.kind, crate::json::Kind::Array(_)) {
+        return decode_safeguard(d, at).map(|s| (s, Vec::new()));
+    }
+    let items = d.array(at)?;
+    let mut first = Safeguard::None;
+    let mut changes: Vec<DatedSafeguard> = Vec::new();
+    for (i, (json, path)) in items.into_iter().enumerate() {
+        let at = At { json, path: &path };
+        let Some(o) = d.object(at, &["from", "safeguard", "citation"]) else {
+            continue;
+        };
+        let from = optional(d, &o, "from", |d, at| d.date(at));
+        let safeguard = required(d, &o, "safeguard", decode_safeguard);
+        let citation = required(d, &o, "citation", crate::pack::decode_citation);
+        match (i, from, safeguard, citation) {
+            (0, None, Some(s), Some(_)) => first = s,
+            (_, Some(from), Some(safeguard), Some(citation)) => {
+                if changes.last().is_some_and(|c| c.from >= from) {
+                    d.error(
+                        at,
+                        format!("dated safeguards must be in date order; {from} is not after the one before"),
+                    );
+                }
+                changes.push(DatedSafeguard {
+                    from,
+                    safeguard,
+                    citation,
+                });
+            }
+            (_, None, Some(_), Some(_)) => d.error(
+                at,
+                "only the first safeguard may leave out `from`; give the day this one applies from".into(),
+            ),
+            _ => {}
+        }
+    }
+    Some((first, changes))
 }
 
 fn decode_safeguard(d: &mut Decoder, at: At<'_, '_>) -> Option<Safeguard> {

@@ -49,6 +49,7 @@ mod picture;
 mod plan;
 mod report;
 mod rules;
+mod sign;
 mod vocabulary;
 mod whatif;
 
@@ -58,7 +59,7 @@ mod embedded {
 
 pub use assess::{
     assess, outcomes, truth_code, Assessment, EvidenceUsed, Options, Outcome, PackRef, ParameterInForce,
-    Reason, RuleResult, ThresholdUsed, Truth,
+    Reason, RecordedRecommendation, RuleResult, ThresholdUsed, Truth,
 };
 pub use audit::{
     audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
@@ -70,9 +71,9 @@ pub use citations::{
 };
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
-pub use evidence::{Evidence, Observation, Source, OBSERVATION_FIELDS};
+pub use evidence::{Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
 pub use explain::{condition_words, rule_lines, rule_sentence};
-pub use functions::{Function, HeldUntilExit, Prerequisite, Safeguard};
+pub use functions::{DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard};
 pub use needs::{needs, target_met, ChangeSet, Needs, Requirement, Target};
 pub use pack::{
     check_sources, parse_parameter, CriteriaSet, LoadError, Manifest, Pack, PackDigests, Parameter,
@@ -85,6 +86,7 @@ pub mod graph {
 pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
+pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
 pub use whatif::{
     apply, apply_at, check_change, diff, Applied, Change, Diff, OutcomeChange, Place, Scenario,

@@ -285,6 +285,7 @@ fn set_meets(
         parameters: applied.parameters,
         explain: false,
         known_at: options.known_at,
+        exclude_basis: options.exclude_basis.clone(),
     };
     target_met(pack, &applied.evidence, &checked, directions, target)
 }

@@ -153,6 +153,7 @@ pub struct Pack {
     pub(crate) parameters: Vec<Parameter>,
     pub(crate) functions: Vec<Function>,
     pub(crate) exit_gates: Vec<String>,
+    pub(crate) recommendation: Option<crate::functions::Recommendation>,
     pub(crate) rules: Vec<Rule>,
     /// Rule indices such that every rule comes after the rules it refers to.
     pub(crate) order: Vec<usize>,
@@ -192,6 +193,10 @@ impl Pack {
     /// being returned.
     pub fn exit_gates(&self) -> &[String] {
         &self.exit_gates
+    }
+    /// How the pack reads a recorded recommendation to return a function, if it says.
+    pub fn recommendation(&self) -> Option<&crate::functions::Recommendation> {
+        self.recommendation.as_ref()
     }
     /// Looks up a key by name.
     pub fn key(&self, name: &str) -> Option<&Key> {
@@ -440,6 +445,33 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     }
     resolve_refs(&mut rules, &pending, &scales, &mut diagnostics);
     crate::functions::check_gates(&catalogue, &rules, &mut diagnostics);
+    if let Some((r, pos, path)) = &catalogue.recommendation {
+        let problem = match keys.iter().find(|k| k.key == r.key) {
+            None => {
+                let names: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
+                let hint = crate::diagnostic::did_you_mean(&r.key, &names);
+                Some(format!("unknown evidence key `{}`{hint}", r.key))
+            }
+            Some(k) if k.scope != crate::vocabulary::Scope::Function => Some(format!(
+                "the recommendation key `{}` is council-wide; a recommendation is about one function, so the key needs `\"scope\": \"function\"`",
+                r.key
+            )),
+            Some(k) if !matches!(k.value_type, crate::vocabulary::ValueType::Boolean) => Some(format!(
+                "the recommendation key `{}` is not a boolean; it records whether a function was recommended (true) or not yet (false)",
+                r.key
+            )),
+            Some(_) => None,
+        };
+        if let Some(message) = problem {
+            diagnostics.push(Diagnostic {
+                file: catalogue.file.clone(),
+                line: pos.line,
+                column: pos.column,
+                path: path.clone(),
+                message,
+            });
+        }
+    }
     let order = rule_order(&rules, &mut diagnostics);
     if !diagnostics.is_empty() {
         return Err(LoadError::new(diagnostics));
@@ -451,6 +483,7 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         keys,
         parameters,
         exit_gates: catalogue.exit_gates.iter().map(|(g, _, _)| g.clone()).collect(),
+        recommendation: catalogue.recommendation.map(|(r, _, _)| r),
         functions: catalogue.functions,
         rules,
         order,

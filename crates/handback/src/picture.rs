@@ -19,6 +19,7 @@ struct Node<'a> {
     label: String,
     layer: usize,
     recommended: bool,
+    awaiting: bool,
 }
 
 fn nodes<'a>(pack: &'a Pack, plan: Option<&Plan>) -> Vec<Node<'a>> {
@@ -49,6 +50,7 @@ fn nodes<'a>(pack: &'a Pack, plan: Option<&Plan>) -> Vec<Node<'a>> {
             let label = match planned {
                 Some(p) => match (p.step, p.projected_phase) {
                     (Step::Returned, _) => power.words().to_string(),
+                    (Step::AwaitingDecision, _) => "recommended, awaiting the decision".to_string(),
                     (Step::Now, Some(n)) => format!("ready now (phase {n})"),
                     (Step::Later, Some(n)) => format!("later (phase {n} at the earliest)"),
                     (Step::AtExit, _) => "at the end of the intervention".to_string(),
@@ -63,6 +65,7 @@ fn nodes<'a>(pack: &'a Pack, plan: Option<&Plan>) -> Vec<Node<'a>> {
                 label,
                 layer: layer.get(i).copied().unwrap_or(0),
                 recommended: planned.is_some_and(|p| p.step == Step::Now),
+                awaiting: planned.is_some_and(|p| p.step == Step::AwaitingDecision),
             }
         })
         .collect()
@@ -155,7 +158,7 @@ pub fn svg(pack: &Pack, plan: Option<&Plan>, title: &str) -> String {
         y += rows * (BOX_H + GAP_Y / 2) + GAP_Y / 2;
     }
     let width = MARGIN * 2 + PER_ROW * BOX_W + (PER_ROW - 1) * GAP_X;
-    let height = y + 70;
+    let height = y + 92;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -199,6 +202,10 @@ pub fn svg(pack: &Pack, plan: Option<&Plan>, title: &str) -> String {
         let dash = if n.recommended {
             stroke = "#2b8a3e";
             " stroke-dasharray=\"6 3\""
+        } else if n.awaiting {
+            // Recommended and still held: a dotted green border (the label says so too).
+            stroke = "#2b8a3e";
+            " stroke-dasharray=\"2 3\""
         } else {
             ""
         };
@@ -216,7 +223,7 @@ pub fn svg(pack: &Pack, plan: Option<&Plan>, title: &str) -> String {
             xml_escape(&n.label)
         );
     }
-    let legend_y = height - 36;
+    let legend_y = height - 58;
     for (k, power) in [Power::Held, Power::Advice, Power::Direction, Power::Returned]
         .into_iter()
         .enumerate()
@@ -231,13 +238,20 @@ pub fn svg(pack: &Pack, plan: Option<&Plan>, title: &str) -> String {
             power.words()
         );
     }
-    let x = MARGIN + 4 * 250;
-    let _ = writeln!(
-        out,
-        "<rect x=\"{x}\" y=\"{legend_y}\" width=\"18\" height=\"18\" rx=\"4\" fill=\"#ffffff\" stroke=\"#2b8a3e\" stroke-width=\"2\" stroke-dasharray=\"4 2\"/><text x=\"{}\" y=\"{}\" font-size=\"12\">recommended now</text>",
-        x + 26,
-        legend_y + 14
-    );
+    for (k, (dash, words)) in [("4 2", "recommended now"), ("2 3", "awaiting the decision")]
+        .into_iter()
+        .enumerate()
+    {
+        // A second row, so the legend fits the narrowest picture.
+        let x = MARGIN + k * 250;
+        let y = legend_y + 22;
+        let _ = writeln!(
+            out,
+            "<rect x=\"{x}\" y=\"{y}\" width=\"18\" height=\"18\" rx=\"4\" fill=\"#ffffff\" stroke=\"#2b8a3e\" stroke-width=\"2\" stroke-dasharray=\"{dash}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\">{words}</text>",
+            x + 26,
+            y + 14
+        );
+    }
     out.push_str("</svg>\n");
     out
 }

@@ -26,6 +26,9 @@ use crate::rules::Body;
 pub enum Step {
     /// Already returned.
     Returned,
+    /// Recommended for return (a recorded recommendation), still held: awaiting the decision of
+    /// whoever returns powers (in Rotherham, the Secretaries of State).
+    AwaitingDecision,
     /// Ready now, with its prerequisites returned or in the same tranche.
     Now,
     /// Once its own tests, or a prerequisite's, are met.
@@ -39,6 +42,8 @@ pub enum Step {
 pub(crate) struct Node {
     pub prerequisites: Vec<usize>,
     pub returned: bool,
+    /// Recommended and still held: awaiting the decision.
+    pub awaiting: bool,
     pub ready: bool,
     pub held_until_exit: bool,
 }
@@ -54,12 +59,18 @@ pub(crate) fn schedule(nodes: &[Node], order: &[usize]) -> Vec<Step> {
         } else if node.held_until_exit {
             Step::AtExit
         } else {
-            let own = if node.ready { Step::Now } else { Step::Later };
+            let own = if node.awaiting {
+                Step::AwaitingDecision
+            } else if node.ready {
+                Step::Now
+            } else {
+                Step::Later
+            };
+            // No earlier than any prerequisite: a returned or awaiting prerequisite allows an
+            // awaiting or ready dependent; one that can come back now makes it "now" too.
             node.prerequisites
                 .iter()
                 .filter_map(|p| steps.get(*p).copied())
-                // A returned prerequisite allows "now"; otherwise no earlier than it.
-                .map(|s| if s == Step::Returned { Step::Now } else { s })
                 .fold(own, Step::max)
         };
         if let Some(slot) = steps.get_mut(i) {
@@ -117,6 +128,15 @@ pub enum Blocker {
         /// Why.
         reason: String,
     },
+    /// A recorded finding that the function is not yet recommended for return.
+    NotRecommended {
+        /// The day it describes.
+        date: NaiveDate,
+        /// The observation that records it.
+        observation: String,
+        /// Where it comes from.
+        source: crate::evidence::Source,
+    },
 }
 
 /// One function in the plan.
@@ -133,6 +153,15 @@ pub struct FunctionPlan {
     pub since: Option<NaiveDate>,
     /// Whether its gates are met: `met`, `not_met`, `unknown`, or `not_gated` (it has none).
     pub ready: String,
+    /// The weakest basis the gates' verdict rests on, when it is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ready_basis: Option<crate::evidence::Basis>,
+    /// Why it is ready or not, in words: "all its tests met on the evidence (judgement)",
+    /// "recommended by the Commissioners on D (source)", "not recommended on D (source)"…
+    pub ready_because: String,
+    /// The latest fresh recorded recommendation, when the evidence has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<crate::assess::RecordedRecommendation>,
     /// When it can come back.
     pub step: Step,
     /// The phase it can come back in (for functions not yet returned).
@@ -166,10 +195,26 @@ pub struct Plan {
     pub phase: Phase,
     /// The recommended tranche, in catalogue order, each with its safeguard.
     pub tranche: Vec<TrancheItem>,
+    /// Functions already recommended and still held, awaiting the decision.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub awaiting: Vec<AwaitingItem>,
     /// Every function.
     pub functions: Vec<FunctionPlan>,
     /// The end of the intervention.
     pub exit: Exit,
+}
+
+/// A function recommended for return and still held.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AwaitingItem {
+    /// Function id.
+    pub function: String,
+    /// The day of the recommendation.
+    pub recommended: NaiveDate,
+    /// Where it is recorded.
+    pub source: crate::evidence::Source,
+    /// The safeguard it would return with.
+    pub safeguard: Safeguard,
 }
 
 /// A function recommended for return now.
@@ -211,18 +256,36 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
         .iter()
         .map(|f| gate_truth(f.gates.iter().map(|g| outcome(g, &f.id))))
         .collect();
+    // The weakest basis of each function's gates, when they are all met: what "ready on the
+    // evidence" rests on.
+    let gate_basis: Vec<Option<crate::evidence::Basis>> = functions
+        .iter()
+        .map(|f| {
+            f.gates
+                .iter()
+                .map(|g| outcome(g, &f.id).and_then(|r| r.basis))
+                .max()
+                .flatten()
+        })
+        .collect();
+    let recommendation = |f: &str| assessment.recommendations.iter().find(|r| r.function == f);
     let nodes: Vec<Node> = functions
         .iter()
         .enumerate()
-        .map(|(i, f)| Node {
-            prerequisites: f
-                .prerequisites
-                .iter()
-                .filter_map(|p| functions.iter().position(|x| x.id == p.function))
-                .collect(),
-            returned: holdings.get(i).is_some_and(|(p, _)| p.is_returned()),
-            ready: readiness.get(i).is_some_and(|r| r == "met" || r == "not_gated"),
-            held_until_exit: f.held_until_exit.is_some(),
+        .map(|(i, f)| {
+            let returned = holdings.get(i).is_some_and(|(p, _)| p.is_returned());
+            let recommended = recommendation(&f.id).is_some_and(|r| r.recommended);
+            Node {
+                prerequisites: f
+                    .prerequisites
+                    .iter()
+                    .filter_map(|p| functions.iter().position(|x| x.id == p.function))
+                    .collect(),
+                returned,
+                awaiting: recommended && !returned,
+                ready: recommended || readiness.get(i).is_some_and(|r| r == "met" || r == "not_gated"),
+                held_until_exit: f.held_until_exit.is_some(),
+            }
         })
         .collect();
     let steps = schedule(&nodes, &function_order(&nodes));
@@ -234,10 +297,18 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
         let step = steps.get(i).copied().unwrap_or(Step::Later);
         let (power, since) = holdings.get(i).copied().unwrap_or((Power::Held, None));
         let mut blockers = Vec::new();
+        let recorded = recommendation(&f.id);
         if matches!(step, Step::Later | Step::AtExit) {
             if let Some(h) = &f.held_until_exit {
                 blockers.push(Blocker::HeldUntilExit {
                     reason: h.reason.clone(),
+                });
+            }
+            if let Some(r) = recorded.filter(|r| !r.recommended) {
+                blockers.push(Blocker::NotRecommended {
+                    date: r.date,
+                    observation: r.observation.clone(),
+                    source: r.source.clone(),
                 });
             }
             for gate in &f.gates {
@@ -255,20 +326,25 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
                 }
             }
         }
+        let ready = readiness.get(i).cloned().unwrap_or_default();
+        let ready_basis = gate_basis.get(i).copied().flatten().filter(|_| ready == "met");
         plans.push(FunctionPlan {
             id: f.id.clone(),
             title: f.title.clone(),
             power,
             since,
-            ready: readiness.get(i).cloned().unwrap_or_default(),
+            ready_because: ready_because(&ready, ready_basis, recorded, pack),
+            ready,
+            ready_basis,
+            recommendation: recorded.cloned(),
             step,
             projected_phase: match step {
                 Step::Returned => None,
-                Step::Now => Some(phase.number),
+                Step::AwaitingDecision | Step::Now => Some(phase.number),
                 Step::Later => Some(later_phase),
                 Step::AtExit => Some(4),
             },
-            safeguard: f.safeguard,
+            safeguard: f.safeguard_on(as_of),
             blockers,
         });
     }
@@ -280,14 +356,68 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
             safeguard: p.safeguard,
         })
         .collect();
+    let awaiting = plans
+        .iter()
+        .filter(|p| p.step == Step::AwaitingDecision)
+        .filter_map(|p| {
+            let r = p.recommendation.as_ref()?;
+            Some(AwaitingItem {
+                function: p.id.clone(),
+                recommended: r.date,
+                source: r.source.clone(),
+                safeguard: p.safeguard,
+            })
+        })
+        .collect();
     let exit = exit(pack, &results, &plans);
     Plan {
         as_of,
         directions: directions.is_some(),
         phase,
         tranche,
+        awaiting,
         functions: plans,
         exit,
+    }
+}
+
+/// Why a function is ready or not, in words: on the evidence, by a recorded recommendation, or
+/// held back by a recorded "not yet".
+fn ready_because(
+    ready: &str,
+    basis: Option<crate::evidence::Basis>,
+    recorded: Option<&crate::assess::RecordedRecommendation>,
+    pack: &Pack,
+) -> String {
+    let by = |r: &crate::assess::RecordedRecommendation| {
+        let who = r.judged_by.as_deref().unwrap_or("the Commissioners");
+        format!(
+            "by {who} on {} ({}, {})",
+            r.date, r.source.document, r.source.passage
+        )
+    };
+    let tests = match basis {
+        Some(b) => format!("all its tests met on the evidence (weakest basis: {b})"),
+        None => "all its tests met".to_string(),
+    };
+    match (ready, recorded) {
+        ("met", Some(r)) if r.recommended => format!("{tests}; recommended {}", by(r)),
+        ("met", _) => tests,
+        ("not_gated", _) => "nothing gates its return".into(),
+        (_, Some(r)) if r.recommended => {
+            let stands = pack
+                .recommendation()
+                .map(|p| format!(": {}", p.says))
+                .unwrap_or_default();
+            format!("recommended {}{stands}", by(r))
+        }
+        (outcome, Some(r)) => format!(
+            "not recommended {}; its tests are {}",
+            by(r),
+            outcome.replace('_', " ")
+        ),
+        ("not_met", None) => "its tests are not met".into(),
+        _ => "not known: the evidence does not settle its tests".into(),
     }
 }
 
@@ -469,13 +599,14 @@ mod tests {
                     any::<bool>(),
                     any::<bool>(),
                     0u8..10,
+                    0u8..4,
                 ),
                 n,
             )
             .prop_map(|raw| {
                 raw.into_iter()
                     .enumerate()
-                    .map(|(i, (prereqs, returned, ready, exit))| {
+                    .map(|(i, (prereqs, returned, ready, exit, recommended))| {
                         let mut prerequisites: Vec<usize> = if i == 0 {
                             vec![]
                         } else {
@@ -483,10 +614,13 @@ mod tests {
                         };
                         prerequisites.sort_unstable();
                         prerequisites.dedup();
+                        // A recommendation makes a function ready; held, it is awaiting the decision.
+                        let awaiting = recommended == 0 && !returned;
                         Node {
                             prerequisites,
                             returned,
-                            ready,
+                            awaiting,
+                            ready: ready || recommended == 0,
                             held_until_exit: exit == 0,
                         }
                     })
@@ -503,6 +637,8 @@ mod tests {
                 Step::Returned
             } else if n.held_until_exit {
                 Step::AtExit
+            } else if n.awaiting {
+                Step::AwaitingDecision
             } else if n.ready {
                 Step::Now
             } else {
@@ -517,11 +653,7 @@ mod tests {
                     continue;
                 }
                 for &p in &n.prerequisites {
-                    let s = if steps[p] == Step::Returned {
-                        Step::Now
-                    } else {
-                        steps[p]
-                    };
+                    let s = steps[p];
                     if s > steps[i] {
                         steps[i] = s;
                         changed = true;
@@ -544,13 +676,18 @@ mod tests {
                 if steps[i] == Step::Now {
                     prop_assert!(n.ready && !n.returned && !n.held_until_exit);
                     for &p in &n.prerequisites {
-                        prop_assert!(matches!(steps[p], Step::Returned | Step::Now), "{i} now but prerequisite {p} is {:?}", steps[p]);
+                        prop_assert!(matches!(steps[p], Step::Returned | Step::AwaitingDecision | Step::Now), "{i} now but prerequisite {p} is {:?}", steps[p]);
+                    }
+                }
+                if steps[i] == Step::AwaitingDecision {
+                    prop_assert!(n.awaiting && !n.returned);
+                    for &p in &n.prerequisites {
+                        prop_assert!(matches!(steps[p], Step::Returned | Step::AwaitingDecision), "{i} awaiting but prerequisite {p} is {:?}", steps[p]);
                     }
                 }
                 if steps[i] != Step::Returned {
                     for &p in &n.prerequisites {
-                        let ps = if steps[p] == Step::Returned { Step::Now } else { steps[p] };
-                        prop_assert!(ps <= steps[i].max(Step::Now) || steps[i] == Step::AtExit);
+                        prop_assert!(steps[p] <= steps[i], "{i} is {:?} before prerequisite {p} ({:?})", steps[i], steps[p]);
                     }
                 }
             }
@@ -579,7 +716,7 @@ mod tests {
             let n = nodes.len();
             let shift = (seed as usize) % n;
             let to_new = |old: usize| (n - 1 - old + shift) % n;
-            let mut permuted = vec![Node { prerequisites: vec![], returned: false, ready: false, held_until_exit: false }; n];
+            let mut permuted = vec![Node { prerequisites: vec![], returned: false, awaiting: false, ready: false, held_until_exit: false }; n];
             for (old, node) in nodes.iter().enumerate() {
                 let mut moved = node.clone();
                 moved.prerequisites = node.prerequisites.iter().map(|&p| to_new(p)).collect();

@@ -26,9 +26,10 @@ use crate::directions::Directions;
 use crate::evidence::Evidence;
 use crate::pack::{Pack, SourceFile};
 use crate::plan::plan;
+use crate::sign::{PublicKey, Signed};
 
 /// The report format's name and version.
-pub const FORMAT: &str = "handback-report/1";
+pub const FORMAT: &str = "handback-report/2";
 
 /// What a report is made from.
 pub struct ReportInputs<'a> {
@@ -61,10 +62,7 @@ pub fn report(inputs: &ReportInputs<'_>) -> String {
             "files": inputs.pack.digests().files,
             "rules": inputs.pack.digests().rules,
         },
-        "evidence": {
-            "digest": digest(&inputs.evidence.canonical()),
-            "document": inputs.evidence.canonical(),
-        },
+        "evidence": evidence_block(&inputs.evidence.canonical()),
         "as_of": assessment.as_of,
         "parameters": assessment.parameters,
         "judgements": judgements(&assessment),
@@ -73,6 +71,10 @@ pub fn report(inputs: &ReportInputs<'_>) -> String {
     if let Some(k) = assessment.known_at {
         set(&mut value, "known_at", json!(k));
         value["hidden"] = json!(assessment.hidden);
+    }
+    if !assessment.excluded_basis.is_empty() {
+        set(&mut value, "excluded_basis", json!(assessment.excluded_basis));
+        value["excluded"] = json!(assessment.excluded);
     }
     if inputs.with_plan {
         let plan = plan(inputs.pack, &assessment, inputs.directions);
@@ -91,6 +93,27 @@ pub fn report(inputs: &ReportInputs<'_>) -> String {
         }
     }
     seal(value)
+}
+
+/// The evidence as a report carries it: the canonical document, its digest, and each
+/// observation's digest by id, so that a report edited and resealed can be caught naming the
+/// observation that no longer matches.
+fn evidence_block(document: &J) -> J {
+    json!({
+        "digest": digest(document),
+        "document": document,
+        "observations": observation_digests(document),
+    })
+}
+
+/// Each observation's digest, by id.
+fn observation_digests(document: &J) -> BTreeMap<String, String> {
+    document["observations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|o| (o["id"].as_str().unwrap_or("").to_string(), digest(o)))
+        .collect()
 }
 
 /// Sets a key on a JSON object (and does nothing to anything else).
@@ -166,6 +189,20 @@ pub enum Difference {
         /// What to say.
         message: String,
     },
+    /// An inner digest does not match what it covers: the report was edited and its outer
+    /// digest recomputed (anyone can), or it was assembled by hand.
+    Digest {
+        /// Where the digest sits in the report, e.g. `evidence.digest`.
+        field: String,
+        /// What to say, naming what differs.
+        message: String,
+    },
+    /// The signature does not check out: wrong key, changed after signing, damaged, or a key
+    /// was given for an unsigned report.
+    Signature {
+        /// What to say.
+        message: String,
+    },
     /// A different engine version made it.
     Engine {
         /// The report's engine.
@@ -216,6 +253,8 @@ impl std::fmt::Display for Difference {
         let list = |v: &[String]| v.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", ");
         match self {
             Difference::Edited { message }
+            | Difference::Digest { message, .. }
+            | Difference::Signature { message }
             | Difference::PackVersion { message }
             | Difference::Directions { message } => {
                 write!(f, "{message}")
@@ -270,23 +309,34 @@ pub struct VerifyInputs<'a> {
     pub evidence: Option<&'a Evidence>,
     /// Directions to verify against; `None` uses the report's own copy, if any.
     pub directions: Option<&'a Directions>,
+    /// The public key to check the report's signature with; `None` leaves a signature
+    /// unchecked (and says so).
+    pub key: Option<&'a PublicKey>,
 }
 
-/// Re-derives a report from its inputs. `Ok` when the same bytes come out; otherwise every
-/// difference found, most fundamental first.
-pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
+/// Re-derives a report from its inputs. `Ok` when the same bytes come out (and, with a key, the
+/// signature is valid), saying who signed it; otherwise every difference found, most
+/// fundamental first.
+pub fn verify(inputs: &VerifyInputs<'_>) -> Result<Signed, Vec<Difference>> {
     let edited = |message: String| vec![Difference::Edited { message }];
     let report: J = serde_json::from_str(inputs.report).map_err(|e| {
         edited(format!(
             "the report is not valid JSON ({e}); it is not a Handback report or was damaged"
         ))
     })?;
-    if report.get("format").and_then(J::as_str) != Some(FORMAT) {
-        return Err(edited(format!("the report is not in format `{FORMAT}`")));
+    match report.get("format").and_then(J::as_str) {
+        Some(FORMAT) => {}
+        Some(other) if other.starts_with("handback-report/") => {
+            return Err(edited(format!(
+                "the report is in format `{other}`; this engine writes and verifies `{FORMAT}`: verify it with the engine that made it"
+            )))
+        }
+        _ => return Err(edited(format!("the report is not in format `{FORMAT}`"))),
     }
     let mut content = report.clone();
     if let Some(map) = content.as_object_mut() {
         map.remove("digest");
+        map.remove("signature");
     }
     let recorded_digest = report.get("digest").and_then(J::as_str).unwrap_or("");
     if sha256(canonical(&content).as_bytes()) != recorded_digest {
@@ -296,6 +346,22 @@ pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
     }
 
     let mut differences = Vec::new();
+    let signed = match (crate::sign::block(&report), inputs.key) {
+        (Err(message), _) => {
+            differences.push(Difference::Signature { message });
+            Signed::Unsigned
+        }
+        (Ok(None), None) => Signed::Unsigned,
+        (Ok(Some((signer, key_id))), None) => Signed::NotChecked { signer, key_id },
+        (Ok(_), Some(key)) => match crate::sign::check(&report, key) {
+            Ok((signer, key_id)) => Signed::Valid { signer, key_id },
+            Err(message) => {
+                differences.push(Difference::Signature { message });
+                Signed::Unsigned
+            }
+        },
+    };
+    differences.extend(inner_digests(&report, inputs.pack));
     let current_engine = format!("handback {}", env!("CARGO_PKG_VERSION"));
     let report_engine = report["engine"].as_str().unwrap_or("").to_string();
     if report_engine != current_engine {
@@ -360,6 +426,12 @@ pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
     options.known_at = report["known_at"]
         .as_str()
         .and_then(|d| crate::diagnostic::parse_date(d).ok());
+    options.exclude_basis = report["excluded_basis"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b.as_str().and_then(crate::evidence::Basis::from_word))
+        .collect();
     for p in report["parameters"].as_array().into_iter().flatten() {
         if p["overridden"].as_bool() == Some(true) {
             let name = p["name"].as_str().unwrap_or("");
@@ -422,9 +494,15 @@ pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
         directions,
         report.get("plan").is_some(),
     );
-    if again == inputs.report {
+    // The signature block is not part of what is re-derived: compare without it, and check the
+    // report as given is exactly its own canonical text.
+    let mut unsigned = report.clone();
+    if let Some(map) = unsigned.as_object_mut() {
+        map.remove("signature");
+    }
+    if again == canonical(&unsigned) && canonical(&report) == inputs.report {
         return if differences.is_empty() {
-            Ok(())
+            Ok(signed)
         } else {
             Err(differences)
         };
@@ -446,6 +524,88 @@ pub fn verify(inputs: &VerifyInputs<'_>) -> Result<(), Vec<Difference>> {
         });
     }
     Err(differences)
+}
+
+/// Checks every digest inside the report against what it covers, in the order they appear:
+/// the pack digest against the file digests, the rule and file digests against the pack when
+/// its files match, the evidence and each observation, the Directions.
+fn inner_digests(report: &J, pack: &Pack) -> Vec<Difference> {
+    let mut found = Vec::new();
+    let mut differ = |field: String, message: String| found.push(Difference::Digest { field, message });
+    let recorded = &report["pack"];
+    let files = recorded["files"].clone();
+    if recorded["digest"].as_str() != Some(digest(&json!({ "files": files })).as_str()) {
+        differ(
+            "pack.digest".into(),
+            "`pack.digest` does not match the file digests the report carries: the report was edited and its digest recomputed".into(),
+        );
+    } else if recorded["digest"].as_str() == Some(pack.digests().pack.as_str()) {
+        // The pack's files are the report's, so each rule digest must be this pack's.
+        let now = &pack.digests().rules;
+        let was = recorded["rules"].as_object();
+        let ids: BTreeSet<&String> = now.keys().chain(was.into_iter().flat_map(|m| m.keys())).collect();
+        for id in ids {
+            let was = was.and_then(|m| m.get(id)).and_then(J::as_str);
+            if was != now.get(id).map(String::as_str) {
+                differ(
+                    format!("pack.rules.{id}"),
+                    format!(
+                        "`pack.rules.{id}` does not match rule `{id}` of the pack whose files the report names: the report was edited and its digest recomputed"
+                    ),
+                );
+            }
+        }
+    }
+
+    let document = &report["evidence"]["document"];
+    let was = report["evidence"]["observations"].as_object();
+    let now = observation_digests(document);
+    let ids: BTreeSet<&String> = now.keys().chain(was.into_iter().flat_map(|m| m.keys())).collect();
+    let observations: Vec<String> = ids
+        .into_iter()
+        .filter(|id| was.and_then(|m| m.get(*id)).and_then(J::as_str) != now.get(*id).map(String::as_str))
+        .map(
+            |id| match (was.is_some_and(|m| m.contains_key(id)), now.contains_key(id)) {
+                (true, false) => format!("`{id}` (removed)"),
+                (false, true) => format!("`{id}` (added)"),
+                _ => format!("`{id}`"),
+            },
+        )
+        .collect();
+    if report["evidence"]["digest"].as_str() != Some(digest(document).as_str()) {
+        let which = if observations.is_empty() {
+            "the observations match their digests, so the council, title or `as_of` changed".into()
+        } else {
+            format!(
+                "observations that differ from their digests: {}",
+                observations.join(", ")
+            )
+        };
+        differ(
+            "evidence.digest".into(),
+            format!(
+                "`evidence.digest` does not match the evidence the report carries: the report was edited and its digest recomputed; {which}"
+            ),
+        );
+    } else if !observations.is_empty() {
+        differ(
+            "evidence.observations".into(),
+            format!(
+                "`evidence.observations` does not match the evidence the report carries: the report was edited and its digest recomputed; observations: {}",
+                observations.join(", ")
+            ),
+        );
+    }
+
+    if let Some(directions) = report.get("directions") {
+        if directions["digest"].as_str() != Some(digest(&directions["document"]).as_str()) {
+            differ(
+                "directions.digest".into(),
+                "`directions.digest` does not match the Directions the report carries: the report was edited and its digest recomputed".into(),
+            );
+        }
+    }
+    found
 }
 
 fn report_text_again(

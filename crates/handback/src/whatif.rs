@@ -331,6 +331,7 @@ pub fn apply_at(
                 }
                 o.insert("value".into(), value.clone());
                 o.insert("date".into(), json!(day));
+                o.insert("basis".into(), json!("hypothetical"));
                 o.insert(
                     "source".into(),
                     json!({ "document": format!("scenario: {label}"), "passage": format!("change {}", n + 1) }),

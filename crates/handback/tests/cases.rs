@@ -30,6 +30,12 @@ fn check(case_path: &std::path::Path) -> Vec<String> {
         None => evidence.as_of.or(evidence.latest_date()).unwrap(),
     };
     let mut options = Options::new(as_of);
+    if let Some(kinds) = case["exclude_basis"].as_array() {
+        options.exclude_basis = kinds
+            .iter()
+            .map(|k| handback::Basis::from_word(k.as_str().unwrap()).unwrap())
+            .collect();
+    }
     if let Some(params) = case["parameters"].as_object() {
         for (k, v) in params {
             options.parameters.insert(
@@ -59,6 +65,22 @@ fn check(case_path: &std::path::Path) -> Vec<String> {
                 "{name}: `{id}` expected {want}, got {}",
                 got.as_deref().unwrap_or("no result")
             ));
+        }
+    }
+    // The weakest basis each verdict rests on, so that a change that quietly re-fills an answer
+    // from a weaker kind of evidence fails here even when the outcome stays the same.
+    if let Some(bases) = case["expect_basis"].as_object() {
+        for (id, want) in bases {
+            let want = want.as_str().unwrap();
+            let got = results
+                .get(id.as_str())
+                .map(|r| r.basis.map_or("none", |b| b.word()));
+            if got != Some(want) {
+                problems.push(format!(
+                    "{name}: `{id}` expected to rest on {want}, got {}",
+                    got.unwrap_or("no result")
+                ));
+            }
         }
     }
     if let Some(reasons) = case["expect_reasons"].as_object() {

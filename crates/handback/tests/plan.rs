@@ -33,99 +33,131 @@ fn step(p: &handback::Plan, function: &str) -> Step {
     p.functions.iter().find(|f| f.id == function).unwrap().step
 }
 
-const OTHER_SERVICES: [&str; 11] = [
-    "asset-management",
-    "audit",
-    "community-safety",
-    "external-partnerships",
-    "finance",
-    "grounds-maintenance",
-    "human-resources",
-    "legal",
-    "regeneration",
-    "town-centre",
-    "waste-management",
-];
+fn function<'a>(p: &'a handback::Plan, id: &str) -> &'a handback::FunctionPlan {
+    p.functions.iter().find(|f| f.id == id).unwrap()
+}
 
+/// The August 2016 letter: licensing recommended in May and still awaiting the decision; adult
+/// social care and the other services deferred to a final assessment in November (their tests
+/// are not all known, so nothing is recommended now); children's services not recommended.
 #[test]
-fn august_2016_recommends_adult_social_care_and_the_other_services_not_childrens() {
-    for with_directions in [true, false] {
-        let p = plan_at("2016-08-progress-letter", with_directions);
-        let t = tranche(&p);
-        assert!(t.contains(&"adult-social-care"), "{t:?}");
-        for f in OTHER_SERVICES {
-            assert!(t.contains(&f), "{f} missing from {t:?}");
-        }
-        assert!(!t.contains(&"children-services"));
-        assert_eq!(step(&p, "children-services"), Step::Later);
-        assert!(!p.exit.possible);
-    }
+fn august_2016_licensing_awaits_the_decision_and_nothing_else_is_ready() {
     let p = plan_at("2016-08-progress-letter", true);
-    assert_eq!(p.phase.number, 2);
+    assert!(tranche(&p).is_empty(), "{:?}", tranche(&p));
+    assert_eq!(step(&p, "licensing"), Step::AwaitingDecision);
+    let awaiting: Vec<&str> = p.awaiting.iter().map(|a| a.function.as_str()).collect();
+    assert_eq!(awaiting, ["licensing"]);
+    assert_eq!(p.awaiting[0].safeguard, handback::Safeguard::Advice);
+    let licensing = function(&p, "licensing");
+    assert!(
+        licensing
+            .ready_because
+            .starts_with("recommended by the Commissioners on 2016-05-31"),
+        "{}",
+        licensing.ready_because
+    );
+    for f in [
+        "adult-social-care",
+        "regeneration",
+        "community-safety",
+        "waste-management",
+    ] {
+        assert_eq!(step(&p, f), Step::Later, "{f}");
+        assert_eq!(function(&p, f).ready, "unknown", "{f}");
+    }
+    let children = function(&p, "children-services");
+    assert_eq!(children.step, Step::Later);
+    assert!(children
+        .blockers
+        .iter()
+        .any(|b| matches!(b, handback::Blocker::NotRecommended { .. })));
     assert_eq!(step(&p, "first-tranche"), Step::Returned);
-    let safeguard = |f: &str| p.tranche.iter().find(|t| t.function == f).unwrap().safeguard;
-    assert_eq!(safeguard("adult-social-care"), handback::Safeguard::Direction);
-    assert_eq!(safeguard("licensing"), handback::Safeguard::Advice);
+    assert_eq!(p.phase.number, 2);
+    assert!(!p.exit.possible);
 }
 
 #[test]
-fn december_2016_licensing_is_ready_and_returned() {
-    let p = plan_at("2016-12-licensing", false);
-    assert!(tranche(&p).contains(&"licensing"));
+fn december_2016_licensing_is_returned() {
     let p = plan_at("2016-12-licensing", true);
-    let licensing = p.functions.iter().find(|f| f.id == "licensing").unwrap();
-    assert_eq!(
-        (licensing.ready.as_str(), licensing.power),
-        ("met", Power::Advice)
-    );
+    let licensing = function(&p, "licensing");
+    assert_eq!((licensing.step, licensing.power), (Step::Returned, Power::Advice));
 }
 
+/// Early 2017 (003 §2.3): asset management, HR and children's services not yet recommended,
+/// outside appointments not recommended; the town centre, regeneration and partnerships
+/// recommended and awaiting the decision.
 #[test]
 fn early_2017_holds_back_assets_hr_and_childrens() {
     let p = plan_at("2017-01-progress-meeting", true);
-    for f in ["asset-management", "human-resources", "children-services"] {
+    for f in [
+        "asset-management",
+        "human-resources",
+        "children-services",
+        "outside-appointments",
+    ] {
         assert_eq!(step(&p, f), Step::Later, "{f}");
-        assert!(!p
-            .functions
-            .iter()
-            .find(|x| x.id == f)
-            .unwrap()
-            .blockers
-            .is_empty());
+        assert!(
+            function(&p, f)
+                .blockers
+                .iter()
+                .any(|b| matches!(b, handback::Blocker::NotRecommended { .. })),
+            "{f}"
+        );
     }
-    assert!(tranche(&p).contains(&"regeneration"));
+    for f in ["regeneration", "town-centre", "external-partnerships"] {
+        assert_eq!(step(&p, f), Step::AwaitingDecision, "{f}");
+    }
 }
 
+/// March 2017: the remaining functions returned except six (004 §7); of the six, community
+/// safety and waste management had been recommended (003) and are awaiting the decision, not
+/// failing a test; the other four are held back.
 #[test]
-fn march_2017_the_six_are_not_ready() {
+fn march_2017_the_six_are_held() {
     let p = plan_at("2017-03-returns", true);
     assert!(p.tranche.is_empty(), "{:?}", tranche(&p));
+    for f in ["community-safety", "waste-management"] {
+        assert_eq!(step(&p, f), Step::AwaitingDecision, "{f}");
+        assert_eq!(function(&p, f).safeguard, handback::Safeguard::Direction, "{f}");
+    }
     for f in [
         "children-services",
-        "community-safety",
         "asset-management",
         "performance-management",
-        "waste-management",
         "human-resources",
     ] {
         assert_eq!(step(&p, f), Step::Later, "{f}");
     }
-    for f in ["adult-social-care", "regeneration", "licensing", "housing"] {
-        let x = p.functions.iter().find(|x| x.id == f).unwrap();
-        assert_eq!((x.step, x.ready.as_str()), (Step::Returned, "met"), "{f}");
+    for f in ["adult-social-care", "regeneration", "licensing"] {
+        assert_eq!(step(&p, f), Step::Returned, "{f}");
     }
     assert_eq!(p.phase.number, 3);
 }
 
+/// February 2018: children's services recommended (002); it waits for the decision, and a return
+/// made now would come with no safeguard, as the September 2017 returns did.
 #[test]
-fn february_2018_recommends_childrens_services_with_its_prerequisites_returned() {
+fn february_2018_childrens_services_is_recommended() {
     let p = plan_at("2018-02-children-recommended", true);
-    assert_eq!(tranche(&p), ["children-services"]);
-    for f in ["human-resources", "finance", "legal"] {
-        assert_eq!(step(&p, f), Step::Returned);
-    }
+    assert_eq!(step(&p, "children-services"), Step::AwaitingDecision);
+    assert_eq!(
+        function(&p, "children-services").safeguard,
+        handback::Safeguard::None
+    );
     assert!(!p.exit.possible, "the health check has not reported yet");
     assert!(p.exit.needs.iter().any(|n| n.contains("hc-all-assured")));
+    // Known on 9 February 2018, only the documents of that day count: 002, which reports the
+    // recommendation, is of 21 March.
+    let pack = handback::rotherham().unwrap();
+    let evidence = common::load_evidence(&pack, "fixtures/rotherham/2018-02-children-recommended.json");
+    let mut options = Options::new(evidence.as_of.unwrap());
+    options.known_at = evidence.as_of;
+    let known = plan(
+        &pack,
+        &assess(&pack, &evidence, &options),
+        Some(&directions(&pack)),
+    );
+    assert_eq!(step(&known, "children-services"), Step::Later);
 }
 
 #[test]
@@ -134,6 +166,23 @@ fn march_2018_the_intervention_can_end() {
     assert!(p.exit.possible, "{:?}", p.exit.needs);
     assert_eq!(p.phase.number, 4);
     assert_eq!(step(&p, "statutory-officer-appointments"), Step::AtExit);
+}
+
+/// Without recorded decisions the plan rests on the evidence alone: nothing is awaiting a
+/// decision, since the only way the seeds show a function ready is its recommendation.
+#[test]
+fn without_decisions_nothing_awaits() {
+    let pack = handback::rotherham().unwrap();
+    let evidence = common::load_evidence(&pack, "fixtures/rotherham/2017-03-returns.json");
+    let mut options = Options::new(evidence.as_of.unwrap());
+    options.exclude_basis = vec![handback::Basis::Decision];
+    let p = plan(
+        &pack,
+        &assess(&pack, &evidence, &options),
+        Some(&directions(&pack)),
+    );
+    assert!(p.awaiting.is_empty());
+    assert_eq!(step(&p, "community-safety"), Step::Later);
 }
 
 #[test]
@@ -154,9 +203,10 @@ fn the_grid_for_september_2017() {
         .map(|h| h.function.as_str())
         .collect();
     assert_eq!(advice, ["adult-social-care", "domestic-abuse"]);
-    // The day before: the six retained in March 2017, and statutory officer appointments.
+    // The day before: the six retained in March 2017, domestic abuse (named only from
+    // September 2017) and statutory officer appointments.
     let before = d.grid(&pack, chrono::NaiveDate::from_ymd_opt(2017, 9, 11).unwrap());
-    assert_eq!(before.iter().filter(|h| h.power == Power::Held).count(), 7);
+    assert_eq!(before.iter().filter(|h| h.power == Power::Held).count(), 8);
 }
 
 #[test]

@@ -12,7 +12,8 @@
 mod common;
 
 use handback::{
-    report, verify, Difference, Directions, Evidence, Options, Pack, ReportInputs, SourceFile, VerifyInputs,
+    report, verify, Difference, Directions, Evidence, Options, Pack, ReportInputs, Signed, SourceFile,
+    VerifyInputs,
 };
 
 /// The golden reports, and how each was made (regenerate with `HANDBACK_BLESS=1`).
@@ -74,8 +75,9 @@ fn golden_reports_reproduce_byte_for_byte() {
             pack: &pack,
             evidence: None,
             directions: None,
+            key: None,
         };
-        assert_eq!(verify(&inputs), Ok(()), "{path}");
+        assert_eq!(verify(&inputs), Ok(Signed::Unsigned), "{path}");
     }
 }
 
@@ -89,6 +91,7 @@ fn differences(pack: &Pack, report: &str, evidence: Option<&Evidence>) -> Vec<Di
         pack,
         evidence,
         directions: None,
+        key: None,
     })
     .unwrap_err()
 }
@@ -244,4 +247,409 @@ fn citation_integrity_names_an_altered_quote() {
         .message
         .starts_with("rule `children-5`: its quote no longer stands in `004_1f42ef5066f80d10.txt`"));
     assert!(found[0].path.ends_with(".quote"));
+}
+
+/// The August 2016 evidence with the value of `extra-budget-2016` written as `literal`.
+fn evidence_with_value(pack: &Pack, literal: &str) -> Evidence {
+    evidence_with(pack, GOLDEN[0].1, "11.6", literal)
+}
+
+/// An evidence fixture with its first value `from` written as `literal`.
+fn evidence_with(pack: &Pack, fixture: &str, from: &str, literal: &str) -> Evidence {
+    let text = common::source(fixture).text;
+    assert!(text.contains(&format!("\"value\": {from},")), "{fixture}: {from}");
+    let edited = text.replacen(
+        &format!("\"value\": {from},"),
+        &format!("\"value\": {literal},"),
+        1,
+    );
+    let file = SourceFile {
+        name: "e.json".into(),
+        label: "e.json".into(),
+        text: edited,
+    };
+    Evidence::load(pack, &file).unwrap()
+}
+
+fn verifies(pack: &Pack, report: &str) -> Result<Signed, Vec<Difference>> {
+    verify(&VerifyInputs {
+        report,
+        pack,
+        evidence: None,
+        directions: None,
+        key: None,
+    })
+}
+
+/// A 17-significant-digit number read back with a parser that is not correctly rounded lands on
+/// a neighbouring float, and an untouched report then looked edited.
+#[test]
+fn an_untouched_report_verifies_whatever_its_numbers() {
+    let pack = handback::rotherham().unwrap();
+    for literal in [
+        "0.49977315220679164",
+        "2.2250738585072011e-308",
+        "5e-324",
+        "1.7976931348623157e308",
+        "-1e300",
+        "9007199254740993",
+        "123456789012345678901234567890",
+        "0.1e-320",
+        "-0.0",
+    ] {
+        let evidence = evidence_with_value(&pack, literal);
+        let report = make(&pack, &evidence, None, false);
+        assert_eq!(verifies(&pack, &report), Ok(Signed::Unsigned), "value {literal}");
+    }
+}
+
+/// The loader reads `-0` as `0` (a count or amount has no sign at zero), and the report agrees:
+/// the same evidence digest and the value written `0`.
+#[test]
+fn negative_zero_is_zero_in_the_report() {
+    let pack = handback::rotherham().unwrap();
+    let minus = make(&pack, &evidence_with_value(&pack, "-0.0"), None, false);
+    let plus = make(&pack, &evidence_with_value(&pack, "0"), None, false);
+    assert_eq!(minus, plus);
+    let json: serde_json::Value = serde_json::from_str(&minus).unwrap();
+    let o = json["evidence"]["document"]["observations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "extra-budget-2016")
+        .unwrap();
+    assert_eq!(o["value"].to_string(), "0");
+}
+
+proptest::proptest! {
+    // A fixed seed: a failure fails the same way on the next run (and proptest also records it
+    // under `proptest-regressions/`).
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 48,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x4841_4e44_4241_434b),
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Same inputs, same bytes, and `verify` agrees, for every finite number the loader accepts:
+    /// any bit pattern (subnormals, huge magnitudes, negative zero), written in shortest form or
+    /// with all 17 significant digits.
+    #[test]
+    fn every_finite_number_round_trips_through_a_report(
+        bits in proptest::prelude::any::<u64>(),
+        unit in 0.0f64..1.0,
+        pick in 0u8..4,
+        long in proptest::prelude::any::<bool>(),
+    ) {
+        let n = match pick {
+            0 => f64::from_bits(bits),
+            1 => unit,
+            2 => f64::from_bits(bits & 0x800f_ffff_ffff_ffff), // subnormal or (negative) zero
+            _ => f64::from_bits(bits | 0x7fe0_0000_0000_0000) * 0.5, // huge
+        };
+        proptest::prop_assume!(n.is_finite());
+        let literal = if long { format!("{n:.16e}") } else { format!("{n:?}") };
+        let pack = handback::rotherham().unwrap();
+        // The children's overspend is compared with a threshold, so its margin is printed too.
+        let evidence = evidence_with(&pack, GOLDEN[0].1, "8.4", &literal);
+        let report = make(&pack, &evidence, None, false);
+        proptest::prop_assert_eq!(make(&pack, &evidence, None, false), report.clone());
+        proptest::prop_assert_eq!(verifies(&pack, &report), Ok(Signed::Unsigned), "value {}", literal);
+    }
+}
+
+/// The margin on the children's overspend (lower is better, threshold 0) when it is `literal`.
+fn overspend_margin(pack: &Pack, literal: &str) -> String {
+    let evidence = evidence_with(pack, GOLDEN[0].1, "8.4", literal);
+    let report: serde_json::Value = serde_json::from_str(&make(pack, &evidence, None, false)).unwrap();
+    fn find(reason: &serde_json::Value) -> Option<String> {
+        if reason["threshold"]["parameter"] == "children_overspend_max_gbp_m" {
+            return Some(
+                reason
+                    .get("margin")
+                    .map(ToString::to_string)
+                    .unwrap_or("(absent)".into()),
+            );
+        }
+        reason["parts"].as_array()?.iter().find_map(find)
+    }
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|r| find(&r["reason"]))
+        .unwrap()
+}
+
+/// Margins follow the loader's number rule: no negative zero (a value exactly at a
+/// lower-is-better threshold has margin `0`), and a huge value still has its margin rather
+/// than `null` (scaling it to round away binary noise overflowed).
+#[test]
+fn margins_are_finite_numbers_without_negative_zero() {
+    let pack = handback::rotherham().unwrap();
+    assert_eq!(overspend_margin(&pack, "8.4"), "-8.4");
+    assert_eq!(overspend_margin(&pack, "0"), "0.0");
+    assert_eq!(overspend_margin(&pack, "1e300"), "-1e+300");
+    assert_eq!(
+        overspend_margin(&pack, "-1.7976931348623157e308"),
+        "1.7976931348623157e+308"
+    );
+}
+
+/// The project's JSON reader rounds numbers correctly (to the nearest float, ties to even), so
+/// the evidence means what its text says however many digits it has. Expected bit patterns are
+/// worked out by hand, not by the parser under test.
+#[test]
+fn the_evidence_reader_rounds_numbers_correctly() {
+    let pack = handback::rotherham().unwrap();
+    let read = |literal: &str| -> u64 {
+        let evidence = evidence_with_value(&pack, literal);
+        let o = evidence
+            .observations
+            .iter()
+            .find(|o| o.id == "extra-budget-2016")
+            .unwrap();
+        match o.value {
+            handback::Value::Number(n) => n.to_bits(),
+            ref v => panic!("{v:?}"),
+        }
+    };
+    // 1 + 2^-53 exactly is halfway between 1 and the next float: ties to even gives 1.
+    let halfway = "1.00000000000000011102230246251565404236316680908203125";
+    assert_eq!(read(halfway), 0x3ff0_0000_0000_0000);
+    // One more digit past halfway rounds up.
+    let above = "1.000000000000000111022302462515654042363166809082031251";
+    assert_eq!(read(above), 0x3ff0_0000_0000_0001);
+    assert_eq!(read("0.1"), 0x3fb9_9999_9999_999a);
+    assert_eq!(
+        read("0.49977315220679164"),
+        0.499_773_152_206_791_64_f64.to_bits()
+    );
+    // The largest subnormal, and the smallest normal a hair above it.
+    assert_eq!(read("2.2250738585072009e-308"), 0x000f_ffff_ffff_ffff);
+    assert_eq!(read("2.2250738585072014e-308"), 0x0010_0000_0000_0000);
+    assert_eq!(read("4.9406564584124654e-324"), 0x0000_0000_0000_0001);
+    assert_eq!(read("2.4703282292062328e-324"), 0x0000_0000_0000_0001);
+    assert_eq!(read("9007199254740993"), 0x4340_0000_0000_0000);
+    assert_eq!(read("1.7976931348623157e308"), 0x7fef_ffff_ffff_ffff);
+    // Negative zero is read as zero.
+    assert_eq!(read("-0.0"), 0);
+    assert_eq!(read("-0e10"), 0);
+}
+
+/// A report edited with care: `edit` changes its content and the outer digest is recomputed,
+/// as anyone can, so only the inner digests can tell.
+fn resealed(report: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut json: serde_json::Value = serde_json::from_str(report).unwrap();
+    edit(&mut json);
+    json.as_object_mut().unwrap().remove("digest");
+    let d = handback::sha256(handback::canonical(&json).as_bytes());
+    json["digest"] = serde_json::json!(d);
+    handback::canonical(&json)
+}
+
+#[test]
+fn an_observation_changed_inside_a_report_is_named_even_with_its_digest_recomputed() {
+    let pack = handback::rotherham().unwrap();
+    let tampered = resealed(&golden_text(), |json| {
+        for o in json["evidence"]["document"]["observations"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if o["id"] == "aug-vacant" {
+                o["value"] = serde_json::json!(12);
+            }
+        }
+    });
+    let d = differences(&pack, &tampered, None);
+    let first = d[0].to_string();
+    assert!(
+        first.contains("`evidence.digest` does not match the evidence the report carries"),
+        "{d:?}"
+    );
+    assert!(first.contains("`aug-vacant`"), "{first}");
+}
+
+#[test]
+fn every_inner_digest_is_checked_against_what_it_covers() {
+    let pack = handback::rotherham().unwrap();
+    let golden = golden_text();
+    // A rule's digest: the pack's files still match, so only the rule digests can tell.
+    let tampered = resealed(&golden, |json| {
+        json["pack"]["rules"]["children-5"] = serde_json::json!("0".repeat(64));
+    });
+    let text = difference_text(&pack, &tampered);
+    assert!(
+        text.starts_with("`pack.rules.children-5` does not match rule `children-5`"),
+        "{text}"
+    );
+    // A file's digest no longer adds up to the pack digest.
+    let tampered = resealed(&golden, |json| {
+        json["pack"]["files"]["rules/children.json"] = serde_json::json!("0".repeat(64));
+    });
+    let text = difference_text(&pack, &tampered);
+    assert!(
+        text.starts_with("`pack.digest` does not match the file digests the report carries"),
+        "{text}"
+    );
+    // The Directions a plan was made under.
+    let plan = std::fs::read_to_string(common::root().join(GOLDEN[1].0)).unwrap();
+    let tampered = resealed(&plan, |json| {
+        json["directions"]["document"]["instruments"][0]["date"] = serde_json::json!("2015-02-27");
+    });
+    let text = difference_text(&pack, &tampered);
+    assert!(
+        text.starts_with("`directions.digest` does not match the Directions the report carries"),
+        "{text}"
+    );
+}
+
+fn signing_key(seed: u8, signer: Option<&str>) -> handback::SecretKey {
+    handback::SecretKey::from_seed(&[seed; 32], signer.map(str::to_string))
+}
+
+fn verify_with(
+    pack: &Pack,
+    report: &str,
+    key: Option<&handback::PublicKey>,
+) -> Result<Signed, Vec<Difference>> {
+    verify(&VerifyInputs {
+        report,
+        pack,
+        evidence: None,
+        directions: None,
+        key,
+    })
+}
+
+#[test]
+fn a_signed_report_verifies_with_the_right_key_and_says_who_signed() {
+    let pack = handback::rotherham().unwrap();
+    let key = signing_key(1, None);
+    let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
+    // Signing is deterministic (Ed25519), so a signed report is reproducible too.
+    assert_eq!(
+        signed,
+        handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap()
+    );
+    let json: serde_json::Value = serde_json::from_str(&signed).unwrap();
+    assert_eq!(json["signature"]["signer"], "Lead Commissioner");
+    assert_eq!(json["signature"]["key_id"], key.key_id());
+    assert_eq!(json["signature"]["algorithm"], "ed25519");
+    // The signature sits beside the digest and outside it: the digest is unchanged.
+    let golden: serde_json::Value = serde_json::from_str(&golden_text()).unwrap();
+    assert_eq!(json["digest"], golden["digest"]);
+    let valid = Signed::Valid {
+        signer: "Lead Commissioner".into(),
+        key_id: key.key_id(),
+    };
+    assert_eq!(verify_with(&pack, &signed, Some(&key.public())), Ok(valid));
+    // Without a key the bytes are still checked, and the signature is reported unchecked.
+    assert_eq!(
+        verify_with(&pack, &signed, None),
+        Ok(Signed::NotChecked {
+            signer: "Lead Commissioner".into(),
+            key_id: key.key_id()
+        })
+    );
+}
+
+#[test]
+fn a_signed_report_fails_naming_why_with_a_wrong_key_or_one_changed_byte() {
+    let pack = handback::rotherham().unwrap();
+    let key = signing_key(1, None);
+    let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
+    let first = |report: &str, k: &handback::SecretKey| -> String {
+        verify_with(&pack, report, Some(&k.public())).unwrap_err()[0].to_string()
+    };
+
+    let wrong = signing_key(2, Some("Someone Else"));
+    let text = first(&signed, &wrong);
+    assert!(
+        text.contains(&format!(
+            "signed by Lead Commissioner with key `{}`, but the key given is `{}` (Someone Else)",
+            key.key_id(),
+            wrong.key_id()
+        )),
+        "{text}"
+    );
+
+    // One byte of the signature, of the signer's name, of the key id.
+    let value = serde_json::from_str::<serde_json::Value>(&signed).unwrap()["signature"]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let flipped = format!(
+        "{}{}",
+        if value.starts_with('0') { '1' } else { '0' },
+        &value[1..]
+    );
+    let text = first(&signed.replace(&value, &flipped), &key);
+    assert!(
+        text.contains("the signature does not match the report's digest"),
+        "{text}"
+    );
+    let text = first(
+        &signed.replace(
+            "\"signer\": \"Lead Commissioner\"",
+            "\"signer\": \"Lead Commissionar\"",
+        ),
+        &key,
+    );
+    assert!(text.contains("the signature does not match"), "{text}");
+    let id = key.key_id();
+    let other_id = format!("{}{}", &id[..15], if id.ends_with('0') { '1' } else { '0' });
+    let text = first(&signed.replace(&id, &other_id), &key);
+    assert!(text.contains("the signature does not verify"), "{text}");
+
+    // Any one byte anywhere: every position of a sample across the report fails.
+    let bytes = signed.as_bytes();
+    for i in (0..bytes.len()).step_by(bytes.len() / 40) {
+        let mut changed = bytes.to_vec();
+        changed[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
+        let changed = String::from_utf8_lossy(&changed).into_owned();
+        assert!(
+            verify_with(&pack, &changed, Some(&key.public())).is_err(),
+            "byte {i} changed and the signed report still verified"
+        );
+    }
+}
+
+#[test]
+fn a_key_given_for_an_unsigned_report_fails_saying_it_is_unsigned() {
+    let pack = handback::rotherham().unwrap();
+    let d = verify_with(&pack, &golden_text(), Some(&signing_key(1, None).public())).unwrap_err();
+    assert!(
+        matches!(&d[0], Difference::Signature { message } if message.starts_with("the report is not signed")),
+        "{d:?}"
+    );
+}
+
+/// A report made without some bases says so, and `verify` re-derives it without them: an
+/// auditor's "without decisions and reconstructions" run reproduces like any other.
+#[test]
+fn a_report_without_some_bases_verifies() {
+    let pack = handback::rotherham().unwrap();
+    let evidence = common::load_evidence(&pack, GOLDEN[0].1);
+    let mut options = Options::new(evidence.as_of.unwrap());
+    options.exclude_basis = vec![handback::Basis::Decision, handback::Basis::Reconstructed];
+    let text = report(&ReportInputs {
+        pack: &pack,
+        evidence: &evidence,
+        options: &options,
+        directions: None,
+        with_plan: false,
+    });
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        json["excluded_basis"],
+        serde_json::json!(["decision", "reconstructed"])
+    );
+    assert!(json["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|id| id == "lic-recommended"));
+    assert_eq!(verifies(&pack, &text), Ok(Signed::Unsigned));
+    // The same evidence with everything in it is a different report.
+    assert_ne!(text, make(&pack, &evidence, None, false));
 }
