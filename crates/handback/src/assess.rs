@@ -530,6 +530,12 @@ impl<'a> Engine<'a> {
         series.get(..visible).unwrap_or(&[])
     }
 
+    /// The first day of a window of `days` days ending on the as-of date; `None` when it would
+    /// start before the first day chrono can name, so no observation can be on or before it.
+    fn window_start(&self, days: u32) -> Option<NaiveDate> {
+        self.as_of.checked_sub_days(chrono::Days::new(u64::from(days)))
+    }
+
     fn age(&self, o: &Observation) -> i64 {
         (self.as_of - o.date).num_days()
     }
@@ -565,8 +571,9 @@ impl<'a> Engine<'a> {
             }
             LeafTest::Sustained { op, threshold, days } => {
                 let threshold = self.threshold(threshold);
-                let start = self.as_of - chrono::Duration::days(i64::from(*days));
-                let in_window = series.partition_point(|o| o.date <= start);
+                let in_window = self
+                    .window_start(*days)
+                    .map_or(0, |start| series.partition_point(|o| o.date <= start));
                 // The value in force at the window's start is the last one observed on or
                 // before it; without one, the window is not covered.
                 let anchor = in_window.checked_sub(1).and_then(|i| series.get(i));
@@ -604,8 +611,9 @@ impl<'a> Engine<'a> {
                 )
             }
             LeafTest::Trend { kind, days } => {
-                let start = self.as_of - chrono::Duration::days(i64::from(*days));
-                let in_window = series.partition_point(|o| o.date <= start);
+                let in_window = self
+                    .window_start(*days)
+                    .map_or(0, |start| series.partition_point(|o| o.date <= start));
                 let from_index = in_window.saturating_sub(1);
                 let from = series.get(from_index);
                 match from {
@@ -860,7 +868,8 @@ impl<'a> Engine<'a> {
                 reason.evidence.extend(observations.iter().map(|o| used(o)));
                 format!(
                     "no observation on or before the start of the {days}-day window ({}), so it is not known to have held throughout",
-                    self.as_of - chrono::Duration::days(i64::from(days))
+                    self.window_start(days)
+                        .map_or_else(|| "before the first day of the calendar".into(), |d| d.to_string())
                 )
             }
             Finding::TrendTooFew { observations, days } => {
