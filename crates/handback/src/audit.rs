@@ -199,7 +199,7 @@ pub fn audit(directions: &Directions, decisions: &[Decision]) -> Vec<Finding> {
                 .filter(|_| {
                     // On the first day of the calendar nothing came before, so the instrument
                     // changed the power.
-                    day.pred_opt().map_or(true, |previous| {
+                    day.pred_opt().is_none_or(|previous| {
                         let before = directions.holding(&d.function, previous);
                         Decider::holding(before.power) != holder
                     })
