@@ -91,7 +91,7 @@ struct LimitArgs {
     /// Largest input file, in bytes.
     #[arg(long, global = true, default_value_t = handback::Limits::default().max_input_bytes)]
     max_input_bytes: usize,
-    /// Deepest nesting of JSON arrays and objects (at most 512).
+    /// Deepest nesting of JSON arrays and objects (at most 256).
     #[arg(long, global = true, default_value_t = handback::Limits::default().max_depth)]
     max_depth: usize,
     /// Most rules in a pack.

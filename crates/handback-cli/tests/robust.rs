@@ -274,3 +274,88 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+fn rule(id: &str, condition: &str) -> String {
+    format!(
+        r#"{{"id": "{id}", "title": "t", "set": "constructs", "quote": "q", "citation": {{"source": "s", "at": "a"}}, "kind": "test", "condition": {condition}}}"#
+    )
+}
+
+/// A copy of the semantics pack whose rules are replaced by `rules`.
+fn pack_with_rules(name: &str, rules: &[String]) -> PathBuf {
+    let dir = tempdir(name);
+    let pack = dir.join("pack");
+    copy_dir(&root().join("fixtures/packs/semantics"), &pack);
+    std::fs::remove_dir_all(pack.join("rules")).unwrap();
+    std::fs::create_dir_all(pack.join("rules")).unwrap();
+    std::fs::write(
+        pack.join("rules/generated.json"),
+        format!("{{\"rules\": [{}]}}", rules.join(",\n")),
+    )
+    .unwrap();
+    pack
+}
+
+/// Every command that walks rules, run over `pack`; none may crash.
+fn run_everything(pack: &Path, extra: &[&str]) {
+    let pack = pack.to_str().unwrap();
+    let evidence = "fixtures/evidence/semantics-good.json";
+    let report = std::env::temp_dir().join(format!(
+        "handback-robust-{}-report-{}.json",
+        std::process::id(),
+        pack.len()
+    ));
+    let report = report.to_str().unwrap();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["lint", "--pack", pack, evidence],
+        vec!["rules", "--pack", pack],
+        vec!["rules", "--pack", pack, "--format", "markdown"],
+        vec!["rules", "--pack", pack, "--format", "json"],
+        vec!["assess", evidence, "--pack", pack],
+        vec!["assess", evidence, "--pack", pack, "--format", "json"],
+        vec!["assess", evidence, "--pack", pack, "--format", "markdown"],
+        vec!["plan", evidence, "--pack", pack],
+        vec!["plan", evidence, "--pack", pack, "--format", "html", "-o", report],
+        vec!["verify", report, "--pack", pack],
+        vec!["whatif", evidence, "--pack", pack, "--set", "flag=false"],
+        vec!["gaps", evidence, "--pack", pack],
+        vec!["graph", evidence, "--pack", pack],
+        vec!["evidence", "template", "--pack", pack],
+    ];
+    for mut args in runs {
+        args.extend_from_slice(extra);
+        let o = handback(&args);
+        assert_no_crash(&args, &o);
+    }
+}
+
+/// 9,000 rules, each referring to the next: every walk over references must be iterative or
+/// bounded, in the 8 MiB main thread of a debug build.
+#[test]
+fn a_chain_of_rule_references_at_the_rule_limit_does_not_crash() {
+    let n = 9_000;
+    let rules: Vec<String> = (0..n)
+        .map(|i| {
+            if i + 1 < n {
+                rule(&format!("r{i}"), &format!(r#"{{"rule": "r{}"}}"#, i + 1))
+            } else {
+                rule(&format!("r{i}"), r#"{"key": "flag", "present": true}"#)
+            }
+        })
+        .collect();
+    run_everything(&pack_with_rules("chain", &rules), &[]);
+}
+
+/// Conditions nested as deep as `--max-depth` allows.
+#[test]
+fn conditions_nested_to_the_depth_limit_do_not_crash() {
+    let depth = 250;
+    let condition = format!(
+        "{}{}{}",
+        r#"{"not": "#.repeat(depth),
+        r#"{"key": "flag", "present": true}"#,
+        "}".repeat(depth)
+    );
+    let rules = vec![rule("deep", &condition)];
+    run_everything(&pack_with_rules("deep", &rules), &["--max-depth", "256"]);
+}

@@ -71,7 +71,7 @@ pub(crate) struct At<'j, 'p> {
 pub struct Limits {
     /// Largest file, in bytes (`--max-input-bytes`; default 64 MiB).
     pub max_input_bytes: usize,
-    /// Deepest nesting of JSON arrays and objects (`--max-depth`; default 128, at most 512).
+    /// Deepest nesting of JSON arrays and objects (`--max-depth`; default 128, at most 256).
     pub max_depth: usize,
     /// Most rules in a pack (`--max-rules`; default 10,000).
     pub max_rules: usize,
