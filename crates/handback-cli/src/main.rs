@@ -32,6 +32,8 @@ pub enum Exit {
     Io = 4,
     /// `verify`: the report does not reproduce; what differs is listed.
     Mismatch = 5,
+    /// `audit`: at least one decision was taken by someone who did not hold the power.
+    Findings = 6,
 }
 
 /// A failure on the way to an exit code, with the message for the user.
@@ -72,7 +74,8 @@ impl From<LoadError> for Failure {
     long_about = "Decides when a council under government intervention can have its powers back.\n\n\
                   Rules are read from a pack (default: the embedded Rotherham pack); evidence from \
                   JSON files of dated, cited observations.\n\n\
-                  Exit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid input, 4 file error."
+                  Exit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid input, 4 file error, \
+                  5 a report does not reproduce (`verify`), 6 invalid decisions found (`audit`)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -87,7 +90,7 @@ struct LimitArgs {
     /// Largest input file, in bytes.
     #[arg(long, global = true, default_value_t = handback::Limits::default().max_input_bytes)]
     max_input_bytes: usize,
-    /// Deepest nesting of JSON arrays and objects (at most 512).
+    /// Deepest nesting of JSON arrays and objects (at most 256).
     #[arg(long, global = true, default_value_t = handback::Limits::default().max_depth)]
     max_depth: usize,
     /// Most rules in a pack.
@@ -486,7 +489,9 @@ fn main() -> ExitCode {
             ExitCode::from(Exit::Ok as u8)
         }
         Err(f) => {
-            eprintln!("{}", f.message.trim_end());
+            if !f.message.is_empty() {
+                eprintln!("{}", f.message.trim_end());
+            }
             // Tools that asked for JSON get the error as JSON on stdout too (lint has already
             // printed its own, and leaves the message empty).
             if wants_json() && !f.message.is_empty() {
@@ -764,10 +769,17 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let directions = handback::Directions::load(&pack, &files::read_source(&directions)?)?;
             let decisions = handback::load_decisions(&pack, &files::read_source(&decisions)?)?;
             let findings = handback::audit(&directions, &decisions);
-            Ok(match format {
+            let text = match format {
                 Format::Json => render::json(&findings),
                 Format::Table => render::audit_table(&findings),
-            })
+            };
+            if findings.iter().all(|f| f.valid) {
+                Ok(text)
+            } else {
+                // The findings are the output: print them, and let scripts see the verdict.
+                print!("{text}");
+                Err(Failure::new(Exit::Findings, ""))
+            }
         }
         Command::Dates {
             minded,
@@ -777,10 +789,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
             format,
         } => {
             let meetings = match &meetings {
-                Some(path) => handback::load_meetings(&files::read_source(path)?)?,
-                None => Vec::new(),
+                Some(path) => Some(handback::load_meetings(&files::read_source(path)?)?),
+                None => None,
             };
-            let dates = handback::effective_dates(minded, representation_days, &meetings, count);
+            let dates = handback::effective_dates(minded, representation_days, meetings.as_deref(), count)
+                .map_err(|e| Failure::new(Exit::Usage, e))?;
             Ok(match format {
                 Format::Json => render::json(&dates),
                 Format::Table => render::dates_table(minded, &dates),

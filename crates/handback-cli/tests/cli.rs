@@ -483,7 +483,8 @@ fn audit_flags_the_previous_holder_on_the_changeover_day() {
         "--format",
         "json",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Invalid decisions are findings: exit 6, with the findings still on stdout.
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
     let findings: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let on_the_day: Vec<_> = findings
         .as_array()

@@ -623,6 +623,12 @@ impl<'a> Engine<'a> {
         series.get(..visible).unwrap_or(&[])
     }
 
+    /// The first day of a window of `days` days ending on the as-of date; `None` when it would
+    /// start before the first day chrono can name, so no observation can be on or before it.
+    fn window_start(&self, days: u32) -> Option<NaiveDate> {
+        self.as_of.checked_sub_days(chrono::Days::new(u64::from(days)))
+    }
+
     fn age(&self, o: &Observation) -> i64 {
         (self.as_of - o.date).num_days()
     }
@@ -1090,7 +1096,8 @@ impl<'a> Engine<'a> {
                 reason.evidence.extend(observations.iter().map(|o| used(o)));
                 format!(
                     "no observation on or before the start of the {days}-day window ({}), so it is not known to have held throughout",
-                    self.as_of - chrono::Duration::days(i64::from(days))
+                    self.window_start(days)
+                        .map_or_else(|| "before the first day of the calendar".into(), |d| d.to_string())
                 )
             }
             Finding::TrendTooFew { observations, days } => {

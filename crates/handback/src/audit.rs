@@ -172,15 +172,15 @@ pub fn load_decisions(pack: &Pack, file: &SourceFile) -> Result<Vec<Decision>, L
     }
 }
 
+/// The date part is read as every other date is (`YYYY-MM-DD`, years 0000 to 9999), so a log
+/// cannot bring in a day at the very ends of chrono's calendar, where there is no day before.
 fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
-    [
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M:%S",
-    ]
-    .iter()
-    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+    let (date, time) = s.split_once([' ', 'T'])?;
+    let date = crate::diagnostic::parse_date(date).ok()?;
+    let time = ["%H:%M", "%H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveTime::parse_from_str(time, f).ok())?;
+    Some(date.and_time(time))
 }
 
 /// Audits decisions against the Directions.
@@ -197,8 +197,12 @@ pub fn audit(directions: &Directions, decisions: &[Decision]) -> Vec<Finding> {
                 .taking_effect(day)
                 .find(|i| i.functions.contains_key(&d.function) || i.all.is_some())
                 .filter(|_| {
-                    let before = directions.holding(&d.function, day - chrono::Duration::days(1));
-                    Decider::holding(before.power) != holder
+                    // On the first day of the calendar nothing came before, so the instrument
+                    // changed the power.
+                    day.pred_opt().is_none_or(|previous| {
+                        let before = directions.holding(&d.function, previous);
+                        Decider::holding(before.power) != holder
+                    })
                 });
             let because = match (valid, changed_today) {
                 (true, None) => format!("{} held the power ({})", who(holder), holding.power.words()),
@@ -235,41 +239,65 @@ pub struct EffectiveDate {
     pub notes: Vec<String>,
 }
 
+/// The last day an effective date may fall on: the last a date written `YYYY-MM-DD` can name,
+/// so every suggestion can be read back by the other commands.
+const LAST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
 /// Suggests the first `count` effective dates for new Directions after the Secretary of State is
 /// minded to accept a recommendation on `minded`: not before the `representation_days` period has
 /// run (the day after it ends at the earliest), and never on a day with a formal decision meeting.
+///
+/// `meetings` is `None` when no calendar is known: the dates then say that a meeting on the day
+/// has to be ruled out by hand, rather than claiming there is none. Fails, saying why, when the
+/// period runs past 9999-12-31; suggestions stop there.
 pub fn effective_dates(
     minded: NaiveDate,
     representation_days: u32,
-    meetings: &[NaiveDate],
+    meetings: Option<&[NaiveDate]>,
     count: usize,
-) -> Vec<EffectiveDate> {
-    let earliest = minded + chrono::Duration::days(i64::from(representation_days) + 1);
+) -> Result<Vec<EffectiveDate>, String> {
+    let earliest = minded
+        .checked_add_days(chrono::Days::new(u64::from(representation_days) + 1))
+        .filter(|d| *d <= LAST_DAY)
+        .ok_or_else(|| {
+            format!(
+                "a representation period of `{representation_days}` days from {minded} ends after 9999-12-31, the last date Handback can name"
+            )
+        })?;
     let mut out = Vec::new();
     let mut skipped = Vec::new();
-    let mut day = earliest;
+    let mut day = Some(earliest);
     // Bounded: at most a year of days is considered, so a calendar full of meetings cannot loop.
     for _ in 0..366 {
+        let Some(today) = day.filter(|d| *d <= LAST_DAY) else {
+            break;
+        };
         if out.len() >= count {
             break;
         }
-        if meetings.contains(&day) {
-            skipped.push(format!("{day} skipped: a formal decision meeting"));
+        if meetings.is_some_and(|m| m.contains(&today)) {
+            skipped.push(format!("{today} skipped: a formal decision meeting"));
         } else {
             let mut notes = Vec::new();
             if out.is_empty() {
                 notes.push(format!(
                     "the {representation_days}-day representation period from {minded} ends on {}",
-                    earliest - chrono::Duration::days(1)
+                    earliest.pred_opt().unwrap_or(earliest)
                 ));
             }
             notes.append(&mut skipped);
-            notes.push("no formal decision meeting that day, so no decision can fall between the old and new Directions".into());
-            out.push(EffectiveDate { date: day, notes });
+            notes.push(match meetings {
+                Some(_) => "no formal decision meeting that day, so no decision can fall between the old and new Directions".into(),
+                None => "no meeting calendar was given (`--meetings`): check that no formal decision meeting falls on this day".into(),
+            });
+            out.push(EffectiveDate { date: today, notes });
         }
-        day += chrono::Duration::days(1);
+        day = today.succ_opt();
     }
-    out
+    Ok(out)
 }
 
 /// Reads a meeting calendar: CSV with a `date` column (YYYY-MM-DD) and any others.
@@ -302,5 +330,56 @@ pub fn load_meetings(file: &SourceFile) -> Result<Vec<NaiveDate>, LoadError> {
         Ok(out)
     } else {
         Err(LoadError::new(problems))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    #[test]
+    fn effective_dates_at_the_ends_of_the_calendar_do_not_overflow() {
+        for minded in [NaiveDate::MIN, NaiveDate::MAX, LAST_DAY] {
+            for days in [0, 10, u32::MAX] {
+                if let Ok(dates) = effective_dates(minded, days, Some(&[]), 1000) {
+                    assert!(dates.iter().all(|d| d.date <= LAST_DAY));
+                }
+            }
+        }
+        let err = effective_dates(LAST_DAY, 0, None, 1).unwrap_err();
+        assert!(err.contains("9999-12-31"), "{err}");
+        let last = effective_dates(NaiveDate::from_ymd_opt(9999, 12, 20).unwrap(), 10, None, 5).unwrap();
+        assert_eq!(last.len(), 1, "only 9999-12-31 is left");
+    }
+
+    #[test]
+    fn a_decision_on_the_first_day_of_the_calendar_is_audited() {
+        let pack = crate::rotherham().unwrap();
+        let file = SourceFile {
+            name: "directions.json".into(),
+            label: "directions.json".into(),
+            text: include_str!("../../../fixtures/rotherham/directions.json").into(),
+        };
+        let mut directions = Directions::load(&pack, &file).unwrap();
+        // Instruments on the very first and last days chrono knows, where there is no day
+        // before or after to compare with.
+        let mut first = directions.instruments[0].clone();
+        first.date = NaiveDate::MIN;
+        let mut last = directions.instruments[0].clone();
+        last.date = NaiveDate::MAX;
+        directions.instruments.insert(0, first);
+        directions.instruments.push(last);
+        for at in [NaiveDateTime::MIN, NaiveDateTime::MAX] {
+            let decision = Decision {
+                line: 2,
+                at,
+                function: "licensing".into(),
+                decided_by: Decider::Council,
+                reference: None,
+            };
+            assert_eq!(audit(&directions, &[decision]).len(), 1);
+        }
     }
 }

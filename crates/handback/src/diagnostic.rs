@@ -71,7 +71,7 @@ pub(crate) struct At<'j, 'p> {
 pub struct Limits {
     /// Largest file, in bytes (`--max-input-bytes`; default 64 MiB).
     pub max_input_bytes: usize,
-    /// Deepest nesting of JSON arrays and objects (`--max-depth`; default 128, at most 512).
+    /// Deepest nesting of JSON arrays and objects (`--max-depth`; default 128, at most 256).
     pub max_depth: usize,
     /// Most rules in a pack (`--max-rules`; default 10,000).
     pub max_rules: usize,
@@ -390,12 +390,33 @@ pub(crate) fn ticked<T: std::fmt::Display>(items: &[T], separator: &str) -> Stri
         .join(separator)
 }
 
+/// Names longer than this get no suggestion: nobody mistypes a name that long, and the edit
+/// distance costs the product of the two lengths.
+const LONGEST_SUGGESTED: usize = 256;
+
 /// The closest candidate by edit distance, if it is close enough to be a plausible typo.
+///
+/// The distance is at least the difference in length, so candidates whose length differs by more
+/// than the distance allowed are skipped unmeasured; with the length cap, each comparison costs
+/// at most `LONGEST_SUGGESTED` squared, whatever the input.
 pub(crate) fn nearest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    if word.len() > 4 * LONGEST_SUGGESTED {
+        return None;
+    }
+    let length = word.chars().count();
+    if length > LONGEST_SUGGESTED {
+        return None;
+    }
     candidates
         .iter()
-        .map(|c| (edit_distance(word, c), *c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .filter(|c| c.len() <= 4 * LONGEST_SUGGESTED)
+        .filter_map(|c| {
+            let allowed = 2.max(c.len() / 4);
+            let their_length = c.chars().count();
+            (their_length.abs_diff(length) <= allowed && their_length <= LONGEST_SUGGESTED)
+                .then(|| (edit_distance(word, c), *c))
+                .filter(|(d, _)| *d <= allowed)
+        })
         .min()
         .map(|(_, c)| c)
 }

@@ -242,9 +242,44 @@ fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
     }
     // Overlaps: two instruments taking effect the same day may not set the same function, nor may
     // two ids repeat; which would win is not something a reader should have to guess.
+    //
+    // Only instruments on the same day are compared (grouped by date, in file order), and only
+    // those that set something; after `MOST_OVERLAPS` overlaps the check stops, since a file that
+    // bad needs rewriting, and listing every pair of thousands of instruments would take
+    // quadratic time and output.
+    const MOST_OVERLAPS: usize = 100;
     let mut problems: Vec<Diagnostic> = Vec::new();
-    for (i, (a, _, _)) in instruments.iter().enumerate() {
-        for (b, pos, path) in instruments.iter().skip(i + 1) {
+    let mut by_date: BTreeMap<NaiveDate, Vec<usize>> = BTreeMap::new();
+    for (i, (instrument, _, _)) in instruments.iter().enumerate() {
+        if !instrument.functions.is_empty() || instrument.all.is_some() {
+            by_date.entry(instrument.date).or_default().push(i);
+        }
+    }
+    let same_day_pairs = by_date.values().flat_map(|group| {
+        group
+            .iter()
+            .enumerate()
+            .flat_map(move |(k, a)| group.iter().skip(k + 1).map(move |b| (*a, *b)))
+    });
+    for (a, b) in same_day_pairs {
+        if problems.len() >= MOST_OVERLAPS {
+            if let Some((_, pos, path)) = instruments.get(b) {
+                problems.push(Diagnostic {
+                    file: d.file.clone(),
+                    line: pos.line,
+                    column: pos.column,
+                    path: path.clone(),
+                    message: format!(
+                        "more than {MOST_OVERLAPS} overlapping instruments; merge those listed and check again"
+                    ),
+                });
+            }
+            break;
+        }
+        let (Some((a, _, _)), Some((b, pos, path))) = (instruments.get(a), instruments.get(b)) else {
+            continue;
+        };
+        {
             let report = |message: String| Diagnostic {
                 file: d.file.clone(),
                 line: pos.line,

@@ -392,7 +392,9 @@ fn check_cycles(catalogue: &Catalogue, declared: &[(Pos, String)], d: &mut Decod
             }
         }
     }
-    for scc in petgraph::algo::tarjan_scc(&graph) {
+    // Kosaraju's, not Tarjan's (recursive in petgraph): a long prerequisite chain cannot
+    // overflow the stack.
+    for scc in petgraph::algo::kosaraju_scc(&graph) {
         if scc.len() < 2 {
             continue;
         }

@@ -1125,7 +1125,9 @@ fn rule_order(rules: &[Rule], diagnostics: &mut Vec<Diagnostic>) -> Vec<usize> {
         }
     }
     let mut cyclic = false;
-    for scc in petgraph::algo::tarjan_scc(&graph) {
+    // Kosaraju's algorithm, not Tarjan's: petgraph's Tarjan recurses once per rule in a chain,
+    // and overflows a 2 MiB stack at a few thousand.
+    for scc in petgraph::algo::kosaraju_scc(&graph) {
         let self_loop = scc.len() == 1 && scc.first().is_some_and(|&n| graph.contains_edge(n, n));
         if scc.len() < 2 && !self_loop {
             continue;
@@ -1175,41 +1177,44 @@ fn rule_order(rules: &[Rule], diagnostics: &mut Vec<Diagnostic>) -> Vec<usize> {
 /// A closed walk through every node of a strongly connected component is not always simple;
 /// this finds one simple cycle through the component's smallest node, which names the rules a
 /// user must untangle, and appends the start again to show the loop.
+///
+/// The search keeps its own stack, so a cycle through thousands of rules cannot overflow the
+/// thread's; membership is looked up in sets, so it stays near-linear in the component's size.
 fn cycle_path(graph: &DiGraph<usize, ()>, scc: &[NodeIndex]) -> Vec<NodeIndex> {
     let Some(&start) = scc.iter().min_by_key(|n| graph.node_weight(**n).copied()) else {
         return Vec::new();
     };
-    let mut path = vec![start];
-    let mut visited = vec![start];
-    fn dfs(
-        graph: &DiGraph<usize, ()>,
-        scc: &[NodeIndex],
-        start: NodeIndex,
-        path: &mut Vec<NodeIndex>,
-        visited: &mut Vec<NodeIndex>,
-    ) -> bool {
-        let Some(&here) = path.last() else {
-            return false;
-        };
-        let mut next: Vec<NodeIndex> = graph.neighbors(here).filter(|n| scc.contains(n)).collect();
+    let members: std::collections::BTreeSet<NodeIndex> = scc.iter().copied().collect();
+    let successors = |here: NodeIndex| {
+        let mut next: Vec<NodeIndex> = graph.neighbors(here).filter(|n| members.contains(n)).collect();
         next.sort();
-        for n in next {
-            if n == start {
+        next.into_iter()
+    };
+    let mut path = vec![start];
+    let mut visited = std::collections::BTreeSet::from([start]);
+    // One iterator of unexplored successors per node on the path, in the same order as a
+    // recursive depth-first search would take them.
+    let mut pending = vec![successors(start)];
+    while let Some(next) = pending.last_mut() {
+        match next.next() {
+            Some(n) if n == start => {
                 path.push(start);
-                return true;
+                return path;
             }
-            if !visited.contains(&n) {
-                visited.push(n);
-                path.push(n);
-                if dfs(graph, scc, start, path, visited) {
-                    return true;
+            Some(n) => {
+                if visited.insert(n) {
+                    path.push(n);
+                    pending.push(successors(n));
                 }
-                path.pop();
+            }
+            None => {
+                pending.pop();
+                if !pending.is_empty() {
+                    path.pop();
+                }
             }
         }
-        false
     }
-    dfs(graph, scc, start, &mut path, &mut visited);
     path
 }
 

@@ -241,7 +241,7 @@ fn the_audit_flags_the_previous_holder_on_the_day_new_directions_took_effect() {
 fn effective_dates_avoid_meetings_and_the_representation_period() {
     let meetings = handback::load_meetings(&common::source("fixtures/audit/meetings.csv")).unwrap();
     let minded = chrono::NaiveDate::from_ymd_opt(2016, 12, 1).unwrap();
-    let dates = handback::effective_dates(minded, 10, &meetings, 3);
+    let dates = handback::effective_dates(minded, 10, Some(&meetings), 3).unwrap();
     let days: Vec<String> = dates.iter().map(|d| d.date.to_string()).collect();
     // 12 Dec is the first day after the period but has a meeting, as has 13 Dec.
     assert_eq!(days, ["2016-12-14", "2016-12-15", "2016-12-16"]);
