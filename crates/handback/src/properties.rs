@@ -835,3 +835,12 @@ fn regression_needs_seed_4200804922381774375() {
         needs_is_sound_and_finds_single_changes(seed, rules, obs, day).unwrap();
     }
 }
+
+/// A case the robustness work saw fail on the unseeded property (seed 244638418670453820,
+/// rules 5, observations 27, day 246: a set that did not meet `r4`), kept as a regression.
+#[test]
+fn regression_needs_seed_244638418670453820() {
+    let seed = 244_638_418_670_453_820;
+    needs_is_exact_on_the_monotone_fragment(seed, 5, 27, 246).unwrap();
+    needs_is_sound_and_finds_single_changes(seed, 5, 27, 246).unwrap();
+}

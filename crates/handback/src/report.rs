@@ -314,12 +314,54 @@ pub struct VerifyInputs<'a> {
     pub key: Option<&'a PublicKey>,
 }
 
+/// How deep a report may nest. Reasons nest about twice as deep as the conditions they explain
+/// (an object and its `parts` per level), and conditions nest at most 256 deep (`--max-depth`),
+/// so every report the engine writes fits; anything deeper is not one of ours.
+const MAX_REPORT_DEPTH: usize = 600;
+
+/// Reads a report as JSON. serde_json stops at 128 levels, which a report of a condition nested
+/// within the input limits can exceed; its own limit is lifted only after a scan has bounded the
+/// nesting, so a hostile report still cannot exhaust the stack.
+pub(crate) fn parse(text: &str) -> Result<J, String> {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_REPORT_DEPTH {
+        return Err(format!(
+            "it nests {deepest} levels deep; reports nest at most {MAX_REPORT_DEPTH}"
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let value = serde::Deserialize::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
+}
+
 /// Re-derives a report from its inputs. `Ok` when the same bytes come out (and, with a key, the
 /// signature is valid), saying who signed it; otherwise every difference found, most
 /// fundamental first.
 pub fn verify(inputs: &VerifyInputs<'_>) -> Result<Signed, Vec<Difference>> {
     let edited = |message: String| vec![Difference::Edited { message }];
-    let report: J = serde_json::from_str(inputs.report).map_err(|e| {
+    let report: J = parse(inputs.report).map_err(|e| {
         edited(format!(
             "the report is not valid JSON ({e}); it is not a Handback report or was damaged"
         ))
@@ -507,7 +549,7 @@ pub fn verify(inputs: &VerifyInputs<'_>) -> Result<Signed, Vec<Difference>> {
             Err(differences)
         };
     }
-    if let Ok(fresh) = serde_json::from_str::<J>(&again) {
+    if let Ok(fresh) = parse(&again) {
         let changes = result_changes(&report["results"], &fresh["results"]);
         if !changes.is_empty() {
             differences.push(Difference::Results { changes });

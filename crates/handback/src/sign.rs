@@ -311,7 +311,7 @@ fn message(format: &str, digest: &str, key_id: &str, signer: &str) -> String {
 /// names who signs (the caller chooses it, or uses the key's stored name).
 pub fn sign(report: &str, key: &SecretKey, signer: &str) -> Result<String, String> {
     let mut value: J =
-        serde_json::from_str(report).map_err(|e| format!("the report is not valid JSON ({e})"))?;
+        crate::report::parse(report).map_err(|e| format!("the report is not valid JSON ({e})"))?;
     let (Some(format), Some(digest)) = (
         value.get("format").and_then(J::as_str).map(str::to_string),
         value.get("digest").and_then(J::as_str).map(str::to_string),

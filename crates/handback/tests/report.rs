@@ -653,3 +653,22 @@ fn a_report_without_some_bases_verifies() {
     // The same evidence with everything in it is a different report.
     assert_ne!(text, make(&pack, &evidence, None, false));
 }
+
+/// A hostile "report" nested far deeper than any report the engine writes is refused as not one
+/// of ours, never read recursively to the bottom.
+#[test]
+fn a_report_nested_beyond_any_real_one_is_refused() {
+    let pack = handback::rotherham().unwrap();
+    let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let result = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || verifies(&pack, &text))
+        .unwrap()
+        .join()
+        .unwrap();
+    let differences = result.unwrap_err();
+    assert!(
+        differences[0].to_string().contains("nests 100000 levels deep"),
+        "{differences:?}"
+    );
+}
