@@ -322,7 +322,26 @@ pub fn needs(b: &Base, target: &str, limit: usize, json: bool) -> Result<String,
         b.options.as_of
     );
     if needs.met {
-        out.push_str("\nAlready met: nothing needs to change.\n");
+        // A function recommended and still held is met as a target: say which route it took.
+        let awaiting = match &target {
+            Target::Function { function } => {
+                let assessment = handback::assess(&b.pack, &b.evidence, &b.options);
+                let plan = handback::plan(&b.pack, &assessment, b.directions.as_ref());
+                plan.awaiting.iter().find(|w| &w.function == function).map(|w| {
+                    format!(
+                        " it was recommended on {} and is awaiting the decision",
+                        w.recommended
+                    )
+                })
+            }
+            _ => None,
+        };
+        match awaiting {
+            Some(words) => {
+                let _ = writeln!(out, "\nAlready met:{words}; no evidence needs to change.");
+            }
+            None => out.push_str("\nAlready met: nothing needs to change.\n"),
+        }
         return Ok(out);
     }
     if needs.sets.is_empty() {

@@ -1434,3 +1434,25 @@ fn signed_reports_verify_with_the_right_key_only() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// "What would it take to return children's services?" in February 2018: nothing, it was
+/// recommended on 9 February and is awaiting the decision; without the recorded decision the
+/// evidence alone would need changes.
+#[test]
+fn needs_knows_a_recommended_function_is_awaiting_its_decision() {
+    let args = [
+        "needs",
+        "fixtures/rotherham/2018-02-children-recommended.json",
+        "--target",
+        "function:children-services",
+        "--directions",
+        DIRECTIONS,
+    ];
+    let o = handback(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Already met: it was recommended on 2018-02-09 and is awaiting the decision"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -213,7 +213,9 @@ pub fn needs(
         Target::Function { function } => solver.function_target(function, directions, &mut Vec::new()),
         Target::Exit => solver.exit_target(directions),
     };
-    let met = fixes.iter().any(BTreeMap::is_empty);
+    // Met now by any route, including a recorded recommendation awaiting its decision, which
+    // the condition search does not see: nothing is needed.
+    let met = fixes.iter().any(BTreeMap::is_empty) || target_met(pack, evidence, options, directions, target);
     // A value next to the threshold is the least change, but it can break a condition that
     // holds now on the same key (outside the monotone fragment); the far end of the bound is
     // then tried before the set is given up.
@@ -1193,7 +1195,13 @@ pub fn target_met(
         Target::Function { function } => {
             let plan = crate::plan::plan(pack, &assessment, directions);
             plan.functions.iter().any(|f| {
-                &f.id == function && matches!(f.step, crate::plan::Step::Now | crate::plan::Step::Returned)
+                &f.id == function
+                    && matches!(
+                        f.step,
+                        crate::plan::Step::Now
+                            | crate::plan::Step::AwaitingDecision
+                            | crate::plan::Step::Returned
+                    )
             })
         }
         Target::Exit => crate::plan::plan(pack, &assessment, directions).exit.possible,
