@@ -1436,8 +1436,7 @@ fn signed_reports_verify_with_the_right_key_only() {
 }
 
 /// "What would it take to return children's services?" in February 2018: nothing, it was
-/// recommended on 9 February and is awaiting the decision; without the recorded decision the
-/// evidence alone would need changes.
+/// recommended on 9 February and is awaiting the decision.
 #[test]
 fn needs_knows_a_recommended_function_is_awaiting_its_decision() {
     let args = [
