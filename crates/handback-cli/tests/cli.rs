@@ -8,31 +8,11 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::{handback, root, stderr, stdout};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn handback(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_handback"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use std::process::Command;
 
 const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
 

@@ -11,17 +11,12 @@
 )]
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::root;
 use std::process::Command;
 
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 fn json(args: &[&str]) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_handback"))

@@ -9,31 +9,11 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
+use common::{handback, root, stderr, stdout};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn handback(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_handback"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::process::Output;
 
 /// Neither a panic (101) nor an abort such as a stack overflow (134, or a signal).
 fn assert_no_crash(args: &[&str], o: &Output) {
