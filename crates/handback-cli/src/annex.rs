@@ -138,6 +138,12 @@ fn function_title(pack: &Pack, id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A summary item: a lead, then the parts separated by semicolons, then a full stop.
+fn listed(lead: &str, parts: impl Iterator<Item = String>) -> Vec<Cell> {
+    let parts: Vec<String> = parts.collect();
+    vec![format!("{lead}{}.", parts.join("; ")).into()]
+}
+
 /// The summary at the top: each criteria set with its counts, the functions that do not yet
 /// meet per-function tests, and for a plan the phase, the tranche and the end.
 fn summary(c: &Context<'_>) -> Vec<Block> {
@@ -151,23 +157,17 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
         if plan.tranche.is_empty() {
             items.push(vec!["No function is recommended for return now.".into()]);
         } else {
-            let mut item: Vec<Cell> = vec!["Recommended for return now: ".into()];
-            for (i, t) in plan.tranche.iter().enumerate() {
-                if i > 0 {
-                    item.push("; ".into());
-                }
-                item.push(format!("`{}` {}", t.function, t.safeguard.words()).into());
-            }
-            item.push(".".into());
-            items.push(item);
+            items.push(listed(
+                "Recommended for return now: ",
+                plan.tranche
+                    .iter()
+                    .map(|t| format!("`{}` {}", t.function, t.safeguard.words())),
+            ));
         }
         if !plan.awaiting.is_empty() {
-            let mut item: Vec<Cell> = vec!["Recommended and awaiting the decision (still held): ".into()];
-            for (i, w) in plan.awaiting.iter().enumerate() {
-                if i > 0 {
-                    item.push("; ".into());
-                }
-                item.push(
+            items.push(listed(
+                "Recommended and awaiting the decision (still held): ",
+                plan.awaiting.iter().map(|w| {
                     format!(
                         "`{}`, recommended {} ({}), {}",
                         w.function,
@@ -175,11 +175,8 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
                         render::source_name(c.pack, &w.source.document),
                         w.safeguard.words()
                     )
-                    .into(),
-                );
-            }
-            item.push(".".into());
-            items.push(item);
+                }),
+            ));
         }
         items.push(if plan.exit.possible {
             vec![outcome_cell("met", "The intervention can end.")]
