@@ -336,11 +336,14 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
                 .copied()
                 .unwrap_or(Outcome::Test(Truth::Unknown));
             let (kind, text, at_least) = engine.outcome_words(rule_index, outcome);
+            // An unknown verdict rests on nothing, even when a graded rule's floor is known (its
+            // basis is kept for the references that ask for "at least" that floor).
             let basis = bases
                 .get(rule_index)
                 .and_then(|b| b.get(subject.unwrap_or(0)))
                 .copied()
-                .flatten();
+                .flatten()
+                .filter(|_| text != "unknown");
             let reason = options
                 .explain
                 .then(|| engine.explain_rule(rule_index, subject, &outcomes));
@@ -782,6 +785,21 @@ impl<'a> Engine<'a> {
                     (Some(Body::Test(c)), Some(Outcome::Test(t))) if t != Truth::Unknown => {
                         self.condition_basis(c, subject, outcomes, &bases)
                     }
+                    // The exact level is unknown but a floor holds: a reference asking for "at
+                    // least" the floor rests on the floor level's condition being met.
+                    (
+                        Some(Body::Graded { levels, .. }),
+                        Some(Outcome::Graded {
+                            level: None,
+                            at_least: Some(floor),
+                        }),
+                    ) => levels
+                        .iter()
+                        .filter(|l| l.rank == floor)
+                        .filter_map(|l| l.condition.as_ref())
+                        .map(|c| self.condition_basis(c, subject, outcomes, &bases))
+                        .max()
+                        .flatten(),
                     (
                         Some(Body::Graded { levels, .. }),
                         Some(Outcome::Graded {

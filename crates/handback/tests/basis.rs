@@ -102,3 +102,25 @@ fn excluding_the_deciding_evidence_unsettles_the_verdict() {
     let (o, _) = outcome(vec![Basis::Document]);
     assert_ne!(o, "not_met");
 }
+
+/// A reference asking for "at least" a grade whose exact level is unknown but whose floor holds
+/// rests on that floor's evidence: here a reconstruction, which the verdict must own up to (it
+/// once reported no basis at all, and the annex left it out).
+#[test]
+fn a_reference_met_on_a_grade_floor_rests_on_the_floor() {
+    let pack = common::load_pack("fixtures/packs/semantics");
+    let file = handback::SourceFile {
+        name: "g.json".into(),
+        label: "g.json".into(),
+        text: r#"{"council": "c", "observations": [{"id": "f", "key": "flag", "value": true, "date": "2016-06-01", "basis": "reconstructed", "note": "a test", "source": {"document": "d", "passage": "p"}}]}"#.into(),
+    };
+    let evidence = Evidence::load(&pack, &file).unwrap();
+    let mut o = Options::new(chrono::NaiveDate::from_ymd_opt(2016, 7, 1).unwrap());
+    o.explain = false;
+    let a = assess(&pack, &evidence, &o);
+    let find = |rule: &str| a.results.iter().find(|r| r.rule == rule).unwrap();
+    assert_eq!(find("graded").outcome, "unknown");
+    assert_eq!(find("graded").basis, None, "an unknown verdict rests on nothing");
+    assert_eq!(find("graded-ref").outcome, "met");
+    assert_eq!(find("graded-ref").basis, Some(Basis::Reconstructed));
+}
