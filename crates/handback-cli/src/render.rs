@@ -302,6 +302,12 @@ pub fn set_counts(results: &[&RuleResult]) -> Vec<(String, String)> {
                         functions.len(),
                         count_words(rule_ids.len())
                     ),
+                    // Beside council-wide counts, say these count functions, not tests.
+                    other if !council.is_empty() => format!(
+                        "{n} function{} {}",
+                        if n == 1 { "" } else { "s" },
+                        plain_outcome(other)
+                    ),
                     other => format!("{n} {}", plain_outcome(other)),
                 },
             ));

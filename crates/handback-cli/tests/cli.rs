@@ -1435,3 +1435,22 @@ fn needs_knows_a_recommended_function_is_awaiting_its_decision() {
         stdout(&o)
     );
 }
+
+/// A set with council-wide and per-function rules counts both, and says which counts are
+/// functions ("8 unknown, 2 functions unknown", not "8 unknown, 2 unknown").
+#[test]
+fn a_mixed_set_says_which_counts_are_functions() {
+    let o = handback(&[
+        "assess",
+        "fixtures/evidence/semantics-nothing.json",
+        "--pack",
+        "fixtures/packs/semantics",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("One rule per construct:"))
+        .unwrap();
+    assert!(line.contains(" functions unknown"), "{line}");
+}
