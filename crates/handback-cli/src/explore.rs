@@ -112,17 +112,61 @@ pub struct Base {
     pub evidence: Evidence,
     pub options: Options,
     pub directions: Option<Directions>,
+    /// With `--known-at`: the date, and the observations recorded after it that were left out.
+    pub known: Option<(chrono::NaiveDate, Vec<String>)>,
+}
+
+impl Base {
+    /// The line that opens a table when the evidence was cut back to what was known on a date.
+    pub fn known_line(&self) -> String {
+        match &self.known {
+            None => String::new(),
+            Some((date, hidden)) => format!(
+                "Using only evidence recorded by {date}: {} observation{} recorded later left out{}.\n",
+                hidden.len(),
+                if hidden.len() == 1 { "" } else { "s" },
+                if hidden.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", hidden.join(", "))
+                }
+            ),
+        }
+    }
+
+    /// Adds `known_at` (the date and what was left out) to a JSON answer, when it applies.
+    fn with_known(&self, mut value: serde_json::Value) -> serde_json::Value {
+        if let (Some((date, hidden)), Some(obj)) = (&self.known, value.as_object_mut()) {
+            obj.insert(
+                "known_at".into(),
+                serde_json::json!({ "date": date, "left_out": hidden }),
+            );
+        }
+        value
+    }
 }
 
 /// The evidence, options and Directions every exploring command starts from.
+///
+/// With `known_at`, the evidence is cut back to what had been recorded by then *before* anything
+/// is explored: a hypothetical change is dated today and recorded by nobody, so filtering after
+/// the changes were applied would hide the very changes being explored.
 pub fn base(
     pack: Pack,
     evidence: &Path,
     as_of: Option<chrono::NaiveDate>,
+    known_at: Option<chrono::NaiveDate>,
     params: &[String],
     directions: Option<&PathBuf>,
 ) -> Result<Base, Failure> {
     let (evidence, options) = crate::prepare(&pack, evidence, as_of, None, &[], params)?;
+    let (evidence, known) = match known_at {
+        Some(date) => {
+            let (known, hidden) = evidence.known_at(date);
+            (known, Some((date, hidden)))
+        }
+        None => (evidence, None),
+    };
     let directions = match directions {
         Some(path) => Some(Directions::load(&pack, &files::read_source(path)?)?),
         None => None,
@@ -132,6 +176,7 @@ pub fn base(
         evidence,
         options,
         directions,
+        known,
     })
 }
 
@@ -203,11 +248,12 @@ pub fn whatif(
     let plan_after = handback::plan(&b.pack, &after, b.directions.as_ref());
     let diff = handback::diff(&b.pack, &before, &after, Some((&plan_before, &plan_after)));
     if json {
-        return Ok(render::json(
-            &serde_json::json!({ "scenario": label, "changes": changes, "diff": diff }),
-        ));
+        return Ok(render::json(&b.with_known(
+            serde_json::json!({ "scenario": label, "changes": changes, "diff": diff }),
+        )));
     }
-    let mut out = format!("What if: {label}\n");
+    let mut out = b.known_line();
+    let _ = writeln!(out, "What if: {label}");
     for c in changes {
         let _ = writeln!(out, "  - {}", change_words(c));
     }
@@ -311,13 +357,15 @@ pub fn needs(b: &Base, target: &str, limit: usize, json: bool) -> Result<String,
             .zip(&checked)
             .map(|(s, ok)| serde_json::json!({ "changes": s.changes, "distance": s.distance, "earliest": s.earliest, "checked": ok }))
             .collect();
-        return Ok(render::json(&serde_json::json!({
+        return Ok(render::json(&b.with_known(serde_json::json!({
             "target": needs.target, "met": needs.met, "sets": sets, "blocks": needs.blocks, "heuristic": needs.heuristic,
             "as_of": b.options.as_of,
-        })));
+        }))));
     }
-    let mut out = format!(
-        "What it would take: {}, as of {}\n",
+    let mut out = b.known_line();
+    let _ = writeln!(
+        out,
+        "What it would take: {}, as of {}",
         target_words(&target),
         b.options.as_of
     );
@@ -693,11 +741,13 @@ pub fn gaps(b: &Base, json: bool) -> Result<String, Failure> {
             .iter()
             .map(|(e, c, k, f)| serde_json::json!({ "key": k, "function": f, "settles_either_way": e, "could_settle": c }))
             .collect();
-        return Ok(render::json(
-            &serde_json::json!({ "unknown_outcomes": before_unknown, "gaps": rows }),
-        ));
+        return Ok(render::json(&b.with_known(
+            serde_json::json!({ "unknown_outcomes": before_unknown, "gaps": rows }),
+        )));
     }
-    let mut out = format!(
+    let mut out = b.known_line();
+    let _ = write!(
+        out,
         "Evidence gaps as of {}: {before_unknown} outcomes are unknown.\nGather these first. `either way`: unknown outcomes one fresh observation settles whatever it says; `could`: how many it settles if it comes out well.\n\n",
         b.options.as_of
     );

@@ -184,9 +184,6 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
-        /// Use only evidence recorded by this date (YYYY-MM-DD).
-        #[arg(long, value_parser = parse_date_arg)]
-        known_at: Option<chrono::NaiveDate>,
         /// Evaluate without observations of this basis (measured, document, judgement, decision,
         /// unstated, reconstructed, hypothetical), to see which verdicts stand without them.
         /// Repeatable.
@@ -280,6 +277,10 @@ enum Command {
         /// The scenario's as-of date (the base keeps its own).
         #[arg(long, value_parser = parse_date_arg)]
         as_of: Option<chrono::NaiveDate>,
+        /// Start from the base evidence as it was known on this date (YYYY-MM-DD): observations
+        /// recorded later are left out before the changes apply, and listed.
+        #[arg(long, value_parser = parse_date_arg)]
+        known_at: Option<chrono::NaiveDate>,
         #[command(flatten)]
         pack: PackArg,
         /// The Directions in force (JSON).
@@ -377,6 +378,10 @@ struct Situation {
     /// The date (YYYY-MM-DD). Default: the evidence's `as_of`, else its latest observation.
     #[arg(long, value_parser = parse_date_arg)]
     as_of: Option<chrono::NaiveDate>,
+    /// Use only the evidence recorded by this date (YYYY-MM-DD): what was known then. What was
+    /// left out is listed.
+    #[arg(long, value_parser = parse_date_arg)]
+    known_at: Option<chrono::NaiveDate>,
 }
 
 impl Situation {
@@ -386,6 +391,7 @@ impl Situation {
             load_pack(&self.pack)?,
             &self.evidence,
             self.as_of,
+            self.known_at,
             &[],
             self.directions.as_ref(),
         )
@@ -593,10 +599,10 @@ fn run(cli: Cli) -> Result<String, Failure> {
                     pack,
                     directions: directions_path,
                     as_of,
+                    known_at,
                 },
             params,
             format,
-            known_at,
             exclude_basis,
             output,
             explain,
@@ -805,6 +811,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             sets,
             params,
             as_of,
+            known_at,
             pack,
             directions,
             format,
@@ -833,7 +840,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             }
             // The evidence is read before the flags are checked: evidence written for another
             // pack makes its keys in `--set` unknown too, and the fix is `--pack`, not the flag.
-            let base = explore::base(pack, &base_evidence, None, &[], directions.as_ref())?;
+            let base = explore::base(pack, &base_evidence, None, known_at, &[], directions.as_ref())?;
             let pack = &base.pack;
             // A scenario file's places cover its changes; each flag's change is placed at the
             // flag, and checked now so its problem names it.
@@ -892,7 +899,10 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 .iter()
                 .map(|v| explore::parse_vary(v))
                 .collect::<Result<Vec<_>, _>>()?;
-            explore::sweep(&situation.base()?, &varies)
+            let base = situation.base()?;
+            // The CSV stays a plain grid for plotting; what was left out goes to stderr.
+            eprint!("{}", base.known_line());
+            explore::sweep(&base, &varies)
         }
         Command::Gaps { situation, format } => {
             let base = situation.base()?;

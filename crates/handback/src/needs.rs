@@ -197,6 +197,17 @@ pub fn needs(
     directions: Option<&Directions>,
     target: &Target,
 ) -> Needs {
+    // With `known_at`, the search and every check start from the evidence as known then: the
+    // options are hypothetical observations recorded by nobody, dated after `known_at`, so the
+    // cut must be made once here rather than again on the evidence the options lead to.
+    if let Some(known_at) = options.known_at {
+        let (known, _) = evidence.known_at(known_at);
+        let options = Options {
+            known_at: None,
+            ..options.clone()
+        };
+        return needs(pack, &known, &options, directions, target);
+    }
     let engine = Engine::new(pack, evidence, options);
     let outcomes = engine.outcomes();
     let mut solver = Solver {

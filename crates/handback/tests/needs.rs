@@ -348,3 +348,26 @@ fn a_scenario_value_supersedes_a_period_ending_that_day() {
         &target("r")
     ));
 }
+
+/// `needs` with `known_at` answers for the evidence as known then: what was recorded later is not
+/// counted as present, and the options it offers (hypothetical, dated on the as-of day after
+/// `known_at`) are not hidden by the same cut when they are checked.
+#[test]
+fn known_at_starts_from_what_was_known_and_keeps_its_options() {
+    let p = pack(
+        json!([number("share", "lower_is_better")]),
+        json!([rule("r", json!({"key": "share", "op": "<=", "value": 0.5}))]),
+    );
+    // Met by an observation recorded in March about January; in February it was not known.
+    let mut o = obs("o", "share", json!(0.2), "2016-01-10");
+    o["recorded"] = json!("2016-03-01");
+    let ev = evidence(&p, json!([o]));
+    let mut options = Options::new(day("2016-04-01"));
+    options.known_at = Some(day("2016-02-01"));
+    let n = handback::needs(&p, &ev, &options, None, &target("r"));
+    assert!(!n.met, "met on evidence recorded after `known_at`: {n:?}");
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "<= 0.5");
+    // Without the cut it is met now.
+    assert!(handback::needs(&p, &ev, &Options::new(day("2016-04-01")), None, &target("r")).met);
+}
