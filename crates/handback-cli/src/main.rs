@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod annex;
+mod authoring;
 mod explore;
 mod files;
 mod render;
@@ -34,6 +35,8 @@ pub enum Exit {
     Mismatch = 5,
     /// `audit`: at least one decision was taken by someone who did not hold the power.
     Findings = 6,
+    /// `test`: at least one of the pack's own cases failed.
+    CasesFailed = 7,
 }
 
 /// A failure on the way to an exit code, with the message for the user.
@@ -75,7 +78,8 @@ impl From<LoadError> for Failure {
                   Rules are read from a pack (default: the embedded Rotherham pack); evidence from \
                   JSON files of dated, cited observations.\n\n\
                   Exit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid input, 4 file error, \
-                  5 a report does not reproduce (`verify`), 6 invalid decisions found (`audit`)."
+                  5 a report does not reproduce (`verify`), 6 invalid decisions found (`audit`), \
+                  7 a pack's own case failed (`test`)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -350,6 +354,34 @@ enum Command {
     Evidence {
         #[command(subcommand)]
         command: EvidenceCommand,
+    },
+    /// Pack authoring helpers.
+    Pack {
+        #[command(subcommand)]
+        command: PackCommand,
+    },
+    /// Run a pack's own golden cases (`DIR/tests/*.json`) and list the outcomes no case asserts.
+    Test {
+        /// The pack folder.
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
+enum PackCommand {
+    /// Scaffold a new pack in a new or empty folder: it lints clean and its one case passes.
+    Init {
+        /// The folder to create.
+        dir: PathBuf,
+        /// The pack's id (default: the folder's name).
+        #[arg(long)]
+        id: Option<String>,
+        /// The pack's title.
+        #[arg(long)]
+        title: Option<String>,
     },
 }
 
@@ -921,6 +953,15 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 RulesFormat::Markdown => render::rules_markdown(&pack),
                 RulesFormat::Json => render::rules_json(&pack),
             })
+        }
+        Command::Pack {
+            command: PackCommand::Init { dir, id, title },
+        } => authoring::init(&dir, id.as_deref(), title.as_deref()),
+        Command::Test { dir, format } => {
+            let pack = load_pack(&PackArg {
+                pack: Some(dir.clone()),
+            })?;
+            authoring::test(&pack, &dir, matches!(format, Format::Json))
         }
         Command::Evidence {
             command: EvidenceCommand::Template { pack, format },

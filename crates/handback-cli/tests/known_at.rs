@@ -22,7 +22,14 @@ fn json(args: &[&str]) -> Value {
 fn gaps_start_from_what_was_known() {
     let all = json(&["gaps", RECORD, "--as-of", "2016-09-01", "--format", "json"]);
     let known = json(&[
-        "gaps", RECORD, "--as-of", "2016-09-01", "--known-at", "2016-08-10", "--format", "json",
+        "gaps",
+        RECORD,
+        "--as-of",
+        "2016-09-01",
+        "--known-at",
+        "2016-08-10",
+        "--format",
+        "json",
     ]);
     assert!(all.get("known_at").is_none());
     let left_out = known["known_at"]["left_out"].as_array().unwrap();
@@ -34,7 +41,14 @@ fn gaps_start_from_what_was_known() {
         known["unknown_outcomes"],
         all["unknown_outcomes"]
     );
-    let table = stdout(&handback(&["gaps", RECORD, "--as-of", "2016-09-01", "--known-at", "2016-08-10"]));
+    let table = stdout(&handback(&[
+        "gaps",
+        RECORD,
+        "--as-of",
+        "2016-09-01",
+        "--known-at",
+        "2016-08-10",
+    ]));
     assert!(
         table.starts_with("Using only evidence recorded by 2016-08-10: "),
         "{table}"
@@ -46,8 +60,16 @@ fn gaps_start_from_what_was_known() {
 #[test]
 fn needs_options_from_what_was_known_are_checked_and_hold() {
     let known = json(&[
-        "needs", RECORD, "--as-of", "2016-09-01", "--known-at", "2016-08-10", "--target",
-        "rule:children-7", "--format", "json",
+        "needs",
+        RECORD,
+        "--as-of",
+        "2016-09-01",
+        "--known-at",
+        "2016-08-10",
+        "--target",
+        "rule:children-7",
+        "--format",
+        "json",
     ]);
     assert_eq!(known["met"], false, "{known}");
     let sets = known["sets"].as_array().unwrap();
@@ -59,11 +81,20 @@ fn needs_options_from_what_was_known_are_checked_and_hold() {
 #[test]
 fn whatif_applies_its_changes_to_what_was_known() {
     let args = [
-        "whatif", RECORD, "--known-at", "2016-08-10", "--set",
-        "children.agency_share=0.9@2018-03-01", "--format", "json",
+        "whatif",
+        RECORD,
+        "--known-at",
+        "2016-08-10",
+        "--set",
+        "children.agency_share=0.9@2018-03-01",
+        "--format",
+        "json",
     ];
     let out = json(&args);
-    assert!(out["known_at"]["left_out"].as_array().unwrap().len() > 10, "{out}");
+    assert!(
+        out["known_at"]["left_out"].as_array().unwrap().len() > 10,
+        "{out}"
+    );
     // From what was known in August 2016 the agency share is unknown in 2018: the scenario's
     // figure settles `children-6`.
     let text = out["diff"].to_string();

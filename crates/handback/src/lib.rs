@@ -35,6 +35,7 @@
 mod assess;
 mod audit;
 mod canonical;
+mod cases;
 mod citations;
 mod csv;
 mod diagnostic;
@@ -65,6 +66,7 @@ pub use audit::{
     audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
 };
 pub use canonical::{canonical, digest, normalise_quote, sha256};
+pub use cases::{coverage, Case, CaseResult, Expectation, Expects, Uncovered};
 pub use citations::{
     check_passages, cited_passages, fragment_documents, fragment_stands, misfiled, quoted_fragments,
     CitedPassage,

@@ -121,7 +121,7 @@ impl PackDigests {
     fn of(files: &[SourceFile]) -> PackDigests {
         let mut file_digests = BTreeMap::new();
         let mut rule_digests = BTreeMap::new();
-        for f in files.iter().filter(|f| f.name.ends_with(".json")) {
+        for f in files.iter().filter(|f| is_pack_data(&f.name)) {
             let Ok(json) = crate::json::parse(&f.text) else {
                 continue;
             };
@@ -287,6 +287,12 @@ impl Pack {
     }
 }
 
+/// Whether a file is part of the pack's data (and its digest). A pack folder's `tests/` holds its
+/// golden cases and their evidence: editing a case must not change the pack a report cites.
+fn is_pack_data(name: &str) -> bool {
+    name.ends_with(".json") && !name.starts_with("tests/")
+}
+
 fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     let mut diagnostics = Vec::new();
     let mut by_role: BTreeMap<&str, &SourceFile> = BTreeMap::new();
@@ -298,6 +304,8 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
                 by_role.insert(name, f);
             }
             _ if name.starts_with("rules/") && name.ends_with(".json") => rule_files.push(f),
+            // The pack's own golden cases (and their evidence), read by `handback test`.
+            _ if !is_pack_data(name) => {}
             _ if name.ends_with(".json") => diagnostics.push(file_level(
                 &f.label,
                 format!("unexpected file `{name}` in the pack; a pack holds `pack.json`, `vocabulary.json`, `parameters.json`, `functions.json` and `rules/*.json`"),

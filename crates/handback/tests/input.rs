@@ -73,3 +73,20 @@ fn bad_parameter_overrides_are_errors() {
     let problems = options.check(&pack).unwrap_err();
     assert_eq!(problems.len(), 2, "{problems:?}");
 }
+
+/// A pack folder's `tests/` holds its golden cases: they are not pack data, so they are neither
+/// "unexpected files" nor part of the digest a report cites (editing a case must not make every
+/// report of the pack fail `verify`).
+#[test]
+fn a_packs_own_cases_are_not_part_of_the_pack() {
+    let files = handback::rotherham_files();
+    let plain = handback::Pack::load(&files).unwrap();
+    let mut with_cases = files.clone();
+    with_cases.push(handback::SourceFile {
+        name: "tests/a-case.json".into(),
+        label: "tests/a-case.json".into(),
+        text: r#"{"description": "d", "evidence": "e.json", "expect": {}}"#.into(),
+    });
+    let loaded = handback::Pack::load(&with_cases).unwrap();
+    assert_eq!(loaded.digests(), plain.digests());
+}
