@@ -1085,15 +1085,26 @@ fn lint(
 ) -> Result<String, Failure> {
     let mut diagnostics: Vec<handback::Diagnostic> = Vec::new();
     let mut summary = Vec::new();
-    let pack = match &pack_arg.pack {
+    let pack_files = match &pack_arg.pack {
         Some(dir) => match files::read_pack(dir) {
-            Ok(files) => Pack::load_with_limits(&files, limits()),
+            Ok(files) => Ok(files),
             Err(files::ReadError::Invalid(d)) => Err(LoadError {
                 diagnostics: handback::Diagnostics(d),
             }),
             Err(files::ReadError::Io(f)) => return Err(f),
         },
-        None => handback::rotherham(),
+        None => Ok(handback::rotherham_files()),
+    };
+    let pack = pack_files
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|files| Pack::load_with_limits(files, limits()));
+    // Warnings say what is almost certainly not meant; they never fail lint. They are for the
+    // pack's author, so only for a pack named with `--pack`: someone checking evidence against
+    // the embedded pack cannot act on them.
+    let warnings = match (&pack, &pack_files, &pack_arg.pack) {
+        (Ok(p), Ok(files), Some(_)) => handback::pack_warnings(p, files),
+        _ => Vec::new(),
     };
     match &pack {
         Ok(p) => summary.push(format!(
@@ -1155,7 +1166,7 @@ fn lint(
     let ok = diagnostics.is_empty();
     let text = match format {
         LintFormat::Json => {
-            let value = serde_json::json!({ "ok": ok, "problems": diagnostics });
+            let value = serde_json::json!({ "ok": ok, "problems": diagnostics, "warnings": warnings });
             format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
         }
         LintFormat::Text => {
@@ -1168,9 +1179,19 @@ fn lint(
                     "{unchecked} evidence file(s) not checked: the pack must be valid first\n"
                 ));
             }
+            for w in &warnings {
+                out.push_str(&format!("{w}\n"));
+            }
             if ok {
                 for s in &summary {
                     out.push_str(&format!("ok: {s}\n"));
+                }
+                if !warnings.is_empty() {
+                    out.push_str(&format!(
+                        "{} warning{} (not problems: the pack is valid)\n",
+                        warnings.len(),
+                        if warnings.len() == 1 { "" } else { "s" }
+                    ));
                 }
             } else {
                 out.push_str(&format!(

@@ -52,6 +52,7 @@ mod report;
 mod rules;
 mod sign;
 mod vocabulary;
+mod warnings;
 mod whatif;
 
 mod embedded {
@@ -90,6 +91,7 @@ pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT 
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
+pub use warnings::pack_warnings;
 pub use whatif::{
     apply, apply_at, check_change, diff, Applied, Change, Diff, OutcomeChange, Place, Scenario,
     SCENARIO_ID_PREFIX,

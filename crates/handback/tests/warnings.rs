@@ -1,0 +1,105 @@
+//! Pack warnings: what loads and evaluates but is almost certainly not what the author meant.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use handback::{Pack, SourceFile};
+use serde_json::{json, Value as J};
+
+fn file(name: &str, json: &J) -> SourceFile {
+    SourceFile {
+        name: name.into(),
+        label: name.into(),
+        // Pretty, so that positions are on distinct lines.
+        text: serde_json::to_string_pretty(json).unwrap(),
+    }
+}
+
+fn rule(id: &str, set: Option<&str>, body: J) -> J {
+    let mut r = json!({"id": id, "title": "t", "quote": "q", "citation": {"source": "s", "at": "a"}});
+    if let Some(s) = set {
+        r["set"] = json!(s);
+    }
+    for (k, v) in body.as_object().unwrap() {
+        r[k] = v.clone();
+    }
+    r
+}
+
+fn load(rules: J) -> (Pack, Vec<SourceFile>) {
+    let files = vec![
+        file(
+            "pack.json",
+            &json!({"id": "t", "version": "1", "title": "t",
+                "sets": [{"id": "s", "title": "s", "citation": {"source": "s", "at": "a"}}]}),
+        ),
+        file(
+            "vocabulary.json",
+            &json!({"scales": [{"id": "g", "title": "g", "levels": ["low", "mid", "high"]}], "keys": [
+                {"key": "x", "type": "number", "unit": "u", "direction": "higher_is_better", "description": "d"},
+                {"key": "spare", "type": "boolean", "description": "d"},
+            ]}),
+        ),
+        file(
+            "parameters.json",
+            &json!({"parameters": [{"name": "unused_max", "type": "number", "unit": "u", "direction": "higher_is_better", "default": 1, "rationale": "r"}]}),
+        ),
+        file("rules/r.json", &json!({ "rules": rules })),
+    ];
+    (Pack::load(&files).unwrap_or_else(|e| panic!("{e}")), files)
+}
+
+fn ge(v: f64) -> J {
+    json!({"key": "x", "op": ">=", "value": v})
+}
+
+#[test]
+fn unused_keys_parameters_rules_and_unreachable_levels_are_warned_of_and_located() {
+    let graded = |levels: J| json!({"kind": "graded", "scale": "g", "levels": levels});
+    let (pack, files) = load(json!([
+        rule("used", Some("s"), json!({"kind": "test", "condition": ge(1.0)})),
+        // In no set, referred to by nothing, gating nothing.
+        rule("orphan", None, json!({"kind": "test", "condition": ge(2.0)})),
+        // A helper referred to by a rule in a set: not warned of.
+        rule("helper", None, json!({"kind": "test", "condition": ge(3.0)})),
+        rule(
+            "uses-helper",
+            Some("s"),
+            json!({"kind": "test", "condition": {"rule": "helper"}})
+        ),
+        // `mid` (x >= 7) can only hold when `high` (x >= 5) does: never the outcome.
+        rule(
+            "shadowed",
+            Some("s"),
+            graded(json!([
+                {"level": "high", "condition": ge(5.0)},
+                {"level": "mid", "condition": {"all": [ge(7.0), {"key": "x", "op": "<=", "value": 9}]}},
+                {"level": "low"},
+            ]))
+        ),
+        // Ordered sensibly: every level can be reached.
+        rule(
+            "ordered",
+            Some("s"),
+            graded(json!([
+                {"level": "high", "condition": ge(7.0)},
+                {"level": "mid", "condition": ge(5.0)},
+                {"level": "low"},
+            ]))
+        ),
+    ]));
+    let warnings = handback::pack_warnings(&pack, &files);
+    let text: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+    let has = |needle: &str| text.iter().any(|t| t.contains(needle));
+    assert!(
+        has("vocabulary.json:10:5: $.keys[1]: warning: no rule reads the key `spare`"),
+        "{text:#?}"
+    );
+    assert!(
+        has("parameters.json:3:5: $.parameters[0]: warning: no rule uses the parameter `unused_max`"),
+        "{text:#?}"
+    );
+    assert!(has("the rule `orphan` is in no criteria set"), "{text:#?}");
+    assert!(has("level `mid` of `shadowed` can never be reached"), "{text:#?}");
+    assert!(has("$.rules[4].levels[1]"), "{text:#?}");
+    assert_eq!(warnings.len(), 4, "{text:#?}");
+}
