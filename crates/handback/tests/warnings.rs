@@ -1,6 +1,6 @@
 //! Pack warnings: what loads and evaluates but is almost certainly not what the author meant.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use handback::{Pack, SourceFile};
 use serde_json::{json, Value as J};
