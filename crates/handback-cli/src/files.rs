@@ -105,6 +105,82 @@ pub fn read_pack(dir: &Path) -> Result<Vec<SourceFile>, ReadError> {
     Ok(out)
 }
 
+/// Reads a pack folder and, when its `pack.json` extends another pack, the base's files under
+/// `base/` (and the base's base under `base/base/`, …). The base is the folder `base` when given,
+/// else a folder beside the pack whose `pack.json` has the id pinned, else the embedded pack when
+/// it is the one pinned. A base that cannot be found is left for the loader to report, at the pin.
+pub fn read_pack_layers(dir: &Path, base: Option<&Path>) -> Result<Vec<SourceFile>, ReadError> {
+    let mut out = read_pack(dir)?;
+    let mut current = out.clone();
+    let mut current_dir = dir.to_path_buf();
+    let mut given = base.map(Path::to_path_buf);
+    let mut prefix = String::from(handback::BASE_PREFIX);
+    // Bounded: a chain of packs extending each other in a circle ends here, and the loader
+    // reports the pin it cannot satisfy.
+    for _ in 0..16 {
+        let Some(pin) = handback::extends_of(&current) else {
+            break;
+        };
+        let found = given.take().or_else(|| beside(&current_dir, &pin.id));
+        let layer = match &found {
+            Some(d) => read_pack(d)?,
+            None => {
+                let embedded = handback::rotherham_files();
+                if handback::extends_of(&embedded).is_none()
+                    && manifest_id(&embedded).as_deref() == Some(pin.id.as_str())
+                {
+                    embedded
+                } else {
+                    break;
+                }
+            }
+        };
+        out.extend(layer.iter().map(|f| SourceFile {
+            name: format!("{prefix}{}", f.name),
+            ..f.clone()
+        }));
+        match found {
+            Some(d) => current_dir = d,
+            None => break,
+        }
+        current = layer;
+        prefix.push_str(handback::BASE_PREFIX);
+    }
+    Ok(out)
+}
+
+/// A folder beside `dir` holding the pack with this id.
+fn beside(dir: &Path, id: &str) -> Option<std::path::PathBuf> {
+    let own = dir.canonicalize().ok()?;
+    let parent = own.parent()?.to_path_buf();
+    let mut candidates: Vec<std::path::PathBuf> = std::fs::read_dir(&parent)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && p.canonicalize().ok().as_ref() != Some(&own))
+        .collect();
+    candidates.sort();
+    candidates.into_iter().find(|p| {
+        std::fs::read_to_string(p.join("pack.json"))
+            .ok()
+            .is_some_and(|text| {
+                manifest_id(&[SourceFile {
+                    name: "pack.json".into(),
+                    label: String::new(),
+                    text,
+                }])
+                .as_deref()
+                    == Some(id)
+            })
+    })
+}
+
+fn manifest_id(files: &[SourceFile]) -> Option<String> {
+    let f = files.iter().find(|f| f.name == "pack.json")?;
+    let v: serde_json::Value = serde_json::from_str(&f.text).ok()?;
+    v.get("id")?.as_str().map(str::to_string)
+}
+
 fn walk(
     root: &Path,
     dir: &Path,

@@ -364,6 +364,9 @@ enum Command {
     Test {
         /// The pack folder.
         dir: PathBuf,
+        /// The folder of the pack it extends (default: found as for `--pack`).
+        #[arg(long, value_name = "DIR")]
+        base: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -447,6 +450,10 @@ struct PackArg {
     /// A rule pack folder. Default: the embedded Rotherham pack.
     #[arg(long)]
     pack: Option<PathBuf>,
+    /// The folder of the pack that `--pack` extends. Default: a folder beside it holding the
+    /// pack pinned in its `pack.json`, else the embedded pack if that is the one pinned.
+    #[arg(long, value_name = "DIR", requires = "pack")]
+    base: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -564,7 +571,10 @@ fn terminal_style() -> render::Style {
 
 fn load_pack(arg: &PackArg) -> Result<Pack, Failure> {
     match &arg.pack {
-        Some(dir) => Ok(Pack::load_with_limits(&files::read_pack(dir)?, limits())?),
+        Some(dir) => Ok(Pack::load_with_limits(
+            &files::read_pack_layers(dir, arg.base.as_deref())?,
+            limits(),
+        )?),
         None => handback::rotherham().map_err(|e| {
             Failure::new(
                 Exit::Internal,
@@ -957,9 +967,10 @@ fn run(cli: Cli) -> Result<String, Failure> {
         Command::Pack {
             command: PackCommand::Init { dir, id, title },
         } => authoring::init(&dir, id.as_deref(), title.as_deref()),
-        Command::Test { dir, format } => {
+        Command::Test { dir, base, format } => {
             let pack = load_pack(&PackArg {
                 pack: Some(dir.clone()),
+                base,
             })?;
             authoring::test(&pack, &dir, matches!(format, Format::Json))
         }
@@ -1086,7 +1097,7 @@ fn lint(
     let mut diagnostics: Vec<handback::Diagnostic> = Vec::new();
     let mut summary = Vec::new();
     let pack_files = match &pack_arg.pack {
-        Some(dir) => match files::read_pack(dir) {
+        Some(dir) => match files::read_pack_layers(dir, pack_arg.base.as_deref()) {
             Ok(files) => Ok(files),
             Err(files::ReadError::Invalid(d)) => Err(LoadError {
                 diagnostics: handback::Diagnostics(d),

@@ -689,7 +689,8 @@ pub fn rules_json(pack: &Pack) -> String {
             })
         })
         .collect();
-    json(&serde_json::json!({ "pack": pack.manifest(), "rules": rules }))
+    // The digest is what a pack that extends this one pins.
+    json(&serde_json::json!({ "pack": pack.manifest(), "digest": pack.digests().pack, "rules": rules }))
 }
 
 struct TemplateRow {

@@ -99,3 +99,97 @@ fn a_case_naming_what_the_pack_lacks_is_refused_with_every_problem_located() {
     assert!(err.contains("tests/example.json:"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A pack extending the Rotherham pack, pinned by the digest `rules --format json` prints: found
+/// beside it, given with `--base`, or (nowhere on disk) the embedded pack; a stale pin is refused
+/// at the pin.
+#[test]
+fn a_pack_extends_its_base_found_beside_it_given_or_embedded() {
+    let dir = fresh("extends");
+    let root = common::root();
+    let rules: serde_json::Value =
+        serde_json::from_str(&stdout(&handback(&["rules", "--format", "json"]))).unwrap();
+    let pin = rules["digest"].as_str().unwrap().to_string();
+    let variant = dir.join("stricter");
+    std::fs::create_dir_all(&variant).unwrap();
+    std::fs::write(
+        variant.join("pack.json"),
+        serde_json::json!({"id": "stricter", "version": "0.1.0", "title": "Rotherham, with a stricter agency threshold",
+            "extends": {"id": "rotherham", "version": "0.1.0", "digest": pin}})
+        .to_string(),
+    )
+    .unwrap();
+    let params: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("rules/rotherham/parameters.json")).unwrap())
+            .unwrap();
+    let mut agency = params["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "children_agency_share_max")
+        .unwrap()
+        .clone();
+    agency["default"] = serde_json::json!(0.15);
+    std::fs::write(
+        variant.join("parameters.json"),
+        serde_json::json!({ "parameters": [agency] }).to_string(),
+    )
+    .unwrap();
+    let v = variant.to_str().unwrap();
+    let threshold = |args: &[&str]| -> String {
+        let o = handback(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let rules: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(rules["pack"]["id"], "stricter");
+        assert_eq!(rules["rules"].as_array().unwrap().len(), 24);
+        stdout(&handback(&["rules", "--pack", v]))
+            .lines()
+            .filter(|l| l.contains("children_agency_share_max ="))
+            .collect()
+    };
+    // Nowhere on disk: the embedded pack is the one pinned.
+    let embedded = threshold(&["rules", "--pack", v, "--format", "json"]);
+    assert!(embedded.contains("= 0.15"), "{embedded}");
+    // Given.
+    let given = threshold(&[
+        "rules",
+        "--pack",
+        v,
+        "--base",
+        root.join("rules/rotherham").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(given, embedded);
+    // Beside it, changed since it was pinned: refused at the pin.
+    let copy = dir.join("rotherham");
+    std::fs::create_dir_all(copy.join("rules")).unwrap();
+    for entry in std::fs::read_dir(root.join("rules/rotherham")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, copy.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(root.join("rules/rotherham/rules")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, copy.join("rules").join(p.file_name().unwrap())).unwrap();
+    }
+    let o = handback(&["lint", "--pack", v]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let pack_json = copy.join("pack.json");
+    let text = std::fs::read_to_string(&pack_json).unwrap();
+    std::fs::write(
+        &pack_json,
+        text.replace("Missing or stale evidence", "Missing, or stale, evidence"),
+    )
+    .unwrap();
+    let o = handback(&["lint", "--pack", v]);
+    assert_eq!(o.status.code(), Some(3), "{}{}", stdout(&o), stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("stricter/pack.json:1:"), "{err}");
+    assert!(
+        err.contains("$.extends.digest: the base pack `rotherham` 0.1.0 has digest"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

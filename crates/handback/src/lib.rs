@@ -42,6 +42,7 @@ mod diagnostic;
 mod directions;
 mod evidence;
 mod explain;
+mod extends;
 mod functions;
 mod json;
 mod needs;
@@ -76,6 +77,7 @@ pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
 pub use explain::{condition_words, rule_lines, rule_sentence};
+pub use extends::{extends_of, Extends, BASE_PREFIX};
 pub use functions::{DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard};
 pub use needs::{needs, target_met, ChangeSet, Needs, Requirement, Target};
 pub use pack::{

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::diagnostic::{member_string, optional, required, At, Decoder, Diagnostic, Diagnostics, Limits};
 use crate::functions::Function;
-use crate::json::Kind;
+use crate::json::{Json, Kind};
 use crate::rules::{self, Body, Citation, Origin, PendingRef, Rule, Scope_};
 use crate::vocabulary::{decode_value, format_number, Direction, Key, Range, Scale, Scope, Value, ValueType};
 
@@ -85,6 +85,9 @@ pub struct Manifest {
     pub sources: Vec<Source>,
     /// The criteria sets, in the order reports list them.
     pub sets: Vec<CriteriaSet>,
+    /// The pack this one builds on, pinned by id, version and digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extends: Option<crate::extends::Extends>,
 }
 
 /// A named threshold with its default and the reason for it.
@@ -121,7 +124,16 @@ impl PackDigests {
     fn of(files: &[SourceFile]) -> PackDigests {
         let mut file_digests = BTreeMap::new();
         let mut rule_digests = BTreeMap::new();
-        for f in files.iter().filter(|f| is_pack_data(&f.name)) {
+        // Deepest base first, the pack's own files last: a rule the pack redefines is digested
+        // as the pack defines it, whatever order the files come in.
+        let depth = |name: &str| name.matches(crate::extends::BASE_PREFIX).count();
+        let mut ordered: Vec<&SourceFile> = files.iter().filter(|f| is_pack_data(&f.name)).collect();
+        ordered.sort_by(|a, b| {
+            depth(&b.name)
+                .cmp(&depth(&a.name))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        for f in ordered {
             let Ok(json) = crate::json::parse(&f.text) else {
                 continue;
             };
@@ -290,11 +302,18 @@ impl Pack {
 /// Whether a file is part of the pack's data (and its digest). A pack folder's `tests/` holds its
 /// golden cases and their evidence: editing a case must not change the pack a report cites.
 fn is_pack_data(name: &str) -> bool {
-    name.ends_with(".json") && !name.starts_with("tests/")
+    let mut own = name;
+    while let Some(rest) = own.strip_prefix(crate::extends::BASE_PREFIX) {
+        own = rest;
+    }
+    own.ends_with(".json") && !own.starts_with("tests/")
 }
 
-fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
+fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     let mut diagnostics = Vec::new();
+    // A base pack's files come under `base/`; the pack's own are the rest.
+    let (own_files, base_files) = crate::extends::split(all_files);
+    let files = own_files.as_slice();
     let mut by_role: BTreeMap<&str, &SourceFile> = BTreeMap::new();
     let mut rule_files: Vec<&SourceFile> = Vec::new();
     for f in files {
@@ -317,40 +336,79 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     // INVARIANT: rule files are read in name order, so the order the caller lists them in
     // cannot change the result.
     rule_files.sort_by(|a, b| a.name.cmp(&b.name));
+    // A pack that extends another inherits what it does not write itself.
+    let layer = crate::extends::Layer::new(
+        by_role.get("pack.json").copied(),
+        base_files,
+        limits,
+        &mut diagnostics,
+    );
+    let inherited = |name: &str| layer.as_ref().and_then(|l| l.file(name));
     for required_file in ["pack.json", "vocabulary.json"] {
-        if !by_role.contains_key(required_file) {
+        if !by_role.contains_key(required_file) && inherited(required_file).is_none() {
             diagnostics.push(file_level(
                 required_file,
                 format!("the pack has no `{required_file}`"),
             ));
         }
     }
-    if rule_files.is_empty() {
+    // Rules an extending pack declares replace the base's rules of the same id.
+    let own_rule_ids = crate::extends::declared_rule_ids(&rule_files);
+    let base_rule_files: Vec<&SourceFile> = layer.as_ref().map(|l| l.rule_files()).unwrap_or_default();
+    if rule_files.is_empty() && base_rule_files.is_empty() {
         diagnostics.push(file_level(
             "rules/",
             "the pack has no rule files (`rules/*.json`)".into(),
         ));
     }
-
-    let manifest = by_role
-        .get("pack.json")
-        .and_then(|f| decode_file_with(f, &mut diagnostics, limits, decode_manifest));
-    let (scales, keys) = by_role
-        .get("vocabulary.json")
-        .and_then(|f| decode_file_with(f, &mut diagnostics, limits, decode_vocabulary))
+    let mut role = |name: &str, arrays: &[(&str, &str)]| -> Option<(SourceFile, Option<Json>)> {
+        match (by_role.get(name), inherited(name)) {
+            // Entries merged by id, each keeping where it was written.
+            (Some(own), Some(base)) if !arrays.is_empty() => {
+                let mut d = Decoder::with_limits(&own.label, limits);
+                let own_json = d.parse(&own.text);
+                let base_json = crate::json::parse(&base.text).ok();
+                diagnostics.extend(d.finish());
+                let merged = match (own_json, base_json) {
+                    (Some(o), Some(b)) => Some(crate::extends::overlay(&b, &o, arrays)),
+                    _ => None,
+                };
+                merged.map(|m| ((*own).clone(), Some(m)))
+            }
+            (Some(own), _) => Some(((*own).clone(), None)),
+            (None, Some(base)) => Some((base.clone(), None)),
+            (None, None) => None,
+        }
+    };
+    let manifest_file = role("pack.json", &[("sources", "file"), ("sets", "id")]);
+    let vocabulary_file = role("vocabulary.json", &[("scales", "id"), ("keys", "key")]);
+    let parameters_file = role("parameters.json", &[("parameters", "name")]);
+    let functions_file = role("functions.json", &[]);
+    let manifest = manifest_file
+        .as_ref()
+        .and_then(|f| decode_role(f, &mut diagnostics, limits, decode_manifest));
+    let (scales, keys) = vocabulary_file
+        .as_ref()
+        .and_then(|f| decode_role(f, &mut diagnostics, limits, decode_vocabulary))
         .unwrap_or_default();
-    let parameters = by_role
-        .get("parameters.json")
+    let parameters = parameters_file
+        .as_ref()
         .and_then(|f| {
-            decode_file_with(f, &mut diagnostics, limits, |d, at| {
+            decode_role(f, &mut diagnostics, limits, |d, at| {
                 decode_parameters(d, at, &scales)
             })
         })
         .unwrap_or_default();
-    let catalogue = by_role
-        .get("functions.json")
-        .and_then(|f| decode_file_with(f, &mut diagnostics, limits, crate::functions::decode_functions))
+    let catalogue = functions_file
+        .as_ref()
+        .and_then(|f| decode_role(f, &mut diagnostics, limits, crate::functions::decode_functions))
         .unwrap_or_default();
+    let base_rule_files: Vec<(&SourceFile, bool)> = base_rule_files.into_iter().map(|f| (f, true)).collect();
+    let rule_files: Vec<(&SourceFile, bool)> = rule_files
+        .into_iter()
+        .map(|f| (f, false))
+        .chain(base_rule_files)
+        .collect();
     let functions = &catalogue.functions;
 
     let mut rules: Vec<Rule> = Vec::new();
@@ -360,7 +418,7 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     let mut failed: Vec<String> = Vec::new();
     // Where each rule id was first declared, across files, to report duplicates.
     let mut declared: BTreeMap<String, (String, crate::json::Pos)> = BTreeMap::new();
-    for f in &rule_files {
+    for &(f, from_base) in &rule_files {
         let mut d = Decoder::with_limits(&f.label, limits);
         if let Some(json) = d.parse(&f.text) {
             let at = At {
@@ -370,6 +428,11 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
             if let Some(obj) = d.object(at, &["rules"]) {
                 if let Some(items) = required(&mut d, &obj, "rules", |d, at| d.array(at)) {
                     for (json, path) in items {
+                        if from_base
+                            && member_string(json, "id").is_some_and(|(id, _)| own_rule_ids.contains(&id))
+                        {
+                            continue;
+                        }
                         if let Some((id, pos)) = member_string(json, "id") {
                             match declared.get(&id) {
                                 Some((file, first)) => d.report(
@@ -495,8 +558,27 @@ fn load(files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         functions: catalogue.functions,
         rules,
         order,
-        digests: PackDigests::of(files),
+        digests: PackDigests::of(all_files),
     })
+}
+
+/// Decodes a pack file, or, for a pack that extends another, the own file laid over the base's
+/// (decoded as the own file: its entries are located where they were written).
+fn decode_role<T>(
+    file: &(SourceFile, Option<Json>),
+    diagnostics: &mut Vec<Diagnostic>,
+    limits: Limits,
+    decode: impl FnOnce(&mut Decoder, At<'_, '_>) -> Option<T>,
+) -> Option<T> {
+    match &file.1 {
+        None => decode_file_with(&file.0, diagnostics, limits, decode),
+        Some(json) => {
+            let mut d = Decoder::with_limits(&file.0.label, limits);
+            let out = decode(&mut d, At { json, path: "$" });
+            diagnostics.extend(d.finish());
+            out
+        }
+    }
 }
 
 fn file_level(file: &str, message: String) -> Diagnostic {
@@ -562,7 +644,29 @@ pub(crate) fn natural_key(id: &str) -> Vec<(String, u64)> {
 }
 
 fn decode_manifest(d: &mut Decoder, at: At<'_, '_>) -> Option<Manifest> {
-    let obj = d.object(at, &["id", "version", "title", "description", "sources", "sets"])?;
+    let obj = d.object(
+        at,
+        &[
+            "id",
+            "version",
+            "title",
+            "description",
+            "sources",
+            "sets",
+            "extends",
+        ],
+    )?;
+    let extends = optional(d, &obj, "extends", |d, at| {
+        let o = d.object(at, &["id", "version", "digest"])?;
+        let id = required(d, &o, "id", |d, at| d.id(at));
+        let version = required(d, &o, "version", |d, at| d.text(at));
+        let digest = required(d, &o, "digest", |d, at| d.text(at));
+        Some(crate::extends::Extends {
+            id: id?,
+            version: version?,
+            digest: digest?,
+        })
+    });
     let id = required(d, &obj, "id", |d, at| d.id(at));
     let version = required(d, &obj, "version", |d, at| d.text(at));
     let title = required(d, &obj, "title", |d, at| d.text(at));
@@ -613,6 +717,7 @@ fn decode_manifest(d: &mut Decoder, at: At<'_, '_>) -> Option<Manifest> {
         description,
         sources,
         sets,
+        extends,
     })
 }
 
