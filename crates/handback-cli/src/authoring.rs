@@ -140,6 +140,10 @@ fn scaffold(id: &str, title: &str) -> Vec<(&'static str, serde_json::Value)> {
                     "agency-share": "met",
                     "criteria-met@example-function": "met",
                 },
+                "expect_plan": {
+                    "functions.example-function.step": "now",
+                    "exit.possible": true,
+                },
             }),
         ),
         (
@@ -235,7 +239,7 @@ pub fn test(pack: &Pack, dir: &Path, json: bool) -> Result<String, Failure> {
     // Every case and every evidence file is read before any runs, so one run lists every
     // problem in all of them.
     let mut problems: Vec<Diagnostic> = Vec::new();
-    let mut loaded: Vec<(Case, Evidence)> = Vec::new();
+    let mut loaded: Vec<(Case, Evidence, Option<handback::Directions>)> = Vec::new();
     for path in &paths {
         let file = files::read_source(path)?;
         let case = match Case::load(pack, &file) {
@@ -245,11 +249,27 @@ pub fn test(pack: &Pack, dir: &Path, json: bool) -> Result<String, Failure> {
                 continue;
             }
         };
-        let evidence_path = path.parent().unwrap_or(&tests).join(&case.evidence);
-        let source = files::read_source(&evidence_path)?;
-        match Evidence::load_with_limits(pack, &source, crate::limits()) {
-            Ok(evidence) => loaded.push((case, evidence)),
-            Err(e) => problems.extend(e.diagnostics.0),
+        let folder = path.parent().unwrap_or(&tests);
+        let source = files::read_source(&folder.join(&case.evidence))?;
+        let evidence = match Evidence::load_with_limits(pack, &source, crate::limits()) {
+            Ok(evidence) => Some(evidence),
+            Err(e) => {
+                problems.extend(e.diagnostics.0);
+                None
+            }
+        };
+        let directions = match &case.directions {
+            Some(d) => match handback::Directions::load(pack, &files::read_source(&folder.join(d))?) {
+                Ok(d) => Some(Some(d)),
+                Err(e) => {
+                    problems.extend(e.diagnostics.0);
+                    None
+                }
+            },
+            None => Some(None),
+        };
+        if let (Some(evidence), Some(directions)) = (evidence, directions) {
+            loaded.push((case, evidence, directions));
         }
     }
     if !problems.is_empty() {
@@ -259,8 +279,11 @@ pub fn test(pack: &Pack, dir: &Path, json: bool) -> Result<String, Failure> {
             ..Failure::new(Exit::Invalid, handback::Diagnostics(problems).to_string())
         });
     }
-    let results: Vec<CaseResult> = loaded.iter().map(|(c, e)| c.run(pack, e)).collect();
-    let cases: Vec<Case> = loaded.into_iter().map(|(c, _)| c).collect();
+    let results: Vec<CaseResult> = loaded
+        .iter()
+        .map(|(c, e, d)| c.run(pack, e, d.as_ref()))
+        .collect();
+    let cases: Vec<Case> = loaded.into_iter().map(|(c, _, _)| c).collect();
     let uncovered = handback::coverage(pack, &cases);
     let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
     let out = if json {

@@ -64,6 +64,23 @@ fn a_failing_case_exits_7_and_says_where_and_what() {
         "{out}"
     );
     assert!(out.contains("PASS  ready.json"), "{out}");
+    // A plan expectation, by dotted path.
+    let ready = dir.join("tests/ready.json");
+    let text = std::fs::read_to_string(&ready).unwrap();
+    std::fs::write(
+        &ready,
+        text.replace(
+            "\"functions.example-function.step\": \"now\"",
+            "\"functions.example-function.step\": \"later\"",
+        ),
+    )
+    .unwrap();
+    let out = stdout(&handback(&["test", d]));
+    assert!(
+        out.contains("$.expect_plan[\"functions.example-function.step\"]: the plan's `functions.example-function.step` expected \"later\", got \"now\""),
+        "{out}"
+    );
+    std::fs::write(&ready, text).unwrap();
     let json: serde_json::Value =
         serde_json::from_str(&stdout(&handback(&["test", d, "--format", "json"]))).unwrap();
     assert_eq!(json["failed"], 1);

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::assess::{assess, Options};
 use crate::diagnostic::{did_you_mean, optional, required, At, Decoder, Diagnostic};
+use crate::directions::Directions;
 use crate::evidence::{Basis, Evidence};
 use crate::json::Pos;
 use crate::pack::{decode_file, LoadError, Pack, SourceFile};
@@ -28,6 +29,9 @@ pub struct Case {
     pub description: String,
     /// The evidence file, relative to the case file's folder.
     pub evidence: String,
+    /// A Directions file, relative to the case file's folder: who holds each power, for
+    /// `expect_plan` (without it every function is taken as held).
+    pub directions: Option<String>,
     /// The assessment date; default: the evidence's `as_of`, else its latest observation.
     pub as_of: Option<chrono::NaiveDate>,
     /// Use only evidence recorded by this date.
@@ -64,6 +68,9 @@ pub enum Expects {
     Basis(String),
     /// Text the reasons must contain.
     Reason(String),
+    /// A value in the plan, at a dotted path (`exit.possible`, `functions.audit.step`: an
+    /// array is indexed by its elements' `id` or `function`).
+    Plan(String, serde_json::Value),
 }
 
 /// A case that does not hold, and every way in which it does not.
@@ -101,7 +108,7 @@ impl Case {
     }
 
     /// Runs the case on its evidence (and Directions), already loaded by the caller.
-    pub fn run(&self, pack: &Pack, evidence: &Evidence) -> CaseResult {
+    pub fn run(&self, pack: &Pack, evidence: &Evidence, directions: Option<&Directions>) -> CaseResult {
         let as_of = self.as_of.or(evidence.as_of).or_else(|| evidence.latest_date());
         let mut failures = Vec::new();
         let Some(as_of) = as_of else {
@@ -116,12 +123,33 @@ impl Case {
         options.known_at = self.known_at;
         options.exclude_basis = self.exclude_basis.clone();
         let assessment = assess(pack, evidence, &options);
+        let plan = self
+            .expectations
+            .iter()
+            .any(|e| matches!(e.expects, Expects::Plan(..)))
+            .then(|| {
+                serde_json::to_value(crate::plan::plan(pack, &assessment, directions)).unwrap_or_default()
+            });
         let results: BTreeMap<(&str, Option<&str>), &crate::assess::RuleResult> = assessment
             .results
             .iter()
             .map(|r| ((r.rule.as_str(), r.function.as_deref()), r))
             .collect();
         for e in &self.expectations {
+            if let (Expects::Plan(path, want), Some(plan)) = (&e.expects, &plan) {
+                let got = at_path(plan, path);
+                match got {
+                    Err(missing) => failures.push(format!("{}: {missing}", place(&e.at))),
+                    Ok(got) if got != want => failures.push(format!(
+                        "{}: the plan's `{path}` expected {}, got {}",
+                        place(&e.at),
+                        serde_json::to_string(want).unwrap_or_default(),
+                        serde_json::to_string(got).unwrap_or_default()
+                    )),
+                    Ok(_) => {}
+                }
+                continue;
+            }
             let name = match &e.function {
                 Some(f) => format!("{}@{f}", e.rule),
                 None => e.rule.clone(),
@@ -146,6 +174,7 @@ impl Case {
                     let got = result.basis.map_or("none", Basis::word);
                     (got != want).then(|| format!("`{name}` expected to rest on {want}, got {got}"))
                 }
+                Expects::Plan(..) => None,
                 Expects::Reason(want) => {
                     let text = result
                         .reason
@@ -216,9 +245,11 @@ fn outcomes_of(body: &Body) -> Vec<String> {
     }
 }
 
-const CASE_FIELDS: [&str; 9] = [
+const CASE_FIELDS: [&str; 11] = [
     "description",
     "evidence",
+    "directions",
+    "expect_plan",
     "as_of",
     "known_at",
     "parameters",
@@ -232,6 +263,7 @@ fn decode_case(pack: &Pack, d: &mut Decoder, at: At<'_, '_>) -> Option<Case> {
     let obj = d.object(at, &CASE_FIELDS)?;
     let description = required(d, &obj, "description", |d, at| d.text(at));
     let evidence = required(d, &obj, "evidence", |d, at| d.text(at));
+    let directions = optional(d, &obj, "directions", |d, at| d.text(at));
     let as_of = optional(d, &obj, "as_of", |d, at| d.date(at));
     let known_at = optional(d, &obj, "known_at", |d, at| d.date(at));
     let mut parameters = BTreeMap::new();
@@ -331,18 +363,47 @@ fn decode_case(pack: &Pack, d: &mut Decoder, at: At<'_, '_>) -> Option<Case> {
             );
         }
     }
-    if obj.get("expect").is_none() && obj.get("expect_basis").is_none() && obj.get("expect_reasons").is_none()
+    if let Some((json, path)) = obj.get("expect_plan") {
+        match &json.kind {
+            crate::json::Kind::Object(members) => {
+                for m in members {
+                    let mut p = path.clone();
+                    crate::json::push_key(&mut p, &m.key);
+                    expectations.push(Expectation {
+                        rule: String::new(),
+                        function: None,
+                        expects: Expects::Plan(m.key.clone(), crate::canonical::value(&m.value)),
+                        at: Diagnostic {
+                            file: d.file.clone(),
+                            line: m.value.pos.line,
+                            column: m.value.pos.column,
+                            path: p,
+                            message: String::new(),
+                        },
+                    });
+                }
+            }
+            _ => d.error(
+                At { json, path: &path },
+                "`expect_plan` is an object of dotted paths into the plan (`exit.possible`, `functions.ID.step`) and the values expected there".into(),
+            ),
+        }
+    }
+    if ["expect", "expect_basis", "expect_reasons", "expect_plan"]
+        .iter()
+        .all(|f| obj.get(f).is_none())
     {
         d.report(
             obj.pos,
             &obj.path,
-            "a case expects something: give `expect` (outcomes by rule id), `expect_basis` or `expect_reasons`".into(),
+            "a case expects something: give `expect` (outcomes by rule id), `expect_basis`, `expect_reasons` or `expect_plan`".into(),
         );
     }
     Some(Case {
         file: d.file.clone(),
         description: description?,
         evidence: evidence?,
+        directions,
         as_of,
         known_at,
         parameters,
@@ -437,7 +498,7 @@ fn expectation_fits(pack: &Pack, d: &mut Decoder, at: At<'_, '_>, rule: &str, ex
             allowed.push("none".into());
             (w, allowed)
         }
-        Expects::Reason(_) => return true,
+        Expects::Reason(_) | Expects::Plan(..) => return true,
     };
     if allowed.iter().any(|a| a == word) {
         return true;
@@ -452,4 +513,42 @@ fn expectation_fits(pack: &Pack, d: &mut Decoder, at: At<'_, '_>, rule: &str, ex
         ),
     );
     false
+}
+
+/// The value at a dotted path in a plan's JSON; an array segment matches the element whose `id`
+/// or `function` is the segment. The error names what is there instead.
+fn at_path<'v>(plan: &'v serde_json::Value, path: &str) -> Result<&'v serde_json::Value, String> {
+    let mut here = plan;
+    let mut walked = String::new();
+    for segment in path.split('.') {
+        let next = match here {
+            serde_json::Value::Object(map) => map.get(segment).ok_or_else(|| {
+                let fields: Vec<&str> = map.keys().map(String::as_str).collect();
+                format!(
+                    "the plan has no `{segment}`{} (there: {})",
+                    if walked.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in `{walked}`")
+                    },
+                    crate::diagnostic::ticked(&fields, ", ")
+                )
+            })?,
+            serde_json::Value::Array(items) => items
+                .iter()
+                .find(|i| i.get("id").or_else(|| i.get("function")).and_then(|v| v.as_str()) == Some(segment))
+                .ok_or_else(|| format!("the plan's `{walked}` has no entry `{segment}`"))?,
+            _ => {
+                return Err(format!(
+                    "the plan's `{walked}` is a value, not an object or a list"
+                ))
+            }
+        };
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(segment);
+        here = next;
+    }
+    Ok(here)
 }
