@@ -15,8 +15,11 @@
 
 use std::process::Command;
 
+/// `1.88` and `1.88.0` are the same version: compared as three numbers.
 fn version(v: &str) -> Vec<u64> {
-    v.split('.').map(|p| p.parse().unwrap()).collect()
+    let mut parts: Vec<u64> = v.split('.').map(|p| p.parse().unwrap()).collect();
+    parts.resize(3, 0);
+    parts
 }
 
 #[test]
