@@ -250,11 +250,11 @@ pub fn test(pack: &Pack, dir: &Path, json: bool) -> Result<String, Failure> {
             }
         };
         let folder = path.parent().unwrap_or(&tests);
-        let source = files::read_source(&folder.join(&case.evidence))?;
-        let evidence = match Evidence::load_with_limits(pack, &source, crate::limits()) {
+        let evidence = match files::read_evidence(pack, &folder.join(&case.evidence), None, None) {
             Ok(evidence) => Some(evidence),
-            Err(e) => {
-                problems.extend(e.diagnostics.0);
+            Err(f) if f.problems.is_empty() => return Err(f),
+            Err(f) => {
+                problems.extend(f.problems);
                 None
             }
         };

@@ -40,6 +40,96 @@ pub fn read_source(path: &Path) -> Result<SourceFile, ReadError> {
     Ok(SourceFile { name, label, text })
 }
 
+/// Whether evidence at `path` is a spreadsheet (`.csv` or `.xlsx`), read by its extension.
+pub fn is_sheet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("xlsx"))
+}
+
+/// Reads a spreadsheet: a CSV, or one sheet of a workbook (`sheet`, else the one named
+/// `Observations` as the template names it, else the first).
+pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<handback::spreadsheet::Table, Failure> {
+    let label = path.display().to_string();
+    let max = crate::limits().max_input_bytes;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > max as u64 {
+            return Err(Failure::new(
+                Exit::Invalid,
+                format!(
+                    "{label}: the file is {} bytes; the limit is {max} (raise it with `--max-input-bytes`)",
+                    meta.len()
+                ),
+            ));
+        }
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| Failure::new(Exit::Io, format!("cannot read `{label}`: {e}")))?;
+    let limits = crate::limits();
+    let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if csv {
+        if let Some(s) = sheet {
+            return Err(Failure::new(
+                Exit::Usage,
+                format!("`--sheet {s}`: `{label}` is a CSV file, which has one sheet"),
+            ));
+        }
+        return Ok(handback::spreadsheet::read_csv(&label, &bytes, limits)?);
+    }
+    let sheet = match sheet {
+        Some(s) => Some(s.to_string()),
+        None => handback::spreadsheet::xlsx_sheet_names(&label, &bytes)?
+            .into_iter()
+            .find(|n| n == "Observations"),
+    };
+    Ok(handback::spreadsheet::read_xlsx(
+        &label,
+        &bytes,
+        sheet.as_deref(),
+        limits,
+    )?)
+}
+
+/// Reads evidence from JSON, or from a spreadsheet by its extension (the council named by
+/// `council`, else by the file's name).
+pub fn read_evidence(
+    pack: &handback::Pack,
+    path: &Path,
+    sheet: Option<&str>,
+    council: Option<&str>,
+) -> Result<handback::Evidence, Failure> {
+    if is_sheet(path) {
+        let table = read_sheet(path, sheet)?;
+        let mut about = handback::spreadsheet::About::default();
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+            let label = path.display().to_string();
+            let bytes = std::fs::read(path)
+                .map_err(|e| Failure::new(Exit::Io, format!("cannot read `{label}`: {e}")))?;
+            if let Some(a) = handback::spreadsheet::read_about(&label, &bytes, crate::limits())? {
+                about = a;
+            }
+        }
+        if let Some(c) = council {
+            about.council = c.to_string();
+        }
+        if about.council.is_empty() {
+            about.council = path
+                .file_stem()
+                .map_or_else(|| "unnamed".into(), |s| s.to_string_lossy().into_owned());
+        }
+        return Ok(handback::spreadsheet::evidence_from_table(
+            pack,
+            &table,
+            &about,
+            crate::limits(),
+        )?);
+    }
+    Ok(handback::Evidence::load_with_limits(
+        pack,
+        &read_source(path)?,
+        crate::limits(),
+    )?)
+}
+
 fn read_text(path: &Path, label: &str) -> Result<String, ReadError> {
     // Refuse an oversized file before reading it into memory.
     let max = crate::limits().max_input_bytes;
@@ -217,6 +307,11 @@ fn walk(
 /// the target, so a reader (or a crash) sees either the old file or the whole new one. Refuses
 /// to write over any of the run's inputs.
 pub fn write_atomically(path: &Path, text: &str, inputs: &[&Path]) -> Result<(), Failure> {
+    write_bytes_atomically(path, text.as_bytes(), inputs)
+}
+
+/// As [`write_atomically`], for bytes (a workbook).
+pub fn write_bytes_atomically(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Result<(), Failure> {
     use std::io::Write;
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b || a.starts_with(&b) && b.is_dir(),
@@ -243,7 +338,6 @@ pub fn write_atomically(path: &Path, text: &str, inputs: &[&Path]) -> Result<(),
     let io = |e: std::io::Error| Failure::new(Exit::Io, format!("cannot write `{}`: {e}", path.display()));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
-        let bytes = text.as_bytes();
         if let Some(pause) = pause_mid_write() {
             let (first, rest) = bytes.split_at_checked(bytes.len() / 2).unwrap_or((bytes, &[]));
             file.write_all(first)?;

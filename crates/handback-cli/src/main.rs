@@ -390,14 +390,55 @@ enum PackCommand {
 
 #[derive(Subcommand)]
 enum EvidenceCommand {
-    /// List every evidence key the pack reads: what a commissioner fills in.
+    /// List every evidence key the pack reads: what a commissioner fills in. `--format xlsx`
+    /// writes a workbook to fill in (with `-o`); `--format sheet` the CSV header row to fill in.
     Template {
         #[command(flatten)]
         pack: PackArg,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TemplateFormat::Csv)]
         format: TemplateFormat,
+        /// Where to write (required for `xlsx`).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
     },
+    /// Read a spreadsheet (CSV or XLSX, one observation per row) into evidence JSON, checked
+    /// against the pack: every bad cell is reported, and nothing is written unless all is valid.
+    Import {
+        /// The spreadsheet (`.csv` or `.xlsx`).
+        file: PathBuf,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The sheet of a workbook (default: `Observations`, else the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// The council the evidence is about (default: the file's name).
+        #[arg(long)]
+        council: Option<String>,
+        /// Write the evidence here (default: print it).
+        #[arg(short = 'o', long = "output", value_name = "EVIDENCE.json")]
+        output: Option<PathBuf>,
+    },
+    /// Write evidence as a spreadsheet, one observation per row: importing it gives the same
+    /// observations back.
+    Export {
+        /// The evidence (JSON, CSV or XLSX).
+        evidence: PathBuf,
+        #[command(flatten)]
+        pack: PackArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SheetFormat::Csv)]
+        format: SheetFormat,
+        /// Where to write (required for `xlsx`; default for `csv`: print it).
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SheetFormat {
+    Csv,
+    Xlsx,
 }
 
 /// What the exploring commands start from: evidence, the pack, the Directions, the date.
@@ -493,9 +534,14 @@ enum RulesFormat {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum TemplateFormat {
+    /// The keys, one per row.
     Csv,
     Json,
     Markdown,
+    /// A workbook to fill in: observations with drop-down lists, and the keys described.
+    Xlsx,
+    /// The header row of an observations sheet, as CSV, to fill in.
+    Sheet,
 }
 
 fn parse_date_arg(s: &str) -> Result<chrono::NaiveDate, String> {
@@ -715,11 +761,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 Err(files::ReadError::Io(f)) => return Err(f),
             };
             let evidence = match &evidence {
-                Some(path) => Some(Evidence::load_with_limits(
-                    &pack,
-                    &files::read_source(path)?,
-                    limits(),
-                )?),
+                Some(path) => Some(files::read_evidence(&pack, path, None, None)?),
                 None => None,
             };
             let directions = match &directions {
@@ -975,16 +1017,103 @@ fn run(cli: Cli) -> Result<String, Failure> {
             authoring::test(&pack, &dir, matches!(format, Format::Json))
         }
         Command::Evidence {
-            command: EvidenceCommand::Template { pack, format },
+            command: EvidenceCommand::Template { pack, format, output },
         } => {
             let pack = load_pack(&pack)?;
-            Ok(match format {
+            let text = match format {
                 TemplateFormat::Csv => render::template_csv(&pack),
                 TemplateFormat::Json => render::template_json(&pack),
                 TemplateFormat::Markdown => render::template_markdown(&pack),
-            })
+                TemplateFormat::Sheet => format!("{}\n", handback::spreadsheet::columns().join(",")),
+                TemplateFormat::Xlsx => {
+                    let bytes = handback::spreadsheet::template_xlsx(&pack).map_err(|e| {
+                        Failure::new(Exit::Internal, format!("cannot make the workbook: {e}"))
+                    })?;
+                    return write_binary(output.as_deref(), &bytes, &[]);
+                }
+            };
+            write_text(output.as_deref(), text, &[])
+        }
+        Command::Evidence {
+            command:
+                EvidenceCommand::Import {
+                    file,
+                    pack,
+                    sheet,
+                    council,
+                    output,
+                },
+        } => {
+            let pack = load_pack(&pack)?;
+            if !files::is_sheet(&file) {
+                return Err(Failure::new(
+                    Exit::Usage,
+                    format!("`{}`: import reads a `.csv` or `.xlsx` file", file.display()),
+                ));
+            }
+            let evidence = files::read_evidence(&pack, &file, sheet.as_deref(), council.as_deref())?;
+            let text = handback::canonical(&evidence.canonical());
+            write_text(output.as_deref(), text, &[file.as_path()])
+        }
+        Command::Evidence {
+            command:
+                EvidenceCommand::Export {
+                    evidence,
+                    pack,
+                    format,
+                    output,
+                },
+        } => {
+            let pack = load_pack(&pack)?;
+            let loaded = files::read_evidence(&pack, &evidence, None, None)?;
+            match format {
+                SheetFormat::Csv => write_text(
+                    output.as_deref(),
+                    handback::spreadsheet::evidence_to_csv(&loaded),
+                    &[evidence.as_path()],
+                ),
+                SheetFormat::Xlsx => {
+                    let bytes = handback::spreadsheet::evidence_to_xlsx(&loaded).map_err(|e| {
+                        Failure::new(Exit::Internal, format!("cannot make the workbook: {e}"))
+                    })?;
+                    write_binary(output.as_deref(), &bytes, &[evidence.as_path()])
+                }
+            }
         }
     }
+}
+
+/// Writes text to `-o` (atomically) and says so on stderr, or returns it to be printed.
+fn write_text(
+    output: Option<&std::path::Path>,
+    text: String,
+    inputs: &[&std::path::Path],
+) -> Result<String, Failure> {
+    match output {
+        None => Ok(text),
+        Some(path) => {
+            files::write_atomically(path, &text, inputs)?;
+            eprintln!("wrote `{}`", path.display());
+            Ok(String::new())
+        }
+    }
+}
+
+/// Writes a workbook to `-o`; a workbook is never printed to a terminal.
+fn write_binary(
+    output: Option<&std::path::Path>,
+    bytes: &[u8],
+    inputs: &[&std::path::Path],
+) -> Result<String, Failure> {
+    let Some(path) = output else {
+        return Err(Failure::new(
+            Exit::Usage,
+            "a workbook is written to a file: give `-o FILE.xlsx`",
+        ));
+    };
+    files::write_bytes_atomically(path, bytes, inputs)?;
+    eprintln!("wrote `{}`", path.display());
+    Ok(String::new())
 }
 
 /// Reads an evidence file and settles the options: what `assess` and `plan` share.
@@ -996,7 +1125,7 @@ pub(crate) fn prepare(
     exclude_basis: &[handback::Basis],
     params: &[String],
 ) -> Result<(Evidence, Options), Failure> {
-    let evidence = Evidence::load_with_limits(pack, &files::read_source(path)?, limits())?;
+    let evidence = files::read_evidence(pack, path, None, None)?;
     let as_of = as_of
         .or(evidence.as_of)
         .or_else(|| evidence.latest_date())
@@ -1146,6 +1275,28 @@ fn lint(
     }
     let mut unchecked = 0;
     for path in evidence {
+        if files::is_sheet(path) {
+            match &pack {
+                Ok(pack) => match files::read_evidence(pack, path, None, None) {
+                    Ok(e) => summary.push(format!(
+                        "{}: {} observations",
+                        path.display(),
+                        e.observations.len()
+                    )),
+                    Err(f) if f.problems.is_empty() && f.exit != Exit::Invalid => return Err(f),
+                    Err(f) if f.problems.is_empty() => diagnostics.push(handback::Diagnostic {
+                        file: path.display().to_string(),
+                        line: 1,
+                        column: 1,
+                        path: String::new(),
+                        message: f.message,
+                    }),
+                    Err(f) => diagnostics.extend(f.problems),
+                },
+                Err(_) => unchecked += 1,
+            }
+            continue;
+        }
         let source = match files::read_source(path) {
             Ok(source) => source,
             Err(files::ReadError::Invalid(d)) => {

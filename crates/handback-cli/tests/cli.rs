@@ -265,7 +265,7 @@ fn lint_reports_machine_readable_problems() {
 fn every_invalid_fixture_gives_its_documented_error() {
     let mut checked = 0;
     let mut problems = Vec::new();
-    for group in ["evidence", "packs", "directions", "decisions"] {
+    for group in ["evidence", "packs", "directions", "decisions", "sheets"] {
         let dir = root().join("fixtures/invalid").join(group);
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
@@ -287,6 +287,28 @@ fn every_invalid_fixture_gives_its_documented_error() {
                     "--directions",
                     "fixtures/rotherham/directions.json",
                 ]),
+                // A spreadsheet refused writes nothing.
+                "sheets" => {
+                    let out = std::env::temp_dir()
+                        .join(format!("handback-sheet-{}-{stem}.json", std::process::id()));
+                    let extension = ["csv", "xlsx"]
+                        .into_iter()
+                        .find(|e| root().join(format!("{relative}.{e}")).exists())
+                        .unwrap();
+                    let o = handback(&[
+                        "evidence",
+                        "import",
+                        &format!("{relative}.{extension}"),
+                        "-o",
+                        out.to_str().unwrap(),
+                    ]);
+                    assert!(
+                        !out.exists(),
+                        "{relative}: a refused sheet wrote {}",
+                        out.display()
+                    );
+                    o
+                }
                 _ => handback(&["lint", &format!("{relative}.json")]),
             };
             let got = format!("exit {}\n{}", o.status.code().unwrap_or(-1), stderr(&o));

@@ -51,6 +51,8 @@ mod picture;
 mod plan;
 mod report;
 mod rules;
+#[cfg(feature = "spreadsheets")]
+mod sheets;
 mod sign;
 mod vocabulary;
 mod warnings;
@@ -91,6 +93,14 @@ pub mod graph {
 pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
+/// Evidence from and to spreadsheets (feature `spreadsheets`, on by default).
+#[cfg(feature = "spreadsheets")]
+pub mod spreadsheet {
+    pub use crate::sheets::{
+        columns, evidence_from_table, evidence_to_csv, evidence_to_xlsx, read_about, read_csv, read_xlsx,
+        template_xlsx, xlsx_sheet_names, About, Cell, Table, MAX_COLUMNS, MAX_UNPACKED_BYTES,
+    };
+}
 pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
 pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
 pub use warnings::pack_warnings;

@@ -1,0 +1,202 @@
+//! Evidence from and to spreadsheets: what real sheets hold is read, every bad cell is located,
+//! workbooks round-trip, templates carry drop-downs, and no exported cell can run as a formula.
+
+#![cfg(feature = "spreadsheets")]
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::io::Read;
+
+use handback::spreadsheet::{self, About};
+use handback::{Evidence, Limits, Value};
+
+fn about() -> About {
+    About {
+        council: "Rotherham Metropolitan Borough Council".into(),
+        ..About::default()
+    }
+}
+
+fn import_csv(text: &[u8]) -> Result<Evidence, handback::LoadError> {
+    let pack = handback::rotherham().unwrap();
+    let table = spreadsheet::read_csv("e.csv", text, Limits::default())?;
+    spreadsheet::evidence_from_table(&pack, &table, &about(), Limits::default())
+}
+
+/// A byte-order mark, `;` separators, blank rows, spaces, `yes`, `TRUE` and `25%`: what Excel in
+/// much of Europe saves.
+#[test]
+fn a_european_excel_csv_is_read() {
+    let text = "\u{feff}key ; value ; date ; source ; passage ; judged_by\n\n\
+                children.agency_share ; 25% ; 2016-03-31 ; 000_94efcd794c95ea6a.txt ; §5 ;\n\
+                \n\
+                corporate.engaged_with_children ; yes ; 2016-07-31 ; 000_94efcd794c95ea6a.txt ; §5 ; Lead Commissioner \n\
+                children.workforce_strategy_adopted;TRUE;2016-05-01;000_94efcd794c95ea6a.txt;§5;\n";
+    let e = import_csv(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.observations.len(), 3);
+    let value = |key: &str| {
+        e.observations
+            .iter()
+            .find(|o| o.key == key)
+            .unwrap()
+            .value
+            .clone()
+    };
+    assert_eq!(value("children.agency_share"), Value::Number(0.25));
+    assert_eq!(value("corporate.engaged_with_children"), Value::Boolean(true));
+    assert_eq!(value("children.workforce_strategy_adopted"), Value::Boolean(true));
+    // Ids come from the rows' content: the same sheet gives the same ids every time.
+    let again = import_csv(text.as_bytes()).unwrap();
+    let ids = |e: &Evidence| e.observations.iter().map(|o| o.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&e), ids(&again));
+    assert!(ids(&e).iter().all(|id| id.starts_with("row-")), "{:?}", ids(&e));
+}
+
+#[test]
+fn an_unknown_column_and_a_missing_one_are_named_at_the_header() {
+    let err = import_csv(b"key,valeu,date,source\nchildren.agency_share,0.2,2016-01-01,s\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("e.csv:1:2: row 1, column B: unknown column `valeu` (did you mean `value`?)"),
+        "{err}"
+    );
+    assert!(err.contains("the header row has no `passage` column"), "{err}");
+}
+
+/// JSON → workbook → JSON gives the same evidence, observation for observation.
+#[test]
+fn evidence_round_trips_through_a_workbook() {
+    let pack = handback::rotherham().unwrap();
+    let original = common::load_evidence(&pack, "fixtures/rotherham/2016-08-progress-letter.json");
+    let bytes = spreadsheet::evidence_to_xlsx(&original).unwrap();
+    // The same evidence makes the same bytes.
+    assert_eq!(bytes, spreadsheet::evidence_to_xlsx(&original).unwrap());
+    let table = spreadsheet::read_xlsx("e.xlsx", &bytes, Some("Observations"), Limits::default()).unwrap();
+    let about = spreadsheet::read_about("e.xlsx", &bytes, Limits::default())
+        .unwrap()
+        .unwrap();
+    let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default()).unwrap();
+    assert_eq!(back.canonical(), original.canonical());
+    // And through CSV, the council given again (a CSV has nowhere to keep it).
+    let csv = spreadsheet::evidence_to_csv(&original);
+    let table = spreadsheet::read_csv("e.csv", csv.as_bytes(), Limits::default()).unwrap();
+    let about = About {
+        council: original.council.clone(),
+        title: original.title.clone(),
+        as_of: original.as_of,
+    };
+    let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default()).unwrap();
+    assert_eq!(back.canonical(), original.canonical());
+}
+
+fn sheet_xml(bytes: &[u8], n: usize) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut text = String::new();
+    archive
+        .by_name(&format!("xl/worksheets/sheet{n}.xml"))
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// The template opens with drop-downs for keys, functions, values and bases, read from its
+/// Lists sheet, and a Keys sheet describing every key.
+#[test]
+fn the_template_has_drop_downs_and_describes_every_key() {
+    let pack = handback::rotherham().unwrap();
+    let bytes = spreadsheet::template_xlsx(&pack).unwrap();
+    let xml = sheet_xml(&bytes, 1);
+    let keys = pack.keys().len();
+    let columns = spreadsheet::columns();
+    let letter = |name: &str| {
+        char::from(b'A' + u8::try_from(columns.iter().position(|c| *c == name).unwrap()).unwrap())
+    };
+    for (column, list) in [
+        ("key", format!("Lists!$A$2:$A${}", keys + 1)),
+        (
+            "function",
+            format!("Lists!$B$2:$B${}", pack.functions().len() + 1),
+        ),
+    ] {
+        let want = format!(
+            "sqref=\"{0}2:{0}10001\"><formula1>{list}</formula1>",
+            letter(column)
+        );
+        assert!(
+            xml.contains(&want),
+            "no drop-down for `{column}` ({want}) in:\n{xml}"
+        );
+    }
+    assert_eq!(xml.matches("<dataValidation ").count(), 4, "{xml}");
+    let described = spreadsheet::read_xlsx("t.xlsx", &bytes, Some("Keys"), Limits::default()).unwrap();
+    assert_eq!(described.rows.len(), keys + 1);
+    let header = spreadsheet::read_xlsx("t.xlsx", &bytes, Some("Observations"), Limits::default()).unwrap();
+    let names: Vec<String> = header.rows[0]
+        .1
+        .iter()
+        .map(|c| match c {
+            spreadsheet::Cell::Text(t) => t.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names, columns);
+}
+
+/// A passage or note that begins like a formula is written so that a spreadsheet shows it as
+/// text: a quote mark before it in CSV, a string cell (never a formula) in a workbook.
+#[test]
+fn no_exported_cell_can_run_as_a_formula() {
+    let pack = handback::rotherham().unwrap();
+    let doc = serde_json::json!({"council": "c", "observations": [
+        {"id": "o1", "key": "children.agency_share", "value": 0.2, "date": "2016-01-01",
+         "note": "+1 on last quarter", "source": {"document": "=HYPERLINK(\"http://evil.example\",\"click\")", "passage": "@SUM(A1:A9)"}},
+    ]});
+    let evidence = Evidence::load(
+        &pack,
+        &handback::SourceFile {
+            name: "e.json".into(),
+            label: "e.json".into(),
+            text: doc.to_string(),
+        },
+    )
+    .unwrap();
+    let csv = spreadsheet::evidence_to_csv(&evidence);
+    assert!(csv.contains("'=HYPERLINK("), "{csv}");
+    assert!(csv.contains("'@SUM(A1:A9)"), "{csv}");
+    assert!(csv.contains("'+1 on last quarter"), "{csv}");
+    let bytes = spreadsheet::evidence_to_xlsx(&evidence).unwrap();
+    let xml = sheet_xml(&bytes, 1);
+    assert!(!xml.contains("<f>"), "a formula in the workbook:\n{xml}");
+    let back = spreadsheet::read_xlsx("e.xlsx", &bytes, Some("Observations"), Limits::default()).unwrap();
+    let cells: Vec<&spreadsheet::Cell> = back.rows[1].1.iter().collect();
+    assert!(
+        cells.contains(&&spreadsheet::Cell::Text(
+            "=HYPERLINK(\"http://evil.example\",\"click\")".into()
+        )),
+        "{cells:?}"
+    );
+}
+
+/// More rows than the observation limit: refused before they are all held, with the flag that
+/// raises it.
+#[test]
+fn a_sheet_over_the_observation_limit_is_refused() {
+    let mut text = String::from("key,value,date,source,passage\n");
+    for i in 0..2_000 {
+        text.push_str(&format!("children.agency_share,0.2,2016-01-01,s,p{i}\n"));
+    }
+    let limits = Limits {
+        max_observations: 1_000,
+        ..Limits::default()
+    };
+    let err = spreadsheet::read_csv("big.csv", text.as_bytes(), limits)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("the limit is 1000 observations (raise it with `--max-observations`)"),
+        "{err}"
+    );
+}
