@@ -24,6 +24,7 @@ pub const OBSERVATION_FIELDS: &[&str] = &[
     "basis",
     "source",
     "judged_by",
+    "role",
     "note",
 ];
 
@@ -127,6 +128,10 @@ pub struct Observation {
     /// Who made the judgement, when the observation is a person's judgement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judged_by: Option<String>,
+    /// The role in which `judged_by` judged (`inspectorate`, `commissioners`, `council`): a key
+    /// that lists `judged_by_roles` counts only judgements made in one of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     /// A note; for reconstructed evidence (required there), why and from what.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -279,6 +284,7 @@ impl Observation {
             ("function", self.function.as_ref().map(|f| serde_json::json!(f))),
             ("recorded", self.recorded.map(day)),
             ("judged_by", self.judged_by.as_ref().map(|j| serde_json::json!(j))),
+            ("role", self.role.as_ref().map(|r| serde_json::json!(r))),
             ("note", self.note.as_ref().map(|n| serde_json::json!(n))),
         ];
         for (k, v) in optional {
@@ -529,7 +535,20 @@ fn decode_observation(
     let key = required(d, &obj, "key", |d, at| {
         let name = d.string(at)?;
         match pack.key_index(&name) {
-            Some(i) => Some((name, i)),
+            Some(i) => {
+                if let Some(formula) = pack.keys.get(i).and_then(|k| k.derived.as_ref()) {
+                    d.error(
+                        at,
+                        format!(
+                            "key `{name}` is derived ({}): the pack computes it, so record its inputs {} instead",
+                            formula.named(),
+                            crate::diagnostic::ticked(&formula.inputs(), " and ")
+                        ),
+                    );
+                    return None;
+                }
+                Some((name, i))
+            }
             None => {
                 let names: Vec<&str> = pack.keys.iter().map(|k| k.key.as_str()).collect();
                 let hint = crate::diagnostic::did_you_mean(&name, &names);
@@ -630,6 +649,13 @@ fn decode_observation(
             );
         }
     }
+    let role = optional(d, &obj, "role", |d, at| d.id(at));
+    if role.is_some() && judged_by.is_none() {
+        d.error(
+            at,
+            "a `role` says in what capacity `judged_by` judged; say who in `judged_by`".into(),
+        );
+    }
     let note = optional(d, &obj, "note", |d, at| d.text(at));
     let stated = optional(d, &obj, "basis", |d, at| {
         let word = d.string(at)?;
@@ -676,6 +702,7 @@ fn decode_observation(
         basis: basis?,
         source: source?,
         judged_by,
+        role,
         note,
         key_index,
     })

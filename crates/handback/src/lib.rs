@@ -37,6 +37,7 @@ mod audit;
 mod canonical;
 mod citations;
 mod csv;
+mod derived;
 mod diagnostic;
 mod directions;
 mod evidence;
@@ -87,7 +88,7 @@ pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
 pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
-pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
+pub use vocabulary::{format_number, Direction, Formula, Key, Scale, Scope, Value, ValueType};
 pub use whatif::{
     apply, apply_at, check_change, diff, Applied, Change, Diff, OutcomeChange, Place, Scenario,
     SCENARIO_ID_PREFIX,
