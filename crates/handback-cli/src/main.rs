@@ -1072,6 +1072,8 @@ fn lint(
         diagnostics.extend(found);
     }
     let mut unchecked = 0;
+    // Valid input that will not count as written (a judgement in a role its key refuses).
+    let mut warnings: Vec<handback::Diagnostic> = Vec::new();
     for path in evidence {
         let source = match files::read_source(path) {
             Ok(source) => source,
@@ -1084,6 +1086,7 @@ fn lint(
         match &pack {
             Ok(pack) => match Evidence::load_with_limits(pack, &source, limits()) {
                 Ok(e) => {
+                    warnings.extend(handback::refused_judgements(pack, &source));
                     summary.push(format!("{}: {} observations", source.label, e.observations.len()));
                     if let Some(dir) = sources {
                         let found = handback::check_passages(&source, &texts, &dir.display().to_string());
@@ -1104,12 +1107,15 @@ fn lint(
     let ok = diagnostics.is_empty();
     let text = match format {
         LintFormat::Json => {
-            let value = serde_json::json!({ "ok": ok, "problems": diagnostics });
+            let mut value = serde_json::json!({ "ok": ok, "problems": diagnostics });
+            if !warnings.is_empty() {
+                value["warnings"] = serde_json::json!(warnings);
+            }
             format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
         }
         LintFormat::Text => {
             let mut out = String::new();
-            for d in &diagnostics {
+            for d in diagnostics.iter().chain(&warnings) {
                 out.push_str(&format!("{d}\n"));
             }
             if unchecked > 0 {

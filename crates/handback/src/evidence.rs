@@ -296,6 +296,63 @@ impl Observation {
     }
 }
 
+/// The judgements in an evidence file that their key will not count (judged in a role the key
+/// does not accept, or in no stated role where it restricts roles), as warnings located at the
+/// role or the observation. The file is valid and loads; these observations are skipped as if
+/// absent, which a person entering them should hear before the verdicts quietly ignore them.
+pub fn refused_judgements(pack: &Pack, file: &SourceFile) -> Vec<Diagnostic> {
+    use crate::json::Kind;
+    let mut d = Decoder::new(&file.label);
+    let Some(json) = d.parse(&file.text) else {
+        return Vec::new();
+    };
+    let Kind::Object(members) = &json.kind else {
+        return Vec::new();
+    };
+    let items = match members
+        .iter()
+        .find(|m| m.key == "observations")
+        .map(|m| &m.value.kind)
+    {
+        Some(Kind::Array(items)) => items,
+        _ => return Vec::new(),
+    };
+    let mut warnings = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some((key, _)) = crate::diagnostic::member_string(item, "key") else {
+            continue;
+        };
+        let Some(k) = pack.key(&key) else { continue };
+        let role = crate::diagnostic::member_string(item, "role");
+        if k.accepts_role(role.as_ref().map(|(r, _)| r.as_str())) {
+            continue;
+        }
+        let id = crate::diagnostic::member_string(item, "id")
+            .map(|(id, _)| id)
+            .unwrap_or_default();
+        let accepted = crate::diagnostic::ticked(&k.judged_by_roles, " or ");
+        let (pos, path, whose) = match role {
+            Some((r, pos)) => (
+                pos,
+                format!("$.observations[{i}].role"),
+                format!("was judged by `{r}`"),
+            ),
+            None => (
+                item.pos,
+                format!("$.observations[{i}]"),
+                "states no `role`".to_string(),
+            ),
+        };
+        warnings.push(located(
+            &d,
+            pos,
+            &path,
+            format!("warning: observation `{id}` of `{key}` {whose}, and this key counts only judgements by {accepted}; it is skipped as if absent"),
+        ));
+    }
+    warnings
+}
+
 /// INVARIANT: observations are kept in this order, so evaluation and output never depend on the
 /// order of the input file.
 pub(crate) fn sort_observations(observations: &mut [Observation]) {

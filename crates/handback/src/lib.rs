@@ -72,7 +72,7 @@ pub use citations::{
 };
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
-pub use evidence::{Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
+pub use evidence::{refused_judgements, Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
 pub use explain::{condition_words, rule_lines, rule_sentence};
 pub use functions::{DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard};
 pub use needs::{needs, target_met, ChangeSet, Needs, Requirement, Target};

@@ -916,7 +916,7 @@ fn decode_formula(d: &mut Decoder, at: At<'_, '_>) -> Option<Formula> {
             if align != "same_date" {
                 d.error(
                     at,
-                    format!("unknown alignment `{align}`: inputs are read on the same date (`same_date`), the only alignment offered, so a derived value is always a figure of one day"),
+                    format!("alignment `{align}` is not offered: a derived key combines inputs observed on the same date (`same_date`), so each value is one day's figure"),
                 );
             }
         }
