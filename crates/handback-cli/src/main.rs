@@ -1107,10 +1107,11 @@ fn lint(
     let ok = diagnostics.is_empty();
     let text = match format {
         LintFormat::Json => {
-            let mut value = serde_json::json!({ "ok": ok, "problems": diagnostics });
-            if !warnings.is_empty() {
-                value["warnings"] = serde_json::json!(warnings);
-            }
+            let value = if warnings.is_empty() {
+                serde_json::json!({ "ok": ok, "problems": diagnostics })
+            } else {
+                serde_json::json!({ "ok": ok, "problems": diagnostics, "warnings": warnings })
+            };
             format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
         }
         LintFormat::Text => {

@@ -22,6 +22,9 @@ use crate::vocabulary::{Scope, Value};
 /// The document a derived observation cites: the pack's own arithmetic, not a source.
 pub(crate) const DERIVED_DOCUMENT: &str = "computed by the pack";
 
+/// One series: (key index, function).
+type Series = (usize, Option<String>);
+
 /// How one derived value was computed.
 #[derive(Debug, Clone)]
 pub(crate) struct Derivation {
@@ -39,10 +42,10 @@ pub(crate) struct Prepared {
     /// Each derived observation's inputs and arithmetic, by its id.
     pub derivations: BTreeMap<String, Derivation>,
     /// Judgements left out because of their role, by (key index, function).
-    pub refused: BTreeMap<(usize, Option<String>), Vec<Observation>>,
+    pub refused: BTreeMap<Series, Vec<Observation>>,
     /// Dates on which a derived key's formula was undefined, with the arithmetic, by (key
     /// index, function).
-    pub undefined: BTreeMap<(usize, Option<String>), Vec<(NaiveDate, String)>>,
+    pub undefined: BTreeMap<Series, Vec<(NaiveDate, String)>>,
 }
 
 /// The evidence as the evaluator reads it, or `None` when the pack has neither derived keys nor
@@ -55,7 +58,7 @@ pub(crate) fn prepare(pack: &Pack, evidence: &Evidence) -> Option<Prepared> {
     {
         return None;
     }
-    let mut refused: BTreeMap<(usize, Option<String>), Vec<Observation>> = BTreeMap::new();
+    let mut refused: BTreeMap<Series, Vec<Observation>> = BTreeMap::new();
     let mut kept: Vec<Observation> = Vec::with_capacity(evidence.observations.len());
     for o in &evidence.observations {
         match keys.get(o.key_index) {
@@ -67,7 +70,7 @@ pub(crate) fn prepare(pack: &Pack, evidence: &Evidence) -> Option<Prepared> {
         }
     }
     let mut derivations = BTreeMap::new();
-    let mut undefined: BTreeMap<(usize, Option<String>), Vec<(NaiveDate, String)>> = BTreeMap::new();
+    let mut undefined: BTreeMap<Series, Vec<(NaiveDate, String)>> = BTreeMap::new();
     for key_index in derivation_order(pack) {
         let Some(key) = keys.get(key_index) else { continue };
         let Some(formula) = &key.derived else { continue };
