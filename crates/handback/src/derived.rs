@@ -78,29 +78,33 @@ pub(crate) fn prepare(pack: &Pack, evidence: &Evidence) -> Option<Prepared> {
         let Some(inputs) = inputs.into_iter().collect::<Option<Vec<usize>>>() else {
             continue;
         };
+        // The inputs' observations by (key, function), gathered in one pass so the work stays
+        // linear in the evidence however many functions there are.
+        let mut runs: BTreeMap<(usize, Option<&str>), Vec<&Observation>> = BTreeMap::new();
+        for o in kept.iter().filter(|o| inputs.contains(&o.key_index)) {
+            runs.entry((o.key_index, o.function.as_deref()))
+                .or_default()
+                .push(o);
+        }
         // The functions to compute for: every function an input is recorded for (and the
         // council-wide series, which per-function rules may fall back to).
         let mut functions: Vec<Option<String>> = match key.scope {
             Scope::Council => vec![None],
-            Scope::Function => kept
-                .iter()
-                .filter(|o| inputs.contains(&o.key_index))
-                .map(|o| o.function.clone())
-                .collect(),
+            Scope::Function => runs.keys().map(|(_, f)| f.map(str::to_string)).collect(),
         };
         functions.sort();
         functions.dedup();
         let mut computed: Vec<Observation> = Vec::new();
         for function in functions {
-            // The observation in force on each date, per input: sorted by (date, recorded, id),
+            // The observation in force on each date, per input: in (date, recorded, id) order,
             // the last of a day replaces the earlier ones, as a correction does.
             let series: Vec<BTreeMap<NaiveDate, &Observation>> = inputs
                 .iter()
                 .map(|&input| {
-                    let mut run: Vec<&Observation> = kept
-                        .iter()
-                        .filter(|o| o.key_index == input && o.function == function)
-                        .collect();
+                    let mut run: Vec<&Observation> = runs
+                        .get(&(input, function.as_deref()))
+                        .cloned()
+                        .unwrap_or_default();
                     run.sort_by(|a, b| (a.date, a.recorded, &a.id).cmp(&(b.date, b.recorded, &b.id)));
                     run.into_iter().map(|o| (o.date, o)).collect()
                 })

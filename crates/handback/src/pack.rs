@@ -997,7 +997,12 @@ fn decode_formula(d: &mut Decoder, at: At<'_, '_>) -> Option<Formula> {
 /// of the key's scope, a sum or difference adds like units (in the key's own unit), and no
 /// derived key depends on itself through others (every key in a cycle is named).
 fn check_derived(d: &mut Decoder, keys: &[Key], derived: &[(String, crate::json::Pos, String)]) {
-    let find = |name: &str| keys.iter().find(|k| k.key == name);
+    // INVARIANT: `keys` is sorted by name.
+    let find = |name: &str| {
+        keys.binary_search_by(|k| k.key.as_str().cmp(name))
+            .ok()
+            .and_then(|i| keys.get(i))
+    };
     let unit = |k: &Key| match &k.value_type {
         ValueType::Number { unit, .. } => Some(unit.clone()),
         _ => None,
