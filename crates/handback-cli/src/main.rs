@@ -1242,7 +1242,7 @@ fn lint(
     // Warnings say what is almost certainly not meant; they never fail lint. They are for the
     // pack's author, so only for a pack named with `--pack`: someone checking evidence against
     // the embedded pack cannot act on them.
-    let warnings = match (&pack, &pack_files, &pack_arg.pack) {
+    let mut warnings = match (&pack, &pack_files, &pack_arg.pack) {
         (Ok(p), Ok(files), Some(_)) => handback::pack_warnings(p, files),
         _ => Vec::new(),
     };
@@ -1274,6 +1274,7 @@ fn lint(
         diagnostics.extend(found);
     }
     let mut unchecked = 0;
+    // Valid input that will not count as written (a judgement in a role its key refuses).
     for path in evidence {
         if files::is_sheet(path) {
             match &pack {
@@ -1308,6 +1309,7 @@ fn lint(
         match &pack {
             Ok(pack) => match Evidence::load_with_limits(pack, &source, limits()) {
                 Ok(e) => {
+                    warnings.extend(handback::refused_judgements(pack, &source));
                     summary.push(format!("{}: {} observations", source.label, e.observations.len()));
                     if let Some(dir) = sources {
                         let found = handback::check_passages(&source, &texts, &dir.display().to_string());
@@ -1328,12 +1330,16 @@ fn lint(
     let ok = diagnostics.is_empty();
     let text = match format {
         LintFormat::Json => {
-            let value = serde_json::json!({ "ok": ok, "problems": diagnostics, "warnings": warnings });
+            let value = if warnings.is_empty() {
+                serde_json::json!({ "ok": ok, "problems": diagnostics })
+            } else {
+                serde_json::json!({ "ok": ok, "problems": diagnostics, "warnings": warnings })
+            };
             format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
         }
         LintFormat::Text => {
             let mut out = String::new();
-            for d in &diagnostics {
+            for d in diagnostics.iter().chain(&warnings) {
                 out.push_str(&format!("{d}\n"));
             }
             if unchecked > 0 {
@@ -1341,16 +1347,13 @@ fn lint(
                     "{unchecked} evidence file(s) not checked: the pack must be valid first\n"
                 ));
             }
-            for w in &warnings {
-                out.push_str(&format!("{w}\n"));
-            }
             if ok {
                 for s in &summary {
                     out.push_str(&format!("ok: {s}\n"));
                 }
                 if !warnings.is_empty() {
                     out.push_str(&format!(
-                        "{} warning{} (not problems: the pack is valid)\n",
+                        "{} warning{} (not problems: the input is valid)\n",
                         warnings.len(),
                         if warnings.len() == 1 { "" } else { "s" }
                     ));

@@ -762,10 +762,32 @@ fn template_rows(pack: &Pack) -> Vec<TemplateRow> {
                 max_age_days: k.max_age_days.map(|d| d.to_string()).unwrap_or_default(),
                 judgement: k.judgement,
                 read_by: read_by.join(" "),
-                description: k.description.clone(),
+                description: key_description(k),
             }
         })
         .collect()
+}
+
+/// A key's description, saying first when evidence may not record it (a derived key) and last
+/// whose judgement counts, so whoever fills in the template does not enter what will be refused
+/// or skipped.
+fn key_description(k: &handback::Key) -> String {
+    let mut out = String::new();
+    if let Some(formula) = &k.derived {
+        out.push_str(&format!(
+            "Derived: {}, computed by the pack from observations of the same date; not recorded. ",
+            formula.named()
+        ));
+    }
+    out.push_str(&k.description);
+    if !k.judged_by_roles.is_empty() {
+        let roles: Vec<String> = k.judged_by_roles.iter().map(|r| format!("`{r}`")).collect();
+        out.push_str(&format!(
+            " Counts only judgements whose `role` is {}.",
+            roles.join(" or ")
+        ));
+    }
+    out
 }
 
 fn csv_cell(s: &str) -> String {
@@ -824,6 +846,19 @@ pub fn template_markdown(pack: &Pack) -> String {
          Each observation in an evidence file names one of these keys, a value of its type, a date and a source.\n",
         m.id, m.version
     );
+    if pack.keys().iter().any(|k| k.judgement) {
+        out.push_str(
+            "A judgement names who made it in `judged_by`, and may say in what capacity in `role` \
+             (e.g. `inspectorate`, `commissioners`, `council`); a key that lists the roles whose judgement \
+             counts skips any other judgement as if it were absent, and `handback lint` warns of it.\n",
+        );
+    }
+    if pack.keys().iter().any(|k| k.derived.is_some()) {
+        out.push_str(
+            "A derived key is computed by the pack from its inputs observed on the same date; evidence records \
+             the inputs, never the derived key itself.\n",
+        );
+    }
     if !pack.scales().is_empty() {
         out.push_str("\n## Scales\n\n| scale | levels, worst to best | source |\n| --- | --- | --- |\n");
         for s in pack.scales() {

@@ -1476,3 +1476,26 @@ fn a_mixed_set_says_which_counts_are_functions() {
         .unwrap();
     assert!(line.contains(" functions unknown"), "{line}");
 }
+
+/// A judgement by a role its key does not accept is valid evidence that will not count: `lint`
+/// passes but warns, at the role (or the observation that states none), so the person entering
+/// it hears before the verdicts quietly skip it.
+#[test]
+fn lint_warns_of_judgements_their_key_does_not_count() {
+    let o = handback(&[
+        "lint",
+        "--pack",
+        "fixtures/packs/semantics",
+        "fixtures/evidence/semantics-derived.json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let warnings: Vec<&str> = out.lines().filter(|l| l.contains("warning:")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "fixtures/evidence/semantics-derived.json:158:15: $.observations[14].role: warning: observation `j2` of `practice` was judged by `council`, and this key counts only judgements by `inspectorate` or `commissioners`; it is skipped as if absent",
+            "fixtures/evidence/semantics-derived.json:164:5: $.observations[15]: warning: observation `j3` of `practice` states no `role`, and this key counts only judgements by `inspectorate` or `commissioners`; it is skipped as if absent",
+        ]
+    );
+}

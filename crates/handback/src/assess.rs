@@ -280,6 +280,9 @@ pub struct EvidenceUsed {
     /// Who judged, for judgements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judged_by: Option<String>,
+    /// In what role they judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// A threshold as cited in a reason.
@@ -319,7 +322,9 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
         (Some(e), left_out)
     };
     let evidence = filtered.as_ref().unwrap_or(evidence);
-    let engine = Engine::new(pack, evidence, options);
+    let prepared = crate::derived::prepare(pack, evidence);
+    let evidence = prepared.as_ref().map_or(evidence, |p| &p.evidence);
+    let engine = Engine::new(pack, evidence, options).with_prepared(prepared.as_ref());
     let outcomes = engine.outcomes();
     let bases = engine.bases(&outcomes);
     let mut results = Vec::new();
@@ -399,6 +404,8 @@ pub fn outcomes(pack: &Pack, evidence: &Evidence, options: &Options) -> Vec<Vec<
     let filtered =
         (!options.exclude_basis.is_empty()).then(|| evidence.without_basis(&options.exclude_basis).0);
     let evidence = filtered.as_ref().unwrap_or(evidence);
+    let prepared = crate::derived::prepare(pack, evidence);
+    let evidence = prepared.as_ref().map_or(evidence, |p| &p.evidence);
     Engine::new(pack, evidence, options).outcomes()
 }
 
@@ -408,6 +415,9 @@ pub(crate) struct Engine<'a> {
     /// Parameter values in pack order, with whether each was overridden.
     pub params: Vec<(&'a Value, bool)>,
     series: BTreeMap<(usize, Option<&'a str>), &'a [Observation]>,
+    /// What reading the evidence left out (refused roles) and computed (derived keys), for
+    /// reasons.
+    prepared: Option<&'a crate::derived::Prepared>,
 }
 
 /// What a leaf found, in a form cheap to build; words are made from it only when explaining.
@@ -487,7 +497,14 @@ impl<'a> Engine<'a> {
             as_of: options.as_of,
             params,
             series,
+            prepared: None,
         }
+    }
+
+    /// The engine, reading evidence made by [`crate::derived::prepare`], which reasons cite.
+    pub(crate) fn with_prepared(mut self, prepared: Option<&'a crate::derived::Prepared>) -> Self {
+        self.prepared = prepared;
+        self
     }
 
     fn subjects(&self, rule: usize) -> usize {
@@ -1035,6 +1052,7 @@ impl<'a> Engine<'a> {
             basis: o.basis,
             source: o.source.clone(),
             judged_by: o.judged_by.clone(),
+            role: o.role.clone(),
         };
         let threshold = match &leaf.test {
             LeafTest::Compare { threshold, .. } | LeafTest::Sustained { threshold, .. } => Some(threshold),
@@ -1143,6 +1161,82 @@ impl<'a> Engine<'a> {
             }
         };
         reason.because = Some(because);
+        self.explain_prepared(leaf, subject, reason);
+    }
+
+    /// Adds to a leaf's reason what reading the evidence changed: a derived key's inputs (cited
+    /// in place of the computed value) and arithmetic, and judgements not counted for their role.
+    fn explain_prepared(&self, leaf: &'a Leaf, subject: Option<usize>, reason: &mut Reason) {
+        let Some(prepared) = self.prepared else { return };
+        let Some(key) = self.pack.keys.get(leaf.key) else {
+            return;
+        };
+        let subject_function = leaf.function.clone().or_else(|| {
+            subject
+                .and_then(|s| self.pack.functions.get(s))
+                .map(|f| f.id.clone())
+        });
+        let mut functions = match key.scope {
+            crate::vocabulary::Scope::Function => vec![subject_function],
+            crate::vocabulary::Scope::Council => vec![None],
+        };
+        if leaf.fallback_to_council && !functions.contains(&None) {
+            functions.push(None);
+        }
+        let mut notes: Vec<String> = Vec::new();
+        if let Some(formula) = &key.derived {
+            let unit = match &key.value_type {
+                ValueType::Number { unit, .. } => format!(" {unit}"),
+                _ => String::new(),
+            };
+            let mut cited: Vec<EvidenceUsed> = Vec::new();
+            let mut sums: Vec<String> = Vec::new();
+            for e in std::mem::take(&mut reason.evidence) {
+                match prepared.derivations.get(&e.id) {
+                    Some(d) => {
+                        sums.push(format!("{}{unit} on {}", d.arithmetic, e.date));
+                        for o in &d.inputs {
+                            if !cited.iter().any(|c| c.id == o.id) {
+                                cited.push(evidence_used(o));
+                            }
+                        }
+                    }
+                    None => cited.push(e),
+                }
+            }
+            reason.evidence = cited;
+            notes.push(if sums.is_empty() {
+                format!(
+                    "`{}` is derived as {}, with a value on each day all of {} are observed",
+                    key.key,
+                    formula.named(),
+                    crate::diagnostic::ticked(&formula.inputs(), ", ")
+                )
+            } else {
+                format!("`{}` = {}: {}", key.key, formula.named(), sums.join("; "))
+            });
+            notes.extend(prepared.undefined_words(leaf.key, &functions, self.as_of));
+        }
+        notes.extend(prepared.refused_words(self.pack, leaf.key, &functions, self.as_of));
+        if !notes.is_empty() {
+            let because = reason.because.take().unwrap_or_default();
+            reason.because = Some(format!("{because}; {}", notes.join("; ")));
+        }
+    }
+}
+
+/// An observation as a reason cites it.
+fn evidence_used(o: &Observation) -> EvidenceUsed {
+    EvidenceUsed {
+        id: o.id.clone(),
+        key: o.key.clone(),
+        function: o.function.clone(),
+        value: o.value.clone(),
+        date: o.date,
+        basis: o.basis,
+        source: o.source.clone(),
+        judged_by: o.judged_by.clone(),
+        role: o.role.clone(),
     }
 }
 

@@ -24,6 +24,7 @@ pub const OBSERVATION_FIELDS: &[&str] = &[
     "basis",
     "source",
     "judged_by",
+    "role",
     "note",
 ];
 
@@ -127,6 +128,10 @@ pub struct Observation {
     /// Who made the judgement, when the observation is a person's judgement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub judged_by: Option<String>,
+    /// The role in which `judged_by` judged (`inspectorate`, `commissioners`, `council`): a key
+    /// that lists `judged_by_roles` counts only judgements made in one of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     /// A note; for reconstructed evidence (required there), why and from what.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -279,6 +284,7 @@ impl Observation {
             ("function", self.function.as_ref().map(|f| serde_json::json!(f))),
             ("recorded", self.recorded.map(day)),
             ("judged_by", self.judged_by.as_ref().map(|j| serde_json::json!(j))),
+            ("role", self.role.as_ref().map(|r| serde_json::json!(r))),
             ("note", self.note.as_ref().map(|n| serde_json::json!(n))),
         ];
         for (k, v) in optional {
@@ -288,6 +294,63 @@ impl Observation {
         }
         serde_json::Value::Object(o)
     }
+}
+
+/// The judgements in an evidence file that their key will not count (judged in a role the key
+/// does not accept, or in no stated role where it restricts roles), as warnings located at the
+/// role or the observation. The file is valid and loads; these observations are skipped as if
+/// absent, which a person entering them should hear before the verdicts quietly ignore them.
+pub fn refused_judgements(pack: &Pack, file: &SourceFile) -> Vec<Diagnostic> {
+    use crate::json::Kind;
+    let mut d = Decoder::new(&file.label);
+    let Some(json) = d.parse(&file.text) else {
+        return Vec::new();
+    };
+    let Kind::Object(members) = &json.kind else {
+        return Vec::new();
+    };
+    let items = match members
+        .iter()
+        .find(|m| m.key == "observations")
+        .map(|m| &m.value.kind)
+    {
+        Some(Kind::Array(items)) => items,
+        _ => return Vec::new(),
+    };
+    let mut warnings = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Some((key, _)) = crate::diagnostic::member_string(item, "key") else {
+            continue;
+        };
+        let Some(k) = pack.key(&key) else { continue };
+        let role = crate::diagnostic::member_string(item, "role");
+        if k.accepts_role(role.as_ref().map(|(r, _)| r.as_str())) {
+            continue;
+        }
+        let id = crate::diagnostic::member_string(item, "id")
+            .map(|(id, _)| id)
+            .unwrap_or_default();
+        let accepted = crate::diagnostic::ticked(&k.judged_by_roles, " or ");
+        let (pos, path, whose) = match role {
+            Some((r, pos)) => (
+                pos,
+                format!("$.observations[{i}].role"),
+                format!("was judged by `{r}`"),
+            ),
+            None => (
+                item.pos,
+                format!("$.observations[{i}]"),
+                "states no `role`".to_string(),
+            ),
+        };
+        warnings.push(located(
+            &d,
+            pos,
+            &path,
+            format!("warning: observation `{id}` of `{key}` {whose}, and this key counts only judgements by {accepted}; it is skipped as if absent"),
+        ));
+    }
+    warnings
 }
 
 /// INVARIANT: observations are kept in this order, so evaluation and output never depend on the
@@ -529,7 +592,20 @@ fn decode_observation(
     let key = required(d, &obj, "key", |d, at| {
         let name = d.string(at)?;
         match pack.key_index(&name) {
-            Some(i) => Some((name, i)),
+            Some(i) => {
+                if let Some(formula) = pack.keys.get(i).and_then(|k| k.derived.as_ref()) {
+                    d.error(
+                        at,
+                        format!(
+                            "key `{name}` is derived ({}): the pack computes it, so record its inputs {} instead",
+                            formula.named(),
+                            crate::diagnostic::ticked(&formula.inputs(), " and ")
+                        ),
+                    );
+                    return None;
+                }
+                Some((name, i))
+            }
             None => {
                 let names: Vec<&str> = pack.keys.iter().map(|k| k.key.as_str()).collect();
                 let hint = crate::diagnostic::did_you_mean(&name, &names);
@@ -630,6 +706,13 @@ fn decode_observation(
             );
         }
     }
+    let role = optional(d, &obj, "role", |d, at| d.id(at));
+    if role.is_some() && judged_by.is_none() {
+        d.error(
+            at,
+            "a `role` says in what capacity `judged_by` judged; say who in `judged_by`".into(),
+        );
+    }
     let note = optional(d, &obj, "note", |d, at| d.text(at));
     let stated = optional(d, &obj, "basis", |d, at| {
         let word = d.string(at)?;
@@ -676,6 +759,7 @@ fn decode_observation(
         basis: basis?,
         source: source?,
         judged_by,
+        role,
         note,
         key_index,
     })

@@ -62,6 +62,11 @@ fn leaf_words(pack: &Pack, leaf: &Leaf) -> String {
         Some(f) => format!("`{key}` for `{f}`"),
         None => format!("`{key}`"),
     };
+    // A derived key reads as its formula too, so the rule says what is computed from what.
+    let whose = match pack.keys.get(leaf.key).and_then(|k| k.derived.as_ref()) {
+        Some(formula) => format!("{whose} ({})", formula.named()),
+        None => whose,
+    };
     let threshold = |t: &Threshold| match t {
         Threshold::Literal(v) => v.to_string(),
         Threshold::Parameter(i) => pack

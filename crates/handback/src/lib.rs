@@ -38,6 +38,7 @@ mod canonical;
 mod cases;
 mod citations;
 mod csv;
+mod derived;
 mod diagnostic;
 mod directions;
 mod evidence;
@@ -77,7 +78,7 @@ pub use citations::{
 };
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
-pub use evidence::{Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
+pub use evidence::{refused_judgements, Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
 pub use explain::{condition_words, rule_lines, rule_sentence};
 pub use extends::{extends_of, Extends, BASE_PREFIX};
 pub use functions::{DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard};
@@ -102,7 +103,7 @@ pub mod spreadsheet {
     };
 }
 pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
-pub use vocabulary::{format_number, Direction, Key, Scale, Scope, Value, ValueType};
+pub use vocabulary::{format_number, Direction, Formula, Key, Scale, Scope, Value, ValueType};
 pub use warnings::pack_warnings;
 pub use whatif::{
     apply, apply_at, check_change, diff, Applied, Change, Diff, OutcomeChange, Place, Scenario,

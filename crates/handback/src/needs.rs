@@ -105,6 +105,9 @@ pub struct Requirement {
     /// For a trend with no data: an earlier observation the value is measured against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
+    /// For a key that counts only some roles' judgements: the roles whose judgement would count.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub judged_by_roles: Vec<String>,
 }
 
 /// An observation a trend needs before the value it judges.
@@ -208,7 +211,9 @@ pub fn needs(
         };
         return needs(pack, &known, &options, directions, target);
     }
-    let engine = Engine::new(pack, evidence, options);
+    let prepared = crate::derived::prepare(pack, evidence);
+    let read = prepared.as_ref().map_or(evidence, |p| &p.evidence);
+    let engine = Engine::new(pack, read, options).with_prepared(prepared.as_ref());
     let outcomes = engine.outcomes();
     let mut solver = Solver {
         pack,
@@ -623,6 +628,17 @@ impl<'a> Solver<'a> {
 
     fn leaf(&mut self, leaf: &Leaf, subject: Option<usize>, negated: bool) -> Option<Fix> {
         let key = self.pack.keys().get(leaf.key)?;
+        // A derived value has many inputs that would give it; guessing one could fail where the
+        // others would not, so nothing is offered, and the reader is told what to change.
+        if let Some(formula) = &key.derived {
+            self.blocks.push(format!(
+                "`{}` is derived ({}); needs does not invert a formula: change its inputs {} and check with `whatif`",
+                key.key,
+                formula.named(),
+                crate::diagnostic::ticked(&formula.inputs(), ", ")
+            ));
+            return None;
+        }
         let function = match key.scope {
             Scope::Council => None,
             Scope::Function => leaf.function.clone().or_else(|| {
@@ -790,6 +806,14 @@ impl<'a> Solver<'a> {
                 }
                 (_, None) => String::new(),
             };
+            let needs = if key.judged_by_roles.is_empty() {
+                needs
+            } else {
+                format!(
+                    "{needs}, judged by {}",
+                    crate::diagnostic::ticked(&key.judged_by_roles, " or ")
+                )
+            };
             let distance = match (&current, &value) {
                 (Some(Value::Number(a)), Value::Number(b)) => ((a - b).abs() * 1e9).round() / 1e9,
                 (Some(Value::Grade { rank: a, .. }), Value::Grade { rank: b, .. }) => a.abs_diff(*b) as f64,
@@ -824,6 +848,7 @@ impl<'a> Solver<'a> {
                     date: *date,
                     value: value.clone(),
                 }),
+                judged_by_roles: key.judged_by_roles.clone(),
             });
         }
         let distance = changes.iter().map(|c| c.distance).sum();

@@ -16,7 +16,9 @@ use crate::diagnostic::{member_string, optional, required, At, Decoder, Diagnost
 use crate::functions::Function;
 use crate::json::{Json, Kind};
 use crate::rules::{self, Body, Citation, Origin, PendingRef, Rule, Scope_};
-use crate::vocabulary::{decode_value, format_number, Direction, Key, Range, Scale, Scope, Value, ValueType};
+use crate::vocabulary::{
+    decode_value, format_number, Direction, Formula, Key, Range, Scale, Scope, Value, ValueType,
+};
 
 /// One file of a pack or an evidence document, as the caller read it.
 #[derive(Debug, Clone)]
@@ -898,6 +900,8 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
     }
     scales.sort_by(|a, b| a.id.cmp(&b.id));
     let mut keys: Vec<Key> = Vec::new();
+    // Where each derived key's formula is written, for the checks that need every key.
+    let mut derived_keys: Vec<(String, crate::json::Pos, String)> = Vec::new();
     let items = required(d, &obj, "keys", |d, at| d.array(at))?;
     for (json, path) in items {
         let at = At { json, path: &path };
@@ -916,6 +920,8 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
                 "max_age_days",
                 "judgement",
                 "description",
+                "derived",
+                "judged_by_roles",
             ],
         ) else {
             continue;
@@ -940,9 +946,46 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
         let max_age_days = optional(d, &o, "max_age_days", |d, at| d.count(at, 1, 36_600));
         let judgement = optional(d, &o, "judgement", |d, at| d.boolean(at)).unwrap_or(false);
         let description = required(d, &o, "description", |d, at| d.text(at));
+        let derived = optional(d, &o, "derived", decode_formula);
+        let derived_pos = o.get("derived").map(|(json, path)| (json.pos, path));
+        let judged_by_roles = optional(d, &o, "judged_by_roles", |d, at| {
+            let items = d.array(at)?;
+            let mut roles: Vec<String> = Vec::new();
+            for (json, path) in items {
+                if let Some(r) = d.id(At { json, path: &path }) {
+                    if !roles.contains(&r) {
+                        roles.push(r);
+                    }
+                }
+            }
+            if roles.is_empty() {
+                d.error(
+                    at,
+                    "list at least one role whose judgement counts, or leave `judged_by_roles` out".into(),
+                );
+            }
+            if !judgement {
+                d.error(
+                    at,
+                    "`judged_by_roles` applies to a key that records a judgement; add `\"judgement\": true`"
+                        .into(),
+                );
+            }
+            Some(roles)
+        })
+        .unwrap_or_default();
+        if derived.is_some() && judgement {
+            d.error(
+                at,
+                "a derived key is computed, not judged: leave out `judgement`".into(),
+            );
+        }
         if let (Some(key), Some(value_type), Some(description)) = (key, value_type, description) {
             if keys.iter().any(|k| k.key == key) {
                 d.error(at, format!("duplicate key `{key}`"));
+            }
+            if let (Some(_), Some((pos, path))) = (&derived, derived_pos) {
+                derived_keys.push((key.clone(), pos, path));
             }
             keys.push(Key {
                 key,
@@ -951,11 +994,278 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
                 max_age_days,
                 judgement,
                 description,
+                derived,
+                judged_by_roles,
             });
         }
     }
     keys.sort_by(|a, b| a.key.cmp(&b.key));
+    check_derived(d, &keys, &derived_keys);
     Some((scales, keys))
+}
+
+/// Decodes a derived key's formula: exactly one of `ratio` (with an optional `scale`),
+/// `difference`, `sum` or `percent_change`, and an optional `align`.
+fn decode_formula(d: &mut Decoder, at: At<'_, '_>) -> Option<Formula> {
+    const FORMS: [&str; 4] = ["ratio", "difference", "sum", "percent_change"];
+    let o = d.object(
+        at,
+        &["ratio", "difference", "sum", "percent_change", "scale", "align"],
+    )?;
+    let present: Vec<&str> = FORMS.iter().copied().filter(|f| o.has(f)).collect();
+    if present.len() != 1 {
+        d.error(
+            at,
+            format!(
+                "a derived key needs exactly one formula: one of {}",
+                crate::diagnostic::ticked(&FORMS, ", ")
+            ),
+        );
+        return None;
+    }
+    if let Some((json, path)) = o.get("align") {
+        let at = At { json, path: &path };
+        if let Some(align) = d.string(at) {
+            if align != "same_date" {
+                d.error(
+                    at,
+                    format!("alignment `{align}` is not offered: a derived key combines inputs observed on the same date (`same_date`), so each value is one day's figure"),
+                );
+            }
+        }
+    }
+    let names = |d: &mut Decoder, at: At<'_, '_>, exactly: Option<usize>| -> Option<Vec<String>> {
+        let items = d.array(at)?;
+        let names: Vec<String> = items
+            .iter()
+            .filter_map(|(json, path)| d.id(At { json, path }))
+            .collect();
+        if names.len() != items.len() {
+            return None;
+        }
+        match exactly {
+            Some(n) if names.len() != n => {
+                d.error(at, format!("expected {n} input keys, found {}", names.len()));
+                None
+            }
+            None if names.len() < 2 => {
+                d.error(
+                    at,
+                    format!("a sum needs at least two input keys, found {}", names.len()),
+                );
+                None
+            }
+            _ => Some(names),
+        }
+    };
+    if o.has("scale") && !o.has("ratio") {
+        if let Some((json, path)) = o.get("scale") {
+            d.error(
+                At { json, path: &path },
+                "`scale` applies to a `ratio` only".into(),
+            );
+        }
+    }
+    let form = present.first().copied().unwrap_or_default();
+    let (json, path) = o.get(form)?;
+    let at = At { json, path: &path };
+    match form {
+        "ratio" => {
+            let scale = optional(d, &o, "scale", |d, at| {
+                let n = d.number(at)?;
+                if n == 0.0 {
+                    d.error(at, "a scale of 0 makes every ratio 0".into());
+                    return None;
+                }
+                Some(n)
+            });
+            let names = names(d, at, Some(2))?;
+            let [numerator, denominator]: [String; 2] = names.try_into().ok()?;
+            if o.has("scale") && scale.is_none() {
+                return None;
+            }
+            Some(Formula::Ratio {
+                numerator,
+                denominator,
+                scale: scale.unwrap_or(1.0),
+            })
+        }
+        "difference" => {
+            let [minuend, subtrahend]: [String; 2] = names(d, at, Some(2))?.try_into().ok()?;
+            Some(Formula::Difference { minuend, subtrahend })
+        }
+        "sum" => Some(Formula::Sum {
+            terms: names(d, at, None)?,
+        }),
+        _ => {
+            let p = d.object(at, &["from", "to"])?;
+            let from = required(d, &p, "from", |d, at| d.id(at));
+            let to = required(d, &p, "to", |d, at| d.id(at));
+            Some(Formula::PercentChange { from: from?, to: to? })
+        }
+    }
+}
+
+/// The checks on derived keys that need the whole vocabulary: inputs are declared number keys
+/// of the key's scope, a sum or difference adds like units (in the key's own unit), and no
+/// derived key depends on itself through others (every key in a cycle is named).
+fn check_derived(d: &mut Decoder, keys: &[Key], derived: &[(String, crate::json::Pos, String)]) {
+    // INVARIANT: `keys` is sorted by name.
+    let find = |name: &str| {
+        keys.binary_search_by(|k| k.key.as_str().cmp(name))
+            .ok()
+            .and_then(|i| keys.get(i))
+    };
+    let unit = |k: &Key| match &k.value_type {
+        ValueType::Number { unit, .. } => Some(unit.clone()),
+        _ => None,
+    };
+    for (name, pos, path) in derived {
+        let Some(key) = find(name) else { continue };
+        let Some(formula) = &key.derived else { continue };
+        let Some(own_unit) = unit(key) else {
+            d.report(
+                *pos,
+                path,
+                format!("derived key `{name}` must be a number (its formula computes one)"),
+            );
+            continue;
+        };
+        let mut units: Vec<(String, String)> = Vec::new();
+        for input in formula.inputs() {
+            let Some(k) = find(input) else {
+                let names: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
+                let hint = crate::diagnostic::did_you_mean(input, &names);
+                d.report(
+                    *pos,
+                    path,
+                    format!(
+                        "derived key `{name}` ({}) reads unknown key `{input}`{hint}",
+                        formula.named()
+                    ),
+                );
+                continue;
+            };
+            let Some(u) = unit(k) else {
+                d.report(
+                    *pos,
+                    path,
+                    format!(
+                        "derived key `{name}` ({}) reads `{input}`, which is a {}, not a number",
+                        formula.named(),
+                        k.value_type.describe()
+                    ),
+                );
+                continue;
+            };
+            if k.scope != key.scope {
+                d.report(
+                    *pos,
+                    path,
+                    format!(
+                        "derived key `{name}` is {} but its input `{input}` is {}; inputs have the derived key's scope",
+                        scope_words(key.scope),
+                        scope_words(k.scope)
+                    ),
+                );
+            }
+            units.push((input.to_string(), u));
+        }
+        if matches!(formula, Formula::Sum { .. } | Formula::Difference { .. }) {
+            if let Some((input, u)) = units.iter().find(|(_, u)| *u != own_unit) {
+                d.report(
+                    *pos,
+                    path,
+                    format!(
+                        "derived key `{name}` ({}) is in `{own_unit}` but its input `{input}` is in `{u}`; a sum or difference adds figures in one unit",
+                        formula.named()
+                    ),
+                );
+            }
+        }
+    }
+    let position = |name: &str| derived.iter().find(|(n, _, _)| n == name);
+    for cycle in derived_cycles(keys) {
+        let Some((_, pos, path)) = cycle.first().and_then(|first| position(first)) else {
+            continue;
+        };
+        let names: Vec<String> = cycle
+            .iter()
+            .chain(cycle.first())
+            .map(|k| format!("`{k}`"))
+            .collect();
+        d.report(
+            *pos,
+            path,
+            format!("derived keys depend on themselves: {}", names.join(" → ")),
+        );
+    }
+}
+
+/// Every cycle among derived keys (each once, as the keys on it in dependency order). The walk
+/// keeps its own stack, so a long chain of derived keys cannot overflow the thread's.
+fn derived_cycles(keys: &[Key]) -> Vec<Vec<String>> {
+    let index: BTreeMap<&str, usize> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (k.key.as_str(), i))
+        .collect();
+    let inputs = |i: usize| -> Vec<usize> {
+        keys.get(i)
+            .and_then(|k| k.derived.as_ref())
+            .map(|f| f.inputs().iter().filter_map(|n| index.get(n).copied()).collect())
+            .unwrap_or_default()
+    };
+    // 0: not seen; 1: on the current path; 2: done.
+    let mut state = vec![0u8; keys.len()];
+    let mut cycles = Vec::new();
+    for start in 0..keys.len() {
+        if state.get(start) != Some(&0) {
+            continue;
+        }
+        let mut stack: Vec<(usize, Vec<usize>)> = vec![(start, inputs(start))];
+        if let Some(s) = state.get_mut(start) {
+            *s = 1;
+        }
+        while let Some((node, pending)) = stack.last_mut() {
+            let node = *node;
+            match pending.pop() {
+                Some(next) => match state.get(next) {
+                    Some(0) => {
+                        if let Some(s) = state.get_mut(next) {
+                            *s = 1;
+                        }
+                        stack.push((next, inputs(next)));
+                    }
+                    Some(1) => {
+                        let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
+                        let cycle = stack
+                            .get(from..)
+                            .unwrap_or_default()
+                            .iter()
+                            .filter_map(|(n, _)| keys.get(*n).map(|k| k.key.clone()))
+                            .collect();
+                        cycles.push(cycle);
+                    }
+                    _ => {}
+                },
+                None => {
+                    if let Some(s) = state.get_mut(node) {
+                        *s = 2;
+                    }
+                    stack.pop();
+                }
+            }
+        }
+    }
+    cycles
+}
+
+fn scope_words(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Council => "council-wide",
+        Scope::Function => "recorded per function",
+    }
 }
 
 fn decode_parameters(d: &mut Decoder, at: At<'_, '_>, scales: &[Scale]) -> Option<Vec<Parameter>> {

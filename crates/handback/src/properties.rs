@@ -115,10 +115,99 @@ fn vocabulary(rng: &mut Rng, shuffle: bool) -> J {
     for (k, dir) in FUNCTION_KEYS {
         keys.push(json!({"key": k, "type": "number", "unit": "u", "direction": dir, "scope": "function", "description": "f"}));
     }
+    for (k, dir, formula) in derived_keys() {
+        keys.push(json!({"key": k, "type": "number", "unit": "u", "direction": dir, "derived": formula, "description": "d"}));
+    }
     if shuffle {
         rng.shuffle(&mut keys);
     }
     json!({"scales": [{"id": "s", "title": "s", "levels": LEVELS}], "keys": keys})
+}
+
+/// Derived keys over the council-wide number keys: every formula, and one derived key read by
+/// another. Packs that read none of them are unchanged by their presence.
+fn derived_keys() -> [(&'static str, &'static str, J); 4] {
+    [
+        (
+            "d0",
+            "lower_is_better",
+            json!({"ratio": ["n0", "n2"], "scale": 100}),
+        ),
+        ("d1", "higher_is_better", json!({"difference": ["n0", "n1"]})),
+        ("d2", "higher_is_better", json!({"sum": ["d1", "n2"]})),
+        (
+            "d3",
+            "lower_is_better",
+            json!({"percent_change": {"from": "n1", "to": "n0"}}),
+        ),
+    ]
+}
+
+/// Points some leaves on council-wide number keys at derived keys instead, with thresholds in
+/// their range (a parameter threshold becomes a literal: `p0` is in the inputs' unit).
+fn with_derived(rules: &mut [J], seed: u64) {
+    fn walk(v: &mut J, rng: &mut Rng) {
+        match v {
+            J::Object(map) => {
+                let is_number_leaf = map
+                    .get("key")
+                    .and_then(J::as_str)
+                    .is_some_and(|k| NUMBER_KEYS.iter().any(|(n, _)| *n == k));
+                if is_number_leaf && rng.chance(60) {
+                    let (k, _, _) = &derived_keys()[rng.below(4)];
+                    map.insert("key".into(), json!(k));
+                    if map.contains_key("op") {
+                        map.remove("param");
+                        let threshold = match *k {
+                            "d0" => quarter(rng) * 40.0,
+                            "d3" => quarter(rng) * 40.0 - 100.0,
+                            _ => quarter(rng) * 2.0 - 10.0,
+                        };
+                        map.insert("value".into(), json!(threshold));
+                    }
+                }
+                for (_, child) in map.iter_mut() {
+                    walk(child, rng);
+                }
+            }
+            J::Array(items) => items.iter_mut().for_each(|i| walk(i, rng)),
+            _ => {}
+        }
+    }
+    let mut rng = Rng(seed ^ 0xD0D0);
+    rules.iter_mut().for_each(|r| walk(r, &mut rng));
+}
+
+/// Evidence whose council-wide number keys are often observed on the same day (so derived keys
+/// have values), with zeros now and then (so denominators are zero).
+fn aligned_evidence_json(seed: u64, count: usize) -> J {
+    let mut json = evidence_json(seed, count);
+    let mut rng = Rng(seed ^ 0xA11);
+    if let Some(list) = json["observations"].as_array_mut() {
+        let mut extra = Vec::new();
+        for o in list.iter() {
+            let key = o["key"].as_str().unwrap_or_default();
+            if !NUMBER_KEYS.iter().any(|(n, _)| *n == key) || !rng.chance(70) {
+                continue;
+            }
+            for (sibling, _) in NUMBER_KEYS {
+                let taken = list
+                    .iter()
+                    .chain(&extra)
+                    .any(|x: &J| x["key"] == json!(sibling) && described_day(x) == described_day(o));
+                if taken {
+                    continue;
+                }
+                let mut copy = o.clone();
+                copy["id"] = json!(format!("{}-{sibling}", o["id"].as_str().unwrap_or_default()));
+                copy["key"] = json!(sibling);
+                copy["value"] = json!(if rng.chance(10) { 0.0 } else { quarter(&mut rng) });
+                extra.push(copy);
+            }
+        }
+        list.extend(extra);
+    }
+    json
 }
 
 /// A random condition. `monotone` restricts it to the monotone fragment.
@@ -784,6 +873,107 @@ fn needs_is_sound_and_finds_single_changes(
         }
     }
     Ok(())
+}
+
+/// With derived keys read by rules: the engine agrees with the reference evaluator, the report
+/// does not depend on the order of anything, and every set `needs` returns meets its target.
+fn derived_keys_agree_are_order_independent_and_needs_stays_sound(
+    seed: u64,
+    rules: usize,
+    obs: usize,
+    day: i64,
+) -> Result<(), TestCaseError> {
+    let mut g = generate(seed, rules, false);
+    with_derived(&mut g.rules, seed);
+    let mut rng = Rng(seed ^ 0xDE);
+    let pack = load(&g, 2, &mut rng, false);
+    let ev_json = aligned_evidence_json(seed, obs);
+    let ev = evidence(&pack, &ev_json);
+    let as_of = base() + chrono::Duration::days(day);
+    prop_assert_eq!(
+        outcomes(&pack, &ev, &Options::new(as_of)),
+        crate::reference::outcomes(&pack, &ev, as_of)
+    );
+    let first = report(&pack, &ev, as_of);
+    let shuffled_pack = load(&g, 1 + rng.below(3), &mut rng, true);
+    let mut shuffled = ev_json.clone();
+    if let Some(list) = shuffled["observations"].as_array_mut() {
+        rng.shuffle(list);
+    }
+    prop_assert_eq!(
+        first,
+        report(&shuffled_pack, &evidence(&shuffled_pack, &shuffled), as_of)
+    );
+    for target in targets(&pack).into_iter().take(3) {
+        let needs = crate::needs::needs(&pack, &ev, &Options::new(as_of), None, &target);
+        for set in &needs.sets {
+            let mut changes = set.as_changes(as_of);
+            changes.push(crate::whatif::Change::AsOf(set.earliest));
+            let applied =
+                crate::whatif::apply(&pack, &ev, as_of, &Default::default(), &changes, "t").unwrap();
+            prop_assert!(
+                crate::needs::target_met(
+                    &pack,
+                    &applied.evidence,
+                    &Options::new(set.earliest),
+                    None,
+                    &target
+                ),
+                "set {:?} does not meet {:?}",
+                set.changes,
+                target
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Guards the derived-key generator: the properties above would prove little if derived keys
+/// never had values, or never met a zero denominator.
+#[test]
+fn generated_evidence_exercises_derived_keys() {
+    let (mut values, mut undefined, mut met, mut not_met) = (0, 0, 0, 0);
+    for seed in 0..60u64 {
+        let mut g = generate(seed, 8, false);
+        with_derived(&mut g.rules, seed);
+        let pack = load(&g, 2, &mut Rng(seed), false);
+        let ev = evidence(&pack, &aligned_evidence_json(seed, 40));
+        if let Some(p) = crate::derived::prepare(&pack, &ev) {
+            values += p.derivations.len();
+            undefined += p.undefined.values().map(Vec::len).sum::<usize>();
+        }
+        let as_of = base() + chrono::Duration::days(300);
+        for r in assess(&pack, &ev, &Options::new(as_of)).results {
+            let reads_derived = r.reason.as_ref().is_some_and(|x| {
+                serde_json::to_string(x)
+                    .unwrap_or_default()
+                    .contains("is derived as")
+                    || serde_json::to_string(x).unwrap_or_default().contains("` = `")
+            });
+            match (reads_derived, r.outcome.as_str()) {
+                (true, "met") => met += 1,
+                (true, "not_met") => not_met += 1,
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        values > 500 && undefined > 5,
+        "{values} derived values, {undefined} undefined"
+    );
+    assert!(
+        met > 20 && not_met > 20,
+        "{met} met and {not_met} not met on derived keys"
+    );
+}
+
+proptest! {
+    #![proptest_config(config(48))]
+
+    #[test]
+    fn derived_keys_agree_and_stay_sound(seed in any::<u64>(), rules in 1usize..8, obs in 0usize..50, day in 0i64..DAYS) {
+        derived_keys_agree_are_order_independent_and_needs_stays_sound(seed, rules, obs, day)?;
+    }
 }
 
 proptest! {

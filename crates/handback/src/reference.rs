@@ -14,9 +14,10 @@ use crate::rules::{Body, Condition, Leaf, LeafTest, Op, Threshold, TrendKind};
 use crate::vocabulary::{Direction, Scope, Value, ValueType};
 
 pub(crate) fn outcomes(pack: &Pack, evidence: &Evidence, as_of: NaiveDate) -> Vec<Vec<Outcome>> {
+    let read = read_evidence(pack, evidence);
     let r = Reference {
         pack,
-        evidence,
+        evidence: &read,
         as_of,
     };
     pack.rules
@@ -288,4 +289,97 @@ fn holds(value: &Value, op: Op, threshold: &Value) -> Truth {
         Op::Eq => a == b,
         Op::Ne => a != b,
     })
+}
+
+/// The evidence as the language reference says rules read it, done the slow way: judgements in
+/// a role the key does not accept are dropped; then, until nothing changes, each derived key is
+/// recomputed from scratch on every (function, date) where each input has an observation, using
+/// the one recorded last that day, and the formula written out by hand.
+fn read_evidence(pack: &Pack, evidence: &Evidence) -> Evidence {
+    let base: Vec<Observation> = evidence
+        .observations
+        .iter()
+        .filter(|o| {
+            let key = &pack.keys[o.key_index];
+            key.judged_by_roles.is_empty() || o.role.as_ref().is_some_and(|r| key.judged_by_roles.contains(r))
+        })
+        .cloned()
+        .collect();
+    let derived: Vec<usize> = (0..pack.keys.len())
+        .filter(|&i| pack.keys[i].derived.is_some())
+        .collect();
+    let mut previous: Vec<Observation> = Vec::new();
+    for _ in 0..=derived.len() {
+        let observations: Vec<Observation> = base.iter().chain(&previous).cloned().collect();
+        let mut computed = Vec::new();
+        for &k in &derived {
+            let key = &pack.keys[k];
+            let formula = key.derived.as_ref().unwrap();
+            let inputs = formula.inputs();
+            // In force: the observation of that key, function and day recorded last.
+            let in_force = |name: &str, f: &Option<String>, date: NaiveDate| -> Option<f64> {
+                observations
+                    .iter()
+                    .filter(|o| o.key == name && &o.function == f && o.date == date)
+                    .max_by(|a, b| (a.recorded, &a.id).cmp(&(b.recorded, &b.id)))
+                    .map(|o| match o.value {
+                        Value::Number(n) => n,
+                        _ => f64::NAN,
+                    })
+            };
+            let mut days: Vec<(Option<String>, NaiveDate)> = observations
+                .iter()
+                .filter(|o| o.key == inputs[0])
+                .map(|o| (o.function.clone(), o.date))
+                .collect();
+            days.sort();
+            days.dedup();
+            for (f, date) in days {
+                let values: Vec<Option<f64>> = inputs.iter().map(|n| in_force(n, &f, date)).collect();
+                if values.iter().any(Option::is_none) {
+                    continue;
+                }
+                let v: Vec<f64> = values.into_iter().flatten().collect();
+                let raw = match formula {
+                    crate::vocabulary::Formula::Ratio { scale, .. } => {
+                        if v[1] == 0.0 {
+                            continue;
+                        }
+                        v[0] / v[1] * scale
+                    }
+                    crate::vocabulary::Formula::Difference { .. } => v[0] - v[1],
+                    crate::vocabulary::Formula::Sum { .. } => v.iter().sum(),
+                    crate::vocabulary::Formula::PercentChange { .. } => {
+                        if v[0] == 0.0 {
+                            continue;
+                        }
+                        (v[1] - v[0]) / v[0] * 100.0
+                    }
+                };
+                // Nine decimal places, as the language reference says.
+                let value = (raw * 1e9).round() / 1e9;
+                if !value.is_finite() {
+                    continue;
+                }
+                let mut o = observations
+                    .iter()
+                    .find(|o| o.key == inputs[0] && o.function == f && o.date == date)
+                    .unwrap()
+                    .clone();
+                o.id = format!("reference-derived-{}-{:?}-{date}", key.key, f);
+                o.key = key.key.clone();
+                o.key_index = k;
+                o.value = Value::Number(value);
+                o.recorded = None;
+                computed.push(o);
+            }
+        }
+        previous = computed;
+    }
+    Evidence::from_parts(
+        evidence.council.clone(),
+        evidence.as_of,
+        evidence.title.clone(),
+        base.into_iter().chain(previous).collect(),
+    )
 }

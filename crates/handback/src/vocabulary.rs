@@ -199,6 +199,128 @@ pub struct Key {
     pub judgement: bool,
     /// What the key means and how to fill it in.
     pub description: String,
+    /// For a key the pack computes from other keys: its formula. Evidence may not record it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub derived: Option<Formula>,
+    /// For a judgement key: the roles whose judgement counts (empty: anyone's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub judged_by_roles: Vec<String>,
+}
+
+impl Key {
+    /// Whether an observation judged in `role` counts for this key. A key that restricts roles
+    /// refuses an observation that names none: whose judgement it is cannot then be checked.
+    pub fn accepts_role(&self, role: Option<&str>) -> bool {
+        self.judged_by_roles.is_empty() || role.is_some_and(|r| self.judged_by_roles.iter().any(|x| x == r))
+    }
+}
+
+/// How a derived key is computed from other number keys, each read on the same date.
+///
+/// Criteria quote figures as published ("57 of 64 vacant posts covered by agency staff"), so
+/// the evidence records the published counts and the pack computes the share: nobody entering
+/// evidence does the arithmetic, and the reasons show it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Formula {
+    /// `numerator / denominator × scale`; unknown when the denominator is zero.
+    Ratio {
+        /// The key divided.
+        numerator: String,
+        /// The key divided by.
+        denominator: String,
+        /// What the quotient is multiplied by (100 for a percentage).
+        scale: f64,
+    },
+    /// `minuend - subtrahend`.
+    Difference {
+        /// The key subtracted from.
+        minuend: String,
+        /// The key subtracted.
+        subtrahend: String,
+    },
+    /// The sum of two or more keys.
+    Sum {
+        /// The keys added.
+        terms: Vec<String>,
+    },
+    /// `(to - from) / from × 100`; unknown when `from` is zero.
+    PercentChange {
+        /// The earlier figure.
+        from: String,
+        /// The later figure.
+        to: String,
+    },
+}
+
+impl Formula {
+    /// The input keys, in the formula's order.
+    pub fn inputs(&self) -> Vec<&str> {
+        match self {
+            Formula::Ratio {
+                numerator,
+                denominator,
+                ..
+            } => vec![numerator, denominator],
+            Formula::Difference { minuend, subtrahend } => vec![minuend, subtrahend],
+            Formula::Sum { terms } => terms.iter().map(String::as_str).collect(),
+            Formula::PercentChange { from, to } => vec![from, to],
+        }
+    }
+
+    /// The formula over its inputs' values (in [`Formula::inputs`] order); `None` when it is
+    /// undefined there (a zero denominator) or the result is not a finite number. The result
+    /// is rounded to nine decimal places so binary noise (0.1 + 0.2) never reaches a report or
+    /// flips a comparison with a threshold written in decimals.
+    pub fn apply(&self, values: &[f64]) -> Option<f64> {
+        let raw = match (self, values) {
+            (Formula::Ratio { scale, .. }, [n, d]) if *d != 0.0 => n / d * scale,
+            (Formula::Difference { .. }, [a, b]) => a - b,
+            (Formula::Sum { .. }, terms) if !terms.is_empty() => terms.iter().sum(),
+            (Formula::PercentChange { .. }, [from, to]) if *from != 0.0 => (to - from) / from * 100.0,
+            _ => return None,
+        };
+        let rounded = (raw * 1e9).round() / 1e9;
+        let value = if rounded.is_finite() { rounded } else { raw };
+        value.is_finite().then_some(value + 0.0)
+    }
+
+    /// The formula over its input names or values ("`a` / `b` × 100", "57 / 64 × 100").
+    pub fn words<T: fmt::Display>(&self, inputs: &[T]) -> String {
+        let item = |i: usize| inputs.get(i).map(ToString::to_string).unwrap_or_default();
+        match self {
+            Formula::Ratio { scale, .. } if *scale == 1.0 => format!("{} / {}", item(0), item(1)),
+            Formula::Ratio { scale, .. } => {
+                format!("{} / {} × {}", item(0), item(1), format_number(*scale))
+            }
+            Formula::Difference { .. } => format!("{} - {}", item(0), item(1)),
+            Formula::Sum { .. } => (0..inputs.len()).map(item).collect::<Vec<_>>().join(" + "),
+            Formula::PercentChange { .. } => {
+                format!("({} - {}) / {} × 100", item(1), item(0), item(0))
+            }
+        }
+    }
+
+    /// The formula over its input key names, ticked.
+    pub fn named(&self) -> String {
+        let names: Vec<String> = self.inputs().iter().map(|k| format!("`{k}`")).collect();
+        self.words(&names)
+    }
+
+    /// The arithmetic for people: "57 / 64 × 100 = 89.0625", or why there is no result.
+    pub fn arithmetic(&self, values: &[f64]) -> String {
+        let shown: Vec<String> = values.iter().map(|v| format_number(*v)).collect();
+        let by_zero = match self {
+            Formula::Ratio { .. } => values.get(1) == Some(&0.0),
+            Formula::PercentChange { .. } => values.first() == Some(&0.0),
+            _ => false,
+        };
+        match self.apply(values) {
+            Some(v) => format!("{} = {}", self.words(&shown), format_number(v)),
+            None if by_zero => format!("{} is undefined (division by zero)", self.words(&shown)),
+            None => format!("{} has no finite value", self.words(&shown)),
+        }
+    }
 }
 
 /// A typed value of evidence, a parameter or a rule literal.

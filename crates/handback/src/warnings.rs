@@ -86,6 +86,17 @@ fn unused_keys(pack: &Pack, files: &[SourceFile], out: &mut Vec<Diagnostic>) {
     if let Some(r) = pack.recommendation() {
         read.insert(r.key.as_str());
     }
+    // A key a read derived key is computed from is read too (through it), however deep.
+    let mut frontier: Vec<&str> = read.iter().copied().collect();
+    while let Some(name) = frontier.pop() {
+        if let Some(formula) = pack.key(name).and_then(|k| k.derived.as_ref()) {
+            for input in formula.inputs() {
+                if read.insert(input) {
+                    frontier.push(input);
+                }
+            }
+        }
+    }
     for k in pack.keys() {
         if !read.contains(k.key.as_str()) {
             out.push(warn(

@@ -339,6 +339,11 @@ pub fn apply_at(
                 if pack.key(key).is_some_and(|k| k.judgement) {
                     o.insert("judged_by".into(), json!("the scenario (hypothetical)"));
                 }
+                // A key that counts only some roles' judgements would skip a hypothetical
+                // judgement in none; the scenario judges in the first role it accepts.
+                if let Some(role) = pack.key(key).and_then(|k| k.judged_by_roles.first()) {
+                    o.insert("role".into(), json!(role));
+                }
                 with_observations(&mut doc, |list| {
                     // Supersede what the evidence says about the same thing that day: the day an
                     // observation describes is its `date`, or the last day of its `period`.
