@@ -7,7 +7,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use handback::{Evidence, Options, Pack, SourceFile};
 
 fn inputs() -> (Pack, Evidence, SourceFile) {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../fixtures/rotherham/2018-03-exit-recommended.json"
@@ -34,7 +34,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| handback::assess(black_box(&pack), black_box(&evidence), &with_reasons))
     });
     c.bench_function("load pack", |b| {
-        b.iter(|| Pack::load(black_box(&handback::rotherham_files())).unwrap())
+        b.iter(|| Pack::load(black_box(&handback::default_pack_files())).unwrap())
     });
     c.bench_function("load evidence", |b| {
         b.iter(|| Evidence::load(&pack, black_box(&file)).unwrap())

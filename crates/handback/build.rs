@@ -30,7 +30,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut files = Vec::new();
     collect(&root, &root, &mut files)?;
     files.sort();
-    let mut code = String::from("/// The files of the embedded Rotherham pack: (path in the pack, text).\npub(crate) static ROTHERHAM: &[(&str, &str)] = &[\n");
+    let mut code = String::from("/// The files of the embedded default pack: (path in the pack, text).\npub(crate) static PACK: &[(&str, &str)] = &[\n");
     for (name, path) in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         writeln!(

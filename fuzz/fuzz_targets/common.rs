@@ -8,7 +8,7 @@ use handback::{Pack, SourceFile};
 
 pub fn pack() -> &'static Pack {
     static PACK: OnceLock<Pack> = OnceLock::new();
-    PACK.get_or_init(|| handback::rotherham().expect("the embedded pack loads"))
+    PACK.get_or_init(|| handback::default_pack().expect("the embedded pack loads"))
 }
 
 pub fn file(name: &str, data: &[u8]) -> SourceFile {

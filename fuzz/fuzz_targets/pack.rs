@@ -7,7 +7,7 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };
-    let mut files = handback::rotherham_files();
+    let mut files = handback::default_pack_files();
     let i = usize::from(pick) % files.len();
     files[i].text = String::from_utf8_lossy(rest).into_owned();
     if let Ok(pack) = handback::Pack::load(&files) {

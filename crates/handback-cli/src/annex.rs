@@ -151,9 +151,7 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
     let m = c.pack.manifest();
     let mut items: Vec<Vec<Cell>> = Vec::new();
     if let Some(plan) = c.plan {
-        items.push(vec![
-            format!("Phase {}: {}.", plan.phase.number, plan.phase.name).into()
-        ]);
+        items.push(vec![format!("{}.", render::phase_words(c.pack, plan)).into()]);
         if plan.tranche.is_empty() {
             items.push(vec!["No function is recommended for return now.".into()]);
         } else {
@@ -178,7 +176,16 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
                 }),
             ));
         }
-        items.push(if plan.exit.possible {
+        items.push(if !plan.exit.outcomes.is_empty() {
+            vec![outcome_cell(
+                if plan.exit.reached.is_some() {
+                    "met"
+                } else {
+                    "not_met"
+                },
+                render::exit_words(plan),
+            )]
+        } else if plan.exit.possible {
             vec![outcome_cell("met", "The intervention can end.")]
         } else {
             vec![
@@ -312,7 +319,10 @@ fn blocks(c: &Context<'_>) -> Vec<Block> {
     if let Some(plan) = c.plan {
         out.push(Block::Heading(
             2,
-            format!("Plan: phase {} ({})", plan.phase.number, plan.phase.name),
+            match &plan.phase {
+                Some(p) => format!("Plan: phase {} ({})", p.number, p.name),
+                None => "Plan".to_string(),
+            },
             None,
         ));
         let rows = plan
@@ -321,7 +331,7 @@ fn blocks(c: &Context<'_>) -> Vec<Block> {
             .map(|f| {
                 vec![
                     format!("`{}`", f.id).into(),
-                    f.power.words().into(),
+                    render::power_words(f).into(),
                     outcome_cell(&f.ready, f.ready.replace('_', " ")),
                     render::step_words(f.step).into(),
                     f.projected_phase

@@ -483,7 +483,8 @@ fn target_words(t: &Target) -> String {
         } => format!("rule `{rule}` for `{f}`"),
         Target::Rule { rule, function: None } => format!("rule `{rule}`"),
         Target::Function { function } => format!("return of `{function}`"),
-        Target::Exit => "the end of the intervention".into(),
+        Target::Exit { outcome: None } => "the end of the intervention".into(),
+        Target::Exit { outcome: Some(id) } => format!("the way out `{id}`"),
     }
 }
 

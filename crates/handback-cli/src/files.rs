@@ -215,7 +215,7 @@ pub fn read_pack_layers(dir: &Path, base: Option<&Path>) -> Result<Vec<SourceFil
         let layer = match &found {
             Some(d) => read_pack(d)?,
             None => {
-                let embedded = handback::rotherham_files();
+                let embedded = handback::default_pack_files();
                 if handback::extends_of(&embedded).is_none()
                     && manifest_id(&embedded).as_deref() == Some(pin.id.as_str())
                 {

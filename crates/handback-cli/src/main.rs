@@ -298,7 +298,7 @@ enum Command {
     Needs {
         #[command(flatten)]
         situation: Situation,
-        /// `function:ID`, `rule:ID`, `rule:ID@FUNCTION` or `exit`.
+        /// `function:ID`, `rule:ID`, `rule:ID@FUNCTION`, `exit` (the best way out) or `exit:OUTCOME`.
         #[arg(long)]
         target: String,
         /// How many options to show.
@@ -621,7 +621,7 @@ fn load_pack(arg: &PackArg) -> Result<Pack, Failure> {
             &files::read_pack_layers(dir, arg.base.as_deref())?,
             limits(),
         )?),
-        None => handback::rotherham().map_err(|e| {
+        None => handback::default_pack().map_err(|e| {
             Failure::new(
                 Exit::Internal,
                 format!("the embedded pack is invalid (a bug in this build):\n{e}"),
@@ -1233,7 +1233,7 @@ fn lint(
             }),
             Err(files::ReadError::Io(f)) => return Err(f),
         },
-        None => Ok(handback::rotherham_files()),
+        None => Ok(handback::default_pack_files()),
     };
     let pack = pack_files
         .as_ref()

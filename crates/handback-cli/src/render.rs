@@ -913,12 +913,49 @@ pub fn ready_words(f: &handback::FunctionPlan) -> String {
 /// When a function can come back, in words (shared with the annex).
 pub fn step_words(step: Step) -> &'static str {
     match step {
+        Step::Transferred => "transferred",
         Step::Returned => "returned",
         Step::AwaitingDecision => "awaiting decision",
         Step::Now => "now",
         Step::Later => "later",
         Step::AtExit => "at exit",
     }
+}
+
+/// "Phase 2: some powers restored…", or why there is none.
+pub fn phase_words(pack: &Pack, plan: &Plan) -> String {
+    match &plan.phase {
+        Some(p) => format!("Phase {}: {}", p.number, p.name),
+        None if pack.phases().is_empty() => "Phase: the pack declares no phases".into(),
+        None => "Phase: none of the pack's phases applies".into(),
+    }
+}
+
+/// For a pack with several ways out: the best one open, in words.
+pub fn exit_words(plan: &Plan) -> String {
+    let reached = plan
+        .exit
+        .outcomes
+        .iter()
+        .find(|o| o.reached)
+        .map(|o| format!("`{}` ({}) is open", o.id, o.name));
+    match (reached, plan.exit.outcomes.first()) {
+        (Some(r), Some(best)) if best.reached => format!("Exit: {r}, the best way out."),
+        (Some(r), _) => format!("Exit: {r}; the better ways out, best first, need what is listed."),
+        (None, _) => "Exit: no way out is open yet. Best first:".into(),
+    }
+}
+
+/// A function's power, with to whom it was transferred and when a safeguard ends.
+pub fn power_words(f: &handback::FunctionPlan) -> String {
+    let mut words = f.power.words().to_string();
+    if let Some(to) = &f.to {
+        words.push_str(&format!(" to {to}"));
+    }
+    if let Some(until) = f.until {
+        words.push_str(&format!(" until {until}"));
+    }
+    words
 }
 
 /// The plan: phase, tranche, every function, what the end needs, one line per blocked function;
@@ -937,8 +974,8 @@ pub fn plan_table(
         a.council, plan.as_of, a.pack.id, a.pack.version
     );
     out.push_str(&replay_and_overrides(a));
-    let _ = writeln!(out, "\nPhase {}: {}", plan.phase.number, plan.phase.name);
-    for r in &plan.phase.reasons {
+    let _ = writeln!(out, "\n{}", phase_words(pack, plan));
+    for r in plan.phase.iter().flat_map(|p| &p.reasons) {
         let _ = writeln!(out, "  - {r}");
     }
     let _ = writeln!(out, "\nRecommended tranche (return now)");
@@ -979,7 +1016,7 @@ pub fn plan_table(
     for f in &plan.functions {
         rows.push(vec![
             f.id.clone(),
-            f.power.words().to_string(),
+            power_words(f),
             f.since.map(|d| d.to_string()).unwrap_or_default(),
             style.paint(&f.ready, &ready_words(f)),
             step_words(f.step).to_string(),
@@ -987,7 +1024,16 @@ pub fn plan_table(
         ]);
     }
     out.push_str(&columns(&rows, "  "));
-    if plan.exit.possible {
+    if !plan.exit.outcomes.is_empty() {
+        let _ = writeln!(out, "\n{}", exit_words(plan));
+        for o in &plan.exit.outcomes {
+            if o.reached {
+                let _ = writeln!(out, "  {}: open now", o.id);
+            } else {
+                let _ = writeln!(out, "  {}: needs {}", o.id, o.needs.join("; "));
+            }
+        }
+    } else if plan.exit.possible {
         let _ = writeln!(out, "\nExit: the intervention can end.");
     } else {
         let _ = writeln!(out, "\nExit: not yet. It needs:");

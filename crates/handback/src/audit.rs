@@ -356,7 +356,7 @@ mod tests {
 
     #[test]
     fn a_decision_on_the_first_day_of_the_calendar_is_audited() {
-        let pack = crate::rotherham().unwrap();
+        let pack = crate::default_pack().unwrap();
         let file = SourceFile {
             name: "directions.json".into(),
             label: "directions.json".into(),

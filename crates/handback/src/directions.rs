@@ -28,6 +28,12 @@ pub enum Power {
     Direction,
     /// Councillors decide with no safeguard.
     Returned,
+    /// The powers were never taken from the council: the Directions left them with it from the
+    /// start (recorded so that a grid says so rather than "returned").
+    NeverTaken,
+    /// Taken out of the council's control altogether (to a trust or another body): neither the
+    /// Commissioners nor the councillors decide. `Holding::to` says to whom.
+    Transferred,
 }
 
 impl Power {
@@ -37,6 +43,8 @@ impl Power {
             "advice" => Power::Advice,
             "direction" => Power::Direction,
             "returned" => Power::Returned,
+            "never_taken" => Power::NeverTaken,
+            "transferred" => Power::Transferred,
             _ => return None,
         })
     }
@@ -48,12 +56,22 @@ impl Power {
             Power::Advice => "returned with Advice",
             Power::Direction => "returned with a power of Direction",
             Power::Returned => "returned",
+            Power::NeverTaken => "never taken from the council",
+            Power::Transferred => "transferred out of the council",
         }
     }
 
-    /// Whether the council (rather than the Commissioners) takes decisions.
+    /// Whether the council's councillors take its decisions.
     pub fn is_returned(self) -> bool {
-        self != Power::Held
+        matches!(
+            self,
+            Power::Advice | Power::Direction | Power::Returned | Power::NeverTaken
+        )
+    }
+
+    /// Whether the Commissioners take its decisions.
+    pub fn is_held(self) -> bool {
+        self == Power::Held
     }
 }
 
@@ -73,6 +91,12 @@ pub struct Instrument {
     pub all: Option<Power>,
     /// The powers it sets, by function.
     pub functions: BTreeMap<String, Power>,
+    /// For functions it transfers: to whom.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub transferred_to: BTreeMap<String, String>,
+    /// For functions it returns with a safeguard that ends: the first day without it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub safeguard_ends: BTreeMap<String, NaiveDate>,
     /// A note (e.g. why a day was reconstructed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -91,6 +115,16 @@ pub struct Holding {
     /// That instrument's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instrument: Option<String>,
+    /// For a transferred function: to whom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// For a safeguard that ends: the first day without it (the function is plainly returned
+    /// from then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    /// Whether the Directions had expired by the date.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub expired: bool,
 }
 
 /// A validated Directions timeline.
@@ -100,6 +134,10 @@ pub struct Directions {
     pub council: String,
     /// Instruments in date order.
     pub instruments: Vec<Instrument>,
+    /// The day the Directions cease to have effect, if they say: from then every power the
+    /// Commissioners held or kept a safeguard over is the council's again (a transfer stands).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<NaiveDate>,
 }
 
 impl Directions {
@@ -128,12 +166,31 @@ impl Directions {
             power: Power::Held,
             since: None,
             instrument: None,
+            to: None,
+            until: None,
+            expired: false,
         };
-        for i in self.instruments.iter().take_while(|i| i.date <= date) {
+        let in_force = |i: &&Instrument| i.date <= date && self.expires.is_none_or(|e| i.date < e);
+        for i in self.instruments.iter().filter(in_force) {
             if let Some(power) = i.functions.get(function).copied().or(i.all) {
                 holding.power = power;
                 holding.since = Some(i.date);
                 holding.instrument = Some(i.id.clone());
+                holding.to = i.transferred_to.get(function).cloned();
+                holding.until = i.safeguard_ends.get(function).copied();
+            }
+        }
+        // A safeguard that has ended leaves the function plainly returned.
+        if let Some(end) = holding.until.filter(|end| *end <= date) {
+            holding.power = Power::Returned;
+            holding.since = Some(end);
+        }
+        if let Some(expiry) = self.expires.filter(|e| *e <= date) {
+            holding.expired = true;
+            if matches!(holding.power, Power::Held | Power::Advice | Power::Direction) {
+                holding.power = Power::Returned;
+                holding.since = Some(expiry);
+                holding.until = None;
             }
         }
         holding
@@ -146,9 +203,10 @@ impl Directions {
 }
 
 fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
-    let obj = d.object(at, &["council", "title", "instruments"])?;
+    let obj = d.object(at, &["council", "title", "expires", "instruments"])?;
     let council = required(d, &obj, "council", |d, at| d.text(at));
     let _title = optional(d, &obj, "title", |d, at| d.text(at));
+    let expires = optional(d, &obj, "expires", |d, at| d.date(at));
     let items = required(d, &obj, "instruments", |d, at| d.array(at))?;
     let mut instruments: Vec<(Instrument, crate::json::Pos, String)> = Vec::new();
     let ids: Vec<&str> = pack.functions().iter().map(|f| f.id.as_str()).collect();
@@ -205,19 +263,39 @@ fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
                     d.report(m.key_pos, &p, format!("unknown function `{}`{hint}", m.key));
                     continue;
                 }
-                if let Some(power) = decode_power(
+                if let Some(setting) = decode_setting(
                     d,
                     At {
                         json: &m.value,
                         path: &p,
                     },
                 ) {
-                    out.insert(m.key.clone(), power);
+                    out.insert(m.key.clone(), setting);
                 }
             }
             Some(out)
         })
         .unwrap_or_default();
+        let date_for_end = date;
+        let mut transferred_to = BTreeMap::new();
+        let mut safeguard_ends = BTreeMap::new();
+        let functions: BTreeMap<String, Power> = functions
+            .into_iter()
+            .map(|(f, s): (String, Setting)| {
+                if let Some(to) = s.to {
+                    transferred_to.insert(f.clone(), to);
+                }
+                let end = match (s.until, s.for_months, date_for_end) {
+                    (Some(u), _, _) => Some(u),
+                    (None, Some(m), Some(start)) => start.checked_add_months(chrono::Months::new(m)),
+                    _ => None,
+                };
+                if let Some(end) = end {
+                    safeguard_ends.insert(f.clone(), end);
+                }
+                (f, s.power)
+            })
+            .collect();
         if functions.is_empty() && all.is_none() {
             d.error(
                 at,
@@ -233,6 +311,8 @@ fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
                     source,
                     all,
                     functions,
+                    transferred_to,
+                    safeguard_ends,
                     note,
                 },
                 json.pos,
@@ -316,6 +396,61 @@ fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
     Some(Directions {
         council: council?,
         instruments,
+        expires,
+    })
+}
+
+/// What an instrument sets for one function: a power, or `{power, to}` for a transfer, or
+/// `{power, until | for_months}` for a safeguard that ends.
+struct Setting {
+    power: Power,
+    to: Option<String>,
+    until: Option<NaiveDate>,
+    for_months: Option<u32>,
+}
+
+fn decode_setting(d: &mut Decoder, at: At<'_, '_>) -> Option<Setting> {
+    if !matches!(at.json.kind, crate::json::Kind::Object(_)) {
+        return decode_power(d, at).map(|power| Setting {
+            power,
+            to: None,
+            until: None,
+            for_months: None,
+        });
+    }
+    let o = d.object(at, &["power", "to", "until", "for_months"])?;
+    let power = required(d, &o, "power", decode_power)?;
+    let to = optional(d, &o, "to", |d, at| d.text(at));
+    let until = optional(d, &o, "until", |d, at| d.date(at));
+    let for_months = optional(d, &o, "for_months", |d, at| d.count(at, 1, 1200));
+    match power {
+        Power::Transferred if to.is_none() => {
+            d.error(
+                at,
+                "a transfer says to whom: `{\"power\": \"transferred\", \"to\": \"…\"}`".into(),
+            );
+        }
+        Power::Transferred => {}
+        _ if to.is_some() => d.error(at, "`to` is for `transferred` powers".into()),
+        _ => {}
+    }
+    if until.is_some() || for_months.is_some() {
+        if !matches!(power, Power::Advice | Power::Direction) {
+            d.error(
+                at,
+                "only a safeguard (`advice` or `direction`) can end: `until` and `for_months` are for those"
+                    .into(),
+            );
+        }
+        if until.is_some() && for_months.is_some() {
+            d.error(at, "give `until` or `for_months`, not both".into());
+        }
+    }
+    Some(Setting {
+        power,
+        to,
+        until,
+        for_months,
     })
 }
 
@@ -325,7 +460,7 @@ fn decode_power(d: &mut Decoder, at: At<'_, '_>) -> Option<Power> {
     if p.is_none() {
         d.error(
             at,
-            format!("unknown power `{s}`; expected `held`, `advice`, `direction` or `returned`"),
+            format!("unknown power `{s}`; expected `held`, `advice`, `direction`, `returned`, `never_taken` or `transferred`"),
         );
     }
     p

@@ -794,7 +794,7 @@ mod tests {
     }
 
     fn messages(known: usize, foreign: usize, council: bool) -> Vec<String> {
-        let pack = crate::rotherham().unwrap();
+        let pack = crate::default_pack().unwrap();
         let error = Evidence::load(&pack, &document(known, foreign, council)).unwrap_err();
         error.diagnostics.0.into_iter().map(|d| d.message).collect()
     }

@@ -139,11 +139,17 @@ pub(crate) struct Catalogue {
     pub exit_gates: Vec<(String, Pos, String)>,
     /// The recommendation key, with where it was written, checked once keys are known.
     pub recommendation: Option<(Recommendation, Pos, String)>,
+    /// The ways out, best first (none when the catalogue declares no `exit`).
+    pub exit: Vec<crate::phases::ExitOutcome>,
+    /// The phases, in order.
+    pub phases: Vec<crate::phases::PhaseDecl>,
+    /// The rules and sets the phases name, checked once rules are known.
+    pub phase_sites: crate::phases::PhaseSites,
     pub file: String,
 }
 
 pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalogue> {
-    let obj = d.object(at, &["defaults", "exit", "recommendation", "functions"])?;
+    let obj = d.object(at, &["defaults", "exit", "phases", "recommendation", "functions"])?;
     let mut default_gates: Vec<(String, Pos, String)> = Vec::new();
     let mut default_safeguard = (Safeguard::None, Vec::new());
     if let Some((json, path)) = obj.get("defaults") {
@@ -172,17 +178,23 @@ pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalo
         ))
     });
     let mut exit_gates: Vec<(String, Pos, String)> = Vec::new();
-    if let Some((json, path)) = obj.get("exit") {
-        if let Some(exit) = d.object(At { json, path: &path }, &["gates", "citation"]) {
-            exit_gates = required(d, &exit, "gates", decode_gates).unwrap_or_default();
-            let _ = required(d, &exit, "citation", crate::pack::decode_citation);
-        }
-    }
+    let exit = optional(d, &obj, "exit", |d, at| {
+        crate::phases::decode_exit(d, at, &mut exit_gates)
+    })
+    .unwrap_or_default();
+    let mut phase_sites = crate::phases::PhaseSites::default();
+    let phases = optional(d, &obj, "phases", |d, at| {
+        crate::phases::decode_phases(d, at, &mut phase_sites)
+    })
+    .unwrap_or_default();
     let items = required(d, &obj, "functions", |d, at| d.array(at))?;
     let mut catalogue = Catalogue {
         file: d.file.clone(),
         exit_gates,
         recommendation,
+        exit,
+        phases,
+        phase_sites,
         ..Catalogue::default()
     };
     // Prerequisite names and where they were written, checked once every function is known.
@@ -314,7 +326,7 @@ pub(crate) fn decode_functions(d: &mut Decoder, at: At<'_, '_>) -> Option<Catalo
     Some(catalogue)
 }
 
-fn decode_gates(d: &mut Decoder, at: At<'_, '_>) -> Option<Vec<(String, Pos, String)>> {
+pub(crate) fn decode_gates(d: &mut Decoder, at: At<'_, '_>) -> Option<Vec<(String, Pos, String)>> {
     let items = d.array(at)?;
     let mut out = Vec::new();
     for (json, path) in items {

@@ -12,7 +12,7 @@
 //! ```
 //! use handback::{assess, Evidence, Options, SourceFile};
 //!
-//! let pack = handback::rotherham()?;
+//! let pack = handback::default_pack()?;
 //! let text = r#"{
 //!   "council": "Rotherham MBC",
 //!   "observations": [
@@ -48,6 +48,7 @@ mod functions;
 mod json;
 mod needs;
 mod pack;
+mod phases;
 mod picture;
 mod plan;
 mod report;
@@ -91,6 +92,7 @@ pub use pack::{
 pub mod graph {
     pub use crate::picture::{dot, svg};
 }
+pub use phases::{Counted, ExitOutcome, PhaseCondition, PhaseDecl};
 pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
@@ -110,22 +112,22 @@ pub use whatif::{
     SCENARIO_ID_PREFIX,
 };
 
-/// The files of the embedded default pack (the Rotherham criteria), as `rules/rotherham/` holds
-/// them.
-pub fn rotherham_files() -> Vec<SourceFile> {
-    embedded::ROTHERHAM
+/// The files of the embedded default pack, as its folder in `rules/` holds them (the build
+/// embeds the pack named in `crates/handback/build.rs`).
+pub fn default_pack_files() -> Vec<SourceFile> {
+    embedded::PACK
         .iter()
         .map(|(name, text)| SourceFile {
             name: (*name).to_string(),
-            label: format!("<embedded rotherham>/{name}"),
+            label: format!("<embedded>/{name}"),
             text: (*text).to_string(),
         })
         .collect()
 }
 
-/// Loads the embedded default pack (the Rotherham criteria).
-pub fn rotherham() -> Result<Pack, LoadError> {
-    Pack::load(&rotherham_files())
+/// Loads the embedded default pack.
+pub fn default_pack() -> Result<Pack, LoadError> {
+    Pack::load(&default_pack_files())
 }
 
 #[cfg(test)]

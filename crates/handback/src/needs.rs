@@ -44,17 +44,24 @@ pub enum Target {
         /// Function id.
         function: String,
     },
-    /// The end of the intervention.
-    Exit,
+    /// A way out of the intervention: the pack's best (`exit`), or a named one (`exit:ID`).
+    Exit {
+        /// The exit outcome's id; `None`: the best.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+    },
 }
 
 impl Target {
-    /// Parses `function:ID`, `rule:ID`, `rule:ID@FUNCTION` or `exit`.
+    /// Parses `function:ID`, `rule:ID`, `rule:ID@FUNCTION`, `exit` or `exit:OUTCOME`.
     pub fn parse(s: &str) -> Result<Target, String> {
         if s == "exit" {
-            return Ok(Target::Exit);
+            return Ok(Target::Exit { outcome: None });
         }
         match s.split_once(':') {
+            Some(("exit", id)) => Ok(Target::Exit {
+                outcome: Some(id.to_string()),
+            }),
             Some(("function", id)) => Ok(Target::Function {
                 function: id.to_string(),
             }),
@@ -69,7 +76,7 @@ impl Target {
                 },
             }),
             _ => Err(format!(
-                "`{s}` is not a target; use `function:ID`, `rule:ID`, `rule:ID@FUNCTION` or `exit`"
+                "`{s}` is not a target; use `function:ID`, `rule:ID`, `rule:ID@FUNCTION`, `exit` or `exit:OUTCOME`"
             )),
         }
     }
@@ -227,7 +234,7 @@ pub fn needs(
     let fixes = match target {
         Target::Rule { rule, function } => solver.rule_target(rule, function.as_deref()),
         Target::Function { function } => solver.function_target(function, directions, &mut Vec::new()),
-        Target::Exit => solver.exit_target(directions),
+        Target::Exit { outcome } => solver.exit_target(directions, outcome.as_deref()),
     };
     // Met now by any route, including a recorded recommendation awaiting its decision, which
     // the condition search does not see: nothing is needed.
@@ -411,19 +418,43 @@ impl<'a> Solver<'a> {
         minimise(acc)
     }
 
-    fn exit_target(&mut self, directions: Option<&Directions>) -> Vec<Fix> {
+    fn exit_target(&mut self, directions: Option<&Directions>, outcome: Option<&str>) -> Vec<Fix> {
+        let declared = self.pack.exit_outcomes();
+        let chosen = match outcome {
+            None => declared.first().cloned(),
+            Some(id) => match declared.iter().find(|o| o.id == id) {
+                Some(o) => Some(o.clone()),
+                None => {
+                    let ids: Vec<&str> = declared.iter().map(|o| o.id.as_str()).collect();
+                    self.blocks.push(format!(
+                        "the pack has no exit outcome `{id}`{}",
+                        crate::diagnostic::did_you_mean(id, &ids)
+                    ));
+                    return Vec::new();
+                }
+            },
+        };
+        let (gates, functions_returned) =
+            chosen.map_or((Vec::new(), true), |o| (o.gates, o.functions_returned));
         let mut acc = vec![Fix::new()];
-        let functions: Vec<String> = self
-            .pack
-            .functions()
-            .iter()
-            .filter(|f| f.held_until_exit.is_none())
-            .map(|f| f.id.clone())
-            .collect();
-        for f in functions {
-            acc = cross(&acc, &self.function_target(&f, directions, &mut Vec::new()));
+        if functions_returned {
+            // A transferred function is not the council's to have back: it never holds the end up.
+            let transferred = |id: &str| {
+                directions
+                    .is_some_and(|d| d.holding(id, self.as_of).power == crate::directions::Power::Transferred)
+            };
+            let functions: Vec<String> = self
+                .pack
+                .functions()
+                .iter()
+                .filter(|f| f.held_until_exit.is_none() && !transferred(&f.id))
+                .map(|f| f.id.clone())
+                .collect();
+            for f in functions {
+                acc = cross(&acc, &self.function_target(&f, directions, &mut Vec::new()));
+            }
         }
-        for gate in self.pack.exit_gates().to_vec() {
+        for gate in gates {
             acc = cross(&acc, &self.rule_target(&gate, None));
         }
         minimise(acc)
@@ -1240,7 +1271,16 @@ pub fn target_met(
                     )
             })
         }
-        Target::Exit => crate::plan::plan(pack, &assessment, directions).exit.possible,
+        Target::Exit { outcome: None } => crate::plan::plan(pack, &assessment, directions).exit.possible,
+        Target::Exit { outcome: Some(id) } => {
+            let exit = crate::plan::plan(pack, &assessment, directions).exit;
+            if exit.outcomes.is_empty() {
+                // One way out: the target is it, if the id names it.
+                exit.possible && pack.exit_outcomes().first().is_some_and(|o| &o.id == id)
+            } else {
+                exit.outcomes.iter().any(|o| &o.id == id && o.reached)
+            }
+        }
     }
 }
 

@@ -166,7 +166,8 @@ pub struct Pack {
     pub(crate) keys: Vec<Key>,
     pub(crate) parameters: Vec<Parameter>,
     pub(crate) functions: Vec<Function>,
-    pub(crate) exit_gates: Vec<String>,
+    pub(crate) exit: Vec<crate::phases::ExitOutcome>,
+    pub(crate) phases: Vec<crate::phases::PhaseDecl>,
     pub(crate) recommendation: Option<crate::functions::Recommendation>,
     pub(crate) rules: Vec<Rule>,
     /// Rule indices such that every rule comes after the rules it refers to.
@@ -205,8 +206,24 @@ impl Pack {
     }
     /// The rules (council-wide tests) the end of the intervention needs, besides every function
     /// being returned.
-    pub fn exit_gates(&self) -> &[String] {
-        &self.exit_gates
+    pub fn exit_gates(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for o in &self.exit {
+            for g in &o.gates {
+                if !out.contains(&g.as_str()) {
+                    out.push(g);
+                }
+            }
+        }
+        out
+    }
+    /// The ways out of the intervention, best first; empty when the pack declares none.
+    pub fn exit_outcomes(&self) -> &[crate::phases::ExitOutcome] {
+        &self.exit
+    }
+    /// The phases of the intervention, in order; empty when the pack declares none.
+    pub fn phases(&self) -> &[crate::phases::PhaseDecl] {
+        &self.phases
     }
     /// How the pack reads a recorded recommendation to return a function, if it says.
     pub fn recommendation(&self) -> Option<&crate::functions::Recommendation> {
@@ -518,6 +535,14 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     }
     resolve_refs(&mut rules, &pending, &scales, &mut diagnostics);
     crate::functions::check_gates(&catalogue, &rules, &mut diagnostics);
+    crate::phases::check_phases(
+        &catalogue.phase_sites,
+        &catalogue.file,
+        &rules,
+        &manifest.sets,
+        &scales,
+        &mut diagnostics,
+    );
     if let Some((r, pos, path)) = &catalogue.recommendation {
         let problem = match keys.iter().find(|k| k.key == r.key) {
             None => {
@@ -555,7 +580,8 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         scales,
         keys,
         parameters,
-        exit_gates: catalogue.exit_gates.iter().map(|(g, _, _)| g.clone()).collect(),
+        exit: catalogue.exit,
+        phases: catalogue.phases,
         recommendation: catalogue.recommendation.map(|(r, _, _)| r),
         functions: catalogue.functions,
         rules,

@@ -49,7 +49,10 @@ fn nodes<'a>(pack: &'a Pack, plan: Option<&Plan>) -> Vec<Node<'a>> {
             let power = planned.map(|p| p.power).unwrap_or(Power::Held);
             let label = match planned {
                 Some(p) => match (p.step, p.projected_phase) {
-                    (Step::Returned, _) => power.words().to_string(),
+                    (Step::Returned | Step::Transferred, _) => match &p.to {
+                        Some(to) => format!("{} ({to})", power.words()),
+                        None => power.words().to_string(),
+                    },
                     (Step::AwaitingDecision, _) => "recommended, awaiting the decision".to_string(),
                     (Step::Now, Some(n)) => format!("ready now (phase {n})"),
                     (Step::Later, Some(n)) => format!("later (phase {n} at the earliest)"),
@@ -78,6 +81,8 @@ fn colour(power: Power) -> (&'static str, &'static str) {
         Power::Advice => ("#ffe8cc", "#d9480f"),
         Power::Direction => ("#fff3bf", "#e67700"),
         Power::Returned => ("#d3f9d8", "#2b8a3e"),
+        Power::NeverTaken => ("#ebfbee", "#2b8a3e"),
+        Power::Transferred => ("#e9ecef", "#495057"),
     }
 }
 
@@ -224,10 +229,16 @@ pub fn svg(pack: &Pack, plan: Option<&Plan>, title: &str) -> String {
         );
     }
     let legend_y = height - 58;
-    for (k, power) in [Power::Held, Power::Advice, Power::Direction, Power::Returned]
+    // The two rarer states join the legend only when a function is in them.
+    let shown: Vec<Power> = [Power::Held, Power::Advice, Power::Direction, Power::Returned]
         .into_iter()
-        .enumerate()
-    {
+        .chain(
+            [Power::NeverTaken, Power::Transferred]
+                .into_iter()
+                .filter(|p| nodes.iter().any(|n| n.power == *p)),
+        )
+        .collect();
+    for (k, power) in shown.into_iter().enumerate() {
         let (fill, stroke) = colour(power);
         let x = MARGIN + k * 250;
         let _ = writeln!(

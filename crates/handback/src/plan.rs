@@ -24,10 +24,13 @@ use crate::rules::Body;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
+    /// Transferred out of the council's control: not the council's to have back, and no
+    /// function waits for it.
+    Transferred,
     /// Already returned.
     Returned,
     /// Recommended for return (a recorded recommendation), still held: awaiting the decision of
-    /// whoever returns powers (in Rotherham, the Secretaries of State).
+    /// whoever returns powers (the Secretary of State, in an English intervention).
     AwaitingDecision,
     /// Ready now, with its prerequisites returned or in the same tranche.
     Now,
@@ -46,6 +49,8 @@ pub(crate) struct Node {
     pub awaiting: bool,
     pub ready: bool,
     pub held_until_exit: bool,
+    /// Transferred out of the council's control: neither held nor returned, in no tranche.
+    pub transferred: bool,
 }
 
 /// Schedules functions: each comes back no earlier than its own readiness allows and no earlier
@@ -54,7 +59,9 @@ pub(crate) fn schedule(nodes: &[Node], order: &[usize]) -> Vec<Step> {
     let mut steps = vec![Step::Later; nodes.len()];
     for &i in order {
         let Some(node) = nodes.get(i) else { continue };
-        let step = if node.returned {
+        let step = if node.transferred {
+            Step::Transferred
+        } else if node.returned {
             Step::Returned
         } else if node.held_until_exit {
             Step::AtExit
@@ -80,23 +87,16 @@ pub(crate) fn schedule(nodes: &[Node], order: &[usize]) -> Vec<Step> {
     steps
 }
 
-/// The intervention's phase, as the Commissioners defined the four (`004` §7).
+/// The intervention's phase: the last of the pack's phases whose condition holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Phase {
-    /// 1 to 4.
+    /// Its place in the pack's list of phases, from 1.
     pub number: u8,
-    /// The Commissioners' description.
-    pub name: &'static str,
+    /// The pack's description of it.
+    pub name: String,
     /// Why this phase.
     pub reasons: Vec<String>,
 }
-
-const PHASES: [&str; 4] = [
-    "Commissioners take all decisions, with a managing director Commissioner",
-    "some powers restored and the new senior leadership team in place",
-    "the majority of powers restored and the council increasingly owning its progress",
-    "moving to the end of the intervention, with an Independent Health Check",
-];
 
 /// Something in the way of a function's return.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -151,6 +151,12 @@ pub struct FunctionPlan {
     /// Since when (the instrument's date), if any instrument set it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub since: Option<NaiveDate>,
+    /// For a transferred function: to whom.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// For a safeguard that ends: the first day without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
     /// Whether its gates are met: `met`, `not_met`, `unknown`, or `not_gated` (it has none).
     pub ready: String,
     /// The weakest basis the gates' verdict rests on, when it is known.
@@ -174,13 +180,32 @@ pub struct FunctionPlan {
     pub blockers: Vec<Blocker>,
 }
 
-/// Whether the intervention can end, and what it still needs.
+/// Whether the intervention can end (or step down), and what it still needs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exit {
-    /// True when every function is returned, recommended now or held only until the end, and
-    /// every exit gate is met.
+    /// True when the pack's best way out is open: every exit gate met and, where it asks, every
+    /// function returned, recommended now or held only until the end.
     pub possible: bool,
-    /// What is still needed, in words.
+    /// What the best way out still needs, in words.
+    pub needs: Vec<String>,
+    /// For a pack with several ways out: the best one open now (`None`: none is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reached: Option<String>,
+    /// For a pack with several ways out: each, best first, with what it still needs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outcomes: Vec<ExitState>,
+}
+
+/// One way out of the intervention, as the plan finds it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExitState {
+    /// The outcome's id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Whether it is open now.
+    pub reached: bool,
+    /// What it still needs.
     pub needs: Vec<String>,
 }
 
@@ -191,8 +216,9 @@ pub struct Plan {
     pub as_of: NaiveDate,
     /// Whether powers came from a Directions file (otherwise every function is taken as held).
     pub directions: bool,
-    /// The current phase.
-    pub phase: Phase,
+    /// The current phase; `None` when the pack declares no phases (or none's condition holds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
     /// The recommended tranche, in catalogue order, each with its safeguard.
     pub tranche: Vec<TrancheItem>,
     /// Functions already recommended and still held, awaiting the decision.
@@ -242,16 +268,20 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
             .copied()
     };
     let functions = pack.functions();
-    let holdings: Vec<(Power, Option<NaiveDate>)> = functions
+    let held = |f: &str| crate::directions::Holding {
+        function: f.to_string(),
+        power: Power::Held,
+        since: None,
+        instrument: None,
+        to: None,
+        until: None,
+        expired: false,
+    };
+    let full: Vec<crate::directions::Holding> = functions
         .iter()
-        .map(|f| match directions {
-            Some(d) => {
-                let h = d.holding(&f.id, as_of);
-                (h.power, h.since)
-            }
-            None => (Power::Held, None),
-        })
+        .map(|f| directions.map_or_else(|| held(&f.id), |d| d.holding(&f.id, as_of)))
         .collect();
+    let holdings: Vec<(Power, Option<NaiveDate>)> = full.iter().map(|h| (h.power, h.since)).collect();
     let readiness: Vec<String> = functions
         .iter()
         .map(|f| gate_truth(f.gates.iter().map(|g| outcome(g, &f.id))))
@@ -274,6 +304,7 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
         .enumerate()
         .map(|(i, f)| {
             let returned = holdings.get(i).is_some_and(|(p, _)| p.is_returned());
+            let transferred = holdings.get(i).is_some_and(|(p, _)| *p == Power::Transferred);
             let recommended = recommendation(&f.id).is_some_and(|r| r.recommended);
             Node {
                 prerequisites: f
@@ -285,12 +316,15 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
                 awaiting: recommended && !returned,
                 ready: recommended || readiness.get(i).is_some_and(|r| r == "met" || r == "not_gated"),
                 held_until_exit: f.held_until_exit.is_some(),
+                transferred,
             }
         })
         .collect();
     let steps = schedule(&nodes, &function_order(&nodes));
     let phase = derive_phase(pack, &nodes, assessment, directions.is_some());
-    let later_phase = (phase.number + 1).min(4);
+    let last_phase = u8::try_from(pack.phases().len()).unwrap_or(u8::MAX);
+    let now_phase = phase.as_ref().map(|p| p.number);
+    let later_phase = now_phase.map(|n| n.saturating_add(1).min(last_phase));
 
     let mut plans = Vec::new();
     for (i, f) in functions.iter().enumerate() {
@@ -328,21 +362,24 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
         }
         let ready = readiness.get(i).cloned().unwrap_or_default();
         let ready_basis = gate_basis.get(i).copied().flatten().filter(|_| ready == "met");
+        let holding = full.get(i);
         plans.push(FunctionPlan {
             id: f.id.clone(),
             title: f.title.clone(),
             power,
             since,
+            to: holding.and_then(|h| h.to.clone()),
+            until: holding.and_then(|h| h.until),
             ready_because: ready_because(&ready, ready_basis, recorded, pack),
             ready,
             ready_basis,
             recommendation: recorded.cloned(),
             step,
             projected_phase: match step {
-                Step::Returned => None,
-                Step::AwaitingDecision | Step::Now => Some(phase.number),
-                Step::Later => Some(later_phase),
-                Step::AtExit => Some(4),
+                Step::Returned | Step::Transferred => None,
+                Step::AwaitingDecision | Step::Now => now_phase,
+                Step::Later => later_phase,
+                Step::AtExit => now_phase.map(|_| last_phase),
             },
             safeguard: f.safeguard_on(as_of),
             blockers,
@@ -460,42 +497,63 @@ fn function_order(nodes: &[Node]) -> Vec<usize> {
     }
 }
 
-fn derive_phase(pack: &Pack, nodes: &[Node], assessment: &Assessment, directions: bool) -> Phase {
+/// The last of the pack's phases whose condition holds, with why; `None` when the pack declares
+/// no phases or none holds.
+fn derive_phase(pack: &Pack, nodes: &[Node], assessment: &Assessment, directions: bool) -> Option<Phase> {
     let total = nodes.len();
     let returned = nodes.iter().filter(|n| n.returned).count();
-    let still_held_before_exit = nodes.iter().filter(|n| !n.returned && !n.held_until_exit).count();
-    let health_check = assessment
-        .results
+    let held = nodes
         .iter()
-        .any(|r| r.set.as_deref() == Some("health-check") && r.outcome != "unknown");
+        .filter(|n| !n.returned && !n.held_until_exit && !n.transferred)
+        .count();
+    let transferred = nodes.iter().filter(|n| n.transferred).count();
+    let outcome = |rule: &str| {
+        assessment
+            .results
+            .iter()
+            .find(|r| r.rule == rule && r.function.is_none())
+            .map(|r| r.outcome.clone())
+    };
+    let set_known = |set: &str| {
+        assessment
+            .results
+            .iter()
+            .any(|r| r.set.as_deref() == Some(set) && r.outcome != "unknown")
+    };
+    let state = crate::phases::State {
+        total,
+        returned,
+        held,
+        transferred,
+        outcome: &outcome,
+        set_known: &set_known,
+    };
+    let mut chosen = None;
+    for (i, decl) in pack.phases().iter().enumerate() {
+        let mut says = Vec::new();
+        if decl.when.as_ref().is_none_or(|c| c.holds(&state, &mut says)) {
+            chosen = Some((i, decl, says));
+        }
+    }
+    let (i, decl, says) = chosen?;
+    let number = u8::try_from(i + 1).unwrap_or(u8::MAX);
     let mut reasons = Vec::new();
     if !directions {
         reasons.push("no Directions given: every function is taken as held by the Commissioners".into());
     }
     reasons.push(format!("{returned} of {total} functions returned"));
-    let number = if returned == 0 {
-        1
-    } else if returned * 2 <= total {
-        2
-    } else if health_check || still_held_before_exit == 0 {
-        if health_check {
-            reasons.push("the Independent Health Check has reported".into());
-        }
-        4
-    } else {
-        3
-    };
-    if number == 2 {
-        let smt = pack.key("corporate.permanent_smt_appointed").map(|_| ());
-        if smt.is_some() {
-            reasons.push("phase 2 also expects the new senior leadership team in place (`corporate.permanent_smt_appointed`)".into());
-        }
+    if transferred > 0 {
+        reasons.push(format!("{transferred} transferred out of the council's control"));
     }
-    Phase {
+    reasons.extend(says);
+    for e in &decl.expects {
+        reasons.push(format!("phase {number} also expects {e}"));
+    }
+    Some(Phase {
         number,
-        name: PHASES.get(usize::from(number) - 1).copied().unwrap_or(""),
+        name: decl.name.clone(),
         reasons,
-    }
+    })
 }
 
 /// Collects the criteria under `rule` (for `function`) that are not met, with their failing
@@ -564,23 +622,60 @@ fn failing_signals(reason: &Reason, out: &mut Vec<String>) {
 }
 
 fn exit(pack: &Pack, results: &BTreeMap<(&str, Option<&str>), &RuleResult>, plans: &[FunctionPlan]) -> Exit {
-    let mut needs = Vec::new();
+    let mut function_needs = Vec::new();
     for p in plans.iter().filter(|p| p.step == Step::Later) {
-        needs.push(format!(
+        function_needs.push(format!(
             "`{}` returned (not ready: its tests or prerequisites are not met)",
             p.id
         ));
     }
-    for gate in pack.exit_gates() {
-        match results.get(&(gate.as_str(), None)).map(|r| r.outcome.as_str()) {
-            Some("met") => {}
-            Some(o) => needs.push(format!("`{gate}` met (now {})", o.replace('_', " "))),
-            None => needs.push(format!("`{gate}` met")),
+    let needs_of = |gates: &[String], functions_returned: bool| {
+        let mut needs = if functions_returned {
+            function_needs.clone()
+        } else {
+            Vec::new()
+        };
+        for gate in gates {
+            match results.get(&(gate.as_str(), None)).map(|r| r.outcome.as_str()) {
+                Some("met") => {}
+                Some(o) => needs.push(format!("`{gate}` met (now {})", o.replace('_', " "))),
+                None => needs.push(format!("`{gate}` met")),
+            }
         }
+        needs
+    };
+    let declared = pack.exit_outcomes();
+    // A pack that declares no exit: the intervention can end once every function is back.
+    if declared.len() <= 1 {
+        let needs = declared.first().map_or_else(
+            || needs_of(&[], true),
+            |o| needs_of(&o.gates, o.functions_returned),
+        );
+        return Exit {
+            possible: needs.is_empty(),
+            needs,
+            reached: None,
+            outcomes: Vec::new(),
+        };
     }
+    let outcomes: Vec<ExitState> = declared
+        .iter()
+        .map(|o| {
+            let needs = needs_of(&o.gates, o.functions_returned);
+            ExitState {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                reached: needs.is_empty(),
+                needs,
+            }
+        })
+        .collect();
+    let best = outcomes.first();
     Exit {
-        possible: needs.is_empty(),
-        needs,
+        possible: best.is_some_and(|b| b.reached),
+        needs: best.map(|b| b.needs.clone()).unwrap_or_default(),
+        reached: outcomes.iter().find(|o| o.reached).map(|o| o.id.clone()),
+        outcomes,
     }
 }
 
@@ -622,6 +717,7 @@ mod tests {
                             awaiting,
                             ready: ready || recommended == 0,
                             held_until_exit: exit == 0,
+                            transferred: false,
                         }
                     })
                     .collect()
@@ -716,7 +812,7 @@ mod tests {
             let n = nodes.len();
             let shift = (seed as usize) % n;
             let to_new = |old: usize| (n - 1 - old + shift) % n;
-            let mut permuted = vec![Node { prerequisites: vec![], returned: false, awaiting: false, ready: false, held_until_exit: false }; n];
+            let mut permuted = vec![Node { prerequisites: vec![], returned: false, awaiting: false, ready: false, held_until_exit: false, transferred: false }; n];
             for (old, node) in nodes.iter().enumerate() {
                 let mut moved = node.clone();
                 moved.prerequisites = node.prerequisites.iter().map(|&p| to_new(p)).collect();

@@ -36,7 +36,7 @@ pub enum Op {
 }
 
 impl Op {
-    fn parse(s: &str) -> Option<Op> {
+    pub(crate) fn parse(s: &str) -> Option<Op> {
         Some(match s {
             "<" => Op::Lt,
             "<=" => Op::Le,

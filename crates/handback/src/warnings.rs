@@ -141,7 +141,7 @@ fn unused_rules(pack: &Pack, out: &mut Vec<Diagnostic>) {
             });
         }
     }
-    let mut gates: BTreeSet<&str> = pack.exit_gates().iter().map(String::as_str).collect();
+    let mut gates: BTreeSet<&str> = pack.exit_gates().into_iter().collect();
     for f in pack.functions() {
         gates.extend(f.gates.iter().map(String::as_str));
     }

@@ -144,7 +144,7 @@ fn not_in_lock(pack: &handback::Pack, files: &[SourceFile]) -> (Vec<String>, usi
 
 #[test]
 fn every_quote_and_cited_fragment_is_in_the_lock() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let (problems, looked_up) = not_in_lock(&pack, &files_in_scope());
     assert!(
         looked_up > 1000,
@@ -156,7 +156,7 @@ fn every_quote_and_cited_fragment_is_in_the_lock() {
 #[test]
 fn a_quote_or_fragment_edited_without_the_seeds_is_caught() {
     // One character changed in a rule quote and in a fragment of the record.
-    let files: Vec<SourceFile> = handback::rotherham_files()
+    let files: Vec<SourceFile> = handback::default_pack_files()
         .into_iter()
         .map(|mut f| {
             f.text = f
@@ -190,7 +190,7 @@ fn the_lock_records_what_the_seeds_say() {
         .iter()
         .map(|(name, text)| (name.as_str(), normalise_quote(text)))
         .collect();
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let quotes = handback::check_sources(&pack, &seeds, "seeds");
     assert!(quotes.is_empty(), "{}", handback::Diagnostics(quotes));
 

@@ -23,7 +23,7 @@ fn evidence(pack: &handback::Pack, text: &str) -> Evidence {
 /// as it replaces a dated one.
 #[test]
 fn a_scenario_supersedes_an_observation_with_a_period() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let ev = evidence(
         &pack,
         r#"{"council": "R", "observations": [{"id": "q", "key": "children.agency_share", "value": 0.4,
@@ -50,7 +50,7 @@ fn a_scenario_supersedes_an_observation_with_a_period() {
 /// of range are each reported, never silently replaced by the default.
 #[test]
 fn bad_parameter_overrides_are_errors() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let mut options = Options::new(handback::parse_date("2016-08-11").unwrap());
     assert!(options.check(&pack).is_ok());
     assert!(options
@@ -79,7 +79,7 @@ fn bad_parameter_overrides_are_errors() {
 /// report of the pack fail `verify`).
 #[test]
 fn a_packs_own_cases_are_not_part_of_the_pack() {
-    let files = handback::rotherham_files();
+    let files = handback::default_pack_files();
     let plain = handback::Pack::load(&files).unwrap();
     let mut with_cases = files.clone();
     with_cases.push(handback::SourceFile {

@@ -30,7 +30,7 @@ fn seed_names() -> Vec<String> {
 
 #[test]
 fn the_pack_has_exactly_the_twenty_one_criteria() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let count = |set: &str| {
         pack.rules()
             .iter()
@@ -53,7 +53,7 @@ fn every_quote_stands_verbatim_in_its_seed() {
     let Some(seeds) = common::seeds("every_quote_stands_verbatim_in_its_seed") else {
         return;
     };
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let problems = handback::check_sources(&pack, &seeds, "seeds");
     assert!(problems.is_empty(), "{}", handback::Diagnostics(problems));
 }
@@ -146,7 +146,7 @@ fn milestone_snapshots_are_the_record_as_of_their_date() {
 }
 
 fn without_keys(relative: &str, keys: &[&str]) -> (handback::Pack, Evidence, Evidence) {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let full = common::load_evidence(&pack, relative);
     let mut json: Value = serde_json::from_str(&common::source(relative).text).unwrap();
     json["observations"]

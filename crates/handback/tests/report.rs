@@ -57,7 +57,7 @@ fn make(pack: &Pack, evidence: &Evidence, known_at: Option<&str>, with_plan: boo
 
 #[test]
 fn golden_reports_reproduce_byte_for_byte() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     for (path, evidence, known_at, with_plan) in GOLDEN {
         let evidence = common::load_evidence(&pack, evidence);
         let fresh = make(&pack, &evidence, known_at, with_plan);
@@ -107,7 +107,7 @@ fn difference_text(pack: &Pack, report: &str) -> String {
 
 #[test]
 fn an_edited_observation_is_named() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&common::source(GOLDEN[0].1).text).unwrap();
     for o in json["observations"].as_array_mut().unwrap() {
         if o["id"] == "aug-vacant" {
@@ -126,7 +126,7 @@ fn an_edited_observation_is_named() {
 }
 
 fn edited_pack(file: &str, from: &str, to: &str) -> Pack {
-    let mut files = handback::rotherham_files();
+    let mut files = handback::default_pack_files();
     let f = files.iter_mut().find(|f| f.name == file).unwrap();
     assert!(f.text.contains(from), "{from}");
     f.text = f.text.replacen(from, to, 1);
@@ -162,7 +162,7 @@ fn a_changed_parameter_is_named() {
 
 #[test]
 fn a_changed_report_byte_is_caught() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let golden = golden_text();
     let tampered = golden.replacen("\"not_met\"", "\"met\"", 1);
     assert_ne!(tampered, golden);
@@ -187,7 +187,7 @@ fn another_pack_version_is_version_drift_not_a_bare_failure() {
 
 #[test]
 fn permuted_inputs_give_identical_reports() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let text = common::source(GOLDEN[0].1).text;
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
     json["observations"].as_array_mut().unwrap().reverse();
@@ -197,7 +197,7 @@ fn permuted_inputs_give_identical_reports() {
         text: serde_json::to_string(&json).unwrap(),
     };
     let reversed = Evidence::load(&pack, &file).unwrap();
-    let mut files = handback::rotherham_files();
+    let mut files = handback::default_pack_files();
     files.reverse();
     let pack_reversed = Pack::load(&files).unwrap();
     assert_eq!(make(&pack_reversed, &reversed, None, false), golden_text());
@@ -234,7 +234,7 @@ fn citation_integrity_names_an_altered_quote() {
     let Some(seeds) = common::seeds("citation_integrity_names_an_altered_quote") else {
         return;
     };
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     assert!(handback::check_sources(&pack, &seeds, "seeds").is_empty());
     let altered = edited_pack(
         "rules/children.json",
@@ -285,7 +285,7 @@ fn verifies(pack: &Pack, report: &str) -> Result<Signed, Vec<Difference>> {
 /// a neighbouring float, and an untouched report then looked edited.
 #[test]
 fn an_untouched_report_verifies_whatever_its_numbers() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     for literal in [
         "0.49977315220679164",
         "2.2250738585072011e-308",
@@ -307,7 +307,7 @@ fn an_untouched_report_verifies_whatever_its_numbers() {
 /// the same evidence digest and the value written `0`.
 #[test]
 fn negative_zero_is_zero_in_the_report() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let minus = make(&pack, &evidence_with_value(&pack, "-0.0"), None, false);
     let plus = make(&pack, &evidence_with_value(&pack, "0"), None, false);
     assert_eq!(minus, plus);
@@ -348,7 +348,7 @@ proptest::proptest! {
         };
         proptest::prop_assume!(n.is_finite());
         let literal = if long { format!("{n:.16e}") } else { format!("{n:?}") };
-        let pack = handback::rotherham().unwrap();
+        let pack = handback::default_pack().unwrap();
         // The children's overspend is compared with a threshold, so its margin is printed too.
         let evidence = evidence_with(&pack, GOLDEN[0].1, "8.4", &literal);
         let report = make(&pack, &evidence, None, false);
@@ -385,7 +385,7 @@ fn overspend_margin(pack: &Pack, literal: &str) -> String {
 /// than `null` (scaling it to round away binary noise overflowed).
 #[test]
 fn margins_are_finite_numbers_without_negative_zero() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     assert_eq!(overspend_margin(&pack, "8.4"), "-8.4");
     assert_eq!(overspend_margin(&pack, "0"), "0.0");
     assert_eq!(overspend_margin(&pack, "1e300"), "-1e+300");
@@ -400,7 +400,7 @@ fn margins_are_finite_numbers_without_negative_zero() {
 /// worked out by hand, not by the parser under test.
 #[test]
 fn the_evidence_reader_rounds_numbers_correctly() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let read = |literal: &str| -> u64 {
         let evidence = evidence_with_value(&pack, literal);
         let o = evidence
@@ -449,7 +449,7 @@ fn resealed(report: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
 
 #[test]
 fn an_observation_changed_inside_a_report_is_named_even_with_its_digest_recomputed() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let tampered = resealed(&golden_text(), |json| {
         for o in json["evidence"]["document"]["observations"]
             .as_array_mut()
@@ -471,7 +471,7 @@ fn an_observation_changed_inside_a_report_is_named_even_with_its_digest_recomput
 
 #[test]
 fn every_inner_digest_is_checked_against_what_it_covers() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let golden = golden_text();
     // A rule's digest: the pack's files still match, so only the rule digests can tell.
     let tampered = resealed(&golden, |json| {
@@ -523,7 +523,7 @@ fn verify_with(
 
 #[test]
 fn a_signed_report_verifies_with_the_right_key_and_says_who_signed() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let key = signing_key(1, None);
     let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
     // Signing is deterministic (Ed25519), so a signed report is reproducible too.
@@ -555,7 +555,7 @@ fn a_signed_report_verifies_with_the_right_key_and_says_who_signed() {
 
 #[test]
 fn a_signed_report_fails_naming_why_with_a_wrong_key_or_one_changed_byte() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let key = signing_key(1, None);
     let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
     let first = |report: &str, k: &handback::SecretKey| -> String {
@@ -616,7 +616,7 @@ fn a_signed_report_fails_naming_why_with_a_wrong_key_or_one_changed_byte() {
 
 #[test]
 fn a_key_given_for_an_unsigned_report_fails_saying_it_is_unsigned() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let d = verify_with(&pack, &golden_text(), Some(&signing_key(1, None).public())).unwrap_err();
     assert!(
         matches!(&d[0], Difference::Signature { message } if message.starts_with("the report is not signed")),
@@ -628,7 +628,7 @@ fn a_key_given_for_an_unsigned_report_fails_saying_it_is_unsigned() {
 /// auditor's "without decisions and reconstructions" run reproduces like any other.
 #[test]
 fn a_report_without_some_bases_verifies() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let evidence = common::load_evidence(&pack, GOLDEN[0].1);
     let mut options = Options::new(evidence.as_of.unwrap());
     options.exclude_basis = vec![handback::Basis::Decision, handback::Basis::Reconstructed];
@@ -658,7 +658,7 @@ fn a_report_without_some_bases_verifies() {
 /// of ours, never read recursively to the bottom.
 #[test]
 fn a_report_nested_beyond_any_real_one_is_refused() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let result = std::thread::Builder::new()
         .stack_size(2 << 20)

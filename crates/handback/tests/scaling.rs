@@ -148,7 +148,7 @@ fn day(i: usize) -> String {
 
 #[test]
 fn directions_loading_is_linear_in_instruments() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let instrument = |i: usize, date: &str| {
         format!(
             r#"{{"id": "i{i}", "date": "{date}", "title": "t", "source": {{"document": "d", "passage": "p"}}, "functions": {{"licensing": "held"}}}}"#
@@ -180,7 +180,7 @@ fn directions_loading_is_linear_in_instruments() {
 
 #[test]
 fn decision_logs_load_and_audit_linearly() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let directions = Directions::load(&pack, &common::source("fixtures/rotherham/directions.json")).unwrap();
     assert_linear(
         "decision log (rows), loaded and audited",

@@ -19,7 +19,7 @@ fn about() -> About {
 }
 
 fn import_csv(text: &[u8]) -> Result<Evidence, handback::LoadError> {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let table = spreadsheet::read_csv("e.csv", text, Limits::default())?;
     spreadsheet::evidence_from_table(&pack, &table, &about(), Limits::default())
 }
@@ -68,7 +68,7 @@ fn an_unknown_column_and_a_missing_one_are_named_at_the_header() {
 /// JSON → workbook → JSON gives the same evidence, observation for observation.
 #[test]
 fn evidence_round_trips_through_a_workbook() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let original = common::load_evidence(&pack, "fixtures/rotherham/2016-08-progress-letter.json");
     let bytes = spreadsheet::evidence_to_xlsx(&original).unwrap();
     // The same evidence makes the same bytes.
@@ -106,7 +106,7 @@ fn sheet_xml(bytes: &[u8], n: usize) -> String {
 /// Lists sheet, and a Keys sheet describing every key.
 #[test]
 fn the_template_has_drop_downs_and_describes_every_key() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let bytes = spreadsheet::template_xlsx(&pack).unwrap();
     let xml = sheet_xml(&bytes, 1);
     let keys = pack.keys().len();
@@ -149,7 +149,7 @@ fn the_template_has_drop_downs_and_describes_every_key() {
 /// text: a quote mark before it in CSV, a string cell (never a formula) in a workbook.
 #[test]
 fn no_exported_cell_can_run_as_a_formula() {
-    let pack = handback::rotherham().unwrap();
+    let pack = handback::default_pack().unwrap();
     let doc = serde_json::json!({"council": "c", "observations": [
         {"id": "o1", "key": "children.agency_share", "value": 0.2, "date": "2016-01-01",
          "note": "+1 on last quarter", "source": {"document": "=HYPERLINK(\"http://evil.example\",\"click\")", "passage": "@SUM(A1:A9)"}},
