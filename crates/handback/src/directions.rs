@@ -57,7 +57,7 @@ impl Power {
             Power::Direction => "returned with a power of Direction",
             Power::Returned => "returned",
             Power::NeverTaken => "never taken from the council",
-            Power::Transferred => "transferred out of the council",
+            Power::Transferred => "transferred",
         }
     }
 
@@ -75,8 +75,9 @@ impl Power {
     }
 }
 
-/// One dated instrument.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One dated instrument. It serializes in the form a Directions file is written in, so the copy
+/// a report carries loads again for `verify`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Instrument {
     /// Id.
     pub id: String,
@@ -87,19 +88,56 @@ pub struct Instrument {
     /// Where it is recorded.
     pub source: Source,
     /// The power it sets for every function it does not list, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub all: Option<Power>,
     /// The powers it sets, by function.
     pub functions: BTreeMap<String, Power>,
     /// For functions it transfers: to whom.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub transferred_to: BTreeMap<String, String>,
     /// For functions it returns with a safeguard that ends: the first day without it.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub safeguard_ends: BTreeMap<String, NaiveDate>,
     /// A note (e.g. why a day was reconstructed).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+impl Serialize for Instrument {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let functions: BTreeMap<&str, serde_json::Value> = self
+            .functions
+            .iter()
+            .map(|(f, power)| {
+                let power_word = serde_json::to_value(power).unwrap_or_default();
+                let value = match (self.transferred_to.get(f), self.safeguard_ends.get(f)) {
+                    (None, None) => power_word,
+                    (to, until) => {
+                        let mut o = serde_json::Map::new();
+                        o.insert("power".into(), power_word);
+                        if let Some(to) = to {
+                            o.insert("to".into(), serde_json::json!(to));
+                        }
+                        if let Some(until) = until {
+                            o.insert("until".into(), serde_json::json!(until));
+                        }
+                        serde_json::Value::Object(o)
+                    }
+                };
+                (f.as_str(), value)
+            })
+            .collect();
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("id", &self.id)?;
+        map.serialize_entry("date", &self.date)?;
+        map.serialize_entry("title", &self.title)?;
+        map.serialize_entry("source", &self.source)?;
+        if let Some(all) = &self.all {
+            map.serialize_entry("all", all)?;
+        }
+        map.serialize_entry("functions", &functions)?;
+        if let Some(note) = &self.note {
+            map.serialize_entry("note", note)?;
+        }
+        map.end()
+    }
 }
 
 /// A function's power on a date, and the instrument that set it.
