@@ -341,6 +341,10 @@ enum Command {
         /// fragment of the evidence's passages, stands in its source.
         #[arg(long)]
         sources: Option<PathBuf>,
+        /// A Directions file to check against the pack: unknown functions, overlapping
+        /// instruments, instruments dated after the Directions expire. Repeatable.
+        #[arg(long = "directions", value_name = "FILE")]
+        directions: Vec<PathBuf>,
     },
     /// Print every rule: its source quote, plain-English reading, parameters and evidence keys.
     Rules {
@@ -997,7 +1001,8 @@ fn run(cli: Cli) -> Result<String, Failure> {
             pack,
             format,
             sources,
-        } => lint(&pack, &evidence, format, sources.as_deref()),
+            directions,
+        } => lint(&pack, &evidence, format, sources.as_deref(), &directions),
         Command::Rules { pack, format } => {
             let pack = load_pack(&pack)?;
             Ok(match format {
@@ -1222,6 +1227,7 @@ fn lint(
     evidence: &[PathBuf],
     format: LintFormat,
     sources: Option<&std::path::Path>,
+    directions: &[PathBuf],
 ) -> Result<String, Failure> {
     let mut diagnostics: Vec<handback::Diagnostic> = Vec::new();
     let mut summary = Vec::new();
@@ -1327,6 +1333,23 @@ fn lint(
             Err(_) => unchecked += 1,
         }
     }
+    for path in directions {
+        let source = match files::read_source(path) {
+            Ok(source) => source,
+            Err(files::ReadError::Invalid(d)) => {
+                diagnostics.extend(d);
+                continue;
+            }
+            Err(files::ReadError::Io(f)) => return Err(f),
+        };
+        match &pack {
+            Ok(pack) => match handback::Directions::load(pack, &source) {
+                Ok(d) => summary.push(format!("{}: {} instruments", source.label, d.instruments.len())),
+                Err(e) => diagnostics.extend(e.diagnostics.0),
+            },
+            Err(_) => unchecked += 1,
+        }
+    }
     let ok = diagnostics.is_empty();
     let text = match format {
         LintFormat::Json => {
@@ -1344,7 +1367,7 @@ fn lint(
             }
             if unchecked > 0 {
                 out.push_str(&format!(
-                    "{unchecked} evidence file(s) not checked: the pack must be valid first\n"
+                    "{unchecked} evidence or Directions file(s) not checked: the pack must be valid first\n"
                 ));
             }
             if ok {

@@ -1151,9 +1151,19 @@ pub fn grid_table(
         "instrument".into(),
     ]];
     for h in grid {
+        let mut power = h.power.words().to_string();
+        if let Some(to) = &h.to {
+            power.push_str(&format!(" to {to}"));
+        }
+        if let Some(until) = h.until {
+            power.push_str(&format!(" until {until}"));
+        }
+        if h.expired {
+            power.push_str(" (the Directions have expired)");
+        }
         rows.push(vec![
             h.function.clone(),
-            h.power.words().to_string(),
+            power,
             h.since
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "(before any instrument)".into()),
@@ -1163,7 +1173,7 @@ pub fn grid_table(
     out.push_str(&columns(&rows, "  "));
     let held: Vec<&str> = grid
         .iter()
-        .filter(|h| !h.power.is_returned())
+        .filter(|h| h.power.is_held())
         .map(|h| h.function.as_str())
         .collect();
     let _ = writeln!(
@@ -1217,6 +1227,7 @@ pub fn audit_table(findings: &[handback::Finding]) -> String {
             match f.decision.decided_by {
                 handback::Decider::Commissioners => "commissioners".into(),
                 handback::Decider::Council => "council".into(),
+                handback::Decider::Transferee => "transferee".into(),
             },
             if f.valid { "valid".into() } else { "INVALID".into() },
             f.because.clone(),

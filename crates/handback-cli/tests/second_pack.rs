@@ -177,3 +177,59 @@ fn its_reports_verify() {
     assert_eq!(result("judged-good"), "not_met");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `grid` shows to whom a function was transferred and when a safeguard ends; `audit` holds a
+/// decision on a transferred function by the council to be invalid, and the trust's valid.
+#[test]
+fn grid_and_audit_show_transfers_and_ending_safeguards() {
+    let grid = stdout(&handback(&[
+        "grid",
+        "--pack",
+        PACK,
+        "--directions",
+        DIRECTIONS,
+        "--as-of",
+        "2023-01-01",
+    ]));
+    assert!(
+        grid.contains("transferred to Northmoor Children's Trust"),
+        "{grid}"
+    );
+    assert!(grid.contains("returned with Advice until 2023-10-01"), "{grid}");
+    let grid = stdout(&handback(&[
+        "grid",
+        "--pack",
+        PACK,
+        "--directions",
+        DIRECTIONS,
+        "--as-of",
+        "2023-10-01",
+    ]));
+    assert!(grid.contains("early-help          returned "), "{grid}");
+    let dir = std::env::temp_dir().join(format!("handback-northmoor-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("decisions.csv");
+    std::fs::write(
+        &log,
+        "datetime,function,decided_by\n2023-01-05 10:00,fostering-adoption,council\n2023-01-05 10:00,fostering-adoption,trust\n",
+    )
+    .unwrap();
+    let o = handback(&[
+        "audit",
+        log.to_str().unwrap(),
+        "--pack",
+        PACK,
+        "--directions",
+        DIRECTIONS,
+    ]);
+    assert_eq!(o.status.code(), Some(6), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("INVALID  invalid: the function was transferred to Northmoor Children's Trust"),
+        "{out}"
+    );
+    assert!(out.contains("transferee  valid"), "{out}");
+    let o = handback(&["lint", "--pack", PACK, "--directions", DIRECTIONS]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

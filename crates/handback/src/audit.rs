@@ -22,6 +22,9 @@ pub enum Decider {
     Commissioners,
     /// Councillors: the Cabinet, a cabinet member or a committee.
     Council,
+    /// The body a function was transferred to (a trust): neither the Commissioners nor the
+    /// councillors may take its decisions.
+    Transferee,
 }
 
 impl Decider {
@@ -29,13 +32,16 @@ impl Decider {
         match s.trim().to_ascii_lowercase().as_str() {
             "commissioner" | "commissioners" => Some(Decider::Commissioners),
             "council" | "cabinet" | "councillor" | "councillors" | "committee" => Some(Decider::Council),
+            "trust" | "transferee" => Some(Decider::Transferee),
             _ => None,
         }
     }
 
     /// Who holds a power.
     pub fn holding(power: Power) -> Decider {
-        if power.is_returned() {
+        if power == Power::Transferred {
+            Decider::Transferee
+        } else if power.is_returned() {
             Decider::Council
         } else {
             Decider::Commissioners
@@ -216,7 +222,10 @@ pub fn audit(directions: &Directions, decisions: &[Decision]) -> Vec<Finding> {
                     i.id,
                     who(holder)
                 ),
-                (false, None) => format!("invalid: the power was {} ({})", holding.power.words(), who(holder)),
+                (false, None) => match &holding.to {
+                    Some(to) => format!("invalid: the function was transferred to {to}"),
+                    None => format!("invalid: the power was {} ({})", holding.power.words(), who(holder)),
+                },
             };
             Finding { decision: d.clone(), power: holding.power, holder, valid, because }
         })
@@ -227,6 +236,7 @@ fn who(d: Decider) -> &'static str {
     match d {
         Decider::Commissioners => "the Commissioners",
         Decider::Council => "the council",
+        Decider::Transferee => "the body it was transferred to",
     }
 }
 

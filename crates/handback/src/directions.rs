@@ -425,6 +425,23 @@ fn decode(d: &mut Decoder, at: At<'_, '_>, pack: &Pack) -> Option<Directions> {
             }
         }
     }
+    // An instrument dated on or after the expiry would never apply: almost certainly a wrong date.
+    if let Some(expiry) = expires {
+        for (i, pos, path) in &instruments {
+            if i.date >= expiry {
+                problems.push(Diagnostic {
+                    file: d.file.clone(),
+                    line: pos.line,
+                    column: pos.column,
+                    path: path.clone(),
+                    message: format!(
+                        "instrument `{}` takes effect on {}, but the Directions expire on {expiry}: it would never apply",
+                        i.id, i.date
+                    ),
+                });
+            }
+        }
+    }
     d.diagnostics.extend(problems);
     let mut instruments: Vec<Instrument> = instruments.into_iter().map(|(i, _, _)| i).collect();
     // INVARIANT: instruments are in date order, so a holding is the last one that applies.

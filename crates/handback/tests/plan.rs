@@ -248,3 +248,30 @@ fn effective_dates_avoid_meetings_and_the_representation_period() {
     assert!(dates[0].notes.iter().any(|n| n.contains("ends on 2016-12-11")));
     assert!(dates.iter().all(|d| !meetings.contains(&d.date)));
 }
+
+/// Directions that expire hand every power the Commissioners held or kept a safeguard over back
+/// on the day they expire; before that day nothing changes.
+#[test]
+fn expired_directions_return_every_power() {
+    let pack = handback::default_pack().unwrap();
+    let mut doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("fixtures/rotherham/directions.json")).unwrap(),
+    )
+    .unwrap();
+    doc["expires"] = serde_json::json!("2019-03-31");
+    let file = handback::SourceFile {
+        name: "d.json".into(),
+        label: "d.json".into(),
+        text: doc.to_string(),
+    };
+    let d = Directions::load(&pack, &file).unwrap();
+    let day = |s: &str| handback::parse_date(s).unwrap();
+    let before = d.holding("children-services", day("2019-03-30"));
+    assert_eq!(before.power, Power::Held, "{before:?}");
+    assert!(!before.expired);
+    let after = d.holding("children-services", day("2019-03-31"));
+    assert_eq!(
+        (after.power, after.since, after.expired),
+        (Power::Returned, Some(day("2019-03-31")), true)
+    );
+}
