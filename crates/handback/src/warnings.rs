@@ -20,6 +20,7 @@ pub fn pack_warnings(pack: &Pack, files: &[SourceFile]) -> Vec<Diagnostic> {
     unused_parameters(pack, files, &mut out);
     unused_rules(pack, &mut out);
     unreachable_levels(pack, &mut out);
+    shadowed_phases(pack, files, &mut out);
     out.sort();
     out
 }
@@ -239,5 +240,26 @@ fn leaf_implies(a: &crate::rules::Leaf, b: &crate::rules::Leaf) -> bool {
         (Op::Eq, Op::Eq) => ta == tb,
         (Op::Eq, Op::Ne) => ta != tb,
         _ => false,
+    }
+}
+
+/// The plan is in the last phase whose condition holds, so a phase followed by one that holds
+/// whenever it does (no condition, or the same one) can never be the phase.
+fn shadowed_phases(pack: &Pack, files: &[SourceFile], out: &mut Vec<Diagnostic>) {
+    let phases = pack.phases();
+    for (i, p) in phases.iter().enumerate() {
+        let later = phases
+            .iter()
+            .skip(i + 1)
+            .find(|q| q.when.is_none() || (q.when.is_some() && q.when == p.when));
+        if let Some(q) = later {
+            out.push(warn(
+                entry(files, "functions.json", "phases", "id", &p.id),
+                format!(
+                    "phase `{}` can never be the phase: `{}`, after it, holds whenever it does (the plan is in the last phase whose condition holds)",
+                    p.id, q.id
+                ),
+            ));
+        }
     }
 }

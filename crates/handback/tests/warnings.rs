@@ -103,3 +103,46 @@ fn unused_keys_parameters_rules_and_unreachable_levels_are_warned_of_and_located
     assert!(has("$.rules[4].levels[1]"), "{text:#?}");
     assert_eq!(warnings.len(), 4, "{text:#?}");
 }
+
+#[test]
+fn a_phase_overlapped_by_a_later_one_is_warned_of() {
+    let (mut pack_files, rules) = (
+        Vec::new(),
+        json!([rule(
+            "used",
+            Some("s"),
+            json!({"kind": "test", "condition": ge(1.0)})
+        )]),
+    );
+    let (_, files) = load(rules);
+    for f in files {
+        if f.name == "parameters.json" {
+            continue;
+        }
+        pack_files.push(f);
+    }
+    pack_files.push(file(
+        "functions.json",
+        &json!({"functions": [{"id": "fa", "title": "fa"}], "phases": [
+            {"id": "first", "name": "first"},
+            {"id": "second", "name": "second", "when": {"returned": {">=": 1}}},
+            {"id": "always", "name": "always"}
+        ]}),
+    ));
+    let pack = Pack::load(&pack_files).unwrap_or_else(|e| panic!("{e}"));
+    let text: Vec<String> = handback::pack_warnings(&pack, &pack_files)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("phase `first` can never be the phase: `second`")
+                || t.contains("phase `first` can never be the phase: `always`")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|t| t.contains("phase `second` can never be the phase: `always`")),
+        "{text:#?}"
+    );
+}
