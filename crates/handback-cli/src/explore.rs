@@ -107,6 +107,14 @@ fn read_stdin() -> Result<handback::SourceFile, Failure> {
     })
 }
 
+/// How an exploring command answers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Out {
+    Table,
+    Json,
+    Csv,
+}
+
 pub struct Base {
     pub pack: Pack,
     pub evidence: Evidence,
@@ -333,7 +341,7 @@ fn change_words(c: &Change) -> String {
 }
 
 /// What it would take, each set checked by applying it.
-pub fn needs(b: &Base, target: &str, limit: usize, json: bool) -> Result<String, Failure> {
+pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, Failure> {
     let target = Target::parse(target).map_err(|e| Failure::new(Exit::Usage, e))?;
     let needs = handback::needs(&b.pack, &b.evidence, &b.options, b.directions.as_ref(), &target);
     // Check every set: applied at the as-of date, evaluated on its earliest day.
@@ -349,7 +357,47 @@ pub fn needs(b: &Base, target: &str, limit: usize, json: bool) -> Result<String,
         };
         checked.push(ok);
     }
-    if json {
+    if out == Out::Csv {
+        let mut rows = vec![[
+            "option",
+            "key",
+            "function",
+            "needs",
+            "value",
+            "current",
+            "current_date",
+            "distance",
+            "earliest",
+            "checked",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect::<Vec<_>>()];
+        for (n, (set, ok)) in needs.sets.iter().take(limit).zip(&checked).enumerate() {
+            for c in &set.changes {
+                let v = serde_json::to_value(c).unwrap_or_default();
+                let text = |k: &str| match v.get(k) {
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(serde_json::Value::Null) | None => String::new(),
+                    Some(other) => other.to_string(),
+                };
+                rows.push(vec![
+                    (n + 1).to_string(),
+                    text("key"),
+                    text("function"),
+                    text("needs"),
+                    text("value"),
+                    text("current"),
+                    text("current_date"),
+                    handback::format_number(c.distance),
+                    c.earliest.to_string(),
+                    ok.to_string(),
+                ]);
+            }
+        }
+        return Ok(render::csv(&rows));
+    }
+    if out == Out::Json {
         let sets: Vec<_> = needs
             .sets
             .iter()
@@ -660,7 +708,7 @@ pub fn sweep(b: &Base, varies: &[Vary]) -> Result<String, Failure> {
 /// The evidence-gap report: for each key (and function) whose evidence is missing or stale where
 /// an unknown outcome reads it, how many unknown outcomes one fresh observation would settle
 /// whichever way it came out.
-pub fn gaps(b: &Base, json: bool) -> Result<String, Failure> {
+pub fn gaps(b: &Base, out: Out) -> Result<String, Failure> {
     let base = handback::outcomes(&b.pack, &b.evidence, &b.options);
     let unknown = |o: &handback::Outcome| match o {
         handback::Outcome::Test(t) => *t == handback::Truth::Unknown,
@@ -737,7 +785,30 @@ pub fn gaps(b: &Base, json: bool) -> Result<String, Failure> {
             .cmp(&(a.0, a.1))
             .then_with(|| (&a.2, &a.3).cmp(&(&b.2, &b.3)))
     });
-    if json {
+    if out == Out::Csv {
+        let mut rows = vec![[
+            "key",
+            "function",
+            "settles_either_way",
+            "could_settle",
+            "description",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect::<Vec<_>>()];
+        for (e, c, k, f) in &ranked {
+            let description = b.pack.key(k).map(|x| x.description.clone()).unwrap_or_default();
+            rows.push(vec![
+                k.clone(),
+                f.clone().unwrap_or_default(),
+                e.to_string(),
+                c.to_string(),
+                description,
+            ]);
+        }
+        return Ok(render::csv(&rows));
+    }
+    if out == Out::Json {
         let rows: Vec<_> = ranked
             .iter()
             .map(|(e, c, k, f)| serde_json::json!({ "key": k, "function": f, "settles_either_way": e, "could_settle": c }))

@@ -309,8 +309,8 @@ enum Command {
         #[arg(long, value_name = "SCENARIO.json")]
         scenario_out: Option<PathBuf>,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ExploreFormat::Table)]
+        format: ExploreFormat,
     },
     /// Outcomes over a grid of values, as CSV (for a plot or a spreadsheet).
     Sweep {
@@ -325,8 +325,8 @@ enum Command {
         #[command(flatten)]
         situation: Situation,
         /// Output format.
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = ExploreFormat::Table)]
+        format: ExploreFormat,
     },
     /// Validate a pack and evidence files without evaluating; report every problem.
     Lint {
@@ -515,6 +515,27 @@ enum ReportFormat {
     Json,
     Markdown,
     Html,
+    /// One row per outcome (`assess`) or per function (`plan`), for a spreadsheet.
+    Csv,
+}
+
+/// Formats for `needs` and `gaps`.
+#[derive(Clone, Copy, ValueEnum)]
+enum ExploreFormat {
+    Table,
+    Json,
+    /// One row per change of each option (`needs`) or per gap (`gaps`), for a spreadsheet.
+    Csv,
+}
+
+impl ExploreFormat {
+    fn out(self) -> explore::Out {
+        match self {
+            ExploreFormat::Table => explore::Out::Table,
+            ExploreFormat::Json => explore::Out::Json,
+            ExploreFormat::Csv => explore::Out::Csv,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -677,6 +698,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             };
             Ok(match format {
                 ReportFormat::Json => render::json(&assessment),
+                ReportFormat::Csv => render::assessment_csv(&assessment),
                 ReportFormat::Table => {
                     render::assessment_table(&pack, &assessment, explain, terminal_style())
                 }
@@ -740,6 +762,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             };
             Ok(match format {
                 ReportFormat::Json => render::json(&plan),
+                ReportFormat::Csv => render::plan_csv(&plan),
                 ReportFormat::Table => {
                     render::plan_table(&pack, &assessment, &plan, explain, terminal_style())
                 }
@@ -980,7 +1003,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 files::write_atomically(out, &text, &[evidence.as_path()])?;
                 eprintln!("wrote `{}`", out.display());
             }
-            explore::needs(&base, &target, limit, matches!(format, Format::Json))
+            explore::needs(&base, &target, limit, format.out())
         }
         Command::Sweep { situation, vary } => {
             let varies = vary
@@ -994,7 +1017,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Gaps { situation, format } => {
             let base = situation.base()?;
-            explore::gaps(&base, matches!(format, Format::Json))
+            explore::gaps(&base, format.out())
         }
         Command::Lint {
             evidence,

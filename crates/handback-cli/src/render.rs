@@ -790,12 +790,92 @@ fn key_description(k: &handback::Key) -> String {
     out
 }
 
-fn csv_cell(s: &str) -> String {
+/// One CSV cell: quoted when it must be, and never read by a spreadsheet as a formula (a text
+/// that begins `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`; numbers stay
+/// numbers).
+pub fn csv_cell(s: &str) -> String {
+    let formula_like = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err();
+    let s = if formula_like {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
+}
+
+/// Rows as CSV, the first being the header.
+pub fn csv(rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    for row in rows {
+        out.push_str(&row.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// One row per outcome (per rule, and per function for per-function rules), for a spreadsheet.
+pub fn assessment_csv(a: &Assessment) -> String {
+    let mut rows = vec![[
+        "rule", "function", "set", "kind", "outcome", "at_least", "basis", "title",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect::<Vec<_>>()];
+    for r in &a.results {
+        rows.push(vec![
+            r.rule.clone(),
+            r.function.clone().unwrap_or_default(),
+            r.set.clone().unwrap_or_default(),
+            r.kind.to_string(),
+            r.outcome.clone(),
+            r.at_least.clone().unwrap_or_default(),
+            r.basis.map(|b| b.word().to_string()).unwrap_or_default(),
+            r.title.clone(),
+        ]);
+    }
+    csv(&rows)
+}
+
+/// One row per function, for a spreadsheet.
+pub fn plan_csv(plan: &Plan) -> String {
+    let mut rows = vec![[
+        "function",
+        "title",
+        "power",
+        "since",
+        "to",
+        "until",
+        "ready",
+        "ready_basis",
+        "step",
+        "phase",
+        "safeguard",
+        "blockers",
+    ]
+    .iter()
+    .map(|s| (*s).to_string())
+    .collect::<Vec<_>>()];
+    for f in &plan.functions {
+        rows.push(vec![
+            f.id.clone(),
+            f.title.clone(),
+            f.power.words().to_string(),
+            f.since.map(|d| d.to_string()).unwrap_or_default(),
+            f.to.clone().unwrap_or_default(),
+            f.until.map(|d| d.to_string()).unwrap_or_default(),
+            f.ready.clone(),
+            f.ready_basis.map(|b| b.word().to_string()).unwrap_or_default(),
+            step_words(f.step).to_string(),
+            f.projected_phase.map(|p| p.to_string()).unwrap_or_default(),
+            f.safeguard.words().to_string(),
+            blocker_summary(&f.blockers, Style { colour: false }),
+        ]);
+    }
+    csv(&rows)
 }
 
 /// Every key the pack reads, as CSV: what a commissioner fills in.

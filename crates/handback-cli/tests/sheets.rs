@@ -56,3 +56,45 @@ fn a_workbook_is_never_printed_to_a_terminal() {
         stdout(&o)
     );
 }
+
+/// `--format csv` gives one row per outcome, function, change or gap, for people who finish in
+/// a spreadsheet; a cell that begins like a formula is written as text.
+#[test]
+fn results_come_out_as_csv_too() {
+    let rows = |args: &[&str]| -> Vec<String> {
+        let o = handback(args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        stdout(&o).lines().map(str::to_string).collect()
+    };
+    let assessed = rows(&["assess", AUG, "--format", "csv"]);
+    assert_eq!(assessed[0], "rule,function,set,kind,outcome,at_least,basis,title");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&handback(&["assess", AUG, "--format", "json"]))).unwrap();
+    assert_eq!(assessed.len() - 1, json["results"].as_array().unwrap().len());
+    assert!(
+        assessed
+            .iter()
+            .any(|r| r.starts_with("children-2,,children,test,not_met,,judgement,")),
+        "{assessed:?}"
+    );
+    let plan = rows(&[
+        "plan",
+        AUG,
+        "--directions",
+        "fixtures/rotherham/directions.json",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        plan[0].starts_with("function,title,power,since,to,until,ready,"),
+        "{plan:?}"
+    );
+    assert_eq!(plan.len() - 1, 17);
+    let needs = rows(&["needs", AUG, "--target", "rule:children-6", "--format", "csv"]);
+    assert!(needs.iter().any(|r| r.contains(",'== true,true,")), "{needs:?}");
+    let gaps = rows(&["gaps", AUG, "--format", "csv"]);
+    assert_eq!(
+        gaps[0],
+        "key,function,settles_either_way,could_settle,description"
+    );
+}
