@@ -204,6 +204,12 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
             .iter()
             .map(|c| {
                 let t = c.trim();
+                // A quote mark before a formula-like text is the spreadsheet's "this is text"
+                // marker (and what exports write), not part of the value.
+                let t = match t.strip_prefix('\'') {
+                    Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+                    _ => t,
+                };
                 if t.is_empty() {
                     Cell::Empty
                 } else {

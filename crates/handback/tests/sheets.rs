@@ -165,6 +165,17 @@ fn no_exported_cell_can_run_as_a_formula() {
     .unwrap();
     let csv = spreadsheet::evidence_to_csv(&evidence);
     assert!(csv.contains("'=HYPERLINK("), "{csv}");
+    // Read back, the marker goes: the value is what was exported.
+    let table = spreadsheet::read_csv("e.csv", csv.as_bytes(), Limits::default()).unwrap();
+    let about = About {
+        council: "c".into(),
+        ..About::default()
+    };
+    let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default()).unwrap();
+    assert_eq!(
+        back.canonical()["observations"],
+        evidence.canonical()["observations"]
+    );
     assert!(csv.contains("'@SUM(A1:A9)"), "{csv}");
     assert!(csv.contains("'+1 on last quarter"), "{csv}");
     let bytes = spreadsheet::evidence_to_xlsx(&evidence).unwrap();
