@@ -4,40 +4,22 @@
 //! changes for a target and checks each by applying it; `sweep` tabulates outcomes over a grid of
 //! values; `gaps` ranks the missing or stale observations that would settle the most unknowns.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use handback::{Change, Directions, Evidence, Options, Pack, Place, Scenario, Target};
+use handback::{Change, Directions, Pack, Place, Scenario, Target};
 
 use crate::{files, render, Exit, Failure};
 
 /// Parses `KEY[:FUNCTION]=VALUE[@DATE]`. VALUE is JSON when it parses as JSON, else text (so
 /// grades need no quotes).
 pub fn parse_set(s: &str) -> Result<Change, Failure> {
-    let bad = || {
+    handback::parse_set(s).map_err(|_| {
         Failure::new(
             Exit::Usage,
             format!("`--set {s}`: expected KEY[:FUNCTION]=VALUE[@YYYY-MM-DD]"),
         )
-    };
-    let (left, right) = s.split_once('=').ok_or_else(bad)?;
-    let (key, function) = match left.split_once(':') {
-        Some((k, f)) => (k.trim().to_string(), Some(f.trim().to_string())),
-        None => (left.trim().to_string(), None),
-    };
-    let (value, date) = match right.rsplit_once('@') {
-        Some((v, d)) if handback::parse_date(d.trim()).is_ok() => (v, handback::parse_date(d.trim()).ok()),
-        _ => (right, None),
-    };
-    let value = serde_json::from_str(value.trim())
-        .unwrap_or_else(|_| serde_json::Value::String(value.trim().to_string()));
-    Ok(Change::Set {
-        key,
-        function,
-        value,
-        date,
     })
 }
 
@@ -115,76 +97,51 @@ pub enum Out {
     Csv,
 }
 
-pub struct Base {
-    pub pack: Pack,
-    pub evidence: Evidence,
-    pub options: Options,
-    pub directions: Option<Directions>,
-    /// With `--known-at`: the date, and the observations recorded after it that were left out.
-    pub known: Option<(chrono::NaiveDate, Vec<String>)>,
-}
+/// The situation every exploring command starts from (the library's, shared by every front end).
+pub use handback::Situation as Base;
 
-impl Base {
-    /// The line that opens a table when the evidence was cut back to what was known on a date.
-    pub fn known_line(&self) -> String {
-        match &self.known {
-            None => String::new(),
-            Some((date, hidden)) => format!(
-                "Using only evidence recorded by {date}: {} observation{} recorded later left out{}.\n",
-                hidden.len(),
-                if hidden.len() == 1 { "" } else { "s" },
-                if hidden.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", hidden.join(", "))
-                }
-            ),
-        }
-    }
-
-    /// Adds `known_at` (the date and what was left out) to a JSON answer, when it applies.
-    fn with_known(&self, mut value: serde_json::Value) -> serde_json::Value {
-        if let (Some((date, hidden)), Some(obj)) = (&self.known, value.as_object_mut()) {
-            obj.insert(
-                "known_at".into(),
-                serde_json::json!({ "date": date, "left_out": hidden }),
-            );
-        }
-        value
+/// The line that opens a table when the evidence was cut back to what was known on a date.
+pub fn known_line(b: &Base) -> String {
+    match &b.known {
+        None => String::new(),
+        Some(k) => format!(
+            "Using only evidence recorded by {}: {} observation{} recorded later left out{}.\n",
+            k.date,
+            k.left_out.len(),
+            if k.left_out.len() == 1 { "" } else { "s" },
+            if k.left_out.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", k.left_out.join(", "))
+            }
+        ),
     }
 }
 
-/// The evidence, options and Directions every exploring command starts from.
-///
-/// With `known_at`, the evidence is cut back to what had been recorded by then *before* anything
-/// is explored: a hypothetical change is dated today and recorded by nobody, so filtering after
-/// the changes were applied would hide the very changes being explored.
+/// An answer as sorted JSON (as every JSON answer is written).
+fn sorted<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// The evidence, options and Directions every exploring command starts from, settled by the
+/// library as every front end settles them.
 pub fn base(
     pack: Pack,
     evidence: &Path,
     as_of: Option<chrono::NaiveDate>,
     known_at: Option<chrono::NaiveDate>,
-    params: &[String],
     directions: Option<&PathBuf>,
 ) -> Result<Base, Failure> {
-    let (evidence, options) = crate::prepare(&pack, evidence, as_of, None, &[], params)?;
-    let (evidence, known) = match known_at {
-        Some(date) => {
-            let (known, hidden) = evidence.known_at(date);
-            (known, Some((date, hidden)))
-        }
-        None => (evidence, None),
-    };
+    let loaded = files::read_evidence(&pack, evidence, None, None)?;
     let directions = match directions {
         Some(path) => Some(Directions::load(&pack, &files::read_source(path)?)?),
         None => None,
     };
-    Ok(Base {
-        pack,
-        evidence,
-        options,
-        directions,
-        known,
+    handback::Situation::new(pack, loaded, as_of, known_at, directions).map_err(|_| {
+        Failure::new(
+            Exit::Usage,
+            "the evidence has no observations and no `as_of`; give `--as-of YYYY-MM-DD`",
+        )
     })
 }
 
@@ -214,33 +171,6 @@ pub fn check_flag(pack: &Pack, change: &Change, flag: &str, value: &str) -> Resu
     ))
 }
 
-/// Applies changes to the base: the scenario's evidence and options.
-pub fn scenario(b: &Base, changes: &[Change], label: &str) -> Result<(Evidence, Options), Failure> {
-    scenario_at(b, changes, label, &[])
-}
-
-/// As [`scenario`], reporting a problem with a change where it was written.
-pub fn scenario_at(
-    b: &Base,
-    changes: &[Change],
-    label: &str,
-    places: &[Place],
-) -> Result<(Evidence, Options), Failure> {
-    let applied = handback::apply_at(
-        &b.pack,
-        &b.evidence,
-        b.options.as_of,
-        &b.options.parameters,
-        changes,
-        label,
-        places,
-    )?;
-    let mut options = b.options.clone();
-    options.as_of = applied.as_of;
-    options.parameters = applied.parameters;
-    Ok((applied.evidence, options))
-}
-
 /// The explained difference between the base and a scenario.
 pub fn whatif(
     b: &Base,
@@ -249,18 +179,17 @@ pub fn whatif(
     label: &str,
     json: bool,
 ) -> Result<String, Failure> {
-    let (evidence, options) = scenario_at(b, changes, label, places)?;
-    let before = handback::assess(&b.pack, &b.evidence, &b.options);
-    let after = handback::assess(&b.pack, &evidence, &options);
-    let plan_before = handback::plan(&b.pack, &before, b.directions.as_ref());
-    let plan_after = handback::plan(&b.pack, &after, b.directions.as_ref());
-    let diff = handback::diff(&b.pack, &before, &after, Some((&plan_before, &plan_after)));
+    let diff = handback::request::explore_diff(b, changes, places, label)?;
     if json {
-        return Ok(render::json(&b.with_known(
-            serde_json::json!({ "scenario": label, "changes": changes, "diff": diff }),
-        )));
+        let answer = handback::request::WhatifAnswer {
+            scenario: label.to_string(),
+            changes: changes.to_vec(),
+            diff,
+            known_at: b.known.clone(),
+        };
+        return Ok(render::json(&sorted(&answer)));
     }
-    let mut out = b.known_line();
+    let mut out = known_line(b);
     let _ = writeln!(out, "What if: {label}");
     for c in changes {
         let _ = writeln!(out, "  - {}", change_words(c));
@@ -343,20 +272,7 @@ fn change_words(c: &Change) -> String {
 /// What it would take, each set checked by applying it.
 pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, Failure> {
     let target = Target::parse(target).map_err(|e| Failure::new(Exit::Usage, e))?;
-    let needs = handback::needs(&b.pack, &b.evidence, &b.options, b.directions.as_ref(), &target);
-    // Check every set: applied at the as-of date, evaluated on its earliest day.
-    let mut checked = Vec::new();
-    for set in needs.sets.iter().take(limit) {
-        let mut changes = set.as_changes(b.options.as_of);
-        changes.push(Change::AsOf(set.earliest));
-        let ok = match scenario(b, &changes, "needs") {
-            Ok((evidence, options)) => {
-                handback::target_met(&b.pack, &evidence, &options, b.directions.as_ref(), &target)
-            }
-            Err(_) => false,
-        };
-        checked.push(ok);
-    }
+    let needs = handback::request::needs(b, &target, limit);
     if out == Out::Csv {
         let mut rows = vec![[
             "option",
@@ -373,7 +289,8 @@ pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, F
         .iter()
         .map(|s| (*s).to_string())
         .collect::<Vec<_>>()];
-        for (n, (set, ok)) in needs.sets.iter().take(limit).zip(&checked).enumerate() {
+        for (n, checked) in needs.sets.iter().enumerate() {
+            let (set, ok) = (&checked.set, checked.checked);
             for c in &set.changes {
                 let v = serde_json::to_value(c).unwrap_or_default();
                 let text = |k: &str| match v.get(k) {
@@ -398,19 +315,9 @@ pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, F
         return Ok(render::csv(&rows));
     }
     if out == Out::Json {
-        let sets: Vec<_> = needs
-            .sets
-            .iter()
-            .take(limit)
-            .zip(&checked)
-            .map(|(s, ok)| serde_json::json!({ "changes": s.changes, "distance": s.distance, "earliest": s.earliest, "checked": ok }))
-            .collect();
-        return Ok(render::json(&b.with_known(serde_json::json!({
-            "target": needs.target, "met": needs.met, "sets": sets, "blocks": needs.blocks, "heuristic": needs.heuristic,
-            "as_of": b.options.as_of,
-        }))));
+        return Ok(render::json(&sorted(&needs)));
     }
-    let mut out = b.known_line();
+    let mut out = known_line(b);
     let _ = writeln!(
         out,
         "What it would take: {}, as of {}",
@@ -443,7 +350,8 @@ pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, F
     if needs.sets.is_empty() {
         out.push_str("\nEvidence alone cannot make it met.\n");
     }
-    for (i, (set, ok)) in needs.sets.iter().take(limit).zip(&checked).enumerate() {
+    for (i, checked) in needs.sets.iter().enumerate() {
+        let (set, ok) = (&checked.set, &checked.checked);
         let _ = writeln!(
             out,
             "\nOption {}: {} change{}{}{}",
@@ -482,12 +390,8 @@ pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, F
             );
         }
     }
-    if needs.sets.len() > limit {
-        let _ = writeln!(
-            out,
-            "\n(+{} more options; `--limit` shows more)",
-            needs.sets.len() - limit
-        );
+    if needs.more > 0 {
+        let _ = writeln!(out, "\n(+{} more options; `--limit` shows more)", needs.more);
     }
     if !needs.blocks.is_empty() {
         out.push_str("\nBlocks evidence cannot remove:\n");
@@ -536,255 +440,63 @@ fn target_words(t: &Target) -> String {
     }
 }
 
-/// One varied key: `KEY[:FUNCTION]=FROM..TO/STEP`.
+/// One varied key, with the flag's value as typed to name it in errors.
 pub struct Vary {
-    key: String,
-    function: Option<String>,
-    values: Vec<f64>,
-    /// The flag's value as typed, to name it in errors.
+    vary: handback::Vary,
     flag: String,
-    /// The range's start as typed, when the range was typed in percentages: checked as typed,
-    /// so a percentage on a key that is not a share is refused like `--set` refuses it.
-    percent: Option<String>,
 }
 
-impl Vary {
-    fn change(&self, value: f64) -> Change {
-        Change::Set {
-            key: self.key.clone(),
-            function: self.function.clone(),
-            value: serde_json::json!(value),
-            date: None,
-        }
-    }
-}
-
+/// Parses `--vary KEY[:FUNCTION]=FROM..TO/STEP`.
 pub fn parse_vary(s: &str) -> Result<Vary, Failure> {
-    let bad = || {
-        Failure::new(Exit::Usage, format!("`--vary {s}`: expected KEY[:FUNCTION]=FROM..TO/STEP, e.g. children.agency_share=0.1..0.5/0.05"))
-    };
-    let (left, range) = s.split_once('=').ok_or_else(bad)?;
-    let (key, function) = match left.split_once(':') {
-        Some((k, f)) => (k.to_string(), Some(f.to_string())),
-        None => (left.to_string(), None),
-    };
-    let (span, step) = range.split_once('/').ok_or_else(bad)?;
-    let (from, to) = span.split_once("..").ok_or_else(bad)?;
-    // A share may be typed as percentages, as `--set` takes `25%`: all three or none, so a
-    // range never mixes the two readings.
-    let typed_percent = |t: &str| t.trim().ends_with('%');
-    let percent = typed_percent(from);
-    if typed_percent(to) != percent || typed_percent(step) != percent {
-        return Err(bad());
-    }
-    let num = |t: &str| {
-        let t = t.trim();
-        let t = if percent { t.strip_suffix('%')? } else { t };
-        let n = t.trim().parse::<f64>().ok().filter(|n| n.is_finite())?;
-        Some(if percent { n / 100.0 } else { n })
-    };
-    let typed_from = percent.then(|| from.trim().to_string());
-    let (from, to, step) = (
-        num(from).ok_or_else(bad)?,
-        num(to).ok_or_else(bad)?,
-        num(step).ok_or_else(bad)?,
-    );
-    if step <= 0.0 || to < from {
-        return Err(bad());
-    }
-    let count = ((to - from) / step + 1e-9).floor() as usize + 1;
-    if count > 10_000 {
-        return Err(Failure::new(
-            Exit::Usage,
-            format!("`--vary {s}` makes {count} points; at most 10,000 per key"),
-        ));
-    }
-    // Computed from the index, not by repeated addition, so 0.1 + 0.05 * k prints cleanly.
-    let values = (0..count)
-        .map(|k| ((from + step * k as f64) * 1e9).round() / 1e9)
-        .collect();
+    let vary =
+        handback::Vary::parse(s).map_err(|e| Failure::new(Exit::Usage, format!("`--vary {s}`: {e}")))?;
     Ok(Vary {
-        key,
-        function,
-        values,
+        vary,
         flag: s.to_string(),
-        percent: typed_from,
     })
 }
 
 /// Outcomes over a grid of values, as CSV: one row per point, one column per criterion and per
 /// function's readiness, then the tranche.
 pub fn sweep(b: &Base, varies: &[Vary]) -> Result<String, Failure> {
-    let total: usize = varies.iter().map(|v| v.values.len()).product();
-    if total > 100_000 {
-        return Err(Failure::new(
-            Exit::Usage,
-            format!("the sweep has {total} points; at most 100,000"),
-        ));
-    }
-    // Every value is checked before the first point, so a slip names the flag, not a point.
-    for v in varies {
-        if let Some(typed) = &v.percent {
-            let change = Change::Set {
-                key: v.key.clone(),
-                function: v.function.clone(),
-                value: serde_json::json!(typed),
-                date: None,
-            };
-            check_flag(&b.pack, &change, "--vary", &v.flag)?;
-        }
-        for value in &v.values {
-            let change = v.change(*value);
-            check_flag(&b.pack, &change, "--vary", &v.flag)?;
-        }
-    }
+    let list: Vec<handback::Vary> = varies.iter().map(|v| v.vary.clone()).collect();
+    let total = handback::sweep::check(b, &list).map_err(|e| sweep_failure(e, varies))?;
     let show_progress = std::io::stderr().is_terminal() && total >= 50;
-    let mut header: Vec<String> = varies
-        .iter()
-        .map(|v| match &v.function {
-            Some(f) => format!("{}:{f}", v.key),
-            None => v.key.clone(),
-        })
-        .collect();
-    let mut out = String::new();
-    for i in 0..total {
-        let mut changes = Vec::new();
-        let mut rest = i;
-        let mut point = Vec::new();
-        for v in varies {
-            let value = v.values.get(rest % v.values.len()).copied().unwrap_or_default();
-            rest /= v.values.len();
-            point.push(handback::format_number(value));
-            changes.push(v.change(value));
+    let grid = handback::sweep(b, &list, &mut |done, total| {
+        if show_progress && done % 10 == 0 {
+            eprint!("\rsweep: {done}/{total} points");
         }
-        let (evidence, options) = scenario(b, &changes, "sweep")?;
-        let assessment = handback::assess(
-            &b.pack,
-            &evidence,
-            &Options {
-                explain: false,
-                ..options
-            },
-        );
-        let plan = handback::plan(&b.pack, &assessment, b.directions.as_ref());
-        let mut columns: BTreeMap<usize, (String, String)> = BTreeMap::new();
-        let mut n = 0;
-        for r in assessment
-            .results
-            .iter()
-            .filter(|r| r.set.is_some() && r.function.is_none())
-        {
-            columns.insert(n, (r.rule.clone(), r.outcome.clone()));
-            n += 1;
-        }
-        for f in &plan.functions {
-            columns.insert(n, (format!("ready:{}", f.id), f.ready.clone()));
-            n += 1;
-        }
-        let tranche: Vec<&str> = plan.tranche.iter().map(|t| t.function.as_str()).collect();
-        if i == 0 {
-            header.extend(columns.values().map(|(h, _)| h.clone()));
-            header.push("tranche".into());
-            header.push("exit".into());
-            out.push_str(&header.join(","));
-            out.push('\n');
-        }
-        let mut row = point;
-        row.extend(columns.values().map(|(_, v)| v.clone()));
-        row.push(tranche.join(" "));
-        row.push(plan.exit.possible.to_string());
-        out.push_str(&row.join(","));
-        out.push('\n');
-        if show_progress && (i + 1) % 10 == 0 {
-            eprint!("\rsweep: {}/{total} points", i + 1);
-        }
-    }
+    })
+    .map_err(|e| sweep_failure(e, varies))?;
     if show_progress {
         eprintln!("\rsweep: {total}/{total} points");
     }
-    Ok(out)
+    Ok(grid.csv())
+}
+
+fn sweep_failure(e: handback::SweepError, varies: &[Vary]) -> Failure {
+    match e {
+        handback::SweepError::Refused { vary, problems } => {
+            let flag = varies.get(vary).map(|v| v.flag.as_str()).unwrap_or_default();
+            Failure::new(
+                Exit::Invalid,
+                problems
+                    .iter()
+                    .map(|p| format!("`--vary {flag}`: {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        }
+        other => Failure::new(Exit::Usage, other.to_string()),
+    }
 }
 
 /// The evidence-gap report: for each key (and function) whose evidence is missing or stale where
 /// an unknown outcome reads it, how many unknown outcomes one fresh observation would settle
 /// whichever way it came out.
 pub fn gaps(b: &Base, out: Out) -> Result<String, Failure> {
-    let base = handback::outcomes(&b.pack, &b.evidence, &b.options);
-    let unknown = |o: &handback::Outcome| match o {
-        handback::Outcome::Test(t) => *t == handback::Truth::Unknown,
-        handback::Outcome::Graded { level, .. } => level.is_none(),
-    };
-    let before_unknown: usize = base.iter().flatten().filter(|o| unknown(o)).count();
-    // Candidate gaps: every key a rule reads, for the council and for each function where
-    // function-scoped, that has no fresh evidence now.
-    let assessment = handback::assess(&b.pack, &b.evidence, &b.options);
-    let mut candidates: Vec<(String, Option<String>)> = Vec::new();
-    fn walk(
-        r: &handback::Reason,
-        function: Option<&str>,
-        out: &mut Vec<(String, Option<String>)>,
-        pack: &Pack,
-    ) {
-        if r.parts.is_empty() && r.outcome == "unknown" {
-            if let Some(key) = r.says.split('`').nth(1) {
-                if let Some(k) = pack.key(key) {
-                    let f = match k.scope {
-                        handback::Scope::Function => function.map(str::to_string),
-                        handback::Scope::Council => None,
-                    };
-                    if !out.contains(&(key.to_string(), f.clone())) {
-                        out.push((key.to_string(), f));
-                    }
-                }
-            }
-        }
-        for p in &r.parts {
-            walk(p, function, out, pack);
-        }
-    }
-    for r in &assessment.results {
-        if let Some(reason) = &r.reason {
-            walk(reason, r.function.as_deref(), &mut candidates, &b.pack);
-        }
-    }
-    let mut ranked = Vec::new();
-    for (key, function) in candidates {
-        let Some(k) = b.pack.key(&key) else { continue };
-        let (good, bad) = extremes(&b.pack, k);
-        // How many unknown outcomes become definite if it comes out badly, and if well.
-        let mut settled = Vec::new();
-        for value in [good, bad] {
-            let change = Change::Set {
-                key: key.clone(),
-                function: function.clone(),
-                value,
-                date: None,
-            };
-            let Ok((evidence, options)) = scenario(b, &[change], "gaps") else {
-                continue;
-            };
-            let after = handback::outcomes(&b.pack, &evidence, &options);
-            settled.push(
-                base.iter()
-                    .flatten()
-                    .zip(after.iter().flatten())
-                    .filter(|(x, y)| unknown(x) && !unknown(y))
-                    .count(),
-            );
-        }
-        let (either, could) = (
-            settled.iter().copied().min().unwrap_or(0),
-            settled.iter().copied().max().unwrap_or(0),
-        );
-        if could > 0 {
-            ranked.push((either, could, key, function));
-        }
-    }
-    ranked.sort_by(|a, b| {
-        (b.0, b.1)
-            .cmp(&(a.0, a.1))
-            .then_with(|| (&a.2, &a.3).cmp(&(&b.2, &b.3)))
-    });
+    let report = handback::gaps(b);
+    let description = |k: &str| b.pack.key(k).map(|x| x.description.clone()).unwrap_or_default();
     if out == Out::Csv {
         let mut rows = vec![[
             "key",
@@ -796,32 +508,30 @@ pub fn gaps(b: &Base, out: Out) -> Result<String, Failure> {
         .iter()
         .map(|s| (*s).to_string())
         .collect::<Vec<_>>()];
-        for (e, c, k, f) in &ranked {
-            let description = b.pack.key(k).map(|x| x.description.clone()).unwrap_or_default();
+        for g in &report.gaps {
             rows.push(vec![
-                k.clone(),
-                f.clone().unwrap_or_default(),
-                e.to_string(),
-                c.to_string(),
-                description,
+                g.key.clone(),
+                g.function.clone().unwrap_or_default(),
+                g.settles_either_way.to_string(),
+                g.could_settle.to_string(),
+                description(&g.key),
             ]);
         }
         return Ok(render::csv(&rows));
     }
     if out == Out::Json {
-        let rows: Vec<_> = ranked
-            .iter()
-            .map(|(e, c, k, f)| serde_json::json!({ "key": k, "function": f, "settles_either_way": e, "could_settle": c }))
-            .collect();
-        return Ok(render::json(&b.with_known(
-            serde_json::json!({ "unknown_outcomes": before_unknown, "gaps": rows }),
-        )));
+        let answer = handback::request::GapsAnswer {
+            as_of: b.options.as_of,
+            gaps: report,
+            known_at: b.known.clone(),
+        };
+        return Ok(render::json(&sorted(&answer)));
     }
-    let mut out = b.known_line();
+    let mut out = known_line(b);
     let _ = write!(
         out,
-        "Evidence gaps as of {}: {before_unknown} outcomes are unknown.\nGather these first. `either way`: unknown outcomes one fresh observation settles whatever it says; `could`: how many it settles if it comes out well.\n\n",
-        b.options.as_of
+        "Evidence gaps as of {}: {} outcomes are unknown.\nGather these first. `either way`: unknown outcomes one fresh observation settles whatever it says; `could`: how many it settles if it comes out well.\n\n",
+        b.options.as_of, report.unknown_outcomes
     );
     let mut rows = vec![vec![
         "either way".to_string(),
@@ -830,55 +540,15 @@ pub fn gaps(b: &Base, out: Out) -> Result<String, Failure> {
         "function".into(),
         "description".into(),
     ]];
-    for (e, c, k, f) in ranked.iter().take(30) {
-        let description = b.pack.key(k).map(|x| x.description.clone()).unwrap_or_default();
+    for g in report.gaps.iter().take(30) {
         rows.push(vec![
-            e.to_string(),
-            c.to_string(),
-            k.clone(),
-            f.clone().unwrap_or_default(),
-            description,
+            g.settles_either_way.to_string(),
+            g.could_settle.to_string(),
+            g.key.clone(),
+            g.function.clone().unwrap_or_default(),
+            description(&g.key),
         ]);
     }
     out.push_str(&render::columns(&rows, "  "));
     Ok(out)
-}
-
-/// A best and a worst value for a key, to test whether gathering it settles an outcome either way.
-fn extremes(pack: &Pack, key: &handback::Key) -> (serde_json::Value, serde_json::Value) {
-    use handback::{Direction, ValueType};
-    match &key.value_type {
-        ValueType::Boolean => (serde_json::json!(true), serde_json::json!(false)),
-        // Within the key's range, or the scenario would be refused and the gap never ranked.
-        ValueType::Number {
-            direction: Direction::HigherIsBetter,
-            range,
-            ..
-        } => (
-            serde_json::json!(range.clamp(1e12)),
-            serde_json::json!(range.clamp(-1e12)),
-        ),
-        ValueType::Number {
-            direction: Direction::LowerIsBetter,
-            range,
-            ..
-        } => (
-            serde_json::json!(range.clamp(-1e12)),
-            serde_json::json!(range.clamp(1e12)),
-        ),
-        ValueType::Grade { scale } => {
-            let levels = pack
-                .scales()
-                .iter()
-                .find(|s| &s.id == scale)
-                .map(|s| s.levels.clone())
-                .unwrap_or_default();
-            (
-                serde_json::json!(levels.last().cloned().unwrap_or_default()),
-                serde_json::json!(levels.first().cloned().unwrap_or_default()),
-            )
-        }
-        ValueType::Date => (serde_json::json!("2000-01-01"), serde_json::json!("2100-01-01")),
-        ValueType::Text => (serde_json::json!(""), serde_json::json!("")),
-    }
 }

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod annex;
+mod api;
 mod authoring;
 mod explore;
 mod files;
@@ -65,6 +66,27 @@ impl From<LoadError> for Failure {
         Failure {
             problems: e.diagnostics.0.clone(),
             ..Failure::new(Exit::Invalid, e.to_string())
+        }
+    }
+}
+
+impl From<handback::request::RequestError> for Failure {
+    fn from(e: handback::request::RequestError) -> Self {
+        use handback::request::RequestError as E;
+        let exit = match &e {
+            E::Invalid { .. } => Exit::Invalid,
+            E::Mismatch { .. } => Exit::Mismatch,
+            E::Internal { .. } => Exit::Internal,
+            _ => Exit::Usage,
+        };
+        let problems = match &e {
+            E::Invalid { problems, .. } => problems.clone(),
+            _ => Vec::new(),
+        };
+        Failure {
+            exit,
+            message: e.to_string(),
+            problems,
         }
     }
 }
@@ -364,6 +386,10 @@ enum Command {
         #[command(subcommand)]
         command: PackCommand,
     },
+    /// Answer JSON requests on standard input, one per line, with one JSON response per line,
+    /// until standard input closes (see docs/embedding.md). A malformed or oversized line gets an
+    /// error response and the loop goes on; the input limits apply to each request.
+    Api,
     /// Run a pack's own golden cases (`DIR/tests/*.json`) and list the outcomes no case asserts.
     Test {
         /// The pack folder.
@@ -472,7 +498,6 @@ impl Situation {
             &self.evidence,
             self.as_of,
             self.known_at,
-            &[],
             self.directions.as_ref(),
         )
     }
@@ -828,6 +853,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             }
         }
         Command::Keygen { output, signer } => files::keygen(&output, signer),
+        Command::Api => api::serve_stdio(limits()),
         Command::Grid {
             directions,
             pack,
@@ -951,7 +977,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             }
             // The evidence is read before the flags are checked: evidence written for another
             // pack makes its keys in `--set` unknown too, and the fix is `--pack`, not the flag.
-            let base = explore::base(pack, &base_evidence, None, known_at, &[], directions.as_ref())?;
+            let base = explore::base(pack, &base_evidence, None, known_at, directions.as_ref())?;
             let pack = &base.pack;
             // A scenario file's places cover its changes; each flag's change is placed at the
             // flag, and checked now so its problem names it.
@@ -1012,7 +1038,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 .collect::<Result<Vec<_>, _>>()?;
             let base = situation.base()?;
             // The CSV stays a plain grid for plotting; what was left out goes to stderr.
-            eprint!("{}", base.known_line());
+            eprint!("{}", explore::known_line(&base));
             explore::sweep(&base, &varies)
         }
         Command::Gaps { situation, format } => {

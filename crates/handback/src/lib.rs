@@ -45,6 +45,7 @@ mod evidence;
 mod explain;
 mod extends;
 mod functions;
+mod gaps;
 mod json;
 mod needs;
 mod pack;
@@ -52,10 +53,13 @@ mod phases;
 mod picture;
 mod plan;
 mod report;
+pub mod request;
 mod rules;
 #[cfg(feature = "spreadsheets")]
 mod sheets;
 mod sign;
+mod situation;
+pub mod sweep;
 mod vocabulary;
 mod warnings;
 mod whatif;
@@ -104,11 +108,14 @@ pub mod spreadsheet {
         template_xlsx, xlsx_sheet_names, About, Cell, Table, MAX_COLUMNS, MAX_UNPACKED_BYTES,
     };
 }
+pub use gaps::{gaps, Gap, Gaps};
 pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
+pub use situation::{settle_as_of, KnownAt, Situation, SituationError};
+pub use sweep::{sweep, Sweep, SweepError, Vary};
 pub use vocabulary::{format_number, Direction, Formula, Key, Scale, Scope, Value, ValueType};
 pub use warnings::pack_warnings;
 pub use whatif::{
-    apply, apply_at, check_change, diff, Applied, Change, Diff, OutcomeChange, Place, Scenario,
+    apply, apply_at, check_change, diff, parse_set, Applied, Change, Diff, OutcomeChange, Place, Scenario,
     SCENARIO_ID_PREFIX,
 };
 

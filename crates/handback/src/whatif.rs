@@ -585,3 +585,28 @@ pub(crate) fn keys_read_transitively(pack: &Pack, rule: &crate::rules::Rule) -> 
     }
     out
 }
+
+/// Parses a quick change, `KEY[:FUNCTION]=VALUE[@YYYY-MM-DD]`: VALUE is JSON when it parses as
+/// JSON, else text (so grades need no quotes). Whether the key and value are right for the pack
+/// is [`check_change`]'s question.
+pub fn parse_set(s: &str) -> Result<Change, String> {
+    let bad = || format!("`{s}`: expected KEY[:FUNCTION]=VALUE[@YYYY-MM-DD]");
+    let (left, right) = s.split_once('=').ok_or_else(bad)?;
+    let (key, function) = match left.split_once(':') {
+        Some((k, f)) => (k.trim().to_string(), Some(f.trim().to_string())),
+        None => (left.trim().to_string(), None),
+    };
+    let (value, date) = match right.rsplit_once('@') {
+        Some((v, d)) if crate::diagnostic::parse_date(d.trim()).is_ok() => {
+            (v, crate::diagnostic::parse_date(d.trim()).ok())
+        }
+        _ => (right, None),
+    };
+    let value = serde_json::from_str(value.trim()).unwrap_or_else(|_| J::String(value.trim().to_string()));
+    Ok(Change::Set {
+        key,
+        function,
+        value,
+        date,
+    })
+}

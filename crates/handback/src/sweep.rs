@@ -1,0 +1,239 @@
+//! Sweeps: outcomes over a grid of values, one row per point, for a plot or a spreadsheet.
+//!
+//! Each varied key takes a range `FROM..TO/STEP`; the grid is every combination, the first key
+//! varying fastest. Every value is checked against the key before the first point is assessed,
+//! so a slip is reported against what was typed, not against a point.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::situation::Situation;
+use crate::whatif::Change;
+
+/// Most points one varied key may make.
+pub const MAX_POINTS_PER_KEY: usize = 10_000;
+/// Most points a sweep may have in all.
+pub const MAX_POINTS: usize = 100_000;
+
+/// One varied key and its values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vary {
+    /// The evidence key.
+    pub key: String,
+    /// The function, for keys recorded per function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// The values, in order.
+    pub values: Vec<f64>,
+    /// The range's start as typed, when it was typed in percentages (`10%..50%/5%`): checked as
+    /// typed, so a percentage on a key that is not a share is refused as `--set` refuses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<String>,
+}
+
+impl Vary {
+    /// Parses `KEY[:FUNCTION]=FROM..TO/STEP` (all three in percentages, or none). The error
+    /// says what was expected; the caller names where the text came from.
+    pub fn parse(s: &str) -> Result<Vary, String> {
+        let bad = || {
+            "expected KEY[:FUNCTION]=FROM..TO/STEP with FROM <= TO and STEP > 0, e.g. key=0.1..0.5/0.05"
+                .to_string()
+        };
+        let (left, range) = s.split_once('=').ok_or_else(bad)?;
+        let (key, function) = match left.split_once(':') {
+            Some((k, f)) => (k.to_string(), Some(f.to_string())),
+            None => (left.to_string(), None),
+        };
+        let (span, step) = range.split_once('/').ok_or_else(bad)?;
+        let (from, to) = span.split_once("..").ok_or_else(bad)?;
+        // A share may be typed as percentages, as `--set` takes `25%`: all three or none, so a
+        // range never mixes the two readings.
+        let typed_percent = |t: &str| t.trim().ends_with('%');
+        let percent = typed_percent(from);
+        if typed_percent(to) != percent || typed_percent(step) != percent {
+            return Err(bad());
+        }
+        let num = |t: &str| {
+            let t = t.trim();
+            let t = if percent { t.strip_suffix('%')? } else { t };
+            let n = t.trim().parse::<f64>().ok().filter(|n| n.is_finite())?;
+            Some(if percent { n / 100.0 } else { n })
+        };
+        let typed_from = percent.then(|| from.trim().to_string());
+        let (from, to, step) = (
+            num(from).ok_or_else(bad)?,
+            num(to).ok_or_else(bad)?,
+            num(step).ok_or_else(bad)?,
+        );
+        if step <= 0.0 || to < from {
+            return Err(bad());
+        }
+        let count = ((to - from) / step + 1e-9).floor();
+        if count.is_nan() || count >= MAX_POINTS_PER_KEY as f64 {
+            return Err(format!(
+                "makes {} points; at most {MAX_POINTS_PER_KEY} per key",
+                count + 1.0
+            ));
+        }
+        let count = count as usize + 1;
+        // Computed from the index, not by repeated addition, so 0.1 + 0.05 * k prints cleanly.
+        let values = (0..count)
+            .map(|k| ((from + step * k as f64) * 1e9).round() / 1e9)
+            .collect();
+        Ok(Vary {
+            key,
+            function,
+            values,
+            percent: typed_from,
+        })
+    }
+
+    fn change(&self, value: f64) -> Change {
+        Change::Set {
+            key: self.key.clone(),
+            function: self.function.clone(),
+            value: serde_json::json!(value),
+            date: None,
+        }
+    }
+
+    /// The column name: `KEY` or `KEY:FUNCTION`.
+    pub fn column(&self) -> String {
+        match &self.function {
+            Some(f) => format!("{}:{f}", self.key),
+            None => self.key.clone(),
+        }
+    }
+}
+
+/// Why a sweep cannot run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SweepError {
+    /// Too many points in all.
+    #[error("the sweep has {0} points; at most {MAX_POINTS}")]
+    TooManyPoints(usize),
+    /// A varied key has no values.
+    #[error("varied key `{0}` has no values")]
+    NoValues(String),
+    /// A value the key refuses: which varied key (by index), and the problems.
+    #[error("{}", .problems.join("; "))]
+    Refused {
+        /// Index of the varied key.
+        vary: usize,
+        /// What is wrong.
+        problems: Vec<String>,
+    },
+    /// Applying a point failed.
+    #[error("{0}")]
+    Point(String),
+}
+
+/// The grid: a header and one row per point, every cell as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// The varied keys, then each criterion's outcome (council-wide criteria), each function's
+    /// readiness (`ready:ID`), the tranche and whether the intervention can end.
+    pub header: Vec<String>,
+    /// One row per point, the first varied key varying fastest.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Sweep {
+    /// The grid as CSV.
+    pub fn csv(&self) -> String {
+        let mut out = String::new();
+        for row in std::iter::once(&self.header).chain(&self.rows) {
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Checks every value of every varied key against the pack, before any point is assessed.
+pub fn check(s: &Situation, varies: &[Vary]) -> Result<usize, SweepError> {
+    let mut total: usize = 1;
+    for v in varies {
+        if v.values.is_empty() {
+            return Err(SweepError::NoValues(v.key.clone()));
+        }
+        total = total.saturating_mul(v.values.len());
+    }
+    if total > MAX_POINTS {
+        return Err(SweepError::TooManyPoints(total));
+    }
+    for (i, v) in varies.iter().enumerate() {
+        let typed = v.percent.as_ref().map(|typed| Change::Set {
+            key: v.key.clone(),
+            function: v.function.clone(),
+            value: serde_json::json!(typed),
+            date: None,
+        });
+        for change in typed.into_iter().chain(v.values.iter().map(|x| v.change(*x))) {
+            let problems = crate::whatif::check_change(&s.pack, &change);
+            if !problems.is_empty() {
+                return Err(SweepError::Refused { vary: i, problems });
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Assesses and plans every point of the grid; `progress` is told (done, total) after each.
+pub fn sweep(
+    s: &Situation,
+    varies: &[Vary],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Sweep, SweepError> {
+    let total = check(s, varies)?;
+    let mut header: Vec<String> = varies.iter().map(Vary::column).collect();
+    let mut rows = Vec::with_capacity(total);
+    for i in 0..total {
+        let mut changes = Vec::new();
+        let mut rest = i;
+        let mut row = Vec::new();
+        for v in varies {
+            let n = v.values.len().max(1);
+            let value = v.values.get(rest % n).copied().unwrap_or_default();
+            rest /= n;
+            row.push(crate::vocabulary::format_number(value));
+            changes.push(v.change(value));
+        }
+        let (evidence, options) = s
+            .scenario(&changes, "sweep", &[])
+            .map_err(|e| SweepError::Point(e.to_string()))?;
+        let options = crate::assess::Options {
+            explain: false,
+            ..options
+        };
+        let assessment = crate::assess::assess(&s.pack, &evidence, &options);
+        let plan = crate::plan::plan(&s.pack, &assessment, s.directions.as_ref());
+        let mut columns: BTreeMap<usize, (String, String)> = BTreeMap::new();
+        let mut n = 0;
+        for r in assessment
+            .results
+            .iter()
+            .filter(|r| r.set.is_some() && r.function.is_none())
+        {
+            columns.insert(n, (r.rule.clone(), r.outcome.clone()));
+            n += 1;
+        }
+        for f in &plan.functions {
+            columns.insert(n, (format!("ready:{}", f.id), f.ready.clone()));
+            n += 1;
+        }
+        if i == 0 {
+            header.extend(columns.values().map(|(h, _)| h.clone()));
+            header.push("tranche".into());
+            header.push("exit".into());
+        }
+        let tranche: Vec<&str> = plan.tranche.iter().map(|t| t.function.as_str()).collect();
+        row.extend(columns.into_values().map(|(_, v)| v));
+        row.push(tranche.join(" "));
+        row.push(plan.exit.possible.to_string());
+        rows.push(row);
+        progress(i + 1, total);
+    }
+    Ok(Sweep { header, rows })
+}
