@@ -693,7 +693,7 @@ impl<'a> Solver<'a> {
             bound,
             threshold,
             sustained,
-            within: leaf.within_days,
+            within: leaf.within_days.map(|w| self.engine.amount(w)),
             baseline: None,
         };
         let req = match &leaf.test {
@@ -704,9 +704,11 @@ impl<'a> Solver<'a> {
             LeafTest::Sustained { op, threshold, .. } if negated => {
                 plain(bound(*op), Some(self.engine.threshold(threshold).clone()), 0)
             }
-            LeafTest::Sustained { op, threshold, days } => {
-                plain(bound(*op), Some(self.engine.threshold(threshold).clone()), *days)
-            }
+            LeafTest::Sustained { op, threshold, days } => plain(
+                bound(*op),
+                Some(self.engine.threshold(threshold).clone()),
+                self.engine.amount(*days),
+            ),
             LeafTest::Present if negated => {
                 self.blocks.push(format!(
                     "`{}` must have no fresh evidence, which needs evidence removed or left to go stale, not recorded",
@@ -715,7 +717,139 @@ impl<'a> Solver<'a> {
                 return None;
             }
             LeafTest::Present => plain(Bound::Present, None, 0),
-            LeafTest::Trend { kind, days } => {
+            // A count needs observations on several days, and a time since an event needs an
+            // event on the right day: neither is one value of one key, which is all a set can
+            // hold, so nothing is offered rather than something that would not do.
+            LeafTest::Count { at_least, days, .. } => {
+                self.blocks.push(format!(
+                    "`{}` is counted over a window ({} observations in {} days); needs does not plan a series of observations: record them and check with `whatif`",
+                    key.key,
+                    self.engine.amount(*at_least),
+                    self.engine.amount(*days)
+                ));
+                return None;
+            }
+            LeafTest::DaysSince { .. } => {
+                self.blocks.push(format!(
+                    "a condition on the days since an observation of `{}` depends on when events happened, which needs does not plan: check dates with `whatif`",
+                    key.key
+                ));
+                return None;
+            }
+            // The other key's latest value is the threshold; the key is set to meet it.
+            LeafTest::Against { op, other } => {
+                let other_key = self.pack.keys().get(other.key)?;
+                let others = crate::assess::in_force(self.engine.visible_key(
+                    other.key,
+                    other.function.as_deref().or(leaf.function.as_deref()),
+                    subject,
+                    leaf.fallback_to_council,
+                ));
+                let age_ok = |o: &Observation| {
+                    let age = (self.as_of - o.date).num_days();
+                    other_key.max_age_days.is_none_or(|m| age <= i64::from(m))
+                        && leaf
+                            .within_days
+                            .is_none_or(|w| age <= i64::from(self.engine.amount(w)))
+                };
+                match others.last() {
+                    Some(o) if !other.same_date && age_ok(o) && other.key != leaf.key => {
+                        plain(bound(*op), Some(o.value.clone()), 0)
+                    }
+                    _ => {
+                        self.blocks.push(format!(
+                            "`{}` is compared with `{}`{}; needs offers a value only against a fresh latest value of a different key: change them together and check with `whatif`",
+                            key.key,
+                            other_key.key,
+                            if other.same_date { " of the same date" } else { "" }
+                        ));
+                        return None;
+                    }
+                }
+            }
+            LeafTest::Trend {
+                days,
+                by: Some(change),
+                ..
+            } => {
+                // Measured from the value in force at the window's start: the key must reach that
+                // value moved by the size (negated: stay short of it).
+                let days = self.engine.amount(*days);
+                let series = crate::assess::in_force(self.engine.visible(leaf, subject));
+                let start = crate::assess::window_start(self.as_of, days);
+                let anchor = series.iter().rev().find(|o| o.date <= start);
+                let size = match self.engine.threshold(&change.size) {
+                    Value::Number(n) => *n,
+                    _ => return None,
+                };
+                let lower_better = matches!(
+                    key.value_type,
+                    ValueType::Number {
+                        direction: Direction::LowerIsBetter,
+                        ..
+                    }
+                );
+                let (Some(anchor), false) = (anchor, start >= self.as_of) else {
+                    self.blocks.push(format!(
+                        "`{}` must change over {days} days from the value in force on {start}, and none was observed by then: record it and check with `whatif`",
+                        key.key
+                    ));
+                    return None;
+                };
+                let target = match (&anchor.value, change.relative) {
+                    (Value::Number(a), true) if *a != 0.0 => {
+                        let step = a.abs() * size / 100.0;
+                        Value::Number(((if lower_better { a - step } else { a + step }) * 1e9).round() / 1e9)
+                    }
+                    (Value::Number(a), false) => {
+                        Value::Number(((if lower_better { a - size } else { a + size }) * 1e9).round() / 1e9)
+                    }
+                    (Value::Grade { rank, .. }, false) => {
+                        let levels = match &key.value_type {
+                            ValueType::Grade { scale } => self
+                                .pack
+                                .scales()
+                                .iter()
+                                .find(|s| &s.id == scale)
+                                .map(|s| s.levels.clone())
+                                .unwrap_or_default(),
+                            _ => Vec::new(),
+                        };
+                        let up = size.ceil();
+                        let r = (*rank as f64 + up) as usize;
+                        match levels.get(r) {
+                            Some(level) if up.is_finite() && up >= 0.0 => Value::Grade {
+                                level: level.clone(),
+                                rank: r,
+                            },
+                            _ => {
+                                self.blocks.push(format!(
+                                    "`{}` would have to rise {size} levels from `{}`, past the top of its scale",
+                                    key.key, anchor.value
+                                ));
+                                return None;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.blocks.push(format!(
+                            "`{}` must change by {size}% of {}, which is not defined for 0",
+                            key.key, anchor.value
+                        ));
+                        return None;
+                    }
+                };
+                let is_grade = matches!(key.value_type, ValueType::Grade { .. });
+                let b = match (negated, lower_better && !is_grade) {
+                    (false, false) => Bound::Lower { strict: false },
+                    (false, true) => Bound::Upper { strict: false },
+                    (true, false) => Bound::Upper { strict: true },
+                    (true, true) => Bound::Lower { strict: true },
+                };
+                plain(b, Some(target), 0)
+            }
+            LeafTest::Trend { kind, days, by: None } => {
+                let days = &self.engine.amount(*days);
                 // Heuristic: better than the value at the window's start (negated: no better).
                 self.heuristic = true;
                 let series = crate::assess::in_force(self.engine.visible(leaf, subject));

@@ -247,21 +247,12 @@ impl Pack {
         indices.dedup();
         indices.iter().filter_map(|&i| self.keys.get(i)).collect()
     }
-    /// The parameters a rule uses directly, sorted by name.
+    /// The parameters a rule uses directly (thresholds, a change's size, windows and counts),
+    /// sorted by name.
     pub fn parameters_used(&self, rule: &Rule) -> Vec<&Parameter> {
         let mut indices = Vec::new();
         for (_, c) in rule.body.conditions() {
-            c.for_each_leaf(&mut |l| match &l.test {
-                rules::LeafTest::Compare {
-                    threshold: rules::Threshold::Parameter(i),
-                    ..
-                }
-                | rules::LeafTest::Sustained {
-                    threshold: rules::Threshold::Parameter(i),
-                    ..
-                } => indices.push(*i),
-                _ => {}
-            });
+            c.for_each_leaf(&mut |l| indices.extend(l.parameters()));
         }
         indices.sort_unstable();
         indices.dedup();
@@ -273,11 +264,9 @@ impl Pack {
         for rule in &self.rules {
             for (_, c) in rule.body.conditions() {
                 c.for_each_leaf(&mut |leaf| {
-                    if let rules::LeafTest::Compare { threshold, .. }
-                    | rules::LeafTest::Sustained { threshold, .. } = &leaf.test
-                    {
+                    for (key, threshold) in leaf.compared() {
                         if *threshold == rules::Threshold::Parameter(parameter) {
-                            keys.push(leaf.key);
+                            keys.push(key);
                         }
                     }
                 });
@@ -286,6 +275,25 @@ impl Pack {
         keys.sort_unstable();
         keys.dedup();
         keys.iter().filter_map(|&i| self.keys.get(i)).collect()
+    }
+    /// Where a parameter decides a window or a count: (rule id, field), the first use, if any.
+    pub(crate) fn amount_use(&self, parameter: usize) -> Option<(String, &'static str)> {
+        for rule in &self.rules {
+            let mut found = None;
+            for (_, c) in rule.body.conditions() {
+                c.for_each_leaf(&mut |leaf| {
+                    for (field, a) in leaf.amounts() {
+                        if found.is_none() && a == rules::Amount::Parameter(parameter) {
+                            found = Some(field);
+                        }
+                    }
+                });
+            }
+            if let Some(field) = found {
+                return Some((rule.id.clone(), field));
+            }
+        }
+        None
     }
 
     /// Whether some rule reads council-wide observations of this per-function key for functions
@@ -1677,10 +1685,41 @@ fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], 
         };
         let (op, threshold) = match &leaf.test {
             rules::LeafTest::Present => return true,
-            rules::LeafTest::Trend { .. } => return false,
-            rules::LeafTest::Compare { op, threshold } | rules::LeafTest::Sustained { op, threshold, .. } => {
-                (*op, threshold)
+            // A trend compares with an earlier value, which improving makes harder to beat; the
+            // days since an event move with which observation is the latest to meet it.
+            rules::LeafTest::Trend { .. } | rules::LeafTest::DaysSince { .. } => return false,
+            // Improving either side must never hurt: the key's better direction must agree with
+            // the operator, and the other key's with the operator turned round.
+            rules::LeafTest::Against { op, other } => {
+                let Some(other_key) = keys.get(other.key) else {
+                    return false;
+                };
+                let agrees = |value_type: &ValueType, op: rules::Op| match value_type {
+                    ValueType::Number {
+                        direction: Direction::HigherIsBetter,
+                        ..
+                    }
+                    | ValueType::Grade { .. } => matches!(op, rules::Op::Gt | rules::Op::Ge),
+                    ValueType::Number {
+                        direction: Direction::LowerIsBetter,
+                        ..
+                    } => matches!(op, rules::Op::Lt | rules::Op::Le),
+                    _ => false,
+                };
+                let turned = match op {
+                    rules::Op::Lt => rules::Op::Gt,
+                    rules::Op::Le => rules::Op::Ge,
+                    rules::Op::Gt => rules::Op::Lt,
+                    rules::Op::Ge => rules::Op::Le,
+                    other => *other,
+                };
+                return agrees(&key.value_type, *op) && agrees(&other_key.value_type, turned);
             }
+            // A count (consecutive or not) only gains qualifying observations when values
+            // improve; which observations are in its window does not depend on their values.
+            rules::LeafTest::Compare { op, threshold }
+            | rules::LeafTest::Sustained { op, threshold, .. }
+            | rules::LeafTest::Count { op, threshold, .. } => (*op, threshold),
         };
         use rules::Op::*;
         match &key.value_type {
@@ -1763,6 +1802,16 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
                         key.key
                     ));
                 }
+            }
+        }
+    }
+    // A window or a count must stay a whole number of days or observations from 1.
+    if let (Some(v), Some(index)) = (&value, pack.parameters.iter().position(|p| p.name == name)) {
+        if let Some((rule, field)) = pack.amount_use(index) {
+            if let Err(problem) = crate::rules::amount_value(v) {
+                return Err(format!(
+                    "parameter `{name}` is `{field}` in rule `{rule}`: {problem}"
+                ));
             }
         }
     }
