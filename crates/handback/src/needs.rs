@@ -9,7 +9,11 @@
 //! `trend`) this is exact: every set returned makes the target met and no proper subset does.
 //! `not` is pushed inward (De Morgan, flipped comparisons) before the search, so a `not` is solved
 //! like any other condition. `trend` is handled as "better than the window's baseline", a
-//! documented heuristic. Every set is checked by applying it before it is returned.
+//! documented heuristic; a trend with a size as "the value in force at the window's start moved
+//! by the size". A key against another key is set against the other's fresh latest value. A set
+//! holds one value per key, recorded on the as-of date, so a `count` is offered one more
+//! observation only where one is enough, and `days_since` only its event recorded today; other
+//! cases are blocks that say so. Every set is checked by applying it before it is returned.
 
 use std::collections::BTreeMap;
 
@@ -326,6 +330,18 @@ fn bound_op(bound: Bound) -> Option<Op> {
         Bound::NotEqual => Op::Ne,
         Bound::Present => return None,
     })
+}
+
+/// The bound a comparison stands for.
+fn op_bound(op: Op) -> Bound {
+    match op {
+        Op::Lt => Bound::Upper { strict: true },
+        Op::Le => Bound::Upper { strict: false },
+        Op::Gt => Bound::Lower { strict: true },
+        Op::Ge => Bound::Lower { strict: false },
+        Op::Eq => Bound::Exactly,
+        Op::Ne => Bound::NotEqual,
+    }
 }
 
 /// The comparison that holds exactly when `op` does not (on values that compare at all).
@@ -717,24 +733,112 @@ impl<'a> Solver<'a> {
                 return None;
             }
             LeafTest::Present => plain(Bound::Present, None, 0),
-            // A count needs observations on several days, and a time since an event needs an
-            // event on the right day: neither is one value of one key, which is all a set can
-            // hold, so nothing is offered rather than something that would not do.
-            LeafTest::Count { at_least, days, .. } => {
-                self.blocks.push(format!(
-                    "`{}` is counted over a window ({} observations in {} days); needs does not plan a series of observations: record them and check with `whatif`",
-                    key.key,
-                    self.engine.amount(*at_least),
-                    self.engine.amount(*days)
-                ));
-                return None;
+            // A set holds one value per key, recorded on the as-of date: that is one more
+            // observation for a count, which is enough only when the count is one short (or, for
+            // a run, when the latest before it all qualify). Otherwise nothing is offered.
+            LeafTest::Count {
+                op,
+                threshold,
+                at_least,
+                days,
+                consecutive,
+            } => {
+                let needed = self.engine.amount(*at_least) as usize;
+                let days = self.engine.amount(*days);
+                let wanted = self.engine.threshold(threshold);
+                let series = crate::assess::in_force(self.engine.visible(leaf, subject));
+                let start = crate::assess::window_start(self.as_of, days);
+                // Today's observation, if any, is the one a new value would replace.
+                let before_today: Vec<&Observation> = series
+                    .iter()
+                    .copied()
+                    .filter(|o| o.date > start && o.date < self.as_of)
+                    .collect();
+                let qualifies = |o: &Observation| crate::assess::compare(&o.value, *op, wanted) == Truth::Met;
+                let feasible = match (consecutive, negated) {
+                    (false, false) => before_today.iter().filter(|o| qualifies(o)).count() + 1 >= needed,
+                    (true, false) => {
+                        let run = needed.saturating_sub(1);
+                        before_today.len() >= run
+                            && before_today
+                                .get(before_today.len().saturating_sub(run)..)
+                                .is_some_and(|latest| latest.iter().all(|o| qualifies(o)))
+                    }
+                    // One value that fails breaks a run.
+                    (true, true) => true,
+                    (false, true) => false,
+                };
+                if !feasible {
+                    self.blocks.push(if negated {
+                        format!(
+                            "fewer observations of `{}` meeting the comparison means evidence removed, not recorded",
+                            key.key
+                        )
+                    } else {
+                        format!(
+                            "`{}` is counted over the last {days} days ({needed} observations{}); one more recorded today is not enough: record the others on their days and check with `whatif`",
+                            key.key,
+                            if *consecutive { " in a row" } else { "" }
+                        )
+                    });
+                    return None;
+                }
+                plain(bound(*op), Some(wanted.clone()), 0)
             }
-            LeafTest::DaysSince { .. } => {
-                self.blocks.push(format!(
-                    "a condition on the days since an observation of `{}` depends on when events happened, which needs does not plan: check dates with `whatif`",
-                    key.key
-                ));
-                return None;
+            // The event recorded today: met when at most N days must have passed since it (or,
+            // negated, fewer than N); for "between two events", the second event recorded today.
+            LeafTest::DaysSince {
+                op,
+                threshold,
+                bound: since,
+                until,
+                ..
+            } => {
+                use crate::rules::SinceBound;
+                let today_helps = matches!(
+                    (since, negated),
+                    (SinceBound::AtMost, false) | (SinceBound::AtLeast, true)
+                );
+                match until {
+                    None if today_helps => {
+                        plain(op_bound(*op), Some(self.engine.threshold(threshold).clone()), 0)
+                    }
+                    Some(event)
+                        if matches!(
+                            self.engine.leaf(leaf, subject).1,
+                            crate::assess::Finding::NoEvent { after: Some(_), .. }
+                        ) =>
+                    {
+                        let other = self.pack.keys().get(event.key)?;
+                        let function = match other.scope {
+                            Scope::Council => None,
+                            Scope::Function => event.function.clone().or_else(|| {
+                                subject
+                                    .and_then(|s| self.pack.functions().get(s))
+                                    .map(|f| f.id.clone())
+                            }),
+                        };
+                        let mut fix = Fix::new();
+                        fix.insert(
+                            (event.key, function),
+                            Req {
+                                bound: op_bound(event.op),
+                                threshold: Some(self.engine.threshold(&event.threshold).clone()),
+                                sustained: 0,
+                                within: None,
+                                baseline: None,
+                            },
+                        );
+                        return Some(fix);
+                    }
+                    _ => {
+                        self.blocks.push(format!(
+                            "a condition on the days since an observation of `{}` depends on when events happened; needs offers only an event recorded today, which does not meet it",
+                            key.key
+                        ));
+                        return None;
+                    }
+                }
             }
             // The other key's latest value is the threshold; the key is set to meet it.
             LeafTest::Against { op, other } => {
