@@ -683,6 +683,19 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// A key's maximum age in force: its `max_age_days`, or the parameter it names (which may
+    /// be overridden).
+    pub(crate) fn max_age(&self, key: usize) -> Option<u32> {
+        let k = self.pack.keys.get(key)?;
+        match &k.max_age_parameter {
+            Some(name) => match self.pack.parameters.iter().position(|p| &p.name == name) {
+                Some(i) => Some(self.amount(Amount::Parameter(i))),
+                None => k.max_age_days,
+            },
+            None => k.max_age_days,
+        }
+    }
+
     pub(crate) fn threshold(&self, t: &'a Threshold) -> &'a Value {
         match t {
             Threshold::Literal(v) => v,
@@ -778,7 +791,7 @@ impl<'a> Engine<'a> {
         };
         let key = self.pack.keys.get(leaf.key);
         let mut stale = None;
-        if let Some(max_age) = key.and_then(|k| k.max_age_days) {
+        if let Some(max_age) = self.max_age(leaf.key) {
             if self.age(latest) > i64::from(max_age) {
                 stale = Some(Finding::Stale { latest, max_age });
             }
@@ -956,7 +969,7 @@ impl<'a> Engine<'a> {
                         },
                     );
                 };
-                let max_age = self.pack.keys.get(other.key).and_then(|k| k.max_age_days);
+                let max_age = self.max_age(other.key);
                 let within = leaf.within_days.map(|w| self.amount(w));
                 let limit = match (max_age, within) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -1112,7 +1125,7 @@ impl<'a> Engine<'a> {
         let Some(key_index) = self.pack.keys.iter().position(|k| k.key == r.key) else {
             return Vec::new();
         };
-        let max_age = self.pack.keys.get(key_index).and_then(|k| k.max_age_days);
+        let max_age = self.max_age(key_index);
         self.pack
             .functions
             .iter()
@@ -1470,8 +1483,15 @@ impl<'a> Engine<'a> {
             Finding::Missing => format!("no observation of `{key}` on or before {}", self.as_of),
             Finding::Stale { latest, max_age } => {
                 reason.evidence.push(used(latest));
+                let parameter = self
+                    .pack
+                    .keys
+                    .get(leaf.key)
+                    .and_then(|k| k.max_age_parameter.as_ref())
+                    .map(|p| format!(" (parameter `{p}`)"))
+                    .unwrap_or_default();
                 format!(
-                    "the latest observation ({}) is {} days old, older than the {max_age} days `{key}` stays fresh",
+                    "the latest observation ({}) is {} days old, older than the {max_age} days{parameter} `{key}` stays fresh",
                     latest.date,
                     self.age(latest)
                 )

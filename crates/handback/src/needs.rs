@@ -851,7 +851,7 @@ impl<'a> Solver<'a> {
                 ));
                 let age_ok = |o: &Observation| {
                     let age = (self.as_of - o.date).num_days();
-                    other_key.max_age_days.is_none_or(|m| age <= i64::from(m))
+                    self.engine.max_age(other.key).is_none_or(|m| age <= i64::from(m))
                         && leaf
                             .within_days
                             .is_none_or(|w| age <= i64::from(self.engine.amount(w)))
@@ -1090,7 +1090,9 @@ impl<'a> Solver<'a> {
             };
             let stale = latest.is_some_and(|o| {
                 let age = (self.as_of - o.date).num_days();
-                key.max_age_days.is_some_and(|m| age > i64::from(m))
+                self.engine
+                    .max_age(*key_index)
+                    .is_some_and(|m| age > i64::from(m))
                     || req.within.is_some_and(|w| age > i64::from(w))
             });
             let earliest = match self.earliest(req, &series) {

@@ -241,7 +241,7 @@ impl Pack {
     pub fn keys_read(&self, rule: &Rule) -> Vec<&Key> {
         let mut indices = Vec::new();
         for (_, c) in rule.body.conditions() {
-            c.for_each_leaf(&mut |l| indices.push(l.key));
+            c.for_each_leaf(&mut |l| indices.extend(l.keys()));
         }
         indices.sort_unstable();
         indices.dedup();
@@ -276,7 +276,7 @@ impl Pack {
         keys.dedup();
         keys.iter().filter_map(|&i| self.keys.get(i)).collect()
     }
-    /// Where a parameter decides a window or a count: (rule id, field), the first use, if any.
+    /// Where a parameter decides a window or a count: (the rule or key, field), the first use.
     pub(crate) fn amount_use(&self, parameter: usize) -> Option<(String, &'static str)> {
         for rule in &self.rules {
             let mut found = None;
@@ -290,10 +290,14 @@ impl Pack {
                 });
             }
             if let Some(field) = found {
-                return Some((rule.id.clone(), field));
+                return Some((format!("rule `{}`", rule.id), field));
             }
         }
-        None
+        let name = self.parameters.get(parameter).map(|p| p.name.as_str())?;
+        self.keys
+            .iter()
+            .find(|k| k.max_age_parameter.as_deref() == Some(name))
+            .map(|k| (format!("key `{}`", k.key), "max_age_days"))
     }
 
     /// Whether some rule reads council-wide observations of this per-function key for functions
@@ -305,7 +309,9 @@ impl Pack {
         let mut found = false;
         for rule in &self.rules {
             for (_, c) in rule.body.conditions() {
-                c.for_each_leaf(&mut |leaf| found |= leaf.key == index && leaf.fallback_to_council);
+                c.for_each_leaf(&mut |leaf| {
+                    found |= leaf.fallback_to_council && leaf.keys().contains(&index)
+                });
             }
         }
         found
@@ -414,7 +420,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     let manifest = manifest_file
         .as_ref()
         .and_then(|f| decode_role(f, &mut diagnostics, limits, decode_manifest));
-    let (scales, keys) = vocabulary_file
+    let (scales, mut keys, pending_max_age) = vocabulary_file
         .as_ref()
         .and_then(|f| decode_role(f, &mut diagnostics, limits, decode_vocabulary))
         .unwrap_or_default();
@@ -426,6 +432,30 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
             })
         })
         .unwrap_or_default();
+    // A key's `max_age_days` may name a parameter (a window of days), known only now.
+    let vocabulary_label = vocabulary_file
+        .as_ref()
+        .map_or_else(|| "vocabulary.json".to_string(), |f| f.0.label.clone());
+    for (key, name, pos, path) in pending_max_age {
+        match rules::amount_parameter(&parameters, &name, rules::AmountKind::Days) {
+            Ok(index) => {
+                let default = parameters
+                    .get(index)
+                    .and_then(|p| rules::amount_value(&p.default).ok());
+                if let Some(k) = keys.iter_mut().find(|k| k.key == key) {
+                    k.max_age_days = default;
+                    k.max_age_parameter = Some(name);
+                }
+            }
+            Err(message) => diagnostics.push(Diagnostic {
+                file: vocabulary_label.clone(),
+                line: pos.line,
+                column: pos.column,
+                path,
+                message,
+            }),
+        }
+    }
     let catalogue = functions_file
         .as_ref()
         .and_then(|f| decode_role(f, &mut diagnostics, limits, crate::functions::decode_functions))
@@ -889,7 +919,11 @@ fn decode_range(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, unit: &str
     ok.then_some(Range { min, max, integer })
 }
 
-fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec<Key>)> {
+/// A key's `max_age_days` naming a parameter, resolved once parameters are decoded: (key,
+/// parameter name, where it was written).
+type PendingMaxAge = (String, String, crate::json::Pos, String);
+
+fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec<Key>, Vec<PendingMaxAge>)> {
     let obj = d.object(at, &["scales", "keys"])?;
     let mut scales: Vec<Scale> = Vec::new();
     if let Some(items) = optional(d, &obj, "scales", |d, at| d.array(at)) {
@@ -936,6 +970,7 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
     let mut keys: Vec<Key> = Vec::new();
     // Where each derived key's formula is written, for the checks that need every key.
     let mut derived_keys: Vec<(String, crate::json::Pos, String)> = Vec::new();
+    let mut pending_max_age: Vec<PendingMaxAge> = Vec::new();
     let items = required(d, &obj, "keys", |d, at| d.array(at))?;
     for (json, path) in items {
         let at = At { json, path: &path };
@@ -977,7 +1012,19 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
             }
         })
         .unwrap_or(Scope::Council);
-        let max_age_days = optional(d, &o, "max_age_days", |d, at| d.count(at, 1, 36_600));
+        // `{"param": NAME}` is resolved once parameters are known (they are decoded after the
+        // vocabulary, since they may be grades on its scales).
+        let mut max_age_param: Option<(String, crate::json::Pos, String)> = None;
+        let max_age_days = optional(d, &o, "max_age_days", |d, at| {
+            if matches!(at.json.kind, Kind::Object(_)) {
+                let inner = d.object(at, &["param"])?;
+                let (json, path) = inner.require(d, "param")?;
+                let name = d.string(At { json, path: &path })?;
+                max_age_param = Some((name, json.pos, path));
+                return None;
+            }
+            d.count(at, 1, rules::MAX_AMOUNT)
+        });
         let judgement = optional(d, &o, "judgement", |d, at| d.boolean(at)).unwrap_or(false);
         let description = required(d, &o, "description", |d, at| d.text(at));
         let derived = optional(d, &o, "derived", decode_formula);
@@ -1021,11 +1068,15 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
             if let (Some(_), Some((pos, path))) = (&derived, derived_pos) {
                 derived_keys.push((key.clone(), pos, path));
             }
+            if let Some((name, pos, path)) = max_age_param {
+                pending_max_age.push((key.clone(), name, pos, path));
+            }
             keys.push(Key {
                 key,
                 value_type,
                 scope,
                 max_age_days,
+                max_age_parameter: None,
                 judgement,
                 description,
                 derived,
@@ -1035,7 +1086,7 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
     }
     keys.sort_by(|a, b| a.key.cmp(&b.key));
     check_derived(d, &keys, &derived_keys);
-    Some((scales, keys))
+    Some((scales, keys, pending_max_age))
 }
 
 /// Decodes a derived key's formula: exactly one of `ratio` (with an optional `scale`),
@@ -1809,9 +1860,7 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
     if let (Some(v), Some(index)) = (&value, pack.parameters.iter().position(|p| p.name == name)) {
         if let Some((rule, field)) = pack.amount_use(index) {
             if let Err(problem) = crate::rules::amount_value(v) {
-                return Err(format!(
-                    "parameter `{name}` is `{field}` in rule `{rule}`: {problem}"
-                ));
+                return Err(format!("parameter `{name}` is `{field}` in {rule}: {problem}"));
             }
         }
     }

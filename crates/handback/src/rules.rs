@@ -168,7 +168,7 @@ pub enum LeafTest {
         days: Amount,
         /// How much better the latest value must be than the value in force at the window's
         /// start, if the trend has a size.
-        by: Option<Change>,
+        by: Option<ChangeSize>,
     },
     /// At least `at_least` observations in force in the window satisfy the comparison (with
     /// `consecutive`, the latest `at_least` of them all do).
@@ -210,7 +210,7 @@ pub enum LeafTest {
 
 /// The size of a change a trend asks for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Change {
+pub struct ChangeSize {
     /// The size: in the key's unit (levels, for grades), or percent of the start value.
     pub size: Threshold,
     /// Whether `size` is a percentage of the value at the window's start.
@@ -322,10 +322,11 @@ impl Leaf {
             })
             .collect();
         if let LeafTest::Trend {
-            by: Some(Change {
-                size: Threshold::Parameter(i),
-                ..
-            }),
+            by:
+                Some(ChangeSize {
+                    size: Threshold::Parameter(i),
+                    ..
+                }),
             ..
         } = &self.test
         {
@@ -770,36 +771,43 @@ pub(crate) fn decode_amount(
     let (json, path) = obj.require(d, "param")?;
     let at = At { json, path: &path };
     let name = d.string(at)?;
-    let Some(index) = parameters.iter().position(|p| p.name == name) else {
+    match amount_parameter(parameters, &name, kind) {
+        Ok(index) => Some(Amount::Parameter(index)),
+        Err(message) => {
+            d.error(at, message);
+            None
+        }
+    }
+}
+
+/// The index of a parameter that may decide an amount of `kind`: a number in its unit whose
+/// default is a whole number from 1.
+pub(crate) fn amount_parameter(
+    parameters: &[crate::pack::Parameter],
+    name: &str,
+    kind: AmountKind,
+) -> Result<usize, String> {
+    let Some((index, param)) = parameters.iter().enumerate().find(|(_, p)| p.name == name) else {
         let names: Vec<&str> = parameters.iter().map(|p| p.name.as_str()).collect();
-        let hint = crate::diagnostic::did_you_mean(&name, &names);
-        d.error(
-            at,
-            format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"),
-        );
-        return None;
+        let hint = crate::diagnostic::did_you_mean(name, &names);
+        return Err(format!(
+            "unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"
+        ));
     };
-    let param = parameters.get(index)?;
     let unit = kind.unit();
     let fits = matches!(&param.value_type, ValueType::Number { unit: u, .. } if u == unit);
     if !fits {
-        d.error(
-            at,
-            format!(
-                "parameter `{name}` is {}, but this is a number of {unit}: declare it with `\"type\": \"number\", \"unit\": \"{unit}\"`",
-                param.value_type.describe()
-            ),
-        );
-        return None;
+        return Err(format!(
+            "parameter `{name}` is {}, but this is a number of {unit}: declare it with `\"type\": \"number\", \"unit\": \"{unit}\"`",
+            param.value_type.describe()
+        ));
     }
     if let Err(problem) = amount_value(&param.default) {
-        d.error(
-            at,
-            format!("parameter `{name}` decides a number of {unit}, but its default {problem}"),
-        );
-        return None;
+        return Err(format!(
+            "parameter `{name}` decides a number of {unit}, but its default {problem}"
+        ));
     }
-    Some(Amount::Parameter(index))
+    Ok(index)
 }
 
 /// A parameter's value as an amount: a whole number from 1 to [`MAX_AMOUNT`].
@@ -1003,7 +1011,7 @@ fn decode_change(
     key: &Key,
     kind: Option<TrendKind>,
     scope: &Scope_<'_>,
-) -> Option<Option<Change>> {
+) -> Option<Option<ChangeSize>> {
     let (field, relative) = match (obj.get("by_at_least"), obj.get("by_at_least_percent")) {
         (None, None) => return Some(None),
         (Some(_), Some((json, path))) => {
@@ -1092,7 +1100,7 @@ fn decode_change(
             Threshold::Literal(Value::Number(n))
         }
     };
-    Some(Some(Change { size, relative }))
+    Some(Some(ChangeSize { size, relative }))
 }
 
 /// `"against": {"key": K2, "function"?: F, "same_date"?: bool}`: a key of the same kind (numbers
