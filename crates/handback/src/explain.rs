@@ -173,7 +173,6 @@ fn leaf_words(pack: &Pack, leaf: &Leaf) -> String {
                 SinceBound::AtMost => "at most",
                 SinceBound::AtLeast => "at least",
             };
-            let first = format!("{whose} was {} {}", op.words(), threshold(t));
             match until {
                 None => format!(
                     "{word} {} days have passed since {whose} was last {} {}",
@@ -188,10 +187,12 @@ fn leaf_words(pack: &Pack, leaf: &Leaf) -> String {
                         None => format!("`{name}`"),
                     };
                     format!(
-                        "{second} was first {} {} {word} {} days after {first} (the last time)",
+                        "{word} {} days passed from the latest {whose} {} {} to the first {second} {} {} on or after it",
+                        amount(pack, *days),
+                        op.words(),
+                        threshold(t),
                         e.op.words(),
-                        threshold(&e.threshold),
-                        amount(pack, *days)
+                        threshold(&e.threshold)
                     )
                 }
             }

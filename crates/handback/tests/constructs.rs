@@ -119,7 +119,7 @@ fn the_constructs_read_in_english() {
     );
     assert_eq!(
         sentence("since"),
-        "Met when `visit` was first equal to true at most 548 days after `issued` was equal to true (the last time)."
+        "Met when at most 548 days passed from the latest `issued` equal to true to the first `visit` equal to true on or after it."
     );
 }
 
