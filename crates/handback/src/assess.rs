@@ -1956,8 +1956,10 @@ pub(crate) fn improvement(
     } else {
         raw
     };
+    // A change too large to scale is kept as it is; one too large for a float has no value.
     let rounded = (raw * 1e9).round() / 1e9;
-    rounded.is_finite().then_some(rounded + 0.0)
+    let change = if rounded.is_finite() { rounded } else { raw };
+    change.is_finite().then_some(change + 0.0)
 }
 
 /// The signed distance from a threshold in the better direction: for numbers in their unit,

@@ -348,7 +348,11 @@ impl Reference<'_> {
                     } else {
                         gain
                     };
-                    let gain = (gain * 1e9).round() / 1e9;
+                    let rounded = (gain * 1e9).round() / 1e9;
+                    let gain = if rounded.is_finite() { rounded } else { gain };
+                    if !gain.is_finite() {
+                        return Truth::Unknown;
+                    }
                     return truth(gain >= num(&threshold(&change.size)));
                 }
                 let from = match before.last() {
