@@ -16,7 +16,9 @@ use serde::Serialize;
 use crate::evidence::{Basis, Evidence, Observation, Source};
 use crate::explain;
 use crate::pack::Pack;
-use crate::rules::{Body, Condition, Leaf, LeafTest, Op, RuleRef, Threshold, TrendKind};
+use crate::rules::{
+    Amount, Body, Condition, Event, Leaf, LeafTest, Op, RuleRef, SinceBound, Threshold, TrendKind,
+};
 use crate::vocabulary::{Direction, Value, ValueType};
 
 /// Kleene's three truth values.
@@ -458,6 +460,62 @@ pub(crate) enum Finding<'a> {
         to: &'a Observation,
         days: u32,
     },
+    /// A trend with a size: the change from the value in force at the window's start to the
+    /// latest, in the key's better direction (`None`: a percentage of a zero start value).
+    Changed {
+        from: &'a Observation,
+        to: &'a Observation,
+        days: u32,
+        change: Option<f64>,
+        needed: f64,
+        relative: bool,
+    },
+    /// A sized trend with no observation on or before the window's start.
+    ChangeNotAnchored {
+        observations: Vec<&'a Observation>,
+        days: u32,
+    },
+    /// A count over the window: the observations it rests on (the qualifying ones when met,
+    /// else every one considered) and how many qualified.
+    Counted {
+        observations: Vec<&'a Observation>,
+        considered: usize,
+        qualifying: usize,
+        needed: u32,
+        days: u32,
+        consecutive: bool,
+    },
+    /// A count over a window with no observation in it.
+    CountEmpty {
+        days: u32,
+    },
+    /// The other key of a comparison has no (fresh) observation to compare with.
+    AgainstMissing {
+        observation: &'a Observation,
+        other: usize,
+        same_date: bool,
+    },
+    AgainstStale {
+        observation: &'a Observation,
+        other: &'a Observation,
+        max_age: u32,
+    },
+    AgainstCompared {
+        observation: &'a Observation,
+        other: &'a Observation,
+    },
+    /// An event of `days_since` was not observed (`after`: the first event it must follow).
+    NoEvent {
+        key: usize,
+        after: Option<&'a Observation>,
+    },
+    /// The days between an event and the as-of date (`to: None`) or a later event.
+    Since {
+        from: &'a Observation,
+        to: Option<&'a Observation>,
+        elapsed: i64,
+        limit: u32,
+    },
 }
 
 impl<'a> Engine<'a> {
@@ -609,6 +667,35 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// An amount's value: the literal, or the parameter in force (a whole number from 1; an
+    /// override that is not one is ignored, as [`Options::check`] would have refused it).
+    pub(crate) fn amount(&self, a: Amount) -> u32 {
+        match a {
+            Amount::Literal(n) => n,
+            Amount::Parameter(i) => {
+                let value = self.params.get(i).map(|(v, _)| *v);
+                let default = self.pack.parameters.get(i).map(|p| &p.default);
+                value
+                    .and_then(|v| crate::rules::amount_value(v).ok())
+                    .or_else(|| default.and_then(|v| crate::rules::amount_value(v).ok()))
+                    .unwrap_or(1)
+            }
+        }
+    }
+
+    /// A key's maximum age in force: its `max_age_days`, or the parameter it names (which may
+    /// be overridden).
+    pub(crate) fn max_age(&self, key: usize) -> Option<u32> {
+        let k = self.pack.keys.get(key)?;
+        match &k.max_age_parameter {
+            Some(name) => match self.pack.parameters.iter().position(|p| &p.name == name) {
+                Some(i) => Some(self.amount(Amount::Parameter(i))),
+                None => k.max_age_days,
+            },
+            None => k.max_age_days,
+        }
+    }
+
     pub(crate) fn threshold(&self, t: &'a Threshold) -> &'a Value {
         match t {
             Threshold::Literal(v) => v,
@@ -619,20 +706,37 @@ impl<'a> Engine<'a> {
     /// The visible observations for a leaf: its key, in the subject's (or the pinned) function,
     /// falling back to council-wide evidence where the leaf allows it.
     pub(crate) fn visible(&self, leaf: &Leaf, subject: Option<usize>) -> &'a [Observation] {
-        let function = leaf.function.as_deref().or_else(|| {
+        self.visible_key(
+            leaf.key,
+            leaf.function.as_deref(),
+            subject,
+            leaf.fallback_to_council,
+        )
+    }
+
+    /// The visible observations of a key: in the pinned function, else the subject's (for a
+    /// function-scoped key), falling back to council-wide evidence where allowed.
+    pub(crate) fn visible_key(
+        &self,
+        key: usize,
+        pinned: Option<&str>,
+        subject: Option<usize>,
+        fallback_to_council: bool,
+    ) -> &'a [Observation] {
+        let function = pinned.or_else(|| {
             subject
                 .and_then(|s| self.pack.functions.get(s))
                 .map(|f| f.id.as_str())
         });
-        let key_scope = self.pack.keys.get(leaf.key).map(|k| k.scope);
+        let key_scope = self.pack.keys.get(key).map(|k| k.scope);
         let function = match key_scope {
             Some(crate::vocabulary::Scope::Function) => function,
             _ => None,
         };
-        let own = self.series.get(&(leaf.key, function)).copied().unwrap_or(&[]);
+        let own = self.series.get(&(key, function)).copied().unwrap_or(&[]);
         let own = self.until_as_of(own);
-        if own.is_empty() && leaf.fallback_to_council && function.is_some() {
-            let council = self.series.get(&(leaf.key, None)).copied().unwrap_or(&[]);
+        if own.is_empty() && fallback_to_council && function.is_some() {
+            let council = self.series.get(&(key, None)).copied().unwrap_or(&[]);
             return self.until_as_of(council);
         }
         own
@@ -655,6 +759,26 @@ impl<'a> Engine<'a> {
 
     pub(crate) fn leaf(&self, leaf: &'a Leaf, subject: Option<usize>) -> (Truth, Finding<'a>) {
         let series = self.visible(leaf, subject);
+        // `days_since` asks when events happened, not what a key's value is now: staleness does
+        // not apply to it.
+        if let LeafTest::DaysSince {
+            op,
+            threshold,
+            bound,
+            days,
+            until,
+        } = &leaf.test
+        {
+            return self.days_since(
+                series,
+                (*op, threshold),
+                *bound,
+                *days,
+                until.as_ref(),
+                leaf,
+                subject,
+            );
+        }
         // `present` asks whether fresh evidence exists, so absence answers it (not met) instead
         // of leaving it unknown: the one leaf for which missing evidence is a definite answer.
         let absent = if matches!(leaf.test, LeafTest::Present) {
@@ -666,15 +790,36 @@ impl<'a> Engine<'a> {
             return (absent, Finding::Missing);
         };
         let key = self.pack.keys.get(leaf.key);
-        if let Some(max_age) = key.and_then(|k| k.max_age_days) {
+        let mut stale = None;
+        if let Some(max_age) = self.max_age(leaf.key) {
             if self.age(latest) > i64::from(max_age) {
-                return (absent, Finding::Stale { latest, max_age });
+                stale = Some(Finding::Stale { latest, max_age });
             }
         }
-        if let Some(within) = leaf.within_days {
+        if let (None, Some(within)) = (&stale, leaf.within_days) {
+            let within = self.amount(within);
             if self.age(latest) > i64::from(within) {
-                return (absent, Finding::TooOld { latest, within });
+                stale = Some(Finding::TooOld { latest, within });
             }
+        }
+        if let Some(stale) = stale {
+            // Observations that happened stay counted when the record goes stale: later ones
+            // could only add to a count (not so for `consecutive`, whose latest run they could
+            // break).
+            if let LeafTest::Count {
+                op,
+                threshold,
+                at_least,
+                days,
+                consecutive: false,
+            } = &leaf.test
+            {
+                let (t, finding) = self.count(series, *op, threshold, *at_least, *days, false);
+                if t == Truth::Met {
+                    return (t, finding);
+                }
+            }
+            return (absent, stale);
         }
         match &leaf.test {
             LeafTest::Present => (Truth::Met, Finding::Present { observation: latest }),
@@ -683,9 +828,10 @@ impl<'a> Engine<'a> {
                 (t, Finding::Compared { observation: latest })
             }
             LeafTest::Sustained { op, threshold, days } => {
+                let days = self.amount(*days);
                 let threshold = self.threshold(threshold);
                 let series = in_force(series);
-                let start = window_start(self.as_of, *days);
+                let start = window_start(self.as_of, days);
                 let in_window = series.partition_point(|o| o.date <= start);
                 // The value in force at the window's start is the last one observed on or
                 // before it; without one, the window is not covered.
@@ -702,7 +848,7 @@ impl<'a> Engine<'a> {
                         Truth::NotMet,
                         Finding::SustainedBroken {
                             observation: broken,
-                            days: *days,
+                            days,
                         },
                     );
                 }
@@ -711,7 +857,7 @@ impl<'a> Engine<'a> {
                         Truth::Unknown,
                         Finding::SustainedNotCovered {
                             observations: window,
-                            days: *days,
+                            days,
                         },
                     );
                 }
@@ -719,19 +865,57 @@ impl<'a> Engine<'a> {
                     Truth::Met,
                     Finding::SustainedHeld {
                         observations: window,
-                        days: *days,
+                        days,
                     },
                 )
             }
-            LeafTest::Trend { kind, days } => {
+            LeafTest::Trend { kind, days, by } => {
+                let days = self.amount(*days);
                 let series = in_force(series);
-                let start = window_start(self.as_of, *days);
+                let start = window_start(self.as_of, days);
                 let in_window = series.partition_point(|o| o.date <= start);
+                let direction = key.map(|k| &k.value_type);
+                if let Some(change) = by {
+                    // A sized change is measured from the value in force at the window's start:
+                    // without one, the window is not covered.
+                    let anchor = in_window.checked_sub(1).and_then(|i| series.get(i)).copied();
+                    let Some(from) = anchor.filter(|_| in_window < series.len()) else {
+                        return (
+                            Truth::Unknown,
+                            Finding::ChangeNotAnchored {
+                                observations: series
+                                    .get(in_window.saturating_sub(1)..)
+                                    .unwrap_or(&[])
+                                    .to_vec(),
+                                days,
+                            },
+                        );
+                    };
+                    let needed = match self.threshold(&change.size) {
+                        Value::Number(n) => *n,
+                        _ => f64::INFINITY,
+                    };
+                    let amount = improvement(&from.value, &latest.value, direction, change.relative);
+                    let t = match amount {
+                        Some(a) => Truth::from_bool(a >= needed),
+                        None => Truth::Unknown,
+                    };
+                    return (
+                        t,
+                        Finding::Changed {
+                            from,
+                            to: latest,
+                            days,
+                            change: amount,
+                            needed,
+                            relative: change.relative,
+                        },
+                    );
+                }
                 let from_index = in_window.saturating_sub(1);
                 let from = series.get(from_index).copied();
                 match from {
                     Some(from) if from_index + 1 < series.len() => {
-                        let direction = key.map(|k| &k.value_type);
                         let ord = better(&latest.value, &from.value, direction);
                         let t = match kind {
                             TrendKind::Improving => Truth::from_bool(ord == Ordering::Greater),
@@ -742,7 +926,7 @@ impl<'a> Engine<'a> {
                             Finding::Trend {
                                 from,
                                 to: latest,
-                                days: *days,
+                                days,
                             },
                         )
                     }
@@ -750,12 +934,187 @@ impl<'a> Engine<'a> {
                         Truth::Unknown,
                         Finding::TrendTooFew {
                             observations: series.get(from_index..).unwrap_or(&[]).to_vec(),
-                            days: *days,
+                            days,
                         },
                     ),
                 }
             }
+            LeafTest::Count {
+                op,
+                threshold,
+                at_least,
+                days,
+                consecutive,
+            } => self.count(series, *op, threshold, *at_least, *days, *consecutive),
+            LeafTest::Against { op, other } => {
+                let others = self.visible_key(
+                    other.key,
+                    other.function.as_deref().or(leaf.function.as_deref()),
+                    subject,
+                    leaf.fallback_to_council,
+                );
+                let others = in_force(others);
+                let found = if other.same_date {
+                    others.iter().rev().find(|o| o.date == latest.date).copied()
+                } else {
+                    others.last().copied()
+                };
+                let Some(found) = found else {
+                    return (
+                        Truth::Unknown,
+                        Finding::AgainstMissing {
+                            observation: latest,
+                            other: other.key,
+                            same_date: other.same_date,
+                        },
+                    );
+                };
+                let max_age = self.max_age(other.key);
+                let within = leaf.within_days.map(|w| self.amount(w));
+                let limit = match (max_age, within) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                if let Some(limit) = limit {
+                    if self.age(found) > i64::from(limit) {
+                        return (
+                            Truth::Unknown,
+                            Finding::AgainstStale {
+                                observation: latest,
+                                other: found,
+                                max_age: limit,
+                            },
+                        );
+                    }
+                }
+                (
+                    compare(&latest.value, *op, &found.value),
+                    Finding::AgainstCompared {
+                        observation: latest,
+                        other: found,
+                    },
+                )
+            }
+            // Handled before staleness, above.
+            LeafTest::DaysSince { .. } => (Truth::Unknown, Finding::Missing),
         }
+    }
+
+    /// A count over the window (as-of − days, as-of] of the observations in force.
+    fn count(
+        &self,
+        series: &'a [Observation],
+        op: Op,
+        threshold: &'a Threshold,
+        at_least: Amount,
+        days: Amount,
+        consecutive: bool,
+    ) -> (Truth, Finding<'a>) {
+        let (needed, days) = (self.amount(at_least), self.amount(days));
+        let threshold = self.threshold(threshold);
+        let series = in_force(series);
+        let start = window_start(self.as_of, days);
+        let first = series.partition_point(|o| o.date <= start);
+        let window = series.get(first..).unwrap_or(&[]);
+        if window.is_empty() {
+            return (Truth::Unknown, Finding::CountEmpty { days });
+        }
+        let considered: &[&Observation] = if consecutive {
+            window
+                .get(window.len().saturating_sub(needed as usize)..)
+                .unwrap_or(&[])
+        } else {
+            window
+        };
+        let qualifying: Vec<&Observation> = considered
+            .iter()
+            .copied()
+            .filter(|o| compare(&o.value, op, threshold) == Truth::Met)
+            .collect();
+        let met = qualifying.len() >= needed as usize;
+        let finding = |observations: Vec<&'a Observation>| Finding::Counted {
+            considered: considered.len(),
+            qualifying: qualifying.len(),
+            observations,
+            needed,
+            days,
+            consecutive,
+        };
+        if met {
+            (Truth::Met, finding(qualifying.clone()))
+        } else {
+            (Truth::NotMet, finding(considered.to_vec()))
+        }
+    }
+
+    /// The days from the latest observation of the leaf's key meeting its comparison to the
+    /// as-of date, or to the first observation of `until`'s event on or after it.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the parts of one leaf, taken apart once"
+    )]
+    fn days_since(
+        &self,
+        series: &'a [Observation],
+        (op, threshold): (Op, &'a Threshold),
+        bound: SinceBound,
+        days: Amount,
+        until: Option<&'a Event>,
+        leaf: &'a Leaf,
+        subject: Option<usize>,
+    ) -> (Truth, Finding<'a>) {
+        let limit = self.amount(days);
+        let threshold = self.threshold(threshold);
+        let Some(from) = in_force(series)
+            .into_iter()
+            .rev()
+            .find(|o| compare(&o.value, op, threshold) == Truth::Met)
+        else {
+            return (
+                Truth::Unknown,
+                Finding::NoEvent {
+                    key: leaf.key,
+                    after: None,
+                },
+            );
+        };
+        let to = match until {
+            None => None,
+            Some(event) => {
+                let others = self.visible_key(event.key, event.function.as_deref(), subject, false);
+                let wanted = self.threshold(&event.threshold);
+                let found = in_force(others)
+                    .into_iter()
+                    .find(|o| o.date >= from.date && compare(&o.value, event.op, wanted) == Truth::Met);
+                match found {
+                    Some(o) => Some(o),
+                    None => {
+                        return (
+                            Truth::Unknown,
+                            Finding::NoEvent {
+                                key: event.key,
+                                after: Some(from),
+                            },
+                        )
+                    }
+                }
+            }
+        };
+        let end = to.map_or(self.as_of, |o| o.date);
+        let elapsed = (end - from.date).num_days();
+        let t = match bound {
+            SinceBound::AtMost => elapsed <= i64::from(limit),
+            SinceBound::AtLeast => elapsed >= i64::from(limit),
+        };
+        (
+            Truth::from_bool(t),
+            Finding::Since {
+                from,
+                to,
+                elapsed,
+                limit,
+            },
+        )
     }
 
     /// The latest fresh observation of the pack's recommendation key for each function.
@@ -766,7 +1125,7 @@ impl<'a> Engine<'a> {
         let Some(key_index) = self.pack.keys.iter().position(|k| k.key == r.key) else {
             return Vec::new();
         };
-        let max_age = self.pack.keys.get(key_index).and_then(|k| k.max_age_days);
+        let max_age = self.max_age(key_index);
         self.pack
             .functions
             .iter()
@@ -901,8 +1260,21 @@ impl<'a> Engine<'a> {
                 | Finding::SustainedBroken { observation, .. } => Some(observation.basis),
                 Finding::SustainedHeld { observations, .. }
                 | Finding::SustainedNotCovered { observations, .. }
-                | Finding::TrendTooFew { observations, .. } => observations.iter().map(|o| o.basis).max(),
-                Finding::Trend { from, to, .. } => Some(from.basis.max(to.basis)),
+                | Finding::TrendTooFew { observations, .. }
+                | Finding::ChangeNotAnchored { observations, .. }
+                | Finding::Counted { observations, .. } => observations.iter().map(|o| o.basis).max(),
+                Finding::Trend { from, to, .. } | Finding::Changed { from, to, .. } => {
+                    Some(from.basis.max(to.basis))
+                }
+                Finding::CountEmpty { .. } | Finding::NoEvent { .. } => None,
+                Finding::AgainstMissing { observation, .. } => Some(observation.basis),
+                Finding::AgainstStale {
+                    observation, other, ..
+                }
+                | Finding::AgainstCompared {
+                    observation, other, ..
+                } => Some(observation.basis.max(other.basis)),
+                Finding::Since { from, to, .. } => Some(to.map_or(from.basis, |t| from.basis.max(t.basis))),
             },
         }
     }
@@ -1055,7 +1427,11 @@ impl<'a> Engine<'a> {
             role: o.role.clone(),
         };
         let threshold = match &leaf.test {
-            LeafTest::Compare { threshold, .. } | LeafTest::Sustained { threshold, .. } => Some(threshold),
+            LeafTest::Compare { threshold, .. }
+            | LeafTest::Sustained { threshold, .. }
+            | LeafTest::Count { threshold, .. }
+            | LeafTest::DaysSince { threshold, .. } => Some(threshold),
+            LeafTest::Trend { by: Some(c), .. } => Some(&c.size),
             _ => None,
         };
         reason.threshold = threshold.map(|t| match t {
@@ -1071,9 +1447,35 @@ impl<'a> Engine<'a> {
             },
         });
         let op_words = match &leaf.test {
-            LeafTest::Compare { op, .. } | LeafTest::Sustained { op, .. } => op.words(),
+            LeafTest::Compare { op, .. }
+            | LeafTest::Sustained { op, .. }
+            | LeafTest::Count { op, .. }
+            | LeafTest::Against { op, .. }
+            | LeafTest::DaysSince { op, .. } => op.words(),
             _ => "",
         };
+        // The amounts that came from parameters, named, so a reader sees what moved a window.
+        let amounts: Vec<String> = leaf
+            .amounts()
+            .into_iter()
+            .filter_map(|(field, a)| match a {
+                Amount::Parameter(i) => {
+                    let p = self.pack.parameters.get(i)?;
+                    let overridden = if self.params.get(i).is_some_and(|(_, o)| *o) {
+                        ", overridden"
+                    } else {
+                        ""
+                    };
+                    Some(format!(
+                        "`{field}` {} (parameter `{}`{overridden})",
+                        self.amount(a),
+                        p.name
+                    ))
+                }
+                Amount::Literal(_) => None,
+            })
+            .collect();
+        let key_name = |i: usize| self.pack.keys.get(i).map(|k| k.key.as_str()).unwrap_or("?");
         let limit = threshold
             .map(|t| self.threshold(t).to_string())
             .unwrap_or_default();
@@ -1081,8 +1483,15 @@ impl<'a> Engine<'a> {
             Finding::Missing => format!("no observation of `{key}` on or before {}", self.as_of),
             Finding::Stale { latest, max_age } => {
                 reason.evidence.push(used(latest));
+                let parameter = self
+                    .pack
+                    .keys
+                    .get(leaf.key)
+                    .and_then(|k| k.max_age_parameter.as_ref())
+                    .map(|p| format!(" (parameter `{p}`)"))
+                    .unwrap_or_default();
                 format!(
-                    "the latest observation ({}) is {} days old, older than the {max_age} days `{key}` stays fresh",
+                    "the latest observation ({}) is {} days old, older than the {max_age} days{parameter} `{key}` stays fresh",
                     latest.date,
                     self.age(latest)
                 )
@@ -1159,6 +1568,205 @@ impl<'a> Engine<'a> {
                     from.value, from.date, to.value, to.date
                 )
             }
+            Finding::ChangeNotAnchored { observations, days } => {
+                reason.evidence.extend(observations.iter().map(|o| used(o)));
+                format!(
+                    "a change over {days} days is measured from the value in force at the window's start ({}); there is no observation on or before it, or none after it",
+                    self.window_start(days)
+                        .map_or_else(|| "before the first day of the calendar".into(), |d| d.to_string())
+                )
+            }
+            Finding::Changed {
+                from,
+                to,
+                days,
+                change,
+                needed,
+                relative,
+            } => {
+                reason.evidence.push(used(from));
+                reason.evidence.push(used(to));
+                let unit = if relative {
+                    "%".to_string()
+                } else {
+                    match self.pack.keys.get(leaf.key).map(|k| &k.value_type) {
+                        Some(ValueType::Number { unit, .. }) => format!(" {unit}"),
+                        _ => " levels".to_string(),
+                    }
+                };
+                let needed_words = crate::vocabulary::format_number(needed);
+                let lower_better = matches!(
+                    self.pack.keys.get(leaf.key).map(|k| &k.value_type),
+                    Some(ValueType::Number {
+                        direction: crate::vocabulary::Direction::LowerIsBetter,
+                        ..
+                    })
+                );
+                let difference = if lower_better {
+                    format!("{} − {}", from.value, to.value)
+                } else {
+                    format!("{} − {}", to.value, from.value)
+                };
+                match change {
+                    Some(c) => {
+                        reason.margin = Some(((c - needed) * 1e9).round() / 1e9 + 0.0);
+                        let arithmetic = if relative {
+                            format!("({difference}) ÷ {} × 100", from.value)
+                        } else {
+                            difference
+                        };
+                        format!(
+                            "from {} ({}) to {} ({}) over the last {days} days: {arithmetic} = an improvement of {}{unit} in the better direction, {} the {needed}{unit} needed",
+                            from.value,
+                            from.date,
+                            to.value,
+                            to.date,
+                            crate::vocabulary::format_number(c),
+                            if c >= needed { "at least" } else { "short of" },
+                            needed = needed_words
+                        )
+                    }
+                    None => format!(
+                        "from {} ({}) to {} ({}): a change in percent of a start value of 0 is not defined",
+                        from.value, from.date, to.value, to.date
+                    ),
+                }
+            }
+            Finding::Counted {
+                observations,
+                considered,
+                qualifying,
+                needed,
+                days,
+                consecutive,
+            } => {
+                reason.evidence.extend(observations.iter().map(|o| used(o)));
+                if consecutive {
+                    format!(
+                        "of the latest {considered} observation{} in the last {days} days, {qualifying} {} {op_words} {limit}; {needed} in a row needed",
+                        if considered == 1 { "" } else { "s" },
+                        if qualifying == 1 { "is" } else { "are" }
+                    )
+                } else {
+                    format!(
+                        "{qualifying} of {considered} observation{} in the last {days} days {} {op_words} {limit}; at least {needed} needed",
+                        if considered == 1 { "" } else { "s" },
+                        if qualifying == 1 { "is" } else { "are" }
+                    )
+                }
+            }
+            Finding::CountEmpty { days } => {
+                format!("no observation of `{key}` in the last {days} days, so none can be counted")
+            }
+            Finding::AgainstMissing {
+                observation,
+                other,
+                same_date,
+            } => {
+                reason.evidence.push(used(observation));
+                if same_date {
+                    format!(
+                        "{} (on {}), but no observation of `{}` on {} to compare it with",
+                        observation.value,
+                        observation.date,
+                        key_name(other),
+                        observation.date
+                    )
+                } else {
+                    format!(
+                        "{} (on {}), but no observation of `{}` on or before {}",
+                        observation.value,
+                        observation.date,
+                        key_name(other),
+                        self.as_of
+                    )
+                }
+            }
+            Finding::AgainstStale {
+                observation,
+                other,
+                max_age,
+            } => {
+                reason.evidence.push(used(observation));
+                reason.evidence.push(used(other));
+                format!(
+                    "the latest `{}` ({}) is {} days old, older than the {max_age} days it counts for",
+                    other.key,
+                    other.date,
+                    self.age(other)
+                )
+            }
+            Finding::AgainstCompared { observation, other } => {
+                reason.evidence.push(used(observation));
+                reason.evidence.push(used(other));
+                reason.margin = margin(
+                    &observation.value,
+                    &other.value,
+                    self.pack.keys.get(leaf.key).map(|k| &k.value_type),
+                );
+                let verdict = if truth == Truth::Met { "is" } else { "is not" };
+                format!(
+                    "`{key}` {} (on {}) {verdict} {op_words} `{}` {} (on {})",
+                    observation.value, observation.date, other.key, other.value, other.date
+                )
+            }
+            Finding::NoEvent {
+                key: event_key,
+                after,
+            } => match after {
+                None => format!(
+                    "no observation of `{}` on or before {} is {op_words} {limit}",
+                    key_name(event_key),
+                    self.as_of
+                ),
+                Some(from) => {
+                    reason.evidence.push(used(from));
+                    format!(
+                        "`{}` was {} on {}, but no later observation of `{}` on or before {} meets the second event",
+                        from.key,
+                        from.value,
+                        from.date,
+                        key_name(event_key),
+                        self.as_of
+                    )
+                }
+            },
+            Finding::Since {
+                from,
+                to,
+                elapsed,
+                limit: days,
+            } => {
+                reason.evidence.push(used(from));
+                let end = match to {
+                    Some(o) => {
+                        reason.evidence.push(used(o));
+                        format!("`{}` was {} on {}", o.key, o.value, o.date)
+                    }
+                    None => format!("the as-of date {}", self.as_of),
+                };
+                let (word, holds) = match &leaf.test {
+                    LeafTest::DaysSince {
+                        bound: SinceBound::AtLeast,
+                        ..
+                    } => ("at least", elapsed >= i64::from(days)),
+                    _ => ("at most", elapsed <= i64::from(days)),
+                };
+                format!(
+                    "`{}` was {} on {}; {end}: {} − {} = {elapsed} days, {} {word} {days}",
+                    from.key,
+                    from.value,
+                    from.date,
+                    to.map_or(self.as_of, |o| o.date),
+                    from.date,
+                    if holds { "which is" } else { "which is not" }
+                )
+            }
+        };
+        let because = if amounts.is_empty() {
+            because
+        } else {
+            format!("{because} ({})", amounts.join(", "))
         };
         reason.because = Some(because);
         self.explain_prepared(leaf, subject, reason);
@@ -1317,6 +1925,41 @@ pub(crate) fn better(a: &Value, b: &Value, value_type: Option<&ValueType>) -> Or
         }) => ord.reverse(),
         _ => ord,
     }
+}
+
+/// How much better `to` is than `from` in the key's better direction: in its unit (levels, for
+/// grades), or as a percentage of `from` when `relative` (none for a zero `from`). Rounded to
+/// nine decimal places, so 0.3 - 0.1 is the 0.2 people read.
+pub(crate) fn improvement(
+    from: &Value,
+    to: &Value,
+    value_type: Option<&ValueType>,
+    relative: bool,
+) -> Option<f64> {
+    let (a, b) = match (from, to) {
+        (Value::Number(a), Value::Number(b)) => (*a, *b),
+        (Value::Grade { rank: a, .. }, Value::Grade { rank: b, .. }) => (*a as f64, *b as f64),
+        _ => return None,
+    };
+    let raw = match value_type {
+        Some(ValueType::Number {
+            direction: Direction::LowerIsBetter,
+            ..
+        }) => a - b,
+        _ => b - a,
+    };
+    let raw = if relative {
+        if a == 0.0 {
+            return None;
+        }
+        raw / a.abs() * 100.0
+    } else {
+        raw
+    };
+    // A change too large to scale is kept as it is; one too large for a float has no value.
+    let rounded = (raw * 1e9).round() / 1e9;
+    let change = if rounded.is_finite() { rounded } else { raw };
+    change.is_finite().then_some(change + 0.0)
 }
 
 /// The signed distance from a threshold in the better direction: for numbers in their unit,

@@ -6,7 +6,7 @@
 //! reviewer reads one vocabulary everywhere.
 
 use crate::pack::Pack;
-use crate::rules::{Body, Condition, Leaf, LeafTest, Op, Rule, Threshold, TrendKind};
+use crate::rules::{Amount, Body, Condition, Leaf, LeafTest, Op, Rule, SinceBound, Threshold, TrendKind};
 use crate::vocabulary::Value;
 
 /// The condition as one sentence.
@@ -89,21 +89,117 @@ fn leaf_words(pack: &Pack, leaf: &Leaf) -> String {
             days,
         } => {
             format!(
-                "{whose} has stayed {} {} throughout the last {days} days",
+                "{whose} has stayed {} {} throughout the last {} days",
                 op.words(),
-                threshold(t)
+                threshold(t),
+                amount(pack, *days)
             )
         }
         LeafTest::Present => format!("{whose} has been recorded"),
-        LeafTest::Trend { kind, days } => match kind {
-            TrendKind::Improving => format!("{whose} has improved over the last {days} days"),
-            TrendKind::NotWorsening => {
-                format!("{whose} has not worsened over the last {days} days")
+        LeafTest::Trend { kind, days, by } => match (kind, by) {
+            (_, Some(change)) => {
+                let unit = match (&change.relative, pack.keys.get(leaf.key).map(|k| &k.value_type)) {
+                    (true, _) => "%".to_string(),
+                    (false, Some(crate::vocabulary::ValueType::Number { unit, .. })) => format!(" {unit}"),
+                    (false, _) => " levels".to_string(),
+                };
+                let of = if change.relative {
+                    " of the value in force at the window's start"
+                } else {
+                    " on the value in force at the window's start"
+                };
+                format!(
+                    "{whose} has improved by at least {}{unit}{of}, over the last {} days",
+                    threshold(&change.size),
+                    amount(pack, *days)
+                )
+            }
+            (TrendKind::Improving, None) => {
+                format!("{whose} has improved over the last {} days", amount(pack, *days))
+            }
+            (TrendKind::NotWorsening, None) => {
+                format!(
+                    "{whose} has not worsened over the last {} days",
+                    amount(pack, *days)
+                )
             }
         },
+        LeafTest::Count {
+            op,
+            threshold: t,
+            at_least,
+            days,
+            consecutive: false,
+        } => format!(
+            "at least {} observations of {whose} in the last {} days are {} {}",
+            amount(pack, *at_least),
+            amount(pack, *days),
+            op.words(),
+            threshold(t)
+        ),
+        LeafTest::Count {
+            op,
+            threshold: t,
+            at_least,
+            days,
+            consecutive: true,
+        } => format!(
+            "the latest {} observations of {whose} in the last {} days are all {} {}",
+            amount(pack, *at_least),
+            amount(pack, *days),
+            op.words(),
+            threshold(t)
+        ),
+        LeafTest::Against { op, other } => {
+            let name = pack.keys.get(other.key).map(|k| k.key.as_str()).unwrap_or("?");
+            let theirs = match &other.function {
+                Some(f) => format!("`{name}` for `{f}`"),
+                None => format!("`{name}`"),
+            };
+            if other.same_date {
+                format!("the latest {whose} is {} {theirs} of the same date", op.words())
+            } else {
+                format!("the latest {whose} is {} the latest {theirs}", op.words())
+            }
+        }
+        LeafTest::DaysSince {
+            op,
+            threshold: t,
+            bound,
+            days,
+            until,
+        } => {
+            let word = match bound {
+                SinceBound::AtMost => "at most",
+                SinceBound::AtLeast => "at least",
+            };
+            match until {
+                None => format!(
+                    "{word} {} days have passed since {whose} was last {} {}",
+                    amount(pack, *days),
+                    op.words(),
+                    threshold(t)
+                ),
+                Some(e) => {
+                    let name = pack.keys.get(e.key).map(|k| k.key.as_str()).unwrap_or("?");
+                    let second = match &e.function {
+                        Some(f) => format!("`{name}` for `{f}`"),
+                        None => format!("`{name}`"),
+                    };
+                    format!(
+                        "{word} {} days passed from the latest {whose} {} {} to the first {second} {} {} on or after it",
+                        amount(pack, *days),
+                        op.words(),
+                        threshold(t),
+                        e.op.words(),
+                        threshold(&e.threshold)
+                    )
+                }
+            }
+        }
     };
     if let Some(days) = leaf.within_days {
-        text.push_str(&format!(", observed within the last {days} days"));
+        text.push_str(&format!(", observed within the last {} days", amount(pack, days)));
     }
     if leaf.fallback_to_council {
         text.push_str(" (the council-wide figure where the function has none)");
@@ -111,6 +207,18 @@ fn leaf_words(pack: &Pack, leaf: &Leaf) -> String {
     match &leaf.says {
         Some(says) => format!("{says}: {text}"),
         None => text,
+    }
+}
+
+/// An amount as written: the number, and the parameter it comes from.
+fn amount(pack: &Pack, a: Amount) -> String {
+    match a {
+        Amount::Literal(n) => n.to_string(),
+        Amount::Parameter(i) => pack
+            .parameters
+            .get(i)
+            .map(|p| format!("{} (parameter `{}`)", p.default, p.name))
+            .unwrap_or_default(),
     }
 }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::assess::{Engine, Outcome, Truth};
 use crate::pack::Pack;
-use crate::rules::{Body, Condition, Leaf};
+use crate::rules::{Body, Condition, Leaf, LeafTest};
 use crate::situation::Situation;
 use crate::vocabulary::{Direction, Key, Scope, ValueType};
 use crate::whatif::Change;
@@ -123,19 +123,26 @@ fn candidates(s: &Situation) -> Vec<(String, Option<String>)> {
                     if engine.leaf(leaf, subject).0 != Truth::Unknown {
                         return;
                     }
-                    let Some(key) = pack.keys.get(leaf.key) else {
-                        return;
-                    };
-                    let function = match key.scope {
-                        Scope::Council => None,
-                        Scope::Function => leaf
-                            .function
-                            .clone()
-                            .or_else(|| subject.and_then(|i| pack.functions.get(i)).map(|f| f.id.clone())),
-                    };
-                    let candidate = (key.key.clone(), function);
-                    if !out.contains(&candidate) {
-                        out.push(candidate);
+                    // The leaf's own key, and the other key it reads (a key compared against
+                    // another, a second event): either may be what is missing.
+                    let mut read = vec![(leaf.key, leaf.function.as_ref())];
+                    match &leaf.test {
+                        LeafTest::Against { other, .. } => read.push((other.key, other.function.as_ref())),
+                        LeafTest::DaysSince { until: Some(e), .. } => read.push((e.key, e.function.as_ref())),
+                        _ => {}
+                    }
+                    for (index, pinned) in read {
+                        let Some(key) = pack.keys.get(index) else { continue };
+                        let function = match key.scope {
+                            Scope::Council => None,
+                            Scope::Function => pinned.cloned().or_else(|| {
+                                subject.and_then(|i| pack.functions.get(i)).map(|f| f.id.clone())
+                            }),
+                        };
+                        let candidate = (key.key.clone(), function);
+                        if !out.contains(&candidate) {
+                            out.push(candidate);
+                        }
                     }
                 });
             }

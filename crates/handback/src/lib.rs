@@ -99,7 +99,10 @@ pub mod graph {
 pub use phases::{Counted, ExitOutcome, PhaseCondition, PhaseDecl};
 pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
-pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, RuleRef, Threshold, TrendKind};
+pub use rules::{
+    Against, Amount, Body, ChangeSize, Citation, Condition, Event, Leaf, LeafTest, Level, Op, Rule, RuleRef,
+    SinceBound, Threshold, TrendKind, MAX_AMOUNT,
+};
 /// Evidence from and to spreadsheets (feature `spreadsheets`, on by default).
 #[cfg(feature = "spreadsheets")]
 pub mod spreadsheet {

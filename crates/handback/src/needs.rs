@@ -9,7 +9,11 @@
 //! `trend`) this is exact: every set returned makes the target met and no proper subset does.
 //! `not` is pushed inward (De Morgan, flipped comparisons) before the search, so a `not` is solved
 //! like any other condition. `trend` is handled as "better than the window's baseline", a
-//! documented heuristic. Every set is checked by applying it before it is returned.
+//! documented heuristic; a trend with a size as "the value in force at the window's start moved
+//! by the size". A key against another key is set against the other's fresh latest value. A set
+//! holds one value per key, recorded on the as-of date, so a `count` is offered one more
+//! observation only where one is enough, and `days_since` only its event recorded today; other
+//! cases are blocks that say so. Every set is checked by applying it before it is returned.
 
 use std::collections::BTreeMap;
 
@@ -326,6 +330,18 @@ fn bound_op(bound: Bound) -> Option<Op> {
         Bound::NotEqual => Op::Ne,
         Bound::Present => return None,
     })
+}
+
+/// The bound a comparison stands for.
+fn op_bound(op: Op) -> Bound {
+    match op {
+        Op::Lt => Bound::Upper { strict: true },
+        Op::Le => Bound::Upper { strict: false },
+        Op::Gt => Bound::Lower { strict: true },
+        Op::Ge => Bound::Lower { strict: false },
+        Op::Eq => Bound::Exactly,
+        Op::Ne => Bound::NotEqual,
+    }
 }
 
 /// The comparison that holds exactly when `op` does not (on values that compare at all).
@@ -693,7 +709,7 @@ impl<'a> Solver<'a> {
             bound,
             threshold,
             sustained,
-            within: leaf.within_days,
+            within: leaf.within_days.map(|w| self.engine.amount(w)),
             baseline: None,
         };
         let req = match &leaf.test {
@@ -704,9 +720,11 @@ impl<'a> Solver<'a> {
             LeafTest::Sustained { op, threshold, .. } if negated => {
                 plain(bound(*op), Some(self.engine.threshold(threshold).clone()), 0)
             }
-            LeafTest::Sustained { op, threshold, days } => {
-                plain(bound(*op), Some(self.engine.threshold(threshold).clone()), *days)
-            }
+            LeafTest::Sustained { op, threshold, days } => plain(
+                bound(*op),
+                Some(self.engine.threshold(threshold).clone()),
+                self.engine.amount(*days),
+            ),
             LeafTest::Present if negated => {
                 self.blocks.push(format!(
                     "`{}` must have no fresh evidence, which needs evidence removed or left to go stale, not recorded",
@@ -715,7 +733,227 @@ impl<'a> Solver<'a> {
                 return None;
             }
             LeafTest::Present => plain(Bound::Present, None, 0),
-            LeafTest::Trend { kind, days } => {
+            // A set holds one value per key, recorded on the as-of date: that is one more
+            // observation for a count, which is enough only when the count is one short (or, for
+            // a run, when the latest before it all qualify). Otherwise nothing is offered.
+            LeafTest::Count {
+                op,
+                threshold,
+                at_least,
+                days,
+                consecutive,
+            } => {
+                let needed = self.engine.amount(*at_least) as usize;
+                let days = self.engine.amount(*days);
+                let wanted = self.engine.threshold(threshold);
+                let series = crate::assess::in_force(self.engine.visible(leaf, subject));
+                let start = crate::assess::window_start(self.as_of, days);
+                // Today's observation, if any, is the one a new value would replace.
+                let before_today: Vec<&Observation> = series
+                    .iter()
+                    .copied()
+                    .filter(|o| o.date > start && o.date < self.as_of)
+                    .collect();
+                let qualifies = |o: &Observation| crate::assess::compare(&o.value, *op, wanted) == Truth::Met;
+                let feasible = match (consecutive, negated) {
+                    (false, false) => before_today.iter().filter(|o| qualifies(o)).count() + 1 >= needed,
+                    (true, false) => {
+                        let run = needed.saturating_sub(1);
+                        before_today.len() >= run
+                            && before_today
+                                .get(before_today.len().saturating_sub(run)..)
+                                .is_some_and(|latest| latest.iter().all(|o| qualifies(o)))
+                    }
+                    // One value that fails breaks a run.
+                    (true, true) => true,
+                    (false, true) => false,
+                };
+                if !feasible {
+                    self.blocks.push(if negated {
+                        format!(
+                            "fewer observations of `{}` meeting the comparison means evidence removed, not recorded",
+                            key.key
+                        )
+                    } else {
+                        format!(
+                            "`{}` is counted over the last {days} days ({needed} observations{}); one more recorded today is not enough: record the others on their days and check with `whatif`",
+                            key.key,
+                            if *consecutive { " in a row" } else { "" }
+                        )
+                    });
+                    return None;
+                }
+                plain(bound(*op), Some(wanted.clone()), 0)
+            }
+            // The event recorded today: met when at most N days must have passed since it (or,
+            // negated, fewer than N); for "between two events", the second event recorded today.
+            LeafTest::DaysSince {
+                op,
+                threshold,
+                bound: since,
+                until,
+                ..
+            } => {
+                use crate::rules::SinceBound;
+                let today_helps = matches!(
+                    (since, negated),
+                    (SinceBound::AtMost, false) | (SinceBound::AtLeast, true)
+                );
+                match until {
+                    None if today_helps => {
+                        plain(op_bound(*op), Some(self.engine.threshold(threshold).clone()), 0)
+                    }
+                    Some(event)
+                        if matches!(
+                            self.engine.leaf(leaf, subject).1,
+                            crate::assess::Finding::NoEvent { after: Some(_), .. }
+                        ) =>
+                    {
+                        let other = self.pack.keys().get(event.key)?;
+                        let function = match other.scope {
+                            Scope::Council => None,
+                            Scope::Function => event.function.clone().or_else(|| {
+                                subject
+                                    .and_then(|s| self.pack.functions().get(s))
+                                    .map(|f| f.id.clone())
+                            }),
+                        };
+                        let mut fix = Fix::new();
+                        fix.insert(
+                            (event.key, function),
+                            Req {
+                                bound: op_bound(event.op),
+                                threshold: Some(self.engine.threshold(&event.threshold).clone()),
+                                sustained: 0,
+                                within: None,
+                                baseline: None,
+                            },
+                        );
+                        return Some(fix);
+                    }
+                    _ => {
+                        self.blocks.push(format!(
+                            "a condition on the days since an observation of `{}` depends on when events happened; needs offers only an event recorded today, which does not meet it",
+                            key.key
+                        ));
+                        return None;
+                    }
+                }
+            }
+            // The other key's latest value is the threshold; the key is set to meet it.
+            LeafTest::Against { op, other } => {
+                let other_key = self.pack.keys().get(other.key)?;
+                let others = crate::assess::in_force(self.engine.visible_key(
+                    other.key,
+                    other.function.as_deref().or(leaf.function.as_deref()),
+                    subject,
+                    leaf.fallback_to_council,
+                ));
+                let age_ok = |o: &Observation| {
+                    let age = (self.as_of - o.date).num_days();
+                    self.engine.max_age(other.key).is_none_or(|m| age <= i64::from(m))
+                        && leaf
+                            .within_days
+                            .is_none_or(|w| age <= i64::from(self.engine.amount(w)))
+                };
+                match others.last() {
+                    Some(o) if !other.same_date && age_ok(o) && other.key != leaf.key => {
+                        plain(bound(*op), Some(o.value.clone()), 0)
+                    }
+                    _ => {
+                        self.blocks.push(format!(
+                            "`{}` is compared with `{}`{}; needs offers a value only against a fresh latest value of a different key: change them together and check with `whatif`",
+                            key.key,
+                            other_key.key,
+                            if other.same_date { " of the same date" } else { "" }
+                        ));
+                        return None;
+                    }
+                }
+            }
+            LeafTest::Trend {
+                days,
+                by: Some(change),
+                ..
+            } => {
+                // Measured from the value in force at the window's start: the key must reach that
+                // value moved by the size (negated: stay short of it).
+                let days = self.engine.amount(*days);
+                let series = crate::assess::in_force(self.engine.visible(leaf, subject));
+                let start = crate::assess::window_start(self.as_of, days);
+                let anchor = series.iter().rev().find(|o| o.date <= start);
+                let size = match self.engine.threshold(&change.size) {
+                    Value::Number(n) => *n,
+                    _ => return None,
+                };
+                let lower_better = matches!(
+                    key.value_type,
+                    ValueType::Number {
+                        direction: Direction::LowerIsBetter,
+                        ..
+                    }
+                );
+                let (Some(anchor), false) = (anchor, start >= self.as_of) else {
+                    self.blocks.push(format!(
+                        "`{}` must change over {days} days from the value in force on {start}, and none was observed by then: record it and check with `whatif`",
+                        key.key
+                    ));
+                    return None;
+                };
+                let target = match (&anchor.value, change.relative) {
+                    (Value::Number(a), true) if *a != 0.0 => {
+                        let step = a.abs() * size / 100.0;
+                        Value::Number(((if lower_better { a - step } else { a + step }) * 1e9).round() / 1e9)
+                    }
+                    (Value::Number(a), false) => {
+                        Value::Number(((if lower_better { a - size } else { a + size }) * 1e9).round() / 1e9)
+                    }
+                    (Value::Grade { rank, .. }, false) => {
+                        let levels = match &key.value_type {
+                            ValueType::Grade { scale } => self
+                                .pack
+                                .scales()
+                                .iter()
+                                .find(|s| &s.id == scale)
+                                .map(|s| s.levels.clone())
+                                .unwrap_or_default(),
+                            _ => Vec::new(),
+                        };
+                        let up = size.ceil();
+                        let r = (*rank as f64 + up) as usize;
+                        match levels.get(r) {
+                            Some(level) if up.is_finite() && up >= 0.0 => Value::Grade {
+                                level: level.clone(),
+                                rank: r,
+                            },
+                            _ => {
+                                self.blocks.push(format!(
+                                    "`{}` would have to rise {size} levels from `{}`, past the top of its scale",
+                                    key.key, anchor.value
+                                ));
+                                return None;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.blocks.push(format!(
+                            "`{}` must change by {size}% of {}, which is not defined for 0",
+                            key.key, anchor.value
+                        ));
+                        return None;
+                    }
+                };
+                let is_grade = matches!(key.value_type, ValueType::Grade { .. });
+                let b = match (negated, lower_better && !is_grade) {
+                    (false, false) => Bound::Lower { strict: false },
+                    (false, true) => Bound::Upper { strict: false },
+                    (true, false) => Bound::Upper { strict: true },
+                    (true, true) => Bound::Lower { strict: true },
+                };
+                plain(b, Some(target), 0)
+            }
+            LeafTest::Trend { kind, days, by: None } => {
+                let days = &self.engine.amount(*days);
                 // Heuristic: better than the value at the window's start (negated: no better).
                 self.heuristic = true;
                 let series = crate::assess::in_force(self.engine.visible(leaf, subject));
@@ -852,7 +1090,9 @@ impl<'a> Solver<'a> {
             };
             let stale = latest.is_some_and(|o| {
                 let age = (self.as_of - o.date).num_days();
-                key.max_age_days.is_some_and(|m| age > i64::from(m))
+                self.engine
+                    .max_age(*key_index)
+                    .is_some_and(|m| age > i64::from(m))
                     || req.within.is_some_and(|w| age > i64::from(w))
             });
             let earliest = match self.earliest(req, &series) {

@@ -241,27 +241,18 @@ impl Pack {
     pub fn keys_read(&self, rule: &Rule) -> Vec<&Key> {
         let mut indices = Vec::new();
         for (_, c) in rule.body.conditions() {
-            c.for_each_leaf(&mut |l| indices.push(l.key));
+            c.for_each_leaf(&mut |l| indices.extend(l.keys()));
         }
         indices.sort_unstable();
         indices.dedup();
         indices.iter().filter_map(|&i| self.keys.get(i)).collect()
     }
-    /// The parameters a rule uses directly, sorted by name.
+    /// The parameters a rule uses directly (thresholds, a change's size, windows and counts),
+    /// sorted by name.
     pub fn parameters_used(&self, rule: &Rule) -> Vec<&Parameter> {
         let mut indices = Vec::new();
         for (_, c) in rule.body.conditions() {
-            c.for_each_leaf(&mut |l| match &l.test {
-                rules::LeafTest::Compare {
-                    threshold: rules::Threshold::Parameter(i),
-                    ..
-                }
-                | rules::LeafTest::Sustained {
-                    threshold: rules::Threshold::Parameter(i),
-                    ..
-                } => indices.push(*i),
-                _ => {}
-            });
+            c.for_each_leaf(&mut |l| indices.extend(l.parameters()));
         }
         indices.sort_unstable();
         indices.dedup();
@@ -273,11 +264,9 @@ impl Pack {
         for rule in &self.rules {
             for (_, c) in rule.body.conditions() {
                 c.for_each_leaf(&mut |leaf| {
-                    if let rules::LeafTest::Compare { threshold, .. }
-                    | rules::LeafTest::Sustained { threshold, .. } = &leaf.test
-                    {
+                    for (key, threshold) in leaf.compared() {
                         if *threshold == rules::Threshold::Parameter(parameter) {
-                            keys.push(leaf.key);
+                            keys.push(key);
                         }
                     }
                 });
@@ -286,6 +275,29 @@ impl Pack {
         keys.sort_unstable();
         keys.dedup();
         keys.iter().filter_map(|&i| self.keys.get(i)).collect()
+    }
+    /// Where a parameter decides a window or a count: (the rule or key, field), the first use.
+    pub(crate) fn amount_use(&self, parameter: usize) -> Option<(String, &'static str)> {
+        for rule in &self.rules {
+            let mut found = None;
+            for (_, c) in rule.body.conditions() {
+                c.for_each_leaf(&mut |leaf| {
+                    for (field, a) in leaf.amounts() {
+                        if found.is_none() && a == rules::Amount::Parameter(parameter) {
+                            found = Some(field);
+                        }
+                    }
+                });
+            }
+            if let Some(field) = found {
+                return Some((format!("rule `{}`", rule.id), field));
+            }
+        }
+        let name = self.parameters.get(parameter).map(|p| p.name.as_str())?;
+        self.keys
+            .iter()
+            .find(|k| k.max_age_parameter.as_deref() == Some(name))
+            .map(|k| (format!("key `{}`", k.key), "max_age_days"))
     }
 
     /// Whether some rule reads council-wide observations of this per-function key for functions
@@ -297,7 +309,9 @@ impl Pack {
         let mut found = false;
         for rule in &self.rules {
             for (_, c) in rule.body.conditions() {
-                c.for_each_leaf(&mut |leaf| found |= leaf.key == index && leaf.fallback_to_council);
+                c.for_each_leaf(&mut |leaf| {
+                    found |= leaf.fallback_to_council && leaf.keys().contains(&index)
+                });
             }
         }
         found
@@ -406,7 +420,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     let manifest = manifest_file
         .as_ref()
         .and_then(|f| decode_role(f, &mut diagnostics, limits, decode_manifest));
-    let (scales, keys) = vocabulary_file
+    let (scales, mut keys, pending_max_age) = vocabulary_file
         .as_ref()
         .and_then(|f| decode_role(f, &mut diagnostics, limits, decode_vocabulary))
         .unwrap_or_default();
@@ -418,6 +432,30 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
             })
         })
         .unwrap_or_default();
+    // A key's `max_age_days` may name a parameter (a window of days), known only now.
+    let vocabulary_label = vocabulary_file
+        .as_ref()
+        .map_or_else(|| "vocabulary.json".to_string(), |f| f.0.label.clone());
+    for (key, name, pos, path) in pending_max_age {
+        match rules::amount_parameter(&parameters, &name, rules::AmountKind::Days) {
+            Ok(index) => {
+                let default = parameters
+                    .get(index)
+                    .and_then(|p| rules::amount_value(&p.default).ok());
+                if let Some(k) = keys.iter_mut().find(|k| k.key == key) {
+                    k.max_age_days = default;
+                    k.max_age_parameter = Some(name);
+                }
+            }
+            Err(message) => diagnostics.push(Diagnostic {
+                file: vocabulary_label.clone(),
+                line: pos.line,
+                column: pos.column,
+                path,
+                message,
+            }),
+        }
+    }
     let catalogue = functions_file
         .as_ref()
         .and_then(|f| decode_role(f, &mut diagnostics, limits, crate::functions::decode_functions))
@@ -881,7 +919,11 @@ fn decode_range(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, unit: &str
     ok.then_some(Range { min, max, integer })
 }
 
-fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec<Key>)> {
+/// A key's `max_age_days` naming a parameter, resolved once parameters are decoded: (key,
+/// parameter name, where it was written).
+type PendingMaxAge = (String, String, crate::json::Pos, String);
+
+fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec<Key>, Vec<PendingMaxAge>)> {
     let obj = d.object(at, &["scales", "keys"])?;
     let mut scales: Vec<Scale> = Vec::new();
     if let Some(items) = optional(d, &obj, "scales", |d, at| d.array(at)) {
@@ -928,6 +970,7 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
     let mut keys: Vec<Key> = Vec::new();
     // Where each derived key's formula is written, for the checks that need every key.
     let mut derived_keys: Vec<(String, crate::json::Pos, String)> = Vec::new();
+    let mut pending_max_age: Vec<PendingMaxAge> = Vec::new();
     let items = required(d, &obj, "keys", |d, at| d.array(at))?;
     for (json, path) in items {
         let at = At { json, path: &path };
@@ -969,7 +1012,19 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
             }
         })
         .unwrap_or(Scope::Council);
-        let max_age_days = optional(d, &o, "max_age_days", |d, at| d.count(at, 1, 36_600));
+        // `{"param": NAME}` is resolved once parameters are known (they are decoded after the
+        // vocabulary, since they may be grades on its scales).
+        let mut max_age_param: Option<(String, crate::json::Pos, String)> = None;
+        let max_age_days = optional(d, &o, "max_age_days", |d, at| {
+            if matches!(at.json.kind, Kind::Object(_)) {
+                let inner = d.object(at, &["param"])?;
+                let (json, path) = inner.require(d, "param")?;
+                let name = d.string(At { json, path: &path })?;
+                max_age_param = Some((name, json.pos, path));
+                return None;
+            }
+            d.count(at, 1, rules::MAX_AMOUNT)
+        });
         let judgement = optional(d, &o, "judgement", |d, at| d.boolean(at)).unwrap_or(false);
         let description = required(d, &o, "description", |d, at| d.text(at));
         let derived = optional(d, &o, "derived", decode_formula);
@@ -1013,11 +1068,15 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
             if let (Some(_), Some((pos, path))) = (&derived, derived_pos) {
                 derived_keys.push((key.clone(), pos, path));
             }
+            if let Some((name, pos, path)) = max_age_param {
+                pending_max_age.push((key.clone(), name, pos, path));
+            }
             keys.push(Key {
                 key,
                 value_type,
                 scope,
                 max_age_days,
+                max_age_parameter: None,
                 judgement,
                 description,
                 derived,
@@ -1027,7 +1086,7 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
     }
     keys.sort_by(|a, b| a.key.cmp(&b.key));
     check_derived(d, &keys, &derived_keys);
-    Some((scales, keys))
+    Some((scales, keys, pending_max_age))
 }
 
 /// Decodes a derived key's formula: exactly one of `ratio` (with an optional `scale`),
@@ -1677,10 +1736,41 @@ fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], 
         };
         let (op, threshold) = match &leaf.test {
             rules::LeafTest::Present => return true,
-            rules::LeafTest::Trend { .. } => return false,
-            rules::LeafTest::Compare { op, threshold } | rules::LeafTest::Sustained { op, threshold, .. } => {
-                (*op, threshold)
+            // A trend compares with an earlier value, which improving makes harder to beat; the
+            // days since an event move with which observation is the latest to meet it.
+            rules::LeafTest::Trend { .. } | rules::LeafTest::DaysSince { .. } => return false,
+            // Improving either side must never hurt: the key's better direction must agree with
+            // the operator, and the other key's with the operator turned round.
+            rules::LeafTest::Against { op, other } => {
+                let Some(other_key) = keys.get(other.key) else {
+                    return false;
+                };
+                let agrees = |value_type: &ValueType, op: rules::Op| match value_type {
+                    ValueType::Number {
+                        direction: Direction::HigherIsBetter,
+                        ..
+                    }
+                    | ValueType::Grade { .. } => matches!(op, rules::Op::Gt | rules::Op::Ge),
+                    ValueType::Number {
+                        direction: Direction::LowerIsBetter,
+                        ..
+                    } => matches!(op, rules::Op::Lt | rules::Op::Le),
+                    _ => false,
+                };
+                let turned = match op {
+                    rules::Op::Lt => rules::Op::Gt,
+                    rules::Op::Le => rules::Op::Ge,
+                    rules::Op::Gt => rules::Op::Lt,
+                    rules::Op::Ge => rules::Op::Le,
+                    other => *other,
+                };
+                return agrees(&key.value_type, *op) && agrees(&other_key.value_type, turned);
             }
+            // A count (consecutive or not) only gains qualifying observations when values
+            // improve; which observations are in its window does not depend on their values.
+            rules::LeafTest::Compare { op, threshold }
+            | rules::LeafTest::Sustained { op, threshold, .. }
+            | rules::LeafTest::Count { op, threshold, .. } => (*op, threshold),
         };
         use rules::Op::*;
         match &key.value_type {
@@ -1763,6 +1853,14 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
                         key.key
                     ));
                 }
+            }
+        }
+    }
+    // A window or a count must stay a whole number of days or observations from 1.
+    if let (Some(v), Some(index)) = (&value, pack.parameters.iter().position(|p| p.name == name)) {
+        if let Some((rule, field)) = pack.amount_use(index) {
+            if let Err(problem) = crate::rules::amount_value(v) {
+                return Err(format!("parameter `{name}` is `{field}` in {rule}: {problem}"));
             }
         }
     }

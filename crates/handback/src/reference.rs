@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate};
 use crate::assess::{Outcome, Truth};
 use crate::evidence::{Evidence, Observation};
 use crate::pack::Pack;
-use crate::rules::{Body, Condition, Leaf, LeafTest, Op, Threshold, TrendKind};
+use crate::rules::{Amount, Body, Condition, Leaf, LeafTest, Op, SinceBound, Threshold, TrendKind};
 use crate::vocabulary::{Direction, Scope, Value, ValueType};
 
 pub(crate) fn outcomes(pack: &Pack, evidence: &Evidence, as_of: NaiveDate) -> Vec<Vec<Outcome>> {
@@ -149,12 +149,26 @@ impl Reference<'_> {
     }
 
     fn series(&self, leaf: &Leaf, function: Option<usize>) -> Vec<&Observation> {
-        let key = &self.pack.keys[leaf.key];
+        self.series_of(
+            leaf.key,
+            leaf.function.as_ref(),
+            function,
+            leaf.fallback_to_council,
+        )
+    }
+
+    fn series_of(
+        &self,
+        key_index: usize,
+        pinned: Option<&String>,
+        function: Option<usize>,
+        fallback: bool,
+    ) -> Vec<&Observation> {
+        let key = &self.pack.keys[key_index];
         let wanted: Option<String> = match key.scope {
             Scope::Council => None,
-            Scope::Function => leaf
-                .function
-                .clone()
+            Scope::Function => pinned
+                .cloned()
                 .or_else(|| function.map(|f| self.pack.functions[f].id.clone())),
         };
         let pick = |f: &Option<String>| {
@@ -174,14 +188,67 @@ impl Reference<'_> {
             v.iter().copied().filter(|o| !superseded(o)).collect::<Vec<_>>()
         };
         let own = pick(&wanted);
-        if own.is_empty() && leaf.fallback_to_council && wanted.is_some() {
+        if own.is_empty() && fallback && wanted.is_some() {
             return pick(&None);
         }
         own
     }
 
+    fn amount(&self, a: Amount) -> i64 {
+        match a {
+            Amount::Literal(n) => i64::from(n),
+            Amount::Parameter(i) => match self.pack.parameters[i].default {
+                Value::Number(n) => n as i64,
+                _ => unreachable!(),
+            },
+        }
+    }
+
     fn leaf(&self, leaf: &Leaf, function: Option<usize>) -> Truth {
         let series = self.series(leaf, function);
+        let threshold = |t: &Threshold| match t {
+            Threshold::Literal(v) => v.clone(),
+            Threshold::Parameter(i) => self.pack.parameters[*i].default.clone(),
+        };
+        // Days since an event: the latest observation meeting the comparison; no freshness.
+        if let LeafTest::DaysSince {
+            op,
+            threshold: t,
+            bound,
+            days,
+            until,
+        } = &leaf.test
+        {
+            let t = threshold(t);
+            let Some(from) = series
+                .iter()
+                .rev()
+                .find(|o| holds(&o.value, *op, &t) == Truth::Met)
+            else {
+                return Truth::Unknown;
+            };
+            let end = match until {
+                None => self.as_of,
+                Some(e) => {
+                    let others = self.series_of(e.key, e.function.as_ref(), function, false);
+                    let wanted = threshold(&e.threshold);
+                    match others
+                        .iter()
+                        .filter(|o| o.date >= from.date && holds(&o.value, e.op, &wanted) == Truth::Met)
+                        .min_by_key(|o| o.date)
+                    {
+                        Some(o) => o.date,
+                        None => return Truth::Unknown,
+                    }
+                }
+            };
+            let elapsed = (end - from.date).num_days();
+            let limit = self.amount(*days);
+            return truth(match bound {
+                SinceBound::AtMost => elapsed <= limit,
+                SinceBound::AtLeast => elapsed >= limit,
+            });
+        }
         let absent = if matches!(leaf.test, LeafTest::Present) {
             Truth::NotMet
         } else {
@@ -192,15 +259,43 @@ impl Reference<'_> {
         };
         let age = (self.as_of - latest.date).num_days();
         let key = &self.pack.keys[leaf.key];
+        // A count over a window, written out: the observations with start < date <= as-of.
+        let count = |op: Op, t: &Value, at_least: Amount, days: Amount, consecutive: bool| -> Truth {
+            let start = self.as_of - Duration::days(self.amount(days));
+            let window: Vec<&&Observation> = series.iter().filter(|o| o.date > start).collect();
+            if window.is_empty() {
+                return Truth::Unknown;
+            }
+            let n = self.amount(at_least) as usize;
+            let considered: Vec<&&Observation> = if consecutive {
+                window.iter().rev().take(n).copied().collect()
+            } else {
+                window
+            };
+            let qualifying = considered
+                .iter()
+                .filter(|o| holds(&o.value, op, t) == Truth::Met)
+                .count();
+            truth(qualifying >= n)
+        };
         if key.max_age_days.is_some_and(|m| age > i64::from(m))
-            || leaf.within_days.is_some_and(|w| age > i64::from(w))
+            || leaf.within_days.is_some_and(|w| age > self.amount(w))
         {
+            // Events counted stay counted when the record goes stale (not a consecutive run).
+            if let LeafTest::Count {
+                op,
+                threshold: t,
+                at_least,
+                days,
+                consecutive: false,
+            } = &leaf.test
+            {
+                if count(*op, &threshold(t), *at_least, *days, false) == Truth::Met {
+                    return Truth::Met;
+                }
+            }
             return absent;
         }
-        let threshold = |t: &Threshold| match t {
-            Threshold::Literal(v) => v.clone(),
-            Threshold::Parameter(i) => self.pack.parameters[*i].default.clone(),
-        };
         match &leaf.test {
             LeafTest::Present => Truth::Met,
             LeafTest::Compare { op, threshold: t } => holds(&latest.value, *op, &threshold(t)),
@@ -209,7 +304,7 @@ impl Reference<'_> {
                 threshold: t,
                 days,
             } => {
-                let start = self.as_of - Duration::days(i64::from(*days));
+                let start = self.as_of - Duration::days(self.amount(*days));
                 let t = threshold(t);
                 let before: Vec<&&Observation> = series.iter().filter(|o| o.date <= start).collect();
                 let mut considered: Vec<&Observation> =
@@ -225,16 +320,9 @@ impl Reference<'_> {
                     Truth::Met
                 }
             }
-            LeafTest::Trend { kind, days } => {
-                let start = self.as_of - Duration::days(i64::from(*days));
+            LeafTest::Trend { kind, days, by } => {
+                let start = self.as_of - Duration::days(self.amount(*days));
                 let before: Vec<&&Observation> = series.iter().filter(|o| o.date <= start).collect();
-                let from = match before.last() {
-                    Some(o) => **o,
-                    None => series[0],
-                };
-                if std::ptr::eq(from, *latest) {
-                    return Truth::Unknown;
-                }
                 let lower_better = matches!(
                     key.value_type,
                     ValueType::Number {
@@ -242,6 +330,38 @@ impl Reference<'_> {
                         ..
                     }
                 );
+                if let Some(change) = by {
+                    // The value in force at the window's start, and a later one.
+                    let Some(from) = before.last() else {
+                        return Truth::Unknown;
+                    };
+                    if latest.date <= start {
+                        return Truth::Unknown;
+                    }
+                    let (a, b) = (num(&from.value), num(&latest.value));
+                    let gain = if lower_better { a - b } else { b - a };
+                    let gain = if change.relative {
+                        if a == 0.0 {
+                            return Truth::Unknown;
+                        }
+                        gain / a.abs() * 100.0
+                    } else {
+                        gain
+                    };
+                    let rounded = (gain * 1e9).round() / 1e9;
+                    let gain = if rounded.is_finite() { rounded } else { gain };
+                    if !gain.is_finite() {
+                        return Truth::Unknown;
+                    }
+                    return truth(gain >= num(&threshold(&change.size)));
+                }
+                let from = match before.last() {
+                    Some(o) => **o,
+                    None => series[0],
+                };
+                if std::ptr::eq(from, *latest) {
+                    return Truth::Unknown;
+                }
                 let (a, b) = (num(&latest.value), num(&from.value));
                 let improved = if lower_better { a < b } else { a > b };
                 let same = a == b;
@@ -250,6 +370,39 @@ impl Reference<'_> {
                     TrendKind::NotWorsening => truth(improved || same),
                 }
             }
+            LeafTest::Count {
+                op,
+                threshold: t,
+                at_least,
+                days,
+                consecutive,
+            } => count(*op, &threshold(t), *at_least, *days, *consecutive),
+            LeafTest::Against { op, other } => {
+                let others = self.series_of(
+                    other.key,
+                    other.function.as_ref().or(leaf.function.as_ref()),
+                    function,
+                    leaf.fallback_to_council,
+                );
+                let found = if other.same_date {
+                    others.iter().find(|o| o.date == latest.date)
+                } else {
+                    others.last()
+                };
+                let Some(found) = found else {
+                    return Truth::Unknown;
+                };
+                let age = (self.as_of - found.date).num_days();
+                if self.pack.keys[other.key]
+                    .max_age_days
+                    .is_some_and(|m| age > i64::from(m))
+                    || leaf.within_days.is_some_and(|w| age > self.amount(w))
+                {
+                    return Truth::Unknown;
+                }
+                holds(&latest.value, *op, &found.value)
+            }
+            LeafTest::DaysSince { .. } => unreachable!(),
         }
     }
 }

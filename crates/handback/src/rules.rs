@@ -96,6 +96,38 @@ pub enum Threshold {
     Parameter(usize),
 }
 
+/// A whole number that decides a leaf (a window of days, a count of observations): written in the
+/// rule, or named as a parameter (`{"param": NAME}`) so callers can move it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Amount {
+    /// A number written in the rule.
+    Literal(u32),
+    /// A parameter of the pack (index into the pack's parameters), a whole number from 1.
+    Parameter(usize),
+}
+
+/// The largest window (days) or count a rule or a parameter may give: a century.
+pub const MAX_AMOUNT: u32 = 36_600;
+
+/// What an [`Amount`] counts, which decides the unit its parameter must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AmountKind {
+    /// A number of days (`sustained_days`, `window_days`, `within_days`, ...): unit `days`.
+    Days,
+    /// A number of observations (`count.at_least`): unit `count`.
+    Count,
+}
+
+impl AmountKind {
+    pub(crate) fn unit(self) -> &'static str {
+        match self {
+            AmountKind::Days => "days",
+            AmountKind::Count => "count",
+        }
+    }
+}
+
 /// Which way a trend must go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -124,7 +156,7 @@ pub enum LeafTest {
         /// The threshold.
         threshold: Threshold,
         /// The window, in days before the as-of date.
-        days: u32,
+        days: Amount,
     },
     /// Some visible, fresh evidence exists.
     Present,
@@ -133,8 +165,91 @@ pub enum LeafTest {
         /// Improving or not worsening.
         kind: TrendKind,
         /// The window, in days before the as-of date.
-        days: u32,
+        days: Amount,
+        /// How much better the latest value must be than the value in force at the window's
+        /// start, if the trend has a size.
+        by: Option<ChangeSize>,
     },
+    /// At least `at_least` observations in force in the window satisfy the comparison (with
+    /// `consecutive`, the latest `at_least` of them all do).
+    Count {
+        /// The operator.
+        op: Op,
+        /// The threshold.
+        threshold: Threshold,
+        /// How many must satisfy it.
+        at_least: Amount,
+        /// The window, in days before the as-of date.
+        days: Amount,
+        /// Only the latest `at_least` observations in the window count, and all must satisfy it.
+        consecutive: bool,
+    },
+    /// The latest value compared with another key's latest value.
+    Against {
+        /// The operator.
+        op: Op,
+        /// The other key, and how it is read.
+        other: Against,
+    },
+    /// The days from the latest observation of the key meeting a comparison to the as-of date
+    /// (or to the first observation of another event on or after it) are at most / at least a
+    /// number.
+    DaysSince {
+        /// The event: the key's observation meeting this comparison.
+        op: Op,
+        /// The event's threshold.
+        threshold: Threshold,
+        /// At most or at least.
+        bound: SinceBound,
+        /// The number of days.
+        days: Amount,
+        /// The later event, for "between event A and event B"; `None`: the as-of date.
+        until: Option<Event>,
+    },
+}
+
+/// The size of a change a trend asks for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChangeSize {
+    /// The size: in the key's unit (levels, for grades), or percent of the start value.
+    pub size: Threshold,
+    /// Whether `size` is a percentage of the value at the window's start.
+    pub relative: bool,
+}
+
+/// The other side of a key-against-key comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Against {
+    /// Index into the pack's keys.
+    pub key: usize,
+    /// For a function-scoped key: this function's evidence rather than the leaf's.
+    pub function: Option<String>,
+    /// Compare with the other key's observation of the same day as the key's latest, not with
+    /// its latest.
+    pub same_date: bool,
+}
+
+/// Which side of a number of days `days_since` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SinceBound {
+    /// No more than the number of days.
+    AtMost,
+    /// No fewer than the number of days.
+    AtLeast,
+}
+
+/// An event: an observation of a key meeting a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Index into the pack's keys.
+    pub key: usize,
+    /// The operator.
+    pub op: Op,
+    /// The threshold.
+    pub threshold: Threshold,
+    /// For a function-scoped key: this function's evidence rather than the rule's subject.
+    pub function: Option<String>,
 }
 
 /// A condition over one evidence key.
@@ -145,7 +260,7 @@ pub struct Leaf {
     /// The test.
     pub test: LeafTest,
     /// The latest observation must be at most this many days old, or the leaf is unknown.
-    pub within_days: Option<u32>,
+    pub within_days: Option<Amount>,
     /// For function-scoped keys: read this function's evidence rather than the rule's subject.
     pub function: Option<String>,
     /// For function-scoped keys in per-function rules: use council-wide observations of the key
@@ -153,6 +268,87 @@ pub struct Leaf {
     pub fallback_to_council: bool,
     /// What this signal means in the words of the source ("a permanent senior management team").
     pub says: Option<String>,
+}
+
+impl Leaf {
+    /// Every amount the leaf reads, with the field it was written in.
+    pub fn amounts(&self) -> Vec<(&'static str, Amount)> {
+        let mut out = Vec::new();
+        if let Some(a) = self.within_days {
+            out.push(("within_days", a));
+        }
+        match &self.test {
+            LeafTest::Sustained { days, .. } => out.push(("sustained_days", *days)),
+            LeafTest::Trend { days, .. } => out.push(("window_days", *days)),
+            LeafTest::Count { at_least, days, .. } => {
+                out.push(("count.at_least", *at_least));
+                out.push(("count.within_days", *days));
+            }
+            LeafTest::DaysSince { bound, days, .. } => out.push((
+                match bound {
+                    SinceBound::AtMost => "at_most",
+                    SinceBound::AtLeast => "at_least",
+                },
+                *days,
+            )),
+            LeafTest::Compare { .. } | LeafTest::Present | LeafTest::Against { .. } => {}
+        }
+        out
+    }
+
+    /// Every threshold the leaf compares a key's values with, with that key.
+    pub fn compared(&self) -> Vec<(usize, &Threshold)> {
+        match &self.test {
+            LeafTest::Compare { threshold, .. }
+            | LeafTest::Sustained { threshold, .. }
+            | LeafTest::Count { threshold, .. } => vec![(self.key, threshold)],
+            LeafTest::DaysSince { threshold, until, .. } => {
+                let mut v = vec![(self.key, threshold)];
+                v.extend(until.as_ref().map(|e| (e.key, &e.threshold)));
+                v
+            }
+            LeafTest::Trend { .. } | LeafTest::Present | LeafTest::Against { .. } => vec![],
+        }
+    }
+
+    /// Every parameter the leaf reads: thresholds, a change's size and amounts.
+    pub fn parameters(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .compared()
+            .into_iter()
+            .filter_map(|(_, t)| match t {
+                Threshold::Parameter(i) => Some(*i),
+                Threshold::Literal(_) => None,
+            })
+            .collect();
+        if let LeafTest::Trend {
+            by:
+                Some(ChangeSize {
+                    size: Threshold::Parameter(i),
+                    ..
+                }),
+            ..
+        } = &self.test
+        {
+            v.push(*i);
+        }
+        v.extend(self.amounts().into_iter().filter_map(|(_, a)| match a {
+            Amount::Parameter(i) => Some(i),
+            Amount::Literal(_) => None,
+        }));
+        v
+    }
+
+    /// Every key the leaf reads.
+    pub fn keys(&self) -> Vec<usize> {
+        let mut v = vec![self.key];
+        match &self.test {
+            LeafTest::Against { other, .. } => v.push(other.key),
+            LeafTest::DaysSince { until: Some(e), .. } => v.push(e.key),
+            _ => {}
+        }
+        v
+    }
 }
 
 /// A reference to another rule's outcome.
@@ -313,7 +509,7 @@ pub(crate) struct Scope_<'a> {
 }
 
 const CONDITION_FORMS: &str =
-    "`all`, `any`, `at_least` with `of`, `not`, `rule`, or `key` with `op`, `present`, `sustained_days` or `trend`";
+    "`all`, `any`, `at_least` with `of`, `not`, `rule`, `days_since`, or `key` with `op`, `present`, `sustained_days`, `count`, `against` or `trend`";
 
 /// Decodes one condition, reporting every problem found.
 pub(crate) fn decode_condition(d: &mut Decoder, at: At<'_, '_>, scope: &mut Scope_<'_>) -> Option<Condition> {
@@ -336,13 +532,21 @@ pub(crate) fn decode_condition(d: &mut Decoder, at: At<'_, '_>, scope: &mut Scop
         "within_days",
         "fallback_to_council",
         "says",
+        "count",
+        "against",
+        "by_at_least",
+        "by_at_least_percent",
+        "days_since",
+        "at_most",
+        "before",
     ];
     let obj = d.object(at, &allowed)?;
-    let forms: Vec<&str> = ["all", "any", "at_least", "not", "rule", "key"]
+    let forms: Vec<&str> = ["all", "any", "at_least", "not", "rule", "key", "days_since"]
         .into_iter()
         .filter(|k| obj.has(k))
-        // In a `rule` condition, `at_least` names a level of the referenced rule's scale.
-        .filter(|k| !(*k == "at_least" && obj.has("rule")))
+        // In a `rule` condition, `at_least` names a level of the referenced rule's scale; in
+        // `days_since`, a number of days.
+        .filter(|k| !(*k == "at_least" && (obj.has("rule") || obj.has("days_since"))))
         .collect();
     let form = match forms.as_slice() {
         [one] => *one,
@@ -405,6 +609,10 @@ pub(crate) fn decode_condition(d: &mut Decoder, at: At<'_, '_>, scope: &mut Scop
         "rule" => {
             only(d, &["rule", "function", "at_least", "says"]);
             decode_rule_ref(d, &obj, scope)
+        }
+        "days_since" => {
+            only(d, &["days_since", "at_most", "at_least", "before", "says"]);
+            decode_days_since(d, &obj, scope)
         }
         _ => decode_leaf(d, &obj, scope, only),
     }
@@ -475,6 +683,144 @@ fn decode_function_name(
     None
 }
 
+/// Looks a key up by name, reporting an unknown one with a hint.
+fn decode_key<'k>(d: &mut Decoder, at: At<'_, '_>, keys: &'k [Key]) -> Option<(usize, &'k Key)> {
+    let name = d.string(at)?;
+    let Some(index) = keys.iter().position(|k| k.key == name) else {
+        let names: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
+        let hint = crate::diagnostic::did_you_mean(&name, &names);
+        d.error(
+            at,
+            format!("unknown evidence key `{name}`{hint}; keys are declared in `vocabulary.json`"),
+        );
+        return None;
+    };
+    Some((index, keys.get(index)?))
+}
+
+/// Checks where a key's observations come from: a council-wide key takes no function; a
+/// function-scoped one in a council-wide rule needs one.
+fn check_key_scope(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    key: &Key,
+    scope: &Scope_<'_>,
+    function: Option<&String>,
+    fallback_to_council: bool,
+) {
+    if key.scope == Scope::Council && (function.is_some() || fallback_to_council) {
+        d.error(
+            at,
+            format!(
+                "key `{}` is council-wide, so `function` and `fallback_to_council` do not apply",
+                key.key
+            ),
+        );
+    }
+    if key.scope == Scope::Function && !scope.per_function && function.is_none() {
+        d.error(
+            at,
+            format!(
+                "key `{}` is recorded per function; in a council-wide rule, name the function with `function`",
+                key.key
+            ),
+        );
+    }
+}
+
+/// An operator, checked against the key's type (booleans and text have no order).
+fn decode_op(d: &mut Decoder, obj: &crate::diagnostic::Object<'_>, key: &Key) -> Option<Op> {
+    let op = required(d, obj, "op", |d, at| {
+        let s = d.string(at)?;
+        let op = Op::parse(&s);
+        if op.is_none() {
+            d.error(
+                at,
+                format!("unknown operator `{s}`; expected one of `<`, `<=`, `>`, `>=`, `==`, `!=`"),
+            );
+        }
+        op
+    })?;
+    if !key.value_type.is_ordered() && !matches!(op, Op::Eq | Op::Ne) {
+        let (json, path) = obj.get("op")?;
+        d.error(
+            At { json, path: &path },
+            format!(
+                "key `{}` is {}, which has no order; use `==` or `!=`",
+                key.key,
+                key.value_type.describe()
+            ),
+        );
+        return None;
+    }
+    Some(op)
+}
+
+/// A whole number of days or observations: a literal from 1, or `{"param": NAME}` naming a
+/// number parameter in the unit `days` (or `count`) whose default is such a number.
+pub(crate) fn decode_amount(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    kind: AmountKind,
+    parameters: &[crate::pack::Parameter],
+) -> Option<Amount> {
+    if !matches!(at.json.kind, crate::json::Kind::Object(_)) {
+        return d.count(at, 1, MAX_AMOUNT).map(Amount::Literal);
+    }
+    let obj = d.object(at, &["param"])?;
+    let (json, path) = obj.require(d, "param")?;
+    let at = At { json, path: &path };
+    let name = d.string(at)?;
+    match amount_parameter(parameters, &name, kind) {
+        Ok(index) => Some(Amount::Parameter(index)),
+        Err(message) => {
+            d.error(at, message);
+            None
+        }
+    }
+}
+
+/// The index of a parameter that may decide an amount of `kind`: a number in its unit whose
+/// default is a whole number from 1.
+pub(crate) fn amount_parameter(
+    parameters: &[crate::pack::Parameter],
+    name: &str,
+    kind: AmountKind,
+) -> Result<usize, String> {
+    let Some((index, param)) = parameters.iter().enumerate().find(|(_, p)| p.name == name) else {
+        let names: Vec<&str> = parameters.iter().map(|p| p.name.as_str()).collect();
+        let hint = crate::diagnostic::did_you_mean(name, &names);
+        return Err(format!(
+            "unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"
+        ));
+    };
+    let unit = kind.unit();
+    let fits = matches!(&param.value_type, ValueType::Number { unit: u, .. } if u == unit);
+    if !fits {
+        return Err(format!(
+            "parameter `{name}` is {}, but this is a number of {unit}: declare it with `\"type\": \"number\", \"unit\": \"{unit}\"`",
+            param.value_type.describe()
+        ));
+    }
+    if let Err(problem) = amount_value(&param.default) {
+        return Err(format!(
+            "parameter `{name}` decides a number of {unit}, but its default {problem}"
+        ));
+    }
+    Ok(index)
+}
+
+/// A parameter's value as an amount: a whole number from 1 to [`MAX_AMOUNT`].
+pub(crate) fn amount_value(value: &Value) -> Result<u32, String> {
+    match value {
+        Value::Number(n) if n.fract() == 0.0 && *n >= 1.0 && *n <= f64::from(MAX_AMOUNT) => {
+            // The range check above makes this conversion exact.
+            Ok(*n as u32)
+        }
+        other => Err(format!("`{other}` is not a whole number from 1 to {MAX_AMOUNT}")),
+    }
+}
+
 fn decode_leaf(
     d: &mut Decoder,
     obj: &crate::diagnostic::Object<'_>,
@@ -486,24 +832,17 @@ fn decode_leaf(
         json: key_json,
         path: &key_path,
     };
-    let key_name = d.string(key_at)?;
-    let Some(key_index) = scope.keys.iter().position(|k| k.key == key_name) else {
-        let names: Vec<&str> = scope.keys.iter().map(|k| k.key.as_str()).collect();
-        let hint = crate::diagnostic::did_you_mean(&key_name, &names);
-        d.error(
-            key_at,
-            format!("unknown evidence key `{key_name}`{hint}; keys are declared in `vocabulary.json`"),
-        );
-        return None;
-    };
-    let key = scope.keys.get(key_index)?;
+    let (key_index, key) = decode_key(d, key_at, scope.keys)?;
+    let key_name = key.key.clone();
     let common = ["key", "within_days", "function", "fallback_to_council", "says"];
     let tests: Vec<&str> = ["op", "present", "trend"]
         .into_iter()
         .filter(|t| obj.has(t))
         .collect();
     let says = optional(d, obj, "says", |d, at| d.text(at));
-    let within_days = optional(d, obj, "within_days", |d, at| d.count(at, 1, 36_600));
+    let within_days = optional(d, obj, "within_days", |d, at| {
+        decode_amount(d, at, AmountKind::Days, scope.parameters)
+    });
     let function = optional(d, obj, "function", |d, at| {
         decode_function_name(d, at, scope.functions)
     });
@@ -512,58 +851,59 @@ fn decode_leaf(
         json: key_json,
         path: &key_path,
     };
-    if key.scope == Scope::Council && (function.is_some() || fallback_to_council) {
-        d.error(
-            here,
-            format!("key `{key_name}` is council-wide, so `function` and `fallback_to_council` do not apply"),
-        );
-    }
-    if key.scope == Scope::Function && !scope.per_function && function.is_none() {
-        d.error(
-            here,
-            format!("key `{key_name}` is recorded per function; in a council-wide rule, name the function with `function`"),
-        );
-    }
+    check_key_scope(d, here, key, scope, function.as_ref(), fallback_to_council);
     let test = match tests.as_slice() {
         ["op"] => {
-            let sustained = obj.has("sustained_days");
+            let variants: Vec<&str> = ["sustained_days", "count", "against"]
+                .into_iter()
+                .filter(|t| obj.has(t))
+                .collect();
             let mut permitted = common.to_vec();
-            permitted.extend(["op", "value", "param", "sustained_days"]);
+            permitted.extend(["op", "value", "param", "sustained_days", "count", "against"]);
+            if obj.has("against") {
+                permitted.retain(|f| !matches!(*f, "value" | "param"));
+            }
             only(d, &permitted);
-            let op = required(d, obj, "op", |d, at| {
-                let s = d.string(at)?;
-                let op = Op::parse(&s);
-                if op.is_none() {
-                    d.error(
-                        at,
-                        format!("unknown operator `{s}`; expected one of `<`, `<=`, `>`, `>=`, `==`, `!=`"),
-                    );
-                }
-                op
-            });
-            if let Some(op) = op {
-                if !key.value_type.is_ordered() && !matches!(op, Op::Eq | Op::Ne) {
-                    let (json, path) = obj.get("op")?;
-                    d.error(
-                        At { json, path: &path },
-                        format!(
-                            "key `{key_name}` is {}, which has no order; use `==` or `!=`",
-                            key.value_type.describe()
-                        ),
-                    );
-                }
+            if let [_, _, ..] = variants.as_slice() {
+                let list = crate::diagnostic::ticked(&variants, " and ");
+                d.error(
+                    here,
+                    format!("a comparison takes at most one of `sustained_days`, `count` and `against`; this one has {list}"),
+                );
+                return None;
+            }
+            let op = decode_op(d, obj, key);
+            if let Some((json, path)) = obj.get("against") {
+                let other = decode_against(d, At { json, path: &path }, key, scope);
+                return Some(Condition::Leaf(Leaf {
+                    key: key_index,
+                    test: LeafTest::Against {
+                        op: op?,
+                        other: other?,
+                    },
+                    within_days,
+                    function,
+                    fallback_to_council,
+                    says,
+                }));
             }
             let threshold = decode_threshold(d, obj, key, scope);
-            let days = if sustained {
-                optional(d, obj, "sustained_days", |d, at| d.count(at, 1, 36_600))
-            } else {
-                None
-            };
+            let sustained = optional(d, obj, "sustained_days", |d, at| {
+                decode_amount(d, at, AmountKind::Days, scope.parameters)
+            });
+            let count = optional(d, obj, "count", |d, at| decode_count(d, at, scope.parameters));
             let (op, threshold) = (op?, threshold?);
-            match (sustained, days) {
-                (false, _) => LeafTest::Compare { op, threshold },
-                (true, Some(days)) => LeafTest::Sustained { op, threshold, days },
-                (true, None) => return None,
+            match (obj.has("sustained_days"), sustained, obj.has("count"), count) {
+                (true, Some(days), _, _) => LeafTest::Sustained { op, threshold, days },
+                (false, _, true, Some((at_least, days, consecutive))) => LeafTest::Count {
+                    op,
+                    threshold,
+                    at_least,
+                    days,
+                    consecutive,
+                },
+                (false, _, false, _) => LeafTest::Compare { op, threshold },
+                _ => return None,
             }
         }
         ["present"] => {
@@ -584,7 +924,7 @@ fn decode_leaf(
         }
         ["trend"] => {
             let mut permitted = common.to_vec();
-            permitted.extend(["trend", "window_days"]);
+            permitted.extend(["trend", "window_days", "by_at_least", "by_at_least_percent"]);
             only(d, &permitted);
             let kind = required(d, obj, "trend", |d, at| {
                 let s = d.string(at)?;
@@ -600,7 +940,9 @@ fn decode_leaf(
                     }
                 }
             });
-            let days = required(d, obj, "window_days", |d, at| d.count(at, 1, 36_600));
+            let days = required(d, obj, "window_days", |d, at| {
+                decode_amount(d, at, AmountKind::Days, scope.parameters)
+            });
             if !matches!(key.value_type, ValueType::Number { .. } | ValueType::Grade { .. }) {
                 d.error(
                     here,
@@ -611,15 +953,17 @@ fn decode_leaf(
                 );
                 return None;
             }
+            let by = decode_change(d, obj, key, kind, scope)?;
             LeafTest::Trend {
                 kind: kind?,
                 days: days?,
+                by,
             }
         }
         [] => {
             d.error(
                 here,
-                "a `key` condition needs one test: `op` (with `value` or `param`, and optionally `sustained_days`), `present` or `trend`".into(),
+                "a `key` condition needs one test: `op` (with `value` or `param`, and optionally `sustained_days` or `count`; or with `against`), `present` or `trend`".into(),
             );
             return None;
         }
@@ -640,6 +984,230 @@ fn decode_leaf(
         fallback_to_council,
         says,
     }))
+}
+
+/// `"count": {"at_least": N, "within_days": D, "consecutive": bool}`.
+fn decode_count(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    parameters: &[crate::pack::Parameter],
+) -> Option<(Amount, Amount, bool)> {
+    let obj = d.object(at, &["at_least", "within_days", "consecutive"])?;
+    let at_least = required(d, &obj, "at_least", |d, at| {
+        decode_amount(d, at, AmountKind::Count, parameters)
+    });
+    let days = required(d, &obj, "within_days", |d, at| {
+        decode_amount(d, at, AmountKind::Days, parameters)
+    });
+    let consecutive = optional(d, &obj, "consecutive", |d, at| d.boolean(at)).unwrap_or(false);
+    Some((at_least?, days?, consecutive))
+}
+
+/// `by_at_least` (in the key's unit) or `by_at_least_percent` on an `improving` trend.
+/// `Some(None)`: no size; `None`: a problem was reported.
+fn decode_change(
+    d: &mut Decoder,
+    obj: &crate::diagnostic::Object<'_>,
+    key: &Key,
+    kind: Option<TrendKind>,
+    scope: &Scope_<'_>,
+) -> Option<Option<ChangeSize>> {
+    let (field, relative) = match (obj.get("by_at_least"), obj.get("by_at_least_percent")) {
+        (None, None) => return Some(None),
+        (Some(_), Some((json, path))) => {
+            d.error(
+                At { json, path: &path },
+                "give either `by_at_least` or `by_at_least_percent`, not both".into(),
+            );
+            return None;
+        }
+        (Some(_), None) => ("by_at_least", false),
+        (None, Some(_)) => ("by_at_least_percent", true),
+    };
+    let (json, path) = obj.get(field)?;
+    let at = At { json, path: &path };
+    if kind == Some(TrendKind::NotWorsening) {
+        d.error(
+            at,
+            format!("`{field}` sizes an improvement; use it with `\"trend\": \"improving\"`"),
+        );
+        return None;
+    }
+    let unit = match (&key.value_type, relative) {
+        (_, true) if !matches!(key.value_type, ValueType::Number { .. }) => {
+            d.error(
+                at,
+                format!(
+                    "a change in percent needs a number key; `{}` is {} (use `by_at_least`, in levels)",
+                    key.key,
+                    key.value_type.describe()
+                ),
+            );
+            return None;
+        }
+        (_, true) => "%".to_string(),
+        (ValueType::Number { unit, .. }, false) => unit.clone(),
+        _ => "levels".to_string(),
+    };
+    let size = match &json.kind {
+        crate::json::Kind::Object(_) => {
+            let inner = d.object(at, &["param"])?;
+            let (json, path) = inner.require(d, "param")?;
+            let at = At { json, path: &path };
+            let name = d.string(at)?;
+            let Some(index) = scope.parameters.iter().position(|p| p.name == name) else {
+                let names: Vec<&str> = scope.parameters.iter().map(|p| p.name.as_str()).collect();
+                let hint = crate::diagnostic::did_you_mean(&name, &names);
+                d.error(
+                    at,
+                    format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"),
+                );
+                return None;
+            };
+            let param = scope.parameters.get(index)?;
+            let ok = match &param.value_type {
+                ValueType::Number { unit: u, .. } => *u == unit,
+                _ => false,
+            };
+            if !ok {
+                d.error(
+                    at,
+                    format!(
+                        "parameter `{name}` is {}, but `{field}` is a number in {unit}",
+                        param.value_type.describe()
+                    ),
+                );
+                return None;
+            }
+            if !matches!(param.default, Value::Number(n) if n > 0.0) {
+                d.error(
+                    at,
+                    format!("parameter `{name}` sizes an improvement, so its default must be above 0"),
+                );
+                return None;
+            }
+            Threshold::Parameter(index)
+        }
+        _ => {
+            let n = d.number(at)?;
+            if n <= 0.0 {
+                d.error(
+                    at,
+                    format!("`{field}` must be above 0 (an improvement of {n} is no improvement); for no worse, use `\"trend\": \"not_worsening\"`"),
+                );
+                return None;
+            }
+            Threshold::Literal(Value::Number(n))
+        }
+    };
+    Some(Some(ChangeSize { size, relative }))
+}
+
+/// `"against": {"key": K2, "function"?: F, "same_date"?: bool}`: a key of the same kind (numbers
+/// in the same unit, grades on the same scale).
+fn decode_against(d: &mut Decoder, at: At<'_, '_>, key: &Key, scope: &Scope_<'_>) -> Option<Against> {
+    let obj = d.object(at, &["key", "function", "same_date"])?;
+    let (json, path) = obj.require(d, "key")?;
+    let other_at = At { json, path: &path };
+    let (index, other) = decode_key(d, other_at, scope.keys)?;
+    let function = optional(d, &obj, "function", |d, at| {
+        decode_function_name(d, at, scope.functions)
+    });
+    let same_date = optional(d, &obj, "same_date", |d, at| d.boolean(at)).unwrap_or(false);
+    check_key_scope(d, other_at, other, scope, function.as_ref(), false);
+    let comparable = match (&key.value_type, &other.value_type) {
+        (ValueType::Number { unit: a, .. }, ValueType::Number { unit: b, .. }) => a == b,
+        (a, b) => a == b,
+    };
+    if !comparable {
+        d.error(
+            other_at,
+            format!(
+                "key `{}` is {} but key `{}` is {}; a key is compared only with a key of the same unit or scale",
+                key.key,
+                key.value_type.describe(),
+                other.key,
+                other.value_type.describe()
+            ),
+        );
+        return None;
+    }
+    Some(Against {
+        key: index,
+        function,
+        same_date,
+    })
+}
+
+/// `{"days_since": {"key": K, "op": OP, "value"|"param": V}, "at_most"|"at_least": N,
+/// "before"?: {"key": K2, ...}}`.
+fn decode_days_since(
+    d: &mut Decoder,
+    obj: &crate::diagnostic::Object<'_>,
+    scope: &mut Scope_<'_>,
+) -> Option<Condition> {
+    let says = optional(d, obj, "says", |d, at| d.text(at));
+    let event = required(d, obj, "days_since", |d, at| decode_event(d, at, scope));
+    let until = optional(d, obj, "before", |d, at| decode_event(d, at, scope));
+    let bound = match (obj.get("at_most"), obj.get("at_least")) {
+        (Some((json, path)), None) => Some((SinceBound::AtMost, json, path)),
+        (None, Some((json, path))) => Some((SinceBound::AtLeast, json, path)),
+        (Some(_), Some((json, path))) => {
+            d.error(
+                At { json, path: &path },
+                "give either `at_most` or `at_least` days, not both".into(),
+            );
+            None
+        }
+        (None, None) => {
+            d.report(
+                obj.pos,
+                &obj.path,
+                "`days_since` needs `at_most` or `at_least`: a number of days".into(),
+            );
+            None
+        }
+    };
+    let days = bound
+        .as_ref()
+        .and_then(|(_, json, path)| decode_amount(d, At { json, path }, AmountKind::Days, scope.parameters));
+    let (bound, days) = (bound?.0, days?);
+    let (event, until) = (event?, if obj.has("before") { Some(until?) } else { None });
+    Some(Condition::Leaf(Leaf {
+        key: event.key,
+        test: LeafTest::DaysSince {
+            op: event.op,
+            threshold: event.threshold,
+            bound,
+            days,
+            until,
+        },
+        within_days: None,
+        function: event.function,
+        fallback_to_council: false,
+        says,
+    }))
+}
+
+/// `{"key": K, "op": OP, "value"|"param": V, "function"?: F}`: an observation that counts as the
+/// event.
+fn decode_event(d: &mut Decoder, at: At<'_, '_>, scope: &Scope_<'_>) -> Option<Event> {
+    let obj = d.object(at, &["key", "op", "value", "param", "function"])?;
+    let (json, path) = obj.require(d, "key")?;
+    let key_at = At { json, path: &path };
+    let (index, key) = decode_key(d, key_at, scope.keys)?;
+    let function = optional(d, &obj, "function", |d, at| {
+        decode_function_name(d, at, scope.functions)
+    });
+    check_key_scope(d, key_at, key, scope, function.as_ref(), false);
+    let op = decode_op(d, &obj, key);
+    let threshold = decode_threshold(d, &obj, key, scope);
+    Some(Event {
+        key: index,
+        op: op?,
+        threshold: threshold?,
+        function,
+    })
 }
 
 fn decode_threshold(

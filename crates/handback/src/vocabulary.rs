@@ -193,8 +193,12 @@ pub struct Key {
     pub value_type: ValueType,
     /// Council-wide or per function.
     pub scope: Scope,
-    /// Evidence older than this many days at the as-of date counts as missing.
+    /// Evidence older than this many days at the as-of date counts as missing (when it names a
+    /// parameter, that parameter's default; the value in force may be overridden).
     pub max_age_days: Option<u32>,
+    /// The parameter `max_age_days` names, if it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age_parameter: Option<String>,
     /// Whether the key records a person's judgement rather than a measured fact.
     pub judgement: bool,
     /// What the key means and how to fill it in.

@@ -118,6 +118,8 @@ fn unused_parameters(pack: &Pack, files: &[SourceFile], out: &mut Vec<Diagnostic
             used.insert(p.name.as_str());
         }
     }
+    // A key's `max_age_days` may name one: a window of days like any other.
+    used.extend(pack.keys().iter().filter_map(|k| k.max_age_parameter.as_deref()));
     for p in pack.parameters() {
         if !used.contains(p.name.as_str()) {
             out.push(warn(

@@ -371,3 +371,185 @@ fn known_at_starts_from_what_was_known_and_keeps_its_options() {
     // Without the cut it is met now.
     assert!(handback::needs(&p, &ev, &Options::new(day("2016-04-01")), None, &target("r")).met);
 }
+
+fn boolean(key: &str) -> J {
+    json!({"key": key, "type": "boolean", "description": "d"})
+}
+
+#[test]
+fn a_count_one_short_is_offered_one_more_today_and_two_short_nothing() {
+    let p = pack(
+        json!([boolean("visit")]),
+        json!([
+            rule(
+                "three",
+                json!({"key": "visit", "op": "==", "value": true, "count": {"at_least": 3, "within_days": 365}})
+            ),
+            rule(
+                "run",
+                json!({"key": "visit", "op": "==", "value": true, "count": {"at_least": 2, "within_days": 365, "consecutive": true}})
+            ),
+        ]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("a", "visit", json!(true), "2016-02-01"),
+            obs("b", "visit", json!(false), "2016-05-01"),
+            obs("c", "visit", json!(true), "2016-08-01"),
+        ]),
+    );
+    let as_of = day("2016-12-01");
+    let n = sound_needs(&p, &ev, as_of, &target("three"));
+    assert!(!n.met);
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Boolean(true));
+    // The latest one (c) is true, so one more today makes a run of two.
+    let n = sound_needs(&p, &ev, as_of, &target("run"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    // Two short: one observation today cannot do it, and nothing is offered, with the reason.
+    let ev = evidence(&p, json!([obs("a", "visit", json!(true), "2016-02-01")]));
+    let n = sound_needs(&p, &ev, as_of, &target("three"));
+    assert!(n.sets.is_empty(), "{n:?}");
+    assert!(
+        n.blocks
+            .iter()
+            .any(|b| b.contains("counted over the last 365 days")),
+        "{:?}",
+        n.blocks
+    );
+}
+
+#[test]
+fn a_sized_change_is_offered_the_start_value_moved_by_the_size() {
+    let p = pack(
+        json!([
+            number("trained", "higher_is_better"),
+            number("spend", "lower_is_better")
+        ]),
+        json!([
+            rule(
+                "up",
+                json!({"key": "trained", "trend": "improving", "window_days": 100, "by_at_least": 2})
+            ),
+            rule(
+                "down",
+                json!({"key": "spend", "trend": "improving", "window_days": 100, "by_at_least_percent": 10})
+            ),
+        ]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("t0", "trained", json!(5), "2016-01-01"),
+            obs("t1", "trained", json!(6), "2016-06-01"),
+            obs("s0", "spend", json!(100), "2016-01-01"),
+            obs("s1", "spend", json!(95), "2016-06-01"),
+        ]),
+    );
+    let as_of = day("2016-07-01");
+    let n = sound_needs(&p, &ev, as_of, &target("up"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, ">= 7");
+    let n = sound_needs(&p, &ev, as_of, &target("down"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "<= 90");
+    // A percentage of nothing is not defined: nothing is offered, and the reader is told why.
+    let ev = evidence(
+        &p,
+        json!([
+            obs("s0", "spend", json!(0), "2016-01-01"),
+            obs("s1", "spend", json!(5), "2016-06-01")
+        ]),
+    );
+    let n = sound_needs(&p, &ev, as_of, &target("down"));
+    assert!(n.sets.is_empty(), "{n:?}");
+    assert!(
+        n.blocks.iter().any(|b| b.contains("not defined for 0")),
+        "{:?}",
+        n.blocks
+    );
+}
+
+#[test]
+fn a_key_against_a_key_is_offered_the_other_keys_latest_value() {
+    let p = pack(
+        json!([
+            number("spend", "lower_is_better"),
+            number("budget", "higher_is_better")
+        ]),
+        json!([
+            rule(
+                "within",
+                json!({"key": "spend", "op": "<=", "against": {"key": "budget"}})
+            ),
+            rule(
+                "same-day",
+                json!({"key": "spend", "op": "<=", "against": {"key": "budget", "same_date": true}})
+            ),
+        ]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("s", "spend", json!(100), "2016-06-01"),
+            obs("b", "budget", json!(90), "2016-05-01")
+        ]),
+    );
+    let as_of = day("2016-07-01");
+    let n = sound_needs(&p, &ev, as_of, &target("within"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].key, "spend");
+    assert_eq!(n.sets[0].changes[0].needs, "<= 90");
+    // Of the same date: a value today would need a budget of today too; nothing is offered.
+    let n = sound_needs(&p, &ev, as_of, &target("same-day"));
+    assert!(n.sets.is_empty(), "{n:?}");
+    assert!(
+        n.blocks.iter().any(|b| b.contains("compared with `budget`")),
+        "{:?}",
+        n.blocks
+    );
+}
+
+#[test]
+fn days_since_an_event_is_offered_the_event_today_only_where_that_meets_it() {
+    let p = pack(
+        json!([boolean("visit"), boolean("issued"), boolean("appointed")]),
+        json!([
+            rule(
+                "recent",
+                json!({"days_since": {"key": "visit", "op": "==", "value": true}, "at_most": 30})
+            ),
+            rule(
+                "long-ago",
+                json!({"days_since": {"key": "visit", "op": "==", "value": true}, "at_least": 30})
+            ),
+            rule(
+                "in-time",
+                json!({"days_since": {"key": "issued", "op": "==", "value": true}, "before": {"key": "appointed", "op": "==", "value": true}, "at_most": 365})
+            ),
+        ]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("v", "visit", json!(true), "2016-01-01"),
+            obs("i", "issued", json!(true), "2016-01-01"),
+            obs("a", "appointed", json!(false), "2016-03-01"),
+        ]),
+    );
+    let as_of = day("2016-06-01");
+    let n = sound_needs(&p, &ev, as_of, &target("recent"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].key, "visit");
+    let n = sound_needs(&p, &ev, as_of, &target("in-time"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].key, "appointed");
+    // Past the deadline an appointment today is too late: what would be offered fails the
+    // check, so nothing is.
+    let n = sound_needs(&p, &ev, day("2017-06-01"), &target("in-time"));
+    assert!(n.sets.is_empty(), "{n:?}");
+    // Met already: nothing to do.
+    let n = sound_needs(&p, &ev, as_of, &target("long-ago"));
+    assert!(n.met, "{n:?}");
+}
