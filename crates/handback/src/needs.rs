@@ -10,7 +10,8 @@
 //! `not` is pushed inward (De Morgan, flipped comparisons) before the search, so a `not` is solved
 //! like any other condition. `trend` is handled as "better than the window's baseline", a
 //! documented heuristic; a trend with a size as "the value in force at the window's start moved
-//! by the size". A key against another key is set against the other's fresh latest value. A set
+//! by the size". A key against another key is offered either side, set against the other's
+//! fresh latest value. A set
 //! holds one value per key, recorded on the as-of date, so a `count` is offered one more
 //! observation only where one is enough, and `days_since` only its event recorded today; other
 //! cases are blocks that say so. Every set is checked by applying it before it is returned.
@@ -669,11 +670,11 @@ impl<'a> Solver<'a> {
                 let key = self.reference_key(r, subject, negated);
                 self.rule_fixes(key)
             }
-            Condition::Leaf(leaf) => self.leaf(leaf, subject, negated).into_iter().collect(),
+            Condition::Leaf(leaf) => self.leaf(leaf, subject, negated),
         }
     }
 
-    fn leaf(&mut self, leaf: &Leaf, subject: Option<usize>, negated: bool) -> Option<Fix> {
+    fn leaf_fix(&mut self, leaf: &Leaf, subject: Option<usize>, negated: bool) -> Option<Fix> {
         let key = self.pack.keys().get(leaf.key)?;
         // A derived value has many inputs that would give it; guessing one could fail where the
         // others would not, so nothing is offered, and the reader is told what to change.
@@ -818,9 +819,7 @@ impl<'a> Solver<'a> {
                                     .map(|f| f.id.clone())
                             }),
                         };
-                        let mut fix = Fix::new();
-                        fix.insert(
-                            (event.key, function),
+                        let req = self.on_scale(
                             Req {
                                 bound: op_bound(event.op),
                                 threshold: Some(self.engine.threshold(&event.threshold).clone()),
@@ -828,7 +827,10 @@ impl<'a> Solver<'a> {
                                 within: None,
                                 baseline: None,
                             },
-                        );
+                            &other.value_type,
+                        )?;
+                        let mut fix = Fix::new();
+                        fix.insert((event.key, function), req);
                         return Some(fix);
                     }
                     _ => {
@@ -842,7 +844,6 @@ impl<'a> Solver<'a> {
             }
             // The other key's latest value is the threshold; the key is set to meet it.
             LeafTest::Against { op, other } => {
-                let other_key = self.pack.keys().get(other.key)?;
                 let others = crate::assess::in_force(self.engine.visible_key(
                     other.key,
                     other.function.as_deref().or(leaf.function.as_deref()),
@@ -860,15 +861,8 @@ impl<'a> Solver<'a> {
                     Some(o) if !other.same_date && age_ok(o) && other.key != leaf.key => {
                         plain(bound(*op), Some(o.value.clone()), 0)
                     }
-                    _ => {
-                        self.blocks.push(format!(
-                            "`{}` is compared with `{}`{}; needs offers a value only against a fresh latest value of a different key: change them together and check with `whatif`",
-                            key.key,
-                            other_key.key,
-                            if other.same_date { " of the same date" } else { "" }
-                        ));
-                        return None;
-                    }
+                    // Offered from the other side, if at all (see `leaf`).
+                    _ => return None,
                 }
             }
             LeafTest::Trend {
@@ -999,13 +993,17 @@ impl<'a> Solver<'a> {
                 }
             }
         };
-        // On an ordinal scale a strict bound is an inclusive bound on the next level (`> low` is
-        // `>= mid`), so requirements compare as they should; nothing is above the top level or
-        // below the bottom one, so such a leaf cannot be met.
-        let mut req = req;
-        if let (Some(Value::Grade { rank, .. }), ValueType::Grade { scale }) =
-            (&req.threshold, &key.value_type)
-        {
+        let req = self.on_scale(req, &key.value_type)?;
+        let mut fix = Fix::new();
+        fix.insert((leaf.key, function), req);
+        Some(fix)
+    }
+
+    /// On an ordinal scale a strict bound is an inclusive bound on the next level (`> low` is
+    /// `>= mid`), so requirements compare as they should; nothing is above the top level or
+    /// below the bottom one, so such a requirement cannot be met (`None`).
+    fn on_scale(&self, mut req: Req, value_type: &ValueType) -> Option<Req> {
+        if let (Some(Value::Grade { rank, .. }), ValueType::Grade { scale }) = (&req.threshold, value_type) {
             let levels = self
                 .pack
                 .scales()
@@ -1028,8 +1026,88 @@ impl<'a> Solver<'a> {
                 };
             }
         }
+        Some(req)
+    }
+
+    /// The function a key is read for: the pinned one, else the subject's (function-scoped keys).
+    fn slot_function(&self, key: usize, pinned: Option<&String>, subject: Option<usize>) -> Option<String> {
+        match self.pack.keys().get(key)?.scope {
+            Scope::Council => None,
+            Scope::Function => pinned.cloned().or_else(|| {
+                subject
+                    .and_then(|s| self.pack.functions().get(s))
+                    .map(|f| f.id.clone())
+            }),
+        }
+    }
+
+    /// The sets that make a leaf met (negated: not met). A comparison of two keys can be met by
+    /// changing either: the key against the other's fresh latest value, or the other against
+    /// the key's.
+    fn leaf(&mut self, leaf: &Leaf, subject: Option<usize>, negated: bool) -> Vec<Fix> {
+        let mut fixes: Vec<Fix> = self.leaf_fix(leaf, subject, negated).into_iter().collect();
+        if let LeafTest::Against { op, other } = &leaf.test {
+            fixes.extend(self.other_side(leaf, *op, other, subject, negated));
+            if fixes.is_empty() {
+                let name = |k: usize| self.pack.keys().get(k).map(|k| k.key.clone()).unwrap_or_default();
+                self.blocks.push(format!(
+                    "`{}` is compared with `{}`{}, and neither has a fresh value the other can be set against (needs changes one of them): change them together and check with `whatif`",
+                    name(leaf.key),
+                    name(other.key),
+                    if other.same_date { " of the same date" } else { "" }
+                ));
+            }
+        }
+        minimise(fixes)
+    }
+
+    /// The other key of an `against` set to meet the key's fresh latest value (recorded today,
+    /// so with `same_date` only when the key's latest is today's).
+    fn other_side(
+        &self,
+        leaf: &Leaf,
+        op: Op,
+        other: &crate::rules::Against,
+        subject: Option<usize>,
+        negated: bool,
+    ) -> Option<Fix> {
+        if other.key == leaf.key {
+            return None;
+        }
+        let latest = match self.engine.leaf(leaf, subject).1 {
+            crate::assess::Finding::AgainstMissing { observation, .. }
+            | crate::assess::Finding::AgainstStale { observation, .. }
+            | crate::assess::Finding::AgainstCompared { observation, .. } => observation,
+            _ => return None,
+        };
+        if other.same_date && latest.date != self.as_of {
+            return None;
+        }
+        let op = if negated { flip(op) } else { op };
+        // `a op b` read from b's side: `a <= b` is `b >= a`.
+        let turned = match op {
+            Op::Lt => Op::Gt,
+            Op::Le => Op::Ge,
+            Op::Gt => Op::Lt,
+            Op::Ge => Op::Le,
+            same => same,
+        };
+        let other_key = self.pack.keys().get(other.key)?;
+        let req = Req {
+            bound: op_bound(turned),
+            threshold: Some(latest.value.clone()),
+            sustained: 0,
+            within: leaf.within_days.map(|w| self.engine.amount(w)),
+            baseline: None,
+        };
+        let req = self.on_scale(req, &other_key.value_type)?;
+        let function = self.slot_function(
+            other.key,
+            other.function.as_ref().or(leaf.function.as_ref()),
+            subject,
+        );
         let mut fix = Fix::new();
-        fix.insert((leaf.key, function), req);
+        fix.insert((other.key, function), req);
         Some(fix)
     }
 

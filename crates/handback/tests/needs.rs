@@ -472,7 +472,7 @@ fn a_sized_change_is_offered_the_start_value_moved_by_the_size() {
 }
 
 #[test]
-fn a_key_against_a_key_is_offered_the_other_keys_latest_value() {
+fn a_key_against_a_key_is_offered_either_side_set_against_the_other() {
     let p = pack(
         json!([
             number("spend", "lower_is_better"),
@@ -497,10 +497,21 @@ fn a_key_against_a_key_is_offered_the_other_keys_latest_value() {
         ]),
     );
     let as_of = day("2016-07-01");
+    // Either side may move: spend down to the budget, or the budget up to the spend.
     let n = sound_needs(&p, &ev, as_of, &target("within"));
+    let options: Vec<(&str, &str)> = n
+        .sets
+        .iter()
+        .map(|s| (s.changes[0].key.as_str(), s.changes[0].needs.as_str()))
+        .collect();
+    assert_eq!(options.len(), 2, "{n:?}");
+    assert!(options.contains(&("spend", "<= 90")), "{options:?}");
+    assert!(options.contains(&("budget", ">= 100")), "{options:?}");
+    // No budget at all: only a budget can be offered, set against the spend.
+    let only_spend = evidence(&p, json!([obs("s", "spend", json!(100), "2016-06-01")]));
+    let n = sound_needs(&p, &only_spend, as_of, &target("within"));
     assert_eq!(n.sets.len(), 1, "{n:?}");
-    assert_eq!(n.sets[0].changes[0].key, "spend");
-    assert_eq!(n.sets[0].changes[0].needs, "<= 90");
+    assert_eq!(n.sets[0].changes[0].key, "budget");
     // Of the same date: a value today would need a budget of today too; nothing is offered.
     let n = sound_needs(&p, &ev, as_of, &target("same-day"));
     assert!(n.sets.is_empty(), "{n:?}");
