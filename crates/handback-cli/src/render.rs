@@ -544,13 +544,7 @@ fn reason_tree(pack: &Pack, r: &Reason, depth: usize, fails: bool, style: Style,
 }
 
 fn kind_words(pack: &Pack, body: &Body) -> String {
-    match body {
-        Body::Test(_) => "test".into(),
-        Body::Graded { scale, .. } => {
-            let name = pack.scales().get(*scale).map(|s| s.id.as_str()).unwrap_or("?");
-            format!("graded on `{name}`")
-        }
-    }
+    handback::request::kind_words(pack, body)
 }
 
 /// Every rule, for reading in a terminal.
@@ -669,28 +663,9 @@ pub fn rules_markdown(pack: &Pack) -> String {
 
 /// Every rule as JSON, for tools.
 pub fn rules_json(pack: &Pack) -> String {
-    let rules: Vec<serde_json::Value> = pack
-        .rules()
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "id": r.id,
-                "title": r.title,
-                "set": r.set,
-                "kind": kind_words(pack, &r.body),
-                "per_function": r.per_function,
-                "monotone": r.monotone,
-                "quote": r.quote,
-                "quote_sha256": handback::sha256(handback::normalise_quote(&r.quote).as_bytes()),
-                "citation": r.citation,
-                "reading": handback::rule_sentence(pack, r),
-                "parameters": pack.parameters_used(r).iter().map(|p| &p.name).collect::<Vec<_>>(),
-                "keys": pack.keys_read(r).iter().map(|k| &k.key).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    // The digest is what a pack that extends this one pins.
-    json(&serde_json::json!({ "pack": pack.manifest(), "digest": pack.digests().pack, "rules": rules }))
+    // Through the request layer, as `handback api` answers `rules`; keys sorted as every JSON
+    // answer is written. The digest is what a pack that extends this one pins.
+    json(&serde_json::to_value(handback::request::rules(pack)).unwrap_or_default())
 }
 
 struct TemplateRow {

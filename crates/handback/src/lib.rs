@@ -83,7 +83,10 @@ pub use citations::{
 };
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
-pub use evidence::{refused_judgements, Basis, Evidence, Observation, Source, OBSERVATION_FIELDS};
+pub use evidence::{
+    refused_judgements, Basis, Evidence, EvidenceBuilder, Observation, ObservationDraft, Source,
+    OBSERVATION_FIELDS,
+};
 pub use explain::{condition_words, rule_lines, rule_sentence};
 pub use extends::{extends_of, Extends, BASE_PREFIX};
 pub use functions::{DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard};

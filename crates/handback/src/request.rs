@@ -1342,14 +1342,14 @@ pub fn rules(pack: &Pack) -> RulesAnswer {
     }
 }
 
-/// `test`, or `graded on SCALE`.
+/// `test`, or ``graded on `SCALE` ``.
 pub fn kind_words(pack: &Pack, body: &crate::rules::Body) -> String {
     match body {
         crate::rules::Body::Test(_) => "test".into(),
-        crate::rules::Body::Graded { scale, .. } => format!(
-            "graded on {}",
-            pack.scales().get(*scale).map(|s| s.id.as_str()).unwrap_or("?")
-        ),
+        crate::rules::Body::Graded { scale, .. } => {
+            let name = pack.scales().get(*scale).map(|s| s.id.as_str()).unwrap_or("?");
+            format!("graded on `{name}`")
+        }
     }
 }
 
