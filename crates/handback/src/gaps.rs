@@ -45,6 +45,21 @@ fn is_unknown(o: &Outcome) -> bool {
 }
 
 /// Ranks the gaps in a situation's evidence.
+///
+/// ```
+/// use handback::{gaps, EvidenceBuilder, Situation};
+///
+/// let pack = handback::default_pack()?;
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .as_of(chrono::NaiveDate::from_ymd_opt(2016, 8, 11).unwrap())
+///     .build(&pack)?;
+/// let situation = Situation::new(pack, evidence, None, None, None).unwrap();
+/// let report = gaps(&situation);
+/// // With no evidence at all, every outcome is unknown, and the first gap settles at least one.
+/// assert!(report.unknown_outcomes > 0);
+/// assert!(report.gaps[0].could_settle >= 1);
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn gaps(s: &Situation) -> Gaps {
     let base = crate::assess::outcomes(&s.pack, &s.evidence, &s.options);
     let unknown_outcomes = base.iter().flatten().filter(|o| is_unknown(o)).count();

@@ -254,6 +254,23 @@ pub struct TrancheItem {
 
 /// Plans from an assessment (made with reasons, so blockers can be explained) and, optionally,
 /// the Directions in force.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use handback::{assess, plan, EvidenceBuilder, ObservationDraft, Options};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", false, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let assessment = assess(&pack, &evidence, &Options::new(day));
+/// // Without Directions every function is taken as held by the Commissioners.
+/// let plan = plan(&pack, &assessment, None);
+/// assert_eq!(plan.as_of, day);
+/// assert!(!plan.exit.possible);
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions>) -> Plan {
     let as_of = assessment.as_of;
     let results: BTreeMap<(&str, Option<&str>), &RuleResult> = assessment

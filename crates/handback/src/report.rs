@@ -46,6 +46,28 @@ pub struct ReportInputs<'a> {
 }
 
 /// Builds a report: canonical JSON text ending in a newline, with its digest.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use handback::{report, verify, EvidenceBuilder, ObservationDraft, Options, ReportInputs, VerifyInputs};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", true, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let options = Options::new(day);
+/// let inputs = ReportInputs { pack: &pack, evidence: &evidence, options: &options, directions: None, with_plan: false };
+/// let text = report(&inputs);
+/// // An auditor re-derives it from the copy of the evidence it carries: the same bytes.
+/// let check = VerifyInputs { report: &text, pack: &pack, evidence: None, directions: None, key: None };
+/// assert!(verify(&check).is_ok());
+/// // One byte changed, and it no longer reproduces.
+/// let edited = text.replacen("true", "false", 1);
+/// let check = VerifyInputs { report: &edited, ..check };
+/// assert!(verify(&check).is_err());
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn report(inputs: &ReportInputs<'_>) -> String {
     let mut options = inputs.options.clone();
     options.explain = true;

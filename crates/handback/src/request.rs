@@ -1279,6 +1279,23 @@ pub fn explore_diff(
 
 /// What it would take to meet a target: the options, each checked by applying it on the as-of
 /// date and evaluating it on its earliest day.
+///
+/// ```
+/// use handback::{EvidenceBuilder, ObservationDraft, Situation, Target};
+///
+/// let pack = handback::default_pack()?;
+/// let day = chrono::NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", false, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let situation = Situation::new(pack, evidence, None, None, None).unwrap();
+/// let target = Target::parse("rule:children-5").unwrap();
+/// let answer = handback::request::needs(&situation, &target, 3);
+/// assert!(!answer.met);
+/// // Every option offered was applied and met the target.
+/// assert!(answer.sets.iter().all(|s| s.checked));
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn needs(s: &Situation, target: &Target, limit: usize) -> NeedsAnswer {
     let Needs {
         target,

@@ -181,6 +181,21 @@ pub fn check(s: &Situation, varies: &[Vary]) -> Result<usize, SweepError> {
 }
 
 /// Assesses and plans every point of the grid; `progress` is told (done, total) after each.
+///
+/// ```
+/// use handback::{sweep, EvidenceBuilder, Situation, Vary};
+///
+/// let pack = handback::default_pack()?;
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .as_of(chrono::NaiveDate::from_ymd_opt(2016, 8, 11).unwrap())
+///     .build(&pack)?;
+/// let situation = Situation::new(pack, evidence, None, None, None).unwrap();
+/// let vary = Vary::parse("children.overspend_gbp_m=0..10/5").unwrap();
+/// let grid = sweep(&situation, &[vary], &mut |_, _| {}).unwrap();
+/// assert_eq!(grid.rows.len(), 3); // 0, 5 and 10
+/// assert_eq!(grid.header[0], "children.overspend_gbp_m");
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn sweep(
     s: &Situation,
     varies: &[Vary],

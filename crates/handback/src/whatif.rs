@@ -455,6 +455,27 @@ fn latest_used(a: &Assessment) -> BTreeMap<(String, Option<String>), BTreeSet<St
 }
 
 /// Compares two assessments of the same pack (and their plans, if given), naming causes.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use handback::{apply, assess, diff, parse_set, EvidenceBuilder, ObservationDraft, Options};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", false, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let options = Options::new(day);
+/// // What if the strategy were adopted?
+/// let change = parse_set("children.mtfs_adopted=true").unwrap();
+/// let applied = apply(&pack, &evidence, day, &options.parameters, &[change], "what if")?;
+/// let before = assess(&pack, &evidence, &options);
+/// let after = assess(&pack, &applied.evidence, &Options::new(applied.as_of));
+/// let d = diff(&pack, &before, &after, None);
+/// assert!(!d.outcomes.is_empty(), "the strategy decides test 5");
+/// assert!(d.outcomes.iter().all(|o| !o.causes.is_empty()));
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn diff(pack: &Pack, before: &Assessment, after: &Assessment, plans: Option<(&Plan, &Plan)>) -> Diff {
     let index = |a: &Assessment| -> BTreeMap<(String, Option<String>), RuleResult> {
         a.results.iter().map(|r| (result_key(r), r.clone())).collect()
