@@ -1,10 +1,7 @@
-//! Any bytes as an evidence file for the Rotherham pack.
+//! The `evidence` harness (see `fuzz/harness.rs`), under libFuzzer.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-#[path = "common.rs"]
-mod common;
+#[path = "../harness.rs"]
+mod harness;
 
-fuzz_target!(|data: &[u8]| {
-    let pack = common::pack();
-    let _ = handback::Evidence::load(pack, &common::file("e.json", data));
-});
+fuzz_target!(|data: &[u8]| harness::evidence(data));
