@@ -15,9 +15,12 @@ use std::sync::OnceLock;
 
 use handback::{Pack, SourceFile};
 
+/// What a target does with one input.
+pub type Harness = fn(&[u8]);
+
 /// The targets, each with its harness: the names of the folders under `corpus/` and
 /// `regressions/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Harness)] = &[
     ("pack", pack_files),
     ("evidence", evidence),
     ("assess", assess),
