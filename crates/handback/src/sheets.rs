@@ -334,6 +334,7 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
             ),
         ));
     }
+    let epoch_1904 = workbook.has_1904_epoch();
     let (first_row, first_column) = range.start().unwrap_or((0, 0));
     let mut rows = Vec::new();
     for (i, row) in range.rows().enumerate() {
@@ -353,11 +354,7 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
                 #[expect(clippy::cast_precision_loss, reason = "a count in a cell is far below 2^53")]
                 Data::Int(n) => Cell::Number(*n as f64),
                 Data::Bool(b) => Cell::Bool(*b),
-                Data::DateTime(dt) => {
-                    let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                    NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
-                        .map_or_else(|| Cell::Error(format!("{}", dt.as_f64())), Cell::Date)
-                }
+                Data::DateTime(dt) => date_time_cell(dt, epoch_1904),
                 Data::DateTimeIso(s) => s
                     .get(..10)
                     .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -379,6 +376,40 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
         sheet: Some(name),
         rows,
     })
+}
+
+/// A cell Excel formats as a date or time. A serial below 1 holds no day of the calendar (a time
+/// of day, or Excel's day 0, `1900-01-00`; in a workbook counting from 1904, a time of day too),
+/// and serial 60 is the 29 February 1900 Excel counts but
+/// the calendar never had: these are read as the text the cell shows, never as a day, so a date
+/// column refuses them rather than reading 31 December 1899.
+fn date_time_cell(dt: &calamine::ExcelDateTime, epoch_1904: bool) -> Cell {
+    let serial = dt.as_f64();
+    let time = |serial: f64| {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a non-negative finite count of minutes, rounded"
+        )]
+        let minutes = (serial * 24.0 * 60.0).round().max(0.0) as u64;
+        format!("{}:{:02}", minutes / 60, minutes % 60)
+    };
+    if !serial.is_finite() || serial < 0.0 {
+        return Cell::Text(crate::vocabulary::format_number(serial));
+    }
+    if dt.is_duration() {
+        return Cell::Text(time(serial));
+    }
+    if serial < 1.0 {
+        return Cell::Text(if serial == 0.0 && !epoch_1904 {
+            "1900-01-00".to_string()
+        } else {
+            format!("{:0>5}", time(serial))
+        });
+    }
+    let (y, m, d, ..) = dt.to_ymd_hms_milli();
+    NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
+        .map_or_else(|| Cell::Text(format!("{y:04}-{m:02}-{d:02}")), Cell::Date)
 }
 
 /// What an evidence file says about itself, beside its observations: a workbook keeps it on an

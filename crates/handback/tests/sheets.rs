@@ -211,3 +211,63 @@ fn a_sheet_over_the_observation_limit_is_refused() {
         "{err}"
     );
 }
+
+/// A workbook with one observation row under the usual header, its `date` and `value` cells
+/// written by `fill`.
+fn workbook_with(fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Observations").unwrap();
+    for (c, h) in ["key", "value", "date", "source", "passage"].iter().enumerate() {
+        sheet.write_string(0, u16::try_from(c).unwrap(), *h).unwrap();
+    }
+    sheet.write_string(1, 3, "000_94efcd794c95ea6a.txt").unwrap();
+    sheet.write_string(1, 4, "§5").unwrap();
+    fill(sheet);
+    workbook.save_to_buffer().unwrap()
+}
+
+fn import_xlsx(bytes: &[u8]) -> Result<Evidence, handback::LoadError> {
+    let pack = handback::default_pack().unwrap();
+    let table = spreadsheet::read_xlsx("e.xlsx", bytes, None, Limits::default())?;
+    spreadsheet::evidence_from_table(&pack, &table, &about(), Limits::default())
+}
+
+/// A date cell that holds no day of the calendar (a time of day, Excel's day 0, its
+/// 29 February 1900 that never was, a negative serial) is refused as what it shows, never read
+/// as 31 December 1899.
+#[test]
+fn a_date_cell_without_a_calendar_day_is_refused() {
+    let time = rust_xlsxwriter::Format::new().set_num_format("hh:mm");
+    let day = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for (serial, format, shown) in [
+        (0.5, &time, "`12:00`"),
+        (0.0, &day, "`1900-01-00`"),
+        (60.0, &day, "`1900-02-29`"),
+        (-3.0, &day, "`-3`"),
+    ] {
+        let bytes = workbook_with(|s| {
+            s.write_string(1, 0, "children.vacant_posts").unwrap();
+            s.write_number(1, 1, 64).unwrap();
+            s.write_number_with_format(1, 2, serial, format).unwrap();
+        });
+        let err = import_xlsx(&bytes)
+            .map(|e| e.canonical())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "e.xlsx:2:3: sheet Observations, row 2, column date: {shown} is not a date; expected YYYY-MM-DD or a date cell"
+            )),
+            "{serial}: {err}"
+        );
+    }
+    // A real day still reads, its time of day dropped.
+    let bytes = workbook_with(|s| {
+        s.write_string(1, 0, "children.vacant_posts").unwrap();
+        s.write_number(1, 1, 64).unwrap();
+        s.write_number_with_format(1, 2, 42_460.75, &day).unwrap();
+    });
+    let e = import_xlsx(&bytes).unwrap();
+    assert_eq!(e.observations[0].date.to_string(), "2016-03-31");
+}
