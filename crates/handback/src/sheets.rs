@@ -34,6 +34,8 @@ pub enum Cell {
     Text(String),
     /// A number.
     Number(f64),
+    /// A number the workbook shows as a percentage: `Percent(0.25)` shows `25%`.
+    Percent(f64),
     /// `TRUE` or `FALSE` typed as a boolean cell.
     Bool(bool),
     /// A date cell.
@@ -52,6 +54,10 @@ impl Cell {
             Cell::Empty => String::new(),
             Cell::Text(t) => t.clone(),
             Cell::Number(n) => crate::vocabulary::format_number(*n),
+            Cell::Percent(n) => format!(
+                "{}%",
+                crate::vocabulary::format_number((n * 100.0 * 1e12).round() / 1e12)
+            ),
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
             Cell::Error(e) => e.clone(),
@@ -335,11 +341,24 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
         ));
     }
     let epoch_1904 = workbook.has_1904_epoch();
+    // A number shown as a percentage holds 0.25 for `25%`: which it is must be known, for only a
+    // share may be written so.
+    let styles = workbook
+        .worksheet_style(&name)
+        .map_err(|e| file_problem(file, format!("sheet {name}: cannot be read: {e}")))?;
+    let percent_at = |row: u32, column: u32| {
+        styles
+            .get((row, column))
+            .and_then(|s| s.number_format.as_ref())
+            .is_some_and(|f| shows_percent(&f.format_code))
+    };
     let (first_row, first_column) = range.start().unwrap_or((0, 0));
     let mut rows = Vec::new();
     for (i, row) in range.rows().enumerate() {
+        let at_row = first_row.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
         let mut cells: Vec<Cell> = vec![Cell::Empty; usize::try_from(first_column).unwrap_or(0)];
-        cells.extend(row.iter().map(|c| {
+        cells.extend(row.iter().enumerate().map(|(j, c)| {
+            let at_column = first_column.saturating_add(u32::try_from(j).unwrap_or(u32::MAX));
             match c {
                 Data::Empty => Cell::Empty,
                 Data::String(s) => {
@@ -350,6 +369,7 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
                         Cell::Text(t.to_string())
                     }
                 }
+                Data::Float(f) if percent_at(at_row, at_column) => Cell::Percent(*f),
                 Data::Float(f) => Cell::Number(*f),
                 #[expect(clippy::cast_precision_loss, reason = "a count in a cell is far below 2^53")]
                 Data::Int(n) => Cell::Number(*n as f64),
@@ -366,9 +386,7 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
         if cells.iter().all(Cell::is_empty) {
             continue;
         }
-        let number = first_row
-            .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
-            .saturating_add(1);
+        let number = at_row.saturating_add(1);
         rows.push((number, cells));
     }
     Ok(Table {
@@ -376,6 +394,35 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
         sheet: Some(name),
         rows,
     })
+}
+
+/// Whether a number format shows a percentage: a `%` outside quoted text, escapes and brackets.
+fn shows_percent(code: &str) -> bool {
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => return true,
+            '"' => {
+                for q in chars.by_ref() {
+                    if q == '"' {
+                        break;
+                    }
+                }
+            }
+            '[' => {
+                for q in chars.by_ref() {
+                    if q == ']' {
+                        break;
+                    }
+                }
+            }
+            '\\' | '_' | '*' => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A cell Excel formats as a date or time. A serial below 1 holds no day of the calendar (a time
@@ -595,12 +642,11 @@ fn document_from_table(
         let mut source = Map::new();
         let mut period = Map::new();
         let mut places: BTreeMap<String, (usize, String)> = BTreeMap::new();
-        let key_type = named
+        let key = named
             .iter()
             .find(|(_, n)| n == "key")
             .and_then(|(i, _)| values.get(*i))
-            .and_then(|c| pack.key(&c.shown()))
-            .map(|k| k.value_type.clone());
+            .and_then(|c| pack.key(&c.shown()));
         for (i, name) in &named {
             let cell = values.get(*i).cloned().unwrap_or(Cell::Empty);
             if cell.is_empty() {
@@ -623,7 +669,13 @@ fn document_from_table(
                         continue;
                     }
                 },
-                "value" => value_cell(&cell, key_type.as_ref()),
+                "value" => match value_cell(&cell, key) {
+                    Ok(v) => v,
+                    Err(m) => {
+                        problems.push(table.at(*row, *i, Some(name), m));
+                        continue;
+                    }
+                },
                 _ => J::String(cell.shown()),
             };
             let path = match name.as_str() {
@@ -696,9 +748,26 @@ fn date_cell(cell: &Cell) -> Result<String, String> {
 }
 
 /// A value cell read as the key's type wants it; what cannot be read is passed on as written,
-/// for the loader to report against the key.
-fn value_cell(cell: &Cell, kind: Option<&ValueType>) -> J {
-    match (cell, kind) {
+/// for the loader to report against the key. A percentage is a share, and refused for any other
+/// number: `25%` is never read as 0.25 posts or 0.25 GBP million.
+fn value_cell(cell: &Cell, key: Option<&crate::vocabulary::Key>) -> Result<J, String> {
+    let kind = key.map(|k| &k.value_type);
+    if let Some(ValueType::Number { unit, .. }) = kind {
+        let percentage = match cell {
+            Cell::Percent(_) => true,
+            Cell::Text(t) => t.trim_end().ends_with('%'),
+            _ => false,
+        };
+        if percentage && unit != crate::vocabulary::SHARE {
+            return Err(format!(
+                "`{}` is a percentage, and `{}` is in {unit}, not a share: write the number itself",
+                cell.shown(),
+                key.map_or("", |k| k.key.as_str())
+            ));
+        }
+    }
+    Ok(match (cell, kind) {
+        (Cell::Percent(n), Some(ValueType::Number { .. })) => json!(n),
         (Cell::Bool(b), _) => J::Bool(*b),
         (Cell::Number(n), Some(ValueType::Text)) => J::String(crate::vocabulary::format_number(*n)),
         (Cell::Number(n), _) => json!(n),
@@ -717,7 +786,7 @@ fn value_cell(cell: &Cell, kind: Option<&ValueType>) -> J {
             Err(_) => J::String(t.clone()),
         },
         (other, _) => J::String(other.shown()),
-    }
+    })
 }
 
 /// Moves a problem the evidence loader found at a JSON path to the cell it came from.

@@ -271,3 +271,42 @@ fn a_date_cell_without_a_calendar_day_is_refused() {
     let e = import_xlsx(&bytes).unwrap();
     assert_eq!(e.observations[0].date.to_string(), "2016-03-31");
 }
+
+/// A cell Excel shows as `25%` holds 0.25: that is the share 25% where the key's unit is a share,
+/// and refused elsewhere (a count of posts, a key in `%`), never read as 0.25 of its unit.
+#[test]
+fn a_percentage_cell_is_a_share_only_where_the_key_is_a_share() {
+    let percent = rust_xlsxwriter::Format::new().set_num_format("0%");
+    let with = |key: &'static str| {
+        workbook_with(|s| {
+            s.write_string(1, 0, key).unwrap();
+            s.write_number_with_format(1, 1, 0.25, &percent).unwrap();
+            s.write_string(1, 2, "2016-03-31").unwrap();
+        })
+    };
+    let e = import_xlsx(&with("children.agency_share")).unwrap();
+    assert_eq!(e.observations[0].value, Value::Number(0.25));
+    // GBP million: 0.25 would be a value it could take, so nothing else would catch it.
+    let err = import_xlsx(&with("children.overspend_gbp_m"))
+        .map(|e| e.canonical())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(
+            "e.xlsx:2:2: sheet Observations, row 2, column value: `25%` is a percentage, and `children.overspend_gbp_m` is in GBP million, not a share: write the number itself"
+        ),
+        "{err}"
+    );
+    // The same as text in a CSV.
+    let err = import_csv(
+        "key,value,date,source,passage\nchildren.vacant_posts,25%,2016-03-31,000_94efcd794c95ea6a.txt,§5\n"
+            .as_bytes(),
+    )
+    .map(|e| e.canonical())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("e.csv:2:2: row 2, column value: `25%` is a percentage, and `children.vacant_posts` is in posts, not a share: write the number itself"),
+        "{err}"
+    );
+}
