@@ -74,6 +74,9 @@ pub struct Table {
     pub sheet: Option<String>,
     /// Rows with their numbers; blank rows are kept out.
     pub rows: Vec<(u32, Vec<Cell>)>,
+    /// For a CSV, the line of the file a row starts on, where that is not the row's number: a
+    /// quoted cell with line breaks is one row of the spreadsheet over several lines of the file.
+    pub lines: BTreeMap<u32, u32>,
 }
 
 impl Table {
@@ -89,7 +92,7 @@ impl Table {
             .unwrap_or_default();
         Diagnostic {
             file: self.file.clone(),
-            line: row,
+            line: self.lines.get(&row).copied().unwrap_or(row),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),
             path: String::new(),
             message: format!("{sheet}row {row}, {column_words}: {message}"),
@@ -174,6 +177,9 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut lines = BTreeMap::new();
+    // Line breaks inside quoted cells so far: a spreadsheet shows each record as one row.
+    let mut inside: usize = 0;
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(1, |p| p.line());
@@ -197,11 +203,13 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
             .get(..start)
             .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
             + 1;
+        let row = line.saturating_sub(inside).max(1);
+        inside += record.iter().map(|c| c.matches('\n').count()).sum::<usize>();
         if record.len() > MAX_COLUMNS {
             return Err(file_problem(
                 file,
                 format!(
-                    "row {line} has {} columns; an evidence sheet has at most {MAX_COLUMNS}",
+                    "row {row} has {} columns; an evidence sheet has at most {MAX_COLUMNS}",
                     record.len()
                 ),
             ));
@@ -235,12 +243,17 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
                 ),
             ));
         }
-        rows.push((u32::try_from(line).unwrap_or(u32::MAX), cells));
+        let row = u32::try_from(row).unwrap_or(u32::MAX);
+        if row != u32::try_from(line).unwrap_or(u32::MAX) {
+            lines.insert(row, u32::try_from(line).unwrap_or(u32::MAX));
+        }
+        rows.push((row, cells));
     }
     Ok(Table {
         file: file.to_string(),
         sheet: None,
         rows,
+        lines,
     })
 }
 
@@ -393,6 +406,7 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
         file: file.to_string(),
         sheet: Some(name),
         rows,
+        lines: BTreeMap::new(),
     })
 }
 

@@ -310,3 +310,21 @@ fn a_percentage_cell_is_a_share_only_where_the_key_is_a_share() {
         "{err}"
     );
 }
+
+/// A quoted cell with line breaks is one row of the spreadsheet: a problem below it is reported
+/// at the row a spreadsheet shows (and the line a text editor shows), not at the line as the row.
+#[test]
+fn a_problem_below_a_cell_with_line_breaks_names_the_spreadsheet_row() {
+    let text = "key,value,date,source,passage\n\
+                children.vacant_posts,64,2016-08-11,000_94efcd794c95ea6a.txt,\"§5,\nfirst paragraph\r\nand the second\"\n\
+                \n\
+                children.agency_shar,0.2,2016-08-13,000_94efcd794c95ea6a.txt,§5\n";
+    let err = import_csv(text.as_bytes())
+        .map(|e| e.canonical())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("e.csv:6:1: row 4, column key: unknown evidence key `children.agency_shar`"),
+        "{err}"
+    );
+}
