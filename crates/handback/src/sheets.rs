@@ -219,9 +219,10 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
             .map(|c| {
                 let t = c.trim();
                 // A quote mark before a formula-like text is the spreadsheet's "this is text"
-                // marker (and what exports write), not part of the value.
+                // marker (and what exports write), not part of the value: one is taken away,
+                // even where the text had marks of its own (`''=x` is the text `'=x`).
                 let t = match t.strip_prefix('\'') {
-                    Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+                    Some(rest) if formula_like(rest.trim_start_matches('\'')) => rest,
                     _ => t,
                 };
                 if t.is_empty() {
@@ -840,11 +841,19 @@ fn relocate(table: &Table, cells: &Cells, d: Diagnostic) -> Diagnostic {
     }
 }
 
-/// Cells that a spreadsheet would run as a formula start with one of these; written as text.
+/// Whether a spreadsheet would run a cell beginning so as a formula.
+fn formula_like(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// Cells that a spreadsheet would run as a formula are written as text, after a quote mark. A
+/// text with quote marks of its own before such a start (`'=x`) gets one more, so that reading
+/// it back, which takes one away, gives the text again.
 fn defused(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
+    if formula_like(text.trim_start_matches('\'')) {
+        format!("'{text}")
+    } else {
+        text.to_string()
     }
 }
 

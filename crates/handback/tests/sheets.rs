@@ -328,3 +328,35 @@ fn a_problem_below_a_cell_with_line_breaks_names_the_spreadsheet_row() {
         "{err}"
     );
 }
+
+/// A text that already begins with the quote mark a CSV export puts before formula-like text
+/// (`'=x`) keeps it through a CSV round trip: the export adds a mark, the import takes one away.
+#[test]
+fn a_quote_mark_of_its_own_survives_a_csv_round_trip() {
+    let pack = handback::default_pack().unwrap();
+    let doc = serde_json::json!({"council": "c", "observations": [
+        {"id": "o1", "key": "children.vacant_posts", "value": 64, "date": "2016-01-01",
+         "note": "''+1 on last quarter", "source": {"document": "'=x", "passage": "'plain"}},
+    ]});
+    let evidence = Evidence::load(
+        &pack,
+        &handback::SourceFile {
+            name: "e.json".into(),
+            label: "e.json".into(),
+            text: doc.to_string(),
+        },
+    )
+    .unwrap();
+    let csv = spreadsheet::evidence_to_csv(&evidence);
+    assert!(csv.contains(",'''+1 on last quarter,''=x,'plain\n"), "{csv}");
+    let table = spreadsheet::read_csv("e.csv", csv.as_bytes(), Limits::default()).unwrap();
+    let about = About {
+        council: "c".into(),
+        ..About::default()
+    };
+    let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default()).unwrap();
+    assert_eq!(
+        back.canonical()["observations"],
+        evidence.canonical()["observations"]
+    );
+}
