@@ -783,6 +783,8 @@ fn value_cell(cell: &Cell, key: Option<&crate::vocabulary::Key>) -> Result<J, St
     }
     Ok(match (cell, kind) {
         (Cell::Percent(n), Some(ValueType::Number { .. })) => json!(n),
+        // Excel makes a boolean cell of `TRUE` typed anywhere: for a text key it is that text.
+        (Cell::Bool(_), Some(ValueType::Text)) => J::String(cell.shown()),
         (Cell::Bool(b), _) => J::Bool(*b),
         (Cell::Number(n), Some(ValueType::Text)) => J::String(crate::vocabulary::format_number(*n)),
         (Cell::Number(n), _) => json!(n),
@@ -857,9 +859,12 @@ fn defused(text: &str) -> String {
     }
 }
 
-/// One row per observation, in the sheet's columns, as text cells (dates `YYYY-MM-DD`, numbers
-/// in the canonical format).
-fn rows_of(evidence: &Evidence) -> Vec<Vec<(String, Option<f64>)>> {
+/// An exported cell: its text (dates `YYYY-MM-DD`, numbers in the canonical format), the number
+/// when it is one, and whether it is a boolean (a text `TRUE` is not).
+type OutCell = (String, Option<f64>, bool);
+
+/// One row per observation, in the sheet's columns.
+fn rows_of(evidence: &Evidence) -> Vec<Vec<OutCell>> {
     let canonical = evidence.canonical();
     let observations = canonical
         .get("observations")
@@ -880,14 +885,18 @@ fn rows_of(evidence: &Evidence) -> Vec<Vec<(String, Option<f64>)>> {
                         other => o.get(other),
                     };
                     match v {
-                        None | Some(J::Null) => (String::new(), None),
-                        Some(J::String(s)) => (s.clone(), None),
+                        None | Some(J::Null) => (String::new(), None, false),
+                        Some(J::String(s)) => (s.clone(), None, false),
                         Some(J::Number(n)) => {
                             let f = n.as_f64();
-                            (f.map(crate::vocabulary::format_number).unwrap_or_default(), f)
+                            (
+                                f.map(crate::vocabulary::format_number).unwrap_or_default(),
+                                f,
+                                false,
+                            )
                         }
-                        Some(J::Bool(b)) => (if *b { "TRUE" } else { "FALSE" }.to_string(), None),
-                        Some(other) => (other.to_string(), None),
+                        Some(J::Bool(b)) => (if *b { "TRUE" } else { "FALSE" }.to_string(), None, true),
+                        Some(other) => (other.to_string(), None, false),
                     }
                 })
                 .collect()
@@ -901,7 +910,7 @@ pub fn evidence_to_csv(evidence: &Evidence) -> String {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = writer.write_record(columns());
     for row in rows_of(evidence) {
-        let _ = writer.write_record(row.iter().map(|(t, n)| match n {
+        let _ = writer.write_record(row.iter().map(|(t, n, _)| match n {
             Some(_) => t.clone(),
             None => defused(t),
         }));
@@ -937,7 +946,7 @@ pub fn evidence_to_xlsx(evidence: &Evidence) -> Result<Vec<u8>, String> {
     }
     for (r, row) in rows_of(evidence).iter().enumerate() {
         let r = u32::try_from(r + 1).map_err(|e| e.to_string())?;
-        for (c, (text, number)) in row.iter().enumerate() {
+        for (c, (text, number, boolean)) in row.iter().enumerate() {
             let c = u16::try_from(c).map_err(|e| e.to_string())?;
             let name = cols.get(usize::from(c)).copied().unwrap_or("");
             if text.is_empty() {
@@ -959,7 +968,7 @@ pub fn evidence_to_xlsx(evidence: &Evidence) -> Result<Vec<u8>, String> {
                     .map_err(|e| e.to_string())?;
             } else if let Some(n) = number {
                 sheet.write_number(r, c, *n).map_err(|e| e.to_string())?;
-            } else if text == "TRUE" || text == "FALSE" {
+            } else if *boolean {
                 sheet
                     .write_boolean(r, c, text == "TRUE")
                     .map_err(|e| e.to_string())?;

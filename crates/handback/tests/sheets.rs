@@ -360,3 +360,49 @@ fn a_quote_mark_of_its_own_survives_a_csv_round_trip() {
         evidence.canonical()["observations"]
     );
 }
+
+/// The Rotherham pack with a text key, `children.status_text`.
+fn pack_with_a_text_key() -> handback::Pack {
+    let mut files = handback::default_pack_files();
+    let vocabulary = files.iter_mut().find(|f| f.name == "vocabulary.json").unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&vocabulary.text).unwrap();
+    json["keys"].as_array_mut().unwrap().push(serde_json::json!({
+        "key": "children.status_text", "type": "text",
+        "description": "What the service's own status report says, word for word."
+    }));
+    vocabulary.text = json.to_string();
+    handback::Pack::load(&files).unwrap()
+}
+
+/// A text value that reads `TRUE` or `FALSE` is text: a workbook export writes it as a text
+/// cell, not a boolean one, and it reads back as the same text.
+#[test]
+fn a_text_value_true_stays_text_through_a_workbook() {
+    let pack = pack_with_a_text_key();
+    let doc = serde_json::json!({"council": "c", "observations": [
+        {"id": "o1", "key": "children.status_text", "value": "TRUE", "date": "2016-01-01",
+         "source": {"document": "d", "passage": "p"}},
+        {"id": "o2", "key": "children.mtfs_adopted", "value": false, "date": "2016-01-01",
+         "source": {"document": "d", "passage": "p"}},
+    ]});
+    let evidence = Evidence::load(
+        &pack,
+        &handback::SourceFile {
+            name: "e.json".into(),
+            label: "e.json".into(),
+            text: doc.to_string(),
+        },
+    )
+    .unwrap();
+    let bytes = spreadsheet::evidence_to_xlsx(&evidence).unwrap();
+    let table = spreadsheet::read_xlsx("e.xlsx", &bytes, None, Limits::default()).unwrap();
+    let about = spreadsheet::read_about("e.xlsx", &bytes, Limits::default())
+        .unwrap()
+        .unwrap();
+    let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        back.canonical()["observations"],
+        evidence.canonical()["observations"]
+    );
+}
