@@ -484,6 +484,9 @@ pub struct About {
     pub title: Option<String>,
     /// The as-of date.
     pub as_of: Option<NaiveDate>,
+    /// Read from an *About* sheet, which says what the evidence says: no title there is no title,
+    /// where a sheet without one is titled by its file and sheet name.
+    pub from_sheet: bool,
 }
 
 /// Reads a workbook's *About* sheet, if it has one.
@@ -492,7 +495,10 @@ pub fn read_about(file: &str, bytes: &[u8], limits: Limits) -> Result<Option<Abo
         return Ok(None);
     }
     let table = read_xlsx(file, bytes, Some("About"), limits)?;
-    let mut about = About::default();
+    let mut about = About {
+        from_sheet: true,
+        ..About::default()
+    };
     let mut problems = Vec::new();
     for (row, cells) in table.rows.iter().skip(1) {
         let field = cells.first().map(Cell::shown).unwrap_or_default();
@@ -736,11 +742,18 @@ fn document_from_table(
         observations.push(J::Object(obs));
         cells.push((*row, places));
     }
-    let title = about.title.clone().unwrap_or_else(|| match &table.sheet {
-        Some(s) => format!("{}, sheet {s}", table.file),
-        None => table.file.clone(),
-    });
-    let mut document = json!({ "council": about.council, "title": title, "observations": observations });
+    let title = match &about.title {
+        Some(t) => Some(t.clone()),
+        None if about.from_sheet => None,
+        None => Some(match &table.sheet {
+            Some(s) => format!("{}, sheet {s}", table.file),
+            None => table.file.clone(),
+        }),
+    };
+    let mut document = json!({ "council": about.council, "observations": observations });
+    if let (Some(t), Some(obj)) = (title, document.as_object_mut()) {
+        obj.insert("title".into(), json!(t));
+    }
     if let (Some(d), Some(obj)) = (about.as_of, document.as_object_mut()) {
         obj.insert("as_of".into(), json!(d.format("%Y-%m-%d").to_string()));
     }

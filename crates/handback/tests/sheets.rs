@@ -86,6 +86,7 @@ fn evidence_round_trips_through_a_workbook() {
         council: original.council.clone(),
         title: original.title.clone(),
         as_of: original.as_of,
+        from_sheet: false,
     };
     let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default()).unwrap();
     assert_eq!(back.canonical(), original.canonical());
@@ -405,4 +406,31 @@ fn a_text_value_true_stays_text_through_a_workbook() {
         back.canonical()["observations"],
         evidence.canonical()["observations"]
     );
+}
+
+/// Evidence without a title comes back from its workbook without one: the About sheet says
+/// what the evidence says, and no title is made up from the file's name.
+#[test]
+fn evidence_without_a_title_round_trips_through_a_workbook() {
+    let pack = handback::default_pack().unwrap();
+    let doc = serde_json::json!({"council": "c", "observations": [
+        {"id": "o1", "key": "children.vacant_posts", "value": 64, "date": "2016-01-01",
+         "source": {"document": "d", "passage": "p"}},
+    ]});
+    let evidence = Evidence::load(
+        &pack,
+        &handback::SourceFile {
+            name: "e.json".into(),
+            label: "e.json".into(),
+            text: doc.to_string(),
+        },
+    )
+    .unwrap();
+    let bytes = spreadsheet::evidence_to_xlsx(&evidence).unwrap();
+    let table = spreadsheet::read_xlsx("/some/folder/e.xlsx", &bytes, None, Limits::default()).unwrap();
+    let about = spreadsheet::read_about("/some/folder/e.xlsx", &bytes, Limits::default())
+        .unwrap()
+        .unwrap();
+    let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default()).unwrap();
+    assert_eq!(back.canonical(), evidence.canonical());
 }
