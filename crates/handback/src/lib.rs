@@ -100,8 +100,8 @@ pub use rules::{Body, Citation, Condition, Leaf, LeafTest, Level, Op, Rule, Rule
 #[cfg(feature = "spreadsheets")]
 pub mod spreadsheet {
     pub use crate::sheets::{
-        columns, evidence_from_table, evidence_to_csv, evidence_to_xlsx, read_about, read_csv, read_xlsx,
-        template_xlsx, xlsx_sheet_names, About, Cell, Table, MAX_COLUMNS, MAX_UNPACKED_BYTES,
+        check_as_json, columns, evidence_from_table, evidence_to_csv, evidence_to_xlsx, read_about, read_csv,
+        read_xlsx, template_xlsx, xlsx_sheet_names, About, Cell, Table, MAX_COLUMNS, MAX_UNPACKED_BYTES,
     };
 }
 pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};

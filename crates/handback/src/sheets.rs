@@ -568,6 +568,33 @@ pub fn evidence_from_table(
     }
 }
 
+/// Runs a check made for JSON evidence (lint's warnings, its check of quoted passages against
+/// their sources) on the document a valid sheet stands for, and reports what it finds at the
+/// cells: a sheet is checked as its JSON would be. A sheet that does not load gives nothing here;
+/// [`evidence_from_table`] reports why.
+pub fn check_as_json(
+    pack: &Pack,
+    table: &Table,
+    about: &About,
+    check: impl FnOnce(&SourceFile) -> Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    let Ok((document, cells, problems)) = document_from_table(pack, table, about) else {
+        return Vec::new();
+    };
+    if !problems.is_empty() {
+        return Vec::new();
+    }
+    let source = SourceFile {
+        name: table.file.clone(),
+        label: table.file.clone(),
+        text: serde_json::to_string_pretty(&document).unwrap_or_default(),
+    };
+    check(&source)
+        .into_iter()
+        .map(|d| relocate(table, &cells, d))
+        .collect()
+}
+
 /// Where each observation's fields came from: (row, column index, column name) by field path.
 type Cells = Vec<(u32, BTreeMap<String, (usize, String)>)>;
 
