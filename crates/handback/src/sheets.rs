@@ -562,7 +562,13 @@ pub fn evidence_from_table(
         Ok(evidence) if problems.is_empty() => Ok(evidence),
         Ok(_) => Err(LoadError::new(problems)),
         Err(e) => {
-            problems.extend(e.diagnostics.0.into_iter().map(|d| relocate(table, &cells, d)));
+            let ids = rows_by_id(&document, &cells);
+            problems.extend(
+                e.diagnostics
+                    .0
+                    .into_iter()
+                    .map(|d| relocate(table, &cells, &ids, d)),
+            );
             Err(LoadError::new(problems))
         }
     }
@@ -589,10 +595,54 @@ pub fn check_as_json(
         label: table.file.clone(),
         text: serde_json::to_string_pretty(&document).unwrap_or_default(),
     };
+    let ids = rows_by_id(&document, &cells);
     check(&source)
         .into_iter()
-        .map(|d| relocate(table, &cells, d))
+        .map(|d| relocate(table, &cells, &ids, d))
         .collect()
+}
+
+/// The row each observation of the document came from, by its id.
+fn rows_by_id(document: &J, cells: &Cells) -> BTreeMap<String, u32> {
+    document
+        .get("observations")
+        .and_then(J::as_array)
+        .map(|observations| {
+            observations
+                .iter()
+                .zip(cells)
+                .filter_map(|(o, (row, _))| Some((o.get("id")?.as_str()?.to_string(), *row)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Names the row beside each observation id a message quotes (`` `row-1a2b` (row 7) ``): an id
+/// made from a row's content is nowhere in the sheet to be found.
+fn name_rows(message: &str, ids: &BTreeMap<String, u32>) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted: Option<String> = None;
+    for c in message.chars() {
+        match (c, quoted.as_mut()) {
+            ('`', None) => quoted = Some(String::new()),
+            ('`', Some(q)) => {
+                out.push('`');
+                out.push_str(q);
+                out.push('`');
+                if let Some(row) = ids.get(q.as_str()) {
+                    out.push_str(&format!(" (row {row})"));
+                }
+                quoted = None;
+            }
+            (c, Some(q)) => q.push(c),
+            (c, None) => out.push(c),
+        }
+    }
+    if let Some(q) = quoted {
+        out.push('`');
+        out.push_str(&q);
+    }
+    out
 }
 
 /// Where each observation's fields came from: (row, column index, column name) by field path.
@@ -846,8 +896,13 @@ fn value_cell(cell: &Cell, key: Option<&crate::vocabulary::Key>) -> Result<J, St
     })
 }
 
-/// Moves a problem the evidence loader found at a JSON path to the cell it came from.
-fn relocate(table: &Table, cells: &Cells, d: Diagnostic) -> Diagnostic {
+/// Moves a problem the evidence loader found at a JSON path to the cell it came from, naming the
+/// rows of the observations it quotes.
+fn relocate(table: &Table, cells: &Cells, ids: &BTreeMap<String, u32>, d: Diagnostic) -> Diagnostic {
+    let d = Diagnostic {
+        message: name_rows(&d.message, ids),
+        ..d
+    };
     let Some(rest) = d.path.strip_prefix("$.observations[") else {
         return table.whole(d.message);
     };

@@ -434,3 +434,28 @@ fn evidence_without_a_title_round_trips_through_a_workbook() {
     let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default()).unwrap();
     assert_eq!(back.canonical(), evidence.canonical());
 }
+
+/// A problem between two rows names both rows: an id made from a row's content is nowhere in the
+/// sheet, so the row it stands for is named beside it.
+#[test]
+fn two_rows_in_conflict_are_both_named() {
+    let err = import_csv(
+        "key,value,date,source,passage\n\
+         children.vacant_posts,64,2016-08-11,000_94efcd794c95ea6a.txt,§5\n\
+         children.agency_share,0.2,2016-08-11,000_94efcd794c95ea6a.txt,§5\n\
+         children.vacant_posts,65,2016-08-11,000_94efcd794c95ea6a.txt,§5\n"
+            .as_bytes(),
+    )
+    .map(|e| e.canonical())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("e.csv:4:1: row 4, the row: observation `row-"),
+        "{err}"
+    );
+    assert!(err.contains("` (row 4) and observation `row-"), "{err}");
+    assert!(
+        err.contains("` (row 2) both record `children.vacant_posts` on 2016-08-11"),
+        "{err}"
+    );
+}
