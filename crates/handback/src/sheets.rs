@@ -85,6 +85,11 @@ impl Table {
             Some(name) => format!("column {name}"),
             None => format!("column {}", column_letters(column)),
         };
+        self.at_words(row, column, &column_words, message)
+    }
+
+    /// A problem at a row, the place in it said in words (`column date`, `the row`).
+    fn at_words(&self, row: u32, column: usize, column_words: &str, message: String) -> Diagnostic {
         let sheet = self
             .sheet
             .as_ref()
@@ -926,14 +931,12 @@ fn relocate(table: &Table, cells: &Cells, ids: &BTreeMap<String, u32>, d: Diagno
     match place {
         Some((column, name)) => table.at(*row, column, Some(&name), d.message),
         None => {
-            let column = if field.is_empty() {
+            let words = if field.is_empty() {
                 String::from("the row")
             } else {
                 format!("`{field}`")
             };
-            let mut out = table.at(*row, 0, None, d.message);
-            out.message = out.message.replacen("column A", &column, 1);
-            out
+            table.at_words(*row, 0, &words, d.message)
         }
     }
 }

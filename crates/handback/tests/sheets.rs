@@ -459,3 +459,33 @@ fn two_rows_in_conflict_are_both_named() {
         "{err}"
     );
 }
+
+/// A problem with a whole row is placed at the row, whatever the sheet is called.
+#[test]
+fn a_whole_row_problem_in_a_sheet_named_like_a_column() {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("column A").unwrap();
+    for (r, row) in [
+        ["key", "value", "date", "source", "passage"],
+        ["children.vacant_posts", "64", "2016-08-11", "d", "p"],
+        ["children.vacant_posts", "65", "2016-08-11", "d", "p"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, text) in row.iter().enumerate() {
+            sheet
+                .write_string(u32::try_from(r).unwrap(), u16::try_from(c).unwrap(), *text)
+                .unwrap();
+        }
+    }
+    let err = import_xlsx(&workbook.save_to_buffer().unwrap())
+        .map(|e| e.canonical())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("e.xlsx:3:1: sheet column A, row 3, the row: observation `row-"),
+        "{err}"
+    );
+}
