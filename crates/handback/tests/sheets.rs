@@ -489,3 +489,31 @@ fn a_whole_row_problem_in_a_sheet_named_like_a_column() {
         "{err}"
     );
 }
+
+/// A grade off its scale by a slip (case, one letter) gets a "did you mean"; a word that is a
+/// different judgement (`adequate`, two letters from `inadequate`) is never offered its opposite.
+#[test]
+fn a_misspelled_grade_is_offered_the_level_meant_and_never_its_opposite() {
+    let err = import_csv(
+        "key,value,date,source,passage\n\
+         children.ofsted_overall,Good,2016-08-11,000_94efcd794c95ea6a.txt,§5\n\
+         children.ofsted_overall,requires improvment,2016-08-12,000_94efcd794c95ea6a.txt,§5\n\
+         children.ofsted_overall,adequate,2016-08-13,000_94efcd794c95ea6a.txt,§5\n"
+            .as_bytes(),
+    )
+    .map(|e| e.canonical())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("row 2, column value: `Good` is not a level of scale `ofsted` (did you mean `good`?); expected one of"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 3, column value: `requires improvment` is not a level of scale `ofsted` (did you mean `requires improvement`?)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 4, column value: `adequate` is not a level of scale `ofsted`; expected one of"),
+        "{err}"
+    );
+}
