@@ -882,16 +882,33 @@ fn value_cell(cell: &Cell, key: Option<&crate::vocabulary::Key>) -> Result<J, St
         (Cell::Bool(_), Some(ValueType::Text)) => J::String(cell.shown()),
         (Cell::Bool(b), _) => J::Bool(*b),
         (Cell::Number(n), Some(ValueType::Text)) => J::String(crate::vocabulary::format_number(*n)),
+        (Cell::Number(n), Some(ValueType::Boolean)) => {
+            return Err(format!(
+                "`{}` is not a boolean; expected TRUE, FALSE, yes or no",
+                crate::vocabulary::format_number(*n)
+            ))
+        }
         (Cell::Number(n), _) => json!(n),
         (Cell::Date(d), _) => J::String(d.format("%Y-%m-%d").to_string()),
         (Cell::Text(t), Some(ValueType::Boolean)) => match t.to_lowercase().as_str() {
             "true" | "yes" | "y" => J::Bool(true),
             "false" | "no" | "n" => J::Bool(false),
-            _ => J::String(t.clone()),
+            _ => return Err(format!("`{t}` is not a boolean; expected TRUE, FALSE, yes or no")),
         },
-        (Cell::Text(t), Some(ValueType::Number { .. })) => match t.parse::<f64>() {
+        (Cell::Text(t), Some(ValueType::Number { unit, .. })) => match t.parse::<f64>() {
             Ok(n) if n.is_finite() => json!(n),
-            _ => J::String(t.clone()),
+            // A percentage, for a share: the loader reads it.
+            _ if t.trim_end().ends_with('%') => J::String(t.clone()),
+            _ => {
+                let share = if unit == crate::vocabulary::SHARE {
+                    ", or a percentage such as 25%"
+                } else {
+                    ""
+                };
+                return Err(format!(
+                    "`{t}` is not a number; expected digits with a decimal point (8.4), without thousands separators{share}"
+                ));
+            }
         },
         (Cell::Text(t), Some(ValueType::Date)) => match crate::diagnostic::parse_date(t) {
             Ok(d) => J::String(d.format("%Y-%m-%d").to_string()),

@@ -517,3 +517,49 @@ fn a_misspelled_grade_is_offered_the_level_meant_and_never_its_opposite() {
         "{err}"
     );
 }
+
+/// A value cell that cannot be read as its key's type is quoted as the cell shows it, with what
+/// a sheet may hold instead (not JSON's words).
+#[test]
+fn an_unreadable_value_is_quoted_with_what_the_sheet_may_hold() {
+    let err = import_csv(
+        "key,value,date,source,passage,judged_by\n\
+         corporate.engaged_with_children,ja,2016-08-11,000_94efcd794c95ea6a.txt,§5,the Commissioners\n\
+         children.overspend_gbp_m,\"8,4\",2016-08-11,000_94efcd794c95ea6a.txt,§5,\n\
+         children.agency_share,\"0,25\",2016-08-11,000_94efcd794c95ea6a.txt,§5,\n"
+            .as_bytes(),
+    )
+    .map(|e| e.canonical())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("row 2, column value: `ja` is not a boolean; expected TRUE, FALSE, yes or no"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 3, column value: `8,4` is not a number; expected digits with a decimal point (8.4), without thousands separators"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 4, column value: `0,25` is not a number; expected digits with a decimal point (8.4), without thousands separators, or a percentage such as 25%"),
+        "{err}"
+    );
+}
+
+/// A number under a boolean key (a `1` for yes) is refused as what it shows.
+#[test]
+fn a_number_for_a_boolean_is_refused_as_it_shows() {
+    let bytes = workbook_with(|s| {
+        s.write_string(1, 0, "children.mtfs_adopted").unwrap();
+        s.write_number(1, 1, 1).unwrap();
+        s.write_string(1, 2, "2016-03-31").unwrap();
+    });
+    let err = import_xlsx(&bytes)
+        .map(|e| e.canonical())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("e.xlsx:2:2: sheet Observations, row 2, column value: `1` is not a boolean; expected TRUE, FALSE, yes or no"),
+        "{err}"
+    );
+}
