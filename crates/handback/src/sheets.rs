@@ -185,6 +185,8 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
     let mut lines = BTreeMap::new();
     // Line breaks inside quoted cells so far: a spreadsheet shows each record as one row.
     let mut inside: usize = 0;
+    // Line breaks before byte `counted_to`.
+    let (mut counted_to, mut counted_lines) = (0usize, 0usize);
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(1, |p| p.line());
@@ -203,11 +205,13 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
         {
             start += 1;
         }
-        let line = text
-            .as_bytes()
-            .get(..start)
-            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
-            + 1;
+        // Counted on from the previous row, never from the top: a long file is read in time
+        // linear in its size.
+        if let Some(b) = text.as_bytes().get(counted_to..start) {
+            counted_lines += b.iter().filter(|&&c| c == b'\n').count();
+            counted_to = start;
+        }
+        let line = counted_lines + 1;
         let row = line.saturating_sub(inside).max(1);
         inside += record.iter().map(|c| c.matches('\n').count()).sum::<usize>();
         if record.len() > MAX_COLUMNS {

@@ -563,3 +563,28 @@ fn a_number_for_a_boolean_is_refused_as_it_shows() {
         "{err}"
     );
 }
+
+/// A 200,000-row CSV is read in time linear in its size: refused under a lower observation limit
+/// at once, and read whole under the default one, not left counting lines from the top of the
+/// file for every row.
+#[test]
+fn a_two_hundred_thousand_row_csv_is_read_in_linear_time() {
+    let mut text = String::from("key,value,date,source,passage\n");
+    for i in 0..200_000 {
+        text.push_str(&format!("children.vacant_posts,{i},2016-01-01,s,p{i}\n"));
+    }
+    let started = std::time::Instant::now();
+    let limits = Limits {
+        max_observations: 150_000,
+        ..Limits::default()
+    };
+    let err = spreadsheet::read_csv("big.csv", text.as_bytes(), limits)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("the limit is 150000 observations"), "{err}");
+    let table = spreadsheet::read_csv("big.csv", text.as_bytes(), Limits::default()).unwrap();
+    assert_eq!(table.rows.len(), 200_001);
+    assert_eq!(table.rows.last().unwrap().0, 200_001);
+    let took = started.elapsed();
+    assert!(took.as_secs() < 30, "reading took {took:?}");
+}
