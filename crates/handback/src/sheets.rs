@@ -1075,13 +1075,17 @@ pub fn evidence_to_xlsx(evidence: &Evidence) -> Result<Vec<u8>, String> {
                 .contains(&name)
                 .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
                 .flatten();
-            if let Some(d) = date {
-                let dt = ExcelDateTime::from_ymd(
-                    u16::try_from(chrono::Datelike::year(&d)).map_err(|e| e.to_string())?,
-                    u8::try_from(chrono::Datelike::month(&d)).map_err(|e| e.to_string())?,
-                    u8::try_from(chrono::Datelike::day(&d)).map_err(|e| e.to_string())?,
+            // A day Excel cannot show as a date (before 1900) goes out as `YYYY-MM-DD` text,
+            // which reads back the same.
+            let excel_date = date.filter(|d| chrono::Datelike::year(d) >= 1900).and_then(|d| {
+                ExcelDateTime::from_ymd(
+                    u16::try_from(chrono::Datelike::year(&d)).ok()?,
+                    u8::try_from(chrono::Datelike::month(&d)).ok()?,
+                    u8::try_from(chrono::Datelike::day(&d)).ok()?,
                 )
-                .map_err(|e| e.to_string())?;
+                .ok()
+            });
+            if let Some(dt) = excel_date {
                 sheet
                     .write_datetime_with_format(r, c, &dt, &date_format)
                     .map_err(|e| e.to_string())?;

@@ -588,3 +588,43 @@ fn a_two_hundred_thousand_row_csv_is_read_in_linear_time() {
     let took = started.elapsed();
     assert!(took.as_secs() < 30, "reading took {took:?}");
 }
+
+/// Every date evidence may hold goes out to a workbook and comes back the same day: those Excel
+/// can show as date cells (across its 1900 leap-year slip), those before 1900 as text.
+#[test]
+fn dates_at_the_edges_of_excel_round_trip() {
+    let pack = handback::default_pack().unwrap();
+    let days = [
+        "1066-10-14",
+        "1899-12-31",
+        "1900-01-01",
+        "1900-02-28",
+        "1900-03-01",
+        "2016-02-29",
+    ];
+    let observations: Vec<serde_json::Value> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            serde_json::json!({"id": format!("o{i}"), "key": "children.vacant_posts", "value": i,
+                "date": d, "source": {"document": "d", "passage": "p"}})
+        })
+        .collect();
+    let evidence = Evidence::load(
+        &pack,
+        &handback::SourceFile {
+            name: "e.json".into(),
+            label: "e.json".into(),
+            text: serde_json::json!({"council": "c", "observations": observations}).to_string(),
+        },
+    )
+    .unwrap();
+    let bytes = spreadsheet::evidence_to_xlsx(&evidence).unwrap_or_else(|e| panic!("{e}"));
+    let table = spreadsheet::read_xlsx("e.xlsx", &bytes, None, Limits::default()).unwrap();
+    let about = spreadsheet::read_about("e.xlsx", &bytes, Limits::default())
+        .unwrap()
+        .unwrap();
+    let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.canonical(), evidence.canonical());
+}
