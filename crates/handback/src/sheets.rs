@@ -745,6 +745,21 @@ fn document_from_table(
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     for (row, values) in table.rows.iter().skip(1) {
         let problems_before = problems.len();
+        // A CSV row may be longer than its header: an unquoted comma splits a cell in two, and
+        // what lies beyond the last column would be lost without a word.
+        for (i, cell) in values.iter().enumerate().skip(header.len()) {
+            if !cell.is_empty() {
+                problems.push(table.at(
+                    *row,
+                    i,
+                    None,
+                    format!(
+                        "`{}` lies beyond the last named column; a cell holding the separator must be quoted (or the column named)",
+                        cell.shown()
+                    ),
+                ));
+            }
+        }
         let mut obs = Map::new();
         let mut source = Map::new();
         let mut period = Map::new();

@@ -628,3 +628,21 @@ fn dates_at_the_edges_of_excel_round_trip() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back.canonical(), evidence.canonical());
 }
+
+/// A value beyond the header's last column (an unquoted comma in a passage splits it in two) is
+/// refused at its cell, never dropped: the passage would be silently cut short.
+#[test]
+fn a_value_beyond_the_last_named_column_is_refused() {
+    let err = import_csv(
+        "key,value,date,source,passage\n\
+         children.vacant_posts,64,2016-08-11,000_94efcd794c95ea6a.txt,§5, para 2\n"
+            .as_bytes(),
+    )
+    .map(|e| e.canonical())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("e.csv:2:6: row 2, column F: `para 2` lies beyond the last named column; a cell holding the separator must be quoted (or the column named)"),
+        "{err}"
+    );
+}
