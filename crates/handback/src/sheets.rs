@@ -170,7 +170,10 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
             ),
         }])
     })?;
-    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let header_line = text
+        .split(['\n', '\r'])
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let separator = if header_line.matches(';').count() > header_line.matches(',').count() {
         b';'
     } else {
@@ -207,13 +210,16 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
         }
         // Counted on from the previous row, never from the top: a long file is read in time
         // linear in its size.
-        if let Some(b) = text.as_bytes().get(counted_to..start) {
-            counted_lines += b.iter().filter(|&&c| c == b'\n').count();
+        if start > counted_to {
+            counted_lines += line_breaks(text.as_bytes(), counted_to, start);
             counted_to = start;
         }
         let line = counted_lines + 1;
         let row = line.saturating_sub(inside).max(1);
-        inside += record.iter().map(|c| c.matches('\n').count()).sum::<usize>();
+        inside += record
+            .iter()
+            .map(|c| line_breaks(c.as_bytes(), 0, c.len()))
+            .sum::<usize>();
         if record.len() > MAX_COLUMNS {
             return Err(file_problem(
                 file,
@@ -265,6 +271,18 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
         rows,
         lines,
     })
+}
+
+/// Line breaks among `bytes[from..to]`: a line feed, or a carriage return not followed by one
+/// (rows ended by `\r` alone, as Excel for Mac's "CSV (Macintosh)" writes them).
+fn line_breaks(bytes: &[u8], from: usize, to: usize) -> usize {
+    (from..to.min(bytes.len()))
+        .filter(|&i| match bytes.get(i) {
+            Some(b'\n') => true,
+            Some(b'\r') => bytes.get(i + 1) != Some(&b'\n'),
+            _ => false,
+        })
+        .count()
 }
 
 /// The sheets of an XLSX workbook, in workbook order.

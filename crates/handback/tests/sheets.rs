@@ -646,3 +646,22 @@ fn a_value_beyond_the_last_named_column_is_refused() {
         "{err}"
     );
 }
+
+/// Rows ended by a carriage return alone (Excel for Mac's "CSV (Macintosh)") are numbered as
+/// rows, not all reported at row 1.
+#[test]
+fn rows_ended_by_carriage_returns_are_numbered() {
+    let err = import_csv(
+        "key,value,date,source,passage\r\
+         children.vacant_posts,64,2016-08-11,000_94efcd794c95ea6a.txt,§5\r\
+         children.agency_shar,0.2,2016-08-11,000_94efcd794c95ea6a.txt,§5\r"
+            .as_bytes(),
+    )
+    .map(|e| e.canonical())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("e.csv:3:1: row 3, column key: unknown evidence key `children.agency_shar`"),
+        "{err}"
+    );
+}
