@@ -516,12 +516,25 @@ pub struct About {
     pub from_sheet: bool,
 }
 
-/// Reads a workbook's *About* sheet, if it has one.
+/// Reads a workbook's *About* sheet, if it has one headed `field` and `value` (as exports write).
 pub fn read_about(file: &str, bytes: &[u8], limits: Limits) -> Result<Option<About>, LoadError> {
     if !xlsx_sheet_names(file, bytes)?.iter().any(|n| n == "About") {
         return Ok(None);
     }
     let table = read_xlsx(file, bytes, Some("About"), limits)?;
+    // Only the sheet an export writes, headed `field` and `value`: an office's own About sheet
+    // (notes on the workbook) is no concern of the evidence.
+    let ours = table.rows.first().is_some_and(|(_, header)| {
+        let words: Vec<String> = header
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| c.shown().to_lowercase())
+            .collect();
+        words == ["field", "value"]
+    });
+    if !ours {
+        return Ok(None);
+    }
     let mut about = About {
         from_sheet: true,
         ..About::default()

@@ -665,3 +665,36 @@ fn rows_ended_by_carriage_returns_are_numbered() {
         "{err}"
     );
 }
+
+/// A workbook of the office's own with a sheet called *About* that is not the `field`/`value`
+/// sheet an export writes is read for its observations, its About sheet left alone.
+#[test]
+fn an_about_sheet_of_the_offices_own_is_left_alone() {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Observations").unwrap();
+    for (r, row) in [
+        ["key", "value", "date", "source", "passage"],
+        ["children.vacant_posts", "64", "2016-08-11", "d", "p"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        for (c, text) in row.iter().enumerate() {
+            sheet
+                .write_string(u32::try_from(r).unwrap(), u16::try_from(c).unwrap(), *text)
+                .unwrap();
+        }
+    }
+    let about = workbook.add_worksheet();
+    about.set_name("About").unwrap();
+    about
+        .write_string(0, 0, "This log is kept by the Commissioners' office.")
+        .unwrap();
+    about.write_string(1, 0, "Updated monthly").unwrap();
+    let bytes = workbook.save_to_buffer().unwrap();
+    assert_eq!(
+        spreadsheet::read_about("e.xlsx", &bytes, Limits::default()).unwrap(),
+        None
+    );
+}
