@@ -898,6 +898,8 @@ fn date_cell(cell: &Cell) -> Result<String, String> {
         Cell::Date(d) => Ok(d.format("%Y-%m-%d").to_string()),
         Cell::Text(t) => match crate::diagnostic::parse_date(t) {
             Ok(d) => Ok(d.format("%Y-%m-%d").to_string()),
+            // Written YYYY-MM-DD, but no such day (`2016-02-30`).
+            Err(m) if m.ends_with("is not a day of the calendar") => Err(m),
             Err(_) => Err(format!("`{t}` is not a date; expected YYYY-MM-DD or a date cell")),
         },
         other => Err(format!(

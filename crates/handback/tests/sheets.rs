@@ -241,11 +241,13 @@ fn import_xlsx(bytes: &[u8]) -> Result<Evidence, handback::LoadError> {
 fn a_date_cell_without_a_calendar_day_is_refused() {
     let time = rust_xlsxwriter::Format::new().set_num_format("hh:mm");
     let day = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    let not_a_date = "is not a date; expected YYYY-MM-DD or a date cell";
+    let no_such_day = "is not a day of the calendar";
     for (serial, format, shown) in [
-        (0.5, &time, "`12:00`"),
-        (0.0, &day, "`1900-01-00`"),
-        (60.0, &day, "`1900-02-29`"),
-        (-3.0, &day, "`-3`"),
+        (0.5, &time, format!("`12:00` {not_a_date}")),
+        (0.0, &day, format!("`1900-01-00` {no_such_day}")),
+        (60.0, &day, format!("`1900-02-29` {no_such_day}")),
+        (-3.0, &day, format!("`-3` {not_a_date}")),
     ] {
         let bytes = workbook_with(|s| {
             s.write_string(1, 0, "children.vacant_posts").unwrap();
@@ -258,7 +260,7 @@ fn a_date_cell_without_a_calendar_day_is_refused() {
             .to_string();
         assert!(
             err.contains(&format!(
-                "e.xlsx:2:3: sheet Observations, row 2, column date: {shown} is not a date; expected YYYY-MM-DD or a date cell"
+                "e.xlsx:2:3: sheet Observations, row 2, column date: {shown}"
             )),
             "{serial}: {err}"
         );
@@ -696,5 +698,23 @@ fn an_about_sheet_of_the_offices_own_is_left_alone() {
     assert_eq!(
         spreadsheet::read_about("e.xlsx", &bytes, Limits::default()).unwrap(),
         None
+    );
+}
+
+/// A date written YYYY-MM-DD that is no day of the calendar is told so, not told to be written
+/// YYYY-MM-DD.
+#[test]
+fn a_well_formed_date_that_never_was_is_told_so() {
+    let err = import_csv(
+        "key,value,date,source,passage\n\
+         children.vacant_posts,64,2016-02-30,000_94efcd794c95ea6a.txt,§5\n"
+            .as_bytes(),
+    )
+    .map(|e| e.canonical())
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("e.csv:2:3: row 2, column date: `2016-02-30` is not a day of the calendar"),
+        "{err}"
     );
 }
