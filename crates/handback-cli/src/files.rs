@@ -98,6 +98,29 @@ pub fn read_evidence(
     council: Option<&str>,
 ) -> Result<handback::Evidence, Failure> {
     if is_sheet(path) {
+        let (table, about) = read_sheet_and_about(path, sheet, council)?;
+        return Ok(handback::spreadsheet::evidence_from_table(
+            pack,
+            &table,
+            &about,
+            crate::limits(),
+        )?);
+    }
+    Ok(handback::Evidence::load_with_limits(
+        pack,
+        &read_source(path)?,
+        crate::limits(),
+    )?)
+}
+
+/// A spreadsheet's observations sheet and what the evidence says about itself: a workbook's
+/// *About* sheet, `council` given, else the file's name.
+pub fn read_sheet_and_about(
+    path: &Path,
+    sheet: Option<&str>,
+    council: Option<&str>,
+) -> Result<(handback::spreadsheet::Table, handback::spreadsheet::About), Failure> {
+    {
         let table = read_sheet(path, sheet)?;
         let mut about = handback::spreadsheet::About::default();
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
@@ -116,18 +139,8 @@ pub fn read_evidence(
                 .file_stem()
                 .map_or_else(|| "unnamed".into(), |s| s.to_string_lossy().into_owned());
         }
-        return Ok(handback::spreadsheet::evidence_from_table(
-            pack,
-            &table,
-            &about,
-            crate::limits(),
-        )?);
+        Ok((table, about))
     }
-    Ok(handback::Evidence::load_with_limits(
-        pack,
-        &read_source(path)?,
-        crate::limits(),
-    )?)
 }
 
 fn read_text(path: &Path, label: &str) -> Result<String, ReadError> {

@@ -1334,11 +1334,29 @@ fn lint(
         if files::is_sheet(path) {
             match &pack {
                 Ok(pack) => match files::read_evidence(pack, path, None, None) {
-                    Ok(e) => summary.push(format!(
-                        "{}: {} observations",
-                        path.display(),
-                        e.observations.len()
-                    )),
+                    Ok(e) => {
+                        summary.push(format!(
+                            "{}: {} observations",
+                            path.display(),
+                            e.observations.len()
+                        ));
+                        // The checks JSON evidence gets beyond loading, at the cells.
+                        let (table, about) = files::read_sheet_and_about(path, None, None)?;
+                        let check = |f: &handback::SourceFile| handback::refused_judgements(pack, f);
+                        warnings.extend(handback::spreadsheet::check_as_json(pack, &table, &about, check));
+                        if let Some(dir) = sources {
+                            let found = handback::spreadsheet::check_as_json(pack, &table, &about, |f| {
+                                handback::check_passages(f, &texts, &dir.display().to_string())
+                            });
+                            if found.is_empty() {
+                                summary.push(format!(
+                                    "{}: every quoted passage stands in its source",
+                                    path.display()
+                                ));
+                            }
+                            diagnostics.extend(found);
+                        }
+                    }
                     Err(f) if f.problems.is_empty() && f.exit != Exit::Invalid => return Err(f),
                     Err(f) if f.problems.is_empty() => diagnostics.push(handback::Diagnostic {
                         file: path.display().to_string(),

@@ -98,3 +98,75 @@ fn results_come_out_as_csv_too() {
         "key,function,settles_either_way,could_settle,description"
     );
 }
+
+/// `lint` checks a sheet as it checks JSON: a quoted passage that does not stand in its source
+/// (`--sources`) and a judgement made in a role its key refuses are reported at their cells.
+#[test]
+fn lint_checks_a_sheet_as_it_checks_json() {
+    let dir = std::env::temp_dir().join(format!("handback-sheets-lint-{}", std::process::id()));
+    let sources = dir.join("sources");
+    std::fs::create_dir_all(&sources).unwrap();
+    std::fs::write(
+        sources.join("doc.txt"),
+        "Of 64 vacant posts, 57 are being covered by agency workers.\n",
+    )
+    .unwrap();
+    let csv = dir.join("e.csv");
+    std::fs::write(
+        &csv,
+        "key,value,date,source,passage\n\
+         children.vacant_posts,64,2016-08-11,doc.txt,§1: 'Of 64 vacant posts'\n\
+         children.vacancies_covered_by_agency,58,2016-08-11,doc.txt,§1: '58 are being covered'\n",
+    )
+    .unwrap();
+    let o = handback(&[
+        "lint",
+        csv.to_str().unwrap(),
+        "--sources",
+        sources.to_str().unwrap(),
+    ]);
+    let out = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!o.status.success(), "{out}");
+    assert!(
+        out.contains(&format!("{}:3:5: row 3, column passage: `row-", csv.display()))
+            && out.contains("the quoted `58 are being covered` does not stand in `doc.txt`"),
+        "{out}"
+    );
+    // A judgement in a role its key refuses: valid, but it will not count; lint says so.
+    let northmoor = dir.join("n.csv");
+    std::fs::write(
+        &northmoor,
+        "key,value,date,source,passage,judged_by,role\n\
+         plan.on_track,yes,2016-08-11,doc.txt,§1,the Council,council\n",
+    )
+    .unwrap();
+    let json = dir.join("n.json");
+    let o = handback(&[
+        "evidence",
+        "import",
+        northmoor.to_str().unwrap(),
+        "--pack",
+        "fixtures/packs/northmoor-children",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let lint = |file: &std::path::Path| {
+        let o = handback(&[
+            "lint",
+            file.to_str().unwrap(),
+            "--pack",
+            "fixtures/packs/northmoor-children",
+        ]);
+        format!("{}{}", stdout(&o), stderr(&o))
+    };
+    let from_json = lint(&json);
+    assert!(from_json.contains("1 warning"), "{from_json}");
+    let from_csv = lint(&northmoor);
+    assert!(from_csv.contains("1 warning"), "{from_csv}");
+    assert!(
+        from_csv.contains(&format!("{}:2:7: row 2, column role: ", northmoor.display())),
+        "{from_csv}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

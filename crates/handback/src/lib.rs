@@ -110,8 +110,8 @@ pub use rules::{
 #[cfg(feature = "spreadsheets")]
 pub mod spreadsheet {
     pub use crate::sheets::{
-        columns, evidence_from_table, evidence_to_csv, evidence_to_xlsx, read_about, read_csv, read_xlsx,
-        template_xlsx, xlsx_sheet_names, About, Cell, Table, MAX_COLUMNS, MAX_UNPACKED_BYTES,
+        check_as_json, columns, evidence_from_table, evidence_to_csv, evidence_to_xlsx, read_about, read_csv,
+        read_xlsx, template_xlsx, xlsx_sheet_names, About, Cell, Table, MAX_COLUMNS, MAX_UNPACKED_BYTES,
     };
 }
 pub use gaps::{gaps, Gap, Gaps};

@@ -34,6 +34,8 @@ pub enum Cell {
     Text(String),
     /// A number.
     Number(f64),
+    /// A number the workbook shows as a percentage: `Percent(0.25)` shows `25%`.
+    Percent(f64),
     /// `TRUE` or `FALSE` typed as a boolean cell.
     Bool(bool),
     /// A date cell.
@@ -52,6 +54,10 @@ impl Cell {
             Cell::Empty => String::new(),
             Cell::Text(t) => t.clone(),
             Cell::Number(n) => crate::vocabulary::format_number(*n),
+            Cell::Percent(n) => format!(
+                "{}%",
+                crate::vocabulary::format_number((n * 100.0 * 1e12).round() / 1e12)
+            ),
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
             Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
             Cell::Error(e) => e.clone(),
@@ -68,6 +74,9 @@ pub struct Table {
     pub sheet: Option<String>,
     /// Rows with their numbers; blank rows are kept out.
     pub rows: Vec<(u32, Vec<Cell>)>,
+    /// For a CSV, the line of the file a row starts on, where that is not the row's number: a
+    /// quoted cell with line breaks is one row of the spreadsheet over several lines of the file.
+    pub lines: BTreeMap<u32, u32>,
 }
 
 impl Table {
@@ -76,6 +85,11 @@ impl Table {
             Some(name) => format!("column {name}"),
             None => format!("column {}", column_letters(column)),
         };
+        self.at_words(row, column, &column_words, message)
+    }
+
+    /// A problem at a row, the place in it said in words (`column date`, `the row`).
+    fn at_words(&self, row: u32, column: usize, column_words: &str, message: String) -> Diagnostic {
         let sheet = self
             .sheet
             .as_ref()
@@ -83,7 +97,7 @@ impl Table {
             .unwrap_or_default();
         Diagnostic {
             file: self.file.clone(),
-            line: row,
+            line: self.lines.get(&row).copied().unwrap_or(row),
             column: u32::try_from(column + 1).unwrap_or(u32::MAX),
             path: String::new(),
             message: format!("{sheet}row {row}, {column_words}: {message}"),
@@ -156,7 +170,10 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
             ),
         }])
     })?;
-    let header_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let header_line = text
+        .split(['\n', '\r'])
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let separator = if header_line.matches(';').count() > header_line.matches(',').count() {
         b';'
     } else {
@@ -168,6 +185,11 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut lines = BTreeMap::new();
+    // Line breaks inside quoted cells so far: a spreadsheet shows each record as one row.
+    let mut inside: usize = 0;
+    // Line breaks before byte `counted_to`.
+    let (mut counted_to, mut counted_lines) = (0usize, 0usize);
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(1, |p| p.line());
@@ -186,16 +208,23 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
         {
             start += 1;
         }
-        let line = text
-            .as_bytes()
-            .get(..start)
-            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
-            + 1;
+        // Counted on from the previous row, never from the top: a long file is read in time
+        // linear in its size.
+        if start > counted_to {
+            counted_lines += line_breaks(text.as_bytes(), counted_to, start);
+            counted_to = start;
+        }
+        let line = counted_lines + 1;
+        let row = line.saturating_sub(inside).max(1);
+        inside += record
+            .iter()
+            .map(|c| line_breaks(c.as_bytes(), 0, c.len()))
+            .sum::<usize>();
         if record.len() > MAX_COLUMNS {
             return Err(file_problem(
                 file,
                 format!(
-                    "row {line} has {} columns; an evidence sheet has at most {MAX_COLUMNS}",
+                    "row {row} has {} columns; an evidence sheet has at most {MAX_COLUMNS}",
                     record.len()
                 ),
             ));
@@ -205,9 +234,10 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
             .map(|c| {
                 let t = c.trim();
                 // A quote mark before a formula-like text is the spreadsheet's "this is text"
-                // marker (and what exports write), not part of the value.
+                // marker (and what exports write), not part of the value: one is taken away,
+                // even where the text had marks of its own (`''=x` is the text `'=x`).
                 let t = match t.strip_prefix('\'') {
-                    Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+                    Some(rest) if formula_like(rest.trim_start_matches('\'')) => rest,
                     _ => t,
                 };
                 if t.is_empty() {
@@ -229,13 +259,30 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
                 ),
             ));
         }
-        rows.push((u32::try_from(line).unwrap_or(u32::MAX), cells));
+        let row = u32::try_from(row).unwrap_or(u32::MAX);
+        if row != u32::try_from(line).unwrap_or(u32::MAX) {
+            lines.insert(row, u32::try_from(line).unwrap_or(u32::MAX));
+        }
+        rows.push((row, cells));
     }
     Ok(Table {
         file: file.to_string(),
         sheet: None,
         rows,
+        lines,
     })
+}
+
+/// Line breaks among `bytes[from..to]`: a line feed, or a carriage return not followed by one
+/// (rows ended by `\r` alone, as Excel for Mac's "CSV (Macintosh)" writes them).
+fn line_breaks(bytes: &[u8], from: usize, to: usize) -> usize {
+    (from..to.min(bytes.len()))
+        .filter(|&i| match bytes.get(i) {
+            Some(b'\n') => true,
+            Some(b'\r') => bytes.get(i + 1) != Some(&b'\n'),
+            _ => false,
+        })
+        .count()
 }
 
 /// The sheets of an XLSX workbook, in workbook order.
@@ -334,11 +381,25 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
             ),
         ));
     }
+    let epoch_1904 = workbook.has_1904_epoch();
+    // A number shown as a percentage holds 0.25 for `25%`: which it is must be known, for only a
+    // share may be written so.
+    let styles = workbook
+        .worksheet_style(&name)
+        .map_err(|e| file_problem(file, format!("sheet {name}: cannot be read: {e}")))?;
+    let percent_at = |row: u32, column: u32| {
+        styles
+            .get((row, column))
+            .and_then(|s| s.number_format.as_ref())
+            .is_some_and(|f| shows_percent(&f.format_code))
+    };
     let (first_row, first_column) = range.start().unwrap_or((0, 0));
     let mut rows = Vec::new();
     for (i, row) in range.rows().enumerate() {
+        let at_row = first_row.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
         let mut cells: Vec<Cell> = vec![Cell::Empty; usize::try_from(first_column).unwrap_or(0)];
-        cells.extend(row.iter().map(|c| {
+        cells.extend(row.iter().enumerate().map(|(j, c)| {
+            let at_column = first_column.saturating_add(u32::try_from(j).unwrap_or(u32::MAX));
             match c {
                 Data::Empty => Cell::Empty,
                 Data::String(s) => {
@@ -349,15 +410,12 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
                         Cell::Text(t.to_string())
                     }
                 }
+                Data::Float(f) if percent_at(at_row, at_column) => Cell::Percent(*f),
                 Data::Float(f) => Cell::Number(*f),
                 #[expect(clippy::cast_precision_loss, reason = "a count in a cell is far below 2^53")]
                 Data::Int(n) => Cell::Number(*n as f64),
                 Data::Bool(b) => Cell::Bool(*b),
-                Data::DateTime(dt) => {
-                    let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                    NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
-                        .map_or_else(|| Cell::Error(format!("{}", dt.as_f64())), Cell::Date)
-                }
+                Data::DateTime(dt) => date_time_cell(dt, epoch_1904),
                 Data::DateTimeIso(s) => s
                     .get(..10)
                     .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -369,16 +427,78 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
         if cells.iter().all(Cell::is_empty) {
             continue;
         }
-        let number = first_row
-            .saturating_add(u32::try_from(i).unwrap_or(u32::MAX))
-            .saturating_add(1);
+        let number = at_row.saturating_add(1);
         rows.push((number, cells));
     }
     Ok(Table {
         file: file.to_string(),
         sheet: Some(name),
         rows,
+        lines: BTreeMap::new(),
     })
+}
+
+/// Whether a number format shows a percentage: a `%` outside quoted text, escapes and brackets.
+fn shows_percent(code: &str) -> bool {
+    let mut chars = code.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => return true,
+            '"' => {
+                for q in chars.by_ref() {
+                    if q == '"' {
+                        break;
+                    }
+                }
+            }
+            '[' => {
+                for q in chars.by_ref() {
+                    if q == ']' {
+                        break;
+                    }
+                }
+            }
+            '\\' | '_' | '*' => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A cell Excel formats as a date or time. A serial below 1 holds no day of the calendar (a time
+/// of day, or Excel's day 0, `1900-01-00`; in a workbook counting from 1904, a time of day too),
+/// and serial 60 is the 29 February 1900 Excel counts but
+/// the calendar never had: these are read as the text the cell shows, never as a day, so a date
+/// column refuses them rather than reading 31 December 1899.
+fn date_time_cell(dt: &calamine::ExcelDateTime, epoch_1904: bool) -> Cell {
+    let serial = dt.as_f64();
+    let time = |serial: f64| {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "a non-negative finite count of minutes, rounded"
+        )]
+        let minutes = (serial * 24.0 * 60.0).round().max(0.0) as u64;
+        format!("{}:{:02}", minutes / 60, minutes % 60)
+    };
+    if !serial.is_finite() || serial < 0.0 {
+        return Cell::Text(crate::vocabulary::format_number(serial));
+    }
+    if dt.is_duration() {
+        return Cell::Text(time(serial));
+    }
+    if serial < 1.0 {
+        return Cell::Text(if serial == 0.0 && !epoch_1904 {
+            "1900-01-00".to_string()
+        } else {
+            format!("{:0>5}", time(serial))
+        });
+    }
+    let (y, m, d, ..) = dt.to_ymd_hms_milli();
+    NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(d))
+        .map_or_else(|| Cell::Text(format!("{y:04}-{m:02}-{d:02}")), Cell::Date)
 }
 
 /// What an evidence file says about itself, beside its observations: a workbook keeps it on an
@@ -391,15 +511,34 @@ pub struct About {
     pub title: Option<String>,
     /// The as-of date.
     pub as_of: Option<NaiveDate>,
+    /// Read from an *About* sheet, which says what the evidence says: no title there is no title,
+    /// where a sheet without one is titled by its file and sheet name.
+    pub from_sheet: bool,
 }
 
-/// Reads a workbook's *About* sheet, if it has one.
+/// Reads a workbook's *About* sheet, if it has one headed `field` and `value` (as exports write).
 pub fn read_about(file: &str, bytes: &[u8], limits: Limits) -> Result<Option<About>, LoadError> {
     if !xlsx_sheet_names(file, bytes)?.iter().any(|n| n == "About") {
         return Ok(None);
     }
     let table = read_xlsx(file, bytes, Some("About"), limits)?;
-    let mut about = About::default();
+    // Only the sheet an export writes, headed `field` and `value`: an office's own About sheet
+    // (notes on the workbook) is no concern of the evidence.
+    let ours = table.rows.first().is_some_and(|(_, header)| {
+        let words: Vec<String> = header
+            .iter()
+            .filter(|c| !c.is_empty())
+            .map(|c| c.shown().to_lowercase())
+            .collect();
+        words == ["field", "value"]
+    });
+    if !ours {
+        return Ok(None);
+    }
+    let mut about = About {
+        from_sheet: true,
+        ..About::default()
+    };
     let mut problems = Vec::new();
     for (row, cells) in table.rows.iter().skip(1) {
         let field = cells.first().map(Cell::shown).unwrap_or_default();
@@ -463,10 +602,87 @@ pub fn evidence_from_table(
         Ok(evidence) if problems.is_empty() => Ok(evidence),
         Ok(_) => Err(LoadError::new(problems)),
         Err(e) => {
-            problems.extend(e.diagnostics.0.into_iter().map(|d| relocate(table, &cells, d)));
+            let ids = rows_by_id(&document, &cells);
+            problems.extend(
+                e.diagnostics
+                    .0
+                    .into_iter()
+                    .map(|d| relocate(table, &cells, &ids, d)),
+            );
             Err(LoadError::new(problems))
         }
     }
+}
+
+/// Runs a check made for JSON evidence (lint's warnings, its check of quoted passages against
+/// their sources) on the document a valid sheet stands for, and reports what it finds at the
+/// cells: a sheet is checked as its JSON would be. A sheet that does not load gives nothing here;
+/// [`evidence_from_table`] reports why.
+pub fn check_as_json(
+    pack: &Pack,
+    table: &Table,
+    about: &About,
+    check: impl FnOnce(&SourceFile) -> Vec<Diagnostic>,
+) -> Vec<Diagnostic> {
+    let Ok((document, cells, problems)) = document_from_table(pack, table, about) else {
+        return Vec::new();
+    };
+    if !problems.is_empty() {
+        return Vec::new();
+    }
+    let source = SourceFile {
+        name: table.file.clone(),
+        label: table.file.clone(),
+        text: serde_json::to_string_pretty(&document).unwrap_or_default(),
+    };
+    let ids = rows_by_id(&document, &cells);
+    check(&source)
+        .into_iter()
+        .map(|d| relocate(table, &cells, &ids, d))
+        .collect()
+}
+
+/// The row each observation of the document came from, by its id.
+fn rows_by_id(document: &J, cells: &Cells) -> BTreeMap<String, u32> {
+    document
+        .get("observations")
+        .and_then(J::as_array)
+        .map(|observations| {
+            observations
+                .iter()
+                .zip(cells)
+                .filter_map(|(o, (row, _))| Some((o.get("id")?.as_str()?.to_string(), *row)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Names the row beside each observation id a message quotes (`` `row-1a2b` (row 7) ``): an id
+/// made from a row's content is nowhere in the sheet to be found.
+fn name_rows(message: &str, ids: &BTreeMap<String, u32>) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted: Option<String> = None;
+    for c in message.chars() {
+        match (c, quoted.as_mut()) {
+            ('`', None) => quoted = Some(String::new()),
+            ('`', Some(q)) => {
+                out.push('`');
+                out.push_str(q);
+                out.push('`');
+                if let Some(row) = ids.get(q.as_str()) {
+                    out.push_str(&format!(" (row {row})"));
+                }
+                quoted = None;
+            }
+            (c, Some(q)) => q.push(c),
+            (c, None) => out.push(c),
+        }
+    }
+    if let Some(q) = quoted {
+        out.push('`');
+        out.push_str(&q);
+    }
+    out
 }
 
 /// Where each observation's fields came from: (row, column index, column name) by field path.
@@ -560,16 +776,30 @@ fn document_from_table(
     let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     for (row, values) in table.rows.iter().skip(1) {
         let problems_before = problems.len();
+        // A CSV row may be longer than its header: an unquoted comma splits a cell in two, and
+        // what lies beyond the last column would be lost without a word.
+        for (i, cell) in values.iter().enumerate().skip(header.len()) {
+            if !cell.is_empty() {
+                problems.push(table.at(
+                    *row,
+                    i,
+                    None,
+                    format!(
+                        "`{}` lies beyond the last named column; a cell holding the separator must be quoted (or the column named)",
+                        cell.shown()
+                    ),
+                ));
+            }
+        }
         let mut obs = Map::new();
         let mut source = Map::new();
         let mut period = Map::new();
         let mut places: BTreeMap<String, (usize, String)> = BTreeMap::new();
-        let key_type = named
+        let key = named
             .iter()
             .find(|(_, n)| n == "key")
             .and_then(|(i, _)| values.get(*i))
-            .and_then(|c| pack.key(&c.shown()))
-            .map(|k| k.value_type.clone());
+            .and_then(|c| pack.key(&c.shown()));
         for (i, name) in &named {
             let cell = values.get(*i).cloned().unwrap_or(Cell::Empty);
             if cell.is_empty() {
@@ -592,7 +822,13 @@ fn document_from_table(
                         continue;
                     }
                 },
-                "value" => value_cell(&cell, key_type.as_ref()),
+                "value" => match value_cell(&cell, key) {
+                    Ok(v) => v,
+                    Err(m) => {
+                        problems.push(table.at(*row, *i, Some(name), m));
+                        continue;
+                    }
+                },
                 _ => J::String(cell.shown()),
             };
             let path = match name.as_str() {
@@ -638,11 +874,18 @@ fn document_from_table(
         observations.push(J::Object(obs));
         cells.push((*row, places));
     }
-    let title = about.title.clone().unwrap_or_else(|| match &table.sheet {
-        Some(s) => format!("{}, sheet {s}", table.file),
-        None => table.file.clone(),
-    });
-    let mut document = json!({ "council": about.council, "title": title, "observations": observations });
+    let title = match &about.title {
+        Some(t) => Some(t.clone()),
+        None if about.from_sheet => None,
+        None => Some(match &table.sheet {
+            Some(s) => format!("{}, sheet {s}", table.file),
+            None => table.file.clone(),
+        }),
+    };
+    let mut document = json!({ "council": about.council, "observations": observations });
+    if let (Some(t), Some(obj)) = (title, document.as_object_mut()) {
+        obj.insert("title".into(), json!(t));
+    }
     if let (Some(d), Some(obj)) = (about.as_of, document.as_object_mut()) {
         obj.insert("as_of".into(), json!(d.format("%Y-%m-%d").to_string()));
     }
@@ -655,6 +898,8 @@ fn date_cell(cell: &Cell) -> Result<String, String> {
         Cell::Date(d) => Ok(d.format("%Y-%m-%d").to_string()),
         Cell::Text(t) => match crate::diagnostic::parse_date(t) {
             Ok(d) => Ok(d.format("%Y-%m-%d").to_string()),
+            // Written YYYY-MM-DD, but no such day (`2016-02-30`).
+            Err(m) if m.ends_with("is not a day of the calendar") => Err(m),
             Err(_) => Err(format!("`{t}` is not a date; expected YYYY-MM-DD or a date cell")),
         },
         other => Err(format!(
@@ -665,32 +910,73 @@ fn date_cell(cell: &Cell) -> Result<String, String> {
 }
 
 /// A value cell read as the key's type wants it; what cannot be read is passed on as written,
-/// for the loader to report against the key.
-fn value_cell(cell: &Cell, kind: Option<&ValueType>) -> J {
-    match (cell, kind) {
+/// for the loader to report against the key. A percentage is a share, and refused for any other
+/// number: `25%` is never read as 0.25 posts or 0.25 GBP million.
+fn value_cell(cell: &Cell, key: Option<&crate::vocabulary::Key>) -> Result<J, String> {
+    let kind = key.map(|k| &k.value_type);
+    if let Some(ValueType::Number { unit, .. }) = kind {
+        let percentage = match cell {
+            Cell::Percent(_) => true,
+            Cell::Text(t) => t.trim_end().ends_with('%'),
+            _ => false,
+        };
+        if percentage && unit != crate::vocabulary::SHARE {
+            return Err(format!(
+                "`{}` is a percentage, and `{}` is in {unit}, not a share: write the number itself",
+                cell.shown(),
+                key.map_or("", |k| k.key.as_str())
+            ));
+        }
+    }
+    Ok(match (cell, kind) {
+        (Cell::Percent(n), Some(ValueType::Number { .. })) => json!(n),
+        // Excel makes a boolean cell of `TRUE` typed anywhere: for a text key it is that text.
+        (Cell::Bool(_), Some(ValueType::Text)) => J::String(cell.shown()),
         (Cell::Bool(b), _) => J::Bool(*b),
         (Cell::Number(n), Some(ValueType::Text)) => J::String(crate::vocabulary::format_number(*n)),
+        (Cell::Number(n), Some(ValueType::Boolean)) => {
+            return Err(format!(
+                "`{}` is not a boolean; expected TRUE, FALSE, yes or no",
+                crate::vocabulary::format_number(*n)
+            ))
+        }
         (Cell::Number(n), _) => json!(n),
         (Cell::Date(d), _) => J::String(d.format("%Y-%m-%d").to_string()),
         (Cell::Text(t), Some(ValueType::Boolean)) => match t.to_lowercase().as_str() {
             "true" | "yes" | "y" => J::Bool(true),
             "false" | "no" | "n" => J::Bool(false),
-            _ => J::String(t.clone()),
+            _ => return Err(format!("`{t}` is not a boolean; expected TRUE, FALSE, yes or no")),
         },
-        (Cell::Text(t), Some(ValueType::Number { .. })) => match t.parse::<f64>() {
+        (Cell::Text(t), Some(ValueType::Number { unit, .. })) => match t.parse::<f64>() {
             Ok(n) if n.is_finite() => json!(n),
-            _ => J::String(t.clone()),
+            // A percentage, for a share: the loader reads it.
+            _ if t.trim_end().ends_with('%') => J::String(t.clone()),
+            _ => {
+                let share = if unit == crate::vocabulary::SHARE {
+                    ", or a percentage such as 25%"
+                } else {
+                    ""
+                };
+                return Err(format!(
+                    "`{t}` is not a number; expected digits with a decimal point (8.4), without thousands separators{share}"
+                ));
+            }
         },
         (Cell::Text(t), Some(ValueType::Date)) => match crate::diagnostic::parse_date(t) {
             Ok(d) => J::String(d.format("%Y-%m-%d").to_string()),
             Err(_) => J::String(t.clone()),
         },
         (other, _) => J::String(other.shown()),
-    }
+    })
 }
 
-/// Moves a problem the evidence loader found at a JSON path to the cell it came from.
-fn relocate(table: &Table, cells: &Cells, d: Diagnostic) -> Diagnostic {
+/// Moves a problem the evidence loader found at a JSON path to the cell it came from, naming the
+/// rows of the observations it quotes.
+fn relocate(table: &Table, cells: &Cells, ids: &BTreeMap<String, u32>, d: Diagnostic) -> Diagnostic {
+    let d = Diagnostic {
+        message: name_rows(&d.message, ids),
+        ..d
+    };
     let Some(rest) = d.path.strip_prefix("$.observations[") else {
         return table.whole(d.message);
     };
@@ -714,29 +1000,38 @@ fn relocate(table: &Table, cells: &Cells, d: Diagnostic) -> Diagnostic {
     match place {
         Some((column, name)) => table.at(*row, column, Some(&name), d.message),
         None => {
-            let column = if field.is_empty() {
+            let words = if field.is_empty() {
                 String::from("the row")
             } else {
                 format!("`{field}`")
             };
-            let mut out = table.at(*row, 0, None, d.message);
-            out.message = out.message.replacen("column A", &column, 1);
-            out
+            table.at_words(*row, 0, &words, d.message)
         }
     }
 }
 
-/// Cells that a spreadsheet would run as a formula start with one of these; written as text.
+/// Whether a spreadsheet would run a cell beginning so as a formula.
+fn formula_like(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// Cells that a spreadsheet would run as a formula are written as text, after a quote mark. A
+/// text with quote marks of its own before such a start (`'=x`) gets one more, so that reading
+/// it back, which takes one away, gives the text again.
 fn defused(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
+    if formula_like(text.trim_start_matches('\'')) {
+        format!("'{text}")
+    } else {
+        text.to_string()
     }
 }
 
-/// One row per observation, in the sheet's columns, as text cells (dates `YYYY-MM-DD`, numbers
-/// in the canonical format).
-fn rows_of(evidence: &Evidence) -> Vec<Vec<(String, Option<f64>)>> {
+/// An exported cell: its text (dates `YYYY-MM-DD`, numbers in the canonical format), the number
+/// when it is one, and whether it is a boolean (a text `TRUE` is not).
+type OutCell = (String, Option<f64>, bool);
+
+/// One row per observation, in the sheet's columns.
+fn rows_of(evidence: &Evidence) -> Vec<Vec<OutCell>> {
     let canonical = evidence.canonical();
     let observations = canonical
         .get("observations")
@@ -757,14 +1052,18 @@ fn rows_of(evidence: &Evidence) -> Vec<Vec<(String, Option<f64>)>> {
                         other => o.get(other),
                     };
                     match v {
-                        None | Some(J::Null) => (String::new(), None),
-                        Some(J::String(s)) => (s.clone(), None),
+                        None | Some(J::Null) => (String::new(), None, false),
+                        Some(J::String(s)) => (s.clone(), None, false),
                         Some(J::Number(n)) => {
                             let f = n.as_f64();
-                            (f.map(crate::vocabulary::format_number).unwrap_or_default(), f)
+                            (
+                                f.map(crate::vocabulary::format_number).unwrap_or_default(),
+                                f,
+                                false,
+                            )
                         }
-                        Some(J::Bool(b)) => (if *b { "TRUE" } else { "FALSE" }.to_string(), None),
-                        Some(other) => (other.to_string(), None),
+                        Some(J::Bool(b)) => (if *b { "TRUE" } else { "FALSE" }.to_string(), None, true),
+                        Some(other) => (other.to_string(), None, false),
                     }
                 })
                 .collect()
@@ -778,7 +1077,7 @@ pub fn evidence_to_csv(evidence: &Evidence) -> String {
     let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
     let _ = writer.write_record(columns());
     for row in rows_of(evidence) {
-        let _ = writer.write_record(row.iter().map(|(t, n)| match n {
+        let _ = writer.write_record(row.iter().map(|(t, n, _)| match n {
             Some(_) => t.clone(),
             None => defused(t),
         }));
@@ -814,7 +1113,7 @@ pub fn evidence_to_xlsx(evidence: &Evidence) -> Result<Vec<u8>, String> {
     }
     for (r, row) in rows_of(evidence).iter().enumerate() {
         let r = u32::try_from(r + 1).map_err(|e| e.to_string())?;
-        for (c, (text, number)) in row.iter().enumerate() {
+        for (c, (text, number, boolean)) in row.iter().enumerate() {
             let c = u16::try_from(c).map_err(|e| e.to_string())?;
             let name = cols.get(usize::from(c)).copied().unwrap_or("");
             if text.is_empty() {
@@ -824,19 +1123,23 @@ pub fn evidence_to_xlsx(evidence: &Evidence) -> Result<Vec<u8>, String> {
                 .contains(&name)
                 .then(|| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
                 .flatten();
-            if let Some(d) = date {
-                let dt = ExcelDateTime::from_ymd(
-                    u16::try_from(chrono::Datelike::year(&d)).map_err(|e| e.to_string())?,
-                    u8::try_from(chrono::Datelike::month(&d)).map_err(|e| e.to_string())?,
-                    u8::try_from(chrono::Datelike::day(&d)).map_err(|e| e.to_string())?,
+            // A day Excel cannot show as a date (before 1900) goes out as `YYYY-MM-DD` text,
+            // which reads back the same.
+            let excel_date = date.filter(|d| chrono::Datelike::year(d) >= 1900).and_then(|d| {
+                ExcelDateTime::from_ymd(
+                    u16::try_from(chrono::Datelike::year(&d)).ok()?,
+                    u8::try_from(chrono::Datelike::month(&d)).ok()?,
+                    u8::try_from(chrono::Datelike::day(&d)).ok()?,
                 )
-                .map_err(|e| e.to_string())?;
+                .ok()
+            });
+            if let Some(dt) = excel_date {
                 sheet
                     .write_datetime_with_format(r, c, &dt, &date_format)
                     .map_err(|e| e.to_string())?;
             } else if let Some(n) = number {
                 sheet.write_number(r, c, *n).map_err(|e| e.to_string())?;
-            } else if text == "TRUE" || text == "FALSE" {
+            } else if *boolean {
                 sheet
                     .write_boolean(r, c, text == "TRUE")
                     .map_err(|e| e.to_string())?;

@@ -452,10 +452,13 @@ pub(crate) fn decode_value(
                 }),
                 None => {
                     let levels = crate::diagnostic::ticked(&scale.levels, ", ");
+                    let hint = meant_level(level, &scale.levels)
+                        .map(|l| format!(" (did you mean `{l}`?)"))
+                        .unwrap_or_default();
                     d.error(
                         at,
                         format!(
-                            "`{level}` is not a level of scale `{}`; expected one of {levels}",
+                            "`{level}` is not a level of scale `{}`{hint}; expected one of {levels}",
                             scale.id
                         ),
                     );
@@ -464,6 +467,23 @@ pub(crate) fn decode_value(
             }
         }
     }
+}
+
+/// The level a grade off its scale was meant to be, when the slip is plain: the same but for
+/// case and spacing, or one letter off. No further: levels are words of judgement, and two
+/// letters turn `adequate` into `inadequate`, its opposite.
+fn meant_level<'a>(written: &str, levels: &'a [String]) -> Option<&'a str> {
+    let plain = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let written = plain(written);
+    levels
+        .iter()
+        .find(|l| plain(l) == written)
+        .or_else(|| {
+            levels
+                .iter()
+                .find(|l| crate::diagnostic::edit_distance(&written, &plain(l)) <= 1)
+        })
+        .map(String::as_str)
 }
 
 /// Reads `"25%"` as 0.25.
