@@ -276,6 +276,29 @@ impl Pack {
         keys.dedup();
         keys.iter().filter_map(|&i| self.keys.get(i)).collect()
     }
+    /// The first rule whose change size (`by_at_least`, `by_at_least_percent`) names the parameter.
+    pub(crate) fn size_use(&self, parameter: usize) -> Option<&str> {
+        self.rules.iter().find_map(|rule| {
+            let mut found = false;
+            for (_, c) in rule.body.conditions() {
+                c.for_each_leaf(&mut |leaf| {
+                    if let rules::LeafTest::Trend {
+                        by:
+                            Some(rules::ChangeSize {
+                                size: rules::Threshold::Parameter(i),
+                                ..
+                            }),
+                        ..
+                    } = &leaf.test
+                    {
+                        found |= *i == parameter;
+                    }
+                });
+            }
+            found.then_some(rule.id.as_str())
+        })
+    }
+
     /// Where a parameter decides a window or a count: (the rule or key, field), the first use.
     pub(crate) fn amount_use(&self, parameter: usize) -> Option<(String, &'static str)> {
         for rule in &self.rules {
@@ -1861,6 +1884,19 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
         if let Some((rule, field)) = pack.amount_use(index) {
             if let Err(problem) = crate::rules::amount_value(v) {
                 return Err(format!("parameter `{name}` is `{field}` in {rule}: {problem}"));
+            }
+        }
+    }
+    // A change's size must stay above 0, as its default must: 0 would count no change, and
+    // less a worsening, as the improvement asked for.
+    if let (Some(Value::Number(n)), Some(index)) =
+        (&value, pack.parameters.iter().position(|p| p.name == name))
+    {
+        if let Some(rule) = pack.size_use(index) {
+            if *n <= 0.0 {
+                return Err(format!(
+                    "parameter `{name}` sizes an improvement in rule `{rule}`: `{n}` is not above 0"
+                ));
             }
         }
     }

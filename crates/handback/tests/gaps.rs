@@ -56,6 +56,9 @@ fn a_graded_criterions_evidence_is_a_gap() {
     assert!(!graded.is_empty());
     let gaps = gap_keys(pack, e);
     for key in graded {
-        assert!(gaps.iter().any(|(k, _)| *k == key), "`{key}` is not a gap: {gaps:?}");
+        assert!(
+            gaps.iter().any(|(k, _)| *k == key),
+            "`{key}` is not a gap: {gaps:?}"
+        );
     }
 }
