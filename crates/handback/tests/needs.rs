@@ -522,6 +522,33 @@ fn a_key_against_a_key_is_offered_either_side_set_against_the_other() {
     );
 }
 
+/// Of the same date, with the other key observed today: the key recorded today, set against
+/// today's value, is one change that meets it (needs said nothing could be done).
+#[test]
+fn a_same_date_comparison_is_offered_the_key_today_against_the_others_value_of_today() {
+    let p = pack(
+        json!([
+            number("local", "lower_is_better"),
+            number("national", "lower_is_better")
+        ]),
+        json!([rule(
+            "same-day",
+            json!({"key": "local", "op": "<=", "against": {"key": "national", "same_date": true}})
+        )]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("l", "local", json!(30), "2016-03-31"),
+            obs("n", "national", json!(20), "2016-06-30")
+        ]),
+    );
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("same-day"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].key, "local");
+    assert_eq!(n.sets[0].changes[0].needs, "<= 20");
+}
+
 #[test]
 fn days_since_an_event_is_offered_the_event_today_only_where_that_meets_it() {
     let p = pack(
