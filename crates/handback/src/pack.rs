@@ -1749,6 +1749,36 @@ fn cycle_path(graph: &DiGraph<usize, ()>, scc: &[NodeIndex]) -> Vec<NodeIndex> {
     path
 }
 
+/// Whether improving any input of a derived key (in the input's better direction) can only
+/// improve the derived value (in the key's): a sum whose terms point the key's way, a
+/// difference whose minuend does and whose subtrahend points the other way. A ratio or a
+/// percentage change moves with its inputs' signs and is undefined at zero, so never; a key that
+/// is not derived, always.
+fn improves_with_inputs(key: &Key, keys: &[Key], depth: usize) -> bool {
+    let Some(formula) = &key.derived else {
+        return true;
+    };
+    let higher = |k: &Key| match k.value_type {
+        ValueType::Number { direction, .. } => Some(direction == Direction::HigherIsBetter),
+        _ => None,
+    };
+    let Some(up) = higher(key) else {
+        return false;
+    };
+    // Derived keys cannot form a cycle (a load error), but stay bounded whatever.
+    let input = |name: &str, same: bool| {
+        depth < 32
+            && keys.iter().find(|k| k.key == name).is_some_and(|k| {
+                higher(k).is_some_and(|h| (h == up) == same) && improves_with_inputs(k, keys, depth + 1)
+            })
+    };
+    match formula {
+        Formula::Sum { terms } => terms.iter().all(|t| input(t, true)),
+        Formula::Difference { minuend, subtrahend } => input(minuend, true) && input(subtrahend, false),
+        Formula::Ratio { .. } | Formula::PercentChange { .. } => false,
+    }
+}
+
 /// Marks each rule monotone when improving any observation (in its key's better direction) can
 /// never worsen its outcome: every comparison points the key's better way, there is no `not` and
 /// no trend, and every rule it refers to is monotone too.
@@ -1757,6 +1787,17 @@ fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], 
         let Some(key) = keys.get(leaf.key) else {
             return false;
         };
+        // A derived value must improve whenever one of its inputs does.
+        let sides = match &leaf.test {
+            rules::LeafTest::Against { other, .. } => vec![leaf.key, other.key],
+            _ => vec![leaf.key],
+        };
+        if !sides
+            .iter()
+            .all(|&k| keys.get(k).is_some_and(|k| improves_with_inputs(k, keys, 0)))
+        {
+            return false;
+        }
         let (op, threshold) = match &leaf.test {
             rules::LeafTest::Present => return true,
             // A trend compares with an earlier value, which improving makes harder to beat; the
