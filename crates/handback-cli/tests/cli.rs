@@ -1282,6 +1282,42 @@ fn needs_scenario_out_pipes_into_whatif() {
     );
 }
 
+/// With `--as-of` later than the evidence's own date, the scenario written carries that date:
+/// its changes are dated then, and applied as of the evidence's date they were invisible, so
+/// `whatif` said nothing changes of an option `needs` had checked.
+#[test]
+fn needs_scenario_out_carries_an_as_of_given_on_the_command_line() {
+    use std::io::Write;
+    let o = handback(&[
+        "needs",
+        AUG_2016,
+        "--as-of",
+        "2016-09-30",
+        "--target",
+        "rule:children-6",
+        "--scenario-out",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut whatif = Command::new(env!("CARGO_BIN_EXE_handback"))
+        .args(["whatif", AUG_2016, "--scenario", "-"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    whatif.stdin.take().unwrap().write_all(&o.stdout).unwrap();
+    let w = whatif.wait_with_output().unwrap();
+    assert_eq!(w.status.code(), Some(0), "{}\n{}", stderr(&w), stdout(&o));
+    assert!(
+        stdout(&w).contains("children-6: not met -> met"),
+        "{}\n{}",
+        stdout(&w),
+        stdout(&o)
+    );
+}
+
 /// Options that fail their check are not shown, and the reader is told they were found, so "no
 /// option" does not read as "nothing can be done".
 #[test]
