@@ -338,7 +338,8 @@ enum Command {
     Sweep {
         #[command(flatten)]
         situation: Situation,
-        /// `KEY[:FUNCTION]=FROM..TO/STEP`, e.g. `children.agency_share=0.1..0.5/0.05`. Repeatable.
+        /// `KEY[:FUNCTION]=FROM..TO/STEP`, e.g. `children.agency_share=0.1..0.5/0.05`, or a parameter
+        /// (`NAME=FROM..TO/STEP`), overridden at each point as `--param` does. Repeatable.
         #[arg(long = "vary", value_name = "KEY=FROM..TO/STEP", required = true)]
         vary: Vec<String>,
     },

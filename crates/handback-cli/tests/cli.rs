@@ -1282,6 +1282,49 @@ fn needs_scenario_out_pipes_into_whatif() {
     );
 }
 
+/// `sweep --vary` takes a parameter as it takes a key (rule-language.md: an override by "a
+/// sweep"), checked as `--param` is: it said `unknown evidence key`.
+#[test]
+fn sweep_varies_a_parameter_and_refuses_a_window_that_is_not_one() {
+    let args = |vary: &str| {
+        handback(&[
+            "sweep",
+            "--pack",
+            "fixtures/packs/semantics",
+            "fixtures/evidence/semantics-windows.json",
+            "--as-of",
+            "2017-01-01",
+            "--vary",
+            vary,
+        ])
+    };
+    // The chief executive came 458 days after the Directions.
+    let o = args("ceo_days_max=400..600/100");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "ceo-in-time").unwrap();
+    let cells: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            format!(
+                "{}={}",
+                l.split(',').next().unwrap(),
+                l.split(',').nth(column).unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(cells, ["400=not_met", "500=met", "600=met"], "{csv}");
+    let o = args("visits_needed=0..2/1");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("parameter `visits_needed`") && stderr(&o).contains("`0`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 /// With `--as-of` later than the evidence's own date, the scenario written carries that date:
 /// its changes are dated then, and applied as of the evidence's date they were invisible, so
 /// `whatif` said nothing changes of an option `needs` had checked.
