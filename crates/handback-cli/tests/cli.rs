@@ -1325,6 +1325,69 @@ fn sweep_varies_a_parameter_and_refuses_a_window_that_is_not_one() {
     );
 }
 
+/// `needs`, `gaps` and `sweep` take `--param` as `assess` does (#14: parameters everywhere a
+/// number decides); they refused the flag.
+#[test]
+fn needs_gaps_and_sweep_take_param() {
+    let run = |command: &str, extra: &[&str]| {
+        let mut args = vec![
+            command,
+            "--pack",
+            "fixtures/packs/semantics",
+            "fixtures/evidence/semantics-windows.json",
+            "--as-of",
+            "2017-01-01",
+        ];
+        args.extend_from_slice(extra);
+        handback(&args)
+    };
+    // The chief executive came 458 days after the Directions: met by default (548), not by 400.
+    let o = run("needs", &["--target", "rule:ceo-in-time"]);
+    assert!(stdout(&o).contains("Already met"), "{}", stdout(&o));
+    let o = run(
+        "needs",
+        &["--target", "rule:ceo-in-time", "--param", "ceo_days_max=400"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("Already met"), "{}", stdout(&o));
+    let o = run("gaps", &["--param", "ceo_days_max=400"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        "sweep",
+        &["--vary", "visits_needed=1..2/1", "--param", "ceo_days_max=400"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "ceo-in-time").unwrap();
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(column) == Some("not_met")),
+        "{csv}"
+    );
+    // The scenario written carries the override its option was checked with.
+    let o = run(
+        "needs",
+        &[
+            "--target",
+            "rule:visits-param",
+            "--param",
+            "visits_needed=4",
+            "--scenario-out",
+            "-",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"visits_needed\""), "{}", stdout(&o));
+    // Refused as `assess` refuses it.
+    let o = run(
+        "needs",
+        &["--target", "rule:ceo-in-time", "--param", "ceo_days_max=0"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
 /// With `--as-of` later than the evidence's own date, the scenario written carries that date:
 /// its changes are dated then, and applied as of the evidence's date they were invisible, so
 /// `whatif` said nothing changes of an option `needs` had checked.
