@@ -767,7 +767,9 @@ impl<'a> Solver<'a> {
                     }
                     // One value that fails breaks a run.
                     (true, true) => true,
-                    (false, true) => false,
+                    // Today's value, failing, makes the window hold evidence (an empty one is
+                    // unknown) or replaces one that qualified: enough when the rest fall short.
+                    (false, true) => before_today.iter().filter(|o| qualifies(o)).count() < needed,
                 };
                 if !feasible {
                     self.blocks.push(if negated {

@@ -420,6 +420,36 @@ fn a_count_one_short_is_offered_one_more_today_and_two_short_nothing() {
     );
 }
 
+/// "Not three positive visits in the year": with no visit recorded in the window the count is
+/// unknown, and one visit that is not positive, recorded today, makes it not met, so the rule
+/// met. needs said fewer observations meant evidence removed.
+#[test]
+fn a_negated_count_is_offered_a_value_that_does_not_qualify_where_that_is_enough() {
+    let p = pack(
+        json!([boolean("visit")]),
+        json!([rule(
+            "not-three",
+            json!({"not": {"key": "visit", "op": "==", "value": true, "count": {"at_least": 3, "within_days": 365}}})
+        )]),
+    );
+    let as_of = day("2016-12-01");
+    let ev = evidence(&p, json!([obs("a", "visit", json!(true), "2015-02-01")]));
+    let n = sound_needs(&p, &ev, as_of, &target("not-three"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Boolean(false));
+    // Three positive visits before today: one more value cannot undo them.
+    let ev = evidence(
+        &p,
+        json!([
+            obs("a", "visit", json!(true), "2016-02-01"),
+            obs("b", "visit", json!(true), "2016-05-01"),
+            obs("c", "visit", json!(true), "2016-08-01"),
+        ]),
+    );
+    let n = sound_needs(&p, &ev, as_of, &target("not-three"));
+    assert!(n.sets.is_empty(), "{n:?}");
+}
+
 #[test]
 fn a_sized_change_is_offered_the_start_value_moved_by_the_size() {
     let p = pack(
