@@ -416,10 +416,20 @@ pub fn best_scenario(b: &Base, target: &str) -> Result<String, Failure> {
         ));
     };
     // `Change` serialises in the scenario file's own form (`{"set": {…}}`, `{"as_of": …}`).
-    let mut changes = best.as_changes(b.options.as_of);
-    if best.earliest > b.options.as_of {
-        changes.push(Change::AsOf(best.earliest));
-    }
+    // The date it was checked on, always: the changes are dated on the as-of date, which may be
+    // a `--as-of` later than the evidence's own, and `whatif` starts from the evidence's.
+    // So are the parameters overridden (`--param`): the set was checked with them.
+    let mut changes: Vec<Change> = b
+        .options
+        .parameters
+        .iter()
+        .map(|(name, value)| Change::Param {
+            name: name.clone(),
+            value: serde_json::to_value(value).unwrap_or_default(),
+        })
+        .collect();
+    changes.extend(best.as_changes(b.options.as_of));
+    changes.push(Change::AsOf(best.earliest.max(b.options.as_of)));
     let scenario = serde_json::json!({
         "title": format!("what it would take: {} (option 1 of `handback needs`)", target_words(&parsed)),
         "changes": changes,

@@ -330,6 +330,9 @@ enum Command {
         /// print it instead of the options).
         #[arg(long, value_name = "SCENARIO.json")]
         scenario_out: Option<PathBuf>,
+        /// Override a parameter, e.g. `--param children_agency_share_max=0.2`. Repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExploreFormat::Table)]
         format: ExploreFormat,
@@ -338,14 +341,21 @@ enum Command {
     Sweep {
         #[command(flatten)]
         situation: Situation,
-        /// `KEY[:FUNCTION]=FROM..TO/STEP`, e.g. `children.agency_share=0.1..0.5/0.05`. Repeatable.
+        /// `KEY[:FUNCTION]=FROM..TO/STEP`, e.g. `children.agency_share=0.1..0.5/0.05`, or a parameter
+        /// (`NAME=FROM..TO/STEP`), overridden at each point as `--param` does. Repeatable.
         #[arg(long = "vary", value_name = "KEY=FROM..TO/STEP", required = true)]
         vary: Vec<String>,
+        /// Override a parameter, e.g. `--param children_agency_share_max=0.2`. Repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
     },
     /// The evidence-gap report: what to gather first to settle the most unknown outcomes.
     Gaps {
         #[command(flatten)]
         situation: Situation,
+        /// Override a parameter, e.g. `--param children_agency_share_max=0.2`. Repeatable.
+        #[arg(long = "param", value_name = "NAME=VALUE")]
+        params: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExploreFormat::Table)]
         format: ExploreFormat,
@@ -1015,9 +1025,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
             target,
             limit,
             scenario_out,
+            params,
             format,
         } => {
-            let base = situation.base()?;
+            let mut base = situation.base()?;
+            set_params(&base.pack, &mut base.options, &params)?;
             let evidence = situation.evidence;
             if let Some(out) = &scenario_out {
                 let text = explore::best_scenario(&base, &target)?;
@@ -1031,18 +1043,28 @@ fn run(cli: Cli) -> Result<String, Failure> {
             }
             explore::needs(&base, &target, limit, format.out())
         }
-        Command::Sweep { situation, vary } => {
+        Command::Sweep {
+            situation,
+            vary,
+            params,
+        } => {
             let varies = vary
                 .iter()
                 .map(|v| explore::parse_vary(v))
                 .collect::<Result<Vec<_>, _>>()?;
-            let base = situation.base()?;
+            let mut base = situation.base()?;
+            set_params(&base.pack, &mut base.options, &params)?;
             // The CSV stays a plain grid for plotting; what was left out goes to stderr.
             eprint!("{}", explore::known_line(&base));
             explore::sweep(&base, &varies)
         }
-        Command::Gaps { situation, format } => {
-            let base = situation.base()?;
+        Command::Gaps {
+            situation,
+            params,
+            format,
+        } => {
+            let mut base = situation.base()?;
+            set_params(&base.pack, &mut base.options, &params)?;
             explore::gaps(&base, format.out())
         }
         Command::Lint {

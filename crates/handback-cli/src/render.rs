@@ -1001,15 +1001,23 @@ pub fn exit_words(plan: &Plan) -> String {
     }
 }
 
+/// When a safeguard ends or, once it has and the power is plainly returned, when it ended
+/// ("returned until D" read as if the return ended on D).
+fn until_words(power: handback::Power, until: Option<chrono::NaiveDate>) -> String {
+    match (power, until) {
+        (_, None) => String::new(),
+        (handback::Power::Returned, Some(until)) => format!(" (its safeguard ended on {until})"),
+        (_, Some(until)) => format!(" until {until}"),
+    }
+}
+
 /// A function's power, with to whom it was transferred and when a safeguard ends.
 pub fn power_words(f: &handback::FunctionPlan) -> String {
     let mut words = f.power.words().to_string();
     if let Some(to) = &f.to {
         words.push_str(&format!(" to {to}"));
     }
-    if let Some(until) = f.until {
-        words.push_str(&format!(" until {until}"));
-    }
+    words.push_str(&until_words(f.power, f.until));
     words
 }
 
@@ -1210,9 +1218,7 @@ pub fn grid_table(
         if let Some(to) = &h.to {
             power.push_str(&format!(" to {to}"));
         }
-        if let Some(until) = h.until {
-            power.push_str(&format!(" until {until}"));
-        }
+        power.push_str(&until_words(h.power, h.until));
         if h.expired {
             power.push_str(" (the Directions have expired)");
         }

@@ -166,6 +166,41 @@ fn plan_whatif_needs_gaps_and_sweep_agree_with_the_command_line() {
     }
 }
 
+/// `needs` and `sweep` take `parameters` as `assess` does, and agree with `--param` (they were
+/// refused as unknown fields).
+#[test]
+fn needs_and_sweep_take_parameters() {
+    let evidence = text(AUG_2016);
+    let needs = one(json!({
+        "op": "needs", "evidence": evidence, "target": "rule:children-6",
+        "parameters": {"children_agency_share_max": 0.1},
+    }));
+    assert_eq!(needs["ok"], true, "{needs}");
+    assert_eq!(
+        needs["result"],
+        cli_json(&[
+            "needs",
+            AUG_2016,
+            "--target",
+            "rule:children-6",
+            "--param",
+            "children_agency_share_max=0.1",
+            "--format",
+            "json"
+        ])
+    );
+    let sweep = one(json!({
+        "op": "sweep", "evidence": evidence, "vary": ["children.overspend_gbp_m=0..10/5"],
+        "parameters": {"children_agency_share_max": 0.1},
+    }));
+    assert_eq!(sweep["ok"], true, "{sweep}");
+    let bad = one(json!({
+        "op": "needs", "evidence": evidence, "target": "rule:children-6",
+        "parameters": {"children_agency_share_max": 25},
+    }));
+    assert_eq!(bad["error"]["kind"], "usage", "{bad}");
+}
+
 /// Ten requests in a row, one of them malformed, give ten answers in order; the loop goes on.
 #[test]
 fn a_malformed_line_gets_an_error_and_the_loop_goes_on() {

@@ -1282,6 +1282,148 @@ fn needs_scenario_out_pipes_into_whatif() {
     );
 }
 
+/// `sweep --vary` takes a parameter as it takes a key (rule-language.md: an override by "a
+/// sweep"), checked as `--param` is: it said `unknown evidence key`.
+#[test]
+fn sweep_varies_a_parameter_and_refuses_a_window_that_is_not_one() {
+    let args = |vary: &str| {
+        handback(&[
+            "sweep",
+            "--pack",
+            "fixtures/packs/semantics",
+            "fixtures/evidence/semantics-windows.json",
+            "--as-of",
+            "2017-01-01",
+            "--vary",
+            vary,
+        ])
+    };
+    // The chief executive came 458 days after the Directions.
+    let o = args("ceo_days_max=400..600/100");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "ceo-in-time").unwrap();
+    let cells: Vec<String> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            format!(
+                "{}={}",
+                l.split(',').next().unwrap(),
+                l.split(',').nth(column).unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(cells, ["400=not_met", "500=met", "600=met"], "{csv}");
+    let o = args("visits_needed=0..2/1");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("parameter `visits_needed`") && stderr(&o).contains("`0`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `needs`, `gaps` and `sweep` take `--param` as `assess` does (#14: parameters everywhere a
+/// number decides); they refused the flag.
+#[test]
+fn needs_gaps_and_sweep_take_param() {
+    let run = |command: &str, extra: &[&str]| {
+        let mut args = vec![
+            command,
+            "--pack",
+            "fixtures/packs/semantics",
+            "fixtures/evidence/semantics-windows.json",
+            "--as-of",
+            "2017-01-01",
+        ];
+        args.extend_from_slice(extra);
+        handback(&args)
+    };
+    // The chief executive came 458 days after the Directions: met by default (548), not by 400.
+    let o = run("needs", &["--target", "rule:ceo-in-time"]);
+    assert!(stdout(&o).contains("Already met"), "{}", stdout(&o));
+    let o = run(
+        "needs",
+        &["--target", "rule:ceo-in-time", "--param", "ceo_days_max=400"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("Already met"), "{}", stdout(&o));
+    let o = run("gaps", &["--param", "ceo_days_max=400"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        "sweep",
+        &["--vary", "visits_needed=1..2/1", "--param", "ceo_days_max=400"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "ceo-in-time").unwrap();
+    assert!(
+        csv.lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(column) == Some("not_met")),
+        "{csv}"
+    );
+    // The scenario written carries the override its option was checked with.
+    let o = run(
+        "needs",
+        &[
+            "--target",
+            "rule:visits-param",
+            "--param",
+            "visits_needed=4",
+            "--scenario-out",
+            "-",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"visits_needed\""), "{}", stdout(&o));
+    // Refused as `assess` refuses it.
+    let o = run(
+        "needs",
+        &["--target", "rule:ceo-in-time", "--param", "ceo_days_max=0"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// With `--as-of` later than the evidence's own date, the scenario written carries that date:
+/// its changes are dated then, and applied as of the evidence's date they were invisible, so
+/// `whatif` said nothing changes of an option `needs` had checked.
+#[test]
+fn needs_scenario_out_carries_an_as_of_given_on_the_command_line() {
+    use std::io::Write;
+    let o = handback(&[
+        "needs",
+        AUG_2016,
+        "--as-of",
+        "2016-09-30",
+        "--target",
+        "rule:children-6",
+        "--scenario-out",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut whatif = Command::new(env!("CARGO_BIN_EXE_handback"))
+        .args(["whatif", AUG_2016, "--scenario", "-"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    whatif.stdin.take().unwrap().write_all(&o.stdout).unwrap();
+    let w = whatif.wait_with_output().unwrap();
+    assert_eq!(w.status.code(), Some(0), "{}\n{}", stderr(&w), stdout(&o));
+    assert!(
+        stdout(&w).contains("children-6: not met -> met"),
+        "{}\n{}",
+        stdout(&w),
+        stdout(&o)
+    );
+}
+
 /// Options that fail their check are not shown, and the reader is told they were found, so "no
 /// option" does not read as "nothing can be done".
 #[test]

@@ -206,6 +206,13 @@ fn grid_and_audit_show_transfers_and_ending_safeguards() {
         "2023-10-01",
     ]));
     assert!(grid.contains("early-help          returned "), "{grid}");
+    // Once the Advice has ended the power is plainly returned: it said "returned until
+    // 2023-10-01", as if the return ended that day.
+    assert!(!grid.contains("returned until"), "{grid}");
+    assert!(
+        grid.contains("returned (its safeguard ended on 2023-10-01)"),
+        "{grid}"
+    );
     let dir = std::env::temp_dir().join(format!("handback-northmoor-audit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("decisions.csv");

@@ -1525,8 +1525,14 @@ impl<'a> Engine<'a> {
             }
             Finding::SustainedBroken { observation, days } => {
                 reason.evidence.push(used(observation));
+                // The value in force when the window opened may be dated before it.
+                let when = if observation.date <= window_start(self.as_of, days) {
+                    format!("the value in force when the last {days} days began")
+                } else {
+                    format!("within the last {days} days")
+                };
                 format!(
-                    "{} on {} is not {op_words} {limit}, within the last {days} days",
+                    "{} on {} is not {op_words} {limit}, {when}",
                     observation.value, observation.date
                 )
             }

@@ -767,7 +767,9 @@ impl<'a> Solver<'a> {
                     }
                     // One value that fails breaks a run.
                     (true, true) => true,
-                    (false, true) => false,
+                    // Today's value, failing, makes the window hold evidence (an empty one is
+                    // unknown) or replaces one that qualified: enough when the rest fall short.
+                    (false, true) => before_today.iter().filter(|o| qualifies(o)).count() < needed,
                 };
                 if !feasible {
                     self.blocks.push(if negated {
@@ -857,8 +859,15 @@ impl<'a> Solver<'a> {
                             .within_days
                             .is_none_or(|w| age <= i64::from(self.engine.amount(w)))
                 };
-                match others.last() {
-                    Some(o) if !other.same_date && age_ok(o) && other.key != leaf.key => {
+                // Recorded today, the key meets the other's latest value or, of the same date,
+                // the other's value of today.
+                let against = if other.same_date {
+                    others.last().filter(|o| o.date == self.as_of)
+                } else {
+                    others.last()
+                };
+                match against {
+                    Some(o) if age_ok(o) && other.key != leaf.key => {
                         plain(bound(*op), Some(o.value.clone()), 0)
                     }
                     // Offered from the other side, if at all (see `leaf`).

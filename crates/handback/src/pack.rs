@@ -276,6 +276,29 @@ impl Pack {
         keys.dedup();
         keys.iter().filter_map(|&i| self.keys.get(i)).collect()
     }
+    /// The first rule whose change size (`by_at_least`, `by_at_least_percent`) names the parameter.
+    pub(crate) fn size_use(&self, parameter: usize) -> Option<&str> {
+        self.rules.iter().find_map(|rule| {
+            let mut found = false;
+            for (_, c) in rule.body.conditions() {
+                c.for_each_leaf(&mut |leaf| {
+                    if let rules::LeafTest::Trend {
+                        by:
+                            Some(rules::ChangeSize {
+                                size: rules::Threshold::Parameter(i),
+                                ..
+                            }),
+                        ..
+                    } = &leaf.test
+                    {
+                        found |= *i == parameter;
+                    }
+                });
+            }
+            found.then_some(rule.id.as_str())
+        })
+    }
+
     /// Where a parameter decides a window or a count: (the rule or key, field), the first use.
     pub(crate) fn amount_use(&self, parameter: usize) -> Option<(String, &'static str)> {
         for rule in &self.rules {
@@ -1726,6 +1749,36 @@ fn cycle_path(graph: &DiGraph<usize, ()>, scc: &[NodeIndex]) -> Vec<NodeIndex> {
     path
 }
 
+/// Whether improving any input of a derived key (in the input's better direction) can only
+/// improve the derived value (in the key's): a sum whose terms point the key's way, a
+/// difference whose minuend does and whose subtrahend points the other way. A ratio or a
+/// percentage change moves with its inputs' signs and is undefined at zero, so never; a key that
+/// is not derived, always.
+fn improves_with_inputs(key: &Key, keys: &[Key], depth: usize) -> bool {
+    let Some(formula) = &key.derived else {
+        return true;
+    };
+    let higher = |k: &Key| match k.value_type {
+        ValueType::Number { direction, .. } => Some(direction == Direction::HigherIsBetter),
+        _ => None,
+    };
+    let Some(up) = higher(key) else {
+        return false;
+    };
+    // Derived keys cannot form a cycle (a load error), but stay bounded whatever.
+    let input = |name: &str, same: bool| {
+        depth < 32
+            && keys.iter().find(|k| k.key == name).is_some_and(|k| {
+                higher(k).is_some_and(|h| (h == up) == same) && improves_with_inputs(k, keys, depth + 1)
+            })
+    };
+    match formula {
+        Formula::Sum { terms } => terms.iter().all(|t| input(t, true)),
+        Formula::Difference { minuend, subtrahend } => input(minuend, true) && input(subtrahend, false),
+        Formula::Ratio { .. } | Formula::PercentChange { .. } => false,
+    }
+}
+
 /// Marks each rule monotone when improving any observation (in its key's better direction) can
 /// never worsen its outcome: every comparison points the key's better way, there is no `not` and
 /// no trend, and every rule it refers to is monotone too.
@@ -1734,6 +1787,17 @@ fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], 
         let Some(key) = keys.get(leaf.key) else {
             return false;
         };
+        // A derived value must improve whenever one of its inputs does.
+        let sides = match &leaf.test {
+            rules::LeafTest::Against { other, .. } => vec![leaf.key, other.key],
+            _ => vec![leaf.key],
+        };
+        if !sides
+            .iter()
+            .all(|&k| keys.get(k).is_some_and(|k| improves_with_inputs(k, keys, 0)))
+        {
+            return false;
+        }
         let (op, threshold) = match &leaf.test {
             rules::LeafTest::Present => return true,
             // A trend compares with an earlier value, which improving makes harder to beat; the
@@ -1861,6 +1925,19 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
         if let Some((rule, field)) = pack.amount_use(index) {
             if let Err(problem) = crate::rules::amount_value(v) {
                 return Err(format!("parameter `{name}` is `{field}` in {rule}: {problem}"));
+            }
+        }
+    }
+    // A change's size must stay above 0, as its default must: 0 would count no change, and
+    // less a worsening, as the improvement asked for.
+    if let (Some(Value::Number(n)), Some(index)) =
+        (&value, pack.parameters.iter().position(|p| p.name == name))
+    {
+        if let Some(rule) = pack.size_use(index) {
+            if *n <= 0.0 {
+                return Err(format!(
+                    "parameter `{name}` sizes an improvement in rule `{rule}`: `{n}` is not above 0"
+                ));
             }
         }
     }

@@ -347,6 +347,9 @@ pub struct NeedsRequest {
     /// How many options to give (default 5).
     #[serde(default = "five")]
     pub limit: usize,
+    /// Parameter overrides, as `assess` takes them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, serde_json::Value>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -363,8 +366,11 @@ pub struct SweepRequest {
     /// The base.
     #[serde(flatten)]
     pub situation: SituationInput,
-    /// The varied keys, each `KEY[:FUNCTION]=FROM..TO/STEP`.
+    /// The varied keys (or parameters), each `KEY[:FUNCTION]=FROM..TO/STEP`.
     pub vary: Vec<String>,
+    /// Parameter overrides, as `assess` takes them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, serde_json::Value>,
 }
 
 /// `audit`.
@@ -804,8 +810,8 @@ fn fields(op: &Operation) -> &'static [&'static str] {
         Operation::Grid(_) => &["pack", "directions", "as_of"],
         Operation::Graph(_) => &["pack", "evidence", "directions", "as_of", "format"],
         Operation::Whatif(_) => &["pack", "evidence", "directions", "as_of", "known_at", "scenario", "set", "parameters", "scenario_as_of"],
-        Operation::Needs(_) => &["pack", "evidence", "directions", "as_of", "known_at", "target", "limit"],
-        Operation::Sweep(_) => &["pack", "evidence", "directions", "as_of", "known_at", "vary"],
+        Operation::Needs(_) => &["pack", "evidence", "directions", "as_of", "known_at", "target", "limit", "parameters"],
+        Operation::Sweep(_) => &["pack", "evidence", "directions", "as_of", "known_at", "vary", "parameters"],
         Operation::Gaps(_) => &["pack", "evidence", "directions", "as_of", "known_at"],
         Operation::Audit(_) => &["pack", "decisions", "directions"],
         Operation::Dates(_) => &["minded", "meetings", "representation_days", "count"],
@@ -969,7 +975,8 @@ pub fn answer(operation: &Operation, limits: Limits) -> Result<Answer, RequestEr
         }
         Operation::Whatif(r) => whatif(r, limits).map(|a| Answer::Whatif(Box::new(a))),
         Operation::Needs(r) => {
-            let s = situation(&r.situation, limits)?;
+            let mut s = situation(&r.situation, limits)?;
+            set_parameters(&mut s, &r.parameters)?;
             let target = Target::parse(&r.target).map_err(usage)?;
             Ok(Answer::Needs(Box::new(needs(&s, &target, r.limit))))
         }
@@ -982,7 +989,8 @@ pub fn answer(operation: &Operation, limits: Limits) -> Result<Answer, RequestEr
                     crate::sweep::Vary::parse(v).map_err(|e| usage(format!("`vary[{i}]` `{v}`: {e}")))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let s = situation(&r.situation, limits)?;
+            let mut s = situation(&r.situation, limits)?;
+            set_parameters(&mut s, &r.parameters)?;
             let sweep = crate::sweep::sweep(&s, &varies, &mut |_, _| {}).map_err(|e| match e {
                 crate::sweep::SweepError::Refused { vary, problems } => RequestError::Invalid {
                     message: format!("`vary[{vary}]`: {}", problems.join("; ")),
@@ -1155,6 +1163,24 @@ pub fn evaluation(e: &Evaluation, limits: Limits) -> Result<(Pack, Evidence, Opt
         &e.parameters,
     )?;
     Ok((pack, evidence, options))
+}
+
+/// Overrides a situation's parameters, each checked as `assess` checks them.
+fn set_parameters(
+    s: &mut Situation,
+    parameters: &BTreeMap<String, serde_json::Value>,
+) -> Result<(), RequestError> {
+    let mut problems = Vec::new();
+    for (name, value) in parameters {
+        if let Err(e) = s.options.set_parameter(&s.pack, name, &value.to_string()) {
+            problems.push(format!("parameter `{name}`: {e}"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(usage(problems.join("\n")))
+    }
 }
 
 /// Sets up the situation a request describes.

@@ -1,6 +1,7 @@
 //! Sweeps: outcomes over a grid of values, one row per point, for a plot or a spreadsheet.
 //!
-//! Each varied key takes a range `FROM..TO/STEP`; the grid is every combination, the first key
+//! Each varied key (or parameter, overridden as `--param` does) takes a range `FROM..TO/STEP`;
+//! the grid is every combination, the first key
 //! varying fastest. Every value is checked against the key before the first point is assessed,
 //! so a slip is reported against what was typed, not against a point.
 
@@ -89,7 +90,18 @@ impl Vary {
         })
     }
 
-    fn change(&self, value: f64) -> Change {
+    /// The change a value makes: a parameter override when `key` names a parameter and no
+    /// evidence key, else an observation.
+    fn change(&self, pack: &crate::Pack, value: f64) -> Change {
+        if self.function.is_none()
+            && pack.key(&self.key).is_none()
+            && pack.parameters().iter().any(|p| p.name == self.key)
+        {
+            return Change::Param {
+                name: self.key.clone(),
+                value: serde_json::json!(value),
+            };
+        }
         Change::Set {
             key: self.key.clone(),
             function: self.function.clone(),
@@ -164,13 +176,22 @@ pub fn check(s: &Situation, varies: &[Vary]) -> Result<usize, SweepError> {
         return Err(SweepError::TooManyPoints(total));
     }
     for (i, v) in varies.iter().enumerate() {
-        let typed = v.percent.as_ref().map(|typed| Change::Set {
-            key: v.key.clone(),
-            function: v.function.clone(),
-            value: serde_json::json!(typed),
-            date: None,
+        let typed = v.percent.as_ref().map(|typed| match v.change(&s.pack, 0.0) {
+            Change::Param { name, .. } => Change::Param {
+                name,
+                value: serde_json::json!(typed),
+            },
+            _ => Change::Set {
+                key: v.key.clone(),
+                function: v.function.clone(),
+                value: serde_json::json!(typed),
+                date: None,
+            },
         });
-        for change in typed.into_iter().chain(v.values.iter().map(|x| v.change(*x))) {
+        for change in typed
+            .into_iter()
+            .chain(v.values.iter().map(|x| v.change(&s.pack, *x)))
+        {
             let problems = crate::whatif::check_change(&s.pack, &change);
             if !problems.is_empty() {
                 return Err(SweepError::Refused { vary: i, problems });
@@ -213,7 +234,7 @@ pub fn sweep(
             let value = v.values.get(rest % n).copied().unwrap_or_default();
             rest /= n;
             row.push(crate::vocabulary::format_number(value));
-            changes.push(v.change(value));
+            changes.push(v.change(&s.pack, value));
         }
         let (evidence, options) = s
             .scenario(&changes, "sweep", &[])

@@ -200,3 +200,48 @@ fn a_keys_maximum_age_may_name_a_parameter_which_an_override_moves() {
     let e = options.set_parameter(&pack, "fresh", "0").unwrap_err();
     assert!(e.contains("`max_age_days` in key `spend`"), "{e}");
 }
+
+/// A change's size named by a parameter must stay above 0 when overridden, as its default must:
+/// a size of 0 or below would count no change, or a worsening, as the improvement asked for.
+#[test]
+fn a_change_size_parameter_override_must_be_above_0() {
+    let files = vec![
+        file(
+            "pack.json",
+            &json!({"id": "t", "version": "1", "title": "t",
+                "sets": [{"id": "s", "title": "s", "citation": {"source": "s", "at": "a"}}]}),
+        ),
+        file(
+            "vocabulary.json",
+            &json!({"keys": [
+                {"key": "reliance", "type": "number", "unit": "%", "direction": "lower_is_better", "description": "d"},
+            ]}),
+        ),
+        file(
+            "parameters.json",
+            &json!({"parameters": [
+                {"name": "cut", "type": "number", "unit": "%", "direction": "higher_is_better", "default": 20, "rationale": "r"},
+            ]}),
+        ),
+        file(
+            "rules/r.json",
+            &json!({ "rules": [rule(
+                "cut",
+                json!({"key": "reliance", "trend": "improving", "window_days": 365, "by_at_least_percent": {"param": "cut"}})
+            )] }),
+        ),
+    ];
+    let pack = Pack::load(&files).unwrap_or_else(|e| panic!("{e}"));
+    let mut options = Options::new(chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap());
+    for bad in ["0", "-10", "-0.5"] {
+        let e = options.set_parameter(&pack, "cut", bad).expect_err(&format!(
+            "`cut={bad}` accepted: a worsening would count as an improvement"
+        ));
+        assert!(e.contains("`cut`") && e.contains("above 0"), "{e}");
+    }
+    options.set_parameter(&pack, "cut", "5").unwrap();
+    options
+        .parameters
+        .insert("cut".into(), handback::Value::Number(-10.0));
+    assert!(options.check(&pack).is_err());
+}

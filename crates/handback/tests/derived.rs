@@ -150,3 +150,44 @@ fn formulas_stay_finite() {
         Some("0".into())
     );
 }
+
+/// A rule on a derived key is monotone only when improving each input improves the derived
+/// value. `agency_share` is `agency_posts` / `vacant_posts`: fewer vacant posts (the better way
+/// for that key) raise the share, so `agency_share <= 50` gets worse with better evidence (57 of
+/// 64 vacancies is 89%; of 60, 95%), and `staffed_posts` (permanent + agency posts) falls when
+/// agency posts fall. `overspend` (spend − budget) improves with either input, so stays monotone.
+#[test]
+fn a_rule_on_a_derived_key_is_monotone_only_when_every_input_helps() {
+    let pack = common::load_pack(PACK);
+    let monotone = |id: &str| pack.rule(id).unwrap().monotone;
+    assert!(!monotone("agency-share"), "agency-share flagged monotone");
+    assert!(
+        !monotone("agency-share-held"),
+        "agency-share-held flagged monotone"
+    );
+    assert!(!monotone("staffed"), "staffed flagged monotone");
+    assert!(!monotone("referrals-steady"), "referrals-steady flagged monotone");
+    assert!(monotone("within-budget"));
+    // What the flag promises, and the old flag broke: improving an input never makes it worse.
+    let evidence = |vacant: u32| {
+        load(&format!(
+            r#"{{"council": "c", "observations": [
+  {{"id": "a", "key": "agency_posts", "value": 57, "date": "2016-06-01", "source": {{"document": "d", "passage": "p"}}}},
+  {{"id": "v", "key": "vacant_posts", "value": {vacant}, "date": "2016-06-01", "source": {{"document": "d", "passage": "p"}}}}
+]}}"#
+        ))
+        .unwrap()
+    };
+    let options = Options::new(chrono::NaiveDate::from_ymd_opt(2016, 7, 1).unwrap());
+    let outcome = |vacant: u32| {
+        let a = handback::assess(&pack, &evidence(vacant), &options);
+        a.results
+            .iter()
+            .find(|r| r.rule == "agency-share")
+            .unwrap()
+            .outcome
+            .clone()
+    };
+    // 57 of 120 is 47.5%: met; with fewer vacant posts (better), 57 of 100 is 57%: not met.
+    assert_ne!(outcome(120), outcome(100));
+}

@@ -420,6 +420,36 @@ fn a_count_one_short_is_offered_one_more_today_and_two_short_nothing() {
     );
 }
 
+/// "Not three positive visits in the year": with no visit recorded in the window the count is
+/// unknown, and one visit that is not positive, recorded today, makes it not met, so the rule
+/// met. needs said fewer observations meant evidence removed.
+#[test]
+fn a_negated_count_is_offered_a_value_that_does_not_qualify_where_that_is_enough() {
+    let p = pack(
+        json!([boolean("visit")]),
+        json!([rule(
+            "not-three",
+            json!({"not": {"key": "visit", "op": "==", "value": true, "count": {"at_least": 3, "within_days": 365}}})
+        )]),
+    );
+    let as_of = day("2016-12-01");
+    let ev = evidence(&p, json!([obs("a", "visit", json!(true), "2015-02-01")]));
+    let n = sound_needs(&p, &ev, as_of, &target("not-three"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Boolean(false));
+    // Three positive visits before today: one more value cannot undo them.
+    let ev = evidence(
+        &p,
+        json!([
+            obs("a", "visit", json!(true), "2016-02-01"),
+            obs("b", "visit", json!(true), "2016-05-01"),
+            obs("c", "visit", json!(true), "2016-08-01"),
+        ]),
+    );
+    let n = sound_needs(&p, &ev, as_of, &target("not-three"));
+    assert!(n.sets.is_empty(), "{n:?}");
+}
+
 #[test]
 fn a_sized_change_is_offered_the_start_value_moved_by_the_size() {
     let p = pack(
@@ -520,6 +550,33 @@ fn a_key_against_a_key_is_offered_either_side_set_against_the_other() {
         "{:?}",
         n.blocks
     );
+}
+
+/// Of the same date, with the other key observed today: the key recorded today, set against
+/// today's value, is one change that meets it (needs said nothing could be done).
+#[test]
+fn a_same_date_comparison_is_offered_the_key_today_against_the_others_value_of_today() {
+    let p = pack(
+        json!([
+            number("local", "lower_is_better"),
+            number("national", "lower_is_better")
+        ]),
+        json!([rule(
+            "same-day",
+            json!({"key": "local", "op": "<=", "against": {"key": "national", "same_date": true}})
+        )]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("l", "local", json!(30), "2016-03-31"),
+            obs("n", "national", json!(20), "2016-06-30")
+        ]),
+    );
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("same-day"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].key, "local");
+    assert_eq!(n.sets[0].changes[0].needs, "<= 20");
 }
 
 #[test]
