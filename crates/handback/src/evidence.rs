@@ -36,7 +36,19 @@ pub const OBSERVATION_FIELDS: &[&str] = &[
 /// document is a fact anyone can check; a judgement is a named person's view; a recorded decision
 /// stands for a judgement whose evidence is not before us; an unstated basis is unknown
 /// provenance; a reconstruction is the project's own inference; a hypothetical is a what-if.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// A figure from a published source.

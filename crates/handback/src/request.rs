@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::assess::{assess, Assessment, Options};
@@ -40,7 +41,7 @@ pub const API_VERSION: u32 = 1;
 
 /// One request: an optional id echoed in the response, the version it was written for, and the
 /// operation with its inputs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Request {
     /// Echoed in the response, so a caller can match answers to questions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,7 +55,7 @@ pub struct Request {
 }
 
 /// Every operation, tagged by `op`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Operation {
@@ -94,7 +95,7 @@ pub enum Operation {
 
 /// A pack given by value: its files by name (`pack.json`, `rules/….json`; a base it extends
 /// under `base/`). Absent: the embedded default pack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackInput {
     /// File name (relative to the pack folder) to text.
@@ -102,7 +103,7 @@ pub struct PackInput {
 }
 
 /// Evidence given by value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum EvidenceInput {
     /// The evidence file's JSON text; problems are located by its lines and columns.
@@ -121,7 +122,7 @@ pub enum EvidenceInput {
 }
 
 /// A JSON input (Directions, a scenario) given as text or as the document itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum JsonInput {
     /// The file's text.
@@ -131,7 +132,7 @@ pub enum JsonInput {
 }
 
 /// One scenario, or a chain of them, base first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ScenarioInput {
     /// One scenario.
@@ -141,7 +142,7 @@ pub enum ScenarioInput {
 }
 
 /// A request that needs only the pack.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackOnly {
     /// The pack (default: the embedded one).
@@ -150,7 +151,7 @@ pub struct PackOnly {
 }
 
 /// `lint`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LintRequest {
     /// The pack (default: the embedded one). Warnings are given only for a pack given here.
@@ -165,7 +166,7 @@ pub struct LintRequest {
 }
 
 /// The inputs every question about evidence starts from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SituationInput {
     /// The pack (default: the embedded one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,7 +185,7 @@ pub struct SituationInput {
 }
 
 /// The inputs of an evaluation: the pack, the evidence, and how to read it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Evaluation {
     /// The pack (default: the embedded one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,7 +207,7 @@ pub struct Evaluation {
 }
 
 /// `assess`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AssessRequest {
     /// What to evaluate.
     #[serde(flatten)]
@@ -221,7 +222,7 @@ fn yes() -> bool {
 }
 
 /// `plan`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanRequest {
     /// What to evaluate.
     #[serde(flatten)]
@@ -235,7 +236,7 @@ pub struct PlanRequest {
 }
 
 /// `report`: the canonical text `verify` reproduces.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportRequest {
     /// What to evaluate.
     #[serde(flatten)]
@@ -249,7 +250,7 @@ pub struct ReportRequest {
 }
 
 /// `verify`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The pack (default: the embedded one).
@@ -269,7 +270,7 @@ pub struct VerifyRequest {
 }
 
 /// `grid`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GridRequest {
     /// The pack (default: the embedded one).
@@ -283,7 +284,7 @@ pub struct GridRequest {
 }
 
 /// How the function graph is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GraphFormat {
     /// A standalone SVG picture.
@@ -294,7 +295,7 @@ pub enum GraphFormat {
 }
 
 /// `graph`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraphRequest {
     /// The pack (default: the embedded one).
@@ -315,7 +316,7 @@ pub struct GraphRequest {
 }
 
 /// `whatif`: a base situation and the changes to explore.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WhatifRequest {
     /// The base.
     #[serde(flatten)]
@@ -337,7 +338,7 @@ pub struct WhatifRequest {
 }
 
 /// `needs`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NeedsRequest {
     /// The base.
     #[serde(flatten)]
@@ -358,7 +359,7 @@ fn five() -> usize {
 }
 
 /// `sweep`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SweepRequest {
     /// The base.
     #[serde(flatten)]
@@ -368,7 +369,7 @@ pub struct SweepRequest {
 }
 
 /// `audit`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditRequest {
     /// The pack (default: the embedded one).
@@ -381,7 +382,7 @@ pub struct AuditRequest {
 }
 
 /// `dates`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatesRequest {
     /// The day the Secretary of State is minded to accept the recommendation.

@@ -1,0 +1,62 @@
+//! JSON Schemas for every file Handback reads and every answer it gives.
+//!
+//! The input files (packs, evidence, scenarios, Directions) are read by located decoders, not by
+//! serde, so their schemas are written here from the documented formats (`docs/rule-language.md`,
+//! `docs/evidence.md`, `docs/whatif.md`), with `additionalProperties: false` wherever the loader
+//! refuses unknown fields. The request and the response are serde types: their schemas are
+//! generated from the types themselves (schemars), so they cannot describe another shape than
+//! the one the engine reads and writes. `docs/schemas/NAME.json` holds each one; a test
+//! regenerates them and fails when they drift, and validates every fixture against its schema.
+//!
+//! A schema describes shape only: a file that validates may still be refused by the loader
+//! (an unknown key, a value of the wrong type for its key, a cycle), never the other way round
+//! for the fields the schema names. This module reads no files.
+
+use schemars::{generate::SchemaSettings, JsonSchema};
+use serde_json::{Map, Value};
+
+/// Every schema's name, as `handback schema NAME` takes it and as `docs/schemas/NAME.json`
+/// stores it.
+pub const NAMES: &[&str] = &["request"];
+
+/// The schema called `name`, or `None` for an unknown name. Keys are sorted, so the text is
+/// byte-stable.
+pub fn schema(name: &str) -> Option<Value> {
+    let value = match name {
+        "request" => generated::<crate::request::Request>(),
+        _ => return None,
+    };
+    Some(sorted(value))
+}
+
+/// The schema called `name` as pretty JSON with sorted keys and a trailing newline: the text
+/// `docs/schemas/NAME.json` holds.
+pub fn render(name: &str) -> Option<String> {
+    let value = schema(name)?;
+    let mut text = serde_json::to_string_pretty(&value).ok()?;
+    text.push('\n');
+    Some(text)
+}
+
+fn generated<T: JsonSchema>() -> Value {
+    let generator = SchemaSettings::draft2020_12().into_generator();
+    generator.into_root_schema_for::<T>().to_value()
+}
+
+/// Rebuilds every object with its keys in order, whatever map serde_json was built with.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted(v)))
+                    .collect::<Map<_, _>>(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
