@@ -105,7 +105,7 @@ impl std::fmt::Display for Basis {
 }
 
 /// Where an observation comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Source {
     /// The document (a seed file name, a report title).
     pub document: String,
@@ -114,7 +114,7 @@ pub struct Source {
 }
 
 /// One dated, cited observation of one evidence key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Observation {
     /// Unique id within the document.
     pub id: String,
@@ -152,7 +152,7 @@ pub struct Observation {
 }
 
 /// A validated evidence document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// The council the evidence is about.
     pub council: String,
@@ -870,7 +870,7 @@ mod tests {
 /// A draft is written as the evidence file writes an observation, and [`EvidenceBuilder::build`]
 /// puts it through the same loader, so evidence made in code passes exactly the checks a file
 /// does, and a problem is located by the draft's place (`$.observations[N]`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ObservationDraft {
     fields: serde_json::Map<String, serde_json::Value>,
 }

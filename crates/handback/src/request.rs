@@ -408,7 +408,7 @@ fn three() -> usize {
 
 /// Why a request was not answered. Its JSON form (`kind`, `message`, `problems`) carries every
 /// located problem.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RequestError {
@@ -472,7 +472,7 @@ fn usage(message: impl Into<String>) -> RequestError {
 }
 
 /// The answer to a request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Response {
     /// The API version of this response.
     pub api_version: u32,
@@ -490,7 +490,7 @@ pub struct Response {
 }
 
 /// What each operation answers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Answer {
@@ -571,7 +571,7 @@ pub enum Answer {
 }
 
 /// `lint`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LintAnswer {
     /// True when no problem was found.
     pub ok: bool,
@@ -583,7 +583,7 @@ pub struct LintAnswer {
 }
 
 /// One rule as `rules` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RuleInfo {
     /// Rule id.
     pub id: String,
@@ -612,7 +612,7 @@ pub struct RuleInfo {
 }
 
 /// `rules`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RulesAnswer {
     /// The pack's manifest.
     pub pack: crate::pack::Manifest,
@@ -623,7 +623,7 @@ pub struct RulesAnswer {
 }
 
 /// `plan`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PlanAnswer {
     /// The plan.
     pub plan: crate::plan::Plan,
@@ -633,7 +633,7 @@ pub struct PlanAnswer {
 }
 
 /// `whatif`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WhatifAnswer {
     /// The scenario's title.
     pub scenario: String,
@@ -647,7 +647,7 @@ pub struct WhatifAnswer {
 }
 
 /// One option `needs` offers, with whether applying it met the target.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CheckedSet {
     /// The option.
     #[serde(flatten)]
@@ -657,7 +657,7 @@ pub struct CheckedSet {
 }
 
 /// `needs`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NeedsAnswer {
     /// The target.
     pub target: Target,
@@ -680,7 +680,7 @@ pub struct NeedsAnswer {
 }
 
 /// `gaps`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GapsAnswer {
     /// The date.
     pub as_of: NaiveDate,

@@ -12,18 +12,42 @@
 //! (an unknown key, a value of the wrong type for its key, a cycle), never the other way round
 //! for the fields the schema names. This module reads no files.
 
+mod files;
+
 use schemars::{generate::SchemaSettings, JsonSchema};
 use serde_json::{Map, Value};
 
 /// Every schema's name, as `handback schema NAME` takes it and as `docs/schemas/NAME.json`
 /// stores it.
-pub const NAMES: &[&str] = &["request"];
+pub const NAMES: &[&str] = &[
+    "pack",
+    "vocabulary",
+    "parameters",
+    "functions",
+    "rules",
+    "evidence",
+    "scenario",
+    "directions",
+    "report",
+    "request",
+    "response",
+];
 
 /// The schema called `name`, or `None` for an unknown name. Keys are sorted, so the text is
 /// byte-stable.
 pub fn schema(name: &str) -> Option<Value> {
     let value = match name {
-        "request" => generated::<crate::request::Request>(),
+        "pack" => files::pack(),
+        "vocabulary" => files::vocabulary(),
+        "parameters" => files::parameters(),
+        "functions" => files::functions(),
+        "rules" => files::rules(),
+        "evidence" => files::evidence(),
+        "scenario" => files::scenario(),
+        "directions" => files::directions(),
+        "report" => written::<crate::report::ReportShape>(),
+        "request" => read::<crate::request::Request>(),
+        "response" => written::<crate::request::Response>(),
         _ => return None,
     };
     Some(sorted(value))
@@ -38,8 +62,40 @@ pub fn render(name: &str) -> Option<String> {
     Some(text)
 }
 
-fn generated<T: JsonSchema>() -> Value {
-    let generator = SchemaSettings::draft2020_12().into_generator();
+/// Moves a hand-written schema's `$defs` into the generator's definitions (so its
+/// `#/$defs/NAME` references resolve at the root of the schema it is embedded in) and returns
+/// the rest.
+fn embed(generator: &mut schemars::SchemaGenerator, mut value: Value) -> schemars::Schema {
+    if let Some(object) = value.as_object_mut() {
+        for key in ["$schema", "title"] {
+            object.remove(key);
+        }
+        if let Some(Value::Object(defs)) = object.remove("$defs") {
+            generator.definitions_mut().extend(defs);
+        }
+    }
+    schemars::Schema::try_from(value).unwrap_or_default()
+}
+
+/// The evidence file's schema, embedded in another (a report carries the evidence document).
+pub(crate) fn evidence_document(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    embed(generator, files::evidence())
+}
+
+/// The schema of one instrument of a Directions file, which is also how a report carries one.
+pub(crate) fn instrument() -> schemars::Schema {
+    schemars::Schema::try_from(files::instrument()).unwrap_or_default()
+}
+
+/// The schema of what the engine reads into `T` (defaults make fields optional).
+fn read<T: JsonSchema>() -> Value {
+    let generator = SchemaSettings::draft2020_12().for_deserialize().into_generator();
+    generator.into_root_schema_for::<T>().to_value()
+}
+
+/// The schema of what the engine writes from `T` (`skip_serializing_if` makes fields optional).
+fn written<T: JsonSchema>() -> Value {
+    let generator = SchemaSettings::draft2020_12().for_serialize().into_generator();
     generator.into_root_schema_for::<T>().to_value()
 }
 

@@ -95,7 +95,6 @@ fn invalid(name: &str, instance: &Value, what: &str) {
     );
 }
 
-#[allow(dead_code)]
 fn read(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -124,4 +123,230 @@ fn requests_validate() {
         assert!(handback::request::parse_request(line, handback::Limits::default()).is_err());
         invalid("request", &value, line);
     }
+}
+
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every file of a pack folder against the schema of its kind.
+fn check_pack(dir: &Path) {
+    for (file, name) in [
+        ("pack.json", "pack"),
+        ("vocabulary.json", "vocabulary"),
+        ("parameters.json", "parameters"),
+        ("functions.json", "functions"),
+    ] {
+        let path = dir.join(file);
+        if path.exists() {
+            valid(name, &read(&path), &path.display().to_string());
+        }
+    }
+    let rules = json_files(&dir.join("rules"));
+    assert!(!rules.is_empty(), "{} has no rules", dir.display());
+    for path in rules {
+        valid("rules", &read(&path), &path.display().to_string());
+    }
+}
+
+#[test]
+fn every_pack_validates() {
+    let root = root();
+    let mut packs = vec![root.join("rules/rotherham")];
+    for e in std::fs::read_dir(root.join("fixtures/packs")).unwrap() {
+        packs.push(e.unwrap().path());
+    }
+    for dir in packs {
+        check_pack(&dir);
+    }
+}
+
+#[test]
+fn every_evidence_scenario_and_directions_fixture_validates() {
+    let root = root();
+    let mut evidence = Vec::new();
+    let mut directions = Vec::new();
+    for path in json_files(&root.join("fixtures/rotherham")) {
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("directions"))
+        {
+            directions.push(path);
+        } else {
+            evidence.push(path);
+        }
+    }
+    evidence.extend(json_files(&root.join("fixtures/evidence")));
+    evidence.extend(json_files(
+        &root.join("fixtures/packs/northmoor-children/tests/evidence"),
+    ));
+    directions.extend(json_files(
+        &root.join("fixtures/packs/northmoor-children/tests/directions"),
+    ));
+    assert!(evidence.len() > 10 && !directions.is_empty());
+    for path in evidence {
+        // A byte-order mark is skipped by the loader, not part of the JSON.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let value: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap();
+        valid("evidence", &value, &path.display().to_string());
+    }
+    for path in directions {
+        valid("directions", &read(&path), &path.display().to_string());
+    }
+    let scenarios = json_files(&root.join("fixtures/scenarios"));
+    assert!(!scenarios.is_empty());
+    for path in scenarios {
+        valid("scenario", &read(&path), &path.display().to_string());
+    }
+}
+
+#[test]
+fn every_report_fixture_validates() {
+    let reports = json_files(&root().join("fixtures/reports"));
+    assert!(!reports.is_empty());
+    for path in reports {
+        valid("report", &read(&path), &path.display().to_string());
+    }
+}
+
+/// Files the loaders refuse for their shape (an unknown field, a missing or empty one, a word
+/// outside an enumeration, a date with a time) are refused by the schema too.
+#[test]
+fn files_refused_for_their_shape_are_refused_by_the_schema() {
+    let invalid_dir = root().join("fixtures/invalid");
+    for (file, name) in [
+        ("evidence/several-mistakes.json", "evidence"),
+        ("evidence/array-not-object.json", "evidence"),
+        ("packs/several-mistakes/vocabulary.json", "vocabulary"),
+        ("packs/several-mistakes/parameters.json", "parameters"),
+        ("packs/several-mistakes/rules/tests.json", "rules"),
+        ("directions/transfers-and-expiry.json", "directions"),
+    ] {
+        let path = invalid_dir.join(file);
+        invalid(name, &read(&path), &path.display().to_string());
+    }
+    // One mistake at a time, each made in a valid file.
+    let evidence = read(&root().join("fixtures/evidence/semantics-good.json"));
+    let mut unknown_field = evidence.clone();
+    unknown_field["observations"][0]["confidence"] = "high".into();
+    invalid("evidence", &unknown_field, "an observation with an unknown field");
+    let mut no_source = evidence.clone();
+    no_source["observations"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("source");
+    invalid("evidence", &no_source, "an observation without a source");
+    let mut no_council = evidence.clone();
+    no_council.as_object_mut().unwrap().remove("council");
+    invalid("evidence", &no_council, "evidence without a council");
+    let mut two_dates = evidence.clone();
+    two_dates["observations"][0]["period"] = serde_json::json!({"from": "2016-01-01", "to": "2016-02-01"});
+    invalid("evidence", &two_dates, "an observation with a date and a period");
+    let mut bad_basis = evidence;
+    bad_basis["observations"][0]["basis"] = "rumour".into();
+    invalid("evidence", &bad_basis, "an observation with an unknown basis");
+
+    let rules = read(
+        &root().join("rules/rotherham/rules").join(
+            json_files(&root().join("rules/rotherham/rules"))[0]
+                .file_name()
+                .unwrap(),
+        ),
+    );
+    let mut no_quote = rules.clone();
+    no_quote["rules"][0].as_object_mut().unwrap().remove("quote");
+    invalid("rules", &no_quote, "a rule without a quote");
+    let mut bad_op = rules;
+    bad_op["rules"][0]["kind"] = "test".into();
+    bad_op["rules"][0]["condition"] = serde_json::json!({"all": [{"key": "k", "op": "=<", "value": 1}]});
+    invalid("rules", &bad_op, "a nested condition with an unknown operator");
+}
+
+fn answer(request: Value) -> Value {
+    let line = request.to_string();
+    valid("request", &request, &line);
+    let response: Value = serde_json::from_str(&handback::request::handle_line(
+        &line,
+        handback::Limits::default(),
+    ))
+    .unwrap();
+    valid("response", &response, &format!("the response to {line}"));
+    response
+}
+
+#[test]
+fn responses_validate() {
+    let root = root();
+    let text = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let evidence = text("fixtures/rotherham/2018-03-exit-recommended.json");
+    let directions = text("fixtures/rotherham/directions.json");
+    let scenario = read(&root.join("fixtures/scenarios/mtfs-adopted.json"));
+    let situation = serde_json::json!({"evidence": evidence, "directions": directions});
+    let with = |op: &str, extra: Value| {
+        let mut r = situation.clone();
+        r["op"] = op.into();
+        r["id"] = op.into();
+        for (k, v) in extra.as_object().unwrap() {
+            r[k] = v.clone();
+        }
+        r
+    };
+    assert_eq!(answer(serde_json::json!({"op": "version", "id": 1}))["ok"], true);
+    assert_eq!(answer(serde_json::json!({"op": "rules"}))["ok"], true);
+    assert_eq!(answer(serde_json::json!({"op": "template"}))["ok"], true);
+    assert_eq!(
+        answer(serde_json::json!({"op": "lint", "evidence": [evidence], "directions": [directions]}))["ok"],
+        true
+    );
+    let mut assess = with("assess", serde_json::json!({"known_at": "2018-03-20"}));
+    assess.as_object_mut().unwrap().remove("directions");
+    assert_eq!(answer(assess)["ok"], true);
+    let mut plan = with("plan", serde_json::json!({"with_assessment": true}));
+    plan.as_object_mut().unwrap().remove("known_at");
+    assert_eq!(answer(plan)["ok"], true);
+    assert_eq!(answer(with("gaps", serde_json::json!({})))["ok"], true);
+    assert_eq!(
+        answer(with("whatif", serde_json::json!({"scenario": scenario})))["ok"],
+        true
+    );
+    assert_eq!(
+        answer(with("needs", serde_json::json!({"target": "exit", "limit": 2})))["ok"],
+        true
+    );
+    let grid = serde_json::json!({"op": "grid", "directions": directions});
+    assert_eq!(answer(grid)["ok"], true);
+    let graph =
+        serde_json::json!({"op": "graph", "evidence": evidence, "directions": directions, "format": "dot"});
+    assert_eq!(answer(graph)["ok"], true);
+    let dates = serde_json::json!({"op": "dates", "minded": "2018-03-01"});
+    assert_eq!(answer(dates)["ok"], true);
+
+    // A report made through the API validates against the report schema.
+    let mut report_request = with("report", serde_json::json!({}));
+    report_request.as_object_mut().unwrap().remove("known_at");
+    let report = answer(report_request);
+    assert_eq!(report["ok"], true, "{report}");
+    let report: Value = serde_json::from_str(report["result"]["report"].as_str().unwrap()).unwrap();
+    valid("report", &report, "a report made through the API");
+
+    // Errors validate too.
+    let bad = serde_json::json!({"op": "assess", "evidence": {"council": "X", "observations": [{"id": "a"}]}, "as_of": "2016-01-01"});
+    assert_eq!(answer(bad)["error"]["kind"], "invalid");
+    let response: Value = serde_json::from_str(&handback::request::handle_line(
+        "not json",
+        handback::Limits::default(),
+    ))
+    .unwrap();
+    valid("response", &response, "the response to a malformed line");
+    invalid(
+        "response",
+        &serde_json::json!({"ok": true}),
+        "a response without an api_version",
+    );
 }
