@@ -46,7 +46,7 @@ pub fn schema(name: &str) -> Option<Value> {
         "scenario" => files::scenario(),
         "directions" => files::directions(),
         "report" => written::<crate::report::ReportShape>(),
-        "request" => read::<crate::request::Request>(),
+        "request" => refuse_unknown_fields(read::<crate::request::Request>()),
         "response" => written::<crate::request::Response>(),
         _ => return None,
     };
@@ -97,6 +97,16 @@ fn read<T: JsonSchema>() -> Value {
 fn written<T: JsonSchema>() -> Value {
     let generator = SchemaSettings::draft2020_12().for_serialize().into_generator();
     generator.into_root_schema_for::<T>().to_value()
+}
+
+/// A request's fields are checked against its operation's own (a misspelt `as_of` is refused by
+/// name), which serde's `flatten` cannot say: `unevaluatedProperties: false` at the root refuses
+/// any field that neither the envelope nor the operation's branch describes.
+fn refuse_unknown_fields(mut value: Value) -> Value {
+    if let Some(object) = value.as_object_mut() {
+        object.insert("unevaluatedProperties".into(), Value::Bool(false));
+    }
+    value
 }
 
 /// Rebuilds every object with its keys in order, whatever map serde_json was built with.

@@ -116,6 +116,9 @@ fn requests_validate() {
     for line in [
         r#"{"op": "frobnicate"}"#,
         r#"{"op": "dates"}"#,
+        r#"{"op": "assess", "as_f": "2016-08-11", "evidence": "{}"}"#,
+        r#"{"op": "version", "pack": {"files": {}}}"#,
+        r#"{"op": "rules", "evidence": "{}"}"#,
         r#"{"op": "assess", "as_of": "2016-08-11"}"#,
         r#"{"op": "grid", "pack": {"files": {}, "extra": 1}, "directions": "{}"}"#,
     ] {
