@@ -310,6 +310,15 @@ fn responses_validate() {
     let mut assess = with("assess", serde_json::json!({"known_at": "2018-03-20"}));
     assess.as_object_mut().unwrap().remove("directions");
     assert_eq!(answer(assess)["ok"], true);
+    let mut assess = with("assess", serde_json::json!({}));
+    assess.as_object_mut().unwrap().remove("directions");
+    let mut wrong = answer(assess);
+    wrong["result"]["results"][0]["outcome"] = 5.into();
+    invalid(
+        "response",
+        &wrong,
+        "an assessment whose first outcome is a number",
+    );
     let mut plan = with("plan", serde_json::json!({"with_assessment": true}));
     plan.as_object_mut().unwrap().remove("known_at");
     assert_eq!(answer(plan)["ok"], true);
@@ -335,8 +344,24 @@ fn responses_validate() {
     report_request.as_object_mut().unwrap().remove("known_at");
     let report = answer(report_request);
     assert_eq!(report["ok"], true, "{report}");
-    let report: Value = serde_json::from_str(report["result"]["report"].as_str().unwrap()).unwrap();
+    let report_text = report["result"]["report"].as_str().unwrap().to_string();
+    let report: Value = serde_json::from_str(&report_text).unwrap();
     valid("report", &report, "a report made through the API");
+
+    let verify = answer(serde_json::json!({"op": "verify", "report": report_text}));
+    assert_eq!(verify["ok"], true, "{verify}");
+    let mut sweep = with(
+        "sweep",
+        serde_json::json!({"vary": ["children.agency_share=0.1..0.3/0.1"]}),
+    );
+    sweep.as_object_mut().unwrap().remove("known_at");
+    assert_eq!(answer(sweep)["ok"], true);
+    let audit = serde_json::json!({"op": "audit", "decisions": text("fixtures/audit/decisions.csv"), "directions": directions});
+    assert_eq!(answer(audit)["ok"], true);
+    let meetings = serde_json::json!({"op": "dates", "minded": "2016-12-01", "meetings": text("fixtures/audit/meetings.csv")});
+    assert_eq!(answer(meetings)["ok"], true);
+    let edited = serde_json::json!({"op": "verify", "report": report_text.replacen("2018", "2019", 1)});
+    assert_eq!(answer(edited)["error"]["kind"], "mismatch");
 
     // Errors validate too.
     let bad = serde_json::json!({"op": "assess", "evidence": {"council": "X", "observations": [{"id": "a"}]}, "as_of": "2016-01-01"});
