@@ -118,7 +118,11 @@ pub enum EvidenceInput {
         council: Option<String>,
     },
     /// The evidence document itself; problems are located by JSON path.
-    Document(serde_json::Map<String, serde_json::Value>),
+    Document(
+        // Described as the evidence file's schema, so a request's evidence is checked by it.
+        #[schemars(schema_with = "crate::schema::evidence_document")]
+        serde_json::Map<String, serde_json::Value>,
+    ),
 }
 
 /// A JSON input (Directions, a scenario) given as text or as the document itself.

@@ -365,7 +365,20 @@ fn responses_validate() {
 
     // Errors validate too.
     let bad = serde_json::json!({"op": "assess", "evidence": {"council": "X", "observations": [{"id": "a"}]}, "as_of": "2016-01-01"});
-    assert_eq!(answer(bad)["error"]["kind"], "invalid");
+    // The evidence in a request is described by the evidence schema: a request carrying an
+    // observation with no key is refused by both.
+    invalid(
+        "request",
+        &bad,
+        "a request whose evidence has an observation without a key",
+    );
+    let response: Value = serde_json::from_str(&handback::request::handle_line(
+        &bad.to_string(),
+        handback::Limits::default(),
+    ))
+    .unwrap();
+    assert_eq!(response["error"]["kind"], "invalid");
+    valid("response", &response, "the response to invalid evidence");
     let response: Value = serde_json::from_str(&handback::request::handle_line(
         "not json",
         handback::Limits::default(),
