@@ -40,3 +40,52 @@ fn an_unknown_schema_is_a_usage_error_naming_the_choices() {
     );
     assert!(stderr(&o).contains("evidence"), "{}", stderr(&o));
 }
+
+fn validate(name: &str, path: &std::path::Path) {
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&handback(&["schema", name]))).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let instance: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&instance).map(|e| e.to_string()).collect();
+    assert!(
+        errors.is_empty(),
+        "{} against `{name}`: {errors:#?}",
+        path.display()
+    );
+}
+
+/// What `pack init` writes, a pack and its example evidence and Directions, validates against
+/// the schemas that `schema` prints.
+#[test]
+fn the_files_pack_init_writes_validate() {
+    let dir = std::env::temp_dir().join(format!("handback-schema-init-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = handback(&["pack", "init", dir.to_str().unwrap(), "--id", "northmoor"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for (file, name) in [
+        ("pack.json", "pack"),
+        ("vocabulary.json", "vocabulary"),
+        ("parameters.json", "parameters"),
+        ("functions.json", "functions"),
+    ] {
+        validate(name, &dir.join(file));
+    }
+    let mut checked = 0;
+    for (folder, name) in [
+        ("rules", "rules"),
+        ("tests/evidence", "evidence"),
+        ("tests/directions", "directions"),
+    ] {
+        for entry in std::fs::read_dir(dir.join(folder)).into_iter().flatten() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "json") {
+                validate(name, &path);
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 2,
+        "pack init wrote {checked} rules, evidence and Directions files"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
