@@ -394,7 +394,7 @@ enum Command {
     /// list the names.
     Schema {
         /// The schema: pack, vocabulary, parameters, functions, rules, evidence, scenario,
-        /// directions, report, request or response.
+        /// directions, case, report, request or response.
         name: Option<String>,
     },
     /// Run a pack's own golden cases (`DIR/tests/*.json`) and list the outcomes no case asserts.

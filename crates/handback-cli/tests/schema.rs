@@ -72,6 +72,7 @@ fn the_files_pack_init_writes_validate() {
     let mut checked = 0;
     for (folder, name) in [
         ("rules", "rules"),
+        ("tests", "case"),
         ("tests/evidence", "evidence"),
         ("tests/directions", "directions"),
     ] {
@@ -84,8 +85,8 @@ fn the_files_pack_init_writes_validate() {
         }
     }
     assert!(
-        checked >= 2,
-        "pack init wrote {checked} rules, evidence and Directions files"
+        checked >= 4,
+        "pack init wrote {checked} rules, case, evidence and Directions files"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

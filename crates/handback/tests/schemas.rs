@@ -202,6 +202,11 @@ fn every_evidence_scenario_and_directions_fixture_validates() {
     for path in directions {
         valid("directions", &read(&path), &path.display().to_string());
     }
+    let cases = json_files(&root.join("fixtures/packs/northmoor-children/tests"));
+    assert!(!cases.is_empty());
+    for path in cases {
+        valid("case", &read(&path), &path.display().to_string());
+    }
     let scenarios = json_files(&root.join("fixtures/scenarios"));
     assert!(!scenarios.is_empty());
     for path in scenarios {

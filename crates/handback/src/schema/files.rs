@@ -387,3 +387,28 @@ pub(crate) fn rules() -> Value {
         json!({"rule": rule, "condition": condition, "event": event}),
     )
 }
+
+pub(crate) fn case() -> Value {
+    let by_rule = |wants: Value, what: &str| {
+        json!({"type": "object", "additionalProperties": wants,
+               "description": format!("{what}, by rule id (`RULE` or `RULE@FUNCTION`).")})
+    };
+    root(
+        "Case",
+        "A pack's own golden case (`tests/*.json`), run by `handback test`: evidence, a date, and the outcomes expected.",
+        json!({"type": "object", "additionalProperties": false, "required": ["description", "evidence"],
+               "properties": {
+                   "description": text(),
+                   "evidence": {"allOf": [text()], "description": "The evidence file, relative to the case."},
+                   "directions": {"allOf": [text()], "description": "The Directions file, relative to the case."},
+                   "as_of": date(), "known_at": date(),
+                   "parameters": {"type": "object", "description": "Parameter overrides, by name."},
+                   "exclude_basis": {"type": "array", "items": {"type": "string", "enum": ["measured", "document", "judgement", "decision", "unstated", "reconstructed", "hypothetical"]}},
+                   "expect": by_rule(text(), "The outcome expected (`met`, `not_met`, `unknown`, or a level)"),
+                   "expect_basis": by_rule(text(), "The weakest basis expected"),
+                   "expect_reasons": by_rule(json!({"type": "array", "items": text()}), "Words the reasons must contain"),
+                   "expect_plan": {"type": "object", "description": "Plan fields expected, by dotted path (`functions.ID.step`)."}
+               }}),
+        json!({}),
+    )
+}
