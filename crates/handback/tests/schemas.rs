@@ -274,6 +274,13 @@ fn files_refused_for_their_shape_are_refused_by_the_schema() {
     bad_op["rules"][0]["kind"] = "test".into();
     bad_op["rules"][0]["condition"] = serde_json::json!({"all": [{"key": "k", "op": "=<", "value": 1}]});
     invalid("rules", &bad_op, "a nested condition with an unknown operator");
+    let mut two_forms = bad_op.clone();
+    two_forms["rules"][0]["condition"] =
+        serde_json::json!({"not": {"key": "k", "present": true}, "rule": "r"});
+    invalid("rules", &two_forms, "a condition with two forms");
+    let mut functions = read(&root().join("rules/rotherham/functions.json"));
+    functions["exit"]["outcomes"] = serde_json::json!([]);
+    invalid("functions", &functions, "an exit with both gates and outcomes");
 }
 
 fn answer(request: Value) -> Value {

@@ -260,7 +260,7 @@ pub(crate) fn functions() -> Value {
     let safeguards = json!({"anyOf": [safeguard, {"type": "array", "items": {
         "type": "object", "additionalProperties": false, "required": ["safeguard", "citation"],
         "properties": {"from": date(), "safeguard": safeguard, "citation": citation()}}}]});
-    let counted = json!({"type": "object", "minProperties": 1,
+    let counted = json!({"type": "object", "minProperties": 1, "maxProperties": 1,
         "propertyNames": {"enum": ["<", "<=", ">", ">=", "==", "!="]},
         "additionalProperties": {"type": "number"}});
     let outcome_word = json!({"type": "string"});
@@ -291,7 +291,8 @@ pub(crate) fn functions() -> Value {
         }
     });
     let exit = json!({"type": "object", "additionalProperties": false,
-        "oneOf": [{"required": ["gates", "citation"]}, {"required": ["outcomes"]}],
+        "oneOf": [{"required": ["gates", "citation"], "not": {"required": ["outcomes"]}},
+                  {"required": ["outcomes"], "properties": {"gates": false, "citation": false}}],
         "properties": {
             "gates": gates, "citation": citation(),
             "outcomes": {"type": "array", "items": {
@@ -354,7 +355,7 @@ pub(crate) fn rules() -> Value {
             "at_most": amount(),
             "before": {"$ref": "#/$defs/event"}
         },
-        "anyOf": [{"required": ["all"]}, {"required": ["any"]}, {"required": ["at_least", "of"]}, {"required": ["not"]},
+        "oneOf": [{"required": ["all"]}, {"required": ["any"]}, {"required": ["at_least", "of"]}, {"required": ["not"]},
                   {"required": ["rule"]}, {"required": ["days_since"]}, {"required": ["key"]}],
         "description": "Exactly one form: `all`, `any`, `at_least` with `of`, `not`, `rule`, `days_since`, or `key` with `op`, `present`, `sustained_days`, `count`, `against` or `trend`."
     });
