@@ -403,3 +403,49 @@ fn responses_validate() {
         "a response without an api_version",
     );
 }
+
+fn lint_ok(evidence: &Value) -> bool {
+    let line = serde_json::json!({"op": "lint", "evidence": [evidence.to_string()]}).to_string();
+    let response: Value = serde_json::from_str(&handback::request::handle_line(
+        &line,
+        handback::Limits::default(),
+    ))
+    .unwrap();
+    response["result"]["ok"] == true
+}
+
+/// The schema's `required` lists are the loader's: dropping any field the schema requires from
+/// an evidence file or from one of its observations makes the loader refuse it too, and
+/// dropping a field the schema leaves optional does not make the schema refuse it.
+#[test]
+fn the_evidence_schema_requires_what_the_loader_requires() {
+    let evidence = read(&root().join("fixtures/rotherham/2018-03-exit-recommended.json"));
+    assert!(lint_ok(&evidence));
+    let schema = schema("evidence").unwrap();
+    let top: Vec<String> = serde_json::from_value(schema["required"].clone()).unwrap();
+    let each: Vec<String> =
+        serde_json::from_value(schema["$defs"]["observation"]["required"].clone()).unwrap();
+    for field in &top {
+        let mut e = evidence.clone();
+        e.as_object_mut().unwrap().remove(field);
+        invalid("evidence", &e, &format!("evidence without `{field}`"));
+        assert!(!lint_ok(&e), "the loader accepts evidence without `{field}`");
+    }
+    let observations = evidence["observations"].as_array().unwrap();
+    for (i, observation) in observations.iter().enumerate().take(20) {
+        for field in observation.as_object().unwrap().keys() {
+            let mut e = evidence.clone();
+            e["observations"][i].as_object_mut().unwrap().remove(field);
+            let required = each.contains(field) || field == "date";
+            if required {
+                invalid("evidence", &e, &format!("observation {i} without `{field}`"));
+                assert!(
+                    !lint_ok(&e),
+                    "the loader accepts observation {i} without `{field}`"
+                );
+            } else if lint_ok(&e) {
+                valid("evidence", &e, &format!("observation {i} without `{field}`"));
+            }
+        }
+    }
+}
