@@ -449,3 +449,45 @@ fn the_evidence_schema_requires_what_the_loader_requires() {
         }
     }
 }
+
+/// The same for Directions and their instruments.
+#[test]
+fn the_directions_schema_requires_what_the_loader_requires() {
+    let lint = |directions: &Value| {
+        let line = serde_json::json!({"op": "lint", "directions": [directions]}).to_string();
+        let response: Value = serde_json::from_str(&handback::request::handle_line(
+            &line,
+            handback::Limits::default(),
+        ))
+        .unwrap();
+        response["result"]["ok"] == true
+    };
+    let directions = read(&root().join("fixtures/rotherham/directions.json"));
+    assert!(lint(&directions));
+    let schema = schema("directions").unwrap();
+    let top: Vec<String> = serde_json::from_value(schema["required"].clone()).unwrap();
+    let each: Vec<String> =
+        serde_json::from_value(schema["$defs"]["instrument"]["required"].clone()).unwrap();
+    for field in directions.as_object().unwrap().keys() {
+        let mut d = directions.clone();
+        d.as_object_mut().unwrap().remove(field);
+        if top.contains(field) {
+            invalid("directions", &d, &format!("Directions without `{field}`"));
+            assert!(!lint(&d), "the loader accepts Directions without `{field}`");
+        } else if lint(&d) {
+            valid("directions", &d, &format!("Directions without `{field}`"));
+        }
+    }
+    for (i, instrument) in directions["instruments"].as_array().unwrap().iter().enumerate() {
+        for field in instrument.as_object().unwrap().keys() {
+            let mut d = directions.clone();
+            d["instruments"][i].as_object_mut().unwrap().remove(field);
+            if each.contains(field) {
+                invalid("directions", &d, &format!("instrument {i} without `{field}`"));
+                assert!(!lint(&d), "the loader accepts instrument {i} without `{field}`");
+            } else if lint(&d) {
+                valid("directions", &d, &format!("instrument {i} without `{field}`"));
+            }
+        }
+    }
+}
