@@ -1,6 +1,6 @@
 //! JSON Schemas for every file Handback reads and every answer it gives.
 //!
-//! The input files (packs, evidence, scenarios, Directions) are read by located decoders, not by
+//! The input files (packs, evidence, scenarios, Directions, a pack's cases) are read by located decoders, not by
 //! serde, so their schemas are written here from the documented formats (`docs/rule-language.md`,
 //! `docs/evidence.md`, `docs/whatif.md`), with `additionalProperties: false` wherever the loader
 //! refuses unknown fields. The request and the response are serde types: their schemas are
@@ -9,8 +9,10 @@
 //! regenerates them and fails when they drift, and validates every fixture against its schema.
 //!
 //! A schema describes shape only: a file that validates may still be refused by the loader
-//! (an unknown key, a value of the wrong type for its key, a cycle), never the other way round
-//! for the fields the schema names. This module reads no files.
+//! (an unknown key, a value of the wrong type for its key, a cycle). The other way round is the
+//! aim: a file the loader accepts validates (every fixture is checked, and the evidence and
+//! Directions schemas require exactly the fields the loader requires). This module reads no
+//! files.
 
 mod files;
 
