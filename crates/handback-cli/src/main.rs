@@ -400,6 +400,13 @@ enum Command {
     /// until standard input closes (see docs/embedding.md). A malformed or oversized line gets an
     /// error response and the loop goes on; the input limits apply to each request.
     Api,
+    /// Print the JSON Schema of an input or output (`docs/schemas/NAME.json`); without a name,
+    /// list the names.
+    Schema {
+        /// The schema: pack, vocabulary, parameters, functions, rules, evidence, scenario,
+        /// directions, case, report, request or response.
+        name: Option<String>,
+    },
     /// Run a pack's own golden cases (`DIR/tests/*.json`) and list the outcomes no case asserts.
     Test {
         /// The pack folder.
@@ -864,6 +871,18 @@ fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Keygen { output, signer } => files::keygen(&output, signer),
         Command::Api => api::serve_stdio(limits()),
+        Command::Schema { name: None } => {
+            Ok(handback::schema::NAMES.iter().map(|n| format!("{n}\n")).collect())
+        }
+        Command::Schema { name: Some(name) } => handback::schema::render(&name).ok_or_else(|| {
+            Failure::new(
+                Exit::Usage,
+                format!(
+                    "no schema named `{name}`; expected one of {}",
+                    handback::schema::NAMES.join(", ")
+                ),
+            )
+        }),
         Command::Grid {
             directions,
             pack,

@@ -22,7 +22,7 @@ use crate::rules::{
 use crate::vocabulary::{Direction, Value, ValueType};
 
 /// Kleene's three truth values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Truth {
     /// Definitely not met.
@@ -134,7 +134,7 @@ impl Options {
 }
 
 /// The result of assessing evidence against a pack.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Assessment {
     /// The engine that produced it.
     pub engine: String,
@@ -167,7 +167,7 @@ pub struct Assessment {
 }
 
 /// A recommendation to return a function (or a recorded "not yet"), as the evidence records it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RecordedRecommendation {
     /// The function.
     pub function: String,
@@ -187,7 +187,7 @@ pub struct RecordedRecommendation {
 }
 
 /// Which pack an assessment used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PackRef {
     /// Pack id.
     pub id: String,
@@ -196,7 +196,7 @@ pub struct PackRef {
 }
 
 /// A parameter's value during an assessment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ParameterInForce {
     /// Its name.
     pub name: String,
@@ -207,7 +207,7 @@ pub struct ParameterInForce {
 }
 
 /// One rule's outcome, for the council or for one function.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RuleResult {
     /// The rule id.
     pub rule: String,
@@ -237,7 +237,7 @@ pub struct RuleResult {
 }
 
 /// Why a condition came out as it did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Reason {
     /// `met`, `not_met`, `unknown` or, for a graded rule, the level.
     pub outcome: String,
@@ -262,7 +262,7 @@ pub struct Reason {
 }
 
 /// An observation as cited in a reason.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct EvidenceUsed {
     /// Observation id.
     pub id: String,
@@ -288,7 +288,7 @@ pub struct EvidenceUsed {
 }
 
 /// A threshold as cited in a reason.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ThresholdUsed {
     /// The value compared against.
     pub value: Value,

@@ -74,7 +74,7 @@ pub enum Expects {
 }
 
 /// A case that does not hold, and every way in which it does not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct CaseResult {
     /// The case file.
     pub file: String,
@@ -87,7 +87,7 @@ pub struct CaseResult {
 }
 
 /// A rule's outcomes (or levels) that no case asserts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Uncovered {
     /// The rule.
     pub rule: String,

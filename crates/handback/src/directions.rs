@@ -17,7 +17,7 @@ use crate::evidence::Source;
 use crate::pack::{decode_file, LoadError, Pack, SourceFile};
 
 /// Who holds a function's powers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Power {
     /// The Commissioners take the decisions.
@@ -99,6 +99,18 @@ pub struct Instrument {
     pub note: Option<String>,
 }
 
+// Written by hand to match the hand-written `Serialize`, which writes the instrument as a
+// Directions file holds it: the shape is the Directions file schema's.
+impl schemars::JsonSchema for Instrument {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Instrument".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        crate::schema::instrument()
+    }
+}
+
 impl Serialize for Instrument {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -141,7 +153,7 @@ impl Serialize for Instrument {
 }
 
 /// A function's power on a date, and the instrument that set it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Holding {
     /// The function.
     pub function: String,
@@ -166,7 +178,7 @@ pub struct Holding {
 }
 
 /// A validated Directions timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Directions {
     /// The council.
     pub council: String,

@@ -36,7 +36,19 @@ pub const OBSERVATION_FIELDS: &[&str] = &[
 /// document is a fact anyone can check; a judgement is a named person's view; a recorded decision
 /// stands for a judgement whose evidence is not before us; an unstated basis is unknown
 /// provenance; a reconstruction is the project's own inference; a hypothetical is a what-if.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// A figure from a published source.
@@ -93,7 +105,7 @@ impl std::fmt::Display for Basis {
 }
 
 /// Where an observation comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Source {
     /// The document (a seed file name, a report title).
     pub document: String,
@@ -102,7 +114,7 @@ pub struct Source {
 }
 
 /// One dated, cited observation of one evidence key.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Observation {
     /// Unique id within the document.
     pub id: String,
@@ -140,7 +152,7 @@ pub struct Observation {
 }
 
 /// A validated evidence document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// The council the evidence is about.
     pub council: String,
@@ -858,7 +870,7 @@ mod tests {
 /// A draft is written as the evidence file writes an observation, and [`EvidenceBuilder::build`]
 /// puts it through the same loader, so evidence made in code passes exactly the checks a file
 /// does, and a problem is located by the draft's place (`$.observations[N]`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ObservationDraft {
     fields: serde_json::Map<String, serde_json::Value>,
 }

@@ -16,7 +16,7 @@ use crate::json::Pos;
 use crate::rules::Citation;
 
 /// What a returned function comes back with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Safeguard {
     /// Commissioners may issue formal Advice, set aside only with written reasons.
@@ -49,7 +49,7 @@ impl Safeguard {
 
 /// A safeguard that applies to returns from a date on (e.g. returns made outright once the
 /// Directions were revised).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct DatedSafeguard {
     /// The first day it applies to.
     pub from: NaiveDate,
@@ -64,7 +64,7 @@ pub struct DatedSafeguard {
 /// recommending it. The planner reads its latest fresh value: `true` stands for the judgement
 /// that the function met its tests, and a function still held is then awaiting the decision of
 /// whoever returns powers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Recommendation {
     /// The evidence key.
     pub key: String,
@@ -75,7 +75,7 @@ pub struct Recommendation {
 }
 
 /// A function that must be returned before (or with) another.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Prerequisite {
     /// The function depended on.
     pub function: String,
@@ -86,7 +86,7 @@ pub struct Prerequisite {
 }
 
 /// Why a function stays with the Commissioners until the intervention ends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct HeldUntilExit {
     /// Why.
     pub reason: String,
@@ -95,7 +95,7 @@ pub struct HeldUntilExit {
 }
 
 /// A council function, the subject of per-function rules and of the planner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Function {
     /// Id, as evidence, rules and Directions name it.
     pub id: String,

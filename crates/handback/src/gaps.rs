@@ -16,7 +16,7 @@ use crate::vocabulary::{Direction, Key, Scope, ValueType};
 use crate::whatif::Change;
 
 /// One missing or stale reading, and what gathering it would settle.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Gap {
     /// The evidence key.
     pub key: String,
@@ -29,7 +29,7 @@ pub struct Gap {
 }
 
 /// The gap report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Gaps {
     /// How many outcomes (rule-subjects) are unknown now.
     pub unknown_outcomes: usize,

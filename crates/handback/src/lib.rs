@@ -55,6 +55,7 @@ mod plan;
 mod report;
 pub mod request;
 mod rules;
+pub mod schema;
 #[cfg(feature = "spreadsheets")]
 mod sheets;
 mod sign;

@@ -33,7 +33,7 @@ use crate::vocabulary::{Direction, Scope, Value, ValueType};
 const MAX_SETS: usize = 64;
 
 /// What to make met.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
     /// A rule, for the council (or, for a per-function rule, a function).
@@ -88,7 +88,7 @@ impl Target {
 }
 
 /// One evidence change a set needs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Requirement {
     /// The evidence key.
     pub key: String,
@@ -123,7 +123,7 @@ pub struct Requirement {
 }
 
 /// An observation a trend needs before the value it judges.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Baseline {
     /// The day it describes: the start of the trend's window.
     pub date: NaiveDate,
@@ -132,7 +132,7 @@ pub struct Baseline {
 }
 
 /// A minimal set of changes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChangeSet {
     /// The changes.
     pub changes: Vec<Requirement>,
@@ -143,7 +143,7 @@ pub struct ChangeSet {
 }
 
 /// What it would take.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Needs {
     /// The target.
     pub target: Target,

@@ -51,7 +51,7 @@ impl LoadError {
 }
 
 /// A source document the pack encodes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Source {
     /// File name of the source (a seed).
     pub file: String,
@@ -62,7 +62,7 @@ pub struct Source {
 }
 
 /// A named set of criteria (e.g. the seven children's tests).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CriteriaSet {
     /// The set's id, which rules name in `set`.
     pub id: String,
@@ -73,7 +73,7 @@ pub struct CriteriaSet {
 }
 
 /// The pack's identity and what it encodes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Manifest {
     /// Pack id.
     pub id: String,
@@ -93,7 +93,7 @@ pub struct Manifest {
 }
 
 /// A named threshold with its default and the reason for it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Parameter {
     /// Name, as rules refer to it.
     pub name: String,
@@ -112,7 +112,7 @@ pub struct Parameter {
 
 /// Digests of a pack's canonical form: what a report records so `verify` can say exactly which
 /// file or rule changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PackDigests {
     /// SHA-256 over the canonical digests of every file.
     pub pack: String,

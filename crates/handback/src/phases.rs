@@ -13,7 +13,7 @@ use crate::json::{Kind, Pos};
 use crate::rules::{Citation, Op};
 
 /// A phase of the intervention.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PhaseDecl {
     /// Its id.
     pub id: String,
@@ -31,7 +31,7 @@ pub struct PhaseDecl {
 }
 
 /// A condition over the plan's state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PhaseCondition {
     /// Every part holds.
@@ -73,7 +73,7 @@ pub enum PhaseCondition {
 }
 
 /// What a phase condition can count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Counted {
     /// Functions returned to the council.
@@ -97,7 +97,7 @@ impl Counted {
 }
 
 /// A way out of the intervention.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ExitOutcome {
     /// Its id (`exit:ID` in `needs`).
     pub id: String,

@@ -21,7 +21,7 @@ use crate::pack::Pack;
 use crate::rules::Body;
 
 /// When a function can come back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Transferred out of the council's control: not the council's to have back, and no
@@ -88,7 +88,7 @@ pub(crate) fn schedule(nodes: &[Node], order: &[usize]) -> Vec<Step> {
 }
 
 /// The intervention's phase: the last of the pack's phases whose condition holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Phase {
     /// Its place in the pack's list of phases, from 1.
     pub number: u8,
@@ -99,7 +99,7 @@ pub struct Phase {
 }
 
 /// Something in the way of a function's return.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Blocker {
     /// A criterion that is not met (or not known to be).
@@ -140,7 +140,7 @@ pub enum Blocker {
 }
 
 /// One function in the plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct FunctionPlan {
     /// Function id.
     pub id: String,
@@ -181,7 +181,7 @@ pub struct FunctionPlan {
 }
 
 /// Whether the intervention can end (or step down), and what it still needs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Exit {
     /// True when the pack's best way out is open: every exit gate met and, where it asks, every
     /// function returned, recommended now or held only until the end.
@@ -197,7 +197,7 @@ pub struct Exit {
 }
 
 /// One way out of the intervention, as the plan finds it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ExitState {
     /// The outcome's id.
     pub id: String,
@@ -210,7 +210,7 @@ pub struct ExitState {
 }
 
 /// The plan as of a date.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     /// The date.
     pub as_of: NaiveDate,
@@ -231,7 +231,7 @@ pub struct Plan {
 }
 
 /// A function recommended for return and still held.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AwaitingItem {
     /// Function id.
     pub function: String,
@@ -244,7 +244,7 @@ pub struct AwaitingItem {
 }
 
 /// A function recommended for return now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TrancheItem {
     /// Function id.
     pub function: String,

@@ -155,8 +155,110 @@ fn seal(mut value: J) -> String {
     canonical(&value)
 }
 
+/// The shape of a report, for its JSON Schema only (`docs/schemas/report.json`): a report is
+/// built as canonical JSON by [`report`] and read back by `verify`, never through this type, so
+/// a test checks the fixtures' reports against the schema.
+#[derive(schemars::JsonSchema)]
+#[schemars(title = "Report", deny_unknown_fields)]
+#[expect(dead_code, reason = "a schema-only type: never built, only described")]
+pub(crate) struct ReportShape {
+    /// `handback-report/2`.
+    format: String,
+    /// The engine that made it, e.g. `handback 0.1.0`.
+    engine: String,
+    /// The council.
+    council: String,
+    /// The pack and its digests.
+    pack: PackBlock,
+    /// The evidence, canonical, with its digests.
+    evidence: EvidenceBlock,
+    /// The as-of date.
+    as_of: NaiveDate,
+    /// What was known then, when the report was cut back to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    known_at: Option<NaiveDate>,
+    /// The observations left out as recorded after `known_at`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hidden: Option<Vec<String>>,
+    /// The bases left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    excluded_basis: Option<Vec<crate::evidence::Basis>>,
+    /// The observations those bases removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    excluded: Option<Vec<String>>,
+    /// Every parameter in force.
+    parameters: Vec<crate::assess::ParameterInForce>,
+    /// Every recorded judgement a verdict rests on.
+    judgements: Vec<Judgement>,
+    /// Every outcome, with its reasons.
+    results: Vec<crate::assess::RuleResult>,
+    /// The plan, for plans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plan: Option<crate::plan::Plan>,
+    /// The Directions used, for plans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    directions: Option<DirectionsBlock>,
+    /// SHA-256 of the canonical text without this field and without `signature`.
+    digest: String,
+    /// For signed reports.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<SignatureBlock>,
+}
+
+#[derive(schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "a schema-only type: never built, only described")]
+struct PackBlock {
+    id: String,
+    version: String,
+    title: String,
+    /// SHA-256 over every file's digest.
+    digest: String,
+    /// Each file's digest, by name.
+    files: BTreeMap<String, String>,
+    /// Each rule's digest, by id.
+    rules: BTreeMap<String, String>,
+}
+
+#[derive(schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "a schema-only type: never built, only described")]
+struct EvidenceBlock {
+    /// The digest of the canonical document.
+    digest: String,
+    /// The evidence, canonical: the evidence file's format, observations sorted by id.
+    #[schemars(schema_with = "crate::schema::evidence_document")]
+    document: J,
+    /// Each observation's digest, by id.
+    observations: BTreeMap<String, String>,
+}
+
+#[derive(schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "a schema-only type: never built, only described")]
+struct DirectionsBlock {
+    /// The digest of the document.
+    digest: String,
+    /// The Directions, in the Directions file's format.
+    document: Directions,
+}
+
+#[derive(schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[expect(dead_code, reason = "a schema-only type: never built, only described")]
+struct SignatureBlock {
+    /// `ed25519`.
+    algorithm: String,
+    /// The signing key's id.
+    key_id: String,
+    /// Who signed.
+    signer: String,
+    /// The signature, hex.
+    value: String,
+}
+
 /// A recorded judgement an outcome rests on, kept apart from measured facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 struct Judgement {
     observation: String,
     key: String,
@@ -203,7 +305,7 @@ fn judgements(assessment: &Assessment) -> Vec<Judgement> {
 }
 
 /// One way a report fails to reproduce.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Difference {
     /// The report's content does not match its own digest: it was edited after it was written.

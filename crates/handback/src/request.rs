@@ -23,6 +23,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::assess::{assess, Assessment, Options};
@@ -40,7 +41,7 @@ pub const API_VERSION: u32 = 1;
 
 /// One request: an optional id echoed in the response, the version it was written for, and the
 /// operation with its inputs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Request {
     /// Echoed in the response, so a caller can match answers to questions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,7 +55,7 @@ pub struct Request {
 }
 
 /// Every operation, tagged by `op`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "op", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Operation {
@@ -94,7 +95,7 @@ pub enum Operation {
 
 /// A pack given by value: its files by name (`pack.json`, `rules/….json`; a base it extends
 /// under `base/`). Absent: the embedded default pack.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackInput {
     /// File name (relative to the pack folder) to text.
@@ -102,7 +103,7 @@ pub struct PackInput {
 }
 
 /// Evidence given by value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum EvidenceInput {
     /// The evidence file's JSON text; problems are located by its lines and columns.
@@ -117,11 +118,15 @@ pub enum EvidenceInput {
         council: Option<String>,
     },
     /// The evidence document itself; problems are located by JSON path.
-    Document(serde_json::Map<String, serde_json::Value>),
+    Document(
+        // Described as the evidence file's schema, so a request's evidence is checked by it.
+        #[schemars(schema_with = "crate::schema::evidence_document")]
+        serde_json::Map<String, serde_json::Value>,
+    ),
 }
 
 /// A JSON input (Directions, a scenario) given as text or as the document itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum JsonInput {
     /// The file's text.
@@ -131,7 +136,7 @@ pub enum JsonInput {
 }
 
 /// One scenario, or a chain of them, base first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ScenarioInput {
     /// One scenario.
@@ -141,7 +146,7 @@ pub enum ScenarioInput {
 }
 
 /// A request that needs only the pack.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PackOnly {
     /// The pack (default: the embedded one).
@@ -150,7 +155,7 @@ pub struct PackOnly {
 }
 
 /// `lint`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LintRequest {
     /// The pack (default: the embedded one). Warnings are given only for a pack given here.
@@ -165,7 +170,7 @@ pub struct LintRequest {
 }
 
 /// The inputs every question about evidence starts from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SituationInput {
     /// The pack (default: the embedded one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -184,7 +189,7 @@ pub struct SituationInput {
 }
 
 /// The inputs of an evaluation: the pack, the evidence, and how to read it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Evaluation {
     /// The pack (default: the embedded one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,7 +211,7 @@ pub struct Evaluation {
 }
 
 /// `assess`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AssessRequest {
     /// What to evaluate.
     #[serde(flatten)]
@@ -221,7 +226,7 @@ fn yes() -> bool {
 }
 
 /// `plan`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanRequest {
     /// What to evaluate.
     #[serde(flatten)]
@@ -235,7 +240,7 @@ pub struct PlanRequest {
 }
 
 /// `report`: the canonical text `verify` reproduces.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportRequest {
     /// What to evaluate.
     #[serde(flatten)]
@@ -249,7 +254,7 @@ pub struct ReportRequest {
 }
 
 /// `verify`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     /// The pack (default: the embedded one).
@@ -269,7 +274,7 @@ pub struct VerifyRequest {
 }
 
 /// `grid`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GridRequest {
     /// The pack (default: the embedded one).
@@ -283,7 +288,7 @@ pub struct GridRequest {
 }
 
 /// How the function graph is drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GraphFormat {
     /// A standalone SVG picture.
@@ -294,7 +299,7 @@ pub enum GraphFormat {
 }
 
 /// `graph`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraphRequest {
     /// The pack (default: the embedded one).
@@ -315,7 +320,7 @@ pub struct GraphRequest {
 }
 
 /// `whatif`: a base situation and the changes to explore.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct WhatifRequest {
     /// The base.
     #[serde(flatten)]
@@ -337,7 +342,7 @@ pub struct WhatifRequest {
 }
 
 /// `needs`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NeedsRequest {
     /// The base.
     #[serde(flatten)]
@@ -361,7 +366,7 @@ fn five() -> usize {
 }
 
 /// `sweep`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SweepRequest {
     /// The base.
     #[serde(flatten)]
@@ -374,7 +379,7 @@ pub struct SweepRequest {
 }
 
 /// `audit`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditRequest {
     /// The pack (default: the embedded one).
@@ -387,7 +392,7 @@ pub struct AuditRequest {
 }
 
 /// `dates`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatesRequest {
     /// The day the Secretary of State is minded to accept the recommendation.
@@ -413,7 +418,7 @@ fn three() -> usize {
 
 /// Why a request was not answered. Its JSON form (`kind`, `message`, `problems`) carries every
 /// located problem.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RequestError {
@@ -477,7 +482,7 @@ fn usage(message: impl Into<String>) -> RequestError {
 }
 
 /// The answer to a request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Response {
     /// The API version of this response.
     pub api_version: u32,
@@ -495,7 +500,7 @@ pub struct Response {
 }
 
 /// What each operation answers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Answer {
@@ -576,7 +581,7 @@ pub enum Answer {
 }
 
 /// `lint`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LintAnswer {
     /// True when no problem was found.
     pub ok: bool,
@@ -588,7 +593,7 @@ pub struct LintAnswer {
 }
 
 /// One rule as `rules` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RuleInfo {
     /// Rule id.
     pub id: String,
@@ -617,7 +622,7 @@ pub struct RuleInfo {
 }
 
 /// `rules`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RulesAnswer {
     /// The pack's manifest.
     pub pack: crate::pack::Manifest,
@@ -628,7 +633,7 @@ pub struct RulesAnswer {
 }
 
 /// `plan`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PlanAnswer {
     /// The plan.
     pub plan: crate::plan::Plan,
@@ -638,7 +643,7 @@ pub struct PlanAnswer {
 }
 
 /// `whatif`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WhatifAnswer {
     /// The scenario's title.
     pub scenario: String,
@@ -652,7 +657,7 @@ pub struct WhatifAnswer {
 }
 
 /// One option `needs` offers, with whether applying it met the target.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CheckedSet {
     /// The option.
     #[serde(flatten)]
@@ -662,7 +667,7 @@ pub struct CheckedSet {
 }
 
 /// `needs`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct NeedsAnswer {
     /// The target.
     pub target: Target,
@@ -685,7 +690,7 @@ pub struct NeedsAnswer {
 }
 
 /// `gaps`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GapsAnswer {
     /// The date.
     pub as_of: NaiveDate,

@@ -13,7 +13,7 @@ use crate::json::Pos;
 use crate::vocabulary::{decode_value, Key, Scale, Scope, Value, ValueType};
 
 /// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub enum Op {
     /// `<`
     #[serde(rename = "<")]
@@ -87,7 +87,7 @@ impl Op {
 }
 
 /// What a leaf compares the evidence with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Threshold {
     /// A value written in the rule.
@@ -98,7 +98,7 @@ pub enum Threshold {
 
 /// A whole number that decides a leaf (a window of days, a count of observations): written in the
 /// rule, or named as a parameter (`{"param": NAME}`) so callers can move it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Amount {
     /// A number written in the rule.
@@ -129,7 +129,7 @@ impl AmountKind {
 }
 
 /// Which way a trend must go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TrendKind {
     /// The latest value is strictly better than the value at the window's start.
@@ -209,7 +209,7 @@ pub enum LeafTest {
 }
 
 /// The size of a change a trend asks for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ChangeSize {
     /// The size: in the key's unit (levels, for grades), or percent of the start value.
     pub size: Threshold,
@@ -218,7 +218,7 @@ pub struct ChangeSize {
 }
 
 /// The other side of a key-against-key comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Against {
     /// Index into the pack's keys.
     pub key: usize,
@@ -230,7 +230,7 @@ pub struct Against {
 }
 
 /// Which side of a number of days `days_since` asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SinceBound {
     /// No more than the number of days.
@@ -420,7 +420,7 @@ impl Condition {
 }
 
 /// Where a rule's text comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Citation {
     /// The source document (a seed file name).
     pub source: String,

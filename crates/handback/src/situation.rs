@@ -15,7 +15,7 @@ use crate::pack::{LoadError, Pack};
 use crate::whatif::{Change, Place};
 
 /// The evidence was cut back to what had been recorded by a date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KnownAt {
     /// The date.
     pub date: NaiveDate,

@@ -18,7 +18,7 @@ pub const MAX_POINTS_PER_KEY: usize = 10_000;
 pub const MAX_POINTS: usize = 100_000;
 
 /// One varied key and its values.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Vary {
     /// The evidence key.
     pub key: String,
@@ -142,7 +142,7 @@ pub enum SweepError {
 }
 
 /// The grid: a header and one row per point, every cell as text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sweep {
     /// The varied keys, then each criterion's outcome (council-wide criteria), each function's
     /// readiness (`ready:ID`), the tranche and whether the intervention can end.

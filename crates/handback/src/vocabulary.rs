@@ -17,7 +17,7 @@ use crate::json::Kind;
 
 /// A named ordinal scale, lowest level first (e.g. Ofsted: inadequate < requires improvement <
 /// good < outstanding).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Scale {
     /// The scale's id, as keys and rules name it.
     pub id: String,
@@ -37,7 +37,7 @@ impl Scale {
 }
 
 /// Which way a number improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Larger values are better (e.g. share of drivers trained).
@@ -47,7 +47,7 @@ pub enum Direction {
 }
 
 /// The type of an evidence key or a parameter.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ValueType {
     /// `true` or `false`; `true` is the better value, so name keys positively ("mtfs_adopted").
@@ -112,7 +112,7 @@ impl ValueType {
 /// slip that decodes cleanly flips verdicts without a word, so evidence, parameters, scenario
 /// values and rule literals are all checked against it. Unbounded unless declared: a pack that
 /// says nothing about a key's range keeps every finite number.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, schemars::JsonSchema)]
 pub struct Range {
     /// The smallest value allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,7 +174,7 @@ impl Range {
 }
 
 /// Whether a key's evidence is about the council as a whole or about one function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// One series for the whole council.
@@ -184,7 +184,7 @@ pub enum Scope {
 }
 
 /// An evidence key the pack reads.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Key {
     /// The key, e.g. `children.agency_share`.
     pub key: String,
@@ -224,7 +224,7 @@ impl Key {
 /// Criteria quote figures as published ("57 of 64 vacant posts covered by agency staff"), so
 /// the evidence records the published counts and the pack computes the share: nobody entering
 /// evidence does the arithmetic, and the reasons show it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Formula {
     /// `numerator / denominator × scale`; unknown when the denominator is zero.
@@ -361,6 +361,21 @@ impl Serialize for Value {
             Value::Date(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
             Value::Text(t) => s.serialize_str(t),
         }
+    }
+}
+
+// Written by hand to match the hand-written `Serialize`: a grade, a date and text are all
+// strings on the wire, so only the JSON type can be said.
+impl schemars::JsonSchema for Value {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Value".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A typed value: a boolean, a finite number, or a string (a grade's level, a date as YYYY-MM-DD, text).",
+            "type": ["boolean", "number", "string"]
+        })
     }
 }
 

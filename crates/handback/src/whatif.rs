@@ -19,7 +19,7 @@ use crate::pack::{decode_file, LoadError, Pack, SourceFile};
 use crate::plan::Plan;
 
 /// One change a scenario makes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Record an observation (superseding any of the same key and function on that day).
@@ -49,7 +49,7 @@ pub enum Change {
 }
 
 /// A scenario file: a title, what it extends, the base evidence it names, and its changes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Scenario {
     /// What the scenario asks.
     pub title: String,
@@ -386,7 +386,7 @@ fn with_observations<T>(doc: &mut J, f: impl FnOnce(&mut Vec<J>) -> T) -> Option
 }
 
 /// One outcome that differs between two assessments, with its causes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OutcomeChange {
     /// The rule.
     pub rule: String,
@@ -404,7 +404,7 @@ pub struct OutcomeChange {
 }
 
 /// How two assessments (and plans) differ.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Diff {
     /// The before and after as-of dates.
     pub as_of: (NaiveDate, NaiveDate),
