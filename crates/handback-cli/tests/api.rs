@@ -149,6 +149,20 @@ fn plan_whatif_needs_gaps_and_sweep_agree_with_the_command_line() {
     );
     let gaps = one(json!({"op": "gaps", "evidence": evidence}));
     assert_eq!(gaps["result"], cli_json(&["gaps", AUG_2016, "--format", "json"]));
+    let gaps =
+        one(json!({"op": "gaps", "evidence": evidence, "parameters": {"children_overspend_max_gbp_m": 10}}));
+    assert_eq!(gaps["ok"], true, "{gaps}");
+    assert_eq!(
+        gaps["result"],
+        cli_json(&[
+            "gaps",
+            AUG_2016,
+            "--param",
+            "children_overspend_max_gbp_m=10",
+            "--format",
+            "json"
+        ])
+    );
     let sweep =
         one(json!({"op": "sweep", "evidence": evidence, "vary": ["children.overspend_gbp_m=0..10/5"]}));
     let csv = stdout(&handback(&[

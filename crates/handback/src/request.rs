@@ -86,7 +86,7 @@ pub enum Operation {
     /// Outcomes over a grid of values.
     Sweep(SweepRequest),
     /// What evidence to gather first.
-    Gaps(SituationInput),
+    Gaps(GapsRequest),
     /// Did whoever took each recorded decision hold the power that day?
     Audit(AuditRequest),
     /// Effective dates for new Directions, clear of decision meetings.
@@ -363,6 +363,17 @@ fn is_zero(n: &usize) -> bool {
 
 fn five() -> usize {
     5
+}
+
+/// `gaps`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GapsRequest {
+    /// The base.
+    #[serde(flatten)]
+    pub situation: SituationInput,
+    /// Parameter overrides, as `assess` takes them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, serde_json::Value>,
 }
 
 /// `sweep`.
@@ -817,7 +828,7 @@ fn fields(op: &Operation) -> &'static [&'static str] {
         Operation::Whatif(_) => &["pack", "evidence", "directions", "as_of", "known_at", "scenario", "set", "parameters", "scenario_as_of"],
         Operation::Needs(_) => &["pack", "evidence", "directions", "as_of", "known_at", "target", "limit", "parameters"],
         Operation::Sweep(_) => &["pack", "evidence", "directions", "as_of", "known_at", "vary", "parameters"],
-        Operation::Gaps(_) => &["pack", "evidence", "directions", "as_of", "known_at"],
+        Operation::Gaps(_) => &["pack", "evidence", "directions", "as_of", "known_at", "parameters"],
         Operation::Audit(_) => &["pack", "decisions", "directions"],
         Operation::Dates(_) => &["minded", "meetings", "representation_days", "count"],
     }
@@ -1006,7 +1017,8 @@ pub fn answer(operation: &Operation, limits: Limits) -> Result<Answer, RequestEr
             Ok(Answer::Sweep(sweep))
         }
         Operation::Gaps(r) => {
-            let s = situation(r, limits)?;
+            let mut s = situation(&r.situation, limits)?;
+            set_parameters(&mut s, &r.parameters)?;
             Ok(Answer::Gaps(GapsAnswer {
                 as_of: s.options.as_of,
                 gaps: crate::gaps::gaps(&s),
