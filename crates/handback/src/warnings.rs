@@ -21,6 +21,7 @@ pub fn pack_warnings(pack: &Pack, files: &[SourceFile]) -> Vec<Diagnostic> {
     unused_rules(pack, &mut out);
     unreachable_levels(pack, &mut out);
     shadowed_phases(pack, files, &mut out);
+    self_comparisons(pack, &mut out);
     out.sort();
     out
 }
@@ -154,6 +155,30 @@ fn unused_rules(pack: &Pack, out: &mut Vec<Diagnostic>) {
                 origin(rule),
                 format!(
                     "the rule `{}` is in no criteria set, no rule refers to it and it gates nothing: its verdict reaches no one",
+                    rule.id
+                ),
+            ));
+        }
+    }
+}
+
+/// A key compared `against` itself, on the same function, decides nothing: `<=` always holds on
+/// the same value and `<` never does.
+fn self_comparisons(pack: &Pack, out: &mut Vec<Diagnostic>) {
+    for rule in pack.rules() {
+        let mut found = false;
+        for (_, c) in rule.body.conditions() {
+            c.for_each_leaf(&mut |leaf| {
+                if let crate::rules::LeafTest::Against { other, .. } = &leaf.test {
+                    found |= other.key == leaf.key && other.function == leaf.function;
+                }
+            });
+        }
+        if found {
+            out.push(warn(
+                origin(rule),
+                format!(
+                    "the rule `{}` compares a key `against` itself: the comparison is decided before any evidence is read",
                     rule.id
                 ),
             ));

@@ -146,3 +146,24 @@ fn a_phase_overlapped_by_a_later_one_is_warned_of() {
         "{text:#?}"
     );
 }
+
+/// A key compared against itself decides nothing; comparing it with another key does.
+#[test]
+fn a_key_compared_against_itself_is_warned_of() {
+    let (pack, files) = load(json!([
+        rule(
+            "itself",
+            Some("s"),
+            json!({"kind": "test", "condition": {"key": "x", "op": "<=", "against": {"key": "x"}}})
+        ),
+        rule("fine", Some("s"), json!({"kind": "test", "condition": ge(1.0)})),
+    ]));
+    let warnings = handback::pack_warnings(&pack, &files);
+    let about: Vec<&str> = warnings
+        .iter()
+        .filter(|w| w.message.contains("against` itself"))
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(about.len(), 1, "{warnings:?}");
+    assert!(about[0].contains("`itself`"), "{}", about[0]);
+}
