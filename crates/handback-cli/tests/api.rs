@@ -327,3 +327,18 @@ fn report_and_verify_round_trip() {
     let refused = one(json!({"op": "verify", "report": edited}));
     assert_eq!(refused["error"]["kind"], "mismatch", "{refused}");
 }
+
+#[test]
+fn a_request_for_a_newer_api_is_a_version_error_even_with_an_op_or_field_this_one_lacks() {
+    // A host writing for API 2 may use an operation or a field version 1 does not know: it
+    // must learn that the engine is too old (`version`), not that its request is malformed.
+    for request in [
+        json!({"id": 1, "api_version": 2, "op": "frobnicate"}),
+        json!({"id": 2, "api_version": 2, "op": "version", "new_field": true}),
+    ] {
+        let a = one(request.clone());
+        assert_eq!(a["ok"], false, "{a}");
+        assert_eq!(a["error"]["kind"], "version", "{request}: {a}");
+        assert_eq!(a["id"], request["id"], "{a}");
+    }
+}

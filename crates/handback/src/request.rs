@@ -778,6 +778,19 @@ pub fn parse_request(
             },
         ));
     }
+    // A request written for a newer API may use an operation or a field this one lacks: it is
+    // refused as `version` before its fields are read, never as `malformed`.
+    if let Some(v) = value.get("api_version").and_then(serde_json::Value::as_u64) {
+        if v > u64::from(API_VERSION) {
+            return Err((
+                id,
+                RequestError::Version {
+                    requested: u32::try_from(v).unwrap_or(u32::MAX),
+                    supported: API_VERSION,
+                },
+            ));
+        }
+    }
     let request = serde_json::from_value::<Request>(value.clone()).map_err(|e| {
         (
             id.clone(),
