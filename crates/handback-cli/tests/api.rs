@@ -342,3 +342,29 @@ fn a_request_for_a_newer_api_is_a_version_error_even_with_an_op_or_field_this_on
         assert_eq!(a["id"], request["id"], "{a}");
     }
 }
+
+#[test]
+fn every_error_carries_a_message() {
+    // The envelope promises `error.kind` and `error.message` for every kind: a host prints the
+    // message, whatever the kind.
+    let version = one(json!({"id": 1, "api_version": 9, "op": "version"}));
+    assert_eq!(version["error"]["kind"], "version", "{version}");
+    assert!(
+        version["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains('9')),
+        "{version}"
+    );
+    let report = one(json!({"op": "report", "evidence": text(AUG_2016)}));
+    let report = report["result"]["report"].as_str().unwrap().to_string();
+    let later = text("fixtures/rotherham/2016-12-licensing.json");
+    let mismatch = one(json!({"id": 2, "op": "verify", "report": report, "evidence": later}));
+    assert_eq!(mismatch["error"]["kind"], "mismatch", "{mismatch}");
+    assert!(
+        mismatch["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not reproduce")),
+        "{mismatch}"
+    );
+    assert!(mismatch["error"]["differences"].is_array(), "{mismatch}");
+}
