@@ -368,3 +368,12 @@ fn every_error_carries_a_message() {
     );
     assert!(mismatch["error"]["differences"].is_array(), "{mismatch}");
 }
+
+#[test]
+fn a_field_of_the_wrong_shape_is_located() {
+    // "input is out of range" alone does not say which field is wrong.
+    let a = one(json!({"id": 1, "op": "assess", "evidence": text(AUG_2016), "as_of": "2016-13-01"}));
+    assert_eq!(a["error"]["kind"], "malformed", "{a}");
+    assert_eq!(a["id"], 1, "{a}");
+    assert!(a["error"]["message"].as_str().unwrap().contains("column"), "{a}");
+}

@@ -800,10 +800,16 @@ pub fn parse_request(
         }
     }
     let request = serde_json::from_value::<Request>(value.clone()).map_err(|e| {
+        // Read from the text again for the error alone: it then names the line and column of
+        // the field at fault, which an error from a parsed value cannot.
+        let message = match serde_json::from_str::<Request>(text) {
+            Err(located) => located.to_string(),
+            Ok(_) => e.to_string(),
+        };
         (
             id.clone(),
             RequestError::Malformed {
-                message: format!("not a valid request: {e}"),
+                message: format!("not a valid request: {message}"),
             },
         )
     })?;
