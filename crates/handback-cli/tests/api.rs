@@ -327,3 +327,53 @@ fn report_and_verify_round_trip() {
     let refused = one(json!({"op": "verify", "report": edited}));
     assert_eq!(refused["error"]["kind"], "mismatch", "{refused}");
 }
+
+#[test]
+fn a_request_for_a_newer_api_is_a_version_error_even_with_an_op_or_field_this_one_lacks() {
+    // A host writing for API 2 may use an operation or a field version 1 does not know: it
+    // must learn that the engine is too old (`version`), not that its request is malformed.
+    for request in [
+        json!({"id": 1, "api_version": 2, "op": "frobnicate"}),
+        json!({"id": 2, "api_version": 2, "op": "version", "new_field": true}),
+    ] {
+        let a = one(request.clone());
+        assert_eq!(a["ok"], false, "{a}");
+        assert_eq!(a["error"]["kind"], "version", "{request}: {a}");
+        assert_eq!(a["id"], request["id"], "{a}");
+    }
+}
+
+#[test]
+fn every_error_carries_a_message() {
+    // The envelope promises `error.kind` and `error.message` for every kind: a host prints the
+    // message, whatever the kind.
+    let version = one(json!({"id": 1, "api_version": 9, "op": "version"}));
+    assert_eq!(version["error"]["kind"], "version", "{version}");
+    assert!(
+        version["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains('9')),
+        "{version}"
+    );
+    let report = one(json!({"op": "report", "evidence": text(AUG_2016)}));
+    let report = report["result"]["report"].as_str().unwrap().to_string();
+    let later = text("fixtures/rotherham/2016-12-licensing.json");
+    let mismatch = one(json!({"id": 2, "op": "verify", "report": report, "evidence": later}));
+    assert_eq!(mismatch["error"]["kind"], "mismatch", "{mismatch}");
+    assert!(
+        mismatch["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("does not reproduce")),
+        "{mismatch}"
+    );
+    assert!(mismatch["error"]["differences"].is_array(), "{mismatch}");
+}
+
+#[test]
+fn a_field_of_the_wrong_shape_is_located() {
+    // "input is out of range" alone does not say which field is wrong.
+    let a = one(json!({"id": 1, "op": "assess", "evidence": text(AUG_2016), "as_of": "2016-13-01"}));
+    assert_eq!(a["error"]["kind"], "malformed", "{a}");
+    assert_eq!(a["id"], 1, "{a}");
+    assert!(a["error"]["message"].as_str().unwrap().contains("column"), "{a}");
+}

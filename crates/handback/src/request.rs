@@ -440,8 +440,10 @@ pub enum RequestError {
         message: String,
     },
     /// The request was written for a newer version of the API.
-    #[error("the request is for API version {requested}; this engine answers version {supported} and older")]
+    #[error("{message}")]
     Version {
+        /// What is wrong, in words (every error carries one).
+        message: String,
         /// The version asked for.
         requested: u32,
         /// The newest version this engine answers.
@@ -464,8 +466,10 @@ pub enum RequestError {
         message: String,
     },
     /// `verify`: the report does not reproduce.
-    #[error("the report does not reproduce: {}", .differences.join("; "))]
+    #[error("{message}")]
     Mismatch {
+        /// What is wrong, in words (every error carries one).
+        message: String,
         /// Every difference found, most fundamental first.
         differences: Vec<String>,
     },
@@ -483,6 +487,16 @@ impl From<LoadError> for RequestError {
             message: e.to_string(),
             problems: e.diagnostics.0,
         }
+    }
+}
+
+fn version_error(requested: u32) -> RequestError {
+    RequestError::Version {
+        message: format!(
+            "the request is for API version {requested}; this engine answers version {API_VERSION} and older"
+        ),
+        requested,
+        supported: API_VERSION,
     }
 }
 
@@ -778,11 +792,24 @@ pub fn parse_request(
             },
         ));
     }
+    // A request written for a newer API may use an operation or a field this one lacks: it is
+    // refused as `version` before its fields are read, never as `malformed`.
+    if let Some(v) = value.get("api_version").and_then(serde_json::Value::as_u64) {
+        if v > u64::from(API_VERSION) {
+            return Err((id, version_error(u32::try_from(v).unwrap_or(u32::MAX))));
+        }
+    }
     let request = serde_json::from_value::<Request>(value.clone()).map_err(|e| {
+        // Read from the text again for the error alone: it then names the line and column of
+        // the field at fault, which an error from a parsed value cannot.
+        let message = match serde_json::from_str::<Request>(text) {
+            Err(located) => located.to_string(),
+            Ok(_) => e.to_string(),
+        };
         (
             id.clone(),
             RequestError::Malformed {
-                message: format!("not a valid request: {e}"),
+                message: format!("not a valid request: {message}"),
             },
         )
     })?;
@@ -842,10 +869,7 @@ pub fn handle(request: &Request) -> Response {
 /// Answers a request; `limits` bound every input it carries.
 pub fn handle_with_limits(request: &Request, limits: Limits) -> Response {
     let result = match request.api_version {
-        Some(v) if v > API_VERSION => Err(RequestError::Version {
-            requested: v,
-            supported: API_VERSION,
-        }),
+        Some(v) if v > API_VERSION => Err(version_error(v)),
         _ => answer(&request.operation, limits),
     };
     let (result, error) = match result {
@@ -946,9 +970,13 @@ pub fn answer(operation: &Operation, limits: Limits) -> Result<Answer, RequestEr
                         signature_checked: checked,
                     })
                 }
-                Err(differences) => Err(RequestError::Mismatch {
-                    differences: differences.iter().map(ToString::to_string).collect(),
-                }),
+                Err(differences) => {
+                    let differences: Vec<String> = differences.iter().map(ToString::to_string).collect();
+                    Err(RequestError::Mismatch {
+                        message: format!("the report does not reproduce: {}", differences.join("; ")),
+                        differences,
+                    })
+                }
             }
         }
         Operation::Grid(r) => {
