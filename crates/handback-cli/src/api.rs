@@ -57,7 +57,13 @@ pub fn serve(
                 continue;
             }
             match std::str::from_utf8(&line) {
-                Ok(text) => handback::request::handle_line(text, limits),
+                // A panic is a bug, but one request's bug must not end the others' loop.
+                Ok(text) => std::panic::catch_unwind(|| handback::request::handle_line(text, limits))
+                    .unwrap_or_else(|_| {
+                        refuse(RequestError::Internal {
+                            message: "the engine failed while answering (a bug; please report it)".into(),
+                        })
+                    }),
                 Err(e) => refuse(RequestError::Malformed {
                     message: format!("the request line is not UTF-8 (byte {})", e.valid_up_to() + 1),
                 }),
