@@ -695,17 +695,7 @@ impl<'a> Solver<'a> {
                     .map(|f| f.id.clone())
             }),
         };
-        let bound = |op: Op| {
-            let op = if negated { flip(op) } else { op };
-            match op {
-                Op::Lt => Bound::Upper { strict: true },
-                Op::Le => Bound::Upper { strict: false },
-                Op::Gt => Bound::Lower { strict: true },
-                Op::Ge => Bound::Lower { strict: false },
-                Op::Eq => Bound::Exactly,
-                Op::Ne => Bound::NotEqual,
-            }
-        };
+        let bound = |op: Op| op_bound(if negated { flip(op) } else { op });
         let plain = |bound: Bound, threshold: Option<Value>, sustained: u32| Req {
             bound,
             threshold,

@@ -102,6 +102,20 @@ pub struct PackInput {
     pub files: BTreeMap<String, String>,
 }
 
+impl PackInput {
+    /// The files as the pack loader reads them, each labelled as part of the request.
+    pub fn source_files(&self) -> Vec<SourceFile> {
+        self.files
+            .iter()
+            .map(|(name, text)| SourceFile {
+                name: name.clone(),
+                label: format!("request.pack/{name}"),
+                text: text.clone(),
+            })
+            .collect()
+    }
+}
+
 /// Evidence given by value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
@@ -1091,18 +1105,7 @@ pub fn answer(operation: &Operation, limits: Limits) -> Result<Answer, RequestEr
 /// Loads the pack a request names, or the embedded default.
 pub fn load_pack(input: Option<&PackInput>, limits: Limits) -> Result<Pack, RequestError> {
     match input {
-        Some(p) => {
-            let files: Vec<SourceFile> = p
-                .files
-                .iter()
-                .map(|(name, text)| SourceFile {
-                    name: name.clone(),
-                    label: format!("request.pack/{name}"),
-                    text: text.clone(),
-                })
-                .collect();
-            Ok(Pack::load_with_limits(&files, limits)?)
-        }
+        Some(p) => Ok(Pack::load_with_limits(&p.source_files(), limits)?),
         None => crate::default_pack().map_err(|e| RequestError::Internal {
             message: format!("the embedded pack is invalid (a bug in this build): {e}"),
         }),
@@ -1443,16 +1446,8 @@ pub fn kind_words(pack: &Pack, body: &crate::rules::Body) -> String {
 
 fn lint(r: &LintRequest, limits: Limits) -> LintAnswer {
     let mut problems: Vec<Diagnostic> = Vec::new();
-    let files: Vec<SourceFile> = match &r.pack {
-        Some(p) => p
-            .files
-            .iter()
-            .map(|(name, text)| SourceFile {
-                name: name.clone(),
-                label: format!("request.pack/{name}"),
-                text: text.clone(),
-            })
-            .collect(),
+    let files = match &r.pack {
+        Some(p) => p.source_files(),
         None => crate::default_pack_files(),
     };
     let pack = Pack::load_with_limits(&files, limits);

@@ -780,6 +780,15 @@ pub(crate) fn decode_amount(
     }
 }
 
+/// The index of the parameter named `name`, or what to say: it is unknown, with a "did you mean".
+fn parameter_index(parameters: &[crate::pack::Parameter], name: &str) -> Result<usize, String> {
+    parameters.iter().position(|p| p.name == name).ok_or_else(|| {
+        let names: Vec<&str> = parameters.iter().map(|p| p.name.as_str()).collect();
+        let hint = crate::diagnostic::did_you_mean(name, &names);
+        format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`")
+    })
+}
+
 /// The index of a parameter that may decide an amount of `kind`: a number in its unit whose
 /// default is a whole number from 1.
 pub(crate) fn amount_parameter(
@@ -787,13 +796,10 @@ pub(crate) fn amount_parameter(
     name: &str,
     kind: AmountKind,
 ) -> Result<usize, String> {
-    let Some((index, param)) = parameters.iter().enumerate().find(|(_, p)| p.name == name) else {
-        let names: Vec<&str> = parameters.iter().map(|p| p.name.as_str()).collect();
-        let hint = crate::diagnostic::did_you_mean(name, &names);
-        return Err(format!(
-            "unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"
-        ));
-    };
+    let index = parameter_index(parameters, name)?;
+    let param = parameters
+        .get(index)
+        .ok_or_else(|| format!("unknown parameter `{name}`"))?;
     let unit = kind.unit();
     let fits = matches!(&param.value_type, ValueType::Number { unit: u, .. } if u == unit);
     if !fits {
@@ -1055,14 +1061,12 @@ fn decode_change(
             let (json, path) = inner.require(d, "param")?;
             let at = At { json, path: &path };
             let name = d.string(at)?;
-            let Some(index) = scope.parameters.iter().position(|p| p.name == name) else {
-                let names: Vec<&str> = scope.parameters.iter().map(|p| p.name.as_str()).collect();
-                let hint = crate::diagnostic::did_you_mean(&name, &names);
-                d.error(
-                    at,
-                    format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"),
-                );
-                return None;
+            let index = match parameter_index(scope.parameters, &name) {
+                Ok(index) => index,
+                Err(message) => {
+                    d.error(at, message);
+                    return None;
+                }
             };
             let param = scope.parameters.get(index)?;
             let ok = match &param.value_type {
@@ -1223,14 +1227,12 @@ fn decode_threshold(
         (None, Some((json, path))) => {
             let at = At { json, path: &path };
             let name = d.string(at)?;
-            let Some(index) = scope.parameters.iter().position(|p| p.name == name) else {
-                let names: Vec<&str> = scope.parameters.iter().map(|p| p.name.as_str()).collect();
-                let hint = crate::diagnostic::did_you_mean(&name, &names);
-                d.error(
-                    at,
-                    format!("unknown parameter `{name}`{hint}; parameters are declared in `parameters.json`"),
-                );
-                return None;
+            let index = match parameter_index(scope.parameters, &name) {
+                Ok(index) => index,
+                Err(message) => {
+                    d.error(at, message);
+                    return None;
+                }
             };
             let param = scope.parameters.get(index)?;
             if !same_type(&param.value_type, &key.value_type) {
