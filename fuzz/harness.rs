@@ -81,7 +81,7 @@ pub fn assess(data: &[u8]) {
     let Ok(evidence) = handback::Evidence::load(pack, &file("e.json", data)) else {
         return;
     };
-    let as_of = evidence.as_of.or(evidence.latest_date()).unwrap_or_else(as_of);
+    let as_of = evidence.as_of().or(evidence.latest_date()).unwrap_or_else(as_of);
     let mut options = handback::Options::new(as_of);
     options.known_at = evidence.latest_date();
     let assessment = handback::assess(pack, &evidence, &options);
@@ -122,7 +122,7 @@ pub fn scenario(data: &[u8]) {
 pub fn directions(data: &[u8]) {
     let pack = pack();
     if let Ok(d) = handback::Directions::load(pack, &file("d.json", data)) {
-        for i in &d.instruments {
+        for i in d.instruments() {
             let _ = d.grid(pack, i.date);
         }
     }

@@ -23,7 +23,7 @@ fn inputs() -> (Pack, Evidence, SourceFile) {
 
 fn bench(c: &mut Criterion) {
     let (pack, evidence, file) = inputs();
-    let as_of = evidence.as_of.unwrap();
+    let as_of = evidence.as_of().unwrap();
     let mut outcomes_only = Options::new(as_of);
     outcomes_only.explain = false;
     let with_reasons = Options::new(as_of);

@@ -55,7 +55,7 @@ pub struct Context<'a> {
 }
 
 fn outcome_words(r: &RuleResult) -> String {
-    match (r.outcome.as_str(), &r.at_least) {
+    match (r.outcome.code(), &r.at_least) {
         ("not_met", _) => "not met".into(),
         ("unknown", Some(l)) => format!("unknown (at least {l})"),
         (o, _) => o.into(),
@@ -66,7 +66,7 @@ fn outcome_words(r: &RuleResult) -> String {
 /// a reader sees at once which verdicts rest on someone's word or on a recorded decision.
 fn result_cell(r: &RuleResult) -> Cell {
     let on = r.basis.map(|b| format!(", on {b}")).unwrap_or_default();
-    outcome_cell(&r.outcome, format!("{}{on}", outcome_words(r)))
+    outcome_cell(r.outcome.code(), format!("{}{on}", outcome_words(r)))
 }
 
 fn leaves<'a>(reason: &'a Reason, out: &mut Vec<&'a Reason>) {
@@ -97,7 +97,7 @@ fn evidence_rows(pack: &Pack, reason: &Reason) -> Vec<Vec<Cell>> {
                 }
             })
             .unwrap_or_default();
-        let outcome = || outcome_cell(&leaf.outcome, render::plain_outcome(&leaf.outcome));
+        let outcome = || outcome_cell(leaf.outcome.code(), render::plain_outcome(leaf.outcome.code()));
         if leaf.evidence.is_empty() {
             rows.push(vec![
                 leaf.says.clone().into(),
@@ -223,7 +223,7 @@ fn summary(c: &Context<'_>) -> Vec<Block> {
             let outcomes: Vec<&str> = per_function
                 .iter()
                 .filter(|r| r.function.as_deref() == Some(f))
-                .map(|r| r.outcome.as_str())
+                .map(|r| r.outcome.code())
                 .collect();
             let o = render::overall(&outcomes);
             if o != "met" {
@@ -332,7 +332,7 @@ fn blocks(c: &Context<'_>) -> Vec<Block> {
                 vec![
                     format!("`{}`", f.id).into(),
                     render::power_words(f).into(),
-                    outcome_cell(&f.ready, f.ready.replace('_', " ")),
+                    outcome_cell(f.ready.code(), f.ready.words().to_string()),
                     render::step_words(f.step).into(),
                     f.projected_phase
                         .map(|p| p.to_string())
@@ -503,7 +503,7 @@ fn per_function_blocks(c: &Context<'_>, results: &[&RuleResult]) -> Vec<Block> {
     out.push(Block::Heading(3, "Evidence per function".into(), None));
     for f in &functions {
         let of_function: Vec<&RuleResult> = rules.iter().filter_map(|id| find(id, f)).collect();
-        let outcomes: Vec<&str> = of_function.iter().map(|r| r.outcome.as_str()).collect();
+        let outcomes: Vec<&str> = of_function.iter().map(|r| r.outcome.code()).collect();
         let overall = render::overall(&outcomes);
         let verdict = if overall == "met" {
             format!("all {} met", render::count_words(of_function.len()))

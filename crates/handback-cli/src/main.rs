@@ -893,7 +893,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let label = directions.display().to_string();
             let directions = handback::Directions::load(&pack, &files::read_source(&directions)?)?;
             let as_of = as_of
-                .or_else(|| directions.instruments.iter().map(|i| i.date).max())
+                .or_else(|| directions.instruments().iter().map(|i| i.date).max())
                 .ok_or_else(|| {
                     Failure::new(Exit::Usage, "the Directions have no instruments; give `--as-of`")
                 })?;
@@ -1222,7 +1222,7 @@ pub(crate) fn prepare(
 ) -> Result<(Evidence, Options), Failure> {
     let evidence = files::read_evidence(pack, path, None, None)?;
     let as_of = as_of
-        .or(evidence.as_of)
+        .or(evidence.as_of())
         .or_else(|| evidence.latest_date())
         .ok_or_else(|| {
             Failure::new(
@@ -1379,7 +1379,7 @@ fn lint(
                         summary.push(format!(
                             "{}: {} observations",
                             path.display(),
-                            e.observations.len()
+                            e.observations().len()
                         ));
                         // The checks JSON evidence gets beyond loading, at the cells.
                         let (table, about) = files::read_sheet_and_about(path, None, None)?;
@@ -1424,7 +1424,11 @@ fn lint(
             Ok(pack) => match Evidence::load_with_limits(pack, &source, limits()) {
                 Ok(e) => {
                     warnings.extend(handback::refused_judgements(pack, &source));
-                    summary.push(format!("{}: {} observations", source.label, e.observations.len()));
+                    summary.push(format!(
+                        "{}: {} observations",
+                        source.label,
+                        e.observations().len()
+                    ));
                     if let Some(dir) = sources {
                         let found = handback::check_passages(&source, &texts, &dir.display().to_string());
                         if found.is_empty() {
@@ -1452,7 +1456,7 @@ fn lint(
         };
         match &pack {
             Ok(pack) => match handback::Directions::load(pack, &source) {
-                Ok(d) => summary.push(format!("{}: {} instruments", source.label, d.instruments.len())),
+                Ok(d) => summary.push(format!("{}: {} instruments", source.label, d.instruments().len())),
                 Err(e) => diagnostics.extend(e.diagnostics.0),
             },
             Err(_) => unchecked += 1,

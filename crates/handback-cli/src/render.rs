@@ -18,7 +18,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
 }
 
 fn outcome_word(r: &RuleResult) -> String {
-    match (r.outcome.as_str(), &r.at_least) {
+    match (r.outcome.code(), &r.at_least) {
         ("not_met", _) => "not met".into(),
         ("unknown", Some(l)) => format!("unknown (at least {l})"),
         (o, _) => o.into(),
@@ -265,9 +265,9 @@ pub fn set_counts(results: &[&RuleResult]) -> Vec<(String, String)> {
     let per_function: Vec<&RuleResult> = results.iter().copied().filter(|r| r.function.is_some()).collect();
     let mut counts = Vec::new();
     if !council.is_empty() {
-        let mut tallied = tally(council.iter().map(|r| r.outcome.as_str()));
+        let mut tallied = tally(council.iter().map(|r| r.outcome.code()));
         // Tests always show all three counts ("0 met" is news); grades show what occurred.
-        if council.iter().all(|r| r.kind == "test") {
+        if council.iter().all(|r| r.kind == handback::RuleKind::Test) {
             for (i, o) in ["met", "not_met", "unknown"].into_iter().enumerate() {
                 if !tallied.iter().any(|(k, _)| *k == o) {
                     tallied.insert(i.min(tallied.len()), (o, 0));
@@ -288,7 +288,7 @@ pub fn set_counts(results: &[&RuleResult]) -> Vec<(String, String)> {
                 let outcomes: Vec<&str> = per_function
                     .iter()
                     .filter(|r| r.function.as_deref() == Some(f))
-                    .map(|r| r.outcome.as_str())
+                    .map(|r| r.outcome.code())
                     .collect();
                 overall(&outcomes)
             })
@@ -347,7 +347,7 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, s
                 .map(|r| {
                     vec![
                         r.rule.clone(),
-                        style.paint(&r.outcome, &outcome_word(r)),
+                        style.paint(r.outcome.code(), &outcome_word(r)),
                         basis_cell(r),
                         r.title.clone(),
                     ]
@@ -382,7 +382,7 @@ pub fn assessment_table(pack: &Pack, a: &Assessment, explain: Option<Explain>, s
             for r in a
                 .results
                 .iter()
-                .filter(|r| r.outcome == "not_met" || r.outcome == "unknown")
+                .filter(|r| r.outcome.code() == "not_met" || r.outcome.code() == "unknown")
             {
                 reasons(pack, r, true, style, &mut out);
             }
@@ -403,12 +403,19 @@ fn reasons(pack: &Pack, r: &RuleResult, fails: bool, style: Style, out: &mut Str
         out,
         "\n{}{function}: {}{basis} -- {}",
         r.rule,
-        style.paint(&r.outcome, &outcome_word(r)),
+        style.paint(r.outcome.code(), &outcome_word(r)),
         r.title
     );
     if let Some(reason) = &r.reason {
         // Graded rules list their levels as parts; every level matters to the grade.
-        reason_tree(pack, reason, 1, fails && r.kind == "test", style, out);
+        reason_tree(
+            pack,
+            reason,
+            1,
+            fails && r.kind == handback::RuleKind::Test,
+            style,
+            out,
+        );
     }
 }
 
@@ -423,7 +430,7 @@ fn function_lines(results: &[&RuleResult], style: Style) -> String {
             .copied()
             .filter(|r| r.function.as_deref() == Some(f))
             .collect();
-        let outcomes: Vec<&str> = of_function.iter().map(|r| r.outcome.as_str()).collect();
+        let outcomes: Vec<&str> = of_function.iter().map(|r| r.outcome.code()).collect();
         let cell = if overall(&outcomes) == "met" {
             let weakest = of_function.iter().filter_map(|r| r.basis).max();
             let on = weakest.map(|b| format!(", on {b}")).unwrap_or_default();
@@ -436,14 +443,14 @@ fn function_lines(results: &[&RuleResult], style: Style) -> String {
             {
                 let ids: Vec<&str> = of_function
                     .iter()
-                    .filter(|r| r.outcome == o)
+                    .filter(|r| r.outcome.code() == o)
                     .map(|r| r.rule.as_str())
                     .collect();
                 parts.push(style.paint(o, &format!("{}: {}", plain_outcome(o), ids.join(", "))));
             }
             let met: Vec<&str> = of_function
                 .iter()
-                .filter(|r| r.outcome == "met")
+                .filter(|r| r.outcome.code() == "met")
                 .map(|r| r.rule.as_str())
                 .collect();
             if !met.is_empty() {
@@ -470,13 +477,13 @@ fn per_rule_lines(results: &[&RuleResult], style: Style) -> String {
     for id in &rule_ids {
         let of_rule: Vec<&RuleResult> = results.iter().copied().filter(|r| r.rule == *id).collect();
         let mut parts = Vec::new();
-        for (o, n) in tally(of_rule.iter().map(|r| r.outcome.as_str())) {
+        for (o, n) in tally(of_rule.iter().map(|r| r.outcome.code())) {
             if o == "met" {
                 parts.push(style.paint(o, &format!("met for {n} of {} functions", functions.len())));
             } else {
                 let which: Vec<&str> = of_rule
                     .iter()
-                    .filter(|r| r.outcome == o)
+                    .filter(|r| r.outcome.code() == o)
                     .filter_map(|r| r.function.as_deref())
                     .collect();
                 parts.push(style.paint(o, &format!("{}: {}", plain_outcome(o), which.join(", "))));
@@ -502,7 +509,7 @@ fn mark(outcome: &str, style: Style) -> String {
 /// failed or is unknown (they are not why), and a line says how many were left out.
 fn reason_tree(pack: &Pack, r: &Reason, depth: usize, fails: bool, style: Style, out: &mut String) {
     let indent = "  ".repeat(depth);
-    let _ = writeln!(out, "{indent}{} {}", mark(&r.outcome, style), r.says);
+    let _ = writeln!(out, "{indent}{} {}", mark(r.outcome.code(), style), r.says);
     let detail = "  ".repeat(depth + 2);
     if let Some(because) = &r.because {
         let _ = writeln!(out, "{detail}because {because}");
@@ -525,10 +532,10 @@ fn reason_tree(pack: &Pack, r: &Reason, depth: usize, fails: bool, style: Style,
             e.source.passage
         );
     }
-    let prune = fails && r.outcome != "met" && r.parts.iter().any(|p| p.outcome != "met");
+    let prune = fails && r.outcome.code() != "met" && r.parts.iter().any(|p| p.outcome.code() != "met");
     let mut left_out = 0;
     for p in &r.parts {
-        if prune && p.outcome == "met" {
+        if prune && p.outcome.code() == "met" {
             left_out += 1;
             continue;
         }
@@ -806,7 +813,7 @@ pub fn assessment_csv(a: &Assessment) -> String {
             r.function.clone().unwrap_or_default(),
             r.set.clone().unwrap_or_default(),
             r.kind.to_string(),
-            r.outcome.clone(),
+            r.outcome.code().to_string(),
             r.at_least.clone().unwrap_or_default(),
             r.basis.map(|b| b.word().to_string()).unwrap_or_default(),
             r.title.clone(),
@@ -842,7 +849,7 @@ pub fn plan_csv(plan: &Plan) -> String {
             f.since.map(|d| d.to_string()).unwrap_or_default(),
             f.to.clone().unwrap_or_default(),
             f.until.map(|d| d.to_string()).unwrap_or_default(),
-            f.ready.clone(),
+            f.ready.code().to_string(),
             f.ready_basis.map(|b| b.word().to_string()).unwrap_or_default(),
             step_words(f.step).to_string(),
             f.projected_phase.map(|p| p.to_string()).unwrap_or_default(),
@@ -957,7 +964,7 @@ pub fn template_markdown(pack: &Pack) -> String {
 /// A function's readiness in a word or two, with what it rests on: "met on judgement",
 /// "recommended 2016-05-31", "not met".
 pub fn ready_words(f: &handback::FunctionPlan) -> String {
-    match (&f.recommendation, f.ready.as_str(), f.ready_basis) {
+    match (&f.recommendation, f.ready.code(), f.ready_basis) {
         (_, "met", Some(b)) => format!("met on {b}"),
         (Some(r), _, _) if r.recommended => format!("recommended {}", r.date),
         (Some(r), outcome, _) => format!("{}, not recommended {}", plain_outcome(outcome), r.date),
@@ -1081,7 +1088,7 @@ pub fn plan_table(
             f.id.clone(),
             power_words(f),
             f.since.map(|d| d.to_string()).unwrap_or_default(),
-            style.paint(&f.ready, &ready_words(f)),
+            style.paint(f.ready.code(), &ready_words(f)),
             step_words(f.step).to_string(),
             f.projected_phase.map(|p| p.to_string()).unwrap_or_default(),
         ]);
@@ -1127,7 +1134,7 @@ pub fn plan_table(
                         signals,
                         ..
                     } => {
-                        let _ = writeln!(out, "  - {rule} {}: {title}", outcome.replace('_', " "));
+                        let _ = writeln!(out, "  - {rule} {}: {title}", outcome.words());
                         for s in signals {
                             let _ = writeln!(out, "      {s}");
                         }
@@ -1163,7 +1170,7 @@ fn blocker_summary(blockers: &[Blocker], style: Style) -> String {
         let rules: Vec<&str> = blockers
             .iter()
             .filter_map(|b| match b {
-                Blocker::Criterion { rule, outcome: o, .. } if o == outcome => Some(rule.as_str()),
+                Blocker::Criterion { rule, outcome: o, .. } if o.code() == outcome => Some(rule.as_str()),
                 _ => None,
             })
             .collect();
@@ -1206,7 +1213,7 @@ pub fn grid_table(
     as_of: chrono::NaiveDate,
     grid: &[Holding],
 ) -> String {
-    let mut out = format!("{}: powers as of {as_of} ({label})\n\n", directions.council);
+    let mut out = format!("{}: powers as of {as_of} ({label})\n\n", directions.council());
     let mut rows = vec![vec![
         "function".to_string(),
         "power".into(),

@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::evidence::{Basis, Evidence, Observation, Source};
 use crate::explain;
@@ -22,7 +22,9 @@ use crate::rules::{
 use crate::vocabulary::{Direction, Value, ValueType};
 
 /// Kleene's three truth values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Truth {
     /// Definitely not met.
@@ -57,6 +59,143 @@ impl Truth {
             Truth::NotMet => Truth::Met,
             Truth::Unknown => Truth::Unknown,
         }
+    }
+}
+
+/// A rule's outcome as reported: a test's truth value, or the level a graded rule reached.
+///
+/// On the wire it is one string: `met`, `not_met`, `unknown`, or the level's name (pack
+/// loading refuses a level named like a truth value, so the string reads back unambiguously).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// A test that is met.
+    Met,
+    /// A test that is not met.
+    NotMet,
+    /// A test, or a graded rule, that the evidence does not settle.
+    Unknown,
+    /// The level a graded rule reached.
+    Level(String),
+}
+
+impl Verdict {
+    /// The wire word: `met`, `not_met`, `unknown` or the level's name.
+    pub fn code(&self) -> &str {
+        match self {
+            Verdict::Met => "met",
+            Verdict::NotMet => "not_met",
+            Verdict::Unknown => "unknown",
+            Verdict::Level(l) => l,
+        }
+    }
+
+    /// The words for people: `met`, `not met`, `unknown` or the level's name.
+    pub fn words(&self) -> &str {
+        match self {
+            Verdict::NotMet => "not met",
+            other => other.code(),
+        }
+    }
+
+    /// The truth value, for a test's verdict (and `Unknown` for an unsettled grade).
+    pub fn truth(&self) -> Option<Truth> {
+        match self {
+            Verdict::Met => Some(Truth::Met),
+            Verdict::NotMet => Some(Truth::NotMet),
+            Verdict::Unknown => Some(Truth::Unknown),
+            Verdict::Level(_) => None,
+        }
+    }
+
+    /// True for `Met`.
+    pub fn is_met(&self) -> bool {
+        *self == Verdict::Met
+    }
+
+    /// True for `Unknown`.
+    pub fn is_unknown(&self) -> bool {
+        *self == Verdict::Unknown
+    }
+
+    /// Reads a wire word back.
+    pub fn from_code(code: &str) -> Verdict {
+        match code {
+            "met" => Verdict::Met,
+            "not_met" => Verdict::NotMet,
+            "unknown" => Verdict::Unknown,
+            level => Verdict::Level(level.to_string()),
+        }
+    }
+}
+
+impl From<Truth> for Verdict {
+    fn from(t: Truth) -> Verdict {
+        match t {
+            Truth::Met => Verdict::Met,
+            Truth::NotMet => Verdict::NotMet,
+            Truth::Unknown => Verdict::Unknown,
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.words())
+    }
+}
+
+impl Serialize for Verdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Verdict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Verdict, D::Error> {
+        let code = String::deserialize(d)?;
+        Ok(Verdict::from_code(&code))
+    }
+}
+
+impl schemars::JsonSchema for Verdict {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Verdict".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "`met`, `not_met`, `unknown`, or the name of the level a graded rule reached.",
+            "type": "string"
+        })
+    }
+}
+
+/// Whether a rule is a three-valued test or a graded rule.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    /// Met, not met or unknown.
+    Test,
+    /// A level on a scale.
+    Graded,
+}
+
+impl RuleKind {
+    /// The wire word: `test` or `graded`.
+    pub fn code(self) -> &'static str {
+        match self {
+            RuleKind::Test => "test",
+            RuleKind::Graded => "graded",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
     }
 }
 
@@ -134,7 +273,7 @@ impl Options {
 }
 
 /// The result of assessing evidence against a pack.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Assessment {
     /// The engine that produced it.
     pub engine: String,
@@ -148,26 +287,26 @@ pub struct Assessment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub known_at: Option<NaiveDate>,
     /// Observations left out because they were recorded after the known-at date.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hidden: Vec<String>,
     /// The bases left out (`--exclude-basis`), strongest first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub excluded_basis: Vec<Basis>,
     /// Observations left out because of their basis.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub excluded: Vec<String>,
     /// Every parameter in force, and whether it was overridden.
     pub parameters: Vec<ParameterInForce>,
     /// The latest fresh recorded recommendation for each function that has one, when the pack
     /// says which key records them: what the planner reads as "recommended on D".
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recommendations: Vec<RecordedRecommendation>,
     /// One result per rule (per function for per-function rules), criteria first.
     pub results: Vec<RuleResult>,
 }
 
 /// A recommendation to return a function (or a recorded "not yet"), as the evidence records it.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RecordedRecommendation {
     /// The function.
     pub function: String,
@@ -187,7 +326,7 @@ pub struct RecordedRecommendation {
 }
 
 /// Which pack an assessment used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PackRef {
     /// Pack id.
     pub id: String,
@@ -196,7 +335,7 @@ pub struct PackRef {
 }
 
 /// A parameter's value during an assessment.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ParameterInForce {
     /// Its name.
     pub name: String,
@@ -207,7 +346,7 @@ pub struct ParameterInForce {
 }
 
 /// One rule's outcome, for the council or for one function.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleResult {
     /// The rule id.
     pub rule: String,
@@ -219,10 +358,10 @@ pub struct RuleResult {
     /// The function, for per-function rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
-    /// `test` or `graded`.
-    pub kind: &'static str,
-    /// `met`, `not_met`, `unknown`, or the level reached.
-    pub outcome: String,
+    /// A test or a graded rule.
+    pub kind: RuleKind,
+    /// Met, not met, unknown, or the level reached.
+    pub outcome: Verdict,
     /// For an unknown grade: the best level known to hold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub at_least: Option<String>,
@@ -237,17 +376,17 @@ pub struct RuleResult {
 }
 
 /// Why a condition came out as it did.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reason {
-    /// `met`, `not_met`, `unknown` or, for a graded rule, the level.
-    pub outcome: String,
+    /// Met, not met, unknown or, for a graded rule, the level.
+    pub outcome: Verdict,
     /// The condition in plain English.
     pub says: String,
     /// For evidence leaves: why it passed, failed or is unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub because: Option<String>,
     /// The observations used.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<EvidenceUsed>,
     /// The threshold compared against, and where it came from.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -257,12 +396,12 @@ pub struct Reason {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub margin: Option<f64>,
     /// The parts of a compound condition, or the levels of a graded rule.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Reason>,
 }
 
 /// An observation as cited in a reason.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EvidenceUsed {
     /// Observation id.
     pub id: String,
@@ -288,7 +427,7 @@ pub struct EvidenceUsed {
 }
 
 /// A threshold as cited in a reason.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ThresholdUsed {
     /// The value compared against.
     pub value: Value,
@@ -296,7 +435,7 @@ pub struct ThresholdUsed {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
     /// True when the parameter was overridden by the caller.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub overridden: bool,
 }
 
@@ -350,7 +489,7 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
                 .and_then(|b| b.get(subject.unwrap_or(0)))
                 .copied()
                 .flatten()
-                .filter(|_| text != "unknown");
+                .filter(|_| !text.is_unknown());
             let reason = options
                 .explain
                 .then(|| engine.explain_rule(rule_index, subject, &outcomes));
@@ -1280,7 +1419,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Names an outcome: (kind, outcome word, at-least level).
-    pub fn outcome_words(&self, rule: usize, outcome: Outcome) -> (&'static str, String, Option<String>) {
+    pub fn outcome_words(&self, rule: usize, outcome: Outcome) -> (RuleKind, Verdict, Option<String>) {
         let (scale, floor) = match self.pack.rules.get(rule).map(|r| &r.body) {
             Some(Body::Graded { scale, levels }) => {
                 (self.pack.scales.get(*scale), levels.last().map(|l| l.rank))
@@ -1294,15 +1433,15 @@ impl<'a> Engine<'a> {
                 .unwrap_or_default()
         };
         match outcome {
-            Outcome::Test(t) => ("test", truth_code(t).to_string(), None),
-            Outcome::Graded { level: Some(l), .. } => ("graded", level_name(l), None),
+            Outcome::Test(t) => (RuleKind::Test, t.into(), None),
+            Outcome::Graded { level: Some(l), .. } => (RuleKind::Graded, Verdict::Level(level_name(l)), None),
             // "At least the floor" says nothing a reader can use, so it is not reported.
             Outcome::Graded {
                 level: None,
                 at_least,
             } => (
-                "graded",
-                "unknown".into(),
+                RuleKind::Graded,
+                Verdict::Unknown,
                 at_least.filter(|&l| Some(l) != floor).map(level_name),
             ),
         }
@@ -1336,9 +1475,9 @@ impl<'a> Engine<'a> {
                                     level: Some(l.rank),
                                     at_least: None,
                                 }) {
-                                truth_code(Truth::Met).into()
+                                Verdict::Met
                             } else {
-                                truth_code(Truth::NotMet).into()
+                                Verdict::NotMet
                             },
                             says: format!("`{}` otherwise", l.name),
                             because: None,
@@ -1368,7 +1507,7 @@ impl<'a> Engine<'a> {
     fn explain(&self, c: &'a Condition, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Reason {
         let truth = self.truth(c, subject, outcomes);
         let says = explain::condition_words(self.pack, c, false);
-        let mut reason = empty_reason(truth_code(truth).into());
+        let mut reason = empty_reason(truth.into());
         reason.says = says;
         match c {
             Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
@@ -1385,11 +1524,6 @@ impl<'a> Engine<'a> {
                 let outcome = outcomes.get(r.rule).and_then(|o| o.get(target)).copied();
                 if let Some(o) = outcome {
                     let (_, word, at_least) = self.outcome_words(r.rule, o);
-                    let word = if word == "not_met" {
-                        "not met".to_string()
-                    } else {
-                        word
-                    };
                     let function = per_function
                         .then(|| self.pack.functions.get(target))
                         .flatten()
@@ -1856,7 +1990,7 @@ fn evidence_used(o: &Observation) -> EvidenceUsed {
 
 static FALLBACK: Value = Value::Boolean(false);
 
-fn empty_reason(outcome: String) -> Reason {
+fn empty_reason(outcome: Verdict) -> Reason {
     Reason {
         outcome,
         says: String::new(),

@@ -7,7 +7,7 @@
 //! ten-day representation period (`003` §2.3(b)) and on a day with no formal decision meeting.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::csv;
 use crate::diagnostic::Diagnostic;
@@ -15,7 +15,7 @@ use crate::directions::{Directions, Power};
 use crate::pack::{LoadError, Pack, SourceFile};
 
 /// Who took a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Decider {
     /// A Commissioner (or the Commissioners).
@@ -50,7 +50,7 @@ impl Decider {
 }
 
 /// One recorded decision.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Decision {
     /// Its line in the log.
     pub line: u32,
@@ -66,7 +66,7 @@ pub struct Decision {
 }
 
 /// The audit's finding on one decision.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// The decision.
     pub decision: Decision,
@@ -241,7 +241,7 @@ fn who(d: Decider) -> &'static str {
 }
 
 /// A suggested effective date for new Directions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EffectiveDate {
     /// The date.
     pub date: NaiveDate,

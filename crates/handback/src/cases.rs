@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::assess::{assess, Options};
 use crate::diagnostic::{did_you_mean, optional, required, At, Decoder, Diagnostic};
@@ -74,7 +74,7 @@ pub enum Expects {
 }
 
 /// A case that does not hold, and every way in which it does not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CaseResult {
     /// The case file.
     pub file: String,
@@ -87,7 +87,7 @@ pub struct CaseResult {
 }
 
 /// A rule's outcomes (or levels) that no case asserts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Uncovered {
     /// The rule.
     pub rule: String,
@@ -159,8 +159,8 @@ impl Case {
                 continue;
             };
             let failure = match &e.expects {
-                Expects::Outcome(want) => (&result.outcome != want)
-                    .then(|| format!("`{name}` expected {want}, got {}", result.outcome)),
+                Expects::Outcome(want) => (result.outcome.code() != want)
+                    .then(|| format!("`{name}` expected {want}, got {}", result.outcome.code())),
                 Expects::AtLeast(want) => {
                     let got = result.at_least.as_deref();
                     (got != Some(want.as_str())).then(|| {

@@ -7,12 +7,12 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::json::{self, Json, Kind, Member, Pos};
 
 /// One problem in one input file: where it is and what was expected.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Diagnostic {
     /// The file as the caller named it (a path, or `<embedded>/…` for the built-in pack).
     pub file: String,
@@ -42,7 +42,7 @@ impl fmt::Display for Diagnostic {
 }
 
 /// A set of diagnostics, reported together.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 

@@ -10,14 +10,16 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
 use crate::evidence::Source;
 use crate::pack::{decode_file, LoadError, Pack, SourceFile};
 
 /// Who holds a function's powers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Power {
     /// The Commissioners take the decisions.
@@ -153,7 +155,7 @@ impl Serialize for Instrument {
 }
 
 /// A function's power on a date, and the instrument that set it.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Holding {
     /// The function.
     pub function: String,
@@ -173,7 +175,7 @@ pub struct Holding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDate>,
     /// Whether the Directions had expired by the date.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub expired: bool,
 }
 
@@ -181,16 +183,32 @@ pub struct Holding {
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Directions {
     /// The council.
-    pub council: String,
-    /// Instruments in date order.
-    pub instruments: Vec<Instrument>,
+    pub(crate) council: String,
+    /// Instruments in date order: [`Directions::holding`] reads the last one in force, so the
+    /// fields are private and only the loader builds them.
+    pub(crate) instruments: Vec<Instrument>,
     /// The day the Directions cease to have effect, if they say: from then every power the
     /// Commissioners held or kept a safeguard over is the council's again (a transfer stands).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires: Option<NaiveDate>,
+    pub(crate) expires: Option<NaiveDate>,
 }
 
 impl Directions {
+    /// The council.
+    pub fn council(&self) -> &str {
+        &self.council
+    }
+
+    /// The instruments, in date order.
+    pub fn instruments(&self) -> &[Instrument] {
+        &self.instruments
+    }
+
+    /// The day the Directions cease to have effect, if they say.
+    pub fn expires(&self) -> Option<NaiveDate> {
+        self.expires
+    }
+
     /// Loads and validates a Directions file against a pack's function catalogue.
     pub fn load(pack: &Pack, file: &SourceFile) -> Result<Directions, LoadError> {
         let mut diagnostics = Vec::new();

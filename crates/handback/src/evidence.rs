@@ -6,7 +6,7 @@
 //! the same key, function and day. What the evaluator receives is therefore always well-typed.
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
 use crate::pack::{LoadError, Pack, SourceFile};
@@ -105,7 +105,7 @@ impl std::fmt::Display for Basis {
 }
 
 /// Where an observation comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Source {
     /// The document (a seed file name, a report title).
     pub document: String,
@@ -114,7 +114,7 @@ pub struct Source {
 }
 
 /// One dated, cited observation of one evidence key.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Observation {
     /// Unique id within the document.
     pub id: String,
@@ -155,18 +155,40 @@ pub struct Observation {
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// The council the evidence is about.
-    pub council: String,
+    pub(crate) council: String,
     /// The as-of date the document suggests, used when the caller gives none.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub as_of: Option<NaiveDate>,
+    pub(crate) as_of: Option<NaiveDate>,
     /// What the document is (e.g. "Evidence as known at the August 2016 progress letter").
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The observations, sorted by key, function, date, recorded date and id.
-    pub observations: Vec<Observation>,
+    pub(crate) title: Option<String>,
+    /// The observations, sorted by key, function, date, recorded date and id: the engine
+    /// finds a key's series by binary search, so the fields are private and every way in
+    /// ([`Evidence::load`], [`EvidenceBuilder`]) sorts and checks them.
+    pub(crate) observations: Vec<Observation>,
 }
 
 impl Evidence {
+    /// The council the evidence is about.
+    pub fn council(&self) -> &str {
+        &self.council
+    }
+
+    /// The as-of date the document suggests, used when the caller gives none.
+    pub fn as_of(&self) -> Option<NaiveDate> {
+        self.as_of
+    }
+
+    /// What the document is (e.g. "Evidence as known at the August 2016 progress letter").
+    pub fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
+    /// The observations, sorted by key, function, date, recorded date and id.
+    pub fn observations(&self) -> &[Observation] {
+        &self.observations
+    }
+
     /// Loads and validates an evidence document against a pack's vocabulary, reporting every
     /// problem at once.
     pub fn load(pack: &Pack, file: &SourceFile) -> Result<Evidence, LoadError> {
@@ -870,7 +892,7 @@ mod tests {
 /// A draft is written as the evidence file writes an observation, and [`EvidenceBuilder::build`]
 /// puts it through the same loader, so evidence made in code passes exactly the checks a file
 /// does, and a problem is located by the draft's place (`$.observations[N]`).
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ObservationDraft {
     fields: serde_json::Map<String, serde_json::Value>,
 }
@@ -954,7 +976,7 @@ impl ObservationDraft {
 /// let evidence = EvidenceBuilder::new("Example Council")
 ///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", true, day, "Council minutes", "item 4"))
 ///     .build(&pack)?;
-/// assert_eq!(evidence.observations.len(), 1);
+/// assert_eq!(evidence.observations().len(), 1);
 ///
 /// // A value of the wrong type is refused where it was written, as the loader refuses it.
 /// let wrong = EvidenceBuilder::new("Example Council")

@@ -17,7 +17,7 @@ use crate::json::{self, Json, Kind, Member};
 use crate::pack::{Pack, SourceFile};
 
 /// What a pack extends, as its `pack.json` says.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Extends {
     /// The base pack's id.
     pub id: String,

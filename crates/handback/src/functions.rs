@@ -9,14 +9,16 @@
 
 use chrono::NaiveDate;
 use petgraph::graph::{DiGraph, NodeIndex};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{optional, required, At, Decoder, Diagnostic};
 use crate::json::Pos;
 use crate::rules::Citation;
 
 /// What a returned function comes back with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Safeguard {
     /// Commissioners may issue formal Advice, set aside only with written reasons.
@@ -49,7 +51,7 @@ impl Safeguard {
 
 /// A safeguard that applies to returns from a date on (e.g. returns made outright once the
 /// Directions were revised).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DatedSafeguard {
     /// The first day it applies to.
     pub from: NaiveDate,
@@ -64,7 +66,7 @@ pub struct DatedSafeguard {
 /// recommending it. The planner reads its latest fresh value: `true` stands for the judgement
 /// that the function met its tests, and a function still held is then awaiting the decision of
 /// whoever returns powers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Recommendation {
     /// The evidence key.
     pub key: String,
@@ -75,7 +77,7 @@ pub struct Recommendation {
 }
 
 /// A function that must be returned before (or with) another.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Prerequisite {
     /// The function depended on.
     pub function: String,
@@ -86,7 +88,7 @@ pub struct Prerequisite {
 }
 
 /// Why a function stays with the Commissioners until the intervention ends.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct HeldUntilExit {
     /// Why.
     pub reason: String,
@@ -95,7 +97,7 @@ pub struct HeldUntilExit {
 }
 
 /// A council function, the subject of per-function rules and of the planner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Function {
     /// Id, as evidence, rules and Directions name it.
     pub id: String,
@@ -111,7 +113,7 @@ pub struct Function {
     /// The safeguard it returns with (before any dated change).
     pub safeguard: Safeguard,
     /// Later safeguards, each from its date on, in date order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub safeguard_changes: Vec<DatedSafeguard>,
     /// Held by the Commissioners until the intervention ends, whatever the evidence.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -25,7 +25,7 @@
 //! let as_of = chrono::NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
 //! let assessment = assess(&pack, &evidence, &Options::new(as_of));
 //! // Most evidence is missing, so most tests are unknown rather than failed.
-//! assert!(assessment.results.iter().any(|r| r.outcome == "unknown"));
+//! assert!(assessment.results.iter().any(|r| r.outcome == handback::Verdict::Unknown));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -71,7 +71,7 @@ mod embedded {
 
 pub use assess::{
     assess, outcomes, truth_code, Assessment, EvidenceUsed, Options, Outcome, PackRef, ParameterInForce,
-    Reason, RecordedRecommendation, RuleResult, ThresholdUsed, Truth,
+    Reason, RecordedRecommendation, RuleKind, RuleResult, ThresholdUsed, Truth, Verdict,
 };
 pub use audit::{
     audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
@@ -101,7 +101,7 @@ pub mod graph {
     pub use crate::picture::{dot, svg};
 }
 pub use phases::{Counted, ExitOutcome, PhaseCondition, PhaseDecl};
-pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Step, TrancheItem};
+pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Readiness, Step, TrancheItem};
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use rules::{
     Against, Amount, Body, ChangeSize, Citation, Condition, Event, Leaf, LeafTest, Level, Op, Rule, RuleRef,

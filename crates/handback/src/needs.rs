@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::assess::{Engine, Options, Outcome, Truth};
 use crate::directions::Directions;
@@ -33,7 +33,7 @@ use crate::vocabulary::{Direction, Scope, Value, ValueType};
 const MAX_SETS: usize = 64;
 
 /// What to make met.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
     /// A rule, for the council (or, for a per-function rule, a function).
@@ -88,7 +88,7 @@ impl Target {
 }
 
 /// One evidence change a set needs.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Requirement {
     /// The evidence key.
     pub key: String,
@@ -107,7 +107,7 @@ pub struct Requirement {
     pub current_date: Option<NaiveDate>,
     /// Whether the latest value is too old to count (past the key's maximum age or the
     /// condition's `within_days`), so a reader does not take it for the value in force.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stale: bool,
     /// How far the current value is from what is needed (in the key's unit; levels for grades;
     /// 1 for booleans and missing evidence).
@@ -118,12 +118,12 @@ pub struct Requirement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
     /// For a key that counts only some roles' judgements: the roles whose judgement would count.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub judged_by_roles: Vec<String>,
 }
 
 /// An observation a trend needs before the value it judges.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Baseline {
     /// The day it describes: the start of the trend's window.
     pub date: NaiveDate,
@@ -132,7 +132,7 @@ pub struct Baseline {
 }
 
 /// A minimal set of changes.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeSet {
     /// The changes.
     pub changes: Vec<Requirement>,
@@ -143,7 +143,7 @@ pub struct ChangeSet {
 }
 
 /// What it would take.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Needs {
     /// The target.
     pub target: Target,
@@ -1572,6 +1572,7 @@ pub fn target_met(
                 }
                 _ => "met".to_string(),
             };
+            let wanted = crate::assess::Verdict::from_code(&wanted);
             assessment.results.iter().any(|r| {
                 &r.rule == rule && (r.function.is_none() || &r.function == function) && r.outcome == wanted
             })

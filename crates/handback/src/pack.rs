@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use petgraph::graph::{DiGraph, NodeIndex};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{member_string, optional, required, At, Decoder, Diagnostic, Diagnostics, Limits};
 use crate::functions::Function;
@@ -51,7 +51,7 @@ impl LoadError {
 }
 
 /// A source document the pack encodes.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Source {
     /// File name of the source (a seed).
     pub file: String,
@@ -62,7 +62,7 @@ pub struct Source {
 }
 
 /// A named set of criteria (e.g. the seven children's tests).
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CriteriaSet {
     /// The set's id, which rules name in `set`.
     pub id: String,
@@ -73,7 +73,7 @@ pub struct CriteriaSet {
 }
 
 /// The pack's identity and what it encodes.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Manifest {
     /// Pack id.
     pub id: String,
@@ -93,7 +93,7 @@ pub struct Manifest {
 }
 
 /// A named threshold with its default and the reason for it.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Parameter {
     /// Name, as rules refer to it.
     pub name: String,
@@ -112,7 +112,7 @@ pub struct Parameter {
 
 /// Digests of a pack's canonical form: what a report records so `verify` can say exactly which
 /// file or rule changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PackDigests {
     /// SHA-256 over the canonical digests of every file.
     pub pack: String,
@@ -966,6 +966,14 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
                     if let Some(l) = d.text(at) {
                         if levels.contains(&l) {
                             d.error(at, format!("level `{l}` is listed twice"));
+                        }
+                        // A graded rule's verdict is the level's name, in the same place as a
+                        // test's `met`/`not_met`/`unknown`; phases also say `known`.
+                        if ["met", "not_met", "unknown", "known"].contains(&l.as_str()) {
+                            d.error(
+                                at,
+                                format!("`{l}` is reserved for outcomes and cannot name a level; choose another word"),
+                            );
                         }
                         levels.push(l);
                     }

@@ -6,7 +6,7 @@
 //! over what the plan knows (functions returned, held, transferred; rules' outcomes), and its
 //! exit outcomes, best first, each with its gates.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diagnostic::{did_you_mean, optional, required, At, Decoder, Diagnostic};
 use crate::json::{Kind, Pos};
@@ -26,7 +26,7 @@ pub struct PhaseDecl {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub when: Option<PhaseCondition>,
     /// What else the source expects of the phase, said in the plan's reasons.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expects: Vec<String>,
 }
 
@@ -73,7 +73,7 @@ pub enum PhaseCondition {
 }
 
 /// What a phase condition can count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Counted {
     /// Functions returned to the council.
@@ -97,7 +97,7 @@ impl Counted {
 }
 
 /// A way out of the intervention.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExitOutcome {
     /// Its id (`exit:ID` in `needs`).
     pub id: String,
@@ -118,7 +118,7 @@ pub(crate) struct State<'a> {
     pub returned: usize,
     pub held: usize,
     pub transferred: usize,
-    pub outcome: &'a dyn Fn(&str) -> Option<String>,
+    pub outcome: &'a dyn Fn(&str) -> Option<crate::assess::Verdict>,
     pub set_known: &'a dyn Fn(&str) -> bool,
 }
 
@@ -163,10 +163,10 @@ impl PhaseCondition {
                 holds
             }
             PhaseCondition::Rule { rule, is, says: said } => {
-                let outcome = (s.outcome)(rule).unwrap_or_else(|| "unknown".into());
+                let outcome = (s.outcome)(rule).unwrap_or(crate::assess::Verdict::Unknown);
                 let holds = is
                     .iter()
-                    .any(|w| *w == outcome || (w == "known" && outcome != "unknown"));
+                    .any(|w| w == outcome.code() || (w == "known" && !outcome.is_unknown()));
                 if holds {
                     says.extend(said.clone());
                 }

@@ -12,16 +12,18 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::assess::{Assessment, Reason, RuleResult};
+use crate::assess::{Assessment, Reason, RuleResult, Verdict};
 use crate::directions::{Directions, Power};
 use crate::functions::Safeguard;
 use crate::pack::Pack;
 use crate::rules::Body;
 
 /// When a function can come back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Transferred out of the council's control: not the council's to have back, and no
@@ -38,6 +40,50 @@ pub enum Step {
     Later,
     /// Only when the intervention ends.
     AtExit,
+}
+
+/// Whether a function's gates (its return tests) are met.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Readiness {
+    /// Every gate is met.
+    Met,
+    /// A gate is not met.
+    NotMet,
+    /// No gate is failed, but one is not known.
+    Unknown,
+    /// The function has no gates: only prerequisites and `held_until_exit` can hold it back.
+    NotGated,
+}
+
+impl Readiness {
+    /// The words for people: "met", "not met", "unknown", "not gated".
+    pub fn words(self) -> &'static str {
+        match self {
+            Readiness::Met => "met",
+            Readiness::NotMet => "not met",
+            Readiness::Unknown => "unknown",
+            Readiness::NotGated => "not gated",
+        }
+    }
+
+    /// The wire word: `met`, `not_met`, `unknown`, `not_gated`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Readiness::Met => "met",
+            Readiness::NotMet => "not_met",
+            Readiness::Unknown => "unknown",
+            Readiness::NotGated => "not_gated",
+        }
+    }
+
+    /// Met, or nothing to meet.
+    pub fn is_ready(self) -> bool {
+        matches!(self, Readiness::Met | Readiness::NotGated)
+    }
 }
 
 /// The planner's view of one function.
@@ -88,7 +134,7 @@ pub(crate) fn schedule(nodes: &[Node], order: &[usize]) -> Vec<Step> {
 }
 
 /// The intervention's phase: the last of the pack's phases whose condition holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Phase {
     /// Its place in the pack's list of phases, from 1.
     pub number: u8,
@@ -99,7 +145,7 @@ pub struct Phase {
 }
 
 /// Something in the way of a function's return.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Blocker {
     /// A criterion that is not met (or not known to be).
@@ -111,8 +157,8 @@ pub enum Blocker {
         /// The function it was assessed for, if per function.
         #[serde(skip_serializing_if = "Option::is_none")]
         function: Option<String>,
-        /// `not_met` or `unknown`.
-        outcome: String,
+        /// Not met or unknown.
+        outcome: Verdict,
         /// The signals that failed or are unknown, with why.
         signals: Vec<String>,
     },
@@ -140,7 +186,7 @@ pub enum Blocker {
 }
 
 /// One function in the plan.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FunctionPlan {
     /// Function id.
     pub id: String,
@@ -157,8 +203,8 @@ pub struct FunctionPlan {
     /// For a safeguard that ends: the first day without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<NaiveDate>,
-    /// Whether its gates are met: `met`, `not_met`, `unknown`, or `not_gated` (it has none).
-    pub ready: String,
+    /// Whether its gates are met.
+    pub ready: Readiness,
     /// The weakest basis the gates' verdict rests on, when it is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ready_basis: Option<crate::evidence::Basis>,
@@ -176,12 +222,12 @@ pub struct FunctionPlan {
     /// The safeguard it returns with.
     pub safeguard: Safeguard,
     /// What stands in the way, for functions not recommended now.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blockers: Vec<Blocker>,
 }
 
 /// Whether the intervention can end (or step down), and what it still needs.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Exit {
     /// True when the pack's best way out is open: every exit gate met and, where it asks, every
     /// function returned, recommended now or held only until the end.
@@ -192,12 +238,12 @@ pub struct Exit {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reached: Option<String>,
     /// For a pack with several ways out: each, best first, with what it still needs.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outcomes: Vec<ExitState>,
 }
 
 /// One way out of the intervention, as the plan finds it.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ExitState {
     /// The outcome's id.
     pub id: String,
@@ -210,7 +256,7 @@ pub struct ExitState {
 }
 
 /// The plan as of a date.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     /// The date.
     pub as_of: NaiveDate,
@@ -222,7 +268,7 @@ pub struct Plan {
     /// The recommended tranche, in catalogue order, each with its safeguard.
     pub tranche: Vec<TrancheItem>,
     /// Functions already recommended and still held, awaiting the decision.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub awaiting: Vec<AwaitingItem>,
     /// Every function.
     pub functions: Vec<FunctionPlan>,
@@ -231,7 +277,7 @@ pub struct Plan {
 }
 
 /// A function recommended for return and still held.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AwaitingItem {
     /// Function id.
     pub function: String,
@@ -244,7 +290,7 @@ pub struct AwaitingItem {
 }
 
 /// A function recommended for return now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TrancheItem {
     /// Function id.
     pub function: String,
@@ -299,7 +345,7 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
         .map(|f| directions.map_or_else(|| held(&f.id), |d| d.holding(&f.id, as_of)))
         .collect();
     let holdings: Vec<(Power, Option<NaiveDate>)> = full.iter().map(|h| (h.power, h.since)).collect();
-    let readiness: Vec<String> = functions
+    let readiness: Vec<Readiness> = functions
         .iter()
         .map(|f| gate_truth(f.gates.iter().map(|g| outcome(g, &f.id))))
         .collect();
@@ -331,7 +377,7 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
                     .collect(),
                 returned,
                 awaiting: recommended && !returned,
-                ready: recommended || readiness.get(i).is_some_and(|r| r == "met" || r == "not_gated"),
+                ready: recommended || readiness.get(i).is_some_and(|r| r.is_ready()),
                 held_until_exit: f.held_until_exit.is_some(),
                 transferred,
             }
@@ -377,8 +423,12 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
                 }
             }
         }
-        let ready = readiness.get(i).cloned().unwrap_or_default();
-        let ready_basis = gate_basis.get(i).copied().flatten().filter(|_| ready == "met");
+        let ready = readiness.get(i).copied().unwrap_or(Readiness::Unknown);
+        let ready_basis = gate_basis
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|_| ready == Readiness::Met);
         let holding = full.get(i);
         plans.push(FunctionPlan {
             id: f.id.clone(),
@@ -387,7 +437,7 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
             since,
             to: holding.and_then(|h| h.to.clone()),
             until: holding.and_then(|h| h.until),
-            ready_because: ready_because(&ready, ready_basis, recorded, pack),
+            ready_because: ready_because(ready, ready_basis, recorded, pack),
             ready,
             ready_basis,
             recommendation: recorded.cloned(),
@@ -438,7 +488,7 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
 /// Why a function is ready or not, in words: on the evidence, by a recorded recommendation, or
 /// held back by a recorded "not yet".
 fn ready_because(
-    ready: &str,
+    ready: Readiness,
     basis: Option<crate::evidence::Basis>,
     recorded: Option<&crate::assess::RecordedRecommendation>,
     pack: &Pack,
@@ -455,9 +505,9 @@ fn ready_because(
         None => "all its tests met".to_string(),
     };
     match (ready, recorded) {
-        ("met", Some(r)) if r.recommended => format!("{tests}; recommended {}", by(r)),
-        ("met", _) => tests,
-        ("not_gated", _) => "nothing gates its return".into(),
+        (Readiness::Met, Some(r)) if r.recommended => format!("{tests}; recommended {}", by(r)),
+        (Readiness::Met, _) => tests,
+        (Readiness::NotGated, _) => "nothing gates its return".into(),
         (_, Some(r)) if r.recommended => {
             let stands = pack
                 .recommendation()
@@ -465,31 +515,27 @@ fn ready_because(
                 .unwrap_or_default();
             format!("recommended {}{stands}", by(r))
         }
-        (outcome, Some(r)) => format!(
-            "not recommended {}; its tests are {}",
-            by(r),
-            outcome.replace('_', " ")
-        ),
-        ("not_met", None) => "its tests are not met".into(),
+        (outcome, Some(r)) => format!("not recommended {}; its tests are {}", by(r), outcome.words()),
+        (Readiness::NotMet, None) => "its tests are not met".into(),
         _ => "not known: the evidence does not settle its tests".into(),
     }
 }
 
 /// All gates met → met; any not met → not met; else unknown. No gates: `not_gated` (which
 /// counts as ready: nothing but prerequisites and `held_until_exit` can hold it back).
-fn gate_truth<'a>(gates: impl ExactSizeIterator<Item = Option<&'a RuleResult>>) -> String {
+fn gate_truth<'a>(gates: impl ExactSizeIterator<Item = Option<&'a RuleResult>>) -> Readiness {
     if gates.len() == 0 {
-        return "not_gated".into();
+        return Readiness::NotGated;
     }
-    let mut acc = "met";
+    let mut acc = Readiness::Met;
     for g in gates {
-        match g.map(|r| r.outcome.as_str()) {
-            Some("met") => {}
-            Some("not_met") => return "not_met".into(),
-            _ => acc = "unknown",
+        match g.map(|r| &r.outcome) {
+            Some(Verdict::Met) => {}
+            Some(Verdict::NotMet) => return Readiness::NotMet,
+            _ => acc = Readiness::Unknown,
         }
     }
-    acc.into()
+    acc
 }
 
 /// Topological order of functions, prerequisites first; acyclic by the pack's invariant.
@@ -535,7 +581,7 @@ fn derive_phase(pack: &Pack, nodes: &[Node], assessment: &Assessment, directions
         assessment
             .results
             .iter()
-            .any(|r| r.set.as_deref() == Some(set) && r.outcome != "unknown")
+            .any(|r| r.set.as_deref() == Some(set) && !r.outcome.is_unknown())
     };
     let state = crate::phases::State {
         total,
@@ -588,7 +634,7 @@ fn unmet(
     let Some(result) = results.get(&(rule, key_function)) else {
         return;
     };
-    if result.outcome == "met" || depth > 8 {
+    if result.outcome.is_met() || depth > 8 {
         return;
     }
     if model.set.is_some() || depth == 8 {
@@ -623,13 +669,9 @@ fn unmet(
 /// The leaves of a reason tree that are not met, as "signal: because".
 fn failing_signals(reason: &Reason, out: &mut Vec<String>) {
     if reason.parts.is_empty() {
-        if reason.outcome != "met" {
+        if !reason.outcome.is_met() {
             let because = reason.because.as_deref().unwrap_or("");
-            out.push(format!(
-                "{} ({}): {because}",
-                reason.says,
-                reason.outcome.replace('_', " ")
-            ));
+            out.push(format!("{} ({}): {because}", reason.says, reason.outcome.words()));
         }
         return;
     }
@@ -653,9 +695,9 @@ fn exit(pack: &Pack, results: &BTreeMap<(&str, Option<&str>), &RuleResult>, plan
             Vec::new()
         };
         for gate in gates {
-            match results.get(&(gate.as_str(), None)).map(|r| r.outcome.as_str()) {
-                Some("met") => {}
-                Some(o) => needs.push(format!("`{gate}` met (now {})", o.replace('_', " "))),
+            match results.get(&(gate.as_str(), None)).map(|r| &r.outcome) {
+                Some(Verdict::Met) => {}
+                Some(o) => needs.push(format!("`{gate}` met (now {})", o.words())),
                 None => needs.push(format!("`{gate}` met")),
             }
         }

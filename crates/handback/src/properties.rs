@@ -1154,7 +1154,7 @@ fn generated_evidence_exercises_derived_keys() {
                     .contains("is derived as")
                     || serde_json::to_string(x).unwrap_or_default().contains("` = `")
             });
-            match (reads_derived, r.outcome.as_str()) {
+            match (reads_derived, r.outcome.code()) {
                 (true, "met") => met += 1,
                 (true, "not_met") => not_met += 1,
                 _ => {}

@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
 use crate::assess::{assess, Assessment, Options, Reason};
@@ -258,7 +258,7 @@ struct SignatureBlock {
 }
 
 /// A recorded judgement an outcome rests on, kept apart from measured facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 struct Judgement {
     observation: String,
     key: String,
@@ -305,7 +305,7 @@ fn judgements(assessment: &Assessment) -> Vec<Judgement> {
 }
 
 /// One way a report fails to reproduce.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Difference {
     /// The report's content does not match its own digest: it was edited after it was written.

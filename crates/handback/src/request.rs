@@ -443,7 +443,7 @@ fn three() -> usize {
 
 /// Why a request was not answered. Its JSON form (`kind`, `message`, `problems`) carries every
 /// located problem.
-#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RequestError {
@@ -521,7 +521,7 @@ fn usage(message: impl Into<String>) -> RequestError {
 }
 
 /// The answer to a request.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Response {
     /// The API version of this response.
     pub api_version: u32,
@@ -539,7 +539,7 @@ pub struct Response {
 }
 
 /// What each operation answers.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Answer {
@@ -619,20 +619,187 @@ pub enum Answer {
     },
 }
 
+impl Operation {
+    /// The operation's name, as the request's `op` field gives it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operation::Version => "version",
+            Operation::Lint(_) => "lint",
+            Operation::Rules(_) => "rules",
+            Operation::Template(_) => "template",
+            Operation::Assess(_) => "assess",
+            Operation::Plan(_) => "plan",
+            Operation::Report(_) => "report",
+            Operation::Verify(_) => "verify",
+            Operation::Grid(_) => "grid",
+            Operation::Graph(_) => "graph",
+            Operation::Whatif(_) => "whatif",
+            Operation::Needs(_) => "needs",
+            Operation::Sweep(_) => "sweep",
+            Operation::Gaps(_) => "gaps",
+            Operation::Audit(_) => "audit",
+            Operation::Dates(_) => "dates",
+        }
+    }
+}
+
+impl Answer {
+    /// Reads an answer back from its JSON, given the operation it answers: the wire form does
+    /// not repeat the operation (the caller asked it), so the operation names the shape.
+    ///
+    /// ```
+    /// use handback::request::{handle_line, Answer, Response};
+    ///
+    /// let line = handle_line(r#"{"op": "version"}"#, handback::Limits::default());
+    /// let response = Response::from_json("version", &line)?;
+    /// assert!(matches!(response.result, Some(Answer::Version { api_version: 1, .. })));
+    /// // Written again, it is the same line.
+    /// assert_eq!(serde_json::to_string(&response)?, line);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn from_json(op: &str, value: serde_json::Value) -> Result<Answer, serde_json::Error> {
+        use serde::de::Error as _;
+        use serde_json::from_value as read;
+        #[derive(Deserialize)]
+        struct Version {
+            engine: String,
+            api_version: u32,
+        }
+        #[derive(Deserialize)]
+        struct Template {
+            keys: Vec<crate::vocabulary::Key>,
+        }
+        #[derive(Deserialize)]
+        struct Report {
+            report: String,
+            digest: String,
+        }
+        #[derive(Deserialize)]
+        struct Verified {
+            reproduces: bool,
+            signer: Option<String>,
+            key_id: Option<String>,
+            signature_checked: bool,
+        }
+        #[derive(Deserialize)]
+        struct Grid {
+            as_of: NaiveDate,
+            functions: Vec<crate::directions::Holding>,
+        }
+        #[derive(Deserialize)]
+        struct Graph {
+            format: GraphFormat,
+            text: String,
+        }
+        #[derive(Deserialize)]
+        struct Audit {
+            all_valid: bool,
+            findings: Vec<crate::audit::Finding>,
+        }
+        #[derive(Deserialize)]
+        struct Dates {
+            dates: Vec<crate::audit::EffectiveDate>,
+        }
+        Ok(match op {
+            "version" => {
+                let v: Version = read(value)?;
+                Answer::Version {
+                    engine: v.engine,
+                    api_version: v.api_version,
+                }
+            }
+            "lint" => Answer::Lint(read(value)?),
+            "rules" => Answer::Rules(read(value)?),
+            "template" => Answer::Template {
+                keys: read::<Template>(value)?.keys,
+            },
+            "assess" => Answer::Assess(read(value)?),
+            "plan" => Answer::Plan(read(value)?),
+            "report" => {
+                let r: Report = read(value)?;
+                Answer::Report {
+                    report: r.report,
+                    digest: r.digest,
+                }
+            }
+            "verify" => {
+                let v: Verified = read(value)?;
+                Answer::Verified {
+                    reproduces: v.reproduces,
+                    signer: v.signer,
+                    key_id: v.key_id,
+                    signature_checked: v.signature_checked,
+                }
+            }
+            "grid" => {
+                let g: Grid = read(value)?;
+                Answer::Grid {
+                    as_of: g.as_of,
+                    functions: g.functions,
+                }
+            }
+            "graph" => {
+                let g: Graph = read(value)?;
+                Answer::Graph {
+                    format: g.format,
+                    text: g.text,
+                }
+            }
+            "whatif" => Answer::Whatif(read(value)?),
+            "needs" => Answer::Needs(read(value)?),
+            "sweep" => Answer::Sweep(read(value)?),
+            "gaps" => Answer::Gaps(read(value)?),
+            "audit" => {
+                let a: Audit = read(value)?;
+                Answer::Audit {
+                    all_valid: a.all_valid,
+                    findings: a.findings,
+                }
+            }
+            "dates" => Answer::Dates {
+                dates: read::<Dates>(value)?.dates,
+            },
+            other => return Err(serde_json::Error::custom(format!("unknown operation `{other}`"))),
+        })
+    }
+}
+
+impl Response {
+    /// Reads a response line back, given the operation it answers (see [`Answer::from_json`]).
+    pub fn from_json(op: &str, text: &str) -> Result<Response, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            api_version: u32,
+            id: Option<serde_json::Value>,
+            ok: bool,
+            result: Option<serde_json::Value>,
+            error: Option<RequestError>,
+        }
+        let raw: Raw = serde_json::from_str(text)?;
+        Ok(Response {
+            api_version: raw.api_version,
+            id: raw.id,
+            ok: raw.ok,
+            result: raw.result.map(|v| Answer::from_json(op, v)).transpose()?,
+            error: raw.error,
+        })
+    }
+}
+
 /// `lint`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LintAnswer {
     /// True when no problem was found.
     pub ok: bool,
     /// Every problem, located.
     pub problems: Vec<Diagnostic>,
     /// What loads but is almost certainly not meant (never a failure).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Diagnostic>,
 }
 
 /// One rule as `rules` lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleInfo {
     /// Rule id.
     pub id: String,
@@ -661,7 +828,7 @@ pub struct RuleInfo {
 }
 
 /// `rules`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RulesAnswer {
     /// The pack's manifest.
     pub pack: crate::pack::Manifest,
@@ -672,7 +839,7 @@ pub struct RulesAnswer {
 }
 
 /// `plan`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PlanAnswer {
     /// The plan.
     pub plan: crate::plan::Plan,
@@ -682,7 +849,7 @@ pub struct PlanAnswer {
 }
 
 /// `whatif`'s answer.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WhatifAnswer {
     /// The scenario's title.
     pub scenario: String,
@@ -696,7 +863,7 @@ pub struct WhatifAnswer {
 }
 
 /// One option `needs` offers, with whether applying it met the target.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CheckedSet {
     /// The option.
     #[serde(flatten)]
@@ -706,7 +873,7 @@ pub struct CheckedSet {
 }
 
 /// `needs`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NeedsAnswer {
     /// The target.
     pub target: Target,
@@ -715,7 +882,7 @@ pub struct NeedsAnswer {
     /// The options, best first, at most the limit asked for.
     pub sets: Vec<CheckedSet>,
     /// How many more options there are beyond the limit.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub more: usize,
     /// What evidence alone cannot change.
     pub blocks: Vec<String>,
@@ -729,7 +896,7 @@ pub struct NeedsAnswer {
 }
 
 /// `gaps`' answer.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GapsAnswer {
     /// The date.
     pub as_of: NaiveDate,

@@ -420,7 +420,7 @@ impl Condition {
 }
 
 /// Where a rule's text comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Citation {
     /// The source document (a seed file name).
     pub source: String,

@@ -252,11 +252,11 @@ pub fn sweep(
             .iter()
             .filter(|r| r.set.is_some() && r.function.is_none())
         {
-            columns.insert(n, (r.rule.clone(), r.outcome.clone()));
+            columns.insert(n, (r.rule.clone(), r.outcome.code().to_string()));
             n += 1;
         }
         for f in &plan.functions {
-            columns.insert(n, (format!("ready:{}", f.id), f.ready.clone()));
+            columns.insert(n, (format!("ready:{}", f.id), f.ready.code().to_string()));
             n += 1;
         }
         if i == 0 {

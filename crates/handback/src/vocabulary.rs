@@ -10,14 +10,14 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use chrono::NaiveDate;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::diagnostic::{At, Decoder};
 use crate::json::Kind;
 
 /// A named ordinal scale, lowest level first (e.g. Ofsted: inadequate < requires improvement <
 /// good < outstanding).
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scale {
     /// The scale's id, as keys and rules name it.
     pub id: String,
@@ -37,7 +37,7 @@ impl Scale {
 }
 
 /// Which way a number improves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Larger values are better (e.g. share of drivers trained).
@@ -47,7 +47,7 @@ pub enum Direction {
 }
 
 /// The type of an evidence key or a parameter.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ValueType {
     /// `true` or `false`; `true` is the better value, so name keys positively ("mtfs_adopted").
@@ -112,7 +112,7 @@ impl ValueType {
 /// slip that decodes cleanly flips verdicts without a word, so evidence, parameters, scenario
 /// values and rule literals are all checked against it. Unbounded unless declared: a pack that
 /// says nothing about a key's range keeps every finite number.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Range {
     /// The smallest value allowed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,7 +121,7 @@ pub struct Range {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// Whether only whole numbers are allowed (counts).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub integer: bool,
 }
 
@@ -174,7 +174,7 @@ impl Range {
 }
 
 /// Whether a key's evidence is about the council as a whole or about one function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// One series for the whole council.
@@ -184,7 +184,7 @@ pub enum Scope {
 }
 
 /// An evidence key the pack reads.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Key {
     /// The key, e.g. `children.agency_share`.
     pub key: String,
@@ -207,7 +207,7 @@ pub struct Key {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived: Option<Formula>,
     /// For a judgement key: the roles whose judgement counts (empty: anyone's).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub judged_by_roles: Vec<String>,
 }
 
@@ -224,7 +224,7 @@ impl Key {
 /// Criteria quote figures as published ("57 of 64 vacant posts covered by agency staff"), so
 /// the evidence records the published counts and the pack computes the share: nobody entering
 /// evidence does the arithmetic, and the reasons show it.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Formula {
     /// `numerator / denominator × scale`; unknown when the denominator is zero.
@@ -361,6 +361,46 @@ impl Serialize for Value {
             Value::Date(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
             Value::Text(t) => s.serialize_str(t),
         }
+    }
+}
+
+/// Reads a value written by [`Serialize`]. The wire form says only the JSON type, so a string
+/// comes back as a date when it is one (`YYYY-MM-DD`) and as text otherwise; a grade's level
+/// comes back as text, its rank unknown without the pack. Written again, every value gives the
+/// same bytes, which is what storing a result and reading it back needs; to compare a value
+/// with a pack's scale, look its level up in [`crate::Pack::scales`].
+impl<'de> Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Value;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a boolean, a finite number or a string")
+            }
+            fn visit_bool<E: serde::de::Error>(self, b: bool) -> Result<Value, E> {
+                Ok(Value::Boolean(b))
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Value, E> {
+                Ok(Value::Number(n as f64))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Value, E> {
+                Ok(Value::Number(n as f64))
+            }
+            fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Value, E> {
+                if n.is_finite() {
+                    Ok(Value::Number(n))
+                } else {
+                    Err(E::custom("a number must be finite"))
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Value, E> {
+                match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+                    Ok(d) if d.format("%Y-%m-%d").to_string() == s => Ok(Value::Date(d)),
+                    _ => Ok(Value::Text(s.to_string())),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value as J};
 
 use crate::assess::{Assessment, RuleResult};
@@ -19,7 +19,7 @@ use crate::pack::{decode_file, LoadError, Pack, SourceFile};
 use crate::plan::Plan;
 
 /// One change a scenario makes.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Record an observation (superseding any of the same key and function on that day).
@@ -49,7 +49,7 @@ pub enum Change {
 }
 
 /// A scenario file: a title, what it extends, the base evidence it names, and its changes.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Scenario {
     /// What the scenario asks.
     pub title: String,
@@ -386,7 +386,7 @@ fn with_observations<T>(doc: &mut J, f: impl FnOnce(&mut Vec<J>) -> T) -> Option
 }
 
 /// One outcome that differs between two assessments, with its causes.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutcomeChange {
     /// The rule.
     pub rule: String,
@@ -404,7 +404,7 @@ pub struct OutcomeChange {
 }
 
 /// How two assessments (and plans) differ.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Diff {
     /// The before and after as-of dates.
     pub as_of: (NaiveDate, NaiveDate),
@@ -539,8 +539,8 @@ pub fn diff(pack: &Pack, before: &Assessment, after: &Assessment, plans: Option<
         }
         causes.dedup();
         let word = |r: &RuleResult| match &r.at_least {
-            Some(l) => format!("{} (at least {l})", r.outcome),
-            None => r.outcome.clone(),
+            Some(l) => format!("{} (at least {l})", r.outcome.code()),
+            None => r.outcome.code().to_string(),
         };
         outcomes.push(OutcomeChange {
             rule: key.0.clone(),
@@ -558,7 +558,7 @@ pub fn diff(pack: &Pack, before: &Assessment, after: &Assessment, plans: Option<
             if let Some(fa) = pa.functions.iter().find(|f| f.id == fb.id) {
                 if fb.ready != fa.ready || fb.step != fa.step {
                     let show = |f: &crate::plan::FunctionPlan| {
-                        format!("{} ({:?})", f.ready.replace('_', " "), f.step).to_lowercase()
+                        format!("{} ({:?})", f.ready.words(), f.step).to_lowercase()
                     };
                     functions.push((fb.id.clone(), show(fb), show(fa)));
                 }

@@ -25,7 +25,7 @@ const MILESTONES: [&str; 8] = [
 ];
 
 fn options(evidence: &Evidence, exclude: Vec<Basis>) -> Options {
-    let mut o = Options::new(evidence.as_of.unwrap());
+    let mut o = Options::new(evidence.as_of().unwrap());
     o.explain = false;
     o.exclude_basis = exclude;
     o
@@ -98,9 +98,12 @@ fn excluding_the_deciding_evidence_unsettles_the_verdict() {
         let r = a.results.iter().find(|r| r.rule == "children-6").unwrap();
         (r.outcome.clone(), r.basis)
     };
-    assert_eq!(outcome(vec![]), ("not_met".into(), Some(Basis::Document)));
+    assert_eq!(
+        outcome(vec![]),
+        (handback::Verdict::NotMet, Some(Basis::Document))
+    );
     let (o, _) = outcome(vec![Basis::Document]);
-    assert_ne!(o, "not_met");
+    assert_ne!(o, handback::Verdict::NotMet);
 }
 
 /// A reference asking for "at least" a grade whose exact level is unknown but whose floor holds
@@ -119,8 +122,8 @@ fn a_reference_met_on_a_grade_floor_rests_on_the_floor() {
     o.explain = false;
     let a = assess(&pack, &evidence, &o);
     let find = |rule: &str| a.results.iter().find(|r| r.rule == rule).unwrap();
-    assert_eq!(find("graded").outcome, "unknown");
+    assert_eq!(find("graded").outcome, handback::Verdict::Unknown);
     assert_eq!(find("graded").basis, None, "an unknown verdict rests on nothing");
-    assert_eq!(find("graded-ref").outcome, "met");
+    assert_eq!(find("graded-ref").outcome, handback::Verdict::Met);
     assert_eq!(find("graded-ref").basis, Some(Basis::Reconstructed));
 }

@@ -27,7 +27,7 @@ fn check(case_path: &std::path::Path) -> Vec<String> {
     let evidence = common::load_evidence(&pack, case["evidence"].as_str().unwrap());
     let as_of = match case["as_of"].as_str() {
         Some(d) => handback::parse_date(d).unwrap(),
-        None => evidence.as_of.or(evidence.latest_date()).unwrap(),
+        None => evidence.as_of().or(evidence.latest_date()).unwrap(),
     };
     let mut options = Options::new(as_of);
     if let Some(kinds) = case["exclude_basis"].as_array() {
@@ -58,7 +58,7 @@ fn check(case_path: &std::path::Path) -> Vec<String> {
         let want = want.as_str().unwrap();
         let got = match id.strip_suffix("@at_least") {
             Some(rule) => results.get(rule).and_then(|r| r.at_least.clone()),
-            None => results.get(id.as_str()).map(|r| r.outcome.clone()),
+            None => results.get(id.as_str()).map(|r| r.outcome.code().to_string()),
         };
         if got.as_deref() != Some(want) {
             problems.push(format!(

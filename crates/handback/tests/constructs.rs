@@ -189,14 +189,14 @@ fn a_keys_maximum_age_may_name_a_parameter_which_an_override_moves() {
     let ev = handback::Evidence::load(&pack, &file("e.json", &doc)).unwrap_or_else(|e| panic!("{e}"));
     let mut options = Options::new(chrono::NaiveDate::from_ymd_opt(2016, 3, 1).unwrap());
     let outcome = |options: &Options| handback::assess(&pack, &ev, options).results[0].outcome.clone();
-    assert_eq!(outcome(&options), "unknown");
+    assert_eq!(outcome(&options), handback::Verdict::Unknown);
     let reason = serde_json::to_string(&handback::assess(&pack, &ev, &options).results[0].reason).unwrap();
     assert!(
         reason.contains("older than the 30 days (parameter `fresh`)"),
         "{reason}"
     );
     options.set_parameter(&pack, "fresh", "90").unwrap();
-    assert_eq!(outcome(&options), "met");
+    assert_eq!(outcome(&options), handback::Verdict::Met);
     let e = options.set_parameter(&pack, "fresh", "0").unwrap_err();
     assert!(e.contains("`max_age_days` in key `spend`"), "{e}");
 }

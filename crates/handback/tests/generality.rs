@@ -18,6 +18,9 @@ use serde_json::Value;
 const ENGINE_WORDS: &[(&str, &str)] = &[
     // The id the engine gives the single way out of a pack whose `exit` lists only gates.
     ("end", "the default exit outcome's id"),
+    // The request layer's operation (`"op": "audit"`); Rotherham's pack also has a function
+    // called `audit`, which the engine never names.
+    ("audit", "the request operation that audits decisions"),
 ];
 
 fn files_under(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {

@@ -39,7 +39,7 @@ fn a_scenario_supersedes_an_observation_with_a_period() {
     let applied = apply(&pack, &ev, day, &Default::default(), &[change], "t").unwrap();
     let ids: Vec<&str> = applied
         .evidence
-        .observations
+        .observations()
         .iter()
         .map(|o| o.id.as_str())
         .collect();
@@ -89,4 +89,19 @@ fn a_packs_own_cases_are_not_part_of_the_pack() {
     });
     let loaded = handback::Pack::load(&with_cases).unwrap();
     assert_eq!(loaded.digests(), plain.digests());
+}
+
+/// A graded verdict is the level's name, written where a test's `met`, `not_met` or `unknown`
+/// goes: a level named like one would read back as the other, so the pack is refused.
+#[test]
+fn a_level_cannot_be_named_like_an_outcome() {
+    let mut files = handback::default_pack_files();
+    let vocabulary = files.iter_mut().find(|f| f.name == "vocabulary.json").unwrap();
+    vocabulary.text = vocabulary.text.replacen("\"inadequate\"", "\"unknown\"", 1);
+    let Err(e) = handback::Pack::load(&files) else {
+        panic!("a level named `unknown` was accepted")
+    };
+    let text = e.to_string();
+    assert!(text.contains("`unknown` is reserved for outcomes"), "{text}");
+    assert!(text.contains("vocabulary.json"), "{text}");
 }

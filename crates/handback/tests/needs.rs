@@ -317,7 +317,12 @@ fn a_same_day_correction_supersedes_inside_sustained_days() {
         ]),
     );
     let a = handback::assess(&p, &ev, &Options::new(day("2016-09-01")));
-    assert_eq!(a.results[0].outcome, "met", "{:?}", a.results[0].reason);
+    assert_eq!(
+        a.results[0].outcome,
+        handback::Verdict::Met,
+        "{:?}",
+        a.results[0].reason
+    );
 }
 
 /// A scenario value supersedes what the evidence says about that day, a period ending on it

@@ -20,7 +20,7 @@ fn directions(pack: &handback::Pack) -> Directions {
 fn plan_at(milestone: &str, with_directions: bool) -> handback::Plan {
     let pack = handback::default_pack().unwrap();
     let evidence = common::load_evidence(&pack, &format!("fixtures/rotherham/{milestone}.json"));
-    let assessment = assess(&pack, &evidence, &Options::new(evidence.as_of.unwrap()));
+    let assessment = assess(&pack, &evidence, &Options::new(evidence.as_of().unwrap()));
     let d = directions(&pack);
     plan(&pack, &assessment, with_directions.then_some(&d))
 }
@@ -63,7 +63,7 @@ fn august_2016_licensing_awaits_the_decision_and_nothing_else_is_ready() {
         "waste-management",
     ] {
         assert_eq!(step(&p, f), Step::Later, "{f}");
-        assert_eq!(function(&p, f).ready, "unknown", "{f}");
+        assert_eq!(function(&p, f).ready, handback::Readiness::Unknown, "{f}");
     }
     let children = function(&p, "children-services");
     assert_eq!(children.step, Step::Later);
@@ -150,8 +150,8 @@ fn february_2018_childrens_services_is_recommended() {
     // recommendation, is of 21 March.
     let pack = handback::default_pack().unwrap();
     let evidence = common::load_evidence(&pack, "fixtures/rotherham/2018-02-children-recommended.json");
-    let mut options = Options::new(evidence.as_of.unwrap());
-    options.known_at = evidence.as_of;
+    let mut options = Options::new(evidence.as_of().unwrap());
+    options.known_at = evidence.as_of();
     let known = plan(
         &pack,
         &assess(&pack, &evidence, &options),
@@ -174,7 +174,7 @@ fn march_2018_the_intervention_can_end() {
 fn without_decisions_nothing_awaits() {
     let pack = handback::default_pack().unwrap();
     let evidence = common::load_evidence(&pack, "fixtures/rotherham/2017-03-returns.json");
-    let mut options = Options::new(evidence.as_of.unwrap());
+    let mut options = Options::new(evidence.as_of().unwrap());
     options.exclude_basis = vec![handback::Basis::Decision];
     let p = plan(
         &pack,

@@ -35,6 +35,14 @@ fn types_keep_their_traits() {
     is_serialize::<Gaps>();
     is_serialize::<Sweep>();
     is_deserialize::<Request>();
+    // What a host stores, it reads back (a response, given the operation it answers).
+    is_deserialize::<Assessment>();
+    is_deserialize::<Plan>();
+    is_deserialize::<Needs>();
+    is_deserialize::<handback::Diff>();
+    is_deserialize::<handback::Verdict>();
+    is_deserialize::<handback::Readiness>();
+    is_deserialize::<RequestError>();
     is_deserialize::<Gaps>();
     is_deserialize::<Sweep>();
     is_deserialize::<Vary>();
@@ -54,6 +62,11 @@ fn entry_points_keep_their_signatures() {
     let _: fn(&Pack, &Evidence, &Options, Option<&Directions>, &Target) -> Needs = handback::needs;
     let _: fn(&Situation) -> Gaps = handback::gaps;
     let _: fn(&Request) -> Response = handback::request::handle;
+    let _: fn(&str, &str) -> Result<Response, serde_json::Error> = Response::from_json;
+    let _: fn(&str, serde_json::Value) -> Result<Answer, serde_json::Error> = Answer::from_json;
+    let _: fn(&Evidence) -> &str = Evidence::council;
+    let _: fn(&Evidence) -> &[handback::Observation] = Evidence::observations;
+    let _: fn(&Directions) -> &[handback::Instrument] = Directions::instruments;
     let _: fn(&str, handback::Limits) -> String = handback::request::handle_line;
     let _: fn(&Operation, handback::Limits) -> Result<Answer, RequestError> = handback::request::answer;
     let _: fn(NaiveDate) -> Options = Options::new;

@@ -163,14 +163,15 @@ fn without_keys(relative: &str, keys: &[&str]) -> (handback::Pack, Evidence, Evi
 }
 
 fn outcome(pack: &handback::Pack, evidence: &Evidence, rule: &str) -> String {
-    let options = Options::new(evidence.as_of.unwrap());
+    let options = Options::new(evidence.as_of().unwrap());
     let a = assess(pack, evidence, &options);
     a.results
         .iter()
         .find(|r| r.rule == rule && r.function.is_none())
         .unwrap()
         .outcome
-        .clone()
+        .code()
+        .to_string()
 }
 
 #[test]

@@ -43,7 +43,7 @@ fn rotherham_directions(pack: &Pack) -> Directions {
 }
 
 fn make(pack: &Pack, evidence: &Evidence, known_at: Option<&str>, with_plan: bool) -> String {
-    let mut options = Options::new(evidence.as_of.unwrap());
+    let mut options = Options::new(evidence.as_of().unwrap());
     options.known_at = known_at.map(|d| handback::parse_date(d).unwrap());
     let directions = rotherham_directions(pack);
     report(&ReportInputs {
@@ -404,7 +404,7 @@ fn the_evidence_reader_rounds_numbers_correctly() {
     let read = |literal: &str| -> u64 {
         let evidence = evidence_with_value(&pack, literal);
         let o = evidence
-            .observations
+            .observations()
             .iter()
             .find(|o| o.id == "extra-budget-2016")
             .unwrap();
@@ -630,7 +630,7 @@ fn a_key_given_for_an_unsigned_report_fails_saying_it_is_unsigned() {
 fn a_report_without_some_bases_verifies() {
     let pack = handback::default_pack().unwrap();
     let evidence = common::load_evidence(&pack, GOLDEN[0].1);
-    let mut options = Options::new(evidence.as_of.unwrap());
+    let mut options = Options::new(evidence.as_of().unwrap());
     options.exclude_basis = vec![handback::Basis::Decision, handback::Basis::Reconstructed];
     let text = report(&ReportInputs {
         pack: &pack,

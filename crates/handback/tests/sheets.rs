@@ -34,9 +34,9 @@ fn a_european_excel_csv_is_read() {
                 corporate.engaged_with_children ; yes ; 2016-07-31 ; 000_94efcd794c95ea6a.txt ; §5 ; Lead Commissioner \n\
                 children.workforce_strategy_adopted;TRUE;2016-05-01;000_94efcd794c95ea6a.txt;§5;\n";
     let e = import_csv(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(e.observations.len(), 3);
+    assert_eq!(e.observations().len(), 3);
     let value = |key: &str| {
-        e.observations
+        e.observations()
             .iter()
             .find(|o| o.key == key)
             .unwrap()
@@ -48,7 +48,7 @@ fn a_european_excel_csv_is_read() {
     assert_eq!(value("children.workforce_strategy_adopted"), Value::Boolean(true));
     // Ids come from the rows' content: the same sheet gives the same ids every time.
     let again = import_csv(text.as_bytes()).unwrap();
-    let ids = |e: &Evidence| e.observations.iter().map(|o| o.id.clone()).collect::<Vec<_>>();
+    let ids = |e: &Evidence| e.observations().iter().map(|o| o.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&e), ids(&again));
     assert!(ids(&e).iter().all(|id| id.starts_with("row-")), "{:?}", ids(&e));
 }
@@ -83,9 +83,9 @@ fn evidence_round_trips_through_a_workbook() {
     let csv = spreadsheet::evidence_to_csv(&original);
     let table = spreadsheet::read_csv("e.csv", csv.as_bytes(), Limits::default()).unwrap();
     let about = About {
-        council: original.council.clone(),
-        title: original.title.clone(),
-        as_of: original.as_of,
+        council: original.council().to_string(),
+        title: original.title().map(str::to_string),
+        as_of: original.as_of(),
         from_sheet: false,
     };
     let back = spreadsheet::evidence_from_table(&pack, &table, &about, Limits::default()).unwrap();
@@ -272,7 +272,7 @@ fn a_date_cell_without_a_calendar_day_is_refused() {
         s.write_number_with_format(1, 2, 42_460.75, &day).unwrap();
     });
     let e = import_xlsx(&bytes).unwrap();
-    assert_eq!(e.observations[0].date.to_string(), "2016-03-31");
+    assert_eq!(e.observations()[0].date.to_string(), "2016-03-31");
 }
 
 /// A cell Excel shows as `25%` holds 0.25: that is the share 25% where the key's unit is a share,
@@ -288,7 +288,7 @@ fn a_percentage_cell_is_a_share_only_where_the_key_is_a_share() {
         })
     };
     let e = import_xlsx(&with("children.agency_share")).unwrap();
-    assert_eq!(e.observations[0].value, Value::Number(0.25));
+    assert_eq!(e.observations()[0].value, Value::Number(0.25));
     // GBP million: 0.25 would be a value it could take, so nothing else would catch it.
     let err = import_xlsx(&with("children.overspend_gbp_m"))
         .map(|e| e.canonical())
