@@ -131,8 +131,8 @@ pub fn directions(data: &[u8]) {
 /// A decision log audited against the Rotherham Directions; the same bytes as a meeting calendar.
 pub fn decisions(data: &[u8]) {
     let pack = pack();
-    let _ = handback::load_meetings(&file("m.csv", data));
-    let Ok(decisions) = handback::load_decisions(pack, &file("d.csv", data)) else {
+    let _ = handback::audit::load_meetings(&file("m.csv", data));
+    let Ok(decisions) = handback::audit::load_decisions(pack, &file("d.csv", data)) else {
         return;
     };
     let directions = file(
@@ -140,7 +140,7 @@ pub fn decisions(data: &[u8]) {
         include_bytes!("../fixtures/rotherham/directions.json"),
     );
     let directions = handback::Directions::load(pack, &directions).expect("the fixture loads");
-    let _ = handback::audit(&directions, &decisions);
+    let _ = handback::audit::audit(&directions, &decisions);
 }
 
 /// Any bytes as a report to verify.

@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
     outcomes_only.explain = false;
     let with_reasons = Options::new(as_of);
     c.bench_function("outcomes (no reasons)", |b| {
-        b.iter(|| handback::outcomes(black_box(&pack), black_box(&evidence), &outcomes_only))
+        b.iter(|| handback::bulk::outcomes(black_box(&pack), black_box(&evidence), &outcomes_only))
     });
     c.bench_function("assess with reasons", |b| {
         b.iter(|| handback::assess(black_box(&pack), black_box(&evidence), &with_reasons))

@@ -4,7 +4,8 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use handback::{Case, CaseResult, Diagnostic, Evidence, Pack};
+use handback::authoring::{Case, CaseResult};
+use handback::{Diagnostic, Evidence, Pack};
 
 use crate::{files, render, Exit, Failure};
 
@@ -284,7 +285,7 @@ pub fn test(pack: &Pack, dir: &Path, json: bool) -> Result<String, Failure> {
         .map(|(c, e, d)| c.run(pack, e, d.as_ref()))
         .collect();
     let cases: Vec<Case> = loaded.into_iter().map(|(c, _, _)| c).collect();
-    let uncovered = handback::coverage(pack, &cases);
+    let uncovered = handback::authoring::coverage(pack, &cases);
     let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
     let out = if json {
         render::json(&serde_json::json!({

@@ -217,11 +217,11 @@ pub fn read_pack_layers(dir: &Path, base: Option<&Path>) -> Result<Vec<SourceFil
     let mut current = out.clone();
     let mut current_dir = dir.to_path_buf();
     let mut given = base.map(Path::to_path_buf);
-    let mut prefix = String::from(handback::BASE_PREFIX);
+    let mut prefix = String::from(handback::authoring::BASE_PREFIX);
     // Bounded: a chain of packs extending each other in a circle ends here, and the loader
     // reports the pin it cannot satisfy.
     for _ in 0..16 {
-        let Some(pin) = handback::extends_of(&current) else {
+        let Some(pin) = handback::authoring::extends_of(&current) else {
             break;
         };
         let found = given.take().or_else(|| beside(&current_dir, &pin.id));
@@ -229,7 +229,7 @@ pub fn read_pack_layers(dir: &Path, base: Option<&Path>) -> Result<Vec<SourceFil
             Some(d) => read_pack(d)?,
             None => {
                 let embedded = handback::default_pack_files();
-                if handback::extends_of(&embedded).is_none()
+                if handback::authoring::extends_of(&embedded).is_none()
                     && manifest_id(&embedded).as_deref() == Some(pin.id.as_str())
                 {
                     embedded
@@ -247,7 +247,7 @@ pub fn read_pack_layers(dir: &Path, base: Option<&Path>) -> Result<Vec<SourceFil
             None => break,
         }
         current = layer;
-        prefix.push_str(handback::BASE_PREFIX);
+        prefix.push_str(handback::authoring::BASE_PREFIX);
     }
     Ok(out)
 }
@@ -438,7 +438,7 @@ pub fn keygen(name: &Path, signer: Option<String>) -> Result<String, Failure> {
             format!("cannot draw random bytes for the key from the operating system: {e}"),
         )
     })?;
-    let key = handback::SecretKey::from_seed(&seed, signer);
+    let key = handback::sign::SecretKey::from_seed(&seed, signer);
     seed.fill(0);
     write_secret(&secret_path, &key.file_text())?;
     if let Err(e) = std::fs::OpenOptions::new()

@@ -734,7 +734,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let context = annex::Context {
                 pack: &pack,
                 assessment: &assessment,
-                evidence_digest: handback::digest(&loaded.canonical()),
+                evidence_digest: handback::canonical::digest(&loaded.canonical()),
                 plan: None,
                 picture: None,
             };
@@ -798,7 +798,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let context = annex::Context {
                 pack: &pack,
                 assessment: &assessment,
-                evidence_digest: handback::digest(&loaded.canonical()),
+                evidence_digest: handback::canonical::digest(&loaded.canonical()),
                 plan: Some(&plan),
                 picture: Some(handback::graph::svg(&pack, Some(&plan), &title)),
             };
@@ -821,7 +821,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
         } => {
             let pack = load_pack(&pack)?;
             let key = match &key {
-                Some(path) => Some(handback::PublicKey::load(&files::read_source(path)?)?),
+                Some(path) => Some(handback::sign::PublicKey::load(&files::read_source(path)?)?),
                 None => None,
             };
             let text = match files::read_source(&report) {
@@ -847,11 +847,11 @@ fn run(cli: Cli) -> Result<String, Failure> {
             match handback::verify(&inputs) {
                 Ok(signed) => {
                     let said = match signed {
-                        handback::Signed::Unsigned => String::new(),
-                        handback::Signed::Valid { signer, key_id } => {
+                        handback::sign::Signed::Unsigned => String::new(),
+                        handback::sign::Signed::Valid { signer, key_id } => {
                             format!("; signed by {signer} with key `{key_id}`: the signature is valid")
                         }
-                        handback::Signed::NotChecked { signer, key_id } => format!(
+                        handback::sign::Signed::NotChecked { signer, key_id } => format!(
                             "; it says it was signed by {signer} with key `{key_id}`, but the signature was not checked: give `--key` with that signer's public key file"
                         ),
                     };
@@ -939,8 +939,8 @@ fn run(cli: Cli) -> Result<String, Failure> {
         } => {
             let pack = load_pack(&pack)?;
             let directions = handback::Directions::load(&pack, &files::read_source(&directions)?)?;
-            let decisions = handback::load_decisions(&pack, &files::read_source(&decisions)?)?;
-            let findings = handback::audit(&directions, &decisions);
+            let decisions = handback::audit::load_decisions(&pack, &files::read_source(&decisions)?)?;
+            let findings = handback::audit::audit(&directions, &decisions);
             let text = match format {
                 Format::Json => render::json(&findings),
                 Format::Table => render::audit_table(&findings),
@@ -961,11 +961,12 @@ fn run(cli: Cli) -> Result<String, Failure> {
             format,
         } => {
             let meetings = match &meetings {
-                Some(path) => Some(handback::load_meetings(&files::read_source(path)?)?),
+                Some(path) => Some(handback::audit::load_meetings(&files::read_source(path)?)?),
                 None => None,
             };
-            let dates = handback::effective_dates(minded, representation_days, meetings.as_deref(), count)
-                .map_err(|e| Failure::new(Exit::Usage, e))?;
+            let dates =
+                handback::audit::effective_dates(minded, representation_days, meetings.as_deref(), count)
+                    .map_err(|e| Failure::new(Exit::Usage, e))?;
             Ok(match format {
                 Format::Json => render::json(&dates),
                 Format::Table => render::dates_table(minded, &dates),
@@ -1147,7 +1148,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
                 ));
             }
             let evidence = files::read_evidence(&pack, &file, sheet.as_deref(), council.as_deref())?;
-            let text = handback::canonical(&evidence.canonical());
+            let text = handback::canonical::canonical(&evidence.canonical());
             write_text(output.as_deref(), text, &[file.as_path()])
         }
         Command::Evidence {
@@ -1250,11 +1251,11 @@ fn assess_file(
 
 impl SignArgs {
     /// The secret key to sign with, and who signs, when `--sign` was given.
-    fn key(&self) -> Result<Option<(handback::SecretKey, String)>, Failure> {
+    fn key(&self) -> Result<Option<(handback::sign::SecretKey, String)>, Failure> {
         let Some(path) = &self.sign else {
             return Ok(None);
         };
-        let key = handback::SecretKey::load(&files::read_source(path)?)?;
+        let key = handback::sign::SecretKey::load(&files::read_source(path)?)?;
         let signer = self
             .signer
             .clone()
@@ -1274,10 +1275,10 @@ impl SignArgs {
 }
 
 /// The report, signed when a key was given.
-fn signed(report: String, key: Option<&(handback::SecretKey, String)>) -> Result<String, Failure> {
+fn signed(report: String, key: Option<&(handback::sign::SecretKey, String)>) -> Result<String, Failure> {
     match key {
         None => Ok(report),
-        Some((key, signer)) => handback::sign(&report, key, signer)
+        Some((key, signer)) => handback::sign::sign(&report, key, signer)
             .map_err(|e| Failure::new(Exit::Internal, format!("cannot sign the report: {e}"))),
     }
 }
@@ -1339,7 +1340,7 @@ fn lint(
     // pack's author, so only for a pack named with `--pack`: someone checking evidence against
     // the embedded pack cannot act on them.
     let mut warnings = match (&pack, &pack_files, &pack_arg.pack) {
-        (Ok(p), Ok(files), Some(_)) => handback::pack_warnings(p, files),
+        (Ok(p), Ok(files), Some(_)) => handback::authoring::pack_warnings(p, files),
         _ => Vec::new(),
     };
     match &pack {
@@ -1359,7 +1360,7 @@ fn lint(
         None => Vec::new(),
     };
     if let (Some(dir), Ok(p)) = (sources, &pack) {
-        let found = handback::check_sources(p, &texts, &dir.display().to_string());
+        let found = handback::authoring::check_sources(p, &texts, &dir.display().to_string());
         if found.is_empty() {
             summary.push(format!(
                 "every quote stands in its source ({} source documents in `{}`)",
@@ -1383,11 +1384,12 @@ fn lint(
                         ));
                         // The checks JSON evidence gets beyond loading, at the cells.
                         let (table, about) = files::read_sheet_and_about(path, None, None)?;
-                        let check = |f: &handback::SourceFile| handback::refused_judgements(pack, f);
+                        let check =
+                            |f: &handback::SourceFile| handback::authoring::refused_judgements(pack, f);
                         warnings.extend(handback::spreadsheet::check_as_json(pack, &table, &about, check));
                         if let Some(dir) = sources {
                             let found = handback::spreadsheet::check_as_json(pack, &table, &about, |f| {
-                                handback::check_passages(f, &texts, &dir.display().to_string())
+                                handback::authoring::check_passages(f, &texts, &dir.display().to_string())
                             });
                             if found.is_empty() {
                                 summary.push(format!(
@@ -1423,14 +1425,15 @@ fn lint(
         match &pack {
             Ok(pack) => match Evidence::load_with_limits(pack, &source, limits()) {
                 Ok(e) => {
-                    warnings.extend(handback::refused_judgements(pack, &source));
+                    warnings.extend(handback::authoring::refused_judgements(pack, &source));
                     summary.push(format!(
                         "{}: {} observations",
                         source.label,
                         e.observations().len()
                     ));
                     if let Some(dir) = sources {
-                        let found = handback::check_passages(&source, &texts, &dir.display().to_string());
+                        let found =
+                            handback::authoring::check_passages(&source, &texts, &dir.display().to_string());
                         if found.is_empty() {
                             summary.push(format!(
                                 "{}: every quoted passage stands in its source",

@@ -5,9 +5,8 @@
 
 use std::fmt::Write as _;
 
-use handback::{
-    Assessment, Blocker, Body, Directions, Holding, Pack, Plan, Reason, RuleResult, Scope, Step, ValueType,
-};
+use handback::model::{Scope, ValueType};
+use handback::{Assessment, Blocker, Directions, Holding, Pack, Plan, Reason, RuleResult, Step};
 
 /// Pretty JSON with a final newline.
 pub fn json<T: serde::Serialize>(value: &T) -> String {
@@ -550,8 +549,8 @@ fn reason_tree(pack: &Pack, r: &Reason, depth: usize, fails: bool, style: Style,
     }
 }
 
-fn kind_words(pack: &Pack, body: &Body) -> String {
-    handback::request::kind_words(pack, body)
+fn kind_words(pack: &Pack, rule: &handback::model::Rule) -> String {
+    handback::request::kind_words(pack, rule)
 }
 
 /// Every rule, for reading in a terminal.
@@ -566,11 +565,11 @@ pub fn rules_text(pack: &Pack) -> String {
             "\n{}  {}  [{set}; {}{per}]",
             rule.id,
             rule.title,
-            kind_words(pack, &rule.body)
+            kind_words(pack, rule)
         );
         let _ = writeln!(out, "  source: {}, {}", rule.citation.source, rule.citation.at);
         let _ = writeln!(out, "  quote: \"{}\"", rule.quote);
-        for line in handback::rule_lines(pack, rule) {
+        for line in handback::authoring::rule_lines(pack, rule) {
             let _ = writeln!(out, "  {line}");
         }
         for p in pack.parameters_used(rule) {
@@ -634,12 +633,12 @@ pub fn rules_markdown(pack: &Pack) -> String {
             let _ = writeln!(
                 out,
                 "*{}{per}; {}, {}*\n",
-                kind_words(pack, &rule.body),
+                kind_words(pack, rule),
                 rule.citation.source,
                 rule.citation.at
             );
             let _ = writeln!(out, "> {}\n", rule.quote.replace('\n', "\n> "));
-            for line in handback::rule_lines(pack, rule) {
+            for line in handback::authoring::rule_lines(pack, rule) {
                 let _ = writeln!(out, "{line}");
             }
             let params = pack.parameters_used(rule);
@@ -704,8 +703,8 @@ fn template_rows(pack: &Pack) -> Vec<TemplateRow> {
                     "number",
                     unit.clone(),
                     match direction {
-                        handback::Direction::HigherIsBetter => "higher is better".into(),
-                        handback::Direction::LowerIsBetter => "lower is better".into(),
+                        handback::model::Direction::HigherIsBetter => "higher is better".into(),
+                        handback::model::Direction::LowerIsBetter => "lower is better".into(),
                     },
                     String::new(),
                 ),
@@ -753,7 +752,7 @@ fn template_rows(pack: &Pack) -> Vec<TemplateRow> {
 /// A key's description, saying first when evidence may not record it (a derived key) and last
 /// whose judgement counts, so whoever fills in the template does not enter what will be refused
 /// or skipped.
-fn key_description(k: &handback::Key) -> String {
+fn key_description(k: &handback::model::Key) -> String {
     let mut out = String::new();
     if let Some(formula) = &k.derived {
         out.push_str(&format!(
@@ -1278,7 +1277,7 @@ pub fn grid_table(
 }
 
 /// Audit findings: one row per decision, invalid ones marked.
-pub fn audit_table(findings: &[handback::Finding]) -> String {
+pub fn audit_table(findings: &[handback::audit::Finding]) -> String {
     let mut rows = vec![vec![
         "line".to_string(),
         "decided at".into(),
@@ -1293,9 +1292,9 @@ pub fn audit_table(findings: &[handback::Finding]) -> String {
             f.decision.at.format("%Y-%m-%d %H:%M").to_string(),
             f.decision.function.clone(),
             match f.decision.decided_by {
-                handback::Decider::Commissioners => "commissioners".into(),
-                handback::Decider::Council => "council".into(),
-                handback::Decider::Transferee => "transferee".into(),
+                handback::audit::Decider::Commissioners => "commissioners".into(),
+                handback::audit::Decider::Council => "council".into(),
+                handback::audit::Decider::Transferee => "transferee".into(),
             },
             if f.valid { "valid".into() } else { "INVALID".into() },
             f.because.clone(),
@@ -1310,7 +1309,7 @@ pub fn audit_table(findings: &[handback::Finding]) -> String {
 }
 
 /// Suggested effective dates with the reasons.
-pub fn dates_table(minded: chrono::NaiveDate, dates: &[handback::EffectiveDate]) -> String {
+pub fn dates_table(minded: chrono::NaiveDate, dates: &[handback::audit::EffectiveDate]) -> String {
     let mut out =
         format!("Effective dates for new Directions (Secretary of State minded to accept on {minded})\n");
     for d in dates {

@@ -218,7 +218,7 @@ pub enum Outcome {
 pub struct Options {
     /// The date of the assessment: later observations are invisible.
     pub as_of: NaiveDate,
-    /// Parameter values replacing the pack's defaults (checked with [`crate::parse_parameter`]).
+    /// Parameter values replacing the pack's defaults (set them with [`Options::set_parameter`], which checks them).
     pub parameters: BTreeMap<String, Value>,
     /// Whether to build reasons for every outcome.
     pub explain: bool,
@@ -1999,15 +1999,6 @@ fn empty_reason(outcome: Verdict) -> Reason {
         threshold: None,
         margin: None,
         parts: vec![],
-    }
-}
-
-/// The JSON word for a truth value.
-pub fn truth_code(t: Truth) -> &'static str {
-    match t {
-        Truth::Met => "met",
-        Truth::NotMet => "not_met",
-        Truth::Unknown => "unknown",
     }
 }
 

@@ -33,8 +33,8 @@
 #![deny(missing_docs)]
 
 mod assess;
-mod audit;
-mod canonical;
+pub mod audit;
+pub mod canonical;
 mod cases;
 mod citations;
 mod csv;
@@ -58,7 +58,7 @@ mod rules;
 pub mod schema;
 #[cfg(feature = "spreadsheets")]
 mod sheets;
-mod sign;
+pub mod sign;
 mod situation;
 pub mod sweep;
 mod vocabulary;
@@ -69,44 +69,66 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
 }
 
+// The everyday path: load, assess, plan, ask what it would take, compare scenarios, report.
 pub use assess::{
-    assess, outcomes, truth_code, Assessment, EvidenceUsed, Options, Outcome, PackRef, ParameterInForce,
-    Reason, RecordedRecommendation, RuleKind, RuleResult, ThresholdUsed, Truth, Verdict,
-};
-pub use audit::{
-    audit, effective_dates, load_decisions, load_meetings, Decider, Decision, EffectiveDate, Finding,
-};
-pub use canonical::{canonical, digest, normalise_quote, sha256};
-pub use cases::{coverage, Case, CaseResult, Expectation, Expects, Uncovered};
-pub use citations::{
-    check_passages, cited_passages, fragment_documents, fragment_stands, misfiled, quoted_fragments,
-    CitedPassage,
+    assess, Assessment, EvidenceUsed, Options, PackRef, ParameterInForce, Reason, RecordedRecommendation,
+    RuleKind, RuleResult, ThresholdUsed, Truth, Verdict,
 };
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
-pub use evidence::{
-    refused_judgements, Basis, Evidence, EvidenceBuilder, Observation, ObservationDraft, Source,
-    OBSERVATION_FIELDS,
-};
-pub use explain::{condition_words, rule_lines, rule_sentence};
-pub use extends::{extends_of, Extends, BASE_PREFIX};
-pub use functions::{DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard};
+pub use evidence::{Basis, Evidence, EvidenceBuilder, Observation, ObservationDraft, Source};
+pub use gaps::{gaps, Gap, Gaps};
 pub use needs::{needs, target_met, ChangeSet, Needs, Requirement, Target};
-pub use pack::{
-    check_sources, parse_parameter, CriteriaSet, LoadError, Manifest, Pack, PackDigests, Parameter,
-    SourceFile,
+pub use pack::{LoadError, Pack, SourceFile};
+pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Readiness, Step, TrancheItem};
+pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
+pub use situation::{settle_as_of, KnownAt, Situation, SituationError};
+pub use sweep::{sweep, Sweep, SweepError, Vary};
+pub use vocabulary::{format_number, Value};
+pub use whatif::{
+    apply, apply_at, check_change, diff, parse_set, Applied, Change, Diff, OutcomeChange, Place, Scenario,
+    SCENARIO_ID_PREFIX,
 };
+
+/// The loaded pack's model, read-only: what [`Pack`]'s accessors return. A pack is built only
+/// by [`Pack::load`], which checks it; nothing here can change one.
+pub mod model {
+    pub use crate::extends::Extends;
+    pub use crate::functions::{
+        DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard,
+    };
+    pub use crate::pack::{CriteriaSet, Manifest, PackDigests, Parameter};
+    pub use crate::phases::{Counted, ExitOutcome, PhaseCondition, PhaseDecl};
+    pub use crate::rules::{Citation, Op, Rule};
+    pub use crate::vocabulary::{Direction, Formula, Key, Scale, Scope, ValueType};
+}
+
+/// For pack authors: a pack's own cases, its citations checked against the seed documents,
+/// warnings, a rule in words, what a pack extends.
+pub mod authoring {
+    pub use crate::cases::{coverage, Case, CaseResult, Expectation, Expects, Uncovered};
+    pub use crate::citations::{
+        check_passages, cited_passages, fragment_documents, fragment_stands, misfiled, quoted_fragments,
+        CitedPassage,
+    };
+    pub use crate::evidence::{refused_judgements, OBSERVATION_FIELDS};
+    pub use crate::explain::{rule_lines, rule_sentence};
+    pub use crate::extends::{extends_of, BASE_PREFIX};
+    pub use crate::pack::{check_sources, parse_parameter};
+    pub use crate::warnings::pack_warnings;
+}
+
+/// Outcomes only, without names or reasons: the fast path for callers that evaluate many
+/// times (sweeps, benchmarks). Results are positional, indexed by [`Pack::rules`] and then by
+/// [`Pack::functions`] (or 0 for a council-wide rule); use [`assess`] for named results.
+pub mod bulk {
+    pub use crate::assess::{outcomes, Outcome};
+}
+
 /// The function graph as DOT and SVG.
 pub mod graph {
     pub use crate::picture::{dot, svg};
 }
-pub use phases::{Counted, ExitOutcome, PhaseCondition, PhaseDecl};
-pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Readiness, Step, TrancheItem};
-pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
-pub use rules::{
-    Against, Amount, Body, ChangeSize, Citation, Condition, Event, Leaf, LeafTest, Level, Op, Rule, RuleRef,
-    SinceBound, Threshold, TrendKind, MAX_AMOUNT,
-};
 /// Evidence from and to spreadsheets (feature `spreadsheets`, on by default).
 #[cfg(feature = "spreadsheets")]
 pub mod spreadsheet {
@@ -115,16 +137,6 @@ pub mod spreadsheet {
         read_xlsx, template_xlsx, xlsx_sheet_names, About, Cell, Table, MAX_COLUMNS, MAX_UNPACKED_BYTES,
     };
 }
-pub use gaps::{gaps, Gap, Gaps};
-pub use sign::{sign, PublicKey, SecretKey, Signed, ALGORITHM as SIGNATURE_ALGORITHM};
-pub use situation::{settle_as_of, KnownAt, Situation, SituationError};
-pub use sweep::{sweep, Sweep, SweepError, Vary};
-pub use vocabulary::{format_number, Direction, Formula, Key, Scale, Scope, Value, ValueType};
-pub use warnings::pack_warnings;
-pub use whatif::{
-    apply, apply_at, check_change, diff, parse_set, Applied, Change, Diff, OutcomeChange, Place, Scenario,
-    SCENARIO_ID_PREFIX,
-};
 
 /// The files of the embedded default pack, as its folder in `rules/` holds them (the build
 /// embeds the pack named in `crates/handback/build.rs`).

@@ -1582,7 +1582,7 @@ pub fn rules(pack: &Pack) -> RulesAnswer {
             id: r.id.clone(),
             title: r.title.clone(),
             set: r.set.clone(),
-            kind: kind_words(pack, &r.body),
+            kind: kind_words(pack, r),
             per_function: r.per_function,
             monotone: r.monotone,
             quote: r.quote.clone(),
@@ -1601,8 +1601,8 @@ pub fn rules(pack: &Pack) -> RulesAnswer {
 }
 
 /// `test`, or ``graded on `SCALE` ``.
-pub fn kind_words(pack: &Pack, body: &crate::rules::Body) -> String {
-    match body {
+pub fn kind_words(pack: &Pack, rule: &crate::rules::Rule) -> String {
+    match &rule.body {
         crate::rules::Body::Test(_) => "test".into(),
         crate::rules::Body::Graded { scale, .. } => {
             let name = pack.scales().get(*scale).map(|s| s.id.as_str()).unwrap_or("?");

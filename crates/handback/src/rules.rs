@@ -468,11 +468,22 @@ pub struct Rule {
     pub citation: Citation,
     /// Evaluated once per council function rather than once for the council.
     pub per_function: bool,
-    /// Test or graded.
-    pub body: Body,
-    /// Whether every condition of the rule is monotone (see [`Condition::is_monotone`]).
+    /// Test or graded: the condition tree, private because its references are indices into
+    /// the pack's own tables (read it in words with [`crate::authoring::rule_lines`]).
+    pub(crate) body: Body,
+    /// Whether better evidence can never make the rule's outcome worse.
     pub monotone: bool,
     pub(crate) origin: Origin,
+}
+
+impl Rule {
+    /// A test or a graded rule.
+    pub fn kind(&self) -> crate::assess::RuleKind {
+        match self.body {
+            Body::Test(_) => crate::assess::RuleKind::Test,
+            Body::Graded { .. } => crate::assess::RuleKind::Graded,
+        }
+    }
 }
 
 /// Where a rule was declared, so later checks can point at it.

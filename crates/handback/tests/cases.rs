@@ -40,7 +40,7 @@ fn check(case_path: &std::path::Path) -> Vec<String> {
         for (k, v) in params {
             options.parameters.insert(
                 k.clone(),
-                handback::parse_parameter(&pack, k, &v.to_string()).unwrap(),
+                handback::authoring::parse_parameter(&pack, k, &v.to_string()).unwrap(),
             );
         }
     }

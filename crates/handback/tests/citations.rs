@@ -23,9 +23,9 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use handback::{
-    cited_passages, fragment_documents, fragment_stands, misfiled, normalise_quote, sha256, SourceFile,
-};
+use handback::authoring::{cited_passages, fragment_documents, fragment_stands, misfiled};
+use handback::canonical::{normalise_quote, sha256};
+use handback::SourceFile;
 use serde_json::{json, Value};
 
 const LOCK: &str = "fixtures/citations/lock.json";
@@ -191,7 +191,7 @@ fn the_lock_records_what_the_seeds_say() {
         .map(|(name, text)| (name.as_str(), normalise_quote(text)))
         .collect();
     let pack = handback::default_pack().unwrap();
-    let quotes = handback::check_sources(&pack, &seeds, "seeds");
+    let quotes = handback::authoring::check_sources(&pack, &seeds, "seeds");
     assert!(quotes.is_empty(), "{}", handback::Diagnostics(quotes));
 
     // Every standing fragment, with who cites it; every citation whose passage does not stand.
@@ -224,7 +224,7 @@ fn the_lock_records_what_the_seeds_say() {
         }
         if file.name == "fixtures/rotherham/record.json" || file.name == "fixtures/rotherham/directions.json"
         {
-            failures.extend(handback::check_passages(&file, &seeds, "seeds"));
+            failures.extend(handback::authoring::check_passages(&file, &seeds, "seeds"));
         }
     }
     let known_bad = known_bad();

@@ -92,7 +92,7 @@ fn a_window_or_count_parameter_takes_only_a_whole_number_from_1() {
 #[test]
 fn parameters_used_as_windows_and_keys_read_on_the_other_side_are_not_warned_of() {
     let (pack, files) = pack();
-    let warnings = handback::pack_warnings(&pack, &files);
+    let warnings = handback::authoring::pack_warnings(&pack, &files);
     // `budget` is read only as the other side of a comparison, `visit` only as a second event;
     // `window` and `visits` are used only as a window and a count.
     assert!(warnings.is_empty(), "{warnings:?}");
@@ -108,7 +108,7 @@ fn parameters_used_as_windows_and_keys_read_on_the_other_side_are_not_warned_of(
 #[test]
 fn the_constructs_read_in_english() {
     let (pack, _) = pack();
-    let sentence = |id: &str| handback::rule_sentence(&pack, pack.rule(id).unwrap());
+    let sentence = |id: &str| handback::authoring::rule_sentence(&pack, pack.rule(id).unwrap());
     assert_eq!(
         sentence("budget"),
         "Met when the latest `spend` is at most the latest `budget`."
@@ -182,7 +182,7 @@ fn a_keys_maximum_age_may_name_a_parameter_which_an_override_moves() {
     ];
     let pack = Pack::load(&files).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(pack.key("spend").unwrap().max_age_days, Some(30));
-    assert!(handback::pack_warnings(&pack, &files).is_empty());
+    assert!(handback::authoring::pack_warnings(&pack, &files).is_empty());
     let doc = json!({"council": "c", "observations": [
         {"id": "o", "key": "spend", "value": 4, "date": "2016-01-01", "source": {"document": "d", "passage": "p"}}
     ]});

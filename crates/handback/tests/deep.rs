@@ -88,8 +88,8 @@ fn walk_everything(pack: &Pack, check_verify: bool) {
         handback::diff(pack, &assessment, &after, Some((&plan, &after_plan)));
     }
     for r in pack.rules() {
-        handback::rule_lines(pack, r);
-        handback::rule_sentence(pack, r);
+        handback::authoring::rule_lines(pack, r);
+        handback::authoring::rule_sentence(pack, r);
     }
     let _ = handback::graph::svg(pack, Some(&plan), "t");
     let _ = Evidence::load(pack, &common::source("fixtures/evidence/semantics-mixed.json"));

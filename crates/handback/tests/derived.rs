@@ -10,7 +10,8 @@
 
 mod common;
 
-use handback::{needs, Evidence, Formula, Options, SourceFile, Target};
+use handback::model::Formula;
+use handback::{needs, Evidence, Options, SourceFile, Target};
 
 const PACK: &str = "fixtures/packs/semantics";
 

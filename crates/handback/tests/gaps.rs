@@ -50,7 +50,7 @@ fn a_graded_criterions_evidence_is_a_gap() {
     let graded: Vec<String> = pack
         .rules()
         .iter()
-        .filter(|r| matches!(r.body, handback::Body::Graded { .. }) && r.set.is_some())
+        .filter(|r| r.kind() == handback::RuleKind::Graded && r.set.is_some())
         .flat_map(|r| pack.keys_read(r).into_iter().map(|k| k.key.clone()))
         .collect();
     assert!(!graded.is_empty());

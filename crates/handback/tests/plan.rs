@@ -47,7 +47,7 @@ fn august_2016_licensing_awaits_the_decision_and_nothing_else_is_ready() {
     assert_eq!(step(&p, "licensing"), Step::AwaitingDecision);
     let awaiting: Vec<&str> = p.awaiting.iter().map(|a| a.function.as_str()).collect();
     assert_eq!(awaiting, ["licensing"]);
-    assert_eq!(p.awaiting[0].safeguard, handback::Safeguard::Advice);
+    assert_eq!(p.awaiting[0].safeguard, handback::model::Safeguard::Advice);
     let licensing = function(&p, "licensing");
     assert!(
         licensing
@@ -118,7 +118,11 @@ fn march_2017_the_six_are_held() {
     assert!(p.tranche.is_empty(), "{:?}", tranche(&p));
     for f in ["community-safety", "waste-management"] {
         assert_eq!(step(&p, f), Step::AwaitingDecision, "{f}");
-        assert_eq!(function(&p, f).safeguard, handback::Safeguard::Direction, "{f}");
+        assert_eq!(
+            function(&p, f).safeguard,
+            handback::model::Safeguard::Direction,
+            "{f}"
+        );
     }
     for f in [
         "children-services",
@@ -142,7 +146,7 @@ fn february_2018_childrens_services_is_recommended() {
     assert_eq!(step(&p, "children-services"), Step::AwaitingDecision);
     assert_eq!(
         function(&p, "children-services").safeguard,
-        handback::Safeguard::None
+        handback::model::Safeguard::None
     );
     assert!(!p.exit.possible, "the health check has not reported yet");
     assert!(p.exit.needs.iter().any(|n| n.contains("hc-all-assured")));
@@ -213,8 +217,9 @@ fn the_grid_for_september_2017() {
 fn the_audit_flags_the_previous_holder_on_the_day_new_directions_took_effect() {
     let pack = handback::default_pack().unwrap();
     let d = directions(&pack);
-    let decisions = handback::load_decisions(&pack, &common::source("fixtures/audit/decisions.csv")).unwrap();
-    let findings = handback::audit(&d, &decisions);
+    let decisions =
+        handback::audit::load_decisions(&pack, &common::source("fixtures/audit/decisions.csv")).unwrap();
+    let findings = handback::audit::audit(&d, &decisions);
     let by_ref = |r: &str| {
         findings
             .iter()
@@ -239,9 +244,9 @@ fn the_audit_flags_the_previous_holder_on_the_day_new_directions_took_effect() {
 
 #[test]
 fn effective_dates_avoid_meetings_and_the_representation_period() {
-    let meetings = handback::load_meetings(&common::source("fixtures/audit/meetings.csv")).unwrap();
+    let meetings = handback::audit::load_meetings(&common::source("fixtures/audit/meetings.csv")).unwrap();
     let minded = chrono::NaiveDate::from_ymd_opt(2016, 12, 1).unwrap();
-    let dates = handback::effective_dates(minded, 10, Some(&meetings), 3).unwrap();
+    let dates = handback::audit::effective_dates(minded, 10, Some(&meetings), 3).unwrap();
     let days: Vec<String> = dates.iter().map(|d| d.date.to_string()).collect();
     // 12 Dec is the first day after the period but has a meeting, as has 13 Dec.
     assert_eq!(days, ["2016-12-14", "2016-12-15", "2016-12-16"]);

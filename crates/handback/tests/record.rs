@@ -54,7 +54,7 @@ fn every_quote_stands_verbatim_in_its_seed() {
         return;
     };
     let pack = handback::default_pack().unwrap();
-    let problems = handback::check_sources(&pack, &seeds, "seeds");
+    let problems = handback::authoring::check_sources(&pack, &seeds, "seeds");
     assert!(problems.is_empty(), "{}", handback::Diagnostics(problems));
 }
 
@@ -120,7 +120,7 @@ fn milestone_snapshots_are_the_record_as_of_their_date() {
             // Regenerate the snapshot from the record, keeping its title and date.
             let observations: Vec<String> = expected
                 .iter()
-                .map(|o| ordered(o, handback::OBSERVATION_FIELDS, "    "))
+                .map(|o| ordered(o, handback::authoring::OBSERVATION_FIELDS, "    "))
                 .collect();
             let mut text = String::from("{\n");
             for field in ["council", "title", "as_of"] {

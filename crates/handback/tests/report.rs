@@ -11,9 +11,9 @@
 
 mod common;
 
+use handback::sign::Signed;
 use handback::{
-    report, verify, Difference, Directions, Evidence, Options, Pack, ReportInputs, Signed, SourceFile,
-    VerifyInputs,
+    report, verify, Difference, Directions, Evidence, Options, Pack, ReportInputs, SourceFile, VerifyInputs,
 };
 
 /// The golden reports, and how each was made (regenerate with `HANDBACK_BLESS=1`).
@@ -235,13 +235,13 @@ fn citation_integrity_names_an_altered_quote() {
         return;
     };
     let pack = handback::default_pack().unwrap();
-    assert!(handback::check_sources(&pack, &seeds, "seeds").is_empty());
+    assert!(handback::authoring::check_sources(&pack, &seeds, "seeds").is_empty());
     let altered = edited_pack(
         "rules/children.json",
         "Robust financial management.\"",
         "Robust and prudent financial management.\"",
     );
-    let found = handback::check_sources(&altered, &seeds, "seeds");
+    let found = handback::authoring::check_sources(&altered, &seeds, "seeds");
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(found[0]
         .message
@@ -442,9 +442,9 @@ fn resealed(report: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
     let mut json: serde_json::Value = serde_json::from_str(report).unwrap();
     edit(&mut json);
     json.as_object_mut().unwrap().remove("digest");
-    let d = handback::sha256(handback::canonical(&json).as_bytes());
+    let d = handback::canonical::sha256(handback::canonical::canonical(&json).as_bytes());
     json["digest"] = serde_json::json!(d);
-    handback::canonical(&json)
+    handback::canonical::canonical(&json)
 }
 
 #[test]
@@ -503,14 +503,14 @@ fn every_inner_digest_is_checked_against_what_it_covers() {
     );
 }
 
-fn signing_key(seed: u8, signer: Option<&str>) -> handback::SecretKey {
-    handback::SecretKey::from_seed(&[seed; 32], signer.map(str::to_string))
+fn signing_key(seed: u8, signer: Option<&str>) -> handback::sign::SecretKey {
+    handback::sign::SecretKey::from_seed(&[seed; 32], signer.map(str::to_string))
 }
 
 fn verify_with(
     pack: &Pack,
     report: &str,
-    key: Option<&handback::PublicKey>,
+    key: Option<&handback::sign::PublicKey>,
 ) -> Result<Signed, Vec<Difference>> {
     verify(&VerifyInputs {
         report,
@@ -525,11 +525,11 @@ fn verify_with(
 fn a_signed_report_verifies_with_the_right_key_and_says_who_signed() {
     let pack = handback::default_pack().unwrap();
     let key = signing_key(1, None);
-    let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
+    let signed = handback::sign::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
     // Signing is deterministic (Ed25519), so a signed report is reproducible too.
     assert_eq!(
         signed,
-        handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap()
+        handback::sign::sign(&golden_text(), &key, "Lead Commissioner").unwrap()
     );
     let json: serde_json::Value = serde_json::from_str(&signed).unwrap();
     assert_eq!(json["signature"]["signer"], "Lead Commissioner");
@@ -557,8 +557,8 @@ fn a_signed_report_verifies_with_the_right_key_and_says_who_signed() {
 fn a_signed_report_fails_naming_why_with_a_wrong_key_or_one_changed_byte() {
     let pack = handback::default_pack().unwrap();
     let key = signing_key(1, None);
-    let signed = handback::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
-    let first = |report: &str, k: &handback::SecretKey| -> String {
+    let signed = handback::sign::sign(&golden_text(), &key, "Lead Commissioner").unwrap();
+    let first = |report: &str, k: &handback::sign::SecretKey| -> String {
         verify_with(&pack, report, Some(&k.public())).unwrap_err()[0].to_string()
     };
 

@@ -193,8 +193,8 @@ fn decision_logs_load_and_audit_linearly() {
             file("log.csv", csv)
         },
         |f| {
-            let decisions = handback::load_decisions(&pack, f).unwrap();
-            handback::audit(&directions, &decisions);
+            let decisions = handback::audit::load_decisions(&pack, f).unwrap();
+            handback::audit::audit(&directions, &decisions);
         },
     );
 }

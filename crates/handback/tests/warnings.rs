@@ -87,7 +87,7 @@ fn unused_keys_parameters_rules_and_unreachable_levels_are_warned_of_and_located
             ]))
         ),
     ]));
-    let warnings = handback::pack_warnings(&pack, &files);
+    let warnings = handback::authoring::pack_warnings(&pack, &files);
     let text: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     let has = |needle: &str| text.iter().any(|t| t.contains(needle));
     assert!(
@@ -130,7 +130,7 @@ fn a_phase_overlapped_by_a_later_one_is_warned_of() {
         ]}),
     ));
     let pack = Pack::load(&pack_files).unwrap_or_else(|e| panic!("{e}"));
-    let text: Vec<String> = handback::pack_warnings(&pack, &pack_files)
+    let text: Vec<String> = handback::authoring::pack_warnings(&pack, &pack_files)
         .iter()
         .map(ToString::to_string)
         .collect();
@@ -158,7 +158,7 @@ fn a_key_compared_against_itself_is_warned_of() {
         ),
         rule("fine", Some("s"), json!({"kind": "test", "condition": ge(1.0)})),
     ]));
-    let warnings = handback::pack_warnings(&pack, &files);
+    let warnings = handback::authoring::pack_warnings(&pack, &files);
     let about: Vec<&str> = warnings
         .iter()
         .filter(|w| w.message.contains("against` itself"))
