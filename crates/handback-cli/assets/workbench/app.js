@@ -325,13 +325,15 @@ async function refreshBase() {
   state.assessment = assessment;
   state.plan = plan.plan;
   state.graph = graph;
-  $('#about').textContent = `${assessment.council}: ${state.evidenceName}, as of ${assessment.as_of}` +
-    (state.packTitle ? `. Rules: ${state.packTitle}` : '');
   fillFunctionForms();
   if (!$('#asof-date').value) $('#asof-date').value = assessment.as_of;
   if (!$('#add-date').value) $('#add-date').value = assessment.as_of;
   await refreshScenario();
+  if (gen !== state.baseGen) return;
   renderGraph();
+  // Said last, once everything on the page is of this date.
+  $('#about').textContent = `${assessment.council}: ${state.evidenceName}, as of ${assessment.as_of}` +
+    (state.packTitle ? `. Rules: ${state.packTitle}` : '');
 }
 
 /** Asks for the explained difference the scenario makes, and redraws what shows it. */
@@ -626,14 +628,16 @@ function renderGraph() {
   svg.setAttribute('aria-label', 'Function graph: prerequisites, who holds what, when each can come back');
   const ids = new Set(state.plan ? state.plan.functions.map((f) => f.id) : []);
   for (const group of svg.querySelectorAll('g')) {
-    const texts = group.querySelectorAll('text');
-    const id = texts.length >= 2 ? texts[1].textContent : null;
+    // A function's box, as `picture.rs` draws it: its title, then its id as the first text.
+    const text = group.querySelector('text');
+    const title = group.querySelector('title');
+    const id = text ? text.textContent : null;
     if (!id || !ids.has(id)) continue;
     group.setAttribute('tabindex', '0');
     group.setAttribute('role', 'button');
     group.setAttribute('class', 'node');
     group.setAttribute('data-function', id);
-    group.setAttribute('aria-label', `${texts[0].textContent} (${id}): show in the plan`);
+    group.setAttribute('aria-label', `${title ? title.textContent : id} (${id}): show in the plan`);
   }
   box.append(document.importNode(svg, true));
   for (const group of box.querySelectorAll('g.node')) {
@@ -866,7 +870,7 @@ function renderDiff() {
         el('th', { scope: 'row' }, c.rule, c.criterion ? '' : el('span', { class: 'sub' }, 'helper')),
         el('td', {}, c.function || ''),
         el('td', {}, badge(c.before)),
-        el('td', {}, badge(c.after, 'changed')),
+        el('td', {}, badge(c.after, 'after')),
         el('td', {}, el('ul', {}, (c.causes || []).map((x) => el('li', {}, x)))))))));
   }
   if (d.functions.length) {
