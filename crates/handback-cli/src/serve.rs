@@ -122,7 +122,10 @@ impl Session {
                 None,
                 "the embedded pack".to_string(),
                 handback::default_pack().map_err(|e| {
-                    Failure::new(Exit::Internal, format!("the embedded pack is invalid (a bug in this build):\n{e}"))
+                    Failure::new(
+                        Exit::Internal,
+                        format!("the embedded pack is invalid (a bug in this build):\n{e}"),
+                    )
                 })?,
             ),
         };
@@ -142,7 +145,12 @@ impl Session {
             api_version: handback::request::API_VERSION,
             max_request_bytes: limits.max_input_bytes,
             pack,
-            pack_label: format!("{} ({} {})", pack_label, loaded.manifest().id, loaded.manifest().version),
+            pack_label: format!(
+                "{} ({} {})",
+                pack_label,
+                loaded.manifest().id,
+                loaded.manifest().version
+            ),
             evidence,
             directions,
         })
@@ -150,8 +158,10 @@ impl Session {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// Evidence as a request carries it: JSON as its text (so the page can show its lines), CSV as
@@ -185,9 +195,18 @@ struct AppState {
 /// The router, apart from the socket, so tests and the load test can serve it on any listener.
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", get(|| async { asset(INDEX_HTML, "text/html; charset=utf-8") }))
-        .route("/app.js", get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }))
-        .route("/app.css", get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }))
+        .route(
+            "/",
+            get(|| async { asset(INDEX_HTML, "text/html; charset=utf-8") }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/app.css",
+            get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),
+        )
         .route("/api/session", get(session))
         .route("/api", post(api))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found: the workbench is at /\n") })
@@ -260,7 +279,10 @@ async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body)
     // The turn is taken before the body is read, so at most `workers` bodies are held in
     // memory at once, however many tabs (or a load test) send at the same moment.
     let Ok(_permit) = state.workers.acquire().await else {
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "the server is shutting down".into());
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the server is shutting down".into(),
+        );
     };
     let cap = state.limits.max_input_bytes;
     let bytes = match axum::body::to_bytes(body, cap).await {
@@ -274,7 +296,10 @@ async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body)
                     format!("the request is over {cap} bytes, the limit (raise it with `--max-input-bytes`)"),
                 )
             } else {
-                refuse(StatusCode::BAD_REQUEST, format!("the request could not be read: {e}"))
+                refuse(
+                    StatusCode::BAD_REQUEST,
+                    format!("the request could not be read: {e}"),
+                )
             };
         }
     };
@@ -283,7 +308,10 @@ async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body)
         Err(e) => {
             return refuse(
                 StatusCode::BAD_REQUEST,
-                format!("the request is not UTF-8 (byte {})", e.utf8_error().valid_up_to() + 1),
+                format!(
+                    "the request is not UTF-8 (byte {})",
+                    e.utf8_error().valid_up_to() + 1
+                ),
             )
         }
     };

@@ -64,7 +64,11 @@ fn a_pack_folder_is_handed_over_by_its_files() {
     let (_, _, body) = server.get("/api/session", &[]);
     let session: Value = serde_json::from_str(&body).unwrap();
     let files = session["pack"]["files"].as_object().unwrap();
-    assert!(files.contains_key("pack.json"), "{:?}", files.keys().collect::<Vec<_>>());
+    assert!(
+        files.contains_key("pack.json"),
+        "{:?}",
+        files.keys().collect::<Vec<_>>()
+    );
     assert_eq!(session["evidence"], Value::Null);
     // Sent back by value, the pack answers as the embedded one does.
     let (status, answer) = server.api_json(&json!({"op": "rules", "pack": session["pack"]}));
@@ -108,7 +112,16 @@ fn a_whatif_over_http_gives_the_diff_the_command_line_prints() {
     }));
     assert_eq!(status, 200, "{answer}");
     let o = handback(&[
-        "whatif", AUG_2016, "--directions", DIRECTIONS, "--set", sets[0], "--set", sets[1], "--format", "json",
+        "whatif",
+        AUG_2016,
+        "--directions",
+        DIRECTIONS,
+        "--set",
+        sets[0],
+        "--set",
+        sets[1],
+        "--format",
+        "json",
     ]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     let cli: Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -127,8 +140,14 @@ fn a_whatif_over_http_gives_the_diff_the_command_line_prints() {
     }));
     assert_eq!(status, 200, "{answer}");
     let o = handback(&[
-        "whatif", AUG_2016, "--directions", DIRECTIONS, "--scenario",
-        "fixtures/scenarios/agency-20-next-quarter.json", "--format", "json",
+        "whatif",
+        AUG_2016,
+        "--directions",
+        DIRECTIONS,
+        "--scenario",
+        "fixtures/scenarios/agency-20-next-quarter.json",
+        "--format",
+        "json",
     ]);
     let cli: Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(answer["result"]["diff"], cli["diff"]);
@@ -144,18 +163,28 @@ fn what_is_not_a_request_gets_a_4xx_with_the_located_message() {
     assert_eq!(status, 400, "{body}");
     let answer: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(answer["error"]["kind"], "malformed");
-    assert!(answer["error"]["message"].as_str().unwrap().contains("2:"), "{answer}");
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("2:"),
+        "{answer}"
+    );
 
     // A field of the wrong shape: 400, the line and column of the field.
-    let (status, answer) =
-        server.api_json(&json!({"op": "assess", "evidence": {"council": "X", "observations": []}, "as_of": "2016-13-01"}));
+    let (status, answer) = server.api_json(
+        &json!({"op": "assess", "evidence": {"council": "X", "observations": []}, "as_of": "2016-13-01"}),
+    );
     assert_eq!(status, 400);
-    assert!(answer["error"]["message"].as_str().unwrap().contains("column"), "{answer}");
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("column"),
+        "{answer}"
+    );
 
     // A misspelt field: 400, with a did-you-mean, never silently ignored.
     let (status, answer) = server.api_json(&json!({"op": "assess", "evidence": "{}", "asof": "2016-08-11"}));
     assert_eq!(status, 400);
-    assert!(answer["error"]["message"].as_str().unwrap().contains("as_of"), "{answer}");
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("as_of"),
+        "{answer}"
+    );
 
     // Invalid evidence: 422, every problem located in the evidence's own lines.
     let broken = text("fixtures/invalid/evidence/several-mistakes.json");
@@ -165,30 +194,58 @@ fn what_is_not_a_request_gets_a_4xx_with_the_located_message() {
     assert_eq!(answer["error"]["kind"], "invalid");
     let problems = answer["error"]["problems"].as_array().unwrap();
     assert_eq!(problems.len(), 11);
-    assert_eq!((problems[0]["line"].as_u64(), problems[0]["column"].as_u64()), (Some(4), Some(25)));
+    assert_eq!(
+        (problems[0]["line"].as_u64(), problems[0]["column"].as_u64()),
+        (Some(4), Some(25))
+    );
 
     // A usage error (an unknown target): 422.
-    let (status, answer) = server.api_json(&json!({"op": "needs", "evidence": text(AUG_2016), "target": "nonsense"}));
-    assert_eq!((status, answer["error"]["kind"].as_str()), (422, Some("usage")), "{answer}");
+    let (status, answer) =
+        server.api_json(&json!({"op": "needs", "evidence": text(AUG_2016), "target": "nonsense"}));
+    assert_eq!(
+        (status, answer["error"]["kind"].as_str()),
+        (422, Some("usage")),
+        "{answer}"
+    );
 
     // A newer API version: 400.
     let (status, answer) = server.api_json(&json!({"op": "version", "api_version": 99}));
     assert_eq!((status, answer["error"]["kind"].as_str()), (400, Some("version")));
 
     // Over the body limit: 413, in the API's envelope, naming the limit and how to raise it.
-    let (status, body) = server.api(&format!("{{\"op\": \"lint\", \"evidence\": [\"{}\"]}}", "x".repeat(300_000)));
+    let (status, body) = server.api(&format!(
+        "{{\"op\": \"lint\", \"evidence\": [\"{}\"]}}",
+        "x".repeat(300_000)
+    ));
     assert_eq!(status, 413, "{body:.200}");
     let answer: Value = serde_json::from_str(&body).unwrap();
-    assert!(answer["error"]["message"].as_str().unwrap().contains("--max-input-bytes"), "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--max-input-bytes"),
+        "{answer}"
+    );
 
     // Not UTF-8: 400.
-    let (status, body) = post(&format!("{}api", server.url), "application/json", "{\"op\": \"\u{fffd}\"}");
+    let (status, body) = post(
+        &format!("{}api", server.url),
+        "application/json",
+        "{\"op\": \"\u{fffd}\"}",
+    );
     assert_eq!(status, 400, "{body}");
 
     // Not sent as JSON (a cross-site form could send text/plain without asking): 415.
-    let (status, body) = post(&format!("{}api", server.url), "text/plain", r#"{"op": "version"}"#);
+    let (status, body) = post(
+        &format!("{}api", server.url),
+        "text/plain",
+        r#"{"op": "version"}"#,
+    );
     assert_eq!(status, 415, "{body}");
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["kind"], "malformed");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]["kind"],
+        "malformed"
+    );
 }
 
 #[test]
@@ -207,10 +264,24 @@ fn no_request_can_name_a_file_on_the_server() {
         "op": "whatif", "evidence": text(AUG_2016),
         "scenario": serde_json::from_str::<Value>(&text("fixtures/scenarios/agency-20-next-quarter.json")).unwrap(),
     }));
-    assert_eq!((status, answer["error"]["kind"].as_str()), (422, Some("usage")), "{answer}");
-    assert!(answer["error"]["message"].as_str().unwrap().contains("cannot read"), "{answer}");
+    assert_eq!(
+        (status, answer["error"]["kind"].as_str()),
+        (422, Some("usage")),
+        "{answer}"
+    );
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read"),
+        "{answer}"
+    );
     // And a path in the URL finds nothing but the page's own three files.
-    for path in ["/../Cargo.toml", "/fixtures/rotherham/directions.json", "/api/../Cargo.toml"] {
+    for path in [
+        "/../Cargo.toml",
+        "/fixtures/rotherham/directions.json",
+        "/api/../Cargo.toml",
+    ] {
         let (status, _, body) = server.get(path, &[]);
         assert_eq!(status, 404, "{path}: {body}");
     }
@@ -219,18 +290,41 @@ fn no_request_can_name_a_file_on_the_server() {
 #[test]
 fn the_page_is_served_with_a_policy_that_runs_no_inline_script() {
     let server = rotherham();
-    for (path, kind) in [("/", "text/html"), ("/app.js", "text/javascript"), ("/app.css", "text/css")] {
-        let (status, headers, body) = server.get(path, &["content-type", "content-security-policy", "x-content-type-options"]);
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/app.js", "text/javascript"),
+        ("/app.css", "text/css"),
+    ] {
+        let (status, headers, body) = server.get(
+            path,
+            &[
+                "content-type",
+                "content-security-policy",
+                "x-content-type-options",
+            ],
+        );
         assert_eq!(status, 200);
-        assert!(headers[0].as_deref().unwrap().starts_with(kind), "{path}: {headers:?}");
+        assert!(
+            headers[0].as_deref().unwrap().starts_with(kind),
+            "{path}: {headers:?}"
+        );
         let csp = headers[1].as_deref().unwrap();
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
         assert_eq!(headers[2].as_deref(), Some("nosniff"));
         assert!(!body.is_empty());
     }
     // The page's script never writes HTML from data.
     let (_, _, js) = server.get("/app.js", &[]);
-    for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("] {
+    for sink in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+    ] {
         assert!(!js.contains(sink), "app.js uses {sink}");
     }
 }

@@ -9,7 +9,12 @@
 //! can never skip it silently. With `HANDBACK_SCREENSHOTS=DIR` it saves the screenshots the README
 //! shows (`docs/workbench-*.png`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 
@@ -101,7 +106,9 @@ impl Browser {
             },
         }}});
         let answer = send("POST", &format!("{}/session", driver.url), Some(&capabilities));
-        let id = answer["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {answer}"));
+        let id = answer["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {answer}"));
         Browser {
             base: format!("{}/session/{id}", driver.url),
         }
@@ -117,11 +124,19 @@ impl Browser {
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns what it returns.
     fn run(&self, script: &str, args: &[Value]) -> Value {
-        self.command("POST", "/execute/sync", Some(&json!({"script": script, "args": args})))
+        self.command(
+            "POST",
+            "/execute/sync",
+            Some(&json!({"script": script, "args": args})),
+        )
     }
 
     fn find(&self, css: &str) -> String {
-        let found = self.command("POST", "/element", Some(&json!({"using": "css selector", "value": css})));
+        let found = self.command(
+            "POST",
+            "/element",
+            Some(&json!({"using": "css selector", "value": css})),
+        );
         found[ELEMENT]
             .as_str()
             .unwrap_or_else(|| panic!("no element `{css}`: {found}"))
@@ -132,13 +147,20 @@ impl Browser {
     /// header (as a user scrolls to what they want before clicking it).
     fn click(&self, css: &str) {
         let id = self.find(css);
-        self.run("arguments[0].scrollIntoView({block: 'center'})", &[json!({ELEMENT: id})]);
+        self.run(
+            "arguments[0].scrollIntoView({block: 'center'})",
+            &[json!({ELEMENT: id})],
+        );
         self.command("POST", &format!("/element/{id}/click"), Some(&json!({})));
     }
 
     fn keys(&self, css: &str, text: &str) {
         let id = self.find(css);
-        self.command("POST", &format!("/element/{id}/value"), Some(&json!({"text": text})));
+        self.command(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(&json!({"text": text})),
+        );
     }
 
     fn text(&self, css: &str) -> String {
@@ -151,17 +173,26 @@ impl Browser {
 
     /// Waits until `script` returns true.
     fn until(&self, what: &str, script: &str, args: &[Value]) {
-        wait_for(Duration::from_secs(30), what, || self.run(script, args) == json!(true));
+        wait_for(Duration::from_secs(30), what, || {
+            self.run(script, args) == json!(true)
+        });
     }
 
     /// Waits for an element.
     fn wait(&self, css: &str) {
-        self.until(css, "return document.querySelector(arguments[0]) !== null", &[json!(css)]);
+        self.until(
+            css,
+            "return document.querySelector(arguments[0]) !== null",
+            &[json!(css)],
+        );
     }
 
     fn screenshot(&self, css: &str, to: &Path) {
         let id = self.find(css);
-        self.run("arguments[0].scrollIntoView({block: 'start'})", &[json!({ELEMENT: id})]);
+        self.run(
+            "arguments[0].scrollIntoView({block: 'start'})",
+            &[json!({ELEMENT: id})],
+        );
         let png = self.command("GET", &format!("/element/{id}/screenshot"), None);
         std::fs::write(to, decode_base64(png.as_str().unwrap())).unwrap();
     }
@@ -206,7 +237,10 @@ fn decode_base64(text: &str) -> Vec<u8> {
             _ => 63,
         }
     };
-    let clean: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=').collect();
+    let clean: Vec<u8> = text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        .collect();
     let mut out = Vec::with_capacity(clean.len() * 3 / 4);
     for chunk in clean.chunks(4) {
         let mut n = 0u32;
@@ -328,10 +362,18 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
     assert!(plan.contains("Phase 2"), "{plan}");
     assert!(browser.text("#tranche").contains("None"), "{plan}");
     if let Some(dir) = &shots {
-        browser.command("POST", "/window/rect", Some(&json!({"width": 1400, "height": 2600})));
+        browser.command(
+            "POST",
+            "/window/rect",
+            Some(&json!({"width": 1400, "height": 2600})),
+        );
         browser.screenshot("#board", &dir.join("workbench-board.png"));
         browser.screenshot("#plan", &dir.join("workbench-plan.png"));
-        browser.command("POST", "/window/rect", Some(&json!({"width": 1400, "height": 1000})));
+        browser.command(
+            "POST",
+            "/window/rect",
+            Some(&json!({"width": 1400, "height": 1000})),
+        );
     }
 
     // An explanation: the seed quote, the evidence used with its source, who judged.
@@ -353,7 +395,10 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
         .unwrap()
         .to_string();
     let first_line = quote.lines().next().unwrap().trim();
-    assert!(explanation.contains(first_line), "no quote `{first_line}` in {explanation}");
+    assert!(
+        explanation.contains(first_line),
+        "no quote `{first_line}` in {explanation}"
+    );
     assert!(explanation.contains("Evidence used"), "{explanation}");
     assert!(explanation.contains("Lead Commissioner"), "{explanation}");
     // Keyboard: the explanation's heading has the focus, so a screen reader reads it next.
@@ -377,7 +422,10 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
     assert!(!cli_diff(&one).is_empty());
     // Add two observations with the form: adult social care then meets its four tests, and the
     // tranche gains it, as the CLI says.
-    for key in ["function.peer_review_assured", "function.quality_definitions_in_place"] {
+    for key in [
+        "function.peer_review_assured",
+        "function.quality_definitions_in_place",
+    ] {
         browser.run(
             "document.querySelector('#add-key').value = arguments[0];
              document.querySelector('#add-key').dispatchEvent(new Event('change'));
@@ -407,10 +455,21 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
     assert!(browser.text("#tranche").contains("added by the scenario"));
     assert!(browser.text("#diff").contains("+ adult-social-care"));
     if let Some(dir) = &shots {
-        browser.command("POST", "/window/rect", Some(&json!({"width": 1400, "height": 1400})));
+        browser.command(
+            "POST",
+            "/window/rect",
+            Some(&json!({"width": 1400, "height": 1400})),
+        );
         browser.screenshot("#diff", &dir.join("workbench-whatif.png"));
-        browser.screenshot("#board section[data-set='return']", &dir.join("workbench-whatif-board.png"));
-        browser.command("POST", "/window/rect", Some(&json!({"width": 1400, "height": 1000})));
+        browser.screenshot(
+            "#board section[data-set='return']",
+            &dir.join("workbench-whatif-board.png"),
+        );
+        browser.command(
+            "POST",
+            "/window/rect",
+            Some(&json!({"width": 1400, "height": 1000})),
+        );
     }
     // The scenario's title is text too.
     browser.run(
@@ -431,8 +490,15 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
 
     // What it would take, applied with one click.
     browser.click("#clear-changes");
-    browser.until("no changes", "return document.querySelector('#diff').children.length === 0", &[]);
-    browser.run("document.querySelector('#needs-target').value = 'function:adult-social-care'", &[]);
+    browser.until(
+        "no changes",
+        "return document.querySelector('#diff').children.length === 0",
+        &[],
+    );
+    browser.run(
+        "document.querySelector('#needs-target').value = 'function:adult-social-care'",
+        &[],
+    );
     browser.click("#needs-form button[type=submit]");
     browser.wait("#needs-result button.apply-option");
     browser.click("#needs-result button.apply-option");
@@ -442,14 +508,19 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
         &[],
     );
     browser.click("#clear-changes");
-    browser.until("no changes", "return document.querySelector('#diff').children.length === 0", &[]);
+    browser.until(
+        "no changes",
+        "return document.querySelector('#diff').children.length === 0",
+        &[],
+    );
 
     // The timeline: back to the first date the evidence speaks of; the board is what `assess
     // --as-of` that date says.
     let first = browser.run("return document.querySelector('#timeline').min", &[]);
     assert_eq!(first, json!("0"));
     browser.keys("#timeline", "\u{E011}"); // Home: the keyboard moves it, as a user would
-    let evidence: Value = serde_json::from_str(&std::fs::read_to_string(root().join(AUG_2016)).unwrap()).unwrap();
+    let evidence: Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(AUG_2016)).unwrap()).unwrap();
     let earliest = evidence["observations"]
         .as_array()
         .unwrap()
@@ -479,10 +550,16 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
         &[],
     );
     assert!(
-        line4.as_str().unwrap().contains("unknown evidence key `children.agency_shar`"),
+        line4
+            .as_str()
+            .unwrap()
+            .contains("unknown evidence key `children.agency_shar`"),
         "{line4}"
     );
-    assert!(problems.contains("still shows 2016-08-progress-letter.json"), "{problems}");
+    assert!(
+        problems.contains("still shows 2016-08-progress-letter.json"),
+        "{problems}"
+    );
 
     // Hostile text: an id holding quotes and markup, refused, its message shown as text.
     let hostile_id = root().join("fixtures/invalid/evidence/hostile-id.json");

@@ -1,6 +1,6 @@
 //! What every command-line test needs: the repository root and the `handback` binary run from it.
 
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

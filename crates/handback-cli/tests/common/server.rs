@@ -23,7 +23,9 @@ impl Server {
             .spawn()
             .unwrap();
         let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
         let url = first
             .trim()
             .strip_prefix("Handback workbench: ")
@@ -45,16 +47,28 @@ impl Server {
     /// POSTs one request and parses the answer.
     pub fn api_json(&self, request: &serde_json::Value) -> (u16, serde_json::Value) {
         let (status, body) = self.api(&request.to_string());
-        (status, serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")))
+        (
+            status,
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}")),
+        )
     }
 
     /// GETs a path; the status, the headers asked for, and the body.
     pub fn get(&self, path: &str, headers: &[&str]) -> (u16, Vec<Option<String>>, String) {
-        let response = agent().get(&format!("{}{}", self.url, path.trim_start_matches('/'))).call().unwrap();
+        let response = agent()
+            .get(&format!("{}{}", self.url, path.trim_start_matches('/')))
+            .call()
+            .unwrap();
         let status = response.status().as_u16();
         let values = headers
             .iter()
-            .map(|h| response.headers().get(*h).and_then(|v| v.to_str().ok()).map(str::to_string))
+            .map(|h| {
+                response
+                    .headers()
+                    .get(*h)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            })
             .collect();
         (status, values, response.into_body().read_to_string().unwrap())
     }
