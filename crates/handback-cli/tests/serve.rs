@@ -375,3 +375,27 @@ fn what_ifs_from_several_tabs_at_once_do_not_interfere() {
     // And they differ from each other, so the comparison means something.
     assert_ne!(alone[0], alone[11]);
 }
+
+#[test]
+fn the_openapi_description_names_every_route_and_only_those() {
+    let openapi: Value = serde_json::from_str(&text("docs/openapi.json")).unwrap();
+    let server = rotherham();
+    let paths = openapi["paths"].as_object().unwrap();
+    let mut names: Vec<&str> = paths.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["/", "/api", "/api/session", "/app.css", "/app.js"]);
+    for (path, methods) in paths {
+        for method in methods.as_object().unwrap().keys() {
+            let status = match method.as_str() {
+                "get" => server.get(path, &[]).0,
+                "post" => server.api(r#"{"op": "version"}"#).0,
+                other => panic!("{path}: {other}"),
+            };
+            assert_eq!(status, 200, "{method} {path}");
+        }
+    }
+    // Its schemas are the generated ones beside it.
+    for file in ["docs/schemas/request.json", "docs/schemas/response.json"] {
+        assert!(root().join(file).is_file(), "{file}");
+    }
+}
