@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::server::{agent, Server};
 use common::root;
+use common::server::{agent, Server};
 use serde_json::json;
 
 const CONNECTIONS: usize = 8;
@@ -52,7 +52,8 @@ fn ten_thousand_what_ifs_over_eight_connections() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let server = Server::start(&[]);
-    let evidence = std::fs::read_to_string(root().join("fixtures/rotherham/2016-08-progress-letter.json")).unwrap();
+    let evidence =
+        std::fs::read_to_string(root().join("fixtures/rotherham/2016-08-progress-letter.json")).unwrap();
     let directions = std::fs::read_to_string(root().join("fixtures/rotherham/directions.json")).unwrap();
     // Twenty different questions, as tabs exploring different values would ask.
     let bodies: Vec<String> = (0..20)
@@ -68,7 +69,11 @@ fn ten_thousand_what_ifs_over_eight_connections() {
 
     // Warm up, then take the memory the server settles at.
     for body in &bodies {
-        let response = agent().post(&url).header("Content-Type", "application/json").send(body).unwrap();
+        let response = agent()
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .send(body)
+            .unwrap();
         assert_eq!(response.status().as_u16(), 200);
     }
     let warm = rss_kib(server.pid());
@@ -99,11 +104,22 @@ fn ten_thousand_what_ifs_over_eight_connections() {
                         }
                         let body = &bodies[n % bodies.len()];
                         let t = Instant::now();
-                        let response = client.post(&url).header("Content-Type", "application/json").send(body);
+                        let response = client
+                            .post(&url)
+                            .header("Content-Type", "application/json")
+                            .send(body);
                         let ok = match response {
                             Ok(r) if r.status().as_u16() == 200 => {
-                                let text = r.into_body().with_config().limit(64 << 20).read_to_string().unwrap();
-                                text.starts_with(&format!("{{\"api_version\":1,\"id\":{},\"ok\":true", n % bodies.len()))
+                                let text = r
+                                    .into_body()
+                                    .with_config()
+                                    .limit(64 << 20)
+                                    .read_to_string()
+                                    .unwrap();
+                                text.starts_with(&format!(
+                                    "{{\"api_version\":1,\"id\":{},\"ok\":true",
+                                    n % bodies.len()
+                                ))
                             }
                             _ => false,
                         };
@@ -132,7 +148,10 @@ fn ten_thousand_what_ifs_over_eight_connections() {
     let early = samples.iter().take(tenth).copied().max().unwrap_or(warm);
     let late = samples.iter().rev().take(tenth).copied().max().unwrap_or(end);
 
-    println!("requests: {total} what-if over {CONNECTIONS} connections, {} errors", errors.load(Ordering::Relaxed));
+    println!(
+        "requests: {total} what-if over {CONNECTIONS} connections, {} errors",
+        errors.load(Ordering::Relaxed)
+    );
     println!(
         "wall: {:.1} s, {:.0} requests/s, on {} cores",
         wall.as_secs_f64(),
@@ -155,7 +174,11 @@ fn ten_thousand_what_ifs_over_eight_connections() {
         peak / 1024,
         end / 1024
     );
-    assert_eq!(errors.load(Ordering::Relaxed), 0, "every request is answered, and answered right");
+    assert_eq!(
+        errors.load(Ordering::Relaxed),
+        0,
+        "every request is answered, and answered right"
+    );
     assert_eq!(latencies.len(), total);
     // Stable memory: the last tenth of the run holds no more than the first tenth plus a margin
     // for the allocator's arenas; a leak of even a few kilobytes a request would exceed it.

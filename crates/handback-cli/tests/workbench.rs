@@ -514,6 +514,52 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
         &[],
     );
 
+    // A scenario file that extends another is refused alone, naming what is missing; the two
+    // together are applied base first, and say what `whatif --scenario` says: nothing changes.
+    let chain = root().join("fixtures/scenarios/agency-20-next-quarter.json");
+    browser.keys("#load-scenario", chain.to_str().unwrap());
+    browser.until(
+        "the missing base named",
+        "return document.querySelector('#diff').textContent.includes('extends mtfs-adopted.json: choose both files together')",
+        &[],
+    );
+    let base = root().join("fixtures/scenarios/mtfs-adopted.json");
+    browser.keys(
+        "#load-scenario",
+        &format!("{}\n{}", chain.to_str().unwrap(), base.to_str().unwrap()),
+    );
+    browser.until(
+        "the chain applied",
+        "return document.querySelectorAll('#changes li button').length === 4 &&
+                document.querySelector('#diff').textContent.includes('Nothing changes')",
+        &[],
+    );
+    let o = handback(&[
+        "whatif",
+        AUG_2016,
+        "--directions",
+        DIRECTIONS,
+        "--scenario",
+        chain.to_str().unwrap(),
+    ]);
+    assert!(stdout(&o).contains("Nothing changes"), "{}", stdout(&o));
+    browser.click("#clear-changes");
+    browser.until(
+        "no changes",
+        "return document.querySelector('#diff').children.length === 0",
+        &[],
+    );
+
+    // The graph: a function's box is a button that finds its row in the plan and makes it the
+    // target of what it would take.
+    browser.click("#graph g.node[data-function='licensing']");
+    browser.until(
+        "the row selected",
+        "return document.querySelector('#plan-body tr.selected')?.dataset.function === 'licensing'
+             && document.querySelector('#needs-target').value === 'function:licensing'",
+        &[],
+    );
+
     // The timeline: back to the first date the evidence speaks of; the board is what `assess
     // --as-of` that date says.
     let first = browser.run("return document.querySelector('#timeline').min", &[]);
