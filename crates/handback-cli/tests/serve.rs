@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use common::server::{post, Server};
-use common::{handback, root, stdout};
+use common::{cli_json, handback, root};
 use serde_json::{json, Value};
 
 const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
@@ -100,6 +100,24 @@ fn every_answer_is_the_one_handback_api_gives() {
     }
 }
 
+/// Asks the server for a what-if (the Rotherham letter and Directions, plus `fields`) and
+/// `handback whatif` for the same change (`flags`); both must give the same changes and diff.
+fn same_diff(server: &Server, fields: Value, flags: &[&str]) -> Value {
+    let mut request = json!({"op": "whatif", "evidence": text(AUG_2016), "directions": text(DIRECTIONS)});
+    request
+        .as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    let (status, answer) = server.api_json(&request);
+    assert_eq!(status, 200, "{answer}");
+    let mut args = vec!["whatif", AUG_2016, "--directions", DIRECTIONS, "--format", "json"];
+    args.extend(flags);
+    let cli = cli_json(&args);
+    assert_eq!(answer["result"]["diff"], cli["diff"]);
+    assert_eq!(answer["result"]["changes"], cli["changes"]);
+    cli
+}
+
 #[test]
 fn a_whatif_over_http_gives_the_diff_the_command_line_prints() {
     let server = rotherham();
@@ -107,26 +125,11 @@ fn a_whatif_over_http_gives_the_diff_the_command_line_prints() {
         "function.peer_review_assured:adult-social-care=true",
         "function.quality_definitions_in_place:adult-social-care=true",
     ];
-    let (status, answer) = server.api_json(&json!({
-        "op": "whatif", "evidence": text(AUG_2016), "directions": text(DIRECTIONS), "set": sets,
-    }));
-    assert_eq!(status, 200, "{answer}");
-    let o = handback(&[
-        "whatif",
-        AUG_2016,
-        "--directions",
-        DIRECTIONS,
-        "--set",
-        sets[0],
-        "--set",
-        sets[1],
-        "--format",
-        "json",
-    ]);
-    assert!(o.status.success(), "{}", common::stderr(&o));
-    let cli: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(answer["result"]["diff"], cli["diff"]);
-    assert_eq!(answer["result"]["changes"], cli["changes"]);
+    let cli = same_diff(
+        &server,
+        json!({"set": sets}),
+        &["--set", sets[0], "--set", sets[1]],
+    );
     // The change is one a commissioner would look for: adult social care joins the tranche.
     assert_eq!(cli["diff"]["tranche"], json!([["adult-social-care"], []]));
 
@@ -135,23 +138,11 @@ fn a_whatif_over_http_gives_the_diff_the_command_line_prints() {
         serde_json::from_str::<Value>(&text("fixtures/scenarios/mtfs-adopted.json")).unwrap(),
         serde_json::from_str::<Value>(&text("fixtures/scenarios/agency-20-next-quarter.json")).unwrap(),
     ]);
-    let (status, answer) = server.api_json(&json!({
-        "op": "whatif", "evidence": text(AUG_2016), "directions": text(DIRECTIONS), "scenario": chain,
-    }));
-    assert_eq!(status, 200, "{answer}");
-    let o = handback(&[
-        "whatif",
-        AUG_2016,
-        "--directions",
-        DIRECTIONS,
-        "--scenario",
-        "fixtures/scenarios/agency-20-next-quarter.json",
-        "--format",
-        "json",
-    ]);
-    let cli: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(answer["result"]["diff"], cli["diff"]);
-    assert_eq!(answer["result"]["changes"], cli["changes"]);
+    let cli = same_diff(
+        &server,
+        json!({"scenario": chain}),
+        &["--scenario", "fixtures/scenarios/agency-20-next-quarter.json"],
+    );
     assert_eq!(cli["changes"].as_array().unwrap().len(), 4, "{cli}");
 }
 

@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::server::{agent, Server};
-use common::{handback, root, stdout};
+use common::{cli_json, handback, root, stdout, verdicts};
 use serde_json::{json, Value};
 
 const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
@@ -253,16 +253,28 @@ fn decode_base64(text: &str) -> Vec<u8> {
     out
 }
 
-/// Every verdict the board shows: (rule, function, outcome).
-fn board(browser: &Browser) -> Vec<(String, String, String)> {
+/// The verdicts the board shows (`selector`: `button.cell`), or those it marks as changed by
+/// the scenario (`button.cell.changed`): (rule, function, outcome), sorted.
+fn on_board(browser: &Browser, selector: &str) -> Vec<(String, String, String)> {
     let cells = browser.run(
-        "return [...document.querySelectorAll('#board-body button.cell')].map(b => \
-           [b.dataset.rule, b.dataset.function, b.dataset.outcome])",
-        &[],
+        "return [...document.querySelectorAll('#board-body ' + arguments[0])].map(b => \
+           ({rule: b.dataset.rule, function: b.dataset.function, outcome: b.dataset.outcome}))",
+        &[json!(selector)],
     );
-    let mut out: Vec<(String, String, String)> = serde_json::from_value(cells).unwrap();
-    out.sort();
-    out
+    sorted(verdicts(&cells, "outcome"))
+}
+
+fn board(browser: &Browser) -> Vec<(String, String, String)> {
+    on_board(browser, "button.cell")
+}
+
+fn changed_on_board(browser: &Browser) -> Vec<(String, String, String)> {
+    on_board(browser, "button.cell.changed")
+}
+
+fn sorted<T: Ord>(mut list: Vec<T>) -> Vec<T> {
+    list.sort();
+    list
 }
 
 /// Every verdict `handback assess` gives for the same evidence and date.
@@ -271,60 +283,25 @@ fn assessed(evidence: &str, as_of: Option<&str>) -> Vec<(String, String, String)
     if let Some(d) = as_of {
         args.extend(["--as-of", d]);
     }
-    let o = handback(&args);
-    assert!(o.status.success(), "{}", common::stderr(&o));
-    let a: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let mut out: Vec<(String, String, String)> = a["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["rule"].as_str().unwrap().to_string(),
-                r["function"].as_str().unwrap_or("").to_string(),
-                r["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    sorted(verdicts(&cli_json(&args)["results"], "outcome"))
 }
 
-/// The diff `handback whatif` prints for `--set` changes: (rule, function, after).
+/// The verdicts `handback whatif` says `--set` changes would change: (rule, function, after).
 fn cli_diff(sets: &[&str]) -> Vec<(String, String, String)> {
     let mut args = vec!["whatif", AUG_2016, "--directions", DIRECTIONS, "--format", "json"];
     for s in sets {
         args.extend(["--set", s]);
     }
-    let o = handback(&args);
-    assert!(o.status.success(), "{}", common::stderr(&o));
-    let w: Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let mut out: Vec<(String, String, String)> = w["diff"]["outcomes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["rule"].as_str().unwrap().to_string(),
-                c["function"].as_str().unwrap_or("").to_string(),
-                c["after"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    sorted(verdicts(&cli_json(&args)["diff"]["outcomes"], "after"))
 }
 
-/// The verdicts the board marks as changed by the scenario: (rule, function, outcome).
-fn changed_on_board(browser: &Browser) -> Vec<(String, String, String)> {
-    let cells = browser.run(
-        "return [...document.querySelectorAll('#board-body button.cell.changed')].map(b => \
-           [b.dataset.rule, b.dataset.function, b.dataset.outcome])",
+fn clear_changes(browser: &Browser) {
+    browser.click("#clear-changes");
+    browser.until(
+        "no changes",
+        "return document.querySelector('#diff').children.length === 0",
         &[],
     );
-    let mut out: Vec<(String, String, String)> = serde_json::from_value(cells).unwrap();
-    out.sort();
-    out
 }
 
 #[test]
@@ -489,12 +466,7 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
     browser.click("input[name=view][value=scenario]");
 
     // What it would take, applied with one click.
-    browser.click("#clear-changes");
-    browser.until(
-        "no changes",
-        "return document.querySelector('#diff').children.length === 0",
-        &[],
-    );
+    clear_changes(&browser);
     browser.run(
         "document.querySelector('#needs-target').value = 'function:adult-social-care'",
         &[],
@@ -507,12 +479,7 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
         "return document.querySelector('#tranche').textContent.includes('adult-social-care')",
         &[],
     );
-    browser.click("#clear-changes");
-    browser.until(
-        "no changes",
-        "return document.querySelector('#diff').children.length === 0",
-        &[],
-    );
+    clear_changes(&browser);
 
     // A scenario file that extends another is refused alone, naming what is missing; the two
     // together are applied base first, and say what `whatif --scenario` says: nothing changes.
@@ -543,12 +510,7 @@ fn a_commissioner_works_through_a_letter_in_a_real_browser() {
         chain.to_str().unwrap(),
     ]);
     assert!(stdout(&o).contains("Nothing changes"), "{}", stdout(&o));
-    browser.click("#clear-changes");
-    browser.until(
-        "no changes",
-        "return document.querySelector('#diff').children.length === 0",
-        &[],
-    );
+    clear_changes(&browser);
 
     // The graph: a function's box is a button that finds its row in the plan and makes it the
     // target of what it would take.
