@@ -174,8 +174,12 @@ fn read_evidence(pack: &handback::Pack, path: &Path) -> Result<Named, Failure> {
         let evidence = files::read_evidence(pack, path, None, None)?;
         serde_json::Value::String(handback::canonical(&evidence.canonical()))
     } else if is("csv") {
-        let (_, about) = files::read_sheet_and_about(path, None, None)?;
-        serde_json::json!({"csv": files::read_source(path)?.text, "council": about.council})
+        // A CSV file has no About sheet: the council is named by the file, as `evidence import`
+        // names it.
+        let council = path
+            .file_stem()
+            .map_or_else(|| "unnamed".into(), |s| s.to_string_lossy().into_owned());
+        serde_json::json!({"csv": files::read_source(path)?.text, "council": council})
     } else {
         serde_json::Value::String(files::read_source(path)?.text)
     };

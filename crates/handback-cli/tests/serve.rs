@@ -390,3 +390,43 @@ fn the_openapi_description_names_every_route_and_only_those() {
         assert!(root().join(file).is_file(), "{file}");
     }
 }
+
+#[test]
+fn spreadsheet_evidence_is_handed_over_in_a_form_a_request_takes() {
+    let dir = std::env::temp_dir().join(format!("handback-serve-sheets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let want = common::verdicts(
+        &cli_json(&["assess", AUG_2016, "--format", "json"])["results"],
+        "outcome",
+    );
+    for format in ["csv", "xlsx"] {
+        let path = dir.join(format!("letter.{format}"));
+        let o = handback(&[
+            "evidence",
+            "export",
+            AUG_2016,
+            "--format",
+            format,
+            "-o",
+            path.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        let server = Server::start(&[path.to_str().unwrap()]);
+        let (_, _, body) = server.get("/api/session", &[]);
+        let session: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(session["evidence"]["name"], format!("letter.{format}"));
+        // A CSV file goes as its rows (checked by the request layer); a workbook, converted
+        // once at start-up, as evidence JSON.
+        let input = &session["evidence"]["input"];
+        assert_eq!(input.is_object(), format == "csv", "{format}: {input:.200}");
+        let (status, answer) =
+            server.api_json(&json!({"op": "assess", "evidence": input, "as_of": "2016-08-11"}));
+        assert_eq!(status, 200, "{format}: {answer}");
+        assert_eq!(
+            common::verdicts(&answer["result"]["results"], "outcome"),
+            want,
+            "{format}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
