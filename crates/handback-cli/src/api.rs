@@ -57,13 +57,7 @@ pub fn serve(
                 continue;
             }
             match std::str::from_utf8(&line) {
-                // A panic is a bug, but one request's bug must not end the others' loop.
-                Ok(text) => std::panic::catch_unwind(|| handback::request::handle_line(text, limits))
-                    .unwrap_or_else(|_| {
-                        refuse(RequestError::Internal {
-                            message: "the engine failed while answering (a bug; please report it)".into(),
-                        })
-                    }),
+                Ok(text) => to_line(&respond(text, limits)),
                 Err(e) => refuse(RequestError::Malformed {
                     message: format!("the request line is not UTF-8 (byte {})", e.valid_up_to() + 1),
                 }),
@@ -75,13 +69,43 @@ pub fn serve(
     }
 }
 
-fn refuse(error: RequestError) -> String {
-    let response = Response {
+/// Answers one request's text, as `handle_line` does, but keeps the typed response so a front
+/// end can say more about it (the workbench picks its HTTP status from the error's kind). A panic
+/// is a bug, but one request's bug must not end the others' loop or the server: it is answered
+/// as an internal error.
+pub fn respond(text: &str, limits: handback::Limits) -> Response {
+    std::panic::catch_unwind(|| match handback::request::parse_request(text, limits) {
+        Ok(request) => handback::request::handle_with_limits(&request, limits),
+        Err((id, error)) => refusal(id, error),
+    })
+    .unwrap_or_else(|_| {
+        refusal(
+            None,
+            RequestError::Internal {
+                message: "the engine failed while answering (a bug; please report it)".into(),
+            },
+        )
+    })
+}
+
+/// A response that refuses a request, with its id when it could be read.
+pub fn refusal(id: Option<serde_json::Value>, error: RequestError) -> Response {
+    Response {
         api_version: API_VERSION,
-        id: None,
+        id,
         ok: false,
         result: None,
         error: Some(error),
-    };
-    serde_json::to_string(&response).unwrap_or_default()
+    }
+}
+
+/// A response as one line of JSON, as `handle_line` writes it.
+pub fn to_line(response: &Response) -> String {
+    serde_json::to_string(response).unwrap_or_else(|e| {
+        format!(r#"{{"api_version":{API_VERSION},"ok":false,"error":{{"kind":"internal","message":"cannot write the response: {e}"}}}}"#)
+    })
+}
+
+fn refuse(error: RequestError) -> String {
+    to_line(&refusal(None, error))
 }

@@ -12,6 +12,7 @@ mod authoring;
 mod explore;
 mod files;
 mod render;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -400,6 +401,29 @@ enum Command {
     /// until standard input closes (see docs/embedding.md). A malformed or oversized line gets an
     /// error response and the loop goes on; the input limits apply to each request.
     Api,
+    /// Serve the commissioners' workbench: the verdict board, the plan, what-if and what it
+    /// would take, in a browser on this machine. Prints the address; stop with Ctrl-C. The files
+    /// given are read now and handed to the page, which sends them back by value in each
+    /// request (see docs/api.md).
+    Serve {
+        /// The evidence to open with (JSON, CSV or XLSX); the page can upload another.
+        evidence: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackArg,
+        /// The Directions in force (JSON), for the plan and the graph.
+        #[arg(long)]
+        directions: Option<PathBuf>,
+        /// The port to listen on (0: any free port; the address printed says which).
+        #[arg(long, default_value_t = 7878)]
+        port: u16,
+        /// The address to listen on. Default: this machine only; anything else makes the
+        /// workbench reachable from the network, with no sign-in.
+        #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+        listen: std::net::IpAddr,
+        /// Open the page in the default browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Print the JSON Schema of an input or output (`docs/schemas/NAME.json`); without a name,
     /// list the names.
     Schema {
@@ -871,6 +895,26 @@ fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Keygen { output, signer } => files::keygen(&output, signer),
         Command::Api => api::serve_stdio(limits()),
+        Command::Serve {
+            evidence,
+            pack,
+            directions,
+            port,
+            listen,
+            open,
+        } => serve::serve(serve::Config {
+            listen,
+            port,
+            open,
+            limits: limits(),
+            session: serve::Session::read(
+                pack.pack.as_deref(),
+                pack.base.as_deref(),
+                evidence.as_deref(),
+                directions.as_deref(),
+                limits(),
+            )?,
+        }),
         Command::Schema { name: None } => {
             Ok(handback::schema::NAMES.iter().map(|n| format!("{n}\n")).collect())
         }

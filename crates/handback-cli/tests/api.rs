@@ -8,7 +8,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{handback, root, stdout};
+use common::{cli_json, handback, root, stdout};
 use serde_json::{json, Value};
 
 const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
@@ -48,26 +48,9 @@ fn one(request: Value) -> Value {
     answers.remove(0)
 }
 
-fn cli_json(args: &[&str]) -> Value {
-    let o = handback(args);
-    assert!(o.status.success(), "{args:?}: {}", common::stderr(&o));
-    serde_json::from_str(&stdout(&o)).unwrap()
-}
-
 /// The outcomes `assess` gives, by rule and function.
 fn outcomes(assessment: &Value) -> Vec<(String, String, String)> {
-    assessment["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["rule"].as_str().unwrap().to_string(),
-                r["function"].as_str().unwrap_or("").to_string(),
-                r["outcome"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    common::verdicts(&assessment["results"], "outcome")
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! What every command-line test needs: the repository root and the `handback` binary run from it.
 
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -28,3 +28,29 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Runs `handback ARGS`, which must succeed, and parses what it prints as JSON.
+pub fn cli_json(args: &[&str]) -> serde_json::Value {
+    let o = handback(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
+
+/// (rule, function, `field`) of every entry of a list of results (`field`: `outcome`) or of a
+/// diff's outcome changes (`after`), in the list's order; the function is empty for a
+/// council-wide rule.
+pub fn verdicts(list: &serde_json::Value, field: &str) -> Vec<(String, String, String)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rule"].as_str().unwrap().to_string(),
+                r["function"].as_str().unwrap_or("").to_string(),
+                r[field].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub mod server;
