@@ -172,7 +172,7 @@ fn read_evidence(pack: &handback::Pack, path: &Path) -> Result<Named, Failure> {
     let is = |ext: &str| path.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext));
     let input = if is("xlsx") {
         let evidence = files::read_evidence(pack, path, None, None)?;
-        serde_json::Value::String(handback::canonical(&evidence.canonical()))
+        serde_json::Value::String(handback::canonical::canonical(&evidence.canonical()))
     } else if is("csv") {
         // A CSV file has no About sheet: the council is named by the file, as `evidence import`
         // names it.

@@ -539,6 +539,22 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
 
 /// Outcomes only, indexed by rule then subject (function index, or 0 for council-wide rules):
 /// the fast path for callers that need verdicts but not reasons.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use handback::bulk::{outcomes, Outcome};
+/// use handback::{EvidenceBuilder, ObservationDraft, Options, Truth};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", false, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let all = outcomes(&pack, &evidence, &Options::new(day));
+/// let rule = pack.rules().iter().position(|r| r.id == "children-5").unwrap();
+/// assert_eq!(all[rule][0], Outcome::Test(Truth::NotMet)); // a council-wide rule: subject 0
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn outcomes(pack: &Pack, evidence: &Evidence, options: &Options) -> Vec<Vec<Outcome>> {
     let replayed = options.known_at.map(|k| evidence.known_at(k).0);
     let evidence = replayed.as_ref().unwrap_or(evidence);

@@ -190,6 +190,23 @@ fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// Audits decisions against the Directions.
+///
+/// ```
+/// use handback::audit::{audit, load_decisions};
+/// use handback::{Directions, SourceFile};
+///
+/// let pack = handback::default_pack()?;
+/// let file = |name: &str, text: &str| SourceFile { name: name.into(), label: name.into(), text: text.into() };
+/// let directions = Directions::load(&pack, &file("d.json", r#"{"council": "Example Council", "instruments": [
+///   {"id": "d1", "date": "2015-02-26", "title": "Commissioners take every function", "all": "held",
+///    "source": {"document": "Directions 2015", "passage": "para 1"}}]}"#))?;
+/// let log = "datetime,function,decided_by\n2016-05-01 10:00,children-services,cabinet\n";
+/// let decisions = load_decisions(&pack, &file("decisions.csv", log))?;
+/// let findings = audit(&directions, &decisions);
+/// // The Cabinet took a decision whose power the Commissioners held that day.
+/// assert!(!findings[0].valid);
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn audit(directions: &Directions, decisions: &[Decision]) -> Vec<Finding> {
     decisions
         .iter()

@@ -210,6 +210,24 @@ impl Directions {
     }
 
     /// Loads and validates a Directions file against a pack's function catalogue.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use handback::{Directions, Power, SourceFile};
+    ///
+    /// let pack = handback::default_pack()?;
+    /// let text = r#"{"council": "Example Council", "instruments": [
+    ///   {"id": "d1", "date": "2015-02-26", "title": "Commissioners take every function", "all": "held",
+    ///    "source": {"document": "Directions 2015", "passage": "para 1"}},
+    ///   {"id": "d2", "date": "2016-02-15", "title": "First tranche back", "functions": {"first-tranche": "advice"},
+    ///    "source": {"document": "Directions 2016", "passage": "annex"}}]}"#;
+    /// let file = SourceFile { name: "d.json".into(), label: "d.json".into(), text: text.into() };
+    /// let directions = Directions::load(&pack, &file)?;
+    /// let day = NaiveDate::from_ymd_opt(2016, 3, 1).unwrap();
+    /// assert_eq!(directions.holding("first-tranche", day).power, Power::Advice);
+    /// assert_eq!(directions.holding("children-services", day).power, Power::Held);
+    /// # Ok::<(), handback::LoadError>(())
+    /// ```
     pub fn load(pack: &Pack, file: &SourceFile) -> Result<Directions, LoadError> {
         let mut diagnostics = Vec::new();
         let directions = decode_file(file, &mut diagnostics, |d, at| decode(d, at, pack));

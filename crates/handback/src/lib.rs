@@ -160,3 +160,8 @@ pub fn default_pack() -> Result<Pack, LoadError> {
 mod properties;
 #[cfg(test)]
 mod reference;
+
+// The README's library example is compiled and run with the crate's doc tests, so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExample;

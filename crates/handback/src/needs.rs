@@ -205,6 +205,23 @@ struct Solver<'a> {
 /// Every set returned has been checked: applied as a scenario on the as-of date and evaluated on
 /// its earliest day, it makes the target met. A set that fails the check is dropped, never
 /// returned (outside the monotone fragment a suggested value can break a condition that was met).
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use handback::{needs, EvidenceBuilder, ObservationDraft, Options, Target};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", false, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let target = Target::Rule { rule: "children-5".into(), function: None };
+/// let answer = needs(&pack, &evidence, &Options::new(day), None, &target);
+/// assert!(!answer.met);
+/// // Every option offered has been applied and checked to meet the target.
+/// assert!(!answer.sets.is_empty());
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn needs(
     pack: &Pack,
     evidence: &Evidence,

@@ -345,6 +345,19 @@ impl Pack {
     }
 
     /// Loads a pack from its files. Every problem in every file is reported together.
+    ///
+    /// ```
+    /// use handback::{Pack, SourceFile};
+    ///
+    /// // A pack is its folder's files, handed over as texts: here the embedded pack with its
+    /// // manifest damaged, to show that a problem is located by file, line and JSON path.
+    /// let mut files = handback::default_pack_files();
+    /// assert!(Pack::load(&files).is_ok());
+    /// let manifest = files.iter_mut().find(|f| f.name == "pack.json").unwrap();
+    /// manifest.text = manifest.text.replacen('{', "{\"unexpected\": 1,", 1);
+    /// let error = Pack::load(&files).unwrap_err();
+    /// assert!(error.diagnostics.0.iter().any(|d| d.file.ends_with("pack.json") && d.line == 1));
+    /// ```
     pub fn load(files: &[SourceFile]) -> Result<Pack, LoadError> {
         load(files, Limits::default())
     }

@@ -132,6 +132,13 @@ const PER_ROW: usize = 5;
 const MARGIN: usize = 24;
 
 /// The graph as a standalone SVG.
+///
+/// ```
+/// let pack = handback::default_pack()?;
+/// let picture = handback::graph::svg(&pack, None, "Functions and their prerequisites");
+/// assert!(picture.starts_with("<svg") && picture.contains("children-services"));
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn svg(pack: &Pack, plan: Option<&Plan>, title: &str) -> String {
     let nodes = nodes(pack, plan);
     let layers = nodes.iter().map(|n| n.layer).max().map_or(0, |m| m + 1);

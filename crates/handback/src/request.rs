@@ -910,6 +910,19 @@ pub struct GapsAnswer {
 
 /// Answers one JSON request line: the response as one line of JSON. Never fails: a malformed or
 /// oversized line gets an error response, with the request's id when it could be read.
+///
+/// ```
+/// use handback::request::handle_line;
+///
+/// let line = r#"{"id": 7, "op": "assess", "evidence": {"council": "X", "observations": []}, "as_of": "2016-08-11"}"#;
+/// let answer: serde_json::Value = serde_json::from_str(&handle_line(line, Default::default()))?;
+/// assert_eq!(answer["id"], 7);
+/// assert_eq!(answer["ok"], true);
+/// // A line that is not a request still gets an answer, never a panic.
+/// let answer: serde_json::Value = serde_json::from_str(&handle_line("{oops", Default::default()))?;
+/// assert_eq!(answer["ok"], false);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub fn handle_line(line: &str, limits: Limits) -> String {
     let response = match parse_request(line, limits) {
         Ok(request) => handle_with_limits(&request, limits),

@@ -59,6 +59,12 @@ pub fn schema(name: &str) -> Option<Value> {
 
 /// The schema called `name` as pretty JSON with sorted keys and a trailing newline: the text
 /// `docs/schemas/NAME.json` holds.
+///
+/// ```
+/// let text = handback::schema::render("evidence").unwrap();
+/// assert!(text.contains("\"observations\""));
+/// assert!(handback::schema::render("no-such-schema").is_none());
+/// ```
 pub fn render(name: &str) -> Option<String> {
     let value = schema(name)?;
     let mut text = serde_json::to_string_pretty(&value).ok()?;

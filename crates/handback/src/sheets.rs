@@ -583,6 +583,21 @@ pub fn columns() -> Vec<&'static str> {
 
 /// Reads a sheet of observations into evidence, checked against the pack by the evidence loader.
 /// Every problem is reported at its cell, all at once.
+///
+/// ```
+/// use handback::spreadsheet::{evidence_from_table, read_csv, About};
+///
+/// let pack = handback::default_pack()?;
+/// let csv = "id,key,function,value,date,source,passage\n\
+///            mtfs,children.mtfs_adopted,,TRUE,2016-03-01,Minutes,item 4\n\
+///            agency,children.agency_share,,forty,2016-03-01,Workforce report,table 2\n";
+/// let table = read_csv("evidence.csv", csv.as_bytes(), Default::default())?;
+/// let about = About { council: "Example Council".into(), title: None, as_of: None, from_sheet: false };
+/// // The share was written in words: refused at its cell, row 3, column D.
+/// let error = evidence_from_table(&pack, &table, &about, Default::default()).unwrap_err();
+/// assert_eq!((error.diagnostics.0[0].line, error.diagnostics.0[0].column), (3, 4));
+/// # Ok::<(), handback::LoadError>(())
+/// ```
 pub fn evidence_from_table(
     pack: &Pack,
     table: &Table,

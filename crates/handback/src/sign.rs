@@ -309,6 +309,27 @@ fn message(format: &str, digest: &str, key_id: &str, signer: &str) -> String {
 /// Signs a report made by [`crate::report`]: adds the signature block beside `digest`. The
 /// digest already covers everything else, so the report's content is not re-read. `signer`
 /// names who signs (the caller chooses it, or uses the key's stored name).
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use handback::sign::{sign, SecretKey, Signed};
+/// use handback::{report, verify, EvidenceBuilder, ObservationDraft, Options, ReportInputs, VerifyInputs};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", true, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let options = Options::new(day);
+/// let text = report(&ReportInputs { pack: &pack, evidence: &evidence, options: &options, directions: None, with_plan: false });
+/// // The caller draws the seed from its own source of randomness; the library reads none.
+/// let key = SecretKey::from_seed(&[7; 32], None);
+/// let signed = sign(&text, &key, "Commissioners' Office")?;
+/// let public = key.public();
+/// let check = VerifyInputs { report: &signed, pack: &pack, evidence: None, directions: None, key: Some(&public) };
+/// assert!(matches!(verify(&check), Ok(Signed::Valid { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn sign(report: &str, key: &SecretKey, signer: &str) -> Result<String, String> {
     let mut value: J =
         crate::report::parse(report).map_err(|e| format!("the report is not valid JSON ({e})"))?;

@@ -248,6 +248,26 @@ pub fn check_change(pack: &Pack, change: &Change) -> Vec<String> {
 /// and cite the scenario, so reasons show plainly which verdicts rest on hypothetical evidence.
 /// Problems are reported at `label`, `$.changes[N]`; [`apply_at`] reports them where each change
 /// was written.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use chrono::NaiveDate;
+/// use handback::{apply, assess, diff, parse_set, EvidenceBuilder, ObservationDraft, Options};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", false, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// // What if the medium-term financial strategy had been adopted?
+/// let change = parse_set("children.mtfs_adopted=true").unwrap();
+/// let applied = apply(&pack, &evidence, day, &BTreeMap::new(), &[change], "--set").map_err(|e| e.to_string())?;
+/// let before = assess(&pack, &evidence, &Options::new(day));
+/// let after = assess(&pack, &applied.evidence, &Options::new(applied.as_of));
+/// let changed = diff(&pack, &before, &after, None);
+/// assert!(changed.outcomes.iter().any(|c| c.rule == "children-5"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn apply(
     pack: &Pack,
     evidence: &Evidence,
