@@ -309,14 +309,15 @@ fn missing(assessment: &Value, rule: &str) -> Vec<String> {
         if reason["outcome"] != "unknown" {
             return;
         }
-        let because = reason["because"].as_str().unwrap_or("");
-        if let Some(referenced) = because.strip_prefix("rule `").and_then(|r| r.split('`').next()) {
+        let check = &reason["check"];
+        if check["test"] == "rule" {
+            let referenced = check["rule"].as_str().unwrap_or_default();
             if !seen.iter().any(|s| s == referenced) {
                 seen.push(referenced.to_string());
                 walk(assessment, &result(assessment, referenced)["reason"], seen, out);
             }
-        } else if because.starts_with("no observation") || because.contains("stays fresh") {
-            if let Some(key) = because.split('`').nth(1) {
+        } else if check["found"] == "missing" || check["found"] == "stale" {
+            if let Some(key) = check["key"].as_str() {
                 out.push(key.to_string());
             }
         }

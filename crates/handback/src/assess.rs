@@ -382,6 +382,11 @@ pub struct Reason {
     pub outcome: Verdict,
     /// The condition in plain English.
     pub says: String,
+    /// What a leaf or a rule reference checks, as data: its kind, key, comparison and what the
+    /// evidence showed. `says` and `because` are written from the same parts, so a program reads
+    /// these fields rather than parsing the sentences. `None` for compound conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
     /// For evidence leaves: why it passed, failed or is unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub because: Option<String>,
@@ -398,6 +403,127 @@ pub struct Reason {
     /// The parts of a compound condition, or the levels of a graded rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<Reason>,
+}
+
+/// What one leaf of a condition (or a reference to another rule) checks, and what it found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
+pub struct Check {
+    /// The kind of test.
+    pub test: CheckKind,
+    /// The evidence key read; `None` for a rule reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The function whose evidence was read (a function-scoped key), or the function a rule
+    /// reference is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// The comparison, for the tests that compare values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub op: Option<crate::rules::Op>,
+    /// The other key of a key-against-key comparison, or the later event of `days_since`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_key: Option<String>,
+    /// The rule referenced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// What the evidence showed; `None` for a rule reference (its outcome is the reason's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<Found>,
+}
+
+/// The kind of test a [`Check`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CheckKind {
+    /// The latest value compared with a threshold.
+    Compare,
+    /// Every value over a window satisfies a comparison.
+    Sustained,
+    /// Some fresh evidence exists.
+    Present,
+    /// The value moved in the better direction over a window (by a size, if given).
+    Trend,
+    /// Enough observations in a window satisfy a comparison.
+    Count,
+    /// The latest value compared with another key's.
+    Against,
+    /// The days since an event, at most or at least a number.
+    DaysSince,
+    /// Another rule's outcome.
+    Rule,
+}
+
+/// What the evidence showed for a [`Check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Found {
+    /// No observation of the key on or before the as-of date.
+    Missing,
+    /// The latest observation is older than the key stays fresh.
+    Stale,
+    /// The latest observation is older than the test's `within_days`.
+    TooOld,
+    /// An observation exists (a presence test).
+    Present,
+    /// The latest value was compared with the threshold.
+    Compared,
+    /// A value in the window broke the comparison.
+    SustainedBroken,
+    /// Every value covering the window kept the comparison.
+    SustainedHeld,
+    /// No observation covers the window's start.
+    SustainedNotCovered,
+    /// Too few observations for a trend.
+    TrendTooFew,
+    /// The trend's start and latest values.
+    Trend,
+    /// A sized change from the window's start to the latest value.
+    Changed,
+    /// No value at the window's start to measure a change from.
+    ChangeNotAnchored,
+    /// Observations in the window were counted.
+    Counted,
+    /// No observation in the window to count.
+    CountEmpty,
+    /// The other key has no observation to compare with.
+    AgainstMissing,
+    /// The other key's observation is stale.
+    AgainstStale,
+    /// The two keys' values were compared.
+    AgainstCompared,
+    /// The event was not observed.
+    NoEvent,
+    /// The days since the event were counted.
+    Since,
+}
+
+impl Finding<'_> {
+    fn found(&self) -> Found {
+        match self {
+            Finding::Missing => Found::Missing,
+            Finding::Stale { .. } => Found::Stale,
+            Finding::TooOld { .. } => Found::TooOld,
+            Finding::Compared { .. } => Found::Compared,
+            Finding::Present { .. } => Found::Present,
+            Finding::SustainedBroken { .. } => Found::SustainedBroken,
+            Finding::SustainedHeld { .. } => Found::SustainedHeld,
+            Finding::SustainedNotCovered { .. } => Found::SustainedNotCovered,
+            Finding::TrendTooFew { .. } => Found::TrendTooFew,
+            Finding::Trend { .. } => Found::Trend,
+            Finding::Changed { .. } => Found::Changed,
+            Finding::ChangeNotAnchored { .. } => Found::ChangeNotAnchored,
+            Finding::Counted { .. } => Found::Counted,
+            Finding::CountEmpty { .. } => Found::CountEmpty,
+            Finding::AgainstMissing { .. } => Found::AgainstMissing,
+            Finding::AgainstStale { .. } => Found::AgainstStale,
+            Finding::AgainstCompared { .. } => Found::AgainstCompared,
+            Finding::NoEvent { .. } => Found::NoEvent,
+            Finding::Since { .. } => Found::Since,
+        }
+    }
 }
 
 /// An observation as cited in a reason.
@@ -1496,6 +1622,7 @@ impl<'a> Engine<'a> {
                                 Verdict::NotMet
                             },
                             says: format!("`{}` otherwise", l.name),
+                            check: None,
                             because: None,
                             evidence: vec![],
                             threshold: None,
@@ -1511,6 +1638,7 @@ impl<'a> Engine<'a> {
                     margin: None,
                     outcome: word,
                     says,
+                    check: None,
                     because: None,
                     evidence: vec![],
                     threshold: None,
@@ -1546,6 +1674,18 @@ impl<'a> Engine<'a> {
                         .map(|f| format!(" for `{}`", f.id))
                         .unwrap_or_default();
                     let id = self.pack.rules.get(r.rule).map(|t| t.id.as_str()).unwrap_or("?");
+                    reason.check = Some(Check {
+                        test: CheckKind::Rule,
+                        key: None,
+                        function: per_function
+                            .then(|| self.pack.functions.get(target))
+                            .flatten()
+                            .map(|f| f.id.clone()),
+                        op: None,
+                        other_key: None,
+                        rule: Some(id.to_string()),
+                        found: None,
+                    });
                     reason.because = Some(match at_least {
                         Some(l) => format!("rule `{id}`{function} is unknown (at least `{l}`)"),
                         None => format!("rule `{id}`{function} is {word}"),
@@ -1565,6 +1705,7 @@ impl<'a> Engine<'a> {
             .get(leaf.key)
             .map(|k| k.key.as_str())
             .unwrap_or("?");
+        reason.check = Some(self.check(leaf, subject, finding.found()));
         let used = |o: &Observation| EvidenceUsed {
             id: o.id.clone(),
             key: o.key.clone(),
@@ -1928,6 +2069,41 @@ impl<'a> Engine<'a> {
         self.explain_prepared(leaf, subject, reason);
     }
 
+    /// A leaf's test as data, for [`Reason::check`].
+    fn check(&self, leaf: &Leaf, subject: Option<usize>, found: Found) -> Check {
+        let key_name = |i: usize| self.pack.keys.get(i).map(|k| k.key.clone());
+        let function = match self.pack.keys.get(leaf.key).map(|k| k.scope) {
+            Some(crate::vocabulary::Scope::Function) => leaf.function.clone().or_else(|| {
+                subject
+                    .and_then(|s| self.pack.functions.get(s))
+                    .map(|f| f.id.clone())
+            }),
+            _ => None,
+        };
+        let (test, op, other_key) = match &leaf.test {
+            LeafTest::Compare { op, .. } => (CheckKind::Compare, Some(*op), None),
+            LeafTest::Sustained { op, .. } => (CheckKind::Sustained, Some(*op), None),
+            LeafTest::Present => (CheckKind::Present, None, None),
+            LeafTest::Trend { .. } => (CheckKind::Trend, None, None),
+            LeafTest::Count { op, .. } => (CheckKind::Count, Some(*op), None),
+            LeafTest::Against { op, other } => (CheckKind::Against, Some(*op), key_name(other.key)),
+            LeafTest::DaysSince { op, until, .. } => (
+                CheckKind::DaysSince,
+                Some(*op),
+                until.as_ref().and_then(|e| key_name(e.key)),
+            ),
+        };
+        Check {
+            test,
+            key: key_name(leaf.key),
+            function,
+            op,
+            other_key,
+            rule: None,
+            found: Some(found),
+        }
+    }
+
     /// Adds to a leaf's reason what reading the evidence changed: a derived key's inputs (cited
     /// in place of the computed value) and arithmetic, and judgements not counted for their role.
     fn explain_prepared(&self, leaf: &'a Leaf, subject: Option<usize>, reason: &mut Reason) {
@@ -2010,6 +2186,7 @@ fn empty_reason(outcome: Verdict) -> Reason {
     Reason {
         outcome,
         says: String::new(),
+        check: None,
         because: None,
         evidence: vec![],
         threshold: None,

@@ -71,8 +71,8 @@ mod embedded {
 
 // The everyday path: load, assess, plan, ask what it would take, compare scenarios, report.
 pub use assess::{
-    assess, Assessment, EvidenceUsed, Options, PackRef, ParameterInForce, Reason, RecordedRecommendation,
-    RuleKind, RuleResult, ThresholdUsed, Truth, Verdict,
+    assess, Assessment, Check, CheckKind, EvidenceUsed, Found, Options, PackRef, ParameterInForce, Reason,
+    RecordedRecommendation, RuleKind, RuleResult, ThresholdUsed, Truth, Verdict,
 };
 pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};

@@ -29,7 +29,7 @@ use crate::plan::plan;
 use crate::sign::{PublicKey, Signed};
 
 /// The report format's name and version.
-pub const FORMAT: &str = "handback-report/2";
+pub const FORMAT: &str = "handback-report/3";
 
 /// What a report is made from.
 pub struct ReportInputs<'a> {
@@ -162,7 +162,7 @@ fn seal(mut value: J) -> String {
 #[schemars(title = "Report", deny_unknown_fields)]
 #[expect(dead_code, reason = "a schema-only type: never built, only described")]
 pub(crate) struct ReportShape {
-    /// `handback-report/2`.
+    /// `handback-report/3`.
     format: String,
     /// The engine that made it, e.g. `handback 0.1.0`.
     engine: String,

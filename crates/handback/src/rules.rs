@@ -13,7 +13,7 @@ use crate::json::Pos;
 use crate::vocabulary::{decode_value, Key, Scale, Scope, Value, ValueType};
 
 /// A comparison operator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub enum Op {
     /// `<`
     #[serde(rename = "<")]

@@ -37,6 +37,7 @@ fn types_keep_their_traits() {
     is_deserialize::<Request>();
     // What a host stores, it reads back (a response, given the operation it answers).
     is_deserialize::<Assessment>();
+    is_deserialize::<handback::Check>();
     is_deserialize::<Plan>();
     is_deserialize::<Needs>();
     is_deserialize::<handback::Diff>();
