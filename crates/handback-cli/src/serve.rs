@@ -262,6 +262,48 @@ fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+enum BodyError {
+    TooLong,
+    Unreadable(axum::Error),
+}
+
+/// Reads a body of at most `cap` bytes. An oversized body is still read to its end (discarded,
+/// up to a bound) before the refusal is sent: a server that answers and closes while the client
+/// is still sending makes the client's socket fail with a reset, and the client never sees the
+/// 413 that says what the limit is and how to raise it.
+async fn read_body(body: Body, cap: usize) -> Result<Vec<u8>, BodyError> {
+    use http_body_util::BodyExt;
+    let drain_bound = cap.saturating_mul(16).max(16 << 20);
+    let mut body = body;
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    let drain = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(BodyError::Unreadable)?;
+            if let Some(data) = frame.data_ref() {
+                seen = seen.saturating_add(data.len());
+                if seen <= cap {
+                    bytes.extend_from_slice(data);
+                } else if seen > drain_bound {
+                    break;
+                }
+            }
+        }
+        Ok::<(), BodyError>(())
+    };
+    // A client that trickles an oversized body is not waited for long.
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), drain).await;
+    match read {
+        Ok(Ok(())) if seen <= cap => Ok(bytes),
+        Ok(Ok(())) => Err(BodyError::TooLong),
+        Ok(Err(e)) => Err(e),
+        Err(_) if seen > cap => Err(BodyError::TooLong),
+        Err(_) => Err(BodyError::Unreadable(axum::Error::new(
+            "the body was not sent in time",
+        ))),
+    }
+}
+
 /// Answers one request: the body is the request's JSON, the answer the response `handback api`
 /// prints for it, with an HTTP status that says the same as its `ok` and `error.kind`.
 async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
@@ -289,25 +331,22 @@ async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body)
         );
     };
     let cap = state.limits.max_input_bytes;
-    let bytes = match axum::body::to_bytes(body, cap).await {
+    let bytes = match read_body(body, cap).await {
         Ok(b) => b,
-        Err(e) => {
-            let too_long = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
-                .any(|e| e.is::<http_body_util::LengthLimitError>());
-            return if too_long {
-                refuse(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("the request is over {cap} bytes, the limit (raise it with `--max-input-bytes`)"),
-                )
-            } else {
-                refuse(
-                    StatusCode::BAD_REQUEST,
-                    format!("the request could not be read: {e}"),
-                )
-            };
+        Err(BodyError::TooLong) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request is over {cap} bytes, the limit (raise it with `--max-input-bytes`)"),
+            )
+        }
+        Err(BodyError::Unreadable(e)) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("the request could not be read: {e}"),
+            )
         }
     };
-    let text = match String::from_utf8(bytes.to_vec()) {
+    let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             return refuse(
