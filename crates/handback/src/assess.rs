@@ -697,7 +697,14 @@ pub(crate) struct Engine<'a> {
     pub as_of: NaiveDate,
     /// Parameter values in pack order, with whether each was overridden.
     pub params: Vec<(&'a Value, bool)>,
-    series: BTreeMap<(usize, Option<&'a str>), &'a [Observation]>,
+    /// The evidence's observations, sorted by (key, function, date, ...).
+    observations: &'a [Observation],
+    /// Each series as a range of `observations`, at `key * slots + slot`, where slot 0 is the
+    /// council-wide series and slot `f + 1` function `f`'s: found by arithmetic, not by
+    /// comparing strings.
+    series: Vec<(u32, u32)>,
+    /// The pack's functions plus one.
+    slots: usize,
     /// What reading the evidence left out (refused roles) and computed (derived keys), for
     /// reasons.
     prepared: Option<&'a crate::derived::Prepared>,
@@ -801,11 +808,15 @@ pub(crate) enum Finding<'a> {
 
 impl<'a> Engine<'a> {
     pub fn new(pack: &'a Pack, evidence: &'a Evidence, options: &'a Options) -> Self {
-        let mut series: BTreeMap<(usize, Option<&'a str>), &'a [Observation]> = BTreeMap::new();
+        let slots = pack.functions.len() + 1;
+        let mut series = vec![(0u32, 0u32); pack.keys.len().saturating_mul(slots)];
         // INVARIANT: evidence observations are sorted by (key, function, date, recorded, id),
         // so each series is one contiguous, date-ordered run.
         let obs = &evidence.observations;
         let mut start = 0;
+        // Runs of the same function are adjacent across keys too, so the last slot found is
+        // usually the next one: look it up again only when the function changes.
+        let mut last: Option<(&str, Option<usize>)> = None;
         while start < obs.len() {
             let Some(first) = obs.get(start) else { break };
             let group = (first.key_index, first.function.as_deref());
@@ -818,8 +829,20 @@ impl<'a> Engine<'a> {
                 })
                 .unwrap_or(1)
                 .max(1);
-            if let Some(run) = obs.get(start..start + len) {
-                series.insert(group, run);
+            let slot = match group.1 {
+                None => Some(0),
+                Some(f) => match last {
+                    Some((name, slot)) if name == f => slot,
+                    _ => {
+                        let slot = pack.functions.iter().position(|x| x.id == f).map(|i| i + 1);
+                        last = Some((f, slot));
+                        slot
+                    }
+                },
+            };
+            if let Some(cell) = slot.and_then(|slot| series.get_mut(group.0 * slots + slot)) {
+                // The loader caps evidence far below 2^32 observations.
+                *cell = (start as u32, (start + len) as u32);
             }
             start += len;
         }
@@ -835,7 +858,9 @@ impl<'a> Engine<'a> {
             pack,
             as_of: options.as_of,
             params,
+            observations: obs,
             series,
+            slots,
             prepared: None,
         }
     }
@@ -968,11 +993,8 @@ impl<'a> Engine<'a> {
     /// be overridden).
     pub(crate) fn max_age(&self, key: usize) -> Option<u32> {
         let k = self.pack.keys.get(key)?;
-        match &k.max_age_parameter {
-            Some(name) => match self.pack.parameters.iter().position(|p| &p.name == name) {
-                Some(i) => Some(self.amount(Amount::Parameter(i))),
-                None => k.max_age_days,
-            },
+        match k.max_age_parameter_index {
+            Some(i) => Some(self.amount(Amount::Parameter(i))),
             None => k.max_age_days,
         }
     }
@@ -1004,23 +1026,37 @@ impl<'a> Engine<'a> {
         subject: Option<usize>,
         fallback_to_council: bool,
     ) -> &'a [Observation] {
-        let function = pinned.or_else(|| {
-            subject
-                .and_then(|s| self.pack.functions.get(s))
-                .map(|f| f.id.as_str())
-        });
-        let key_scope = self.pack.keys.get(key).map(|k| k.scope);
-        let function = match key_scope {
-            Some(crate::vocabulary::Scope::Function) => function,
-            _ => None,
+        let function_scoped = matches!(
+            self.pack.keys.get(key).map(|k| k.scope),
+            Some(crate::vocabulary::Scope::Function)
+        );
+        // The slot read: the pinned function's, else the subject's, for a function-scoped key;
+        // `None` for a pinned function the pack does not have (no evidence can be filed there).
+        let slot = if !function_scoped {
+            Some(0)
+        } else if let Some(name) = pinned {
+            self.pack.functions.iter().position(|f| f.id == name).map(|i| i + 1)
+        } else {
+            Some(subject.map_or(0, |s| s + 1))
         };
-        let own = self.series.get(&(key, function)).copied().unwrap_or(&[]);
+        let own = slot.map_or(&[][..], |slot| self.series_at(key, slot));
         let own = self.until_as_of(own);
-        if own.is_empty() && fallback_to_council && function.is_some() {
-            let council = self.series.get(&(key, None)).copied().unwrap_or(&[]);
-            return self.until_as_of(council);
+        if own.is_empty() && fallback_to_council && slot != Some(0) {
+            return self.until_as_of(self.series_at(key, 0));
         }
         own
+    }
+
+    /// One series, by key and slot.
+    fn series_at(&self, key: usize, slot: usize) -> &'a [Observation] {
+        let (start, end) = self
+            .series
+            .get(key * self.slots + slot)
+            .copied()
+            .unwrap_or((0, 0));
+        self.observations
+            .get(start as usize..end as usize)
+            .unwrap_or(&[])
     }
 
     fn until_as_of(&self, series: &'a [Observation]) -> &'a [Observation] {
@@ -1410,9 +1446,9 @@ impl<'a> Engine<'a> {
         self.pack
             .functions
             .iter()
-            .filter_map(|f| {
-                let series = self.series.get(&(key_index, Some(f.id.as_str()))).copied()?;
-                let latest = self.until_as_of(series).last()?;
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let latest = self.until_as_of(self.series_at(key_index, i + 1)).last()?;
                 if max_age.is_some_and(|m| self.age(latest) > i64::from(m)) {
                     return None;
                 }

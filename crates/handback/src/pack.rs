@@ -481,6 +481,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
                 if let Some(k) = keys.iter_mut().find(|k| k.key == key) {
                     k.max_age_days = default;
                     k.max_age_parameter = Some(name);
+                    k.max_age_parameter_index = Some(index);
                 }
             }
             Err(message) => diagnostics.push(Diagnostic {
@@ -1121,6 +1122,7 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
                 scope,
                 max_age_days,
                 max_age_parameter: None,
+                max_age_parameter_index: None,
                 judgement,
                 description,
                 derived,

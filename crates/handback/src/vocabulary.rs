@@ -199,6 +199,10 @@ pub struct Key {
     /// The parameter `max_age_days` names, if it names one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_age_parameter: Option<String>,
+    /// That parameter's index, resolved once at load so evaluation never searches by name.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub(crate) max_age_parameter_index: Option<usize>,
     /// Whether the key records a person's judgement rather than a measured fact.
     pub judgement: bool,
     /// What the key means and how to fill it in.
