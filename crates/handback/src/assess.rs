@@ -1035,7 +1035,11 @@ impl<'a> Engine<'a> {
         let slot = if !function_scoped {
             Some(0)
         } else if let Some(name) = pinned {
-            self.pack.functions.iter().position(|f| f.id == name).map(|i| i + 1)
+            self.pack
+                .functions
+                .iter()
+                .position(|f| f.id == name)
+                .map(|i| i + 1)
         } else {
             Some(subject.map_or(0, |s| s + 1))
         };
@@ -1054,9 +1058,7 @@ impl<'a> Engine<'a> {
             .get(key * self.slots + slot)
             .copied()
             .unwrap_or((0, 0));
-        self.observations
-            .get(start as usize..end as usize)
-            .unwrap_or(&[])
+        self.observations.get(start as usize..end as usize).unwrap_or(&[])
     }
 
     fn until_as_of(&self, series: &'a [Observation]) -> &'a [Observation] {

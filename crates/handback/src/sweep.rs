@@ -5,8 +5,6 @@
 //! varying fastest. Every value is checked against the key before the first point is assessed,
 //! so a slip is reported against what was typed, not against a point.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::situation::Situation;
@@ -201,7 +199,8 @@ pub fn check(s: &Situation, varies: &[Vary]) -> Result<usize, SweepError> {
     Ok(total)
 }
 
-/// Assesses and plans every point of the grid; `progress` is told (done, total) after each.
+/// Assesses and plans every point of the grid, on every core with the `parallel` feature;
+/// `progress` is told (done, total) after each chunk of points, from the calling thread.
 ///
 /// ```
 /// use handback::{sweep, EvidenceBuilder, Situation, Vary};
@@ -225,51 +224,77 @@ pub fn sweep(
     let total = check(s, varies)?;
     let mut header: Vec<String> = varies.iter().map(Vary::column).collect();
     let mut rows = Vec::with_capacity(total);
-    for i in 0..total {
-        let mut changes = Vec::new();
-        let mut rest = i;
-        let mut row = Vec::new();
-        for v in varies {
-            let n = v.values.len().max(1);
-            let value = v.values.get(rest % n).copied().unwrap_or_default();
-            rest /= n;
-            row.push(crate::vocabulary::format_number(value));
-            changes.push(v.change(&s.pack, value));
-        }
-        let (evidence, options) = s
-            .scenario(&changes, "sweep", &[])
-            .map_err(|e| SweepError::Point(e.to_string()))?;
-        let options = crate::assess::Options {
-            explain: false,
-            ..options
+    // Points are independent, so each chunk is assessed on every core; rows are kept in point
+    // order and progress is told from this thread, so the output is the one a single thread
+    // gives, and the first failing point (in order) is the one reported.
+    const CHUNK: usize = 256;
+    let mut done = 0;
+    while done < total {
+        let end = (done + CHUNK).min(total);
+        #[cfg(feature = "parallel")]
+        let chunk: Vec<Result<Point, SweepError>> = {
+            use rayon::prelude::*;
+            (done..end).into_par_iter().map(|i| point(s, varies, i)).collect()
         };
-        let assessment = crate::assess::assess(&s.pack, &evidence, &options);
-        let plan = crate::plan::plan(&s.pack, &assessment, s.directions.as_ref());
-        let mut columns: BTreeMap<usize, (String, String)> = BTreeMap::new();
-        let mut n = 0;
-        for r in assessment
-            .results
-            .iter()
-            .filter(|r| r.set.is_some() && r.function.is_none())
-        {
-            columns.insert(n, (r.rule.clone(), r.outcome.code().to_string()));
-            n += 1;
+        #[cfg(not(feature = "parallel"))]
+        let chunk: Vec<Result<Point, SweepError>> = (done..end).map(|i| point(s, varies, i)).collect();
+        for p in chunk {
+            let p = p?;
+            if rows.is_empty() {
+                header.extend(p.columns);
+                header.push("tranche".into());
+                header.push("exit".into());
+            }
+            rows.push(p.row);
         }
-        for f in &plan.functions {
-            columns.insert(n, (format!("ready:{}", f.id), f.ready.code().to_string()));
-            n += 1;
-        }
-        if i == 0 {
-            header.extend(columns.values().map(|(h, _)| h.clone()));
-            header.push("tranche".into());
-            header.push("exit".into());
-        }
-        let tranche: Vec<&str> = plan.tranche.iter().map(|t| t.function.as_str()).collect();
-        row.extend(columns.into_values().map(|(_, v)| v));
-        row.push(tranche.join(" "));
-        row.push(plan.exit.possible.to_string());
-        rows.push(row);
-        progress(i + 1, total);
+        done = end;
+        progress(done, total);
     }
     Ok(Sweep { header, rows })
+}
+
+/// One point of a sweep: its row, and the names of its outcome columns (the same at every point).
+struct Point {
+    row: Vec<String>,
+    columns: Vec<String>,
+}
+
+/// Assesses and plans point `i` of the grid (the first vary changes fastest).
+fn point(s: &Situation, varies: &[Vary], i: usize) -> Result<Point, SweepError> {
+    let mut changes = Vec::new();
+    let mut rest = i;
+    let mut row = Vec::new();
+    for v in varies {
+        let n = v.values.len().max(1);
+        let value = v.values.get(rest % n).copied().unwrap_or_default();
+        rest /= n;
+        row.push(crate::vocabulary::format_number(value));
+        changes.push(v.change(&s.pack, value));
+    }
+    let (evidence, options) = s
+        .scenario(&changes, "sweep", &[])
+        .map_err(|e| SweepError::Point(e.to_string()))?;
+    let options = crate::assess::Options {
+        explain: false,
+        ..options
+    };
+    let assessment = crate::assess::assess(&s.pack, &evidence, &options);
+    let plan = crate::plan::plan(&s.pack, &assessment, s.directions.as_ref());
+    let mut columns = Vec::new();
+    for r in assessment
+        .results
+        .iter()
+        .filter(|r| r.set.is_some() && r.function.is_none())
+    {
+        columns.push(r.rule.clone());
+        row.push(r.outcome.code().to_string());
+    }
+    for f in &plan.functions {
+        columns.push(format!("ready:{}", f.id));
+        row.push(f.ready.code().to_string());
+    }
+    let tranche: Vec<&str> = plan.tranche.iter().map(|t| t.function.as_str()).collect();
+    row.push(tranche.join(" "));
+    row.push(plan.exit.possible.to_string());
+    Ok(Point { row, columns })
 }

@@ -190,6 +190,7 @@ fn decode_scenario(d: &mut Decoder, at: At<'_, '_>) -> Option<Scenario> {
 }
 
 /// The evidence and options a list of changes leads to.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Applied {
     /// The evidence after the changes.
     pub evidence: Evidence,
@@ -290,6 +291,26 @@ pub fn apply_at(
     label: &str,
     places: &[Place],
 ) -> Result<Applied, LoadError> {
+    apply_with(
+        pack,
+        evidence,
+        (as_of, parameters),
+        changes,
+        (label, places),
+        true,
+    )
+}
+
+/// As [`apply_at`]; `in_place: false` always takes the document path (write the edited
+/// evidence out and load it again), which the in-place path is tested against.
+pub(crate) fn apply_with(
+    pack: &Pack,
+    evidence: &Evidence,
+    (as_of, parameters): (NaiveDate, &BTreeMap<String, crate::vocabulary::Value>),
+    changes: &[Change],
+    (label, places): (&str, &[Place]),
+    in_place: bool,
+) -> Result<Applied, LoadError> {
     let place = |n: usize| {
         places.get(n).cloned().unwrap_or_else(|| Place {
             file: label.to_string(),
@@ -309,11 +330,11 @@ pub fn apply_at(
     if !problems.is_empty() {
         return Err(LoadError::new(problems));
     }
-    let mut doc = evidence.canonical();
     let mut as_of = as_of;
     let mut parameters = parameters.clone();
-    // Dates default to the as-of date in force when the change is applied, so apply `as_of`
-    // changes in order with the rest.
+    // The edits the changes make, in order; dates default to the as-of date in force when the
+    // change is applied, so `as_of` changes are applied in order with the rest.
+    let mut edits: Vec<Edit> = Vec::new();
     for (n, change) in changes.iter().enumerate() {
         match change {
             Change::AsOf(d) => as_of = *d,
@@ -325,16 +346,7 @@ pub fn apply_at(
                     Err(e) => problems.push(place(n).diagnostic(e)),
                 }
             }
-            Change::Remove(id) => {
-                let removed = with_observations(&mut doc, |list| {
-                    let before = list.len();
-                    list.retain(|o| o.get("id").and_then(J::as_str) != Some(id.as_str()));
-                    before - list.len()
-                });
-                if removed.unwrap_or(0) == 0 {
-                    problems.push(place(n).diagnostic(format!("there is no observation `{id}` to remove")));
-                }
-            }
+            Change::Remove(id) => edits.push(Edit::Remove { n, id: id.clone() }),
             Change::Set {
                 key,
                 function,
@@ -364,6 +376,101 @@ pub fn apply_at(
                 if let Some(role) = pack.key(key).and_then(|k| k.judged_by_roles.first()) {
                     o.insert("role".into(), json!(role));
                 }
+                edits.push(Edit::Set {
+                    key: key.clone(),
+                    function: function.clone(),
+                    date,
+                    observation: J::Object(o),
+                });
+            }
+        }
+    }
+    let fast = if in_place {
+        edit_in_place(pack, evidence, &edits, label)
+    } else {
+        None
+    };
+    let evidence = match fast {
+        Some(Ok(evidence)) => evidence,
+        Some(Err(missing)) => {
+            problems.extend(
+                missing
+                    .into_iter()
+                    .map(|(n, id)| place(n).diagnostic(format!("there is no observation `{id}` to remove"))),
+            );
+            return Err(LoadError::new(problems));
+        }
+        None => {
+            let (evidence, missing) = edit_document(pack, evidence, &edits, label, &problems)?;
+            problems.extend(
+                missing
+                    .into_iter()
+                    .map(|(n, id)| place(n).diagnostic(format!("there is no observation `{id}` to remove"))),
+            );
+            match evidence {
+                Some(e) if problems.is_empty() => e,
+                _ => return Err(LoadError::new(problems)),
+            }
+        }
+    };
+    if !problems.is_empty() {
+        return Err(LoadError::new(problems));
+    }
+    Ok(Applied {
+        evidence,
+        as_of,
+        parameters,
+    })
+}
+
+/// A removal that found nothing: the change's index and the id it named.
+type Unmatched = (usize, String);
+
+/// One edit a scenario makes to the evidence.
+enum Edit {
+    /// Remove observation `id` (change `n`).
+    Remove { n: usize, id: String },
+    /// Add `observation` (in the evidence file's form), superseding what the evidence says about
+    /// the same key and function that day.
+    Set {
+        key: String,
+        function: Option<String>,
+        date: NaiveDate,
+        observation: J,
+    },
+}
+
+/// The edits applied to the evidence as a document, which is then loaded again: the reference
+/// path, and the one taken when the evidence already holds a scenario's observations (a chain).
+/// Also returns the removals that found nothing, as (change, id).
+fn edit_document(
+    pack: &Pack,
+    evidence: &Evidence,
+    edits: &[Edit],
+    label: &str,
+    problems: &[crate::diagnostic::Diagnostic],
+) -> Result<(Option<Evidence>, Vec<Unmatched>), LoadError> {
+    let mut doc = evidence.canonical();
+    let mut missing = Vec::new();
+    for edit in edits {
+        match edit {
+            Edit::Remove { n, id } => {
+                let removed = with_observations(&mut doc, |list| {
+                    let before = list.len();
+                    list.retain(|o| o.get("id").and_then(J::as_str) != Some(id.as_str()));
+                    before - list.len()
+                });
+                if removed.unwrap_or(0) == 0 {
+                    missing.push((*n, id.clone()));
+                }
+            }
+            Edit::Set {
+                key,
+                function,
+                date,
+                observation,
+            } => {
+                let day = date.format("%Y-%m-%d").to_string();
                 with_observations(&mut doc, |list| {
                     // Supersede what the evidence says about the same thing that day: the day an
                     // observation describes is its `date`, or the last day of its `period`.
@@ -376,25 +483,95 @@ pub fn apply_at(
                             && o.get("function").and_then(J::as_str) == function.as_deref()
                             && described == Some(day.as_str()))
                     });
-                    list.push(J::Object(o));
+                    list.push(observation.clone());
                 });
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(LoadError::new(problems));
+    if !problems.is_empty() || !missing.is_empty() {
+        return Ok((None, missing));
     }
     let file = SourceFile {
         name: label.into(),
         label: format!("scenario `{label}`"),
         text: crate::canonical::canonical(&doc),
     };
-    let evidence = Evidence::load_scenario(pack, &file)?;
-    Ok(Applied {
-        evidence,
-        as_of,
-        parameters,
-    })
+    Ok((Some(Evidence::load_scenario(pack, &file)?), missing))
+}
+
+/// The edits applied to the loaded evidence directly: only the observations a scenario sets are
+/// decoded (by the evidence loader, so they are checked exactly as a file's are), and the rest
+/// are kept as loaded, with no document written and read again. `None` when the evidence
+/// already holds a scenario's observations, whose ids the edits could reuse: the document path
+/// reports that as the loader does. `Some(Err)` lists the removals that found nothing.
+fn edit_in_place(
+    pack: &Pack,
+    evidence: &Evidence,
+    edits: &[Edit],
+    label: &str,
+) -> Option<Result<Evidence, Vec<Unmatched>>> {
+    if evidence
+        .observations
+        .iter()
+        .any(|o| o.id.starts_with(SCENARIO_ID_PREFIX))
+    {
+        return None;
+    }
+    let set: Vec<J> = edits
+        .iter()
+        .filter_map(|e| match e {
+            Edit::Set { observation, .. } => Some(observation.clone()),
+            Edit::Remove { .. } => None,
+        })
+        .collect();
+    // Decoded together, in one small document; anything the loader would refuse sends the
+    // caller down the document path, which reports it where the full load would.
+    let mut decoded = if set.is_empty() {
+        Vec::new()
+    } else {
+        let doc = json!({ "council": evidence.council, "observations": set });
+        let file = SourceFile {
+            name: label.into(),
+            label: format!("scenario `{label}`"),
+            text: crate::canonical::canonical(&doc),
+        };
+        Evidence::load_scenario(pack, &file).ok()?.observations
+    };
+    // The loader sorted them; put them back in the order of the edits, by id.
+    let mut observations = evidence.observations.clone();
+    let mut missing = Vec::new();
+    for edit in edits {
+        match edit {
+            Edit::Remove { n, id } => {
+                let before = observations.len();
+                observations.retain(|o| &o.id != id);
+                if observations.len() == before {
+                    missing.push((*n, id.clone()));
+                }
+            }
+            Edit::Set {
+                key,
+                function,
+                date,
+                observation,
+            } => {
+                let id = observation.get("id").and_then(J::as_str)?;
+                let at = decoded.iter().position(|o| o.id == id)?;
+                let new = decoded.swap_remove(at);
+                observations.retain(|o| !(&o.key == key && &o.function == function && o.date == *date));
+                observations.push(new);
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Some(Err(missing));
+    }
+    Some(Ok(Evidence::from_parts(
+        evidence.council.clone(),
+        evidence.as_of,
+        evidence.title.clone(),
+        observations,
+    )))
 }
 
 /// Runs `f` on the document's observations (`Evidence::canonical` always has the array).
