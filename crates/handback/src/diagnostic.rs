@@ -168,7 +168,7 @@ impl Decoder {
                 self.report(
                     m.key_pos,
                     &path,
-                    format!("unknown field `{}`{hint}; expected one of {list}", m.key),
+                    format!("unknown field `{}`{hint}; expected one of {list}", shown(&m.key)),
                 );
             }
         }
@@ -379,6 +379,19 @@ pub(crate) fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     nearest(word, candidates)
         .map(|n| format!(" (did you mean `{n}`?)"))
         .unwrap_or_default()
+}
+
+/// A name as a message shows it: whole up to 80 characters, else its start and its length, so
+/// a megabyte-long key makes a readable message (its JSON path still names it whole).
+pub(crate) fn shown(name: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 80;
+    match name.char_indices().nth(SHOWN) {
+        None => name.into(),
+        Some((cut, _)) => {
+            let start = name.get(..cut).unwrap_or_default();
+            format!("{start}… ({} characters)", name.chars().count()).into()
+        }
+    }
 }
 
 /// Items in backticks, joined: "`a`, `b`".

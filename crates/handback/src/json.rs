@@ -93,7 +93,7 @@ pub fn parse(text: &str) -> Result<Json, SyntaxError> {
 pub fn parse_with_depth(text: &str, max_depth: usize) -> Result<Json, SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader {
-        chars: text.char_indices().peekable(),
+        at: 0,
         text,
         pos: Pos { line: 1, column: 1 },
         path: vec![],
@@ -154,11 +154,15 @@ fn render_segments(segments: &[Segment], out: &mut String) {
 pub fn push_key(out: &mut String, key: &str) {
     let plain = !key.is_empty()
         && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if plain {
         out.push('.');
         out.push_str(key);
+    } else if !key.contains(['"', '\\']) {
+        out.push_str("[\"");
+        out.push_str(key);
+        out.push_str("\"]");
     } else {
         out.push_str("[\"");
         for c in key.chars() {
@@ -188,7 +192,8 @@ fn describe(c: char) -> String {
 }
 
 struct Reader<'a> {
-    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    /// The byte offset of the next character (always on a character boundary).
+    at: usize,
     text: &'a str,
     pos: Pos,
     path: Vec<Segment>,
@@ -197,11 +202,12 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn peek(&mut self) -> Option<char> {
-        self.chars.peek().map(|&(_, c)| c)
+        self.text.get(self.at..)?.chars().next()
     }
 
     fn bump(&mut self) -> Option<char> {
-        let (_, c) = self.chars.next()?;
+        let c = self.peek()?;
+        self.at += c.len_utf8();
         if c == '\n' {
             self.pos.line += 1;
             self.pos.column = 1;
@@ -293,12 +299,11 @@ impl Reader<'_> {
 
     fn number(&mut self) -> Result<f64, SyntaxError> {
         let start_pos = self.pos;
-        let start = self.chars.peek().map(|&(i, _)| i).unwrap_or(self.text.len());
+        let start = self.at;
         let mut end = start;
         let mut take = |r: &mut Self| {
-            if let Some((i, c)) = r.chars.peek().copied() {
-                end = i + c.len_utf8();
-                r.bump();
+            if r.bump().is_some() {
+                end = r.at;
             }
         };
         if self.peek() == Some('-') {
@@ -355,6 +360,20 @@ impl Reader<'_> {
         self.expect_char('"', "`\"`")?;
         let mut out = String::new();
         loop {
+            // Most of a string is plain text: take the run up to the next quote, backslash or
+            // control character in one step (a run holds no newline, so only the column moves).
+            let rest = self.text.get(self.at..).unwrap_or("");
+            let run = rest
+                .bytes()
+                .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
+            if run > 0 {
+                let plain = rest.get(..run).unwrap_or("");
+                out.push_str(plain);
+                let chars = u32::try_from(plain.chars().count()).unwrap_or(u32::MAX);
+                self.pos.column = self.pos.column.saturating_add(chars);
+                self.at += run;
+            }
             let Some(c) = self.peek() else {
                 return Err(self.error("the string is not closed before the end of the file".into()));
             };
