@@ -1688,9 +1688,12 @@ impl<'a> Engine<'a> {
 
     fn explain(&self, c: &'a Condition, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Reason {
         let truth = self.truth(c, subject, outcomes);
-        let says = explain::condition_words(self.pack, c, false);
         let mut reason = empty_reason(truth.into());
-        reason.says = says;
+        // A compound's sentence is its own short phrase (its parts have theirs), so the whole
+        // subtree's sentence is written only for leaves and references.
+        if matches!(c, Condition::Leaf(_) | Condition::Rule(_)) {
+            reason.says = explain::condition_words(self.pack, c, false);
+        }
         match c {
             Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
                 reason.parts = parts.iter().map(|p| self.explain(p, subject, outcomes)).collect();
