@@ -479,12 +479,12 @@ fn per_function_blocks(c: &Context<'_>, results: &[&RuleResult]) -> Vec<Block> {
             out.push(Block::Quote(rule.quote.clone()));
         }
     }
-    let find = |id: &str, f: &str| {
-        results
-            .iter()
-            .copied()
-            .find(|r| r.rule == id && r.function.as_deref() == Some(f))
-    };
+    // Each cell found by (rule, function) in an index, not by a search of every result.
+    let cells: std::collections::BTreeMap<(&str, &str), &RuleResult> = results
+        .iter()
+        .filter_map(|r| Some(((r.rule.as_str(), r.function.as_deref()?), *r)))
+        .collect();
+    let find = |id: &str, f: &str| cells.get(&(id, f)).copied();
     let header = std::iter::once("function".to_string())
         .chain(rules.iter().map(|r| format!("`{r}`")))
         .collect();
