@@ -271,7 +271,9 @@ fn change_words(c: &Change) -> String {
 
 /// What it would take, each set checked by applying it.
 pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, Failure> {
-    let target = Target::parse(target).map_err(|e| Failure::new(Exit::Usage, e))?;
+    let target = Target::parse(target)
+        .and_then(|t| t.check(&b.pack).map(|()| t))
+        .map_err(|e| Failure::new(Exit::Usage, e))?;
     let needs = handback::request::needs(b, &target, limit);
     if out == Out::Csv {
         let mut rows = vec![[
@@ -407,7 +409,9 @@ pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, F
 
 /// The best option for a target as a scenario file (JSON), ending on its earliest day.
 pub fn best_scenario(b: &Base, target: &str) -> Result<String, Failure> {
-    let parsed = Target::parse(target).map_err(|e| Failure::new(Exit::Usage, e))?;
+    let parsed = Target::parse(target)
+        .and_then(|t| t.check(&b.pack).map(|()| t))
+        .map_err(|e| Failure::new(Exit::Usage, e))?;
     let needs = handback::needs(&b.pack, &b.evidence, &b.options, b.directions.as_ref(), &parsed);
     let Some(best) = needs.sets.first() else {
         return Err(Failure::new(

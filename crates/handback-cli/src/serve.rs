@@ -190,10 +190,13 @@ fn read_evidence(pack: &handback::Pack, path: &Path) -> Result<Named, Failure> {
 struct AppState {
     limits: handback::Limits,
     session: String,
-    /// The `Host` values accepted, when listening on loopback (none: any).
+    /// The `Host` values accepted: on loopback, this server's loopback names; on a network,
+    /// (`None`) an IP address with this server's port, never a DNS name.
     hosts: Option<Vec<String>>,
+    /// The port, for checking `Host` on a network.
+    port: u16,
     /// At most this many requests are answered at once; the rest wait their turn.
-    workers: tokio::sync::Semaphore,
+    workers: Arc<tokio::sync::Semaphore>,
 }
 
 /// The router, apart from the socket, so tests and the load test can serve it on any listener.
@@ -225,19 +228,32 @@ fn asset(text: &'static str, content_type: &'static str) -> Response {
 /// Refuses a request whose `Host` is not this server's loopback name (DNS rebinding), and puts
 /// the security headers on every answer.
 async fn guard(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    if let Some(hosts) = &state.hosts {
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("");
-        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    match &state.hosts {
+        Some(hosts) if !hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) => {
             return (
                 StatusCode::MISDIRECTED_REQUEST,
                 format!("this workbench answers on {} only\n", hosts.join(", ")),
             )
                 .into_response();
         }
+        // On a network, a page that rebinds its own DNS name to this machine would send that
+        // name: only an address typed as an IP (or localhost) is answered.
+        None if !network_host_ok(host, state.port) => {
+            return (
+                StatusCode::MISDIRECTED_REQUEST,
+                format!(
+                    "this workbench answers to its IP address only (e.g. http://192.0.2.1:{}/), not to a name\n",
+                    state.port
+                ),
+            )
+                .into_response();
+        }
+        _ => {}
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -264,22 +280,33 @@ fn json_response(status: StatusCode, body: String) -> Response {
 
 enum BodyError {
     TooLong,
+    Slow,
     Unreadable(axum::Error),
 }
 
 /// Reads a body of at most `cap` bytes. An oversized body is still read to its end (discarded,
 /// up to a bound) before the refusal is sent: a server that answers and closes while the client
 /// is still sending makes the client's socket fail with a reset, and the client never sees the
-/// 413 that says what the limit is and how to raise it.
-async fn read_body(body: Body, cap: usize) -> Result<Vec<u8>, BodyError> {
+/// 413 that says what the limit is and how to raise it. A body declared larger than that bound
+/// is refused at once, and a client that stops sending for 5 seconds (or takes more than 30 in
+/// all) loses its turn, so slow clients cannot hold the workers.
+async fn read_body(body: Body, cap: usize, declared: Option<u64>) -> Result<Vec<u8>, BodyError> {
     use http_body_util::BodyExt;
     let drain_bound = cap.saturating_mul(16).max(16 << 20);
+    if declared.is_some_and(|n| n > drain_bound as u64) {
+        return Err(BodyError::TooLong);
+    }
+    let idle = std::time::Duration::from_secs(5);
     let mut body = body;
     let mut bytes = Vec::new();
     let mut seen = 0usize;
     let drain = async {
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(BodyError::Unreadable)?;
+        loop {
+            let frame = match tokio::time::timeout(idle, body.frame()).await {
+                Ok(Some(frame)) => frame.map_err(BodyError::Unreadable)?,
+                Ok(None) => break,
+                Err(_) => return Err(BodyError::Slow),
+            };
             if let Some(data) = frame.data_ref() {
                 seen = seen.saturating_add(data.len());
                 if seen <= cap {
@@ -291,16 +318,13 @@ async fn read_body(body: Body, cap: usize) -> Result<Vec<u8>, BodyError> {
         }
         Ok::<(), BodyError>(())
     };
-    // A client that trickles an oversized body is not waited for long.
     let read = tokio::time::timeout(std::time::Duration::from_secs(30), drain).await;
     match read {
         Ok(Ok(())) if seen <= cap => Ok(bytes),
         Ok(Ok(())) => Err(BodyError::TooLong),
+        Ok(Err(_)) | Err(_) if seen > cap => Err(BodyError::TooLong),
         Ok(Err(e)) => Err(e),
-        Err(_) if seen > cap => Err(BodyError::TooLong),
-        Err(_) => Err(BodyError::Unreadable(axum::Error::new(
-            "the body was not sent in time",
-        ))),
+        Err(_) => Err(BodyError::Slow),
     }
 }
 
@@ -324,19 +348,29 @@ async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body)
     }
     // The turn is taken before the body is read, so at most `workers` bodies are held in
     // memory at once, however many tabs (or a load test) send at the same moment.
-    let Ok(_permit) = state.workers.acquire().await else {
+    let Ok(permit) = state.workers.clone().acquire_owned().await else {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             "the server is shutting down".into(),
         );
     };
     let cap = state.limits.max_input_bytes;
-    let bytes = match read_body(body, cap).await {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let bytes = match read_body(body, cap, declared).await {
         Ok(b) => b,
         Err(BodyError::TooLong) => {
             return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the request is over {cap} bytes, the limit (raise it with `--max-input-bytes`)"),
+            )
+        }
+        Err(BodyError::Slow) => {
+            return refuse(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request's body was not sent in time (5 seconds without a byte, or 30 in all)".into(),
             )
         }
         Err(BodyError::Unreadable(e)) => {
@@ -359,7 +393,10 @@ async fn api(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body)
         }
     };
     let limits = state.limits;
+    // The turn goes with the work: a client that hangs up does not end a blocking task, so the
+    // turn is given back when the engine is done, not when the connection is.
     let answered = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let response = crate::api::respond(&text, limits);
         (status_of(&response), crate::api::to_line(&response))
     })
@@ -389,6 +426,21 @@ fn status_of(response: &handback::request::Response) -> StatusCode {
         Some(RequestError::Internal { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
         Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
     }
+}
+
+/// Whether a `Host` header names this server by IP address (or as localhost) and `port`.
+fn network_host_ok(host: &str, port: u16) -> bool {
+    let Some((name, p)) = host.rsplit_once(':') else {
+        return false;
+    };
+    if p.parse::<u16>().ok() != Some(port) {
+        return false;
+    }
+    let bare = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
+    name.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok()
 }
 
 /// The `Host` values a browser sends to a loopback server on `port`.
@@ -430,7 +482,8 @@ pub fn serve(config: Config) -> Result<String, Failure> {
         limits: config.limits,
         session,
         hosts: config.listen.is_loopback().then(|| loopback_hosts(bound.port())),
-        workers: tokio::sync::Semaphore::new(cores.max(2)),
+        port: bound.port(),
+        workers: Arc::new(tokio::sync::Semaphore::new(cores.max(2))),
     });
     let url = url_of(if config.listen.is_unspecified() {
         SocketAddr::new(IpAddr::from([127, 0, 0, 1]), bound.port())
@@ -444,7 +497,7 @@ pub fn serve(config: Config) -> Result<String, Failure> {
         if !config.listen.is_loopback() {
             let _ = writeln!(
                 out,
-                "Listening on {bound}: reachable from other machines, with no sign-in. Stop with Ctrl-C."
+                "Listening on {bound}: reachable from other machines, with no sign-in; it answers only when addressed by IP (a DNS name is refused, against DNS rebinding). Stop with Ctrl-C."
             );
         } else {
             let _ = writeln!(out, "Listening on this machine only. Stop with Ctrl-C.");

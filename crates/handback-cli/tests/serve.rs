@@ -430,3 +430,28 @@ fn spreadsheet_evidence_is_handed_over_in_a_form_a_request_takes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn on_a_network_only_an_ip_address_is_answered() {
+    // Opened to the network, a DNS name could still be rebound to this machine by another
+    // site's page: only an address typed as an IP (or localhost) gets an answer.
+    let server = Server::start(&["--listen", "0.0.0.0", AUG_2016]);
+    let port = server.url.rsplit(':').next().unwrap().trim_end_matches('/');
+    let ask = |host: &str| {
+        let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        stream
+            .write_all(
+                format!("GET /api/session HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+            )
+            .unwrap();
+        let mut answer = String::new();
+        std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+        answer
+    };
+    let refused = ask(&format!("attacker.example:{port}"));
+    assert!(refused.starts_with("HTTP/1.1 421"), "{refused}");
+    assert!(!refused.contains("Rotherham"), "{refused}");
+    assert!(ask(&format!("127.0.0.1:{port}")).starts_with("HTTP/1.1 200"));
+    assert!(ask(&format!("[::1]:{port}")).starts_with("HTTP/1.1 200"));
+    assert!(ask("127.0.0.1:1").starts_with("HTTP/1.1 421"));
+}

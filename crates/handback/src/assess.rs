@@ -424,10 +424,19 @@ pub struct Check {
     /// The other key of a key-against-key comparison, or the later event of `days_since`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_key: Option<String>,
+    /// The function whose evidence the other key (or the later event) is read from, when the
+    /// rule pins it to a function other than the subject's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_function: Option<String>,
     /// The rule referenced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
-    /// What the evidence showed; `None` for a rule reference (its outcome is the reason's).
+    /// For a reference to a graded rule: the level it must reach at least. The level reached
+    /// is that rule's own outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<String>,
+    /// What the evidence showed; `None` for a rule reference (the referenced rule's result
+    /// says what it reached; the reason's outcome says whether that was enough).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub found: Option<Found>,
 }
@@ -1724,7 +1733,15 @@ impl<'a> Engine<'a> {
                             .map(|f| f.id.clone()),
                         op: None,
                         other_key: None,
+                        other_function: None,
                         rule: Some(id.to_string()),
+                        at_least: r.at_least.and_then(|needed| {
+                            let scale = match self.pack.rules.get(r.rule).map(|t| &t.body) {
+                                Some(Body::Graded { scale, .. }) => self.pack.scales.get(*scale),
+                                _ => None,
+                            };
+                            scale.and_then(|s| s.levels.get(needed)).cloned()
+                        }),
                         found: None,
                     });
                     reason.because = Some(match at_least {
@@ -2121,26 +2138,42 @@ impl<'a> Engine<'a> {
             }),
             _ => None,
         };
-        let (test, op, other_key) = match &leaf.test {
+        // With `fallback_to_council`, a function with no evidence of its own is judged on the
+        // council-wide series: that is the evidence read, so no function is named.
+        let function = function.filter(|_| {
+            !leaf.fallback_to_council
+                || self
+                    .visible(leaf, subject)
+                    .last()
+                    .is_some_and(|o| o.function.is_some())
+        });
+        let (test, op, other) = match &leaf.test {
             LeafTest::Compare { op, .. } => (CheckKind::Compare, Some(*op), None),
             LeafTest::Sustained { op, .. } => (CheckKind::Sustained, Some(*op), None),
             LeafTest::Present => (CheckKind::Present, None, None),
             LeafTest::Trend { .. } => (CheckKind::Trend, None, None),
             LeafTest::Count { op, .. } => (CheckKind::Count, Some(*op), None),
-            LeafTest::Against { op, other } => (CheckKind::Against, Some(*op), key_name(other.key)),
+            LeafTest::Against { op, other } => (
+                CheckKind::Against,
+                Some(*op),
+                Some((key_name(other.key), other.function.clone())),
+            ),
             LeafTest::DaysSince { op, until, .. } => (
                 CheckKind::DaysSince,
                 Some(*op),
-                until.as_ref().and_then(|e| key_name(e.key)),
+                until.as_ref().map(|e| (key_name(e.key), e.function.clone())),
             ),
         };
+        let (other_key, other_function) = other.unwrap_or((None, None));
         Check {
             test,
             key: key_name(leaf.key),
             function,
             op,
             other_key,
+            other_function,
             rule: None,
+            at_least: None,
             found: Some(found),
         }
     }

@@ -152,14 +152,17 @@ fn render_segments(segments: &[Segment], out: &mut String) {
 
 /// Appends `.key` (or `["key"]` when the key is not a plain identifier) to a path.
 pub fn push_key(out: &mut String, key: &str) {
-    let plain = !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if plain {
+    let bytes = key.as_bytes();
+    let mut identifier = !bytes.is_empty();
+    let mut escapes = false;
+    for &b in bytes {
+        identifier &= b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        escapes |= b == b'"' || b == b'\\';
+    }
+    if identifier {
         out.push('.');
         out.push_str(key);
-    } else if !key.contains(['"', '\\']) {
+    } else if !escapes {
         out.push_str("[\"");
         out.push_str(key);
         out.push_str("\"]");
@@ -174,6 +177,19 @@ pub fn push_key(out: &mut String, key: &str) {
         }
         out.push_str("\"]");
     }
+}
+
+/// The length of the run of plain string bytes at the start of `bytes`: up to the first quote,
+/// backslash or control character. A plain loop, so it stays quick even unoptimised.
+fn plain_run(bytes: &[u8]) -> usize {
+    let mut n = 0;
+    for &b in bytes {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        n += 1;
+    }
+    n
 }
 
 /// One step of a JSON path.
@@ -363,10 +379,7 @@ impl Reader<'_> {
             // Most of a string is plain text: take the run up to the next quote, backslash or
             // control character in one step (a run holds no newline, so only the column moves).
             let rest = self.text.get(self.at..).unwrap_or("");
-            let run = rest
-                .bytes()
-                .position(|b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(rest.len());
+            let run = plain_run(rest.as_bytes());
             if run > 0 {
                 let plain = rest.get(..run).unwrap_or("");
                 out.push_str(plain);

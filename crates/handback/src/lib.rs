@@ -78,9 +78,11 @@ pub use diagnostic::{parse_date, Diagnostic, Diagnostics, Limits};
 pub use directions::{Directions, Holding, Instrument, Power};
 pub use evidence::{Basis, Evidence, EvidenceBuilder, Observation, ObservationDraft, Source};
 pub use gaps::{gaps, Gap, Gaps};
-pub use needs::{needs, target_met, ChangeSet, Needs, Requirement, Target};
+pub use needs::{needs, target_met, Baseline, ChangeSet, Needs, Requirement, Target};
 pub use pack::{LoadError, Pack, SourceFile};
-pub use plan::{plan, Blocker, Exit, FunctionPlan, Phase, Plan, Readiness, Step, TrancheItem};
+pub use plan::{
+    plan, AwaitingItem, Blocker, Exit, ExitState, FunctionPlan, Phase, Plan, Readiness, Step, TrancheItem,
+};
 pub use report::{report, verify, Difference, ReportInputs, VerifyInputs, FORMAT as REPORT_FORMAT};
 pub use situation::{settle_as_of, KnownAt, Situation, SituationError};
 pub use sweep::{sweep, Sweep, SweepError, Vary};
@@ -97,10 +99,10 @@ pub mod model {
     pub use crate::functions::{
         DatedSafeguard, Function, HeldUntilExit, Prerequisite, Recommendation, Safeguard,
     };
-    pub use crate::pack::{CriteriaSet, Manifest, PackDigests, Parameter};
+    pub use crate::pack::{CriteriaSet, Manifest, PackDigests, Parameter, Source as PackSource};
     pub use crate::phases::{Counted, ExitOutcome, PhaseCondition, PhaseDecl};
     pub use crate::rules::{Citation, Op, Rule};
-    pub use crate::vocabulary::{Direction, Formula, Key, Scale, Scope, ValueType};
+    pub use crate::vocabulary::{Direction, Formula, Key, Range, Scale, Scope, ValueType};
 }
 
 /// For pack authors: a pack's own cases, its citations checked against the seed documents,

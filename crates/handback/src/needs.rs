@@ -85,6 +85,51 @@ impl Target {
             )),
         }
     }
+
+    /// Checks that the target names what the pack has: a misspelt id is a usage error with a
+    /// suggestion, not a search that finds evidence "cannot make it met".
+    pub fn check(&self, pack: &Pack) -> Result<(), String> {
+        let function_known = |f: &str| -> Result<(), String> {
+            let ids: Vec<&str> = pack.functions().iter().map(|x| x.id.as_str()).collect();
+            if ids.contains(&f) {
+                Ok(())
+            } else {
+                let hint = crate::diagnostic::did_you_mean(f, &ids);
+                Err(format!("the pack has no function `{f}`{hint}"))
+            }
+        };
+        match self {
+            Target::Function { function } => function_known(function),
+            Target::Rule { rule, function } => {
+                let Some(r) = pack.rules().iter().find(|r| &r.id == rule) else {
+                    let ids: Vec<&str> = pack.rules().iter().map(|r| r.id.as_str()).collect();
+                    let hint = crate::diagnostic::did_you_mean(rule, &ids);
+                    return Err(format!("the pack has no rule `{rule}`{hint}"));
+                };
+                match (r.per_function, function) {
+                    (true, Some(f)) => function_known(f),
+                    (true, None) => Err(format!(
+                        "rule `{rule}` is evaluated per function; name one: `rule:{rule}@FUNCTION`"
+                    )),
+                    (false, Some(f)) => Err(format!("rule `{rule}` is council-wide; drop `@{f}`")),
+                    (false, None) => Ok(()),
+                }
+            }
+            Target::Exit { outcome: None } => Ok(()),
+            Target::Exit { outcome: Some(o) } => {
+                let ids: Vec<&str> = pack.exit_outcomes().iter().map(|x| x.id.as_str()).collect();
+                if ids.contains(&o.as_str()) {
+                    Ok(())
+                } else {
+                    let hint = crate::diagnostic::did_you_mean(o, &ids);
+                    Err(format!(
+                        "the pack has no exit outcome `{o}`{hint}; it has {}",
+                        crate::diagnostic::ticked(&ids, ", ")
+                    ))
+                }
+            }
+        }
+    }
 }
 
 /// One evidence change a set needs.

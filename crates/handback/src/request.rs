@@ -958,6 +958,9 @@ pub fn parse_request(
             },
         ));
     }
+    // A byte-order mark (Windows tools write one) is skipped, as the project's own reader and
+    // every file command skip it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Err(e) = crate::json::parse_with_depth(text, limits.max_depth) {
         return Err((
             None,
@@ -992,6 +995,16 @@ pub fn parse_request(
         if v > u64::from(API_VERSION) {
             return Err((id, version_error(u32::try_from(v).unwrap_or(u32::MAX))));
         }
+    }
+    // serde reads an internally tagged enum's tag from an integer too, as the variant's index
+    // (`{"op": 4}` would be `assess`): an operation is named, never numbered.
+    if value.get("op").is_some_and(|op| !op.is_string()) {
+        return Err((
+            id,
+            RequestError::Malformed {
+                message: "`op` names the operation as a string, e.g. `\"assess\"`".into(),
+            },
+        ));
     }
     let request = serde_json::from_value::<Request>(value.clone()).map_err(|e| {
         // Read from the text again for the error alone: it then names the line and column of
@@ -1216,6 +1229,7 @@ pub fn answer(operation: &Operation, limits: Limits) -> Result<Answer, RequestEr
             let mut s = situation(&r.situation, limits)?;
             set_parameters(&mut s, &r.parameters)?;
             let target = Target::parse(&r.target).map_err(usage)?;
+            target.check(&s.pack).map_err(usage)?;
             Ok(Answer::Needs(Box::new(needs(&s, &target, r.limit))))
         }
         Operation::Sweep(r) => {

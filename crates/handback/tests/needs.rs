@@ -626,3 +626,25 @@ fn days_since_an_event_is_offered_the_event_today_only_where_that_meets_it() {
     let n = sound_needs(&p, &ev, as_of, &target("long-ago"));
     assert!(n.met, "{n:?}");
 }
+
+/// A misspelt target is a usage error with a suggestion, never a search that reports evidence
+/// "cannot make it met".
+#[test]
+fn a_target_naming_nothing_in_the_pack_is_refused_with_a_suggestion() {
+    let pack = handback::default_pack().unwrap();
+    let refused = |t: &str| handback::Target::parse(t).unwrap().check(&pack).unwrap_err();
+    assert!(refused("function:children-servics").contains("did you mean `children-services`"));
+    assert!(refused("rule:children-55").contains("no rule `children-55`"));
+    assert!(refused("exit:nope").contains("no exit outcome `nope`"));
+    for fine in ["function:children-services", "rule:children-5", "exit"] {
+        assert_eq!(
+            handback::Target::parse(fine).unwrap().check(&pack),
+            Ok(()),
+            "{fine}"
+        );
+    }
+    let line = r#"{"op": "needs", "evidence": {"council": "X", "observations": []}, "as_of": "2016-08-11", "target": "function:nope"}"#;
+    let answer: serde_json::Value =
+        serde_json::from_str(&handback::request::handle_line(line, Default::default())).unwrap();
+    assert_eq!(answer["error"]["kind"], "usage", "{answer}");
+}

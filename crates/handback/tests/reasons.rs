@@ -55,6 +55,14 @@ fn every_leaf_says_as_data_what_it_checked_and_found() {
                     let referenced = find(target, check.function.as_deref()).unwrap_or_else(|| {
                         panic!("{}: refers to {target}, not in the assessment", result.rule)
                     });
+                    // A reference to a graded rule names the level it needs, from that rule's scale.
+                    if let Some(level) = &check.at_least {
+                        assert!(
+                            matches!(&referenced.outcome, Verdict::Level(_) | Verdict::Unknown),
+                            "{} -> {target}: `at_least {level}` on a rule that is not graded",
+                            result.rule
+                        );
+                    }
                     // A test reference is met exactly when the rule it names is.
                     if matches!(
                         referenced.outcome,

@@ -267,8 +267,12 @@ fn a_long_unknown_key_costs_no_more_than_reading_it() {
         t_unknown.as_secs_f64() * 1e3,
         t_known.as_secs_f64() * 1e3
     );
+    // Refusing the key takes a few more linear passes than reading it (its path and message are
+    // written and copied), and the reader got fast enough that those passes show; a suggestion
+    // measured against every candidate would cost a million times more, so the bound stays far
+    // below anything but linear work.
     assert!(
-        t_unknown.as_secs_f64() <= SLACK * t_known.as_secs_f64().max(1e-3),
+        t_unknown.as_secs_f64() <= 2.0 * SLACK * t_known.as_secs_f64().max(1e-3),
         "a long unknown key costs {t_unknown:?}, reading it {t_known:?}"
     );
 }
