@@ -390,32 +390,20 @@ pub(crate) fn apply_with(
     } else {
         None
     };
-    let evidence = match fast {
-        Some(Ok(evidence)) => evidence,
-        Some(Err(missing)) => {
-            problems.extend(
-                missing
-                    .into_iter()
-                    .map(|(n, id)| place(n).diagnostic(format!("there is no observation `{id}` to remove"))),
-            );
-            return Err(LoadError::new(problems));
-        }
-        None => {
-            let (evidence, missing) = edit_document(pack, evidence, &edits, label, &problems)?;
-            problems.extend(
-                missing
-                    .into_iter()
-                    .map(|(n, id)| place(n).diagnostic(format!("there is no observation `{id}` to remove"))),
-            );
-            match evidence {
-                Some(e) if problems.is_empty() => e,
-                _ => return Err(LoadError::new(problems)),
-            }
-        }
+    let (edited, missing) = match fast {
+        Some(Ok(evidence)) => (Some(evidence), Vec::new()),
+        Some(Err(missing)) => (None, missing),
+        None => edit_document(pack, evidence, &edits, label, &problems)?,
     };
-    if !problems.is_empty() {
-        return Err(LoadError::new(problems));
-    }
+    problems.extend(
+        missing
+            .into_iter()
+            .map(|(n, id)| place(n).diagnostic(format!("there is no observation `{id}` to remove"))),
+    );
+    let evidence = match edited {
+        Some(e) if problems.is_empty() => e,
+        _ => return Err(LoadError::new(problems)),
+    };
     Ok(Applied {
         evidence,
         as_of,
