@@ -30,6 +30,15 @@ fn bench(c: &mut Criterion) {
     c.bench_function("outcomes (no reasons)", |b| {
         b.iter(|| handback::bulk::outcomes(black_box(&pack), black_box(&evidence), &outcomes_only))
     });
+    // Indexed once, buffers kept warm: what a loop over dates or parameters pays per point.
+    let indexed = handback::bulk::Indexed::new(&pack, &evidence);
+    let mut buffers = handback::bulk::Outcomes::new();
+    c.bench_function("outcomes, indexed, warm buffers", |b| {
+        b.iter(|| {
+            indexed.outcomes_into(black_box(&outcomes_only), &mut buffers);
+            buffers.get(0, 0)
+        })
+    });
     c.bench_function("assess with reasons", |b| {
         b.iter(|| handback::assess(black_box(&pack), black_box(&evidence), &with_reasons))
     });

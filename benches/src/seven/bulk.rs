@@ -1,5 +1,7 @@
-//! Handback's bulk mode: `handback::bulk::outcomes` over the benchmark pack
-//! `benches/packs/seven-tests/`, outcomes only (`Options::explain = false`).
+//! Handback's bulk mode over the benchmark pack `benches/packs/seven-tests/`, outcomes only:
+//! each evidence set indexed once (`handback::bulk::Indexed`, like the other engines' inputs,
+//! prepared outside the timing) and assessed into buffers kept warm between calls
+//! (`handback::bulk::Outcomes`).
 //!
 //! The evidence is built in code with `EvidenceBuilder` (so it passes the loader's checks): one
 //! observation per known key, dated on the as-of date, so freshness (`max_age_days`) never
@@ -7,7 +9,8 @@
 
 use super::{Fact, Facts, Outcomes, Seven, TESTS};
 use chrono::NaiveDate;
-use handback::bulk::Outcome;
+use handback::bulk::{Indexed, Outcome, Outcomes as Buffers};
+use std::cell::RefCell;
 use handback::{Evidence, EvidenceBuilder, ObservationDraft, Options, Pack, SourceFile, Truth};
 
 /// The benchmark pack's files, read at compile time.
@@ -49,7 +52,10 @@ pub fn as_of() -> Result<NaiveDate, String> {
 
 /// The benchmark pack, loaded once, with the options and where each test's outcome is.
 pub struct Bulk {
-    pack: Pack,
+    /// Leaked once per process, so indexed evidence can borrow it for as long as it lives.
+    pack: &'static Pack,
+    /// The outcome buffers, reused by every call.
+    buffers: RefCell<Buffers>,
     options: Options,
     as_of: NaiveDate,
     /// The index of `children-1` … `children-7` in `pack.rules()`.
@@ -72,7 +78,8 @@ impl Bulk {
         let mut options = Options::new(as_of);
         options.explain = false;
         Ok(Bulk {
-            pack,
+            pack: Box::leak(Box::new(pack)),
+            buffers: RefCell::new(Buffers::new()),
             options,
             as_of,
             rows,
@@ -88,18 +95,18 @@ impl Bulk {
 
     /// The pack itself.
     pub fn pack(&self) -> &Pack {
-        &self.pack
+        self.pack
     }
 }
 
 impl Seven for Bulk {
-    type Input = Evidence;
+    type Input = Indexed<'static>;
 
     fn name(&self) -> &'static str {
         "handback"
     }
 
-    fn prepare(&self, facts: &Facts) -> Result<Evidence, String> {
+    fn prepare(&self, facts: &Facts) -> Result<Indexed<'static>, String> {
         let mut builder = EvidenceBuilder::new("Benchmark Council").as_of(self.as_of);
         for (i, (key, value)) in facts.entries().into_iter().enumerate() {
             let value = match value {
@@ -114,16 +121,18 @@ impl Seven for Bulk {
             }
             builder = builder.observe(draft);
         }
-        builder.build(&self.pack).map_err(|e| e.to_string())
+        let evidence: Evidence = builder.build(self.pack).map_err(|e| e.to_string())?;
+        Ok(Indexed::owning(self.pack, evidence))
     }
 
     #[inline]
-    fn outcomes(&self, evidence: &Evidence) -> Result<Outcomes, String> {
-        let all = handback::bulk::outcomes(&self.pack, evidence, &self.options);
+    fn outcomes(&self, evidence: &Indexed<'static>) -> Result<Outcomes, String> {
+        let mut all = self.buffers.borrow_mut();
+        evidence.outcomes_into(&self.options, &mut all);
         let mut outcomes = [Truth::Unknown; 7];
         for (outcome, row) in outcomes.iter_mut().zip(self.rows) {
-            *outcome = match all.get(row).and_then(|subjects| subjects.first()) {
-                Some(Outcome::Test(t)) => *t,
+            *outcome = match all.get(row, 0) {
+                Some(Outcome::Test(t)) => t,
                 other => return Err(format!("rule {row} gave {other:?}, not a test's outcome")),
             };
         }

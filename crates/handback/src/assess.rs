@@ -661,11 +661,10 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
             .map(|(i, p)| ParameterInForce {
                 name: p.name.clone(),
                 value: engine
-                    .params
-                    .get(i)
-                    .map(|(v, _)| (*v).clone())
+                    .param(i)
+                    .map(|(v, _)| v.clone())
                     .unwrap_or_else(|| p.default.clone()),
-                overridden: engine.params.get(i).is_some_and(|(_, o)| *o),
+                overridden: engine.param(i).is_some_and(|(_, o)| o),
             })
             .collect(),
         results,
@@ -704,14 +703,17 @@ pub fn outcomes(pack: &Pack, evidence: &Evidence, options: &Options) -> Vec<Vec<
 pub(crate) struct Engine<'a> {
     pub pack: &'a Pack,
     pub as_of: NaiveDate,
-    /// Parameter values in pack order, with whether each was overridden.
-    pub params: Vec<(&'a Value, bool)>,
+    /// Parameter values in pack order, with whether each was overridden (`None`: no
+    /// overrides, every parameter its default; read them with [`Engine::param`]).
+    params: Option<Vec<(&'a Value, bool)>>,
     /// The evidence's observations, sorted by (key, function, date, ...).
     observations: &'a [Observation],
     /// Each series as a range of `observations`, at `key * slots + slot`, where slot 0 is the
     /// council-wide series and slot `f + 1` function `f`'s: found by arithmetic, not by
     /// comparing strings.
-    series: Vec<(u32, u32)>,
+    index: std::borrow::Cow<'a, crate::program::Index>,
+    /// The as-of date as a day number (days from the common era), for the compiled program.
+    pub(crate) as_of_days: i32,
     /// The pack's functions plus one.
     slots: usize,
     /// What reading the evidence left out (refused roles) and computed (derived keys), for
@@ -815,62 +817,89 @@ pub(crate) enum Finding<'a> {
     },
 }
 
+/// Each series of `observations` (sorted by key, function, date…) as a range, at
+/// `key * slots + slot`, where slot 0 is the council-wide series and slot `f + 1` function `f`'s.
+pub(crate) fn index_series(pack: &Pack, obs: &[Observation]) -> Vec<(u32, u32)> {
+    let slots = pack.functions.len() + 1;
+    let mut series = vec![(0u32, 0u32); pack.keys.len().saturating_mul(slots)];
+    // INVARIANT: evidence observations are sorted by (key, function, date, recorded, id),
+    // so each series is one contiguous, date-ordered run.
+    let mut start = 0;
+    // Runs of the same function are adjacent across keys too, so the last slot found is
+    // usually the next one: look it up again only when the function changes.
+    let mut last: Option<(&str, Option<usize>)> = None;
+    while start < obs.len() {
+        let Some(first) = obs.get(start) else { break };
+        let group = (first.key_index, first.function.as_deref());
+        let len = obs
+            .get(start..)
+            .map(|rest| {
+                rest.iter()
+                    .take_while(|o| (o.key_index, o.function.as_deref()) == group)
+                    .count()
+            })
+            .unwrap_or(1)
+            .max(1);
+        let slot = match group.1 {
+            None => Some(0),
+            Some(f) => match last {
+                Some((name, slot)) if name == f => slot,
+                _ => {
+                    let slot = pack.functions.iter().position(|x| x.id == f).map(|i| i + 1);
+                    last = Some((f, slot));
+                    slot
+                }
+            },
+        };
+        if let Some(cell) = slot.and_then(|slot| series.get_mut(group.0 * slots + slot)) {
+            // The loader caps evidence far below 2^32 observations.
+            *cell = (start as u32, (start + len) as u32);
+        }
+        start += len;
+    }
+    series
+}
+
 impl<'a> Engine<'a> {
     pub fn new(pack: &'a Pack, evidence: &'a Evidence, options: &'a Options) -> Self {
-        let slots = pack.functions.len() + 1;
-        let mut series = vec![(0u32, 0u32); pack.keys.len().saturating_mul(slots)];
-        // INVARIANT: evidence observations are sorted by (key, function, date, recorded, id),
-        // so each series is one contiguous, date-ordered run.
-        let obs = &evidence.observations;
-        let mut start = 0;
-        // Runs of the same function are adjacent across keys too, so the last slot found is
-        // usually the next one: look it up again only when the function changes.
-        let mut last: Option<(&str, Option<usize>)> = None;
-        while start < obs.len() {
-            let Some(first) = obs.get(start) else { break };
-            let group = (first.key_index, first.function.as_deref());
-            let len = obs
-                .get(start..)
-                .map(|rest| {
-                    rest.iter()
-                        .take_while(|o| (o.key_index, o.function.as_deref()) == group)
-                        .count()
+        let index = crate::program::Index::new(pack, &evidence.observations);
+        Engine::with_series(pack, evidence, options, std::borrow::Cow::Owned(index))
+    }
+
+    /// An engine over evidence already indexed.
+    pub(crate) fn with_series(
+        pack: &'a Pack,
+        evidence: &'a Evidence,
+        options: &'a Options,
+        index: std::borrow::Cow<'a, crate::program::Index>,
+    ) -> Self {
+        // Without overrides every parameter is its default: nothing to build.
+        let params = (!options.parameters.is_empty()).then(|| {
+            pack.parameters
+                .iter()
+                .map(|p| match options.parameters.get(&p.name) {
+                    Some(v) if value_fits(v, &p.value_type) => (v, true),
+                    _ => (&p.default, false),
                 })
-                .unwrap_or(1)
-                .max(1);
-            let slot = match group.1 {
-                None => Some(0),
-                Some(f) => match last {
-                    Some((name, slot)) if name == f => slot,
-                    _ => {
-                        let slot = pack.functions.iter().position(|x| x.id == f).map(|i| i + 1);
-                        last = Some((f, slot));
-                        slot
-                    }
-                },
-            };
-            if let Some(cell) = slot.and_then(|slot| series.get_mut(group.0 * slots + slot)) {
-                // The loader caps evidence far below 2^32 observations.
-                *cell = (start as u32, (start + len) as u32);
-            }
-            start += len;
-        }
-        let params = pack
-            .parameters
-            .iter()
-            .map(|p| match options.parameters.get(&p.name) {
-                Some(v) if value_fits(v, &p.value_type) => (v, true),
-                _ => (&p.default, false),
-            })
-            .collect();
+                .collect()
+        });
         Engine {
             pack,
             as_of: options.as_of,
             params,
-            observations: obs,
-            series,
-            slots,
+            observations: &evidence.observations,
+            index,
+            as_of_days: chrono::Datelike::num_days_from_ce(&options.as_of),
+            slots: pack.functions.len() + 1,
             prepared: None,
+        }
+    }
+
+    /// Parameter `i`'s value in force, and whether it was overridden.
+    pub(crate) fn param(&self, i: usize) -> Option<(&'a Value, bool)> {
+        match &self.params {
+            Some(params) => params.get(i).copied(),
+            None => self.pack.parameters.get(i).map(|p| (&p.default, false)),
         }
     }
 
@@ -887,7 +916,16 @@ impl<'a> Engine<'a> {
         }
     }
 
+    /// Every rule's outcomes, from the pack's compiled program.
     pub fn outcomes(&self) -> Vec<Vec<Outcome>> {
+        let mut out = crate::program::Outcomes::new();
+        self.pack.program.run(self, &mut out);
+        out.to_vecs()
+    }
+
+    /// Every rule's outcomes by walking the condition trees: the compiled program's oracle.
+    #[cfg(test)]
+    pub(crate) fn outcomes_interpreted(&self) -> Vec<Vec<Outcome>> {
         let mut outcomes: Vec<Vec<Outcome>> = self
             .pack
             .rules
@@ -911,6 +949,7 @@ impl<'a> Engine<'a> {
         outcomes
     }
 
+    #[cfg(test)]
     fn rule_outcome(&self, rule: usize, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Outcome {
         let Some(rule) = self.pack.rules.get(rule) else {
             return Outcome::Test(Truth::Unknown);
@@ -988,7 +1027,7 @@ impl<'a> Engine<'a> {
         match a {
             Amount::Literal(n) => n,
             Amount::Parameter(i) => {
-                let value = self.params.get(i).map(|(v, _)| *v);
+                let value = self.param(i).map(|(v, _)| v);
                 let default = self.pack.parameters.get(i).map(|p| &p.default);
                 value
                     .and_then(|v| crate::rules::amount_value(v).ok())
@@ -1011,7 +1050,7 @@ impl<'a> Engine<'a> {
     pub(crate) fn threshold(&self, t: &'a Threshold) -> &'a Value {
         match t {
             Threshold::Literal(v) => v,
-            Threshold::Parameter(i) => self.params.get(*i).map(|(v, _)| *v).unwrap_or(&FALLBACK),
+            Threshold::Parameter(i) => self.param(*i).map(|(v, _)| v).unwrap_or(&FALLBACK),
         }
     }
 
@@ -1060,14 +1099,39 @@ impl<'a> Engine<'a> {
         own
     }
 
+    /// A threshold's value in force, for thresholds held outside the pack's rules.
+    pub(crate) fn threshold_value<'t>(&'t self, t: &'t Threshold) -> &'t Value {
+        match t {
+            Threshold::Literal(v) => v,
+            Threshold::Parameter(i) => self.param(*i).map(|(v, _)| v).unwrap_or(&FALLBACK),
+        }
+    }
+
     /// One series, by key and slot.
     fn series_at(&self, key: usize, slot: usize) -> &'a [Observation] {
+        let (start, end) = self.series_range(key, slot);
+        self.observations.get(start..end).unwrap_or(&[])
+    }
+
+    /// Where one series lies in the evidence's observations (and the index's columns).
+    pub(crate) fn series_range(&self, key: usize, slot: usize) -> (usize, usize) {
         let (start, end) = self
+            .index
             .series
             .get(key * self.slots + slot)
             .copied()
             .unwrap_or((0, 0));
-        self.observations.get(start as usize..end as usize).unwrap_or(&[])
+        (start as usize, end as usize)
+    }
+
+    /// Observation `i` of the evidence read.
+    pub(crate) fn observation(&self, i: usize) -> Option<&'a Observation> {
+        self.observations.get(i)
+    }
+
+    /// The evidence's columns, for the compiled program.
+    pub(crate) fn index(&self) -> &crate::program::Index {
+        &self.index
     }
 
     fn until_as_of(&self, series: &'a [Observation]) -> &'a [Observation] {
@@ -1792,7 +1856,7 @@ impl<'a> Engine<'a> {
             Threshold::Parameter(i) => ThresholdUsed {
                 value: self.threshold(t).clone(),
                 parameter: self.pack.parameters.get(*i).map(|p| p.name.clone()),
-                overridden: self.params.get(*i).is_some_and(|(_, o)| *o),
+                overridden: self.param(*i).is_some_and(|(_, o)| o),
             },
         });
         let op_words = match &leaf.test {
@@ -1810,7 +1874,7 @@ impl<'a> Engine<'a> {
             .filter_map(|(field, a)| match a {
                 Amount::Parameter(i) => {
                     let p = self.pack.parameters.get(i)?;
-                    let overridden = if self.params.get(i).is_some_and(|(_, o)| *o) {
+                    let overridden = if self.param(i).is_some_and(|(_, o)| o) {
                         ", overridden"
                     } else {
                         ""

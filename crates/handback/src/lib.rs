@@ -52,6 +52,7 @@ mod pack;
 mod phases;
 mod picture;
 mod plan;
+mod program;
 mod report;
 pub mod request;
 mod rules;
@@ -125,6 +126,7 @@ pub mod authoring {
 /// [`Pack::functions`] (or 0 for a council-wide rule); use [`assess`] for named results.
 pub mod bulk {
     pub use crate::assess::{outcomes, Outcome};
+    pub use crate::program::{Indexed, Outcomes};
 }
 
 /// The function graph as DOT and SVG.

@@ -173,6 +173,9 @@ pub struct Pack {
     /// Rule indices such that every rule comes after the rules it refers to.
     pub(crate) order: Vec<usize>,
     pub(crate) digests: PackDigests,
+    /// The rules compiled for evaluation (`program.rs`), built with the pack and never apart
+    /// from it, so it cannot go stale.
+    pub(crate) program: crate::program::Program,
 }
 
 impl Pack {
@@ -650,6 +653,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         return Err(LoadError::new(diagnostics));
     }
     compute_monotone(&mut rules, &keys, &parameters, &order);
+    let program = crate::program::Program::compile(&rules, &order, &keys, &catalogue.functions);
     Ok(Pack {
         manifest,
         scales,
@@ -662,6 +666,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         rules,
         order,
         digests: PackDigests::of(all_files),
+        program,
     })
 }
 

@@ -58,10 +58,26 @@ fn assert_linear<T>(what: &str, base: usize, make: impl Fn(usize) -> T, run: imp
         times.push(t.as_secs_f64());
         // Checked at every size, so a quadratic loader fails in seconds rather than minutes.
         let one = times[0].max(1e-3);
-        assert!(
-            t.as_secs_f64() <= SLACK * factor as f64 * one,
-            "{what} grows faster than linearly: {line}"
-        );
+        if t.as_secs_f64() > SLACK * factor as f64 * one {
+            // A burst of load on a shared machine can slow one size and not the other: time
+            // both again, interleaved, before calling it growth. Quadratic work fails again.
+            let small = make(base);
+            let (mut t1, mut tn) = (Duration::MAX, Duration::MAX);
+            for _ in 0..5 {
+                t1 = t1.min(fastest(|| run(&small)));
+                tn = tn.min(fastest(|| run(&input)));
+            }
+            let _ = write!(
+                line,
+                " timed again: ×1 {:.1} ms, ×{factor} {:.1} ms;",
+                t1.as_secs_f64() * 1e3,
+                tn.as_secs_f64() * 1e3
+            );
+            assert!(
+                tn.as_secs_f64() <= SLACK * factor as f64 * t1.as_secs_f64().max(1e-3),
+                "{what} grows faster than linearly: {line}"
+            );
+        }
     }
     println!("{line}");
 }
@@ -226,7 +242,8 @@ fn long_unknown_keys_are_not_compared_in_full() {
     let pack = semantics();
     assert_linear(
         "unknown key (length in bytes)",
-        250_000,
+        // Large enough that the ×1 time (a few ms) is above timer and scheduler noise.
+        1_000_000,
         |n| {
             file(
                 "e.json",
@@ -271,8 +288,20 @@ fn a_long_unknown_key_costs_no_more_than_reading_it() {
     // written and copied), and the reader got fast enough that those passes show; a suggestion
     // measured against every candidate would cost a million times more, so the bound stays far
     // below anything but linear work.
-    assert!(
-        t_unknown.as_secs_f64() <= 2.0 * SLACK * t_known.as_secs_f64().max(1e-3),
-        "a long unknown key costs {t_unknown:?}, reading it {t_known:?}"
-    );
+    // The bound is 50×: a loaded machine has measured 6× here, and a suggestion measured
+    // against every candidate would cost about a million times more.
+    let within = |u: Duration, k: Duration| u.as_secs_f64() <= 50.0 * k.as_secs_f64().max(1e-3);
+    if !within(t_unknown, t_known) {
+        // Timed again, interleaved, before calling it growth (see `assert_linear`).
+        let (mut u, mut k) = (Duration::MAX, Duration::MAX);
+        for _ in 0..5 {
+            u = u.min(fastest(|| {
+                Evidence::load(&pack, &unknown).unwrap_err();
+            }));
+            k = k.min(fastest(|| {
+                let _ = Evidence::load(&pack, &known);
+            }));
+        }
+        assert!(within(u, k), "a long unknown key costs {u:?}, reading it {k:?}");
+    }
 }

@@ -1,0 +1,865 @@
+//! The compiled form of a pack's rules, built once when the pack loads.
+//!
+//! The rules as loaded are trees of boxed conditions whose leaves name keys, functions and
+//! parameters; walking them for every rule and every function is most of what an assessment
+//! costs. Loading also compiles them into a [`Program`]:
+//!
+//! - every condition tree is flattened into one contiguous run of stack instructions, with
+//!   `all`/`any` short-circuiting by jumps, so evaluation is a loop over a slice;
+//! - every leaf is a row of one table, with the series it reads resolved to a slot (council-wide,
+//!   a pinned function, or the subject's) instead of a function name to look up;
+//! - a leaf that does not depend on the subject (a council-wide key read by a per-function rule,
+//!   or a pinned function) is evaluated once per assessment and remembered, not once per
+//!   function;
+//! - the plain latest-value comparisons (`compare`, `present`), most leaves in practice, are
+//!   decided inline; the others go to the interpreter's leaf, the one definition of their
+//!   meaning;
+//! - outcomes go into one flat buffer ([`Outcomes`]) that a caller can keep and reuse, so a
+//!   warm bulk assessment allocates nothing.
+//!
+//! Explained assessments still walk the trees (a reason needs the tree's shape); their outcomes
+//! come from here. `properties.rs` holds the program to the tree interpreter and to the
+//! reference evaluator on random packs.
+
+use std::borrow::Cow;
+
+use crate::assess::{at_least, compare, grade, Engine, Options, Outcome, Truth};
+use crate::evidence::Evidence;
+use crate::pack::Pack;
+use crate::rules::{Amount, Body, Condition, Leaf, LeafTest, Op, Threshold};
+use crate::vocabulary::{Key, Scope, Value};
+
+/// A value as one number of a kind, so the common comparisons are one float comparison; kind 0
+/// (text) is compared as a [`Value`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Scalar {
+    kind: u8,
+    x: f64,
+}
+
+impl Scalar {
+    fn of(v: &Value) -> Scalar {
+        let (kind, x) = match v {
+            Value::Boolean(b) => (1, f64::from(u8::from(*b))),
+            Value::Number(n) => (2, *n),
+            // Ranks and day numbers are far below 2^53: exact as floats.
+            Value::Grade { rank, .. } => (3, *rank as f64),
+            Value::Date(d) => (4, f64::from(chrono::Datelike::num_days_from_ce(d))),
+            Value::Text(_) => (0, 0.0),
+        };
+        Scalar { kind, x }
+    }
+}
+
+/// Evidence indexed for evaluation: each series as a range of the (sorted) observations, and
+/// the observations' days and values as columns, so reading the latest visible value touches
+/// two small arrays rather than whole observations.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Index {
+    /// At `key * slots + slot`, where slot 0 is the council-wide series and slot `f + 1`
+    /// function `f`'s.
+    pub(crate) series: Vec<(u32, u32)>,
+    days: Vec<i32>,
+    values: Vec<Scalar>,
+}
+
+impl Index {
+    pub(crate) fn new(pack: &Pack, observations: &[crate::evidence::Observation]) -> Index {
+        Index {
+            series: crate::assess::index_series(pack, observations),
+            days: observations
+                .iter()
+                .map(|o| chrono::Datelike::num_days_from_ce(&o.date))
+                .collect(),
+            values: observations.iter().map(|o| Scalar::of(&o.value)).collect(),
+        }
+    }
+}
+
+/// One step of a flattened condition, over a stack of truth values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Instr {
+    /// Push the truth of leaf `i` of the leaf table.
+    Leaf(u32),
+    /// Push the truth of reference `i` of the reference table.
+    Ref(u32),
+    /// Push a constant (the identity of `all` or `any`).
+    Push(Truth),
+    /// Pop a value into the accumulator below it by `min`; when the accumulator is `not met`,
+    /// jump to the instruction given (the end of the `all`).
+    And(u32),
+    /// Pop a value into the accumulator below it by `max`; when it is `met`, jump to the end.
+    Or(u32),
+    /// `Leaf` then `And`, in one step (the commonest shape: an `all` of leaves).
+    AndLeaf(u32, u32),
+    /// `Leaf` then `Or`, in one step.
+    OrLeaf(u32, u32),
+    /// Pop `n` values and push whether at least `k` of them are met.
+    AtLeast { k: u32, n: u32 },
+    /// Negate the top of the stack.
+    Not,
+    /// Push the truth of shared block `i`: a subtree of a per-function rule that reads nothing
+    /// of the subject, decided once per assessment.
+    Shared(u32),
+}
+
+/// Which series slot a read resolves to: slot 0 is council-wide, `f + 1` function `f`'s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// The same slot whatever the subject (`None`: a pinned function the pack does not have).
+    Fixed(Option<usize>),
+    /// The subject's own function (slot 0 when the rule is council-wide).
+    Subject,
+}
+
+impl Slot {
+    fn of(keys: &[Key], functions: &[crate::functions::Function], key: usize, pinned: Option<&str>) -> Slot {
+        let function_scoped = matches!(keys.get(key).map(|k| k.scope), Some(Scope::Function));
+        if !function_scoped {
+            Slot::Fixed(Some(0))
+        } else if let Some(name) = pinned {
+            Slot::Fixed(functions.iter().position(|f| f.id == name).map(|i| i + 1))
+        } else {
+            Slot::Subject
+        }
+    }
+
+    fn resolve(self, subject: Option<usize>) -> Option<usize> {
+        match self {
+            Slot::Fixed(slot) => slot,
+            Slot::Subject => Some(subject.map_or(0, |s| s + 1)),
+        }
+    }
+}
+
+/// How a leaf is decided.
+#[derive(Debug, Clone)]
+enum LeafCode {
+    /// The latest fresh value compared with a threshold (`threshold: None`: `present`).
+    Latest {
+        key: usize,
+        slot: Slot,
+        fallback: bool,
+        /// The key's maximum age: its `max_age_days`, or the parameter it names.
+        max_age: Option<Amount>,
+        within: Option<Amount>,
+        compare: Option<(Op, Threshold)>,
+        /// A literal threshold as a scalar, found once.
+        literal: Option<Scalar>,
+    },
+    /// Any other test, decided by the interpreter's leaf.
+    General(Box<Leaf>),
+}
+
+#[derive(Debug, Clone)]
+struct LeafEntry {
+    code: LeafCode,
+    /// Whether the leaf reads the same series for every subject, so it is decided once.
+    subject_free: bool,
+}
+
+/// Which subject of a referenced rule a reference reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefSubject {
+    /// This one (council-wide rules have one; a pinned function's index).
+    Fixed(usize),
+    /// The referring rule's own subject.
+    Own,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RefEntry {
+    rule: usize,
+    subject: RefSubject,
+    at_least: Option<usize>,
+}
+
+/// A rule's code: a test's one condition, or a graded rule's levels.
+#[derive(Debug, Clone)]
+enum RuleCode {
+    Test(std::ops::Range<u32>),
+    Graded(Vec<(usize, Option<std::ops::Range<u32>>)>),
+}
+
+/// A pack's rules compiled for evaluation; see the module's documentation.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Program {
+    code: Vec<Instr>,
+    leaves: Vec<LeafEntry>,
+    refs: Vec<RefEntry>,
+    /// The code of each shared block.
+    shared: Vec<std::ops::Range<u32>>,
+    rules: Vec<RuleCode>,
+    /// Where each rule's outcomes start in the flat buffer, plus the end.
+    offsets: Vec<usize>,
+    /// Rules in dependency order.
+    order: Vec<usize>,
+    per_function: Vec<bool>,
+}
+
+impl Program {
+    /// Compiles validated rules: references point at rules, `order` puts each rule after those
+    /// it refers to.
+    pub(crate) fn compile(
+        rules: &[crate::rules::Rule],
+        order: &[usize],
+        keys: &[Key],
+        functions: &[crate::functions::Function],
+    ) -> Program {
+        let mut p = Program {
+            order: order.to_vec(),
+            ..Program::default()
+        };
+        let mut at = 0;
+        for rule in rules {
+            p.offsets.push(at);
+            at += if rule.per_function { functions.len() } else { 1 };
+            p.per_function.push(rule.per_function);
+        }
+        p.offsets.push(at);
+        for rule in rules {
+            let share = rule.per_function;
+            let code = match &rule.body {
+                Body::Test(c) => RuleCode::Test(p.emit_all(c, share, rules, keys, functions)),
+                Body::Graded { levels, .. } => RuleCode::Graded(
+                    levels
+                        .iter()
+                        .map(|l| {
+                            (
+                                l.rank,
+                                l.condition
+                                    .as_ref()
+                                    .map(|c| p.emit_all(c, share, rules, keys, functions)),
+                            )
+                        })
+                        .collect(),
+                ),
+            };
+            p.rules.push(code);
+        }
+        p
+    }
+
+    fn here(&self) -> u32 {
+        // Packs are capped far below 2^32 instructions (10,000 rules by default).
+        u32::try_from(self.code.len()).unwrap_or(u32::MAX)
+    }
+
+    /// Emits a condition's code and returns where it is; with `share`, a compound subtree that
+    /// reads nothing of the subject becomes a shared block, emitted after it.
+    fn emit_all(
+        &mut self,
+        c: &Condition,
+        share: bool,
+        rules: &[crate::rules::Rule],
+        keys: &[Key],
+        functions: &[crate::functions::Function],
+    ) -> std::ops::Range<u32> {
+        let start = self.here();
+        // An explicit stack of work, not recursion: a condition may be nested as deep as the
+        // reader allows, and compiling runs on the caller's thread.
+        enum Work<'c> {
+            Cond(&'c Condition),
+            Emit(Instr),
+            /// Patch the jumps of an `all`/`any` whose instructions start at this index.
+            Patch(usize),
+            /// A leaf of an `all` (`true`) or an `any`, fused with the step that folds it in.
+            Fused(&'c Leaf, bool),
+        }
+        let mut work = vec![Work::Cond(c)];
+        let mut blocks: Vec<(usize, &Condition)> = Vec::new();
+        while let Some(w) = work.pop() {
+            match w {
+                Work::Emit(i) => self.code.push(i),
+                Work::Fused(leaf, all) => {
+                    let i = u32::try_from(self.leaves.len()).unwrap_or(u32::MAX);
+                    self.leaves.push(leaf_entry(leaf, keys, functions));
+                    self.code.push(if all {
+                        Instr::AndLeaf(i, u32::MAX)
+                    } else {
+                        Instr::OrLeaf(i, u32::MAX)
+                    });
+                }
+                Work::Patch(from) => {
+                    let end = self.here();
+                    for i in self.code.iter_mut().skip(from) {
+                        match i {
+                            Instr::And(to) | Instr::Or(to) | Instr::AndLeaf(_, to) | Instr::OrLeaf(_, to)
+                                if *to == u32::MAX =>
+                            {
+                                *to = end
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                Work::Cond(c)
+                    if share
+                        && !matches!(c, Condition::Leaf(_) | Condition::Rule(_))
+                        && subject_free(c, rules, keys, functions) =>
+                {
+                    let i = u32::try_from(self.shared.len()).unwrap_or(u32::MAX);
+                    self.shared.push(0..0);
+                    blocks.push((self.shared.len() - 1, c));
+                    self.code.push(Instr::Shared(i));
+                }
+                Work::Cond(c) => match c {
+                    Condition::All(parts) | Condition::Any(parts) => {
+                        let all = matches!(c, Condition::All(_));
+                        let (identity, step) = if all {
+                            (Truth::Met, Instr::And(u32::MAX))
+                        } else {
+                            (Truth::NotMet, Instr::Or(u32::MAX))
+                        };
+                        self.code.push(Instr::Push(identity));
+                        // Jumps inside nested `all`/`any` are patched before this one's patch
+                        // runs (they finish first), so only this one's open jumps remain.
+                        work.push(Work::Patch(self.code.len()));
+                        for part in parts.iter().rev() {
+                            match part {
+                                Condition::Leaf(leaf) => work.push(Work::Fused(leaf, all)),
+                                _ => {
+                                    work.push(Work::Emit(step));
+                                    work.push(Work::Cond(part));
+                                }
+                            }
+                        }
+                    }
+                    Condition::AtLeast(k, parts) => {
+                        let n = u32::try_from(parts.len()).unwrap_or(u32::MAX);
+                        work.push(Work::Emit(Instr::AtLeast { k: *k, n }));
+                        for part in parts.iter().rev() {
+                            work.push(Work::Cond(part));
+                        }
+                    }
+                    Condition::Not(inner) => {
+                        work.push(Work::Emit(Instr::Not));
+                        work.push(Work::Cond(inner));
+                    }
+                    Condition::Leaf(leaf) => {
+                        let i = u32::try_from(self.leaves.len()).unwrap_or(u32::MAX);
+                        self.leaves.push(leaf_entry(leaf, keys, functions));
+                        self.code.push(Instr::Leaf(i));
+                    }
+                    Condition::Rule(r) => {
+                        let per_function = rules.get(r.rule).is_some_and(|t| t.per_function);
+                        let subject = if !per_function {
+                            RefSubject::Fixed(0)
+                        } else {
+                            match &r.function {
+                                Some(f) => {
+                                    RefSubject::Fixed(functions.iter().position(|x| &x.id == f).unwrap_or(0))
+                                }
+                                None => RefSubject::Own,
+                            }
+                        };
+                        let i = u32::try_from(self.refs.len()).unwrap_or(u32::MAX);
+                        self.refs.push(RefEntry {
+                            rule: r.rule,
+                            subject,
+                            at_least: r.at_least,
+                        });
+                        self.code.push(Instr::Ref(i));
+                    }
+                },
+            }
+        }
+        let main = start..self.here();
+        for (i, c) in blocks {
+            let range = self.emit_all(c, false, rules, keys, functions);
+            if let Some(slot) = self.shared.get_mut(i) {
+                *slot = range;
+            }
+        }
+        main
+    }
+
+    /// Evaluates every rule into `out`, reusing its buffers.
+    pub(crate) fn run<'a>(&'a self, engine: &Engine<'a>, out: &mut Outcomes) {
+        out.flat.clear();
+        out.flat.resize(
+            self.offsets.last().copied().unwrap_or(0),
+            Outcome::Test(Truth::Unknown),
+        );
+        out.offsets.clear();
+        out.offsets.extend_from_slice(&self.offsets);
+        out.memo.clear();
+        out.memo.resize(self.leaves.len(), None);
+        out.shared.clear();
+        out.shared.resize(self.shared.len(), None);
+        for &rule in &self.order {
+            let (Some(code), Some(&offset)) = (self.rules.get(rule), self.offsets.get(rule)) else {
+                continue;
+            };
+            let subjects = self.offsets.get(rule + 1).copied().unwrap_or(offset) - offset;
+            let per_function = self.per_function.get(rule).copied().unwrap_or(false);
+            for s in 0..subjects {
+                let subject = per_function.then_some(s);
+                let outcome = match code {
+                    Rule::Test(range) => Outcome::Test(self.truth(range, engine, subject, out)),
+                    // Levels are decided best first, and `grade` stops at the first met.
+                    Rule::Graded(levels) => grade(levels.iter().map(|(rank, range)| {
+                        (*rank, range.as_ref().map(|r| self.truth(r, engine, subject, out)))
+                    })),
+                };
+                if let Some(cell) = out.flat.get_mut(offset + s) {
+                    *cell = outcome;
+                }
+            }
+        }
+    }
+
+    fn truth<'a>(
+        &'a self,
+        range: &std::ops::Range<u32>,
+        engine: &Engine<'a>,
+        subject: Option<usize>,
+        out: &mut Outcomes,
+    ) -> Truth {
+        let mut stack = std::mem::take(&mut out.stack);
+        stack.clear();
+        let t = self.eval(range, engine, subject, out, &mut stack);
+        out.stack = stack;
+        t
+    }
+
+    /// Runs code on top of `stack`, leaving it as it found it, and returns the truth computed.
+    fn eval<'a>(
+        &'a self,
+        range: &std::ops::Range<u32>,
+        engine: &Engine<'a>,
+        subject: Option<usize>,
+        out: &mut Outcomes,
+        stack: &mut Vec<Truth>,
+    ) -> Truth {
+        let base = stack.len();
+        let mut pc = range.start as usize;
+        let end = range.end as usize;
+        while pc < end {
+            let Some(&instr) = self.code.get(pc) else { break };
+            pc += 1;
+            match instr {
+                Instr::Shared(i) => {
+                    let t = match out.shared.get(i as usize).copied().flatten() {
+                        Some(t) => t,
+                        None => {
+                            let block = self.shared.get(i as usize).cloned().unwrap_or(0..0);
+                            let t = self.eval(&block, engine, subject, out, stack);
+                            if let Some(cell) = out.shared.get_mut(i as usize) {
+                                *cell = Some(t);
+                            }
+                            t
+                        }
+                    };
+                    stack.push(t);
+                }
+                Instr::Leaf(i) => {
+                    let t = self.leaf(i as usize, engine, subject, out);
+                    stack.push(t);
+                }
+                Instr::Ref(i) => {
+                    let t = self.reference(i as usize, subject, out);
+                    stack.push(t);
+                }
+                Instr::Push(t) => stack.push(t),
+                Instr::AndLeaf(i, to) => {
+                    let t = self.leaf(i as usize, engine, subject, out);
+                    if fold(stack, t, true) {
+                        pc = to as usize;
+                    }
+                }
+                Instr::OrLeaf(i, to) => {
+                    let t = self.leaf(i as usize, engine, subject, out);
+                    if fold(stack, t, false) {
+                        pc = to as usize;
+                    }
+                }
+                Instr::And(to) => {
+                    let t = stack.pop().unwrap_or(Truth::Unknown);
+                    if fold(stack, t, true) {
+                        pc = to as usize;
+                    }
+                }
+                Instr::Or(to) => {
+                    let t = stack.pop().unwrap_or(Truth::Unknown);
+                    if fold(stack, t, false) {
+                        pc = to as usize;
+                    }
+                }
+                Instr::AtLeast { k, n } => {
+                    let from = stack.len().saturating_sub(n as usize).max(base);
+                    let t = at_least(k, stack.drain(from..));
+                    stack.push(t);
+                }
+                Instr::Not => {
+                    if let Some(top) = stack.last_mut() {
+                        *top = top.not();
+                    }
+                }
+            }
+        }
+        let t = if stack.len() > base {
+            stack.pop().unwrap_or(Truth::Unknown)
+        } else {
+            Truth::Unknown
+        };
+        stack.truncate(base);
+        t
+    }
+
+    fn reference(&self, i: usize, subject: Option<usize>, out: &Outcomes) -> Truth {
+        let Some(r) = self.refs.get(i) else {
+            return Truth::Unknown;
+        };
+        let s = match r.subject {
+            RefSubject::Fixed(s) => s,
+            RefSubject::Own => subject.unwrap_or(0),
+        };
+        let outcome = out.get(r.rule, s);
+        match (outcome, r.at_least) {
+            (Some(Outcome::Test(t)), _) => t,
+            (Some(Outcome::Graded { level, at_least }), Some(needed)) => match (level, at_least) {
+                (Some(level), _) => {
+                    if level >= needed {
+                        Truth::Met
+                    } else {
+                        Truth::NotMet
+                    }
+                }
+                (None, Some(floor)) if floor >= needed => Truth::Met,
+                _ => Truth::Unknown,
+            },
+            _ => Truth::Unknown,
+        }
+    }
+
+    #[inline]
+    fn leaf<'a>(
+        &'a self,
+        i: usize,
+        engine: &Engine<'a>,
+        subject: Option<usize>,
+        out: &mut Outcomes,
+    ) -> Truth {
+        let Some(entry) = self.leaves.get(i) else {
+            return Truth::Unknown;
+        };
+        if entry.subject_free {
+            if let Some(Some(t)) = out.memo.get(i) {
+                return *t;
+            }
+        }
+        let t = match &entry.code {
+            LeafCode::Latest {
+                key,
+                slot,
+                fallback,
+                max_age,
+                within,
+                compare: test,
+                literal,
+            } => {
+                let absent = if test.is_none() {
+                    Truth::NotMet
+                } else {
+                    Truth::Unknown
+                };
+                let index = engine.index();
+                let visible_end = |(start, end): (usize, usize)| {
+                    let days = index.days.get(start..end).unwrap_or(&[]);
+                    start + days.partition_point(|&d| d <= engine.as_of_days)
+                };
+                let slot = slot.resolve(subject);
+                let (start, end) = slot.map_or((0, 0), |slot| engine.series_range(*key, slot));
+                let mut latest = (end > start)
+                    .then(|| visible_end((start, end)))
+                    .filter(|&e| e > start);
+                if latest.is_none() && *fallback && slot != Some(0) {
+                    let council = engine.series_range(*key, 0);
+                    latest = Some(visible_end(council)).filter(|&e| e > council.0);
+                }
+                match latest.map(|e| e - 1) {
+                    None => absent,
+                    Some(i) => {
+                        let day = index.days.get(i).copied().unwrap_or(i32::MIN);
+                        let age = i64::from(engine.as_of_days) - i64::from(day);
+                        let stale = max_age.is_some_and(|m| age > i64::from(engine.amount(m)))
+                            || within.is_some_and(|w| age > i64::from(engine.amount(w)));
+                        match test {
+                            _ if stale => absent,
+                            None => Truth::Met,
+                            Some((op, threshold)) => {
+                                let value = index.values.get(i).copied();
+                                let wanted =
+                                    literal.unwrap_or_else(|| Scalar::of(engine.threshold_value(threshold)));
+                                match value {
+                                    Some(v) if v.kind != 0 && wanted.kind != 0 => {
+                                        if v.kind != wanted.kind {
+                                            Truth::Unknown
+                                        } else {
+                                            match v.x.partial_cmp(&wanted.x) {
+                                                Some(ord) if op.holds(ord) => Truth::Met,
+                                                Some(_) => Truth::NotMet,
+                                                None => Truth::Unknown,
+                                            }
+                                        }
+                                    }
+                                    // Text, compared as values.
+                                    _ => engine.observation(i).map_or(Truth::Unknown, |o| {
+                                        compare(&o.value, *op, engine.threshold_value(threshold))
+                                    }),
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            LeafCode::General(leaf) => engine.leaf(leaf, subject).0,
+        };
+        if entry.subject_free {
+            if let Some(cell) = out.memo.get_mut(i) {
+                *cell = Some(t);
+            }
+        }
+        t
+    }
+}
+
+use RuleCode as Rule;
+
+/// Folds `t` into the accumulator on top of the stack (`all`: by `min`, else by `max`) and says
+/// whether the result is settled, so the rest of the `all`/`any` can be skipped.
+#[inline]
+fn fold(stack: &mut [Truth], t: Truth, all: bool) -> bool {
+    match stack.last_mut() {
+        Some(acc) if all => {
+            *acc = (*acc).min(t);
+            *acc == Truth::NotMet
+        }
+        Some(acc) => {
+            *acc = (*acc).max(t);
+            *acc == Truth::Met
+        }
+        None => false,
+    }
+}
+
+/// Whether a condition reads nothing of the subject: every leaf reads fixed series, and every
+/// reference a fixed subject.
+fn subject_free(
+    c: &Condition,
+    rules: &[crate::rules::Rule],
+    keys: &[Key],
+    functions: &[crate::functions::Function],
+) -> bool {
+    let mut stack = vec![c];
+    while let Some(c) = stack.pop() {
+        match c {
+            Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
+                stack.extend(parts.iter())
+            }
+            Condition::Not(inner) => stack.push(inner),
+            Condition::Leaf(leaf) => {
+                if !leaf_entry(leaf, keys, functions).subject_free {
+                    return false;
+                }
+            }
+            Condition::Rule(r) => {
+                if rules.get(r.rule).is_some_and(|t| t.per_function) && r.function.is_none() {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function]) -> LeafEntry {
+    let slot = Slot::of(keys, functions, leaf.key, leaf.function.as_deref());
+    let own_fixed = matches!(slot, Slot::Fixed(_));
+    let max_age = keys.get(leaf.key).and_then(|k| match k.max_age_parameter_index {
+        Some(i) => Some(Amount::Parameter(i)),
+        None => k.max_age_days.map(Amount::Literal),
+    });
+    match &leaf.test {
+        LeafTest::Compare { op, threshold } => LeafEntry {
+            code: LeafCode::Latest {
+                key: leaf.key,
+                slot,
+                fallback: leaf.fallback_to_council,
+                max_age,
+                within: leaf.within_days,
+                compare: Some((*op, threshold.clone())),
+                literal: match threshold {
+                    Threshold::Literal(v) => Some(Scalar::of(v)),
+                    Threshold::Parameter(_) => None,
+                },
+            },
+            subject_free: own_fixed,
+        },
+        LeafTest::Present => LeafEntry {
+            code: LeafCode::Latest {
+                key: leaf.key,
+                slot,
+                fallback: leaf.fallback_to_council,
+                max_age,
+                within: leaf.within_days,
+                compare: None,
+                literal: None,
+            },
+            subject_free: own_fixed,
+        },
+        test => {
+            // Every other series the leaf reads must be fixed too.
+            let others_fixed = match test {
+                LeafTest::Against { other, .. } => matches!(
+                    Slot::of(
+                        keys,
+                        functions,
+                        other.key,
+                        other.function.as_deref().or(leaf.function.as_deref())
+                    ),
+                    Slot::Fixed(_)
+                ),
+                LeafTest::DaysSince { until: Some(e), .. } => matches!(
+                    Slot::of(keys, functions, e.key, e.function.as_deref()),
+                    Slot::Fixed(_)
+                ),
+                _ => true,
+            };
+            LeafEntry {
+                code: LeafCode::General(Box::new(leaf.clone())),
+                subject_free: own_fixed && others_fixed,
+            }
+        }
+    }
+}
+
+/// Outcomes of one bulk assessment, by rule and subject, in buffers a caller keeps and passes
+/// again: once they have grown to a pack's size, assessing allocates nothing.
+///
+/// Subjects are function indices for per-function rules and `0` for council-wide rules, as in
+/// [`crate::bulk::outcomes`].
+#[derive(Debug, Clone, Default)]
+pub struct Outcomes {
+    flat: Vec<Outcome>,
+    offsets: Vec<usize>,
+    stack: Vec<Truth>,
+    memo: Vec<Option<Truth>>,
+    shared: Vec<Option<Truth>>,
+}
+
+impl Outcomes {
+    /// Empty buffers.
+    pub fn new() -> Outcomes {
+        Outcomes::default()
+    }
+
+    /// One rule's outcome for one subject.
+    pub fn get(&self, rule: usize, subject: usize) -> Option<Outcome> {
+        self.rule(rule).get(subject).copied()
+    }
+
+    /// One rule's outcomes, one per subject.
+    pub fn rule(&self, rule: usize) -> &[Outcome] {
+        match (self.offsets.get(rule), self.offsets.get(rule + 1)) {
+            (Some(&from), Some(&to)) => self.flat.get(from..to).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    /// How many rules there are outcomes for.
+    pub fn rules(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// The outcomes as [`crate::bulk::outcomes`] gives them, one vector per rule.
+    pub fn to_vecs(&self) -> Vec<Vec<Outcome>> {
+        (0..self.rules()).map(|r| self.rule(r).to_vec()).collect()
+    }
+}
+
+/// Evidence indexed once for repeated bulk assessment against one pack: what-if loops, sweeps
+/// and embedding tools that assess the same evidence at many dates or with many parameter
+/// settings skip re-indexing it every time.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use handback::bulk::{Indexed, Outcome, Outcomes};
+/// use handback::{EvidenceBuilder, ObservationDraft, Options, Truth};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", false, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let indexed = Indexed::new(&pack, &evidence);
+/// let rule = pack.rules().iter().position(|r| r.id == "children-5").unwrap();
+/// let mut out = Outcomes::new();
+/// for as_of in [day, day.succ_opt().unwrap()] {
+///     indexed.outcomes_into(&Options::new(as_of), &mut out);
+///     assert_eq!(out.get(rule, 0), Some(Outcome::Test(Truth::NotMet)));
+/// }
+/// # Ok::<(), handback::LoadError>(())
+/// ```
+#[derive(Debug)]
+pub struct Indexed<'a> {
+    pack: &'a Pack,
+    /// The evidence as given, for options that filter it (`known_at`, `exclude_basis`).
+    given: Cow<'a, Evidence>,
+    /// The evidence as the evaluator reads it, when that differs from what was given (derived
+    /// keys computed, refused roles left out).
+    prepared: Option<Evidence>,
+    index: Index,
+}
+
+impl<'a> Indexed<'a> {
+    /// Indexes `evidence` (loaded against `pack`) for assessment.
+    pub fn new(pack: &'a Pack, evidence: &'a Evidence) -> Indexed<'a> {
+        Indexed::of(pack, Cow::Borrowed(evidence))
+    }
+
+    /// Indexes `evidence`, keeping it: for callers that hold many indexed evidence files.
+    pub fn owning(pack: &'a Pack, evidence: Evidence) -> Indexed<'a> {
+        Indexed::of(pack, Cow::Owned(evidence))
+    }
+
+    fn of(pack: &'a Pack, given: Cow<'a, Evidence>) -> Indexed<'a> {
+        let prepared = crate::derived::prepare(pack, &given).map(|p| p.evidence);
+        let read = prepared.as_ref().unwrap_or(&given);
+        let index = Index::new(pack, &read.observations);
+        Indexed {
+            pack,
+            given,
+            prepared,
+            index,
+        }
+    }
+
+    /// The evidence indexed, as given.
+    pub fn evidence(&self) -> &Evidence {
+        &self.given
+    }
+
+    /// Assesses the evidence as `options` say, outcomes only, into `out`. Options that filter
+    /// the evidence (`known_at`, `exclude_basis`) are honoured by filtering it afresh, at the
+    /// cost of indexing again.
+    pub fn outcomes_into(&self, options: &Options, out: &mut Outcomes) {
+        if options.known_at.is_some() || !options.exclude_basis.is_empty() {
+            let given: &Evidence = &self.given;
+            let replayed = options.known_at.map(|k| given.known_at(k).0);
+            let evidence = replayed.as_ref().unwrap_or(given);
+            let filtered =
+                (!options.exclude_basis.is_empty()).then(|| evidence.without_basis(&options.exclude_basis).0);
+            let evidence = filtered.as_ref().unwrap_or(evidence);
+            let prepared = crate::derived::prepare(self.pack, evidence);
+            let evidence = prepared.as_ref().map_or(evidence, |p| &p.evidence);
+            let engine = Engine::new(self.pack, evidence, options);
+            self.pack.program.run(&engine, out);
+            return;
+        }
+        let read = self.prepared.as_ref().unwrap_or(&self.given);
+        let engine = Engine::with_series(self.pack, read, options, Cow::Borrowed(&self.index));
+        self.pack.program.run(&engine, out);
+    }
+}
