@@ -367,10 +367,11 @@ fn write_file(path: &Path, bytes: &[u8], install: Install, mode: u32) -> Result<
         None => write_via_temp(path, &temp, bytes, install, |p| create_temp(p, mode)),
     };
     result.map_err(|e| {
-        let kept = if install == Install::New {
-            "nothing was written"
-        } else {
+        // INVARIANT: a failed write never installs anything, so the target is what it was.
+        let kept = if install == Install::Replace && path.is_file() {
             "the file is as it was before this run"
+        } else {
+            "nothing was written"
         };
         Failure::new(
             Exit::Io,
@@ -381,7 +382,7 @@ fn write_file(path: &Path, bytes: &[u8], install: Install, mode: u32) -> Result<
 
 /// The temporary file for a target: `.NAME.PID.tmp` in the target's folder, so the rename
 /// stays on one file system and two processes never write the same temporary file.
-fn temp_beside(path: &Path) -> std::path::PathBuf {
+pub fn temp_beside(path: &Path) -> std::path::PathBuf {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
