@@ -88,6 +88,31 @@ fn imports_and_scenarios_killed_mid_write_leave_nothing() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Every writing command killed mid-write leaves no file under the target's name (only its
+/// temporary file, which nothing reads), and its inputs as they were.
+#[test]
+fn every_writer_killed_mid_write_leaves_nothing_at_the_target() {
+    let dir = scratch("killed-all");
+    let sheet = sheet_in(&dir);
+    let sheet_bytes = std::fs::read(&sheet).unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    for (what, args, target) in writers(&out, &sheet) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut child = paused(&args, "30000");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(!target.exists(), "{what}: a partial file was left at the target");
+        let left = names(&out);
+        assert!(
+            left.iter().all(|n| n.starts_with('.') && n.ends_with(".tmp")),
+            "{what}: {left:?}"
+        );
+        assert_eq!(std::fs::read(&sheet).unwrap(), sheet_bytes, "{what}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Two runs writing the same report at once: the report left is one of the two, whole, and it
 /// verifies; never a mixture.
 #[test]
