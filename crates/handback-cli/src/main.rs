@@ -758,7 +758,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let context = annex::Context {
                 pack: &pack,
                 assessment: &assessment,
-                evidence_digest: handback::canonical::digest(&loaded.canonical()),
+                evidence_digest: loaded.digest(),
                 plan: None,
                 picture: None,
             };
@@ -822,7 +822,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             let context = annex::Context {
                 pack: &pack,
                 assessment: &assessment,
-                evidence_digest: handback::canonical::digest(&loaded.canonical()),
+                evidence_digest: loaded.digest(),
                 plan: Some(&plan),
                 picture: Some(handback::graph::svg(&pack, Some(&plan), &title)),
             };
