@@ -342,33 +342,19 @@ impl Observation {
 /// role or the observation. The file is valid and loads; these observations are skipped as if
 /// absent, which a person entering them should hear before the verdicts quietly ignore them.
 pub fn refused_judgements(pack: &Pack, file: &SourceFile) -> Vec<Diagnostic> {
-    use crate::json::Kind;
-    let mut d = Decoder::new(&file.label);
-    let Some(json) = d.parse(&file.text) else {
-        return Vec::new();
-    };
-    let Kind::Object(members) = &json.kind else {
-        return Vec::new();
-    };
-    let items = match members
-        .iter()
-        .find(|m| m.key == "observations")
-        .map(|m| &m.value.kind)
-    {
-        Some(Kind::Array(items)) => items,
-        _ => return Vec::new(),
-    };
+    let place = Decoder::new(&file.label);
     let mut warnings = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let Some((key, _)) = crate::diagnostic::member_string(item, "key") else {
-            continue;
+    // Each observation is looked at as the reader reaches it, never the whole tree at once.
+    let mut look = |item: crate::json::Json, i: usize| {
+        let Some((key, _)) = crate::diagnostic::member_string(&item, "key") else {
+            return;
         };
-        let Some(k) = pack.key(&key) else { continue };
-        let role = crate::diagnostic::member_string(item, "role");
+        let Some(k) = pack.key(&key) else { return };
+        let role = crate::diagnostic::member_string(&item, "role");
         if k.accepts_role(role.as_ref().map(|(r, _)| r.as_str())) {
-            continue;
+            return;
         }
-        let id = crate::diagnostic::member_string(item, "id")
+        let id = crate::diagnostic::member_string(&item, "id")
             .map(|(id, _)| id)
             .unwrap_or_default();
         let accepted = crate::diagnostic::ticked(&k.judged_by_roles, " or ");
@@ -385,13 +371,17 @@ pub fn refused_judgements(pack: &Pack, file: &SourceFile) -> Vec<Diagnostic> {
             ),
         };
         warnings.push(located(
-            &d,
+            &place,
             pos,
             &path,
             format!("warning: observation `{id}` of `{key}` {whose}, and this key counts only judgements by {accepted}; it is skipped as if absent"),
         ));
+    };
+    let mut d = Decoder::new(&file.label);
+    match d.parse_streaming(&file.text, "observations", &mut look) {
+        Some(_) => warnings,
+        None => Vec::new(),
     }
-    warnings
 }
 
 /// INVARIANT: observations are kept in this order, so evaluation and output never depend on the
