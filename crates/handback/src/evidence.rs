@@ -479,8 +479,11 @@ struct Streamed {
     /// How many observations the file holds (those over the limit are counted, not decoded).
     count: usize,
     unknown: Vec<UnknownKey>,
-    /// Each decoded observation with its position and index in the array.
-    observations: Vec<(Observation, crate::json::Pos, usize)>,
+    /// Each decoded observation, in file order.
+    observations: Vec<Observation>,
+    /// Where each of `observations` was: its position and index in the array. Kept apart so
+    /// the observations become the evidence without being copied into a new list.
+    places: Vec<(crate::json::Pos, usize)>,
     conflicts: Vec<Diagnostic>,
     // Duplicate ids are found on the raw ids, so an observation with other problems still
     // counts: fixing those must not reveal a new error.
@@ -495,6 +498,7 @@ impl Streamed {
             count: 0,
             unknown: Vec::new(),
             observations: Vec::new(),
+            places: Vec::new(),
             conflicts: Vec::new(),
             by_id: Default::default(),
         }
@@ -537,7 +541,8 @@ impl Streamed {
             path: &path,
         };
         if let Some(o) = decode_observation(d, at, pack, &mut self.unknown) {
-            self.observations.push((o, json.pos, i));
+            self.observations.push(o);
+            self.places.push((json.pos, i));
         }
     }
 }
@@ -637,6 +642,7 @@ fn decode_evidence(
         count,
         unknown,
         observations,
+        places,
         mut conflicts,
         ..
     } = streamed;
@@ -644,7 +650,7 @@ fn decode_evidence(
     report_unknown_keys(d, at, pack, count, unknown, lead);
     // Conflicting observations of the same thing on the same day.
     let mut by_fact: std::collections::BTreeMap<Fact<'_>, &str> = Default::default();
-    for (o, pos, index) in &observations {
+    for (o, (pos, index)) in observations.iter().zip(&places) {
         let fact = (o.key.as_str(), o.function.as_deref(), o.date, o.recorded);
         if let Some(other) = by_fact.get(&fact) {
             conflicts.push(located(
@@ -664,7 +670,7 @@ fn decode_evidence(
         }
     }
     d.diagnostics.extend(conflicts);
-    let observations = observations.into_iter().map(|(o, _, _)| o).collect();
+    drop(by_fact);
     Some(Evidence::from_parts(council?, as_of, title, observations))
 }
 
