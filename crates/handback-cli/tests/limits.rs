@@ -134,3 +134,41 @@ fn sweeps_over_the_point_limits_say_how_to_stay_under_them() {
         stderr(&o)
     );
 }
+
+/// The loaders' own limits each name their flag: rules in a pack, observations, nesting.
+#[test]
+fn the_loaders_limits_name_their_flags() {
+    let o = handback(&["lint", "--pack", "rules/rotherham", "--max-rules", "3"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the limit is 3 (raise it with `--max-rules`)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = handback(&[
+        "assess",
+        "fixtures/rotherham/record.json",
+        "--max-observations",
+        "10",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "$.observations: 79 observations; the limit is 10 (raise it with `--max-observations`)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = handback(&["assess", AUG_2016, "--max-depth", "2"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nesting deeper than 2 levels"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("(the limit is `--max-depth`)"),
+        "{}",
+        stderr(&o)
+    );
+}
