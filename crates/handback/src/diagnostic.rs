@@ -129,7 +129,7 @@ impl Decoder {
         self.parse_with(text, Some((key, sink)))
     }
 
-    fn parse_with(&mut self, text: &str, sink: Option<(&str, &mut dyn FnMut(Json, usize))>) -> Option<Json> {
+    fn parse_with(&mut self, text: &str, sink: Option<json::Sink<'_>>) -> Option<Json> {
         if text.len() > self.limits.max_input_bytes {
             let (size, max) = (text.len(), self.limits.max_input_bytes);
             self.report(

@@ -109,11 +109,11 @@ pub fn parse_streaming(
     parse_inner(text, max_depth, Some((key, sink)))
 }
 
-fn parse_inner<'a>(
-    text: &'a str,
-    max_depth: usize,
-    sink: Option<(&'a str, &'a mut dyn FnMut(Json, usize))>,
-) -> Result<Json, SyntaxError> {
+/// The name of the top-level member whose array is streamed, and where its elements go (each
+/// with its index).
+pub(crate) type Sink<'a> = (&'a str, &'a mut dyn FnMut(Json, usize));
+
+fn parse_inner<'a>(text: &'a str, max_depth: usize, sink: Option<Sink<'a>>) -> Result<Json, SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader {
         at: 0,
@@ -240,7 +240,7 @@ struct Reader<'a> {
     path: Vec<Segment>,
     max_depth: usize,
     /// The top-level member whose array elements go to the sink as they are read.
-    sink: Option<(&'a str, &'a mut dyn FnMut(Json, usize))>,
+    sink: Option<Sink<'a>>,
     /// Set just before reading that member's value: if it is an array, stream it.
     stream_next: bool,
 }
