@@ -163,6 +163,28 @@ fn scaffold(id: &str, title: &str) -> Vec<(&'static str, serde_json::Value)> {
     ]
 }
 
+/// Writes the scaffold's files into `dir`, creating its folders; the names written.
+fn write_scaffold(dir: &Path, id: &str, title: &str) -> Result<Vec<&'static str>, Failure> {
+    let mut written = Vec::new();
+    for (name, value) in scaffold(id, title) {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                Failure::new(
+                    Exit::Io,
+                    format!(
+                        "cannot create folder `{}`: {e}; nothing was written",
+                        parent.display()
+                    ),
+                )
+            })?;
+        }
+        files::write_atomically(&path, &render::json(&value), &[])?;
+        written.push(name);
+    }
+    Ok(written)
+}
+
 /// `handback pack init DIR`: writes the scaffold into a new or empty folder, never over files.
 pub fn init(dir: &Path, id: Option<&str>, title: Option<&str>) -> Result<String, Failure> {
     if dir.exists() {
@@ -189,20 +211,48 @@ pub fn init(dir: &Path, id: Option<&str>, title: Option<&str>) -> Result<String,
             .unwrap_or_else(|| "new-pack".into()),
     };
     let title = title.map_or_else(|| format!("{id}: criteria for returning powers"), str::to_string);
-    let mut written = Vec::new();
-    for (name, value) in scaffold(&id, &title) {
-        let path = dir.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
+    // A new folder is built under a temporary name beside it and renamed into place, so a
+    // failure or a kill part-way leaves no half-made pack. An empty folder that already exists
+    // (perhaps the shell's working folder) is filled in place, and emptied again on failure.
+    let existed = dir.exists();
+    let staging = if existed {
+        dir.to_path_buf()
+    } else {
+        files::temp_beside(dir)
+    };
+    let written = write_scaffold(&staging, &id, &title).and_then(|written| {
+        if !existed {
+            std::fs::rename(&staging, dir).map_err(|e| {
                 Failure::new(
                     Exit::Io,
-                    format!("cannot create folder `{}`: {e}", parent.display()),
+                    format!("cannot write `{}`: {e}; nothing was written", dir.display()),
                 )
             })?;
         }
-        files::write_atomically(&path, &render::json(&value), &[])?;
-        written.push(name);
-    }
+        Ok(written)
+    });
+    let written = match written {
+        Ok(written) => written,
+        Err(failure) => {
+            if existed {
+                // Only what this run wrote: the folder was empty before it.
+                if let Ok(entries) = std::fs::read_dir(dir) {
+                    for entry in entries.flatten() {
+                        let _ = std::fs::remove_dir_all(entry.path())
+                            .or_else(|_| std::fs::remove_file(entry.path()));
+                    }
+                }
+                return Err(failure);
+            }
+            let _ = std::fs::remove_dir_all(&staging);
+            // Name the folder the user asked for, not the temporary one; the message already
+            // says nothing was written.
+            let message = failure
+                .message
+                .replace(&staging.display().to_string(), &dir.display().to_string());
+            return Err(Failure::new(failure.exit, message));
+        }
+    };
     let mut out = format!("Wrote a new pack `{id}` in `{}`:\n", dir.display());
     for name in written {
         let _ = writeln!(out, "  {name}");

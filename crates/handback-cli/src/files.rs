@@ -325,7 +325,6 @@ pub fn write_atomically(path: &Path, text: &str, inputs: &[&Path]) -> Result<(),
 
 /// As [`write_atomically`], for bytes (a workbook).
 pub fn write_bytes_atomically(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Result<(), Failure> {
-    use std::io::Write;
     let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
         (Ok(a), Ok(b)) => a == b || a.starts_with(&b) && b.is_dir(),
         _ => false,
@@ -339,6 +338,51 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Re
             ),
         ));
     }
+    write_file(path, bytes, Install::Replace, 0o666)
+}
+
+/// How a finished temporary file takes its target's place.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Install {
+    /// Renamed over the target: whatever was there is replaced in one step.
+    Replace,
+    /// Linked in under the target's name, which fails if a file of that name exists (a key is
+    /// never replaced): the file appears whole or not at all.
+    New,
+}
+
+/// The one writer every file this command writes goes through: a temporary file beside the
+/// target (named by the process id, so two runs never share one), its bytes flushed to disk,
+/// then installed under the target's name. On any failure (a read-only folder, a full disk, a
+/// rename refused) the temporary file is removed and the target is as it was.
+fn write_file(path: &Path, bytes: &[u8], install: Install, mode: u32) -> Result<(), Failure> {
+    let temp = temp_beside(path);
+    let result = match disk_full_after() {
+        Some(room) => write_via_temp(path, &temp, bytes, install, |p| {
+            Ok(FillsUp {
+                file: create_temp(p, mode)?,
+                room,
+            })
+        }),
+        None => write_via_temp(path, &temp, bytes, install, |p| create_temp(p, mode)),
+    };
+    result.map_err(|e| {
+        // INVARIANT: a failed write never installs anything, so the target is what it was.
+        let kept = if install == Install::Replace && path.is_file() {
+            "the file is as it was before this run"
+        } else {
+            "nothing was written"
+        };
+        Failure::new(
+            Exit::Io,
+            format!("cannot write `{}`: {e}; {kept}", path.display()),
+        )
+    })
+}
+
+/// The temporary file for a target: `.NAME.PID.tmp` in the target's folder, so the rename
+/// stays on one file system and two processes never write the same temporary file.
+pub fn temp_beside(path: &Path) -> std::path::PathBuf {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -347,28 +391,125 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Re
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let io = |e: std::io::Error| Failure::new(Exit::Io, format!("cannot write `{}`: {e}", path.display()));
+    dir.join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// Creates the temporary file, which must be new: a file of the same name can only be one a
+/// killed run with the same process id left, and is removed (never written through: if it is a
+/// link, the link goes, not what it points to).
+fn create_temp(path: &Path, mode: u32) -> std::io::Result<std::fs::File> {
+    let open = || {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = mode;
+        options.open(path)
+    };
+    match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path)?;
+            open()
+        }
+        other => other,
+    }
+}
+
+/// What a temporary file must do: take bytes and reach the disk. A trait so that a test, or
+/// the test hook `HANDBACK_TEST_DISK_FULL_AFTER_BYTES`, can stand in a disk that fills up.
+trait TempFile: std::io::Write {
+    /// Flushes the bytes to the disk.
+    fn sync(&mut self) -> std::io::Result<()>;
+}
+
+impl TempFile for std::fs::File {
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.sync_all()
+    }
+}
+
+/// A file on a disk with `room` bytes left: writes beyond it fail as a full disk does.
+struct FillsUp<F> {
+    file: F,
+    room: usize,
+}
+
+impl<F: std::io::Write> std::io::Write for FillsUp<F> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "no space left on device (simulated)",
+            ));
+        }
+        let n = buf.len().min(self.room);
+        let n = self.file.write(buf.get(..n).unwrap_or(buf))?;
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl<F: TempFile> TempFile for FillsUp<F> {
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.file.sync()
+    }
+}
+
+/// The steps of an atomic write, over any [`TempFile`]: create the temporary file, write every
+/// byte, flush to disk, install it under the target's name, then flush the folder so the new
+/// name survives a power cut. If any step fails the temporary file is removed.
+fn write_via_temp<F: TempFile>(
+    target: &Path,
+    temp: &Path,
+    bytes: &[u8],
+    install: Install,
+    create: impl FnOnce(&Path) -> std::io::Result<F>,
+) -> std::io::Result<()> {
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
+        let mut file = create(temp)?;
         if let Some(pause) = pause_mid_write() {
             let (first, rest) = bytes.split_at_checked(bytes.len() / 2).unwrap_or((bytes, &[]));
             file.write_all(first)?;
-            file.sync_all()?;
+            file.sync()?;
             eprintln!("handback: paused mid-write of `{}`", temp.display());
             std::thread::sleep(pause);
             file.write_all(rest)?;
         } else {
             file.write_all(bytes)?;
         }
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
+        file.sync()?;
+        drop(file);
+        match install {
+            Install::Replace => std::fs::rename(temp, target),
+            Install::New => {
+                std::fs::hard_link(temp, target)?;
+                // The target is whole under its name; the temporary name is only a second link.
+                let _ = std::fs::remove_file(temp);
+                Ok(())
+            }
+        }
     })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(io(e));
+    match result {
+        Ok(()) => {
+            if let Some(dir) = temp.parent() {
+                // Best effort: not every platform can open a folder to flush it.
+                let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(temp);
+            Err(e)
+        }
     }
-    Ok(())
 }
 
 /// Test hook: `HANDBACK_TEST_PAUSE_MID_WRITE_MS` makes [`write_atomically`] stop halfway
@@ -379,6 +520,16 @@ pub fn write_bytes_atomically(path: &Path, bytes: &[u8], inputs: &[&Path]) -> Re
 fn pause_mid_write() -> Option<std::time::Duration> {
     let ms = std::env::var("HANDBACK_TEST_PAUSE_MID_WRITE_MS").ok()?;
     ms.parse().ok().map(std::time::Duration::from_millis)
+}
+
+/// Test hook: `HANDBACK_TEST_DISK_FULL_AFTER_BYTES=N` makes every write fail as a full disk
+/// does once N bytes of the file are written, so a test can check what a full disk leaves on
+/// any machine (a real small file system needs root to mount).
+fn disk_full_after() -> Option<usize> {
+    std::env::var("HANDBACK_TEST_DISK_FULL_AFTER_BYTES")
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// Every file under the folder with the given extension, sorted by name: source documents for
@@ -440,18 +591,13 @@ pub fn keygen(name: &Path, signer: Option<String>) -> Result<String, Failure> {
     })?;
     let key = handback::sign::SecretKey::from_seed(&seed, signer);
     seed.fill(0);
-    write_secret(&secret_path, &key.file_text())?;
-    if let Err(e) = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&public_path)
-        .and_then(|mut f| std::io::Write::write_all(&mut f, key.public().file_text().as_bytes()))
-    {
-        return Err(Failure::new(
-            Exit::Io,
-            format!("cannot write `{}`: {e}", public_path.display()),
-        ));
-    }
+    write_file(&secret_path, key.file_text().as_bytes(), Install::New, 0o600)?;
+    write_file(
+        &public_path,
+        key.public().file_text().as_bytes(),
+        Install::New,
+        0o644,
+    )?;
     Ok(format!(
         "wrote `{}` (the secret key: keep it private; readable by you only) and `{}` (the public key, id `{}`: give it to whoever verifies your reports)\n",
         secret_path.display(),
@@ -460,18 +606,160 @@ pub fn keygen(name: &Path, signer: Option<String>) -> Result<String, Failure> {
     ))
 }
 
-/// Creates a file that must not exist yet, readable and writable by its owner only.
-fn write_secret(path: &Path, text: &str) -> Result<(), Failure> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+#[cfg(test)]
+mod tests {
+    //! The atomic writer under faults no test can cause on a real disk without root: a disk
+    //! that fills up after any number of bytes, a flush that fails, a rename that is refused.
+
+    use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("handback-writer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
-    let io = |e: std::io::Error| Failure::new(Exit::Io, format!("cannot write `{}`: {e}", path.display()));
-    let mut file = options.open(path).map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A file whose flush to disk fails (an I/O error reported at `fsync`, as NFS and full
+    /// thin-provisioned disks do).
+    struct SyncFails(std::fs::File);
+
+    impl std::io::Write for SyncFails {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.write(buf)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            self.0.flush()
+        }
+    }
+
+    impl TempFile for SyncFails {
+        fn sync(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::other("input/output error (simulated)"))
+        }
+    }
+
+    /// A disk that fills up after every possible number of bytes: the write fails, the old
+    /// file is untouched, and no temporary file is left; with room for every byte, it succeeds.
+    #[test]
+    fn a_disk_filling_up_at_any_byte_leaves_the_old_file_and_no_temporary_file() {
+        let dir = scratch("full");
+        let target = dir.join("report.json");
+        let old = b"{\"old\": true}\n".repeat(3);
+        let new: Vec<u8> = (0..200u8).map(|i| b'a' + i % 26).collect();
+        for room in 0..=new.len() {
+            std::fs::write(&target, &old).unwrap();
+            let temp = temp_beside(&target);
+            let result = write_via_temp(&target, &temp, &new, Install::Replace, |p| {
+                Ok(FillsUp {
+                    file: create_temp(p, 0o666)?,
+                    room,
+                })
+            });
+            if room < new.len() {
+                let e = result.unwrap_err();
+                assert_eq!(e.kind(), std::io::ErrorKind::StorageFull, "room {room}");
+                assert_eq!(std::fs::read(&target).unwrap(), old, "room {room}");
+            } else {
+                result.unwrap();
+                assert_eq!(std::fs::read(&target).unwrap(), new);
+            }
+            assert_eq!(names(&dir), ["report.json"], "room {room}");
+        }
+        // A new target on a full disk is never created.
+        let fresh = dir.join("fresh.json");
+        let temp = temp_beside(&fresh);
+        let result = write_via_temp(&fresh, &temp, &new, Install::New, |p| {
+            Ok(FillsUp {
+                file: create_temp(p, 0o600)?,
+                room: 10,
+            })
+        });
+        assert!(result.is_err());
+        assert_eq!(names(&dir), ["report.json"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Every byte written but the flush to disk fails: nothing is installed.
+    #[test]
+    fn a_failed_flush_installs_nothing() {
+        let dir = scratch("sync");
+        let target = dir.join("report.json");
+        std::fs::write(&target, "old").unwrap();
+        let temp = temp_beside(&target);
+        let result = write_via_temp(&target, &temp, b"new", Install::Replace, |p| {
+            Ok(SyncFails(create_temp(p, 0o666)?))
+        });
+        assert!(result.unwrap_err().to_string().contains("simulated"));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "old");
+        assert_eq!(names(&dir), ["report.json"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The rename refused (the target is a folder): the folder is untouched, the temporary file
+    /// removed, and the error names the target.
+    #[test]
+    fn a_refused_rename_leaves_no_temporary_file() {
+        let dir = scratch("rename");
+        let target = dir.join("report.json");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("inside"), "kept").unwrap();
+        let failure = write_bytes_atomically(&target, b"new", &[]).err().unwrap();
+        assert!(matches!(failure.exit, Exit::Io));
+        assert!(
+            failure
+                .message
+                .starts_with(&format!("cannot write `{}`: ", target.display())),
+            "{}",
+            failure.message
+        );
+        assert_eq!(names(&dir), ["report.json"]);
+        assert_eq!(std::fs::read_to_string(target.join("inside")).unwrap(), "kept");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A temporary file left by a killed run with the same process id is replaced, and if it is
+    /// a link to another file, that file is never written through it.
+    #[cfg(unix)]
+    #[test]
+    fn a_stale_temporary_link_is_never_written_through() {
+        let dir = scratch("stale");
+        let target = dir.join("report.json");
+        let precious = dir.join("evidence.json");
+        std::fs::write(&precious, "the evidence").unwrap();
+        std::os::unix::fs::symlink(&precious, temp_beside(&target)).unwrap();
+        assert!(write_bytes_atomically(&target, b"the report", &[]).is_ok());
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "the evidence");
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "the report");
+        assert_eq!(names(&dir), ["evidence.json", "report.json"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// `Install::New` never replaces a file: a key pair's secret stays as it was.
+    #[test]
+    fn a_new_file_never_replaces_one_that_exists() {
+        let dir = scratch("new");
+        let target = dir.join("signer.key");
+        std::fs::write(&target, "the old key").unwrap();
+        let failure = write_file(&target, b"a new key", Install::New, 0o600)
+            .err()
+            .unwrap();
+        assert!(
+            failure.message.contains("nothing was written"),
+            "{}",
+            failure.message
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "the old key");
+        assert_eq!(names(&dir), ["signer.key"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -12,35 +12,78 @@ use crate::json::{Json, Kind};
 
 /// A value's canonical text.
 pub fn canonical(value: &serde_json::Value) -> String {
-    // Rebuilding through `Value` sorts every object's keys, whatever order they were built in.
-    let sorted = sort(value);
-    match serde_json::to_string_pretty(&sorted) {
+    match serde_json::to_string_pretty(&Sorted(value)) {
         Ok(s) => s + "\n",
         Err(_) => String::new(),
     }
 }
 
-fn sort(value: &serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sort(v))).collect())
+/// A value serialised with every object's keys in sorted order, whatever order they were built
+/// in (serde_json's map keeps insertion order if any crate in the build enables its
+/// `preserve_order` feature), without copying the value: the copy once doubled the peak memory
+/// of digesting a large evidence file.
+pub(crate) struct Sorted<'a>(pub &'a serde_json::Value);
+
+impl serde::Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<(&String, &serde_json::Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                let mut out = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    out.serialize_entry(k, &Sorted(v))?;
+                }
+                out.end()
+            }
+            serde_json::Value::Array(items) => {
+                let mut out = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&Sorted(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(s),
         }
-        serde_json::Value::Array(items) => serde_json::Value::Array(items.iter().map(sort).collect()),
-        other => other.clone(),
     }
 }
 
 /// The SHA-256 of some bytes, as lowercase hex.
 pub fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The SHA-256 of a value's canonical text.
 pub fn digest(value: &serde_json::Value) -> String {
-    sha256(canonical(value).as_bytes())
+    digest_of(&Sorted(value))
+}
+
+/// The SHA-256 of the canonical text of anything that serialises as a canonical value would
+/// (keys sorted), written straight into the hash: the text is never held whole.
+pub(crate) fn digest_of(value: &impl serde::Serialize) -> String {
+    struct Hashing(Sha256);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut hashing = Hashing(Sha256::new());
+    // INVARIANT: the same bytes as `canonical`: serde_json's pretty form, then a newline; a
+    // value that cannot be written digests as the empty text, as `canonical` gives.
+    if serde_json::to_writer_pretty(&mut hashing, value).is_err() {
+        return sha256(b"");
+    }
+    hashing.0.update(b"\n");
+    hex(&hashing.0.finalize())
 }
 
 /// A positioned JSON tree as a plain value (positions dropped).

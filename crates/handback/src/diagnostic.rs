@@ -115,6 +115,21 @@ impl Decoder {
 
     /// Parses a text, recording a syntax error as a diagnostic.
     pub fn parse(&mut self, text: &str) -> Option<Json> {
+        self.parse_with(text, None)
+    }
+
+    /// As [`Decoder::parse`], handing the elements of the top-level member `key`'s array to
+    /// `sink` as they are read ([`json::parse_streaming`]).
+    pub fn parse_streaming(
+        &mut self,
+        text: &str,
+        key: &str,
+        sink: &mut dyn FnMut(Json, usize),
+    ) -> Option<Json> {
+        self.parse_with(text, Some((key, sink)))
+    }
+
+    fn parse_with(&mut self, text: &str, sink: Option<json::Sink<'_>>) -> Option<Json> {
         if text.len() > self.limits.max_input_bytes {
             let (size, max) = (text.len(), self.limits.max_input_bytes);
             self.report(
@@ -124,7 +139,11 @@ impl Decoder {
             );
             return None;
         }
-        match json::parse_with_depth(text, self.limits.max_depth) {
+        let parsed = match sink {
+            Some((key, sink)) => json::parse_streaming(text, self.limits.max_depth, key, sink),
+            None => json::parse_with_depth(text, self.limits.max_depth),
+        };
+        match parsed {
             Ok(v) => Some(v),
             Err(e) => {
                 self.report(e.pos, &e.path, e.message);

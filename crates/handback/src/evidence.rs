@@ -231,6 +231,13 @@ impl Evidence {
         serde_json::Value::Object(doc)
     }
 
+    /// The SHA-256 of the canonical document: `canonical::digest(&evidence.canonical())`,
+    /// computed one observation at a time, so it never holds the whole document as a tree (for
+    /// a million observations that tree, and its text, took gigabytes).
+    pub fn digest(&self) -> String {
+        crate::canonical::digest_of(&CanonicalDocument(self))
+    }
+
     /// The evidence as it was known on `known_at`: observations recorded later (an observation
     /// with no `recorded` date was known on the day it describes) are left out, and listed.
     pub fn known_at(&self, known_at: NaiveDate) -> (Evidence, Vec<String>) {
@@ -335,33 +342,19 @@ impl Observation {
 /// role or the observation. The file is valid and loads; these observations are skipped as if
 /// absent, which a person entering them should hear before the verdicts quietly ignore them.
 pub fn refused_judgements(pack: &Pack, file: &SourceFile) -> Vec<Diagnostic> {
-    use crate::json::Kind;
-    let mut d = Decoder::new(&file.label);
-    let Some(json) = d.parse(&file.text) else {
-        return Vec::new();
-    };
-    let Kind::Object(members) = &json.kind else {
-        return Vec::new();
-    };
-    let items = match members
-        .iter()
-        .find(|m| m.key == "observations")
-        .map(|m| &m.value.kind)
-    {
-        Some(Kind::Array(items)) => items,
-        _ => return Vec::new(),
-    };
+    let place = Decoder::new(&file.label);
     let mut warnings = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let Some((key, _)) = crate::diagnostic::member_string(item, "key") else {
-            continue;
+    // Each observation is looked at as the reader reaches it, never the whole tree at once.
+    let mut look = |item: crate::json::Json, i: usize| {
+        let Some((key, _)) = crate::diagnostic::member_string(&item, "key") else {
+            return;
         };
-        let Some(k) = pack.key(&key) else { continue };
-        let role = crate::diagnostic::member_string(item, "role");
+        let Some(k) = pack.key(&key) else { return };
+        let role = crate::diagnostic::member_string(&item, "role");
         if k.accepts_role(role.as_ref().map(|(r, _)| r.as_str())) {
-            continue;
+            return;
         }
-        let id = crate::diagnostic::member_string(item, "id")
+        let id = crate::diagnostic::member_string(&item, "id")
             .map(|(id, _)| id)
             .unwrap_or_default();
         let accepted = crate::diagnostic::ticked(&k.judged_by_roles, " or ");
@@ -378,13 +371,17 @@ pub fn refused_judgements(pack: &Pack, file: &SourceFile) -> Vec<Diagnostic> {
             ),
         };
         warnings.push(located(
-            &d,
+            &place,
             pos,
             &path,
             format!("warning: observation `{id}` of `{key}` {whose}, and this key counts only judgements by {accepted}; it is skipped as if absent"),
         ));
+    };
+    let mut d = Decoder::new(&file.label);
+    match d.parse_streaming(&file.text, "observations", &mut look) {
+        Some(_) => warnings,
+        None => Vec::new(),
     }
-    warnings
 }
 
 /// INVARIANT: observations are kept in this order, so evaluation and output never depend on the
@@ -437,11 +434,29 @@ fn load(
     limits: crate::diagnostic::Limits,
     scenario: bool,
 ) -> Result<Evidence, LoadError> {
-    let mut diagnostics = Vec::new();
     let mut lead = None;
-    let evidence = crate::pack::decode_file_with(file, &mut diagnostics, limits, |d, at| {
-        decode_evidence(d, at, pack, scenario, &mut lead)
+    // The observations are decoded as the reader reaches each one, and each one's tree dropped:
+    // the document is never held whole as a tree (for a large file that tree was four times the
+    // size of the text). The result is the same as decoding the whole tree: what is decoded
+    // before a syntax error is discarded, and diagnostics are sorted when the decoder finishes.
+    let mut streamed = Streamed::new(&file.label, limits, scenario);
+    let mut d = Decoder::with_limits(&file.label, limits);
+    let json = d.parse_streaming(&file.text, "observations", &mut |json, i| {
+        streamed.take(pack, json, i)
     });
+    let evidence = json.and_then(|json| {
+        decode_evidence(
+            &mut d,
+            At {
+                json: &json,
+                path: "$",
+            },
+            pack,
+            streamed,
+            &mut lead,
+        )
+    });
+    let diagnostics = d.finish();
     match evidence {
         Some(e) if diagnostics.is_empty() => Ok(e),
         _ => {
@@ -454,6 +469,87 @@ fn load(
             Err(error)
         }
     }
+}
+
+/// The observations as the reader hands them over, decoded one at a time.
+struct Streamed {
+    /// The decoder of the observations' own problems, merged into the document's at the end.
+    decoder: Decoder,
+    scenario: bool,
+    /// How many observations the file holds (those over the limit are counted, not decoded).
+    count: usize,
+    unknown: Vec<UnknownKey>,
+    /// Each decoded observation, in file order.
+    observations: Vec<Observation>,
+    /// Where each of `observations` was: its position and index in the array. Kept apart so
+    /// the observations become the evidence without being copied into a new list.
+    places: Vec<(crate::json::Pos, usize)>,
+    conflicts: Vec<Diagnostic>,
+    // Duplicate ids are found on the raw ids, so an observation with other problems still
+    // counts: fixing those must not reveal a new error.
+    by_id: std::collections::BTreeMap<String, crate::json::Pos>,
+}
+
+impl Streamed {
+    fn new(file: &str, limits: crate::diagnostic::Limits, scenario: bool) -> Self {
+        Streamed {
+            decoder: Decoder::with_limits(file, limits),
+            scenario,
+            count: 0,
+            unknown: Vec::new(),
+            observations: Vec::new(),
+            places: Vec::new(),
+            conflicts: Vec::new(),
+            by_id: Default::default(),
+        }
+    }
+
+    fn take(&mut self, pack: &Pack, json: crate::json::Json, i: usize) {
+        self.count += 1;
+        if self.count > self.decoder.limits.max_observations {
+            // The whole document is refused for its size; decoding more would only hold memory.
+            return;
+        }
+        let path = observation_path(i);
+        let d = &mut self.decoder;
+        if let Some((id, id_pos)) = crate::diagnostic::member_string(&json, "id") {
+            if !self.scenario && id.starts_with(crate::whatif::SCENARIO_ID_PREFIX) {
+                self.conflicts.push(located(
+                    d,
+                    id_pos,
+                    &format!("{path}.id"),
+                    format!(
+                        "observation ids beginning `{}` are reserved for the observations a scenario sets; rename `{id}`",
+                        crate::whatif::SCENARIO_ID_PREFIX
+                    ),
+                ));
+            }
+            match self.by_id.get(&id) {
+                Some(first) => self.conflicts.push(located(
+                    d,
+                    id_pos,
+                    &format!("{path}.id"),
+                    format!("duplicate observation id `{id}` (first at {first})"),
+                )),
+                None => {
+                    self.by_id.insert(id, id_pos);
+                }
+            }
+        }
+        let at = At {
+            json: &json,
+            path: &path,
+        };
+        if let Some(o) = decode_observation(d, at, pack, &mut self.unknown) {
+            self.observations.push(o);
+            self.places.push((json.pos, i));
+        }
+    }
+}
+
+/// The path of the observation at `index`, as the decoder writes paths.
+fn observation_path(index: usize) -> String {
+    format!("$.observations[{index}]")
 }
 
 /// How many unknown-key errors are still listed once the evidence looks written for another
@@ -523,16 +619,17 @@ fn decode_evidence(
     d: &mut Decoder,
     at: At<'_, '_>,
     pack: &Pack,
-    scenario: bool,
+    streamed: Streamed,
     lead: &mut Option<Diagnostic>,
 ) -> Option<Evidence> {
     let obj = d.object(at, &["council", "title", "as_of", "observations"])?;
     let council = required(d, &obj, "council", |d, at| d.text(at));
     let title = optional(d, &obj, "title", |d, at| d.text(at));
     let as_of = optional(d, &obj, "as_of", |d, at| d.date(at));
-    let items = required(d, &obj, "observations", |d, at| d.array(at))?;
-    if items.len() > d.limits.max_observations {
-        let (n, max) = (items.len(), d.limits.max_observations);
+    // INVARIANT: an array here was streamed (its elements are in `streamed`), so it is empty.
+    required(d, &obj, "observations", |d, at| d.array(at))?;
+    if streamed.count > d.limits.max_observations {
+        let (n, max) = (streamed.count, d.limits.max_observations);
         d.report(
             obj.pos,
             "$.observations",
@@ -540,52 +637,26 @@ fn decode_evidence(
         );
         return None;
     }
-    let count = items.len();
-    let mut unknown: Vec<UnknownKey> = Vec::new();
-    let mut observations: Vec<(Observation, crate::json::Pos, String)> = Vec::new();
-    let mut conflicts: Vec<Diagnostic> = Vec::new();
-    // Duplicate ids are found on the raw ids, so an observation with other problems still
-    // counts: fixing those must not reveal a new error.
-    let mut by_id: std::collections::BTreeMap<String, crate::json::Pos> = Default::default();
-    for (json, path) in items {
-        if let Some((id, id_pos)) = crate::diagnostic::member_string(json, "id") {
-            if !scenario && id.starts_with(crate::whatif::SCENARIO_ID_PREFIX) {
-                conflicts.push(located(
-                    d,
-                    id_pos,
-                    &format!("{path}.id"),
-                    format!(
-                        "observation ids beginning `{}` are reserved for the observations a scenario sets; rename `{id}`",
-                        crate::whatif::SCENARIO_ID_PREFIX
-                    ),
-                ));
-            }
-            match by_id.get(&id) {
-                Some(first) => conflicts.push(located(
-                    d,
-                    id_pos,
-                    &format!("{path}.id"),
-                    format!("duplicate observation id `{id}` (first at {first})"),
-                )),
-                None => {
-                    by_id.insert(id, id_pos);
-                }
-            }
-        }
-        if let Some(o) = decode_observation(d, At { json, path: &path }, pack, &mut unknown) {
-            observations.push((o, json.pos, path));
-        }
-    }
+    let Streamed {
+        decoder,
+        count,
+        unknown,
+        observations,
+        places,
+        mut conflicts,
+        ..
+    } = streamed;
+    d.diagnostics.extend(decoder.diagnostics);
     report_unknown_keys(d, at, pack, count, unknown, lead);
     // Conflicting observations of the same thing on the same day.
     let mut by_fact: std::collections::BTreeMap<Fact<'_>, &str> = Default::default();
-    for (o, pos, path) in &observations {
+    for (o, (pos, index)) in observations.iter().zip(&places) {
         let fact = (o.key.as_str(), o.function.as_deref(), o.date, o.recorded);
         if let Some(other) = by_fact.get(&fact) {
             conflicts.push(located(
                 d,
                 *pos,
-                path,
+                &observation_path(*index),
                 format!(
                     "observation `{}` and observation `{other}` both record `{}`{} on {}; keep one, or give the later correction its own `recorded` date",
                     o.id,
@@ -599,7 +670,7 @@ fn decode_evidence(
         }
     }
     d.diagnostics.extend(conflicts);
-    let observations = observations.into_iter().map(|(o, _, _)| o).collect();
+    drop(by_fact);
     Some(Evidence::from_parts(council?, as_of, title, observations))
 }
 
@@ -802,6 +873,39 @@ fn decode_observation(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The streamed digest is the digest of the canonical document, byte for byte: with and
+    /// without a title and an as-of date, with no observations, and over every Rotherham record.
+    #[test]
+    fn the_streamed_digest_is_the_canonical_documents() {
+        let pack = crate::default_pack().unwrap();
+        let mut texts: Vec<String> = vec![
+            r#"{"council": "R", "observations": []}"#.into(),
+            r#"{"council": "R", "title": "t", "as_of": "2016-01-01", "observations": []}"#.into(),
+            document(3, 0, true).text,
+        ];
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/rotherham");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains("\"observations\"") {
+                texts.push(text);
+            }
+        }
+        let mut loaded = 0;
+        for text in texts {
+            let file = SourceFile {
+                name: "e.json".into(),
+                label: "e.json".into(),
+                text,
+            };
+            if let Ok(e) = Evidence::load(&pack, &file) {
+                assert_eq!(e.digest(), crate::canonical::digest(&e.canonical()));
+                loaded += 1;
+            }
+        }
+        assert!(loaded >= 6, "only {loaded} documents loaded");
+    }
 
     /// A document with `known` valid Rotherham observations and `foreign` ones whose keys the
     /// pack does not declare, interleaved known first.
@@ -1060,5 +1164,39 @@ impl EvidenceBuilder {
             },
             limits,
         )
+    }
+}
+
+/// The canonical document ([`Evidence::canonical`]) as a serialisation, built one observation at
+/// a time; its keys are written in sorted order, as the canonical form sorts them.
+struct CanonicalDocument<'a>(&'a Evidence);
+
+impl Serialize for CanonicalDocument<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct Observations<'a>(&'a [Observation]);
+        impl Serialize for Observations<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut by_id: Vec<&Observation> = self.0.iter().collect();
+                by_id.sort_by(|a, b| a.id.cmp(&b.id));
+                let mut out = s.serialize_seq(Some(by_id.len()))?;
+                for o in by_id {
+                    out.serialize_element(&crate::canonical::Sorted(&o.input_form()))?;
+                }
+                out.end()
+            }
+        }
+        let e = self.0;
+        // INVARIANT: in sorted order, as `Evidence::canonical` is written out.
+        let mut out = s.serialize_map(None)?;
+        if let Some(d) = e.as_of {
+            out.serialize_entry("as_of", &d.format("%Y-%m-%d").to_string())?;
+        }
+        out.serialize_entry("council", &e.council)?;
+        out.serialize_entry("observations", &Observations(&e.observations))?;
+        if let Some(t) = &e.title {
+            out.serialize_entry("title", t)?;
+        }
+        out.end()
     }
 }

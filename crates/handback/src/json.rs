@@ -91,6 +91,29 @@ pub fn parse(text: &str) -> Result<Json, SyntaxError> {
 
 /// Reads a whole text, accepting nesting up to `max_depth` (capped at [`DEPTH_CEILING`]).
 pub fn parse_with_depth(text: &str, max_depth: usize) -> Result<Json, SyntaxError> {
+    parse_inner(text, max_depth, None)
+}
+
+/// As [`parse_with_depth`], but the elements of one array are handed over as they are read
+/// instead of being kept: when the whole text is an object with a member `key` whose value is
+/// an array, each element goes to `sink` with its index, and that array is left empty in the
+/// tree returned. A loader decodes each element and drops its tree, so a document of a million
+/// observations is never held as a million trees at once. Whatever is handed over before a
+/// syntax error later in the text is the caller's to discard.
+pub fn parse_streaming(
+    text: &str,
+    max_depth: usize,
+    key: &str,
+    sink: &mut dyn FnMut(Json, usize),
+) -> Result<Json, SyntaxError> {
+    parse_inner(text, max_depth, Some((key, sink)))
+}
+
+/// The name of the top-level member whose array is streamed, and where its elements go (each
+/// with its index).
+pub(crate) type Sink<'a> = (&'a str, &'a mut dyn FnMut(Json, usize));
+
+fn parse_inner<'a>(text: &'a str, max_depth: usize, sink: Option<Sink<'a>>) -> Result<Json, SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader {
         at: 0,
@@ -98,6 +121,8 @@ pub fn parse_with_depth(text: &str, max_depth: usize) -> Result<Json, SyntaxErro
         pos: Pos { line: 1, column: 1 },
         path: vec![],
         max_depth: max_depth.min(DEPTH_CEILING),
+        sink,
+        stream_next: false,
     };
     reader.skip_ws();
     if reader.peek().is_none() {
@@ -214,6 +239,10 @@ struct Reader<'a> {
     pos: Pos,
     path: Vec<Segment>,
     max_depth: usize,
+    /// The top-level member whose array elements go to the sink as they are read.
+    sink: Option<Sink<'a>>,
+    /// Set just before reading that member's value: if it is an array, stream it.
+    stream_next: bool,
 }
 
 impl Reader<'_> {
@@ -278,10 +307,11 @@ impl Reader<'_> {
             )));
         }
         let pos = self.pos;
+        let stream = std::mem::take(&mut self.stream_next);
         let kind = match self.peek() {
             None => return Err(self.error("expected a value, found the end of the file".into())),
             Some('{') => self.object(depth)?,
-            Some('[') => self.array(depth)?,
+            Some('[') => self.array(depth, stream)?,
             Some('"') => Kind::String(self.string()?),
             Some('t') => self.word("true", Kind::Bool(true))?,
             Some('f') => self.word("false", Kind::Bool(false))?,
@@ -463,9 +493,11 @@ impl Reader<'_> {
         Ok(code)
     }
 
-    fn array(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
+    fn array(&mut self, depth: usize, stream: bool) -> Result<Kind, SyntaxError> {
         self.expect_char('[', "`[`")?;
         let mut items = Vec::new();
+        // How many elements were read (streamed elements are not kept in `items`).
+        let mut count = 0;
         self.skip_ws();
         if self.peek() == Some(']') {
             self.bump();
@@ -473,10 +505,14 @@ impl Reader<'_> {
         }
         loop {
             self.skip_ws();
-            self.path.push(Segment::Index(items.len()));
+            self.path.push(Segment::Index(count));
             let item = self.value(depth + 1)?;
             self.path.pop();
-            items.push(item);
+            match &mut self.sink {
+                Some((_, sink)) if stream => sink(item, count),
+                _ => items.push(item),
+            }
+            count += 1;
             self.skip_ws();
             match self.peek() {
                 Some(',') => {
@@ -531,6 +567,7 @@ impl Reader<'_> {
             self.expect_char(':', "`:` after the key")?;
             self.skip_ws();
             self.path.push(Segment::Key(key.clone()));
+            self.stream_next = depth == 0 && self.sink.as_ref().is_some_and(|(k, _)| *k == key);
             let value = self.value(depth + 1)?;
             self.path.pop();
             members.push(Member { key, key_pos, value });
@@ -558,6 +595,34 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Streaming hands over exactly the elements the whole tree holds, in order, with their
+    /// positions; only the top-level member's array is streamed, and only if it is an array.
+    #[test]
+    fn streaming_hands_over_the_elements_the_tree_would_hold() {
+        let text = "{\"a\": {\"obs\": [1]},\n \"obs\": [{\"x\": [2, 3]}, \"s\", null],\n \"z\": [4]}";
+        let whole = parse(text).unwrap();
+        let mut handed = Vec::new();
+        let rest = parse_streaming(text, MAX_DEPTH, "obs", &mut |json, i| handed.push((i, json))).unwrap();
+        let Kind::Object(members) = &whole.kind else {
+            panic!()
+        };
+        let Kind::Array(items) = &members[1].value.kind else {
+            panic!()
+        };
+        assert_eq!(handed, items.iter().cloned().enumerate().collect::<Vec<_>>());
+        let Kind::Object(left) = &rest.kind else { panic!() };
+        assert_eq!(left[1].value.kind, Kind::Array(vec![]));
+        assert_eq!(left[0], members[0], "a nested member of the same name is kept");
+        assert_eq!(left[2], members[2]);
+        // Not an array: nothing is handed over.
+        let mut none = 0;
+        parse_streaming("{\"obs\": {\"k\": [1]}}", MAX_DEPTH, "obs", &mut |_, _| none += 1).unwrap();
+        assert_eq!(none, 0);
+        // A syntax error after some elements is still the error.
+        let e = parse_streaming("{\"obs\": [1, 2,]}", MAX_DEPTH, "obs", &mut |_, _| {}).unwrap_err();
+        assert_eq!(e, parse("{\"obs\": [1, 2,]}").unwrap_err());
+    }
 
     #[test]
     fn positions_and_paths() {

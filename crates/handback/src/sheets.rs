@@ -224,7 +224,7 @@ pub fn read_csv(file: &str, bytes: &[u8], limits: Limits) -> Result<Table, LoadE
             return Err(file_problem(
                 file,
                 format!(
-                    "row {row} has {} columns; an evidence sheet has at most {MAX_COLUMNS}",
+                    "row {row} has {} columns; an evidence sheet has at most {MAX_COLUMNS} (a fixed limit: it has one column per observation field; delete the others)",
                     record.len()
                 ),
             ));
@@ -366,7 +366,7 @@ pub fn read_xlsx(file: &str, bytes: &[u8], sheet: Option<&str>, limits: Limits) 
         return Err(file_problem(
             file,
             format!(
-                "sheet {name} has {} columns; an evidence sheet has at most {MAX_COLUMNS}",
+                "sheet {name} has {} columns; an evidence sheet has at most {MAX_COLUMNS} (a fixed limit: it has one column per observation field; delete the others)",
                 range.width()
             ),
         ));

@@ -71,7 +71,7 @@ impl Vary {
         let count = ((to - from) / step + 1e-9).floor();
         if count.is_nan() || count >= MAX_POINTS_PER_KEY as f64 {
             return Err(format!(
-                "makes {} points; at most {MAX_POINTS_PER_KEY} per key",
+                "makes {} points; at most {MAX_POINTS_PER_KEY} per key (a fixed limit: a larger step or a shorter range)",
                 count + 1.0
             ));
         }
@@ -121,7 +121,7 @@ impl Vary {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SweepError {
     /// Too many points in all.
-    #[error("the sweep has {0} points; at most {MAX_POINTS}")]
+    #[error("the sweep has {0} points; at most {MAX_POINTS} (a fixed limit: vary fewer keys, or each over fewer values)")]
     TooManyPoints(usize),
     /// A varied key has no values.
     #[error("varied key `{0}` has no values")]

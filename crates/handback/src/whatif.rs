@@ -96,6 +96,11 @@ impl Place {
 /// hypothetical observation can never collide with (or be mistaken for) a real one.
 pub const SCENARIO_ID_PREFIX: &str = "scenario-";
 
+/// Most changes one scenario file may hold. Applying a change costs several kilobytes of
+/// working memory (40,000 changes took 280 MB), and a scenario arrives over HTTP too; no
+/// real question needs more than a few dozen.
+pub(crate) const MAX_CHANGES: usize = 10_000;
+
 impl Scenario {
     /// Reads a scenario file (no I/O: the caller resolves `extends` and `evidence`).
     pub fn load(file: &SourceFile) -> Result<Scenario, LoadError> {
@@ -114,6 +119,17 @@ fn decode_scenario(d: &mut Decoder, at: At<'_, '_>) -> Option<Scenario> {
     let extends = optional(d, &obj, "extends", |d, at| d.text(at));
     let evidence = optional(d, &obj, "evidence", |d, at| d.text(at));
     let items = required(d, &obj, "changes", |d, at| d.array(at))?;
+    if items.len() > MAX_CHANGES {
+        d.report(
+            obj.pos,
+            "$.changes",
+            format!(
+                "the scenario has {} changes; at most {MAX_CHANGES} (a fixed limit: each change is applied to a copy of the evidence's working state, so a larger scenario could hold gigabytes)",
+                items.len()
+            ),
+        );
+        return None;
+    }
     let mut changes = Vec::new();
     let mut places = Vec::new();
     for (json, path) in items {

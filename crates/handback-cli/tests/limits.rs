@@ -1,0 +1,174 @@
+//! Every surface's limit is reported like any input problem: located, exit 3 (or the API's
+//! error envelope), naming the flag that raises it, or saying it is fixed and what to do
+//! instead (#15). The HTTP body limit is tested in `serve.rs`
+//! (`what_is_not_a_request_gets_a_4xx_with_the_located_message`), the spreadsheet column limit
+//! by `fixtures/invalid/sheets/ten-thousand-columns.csv`, file size and nesting in `cli.rs` and
+//! `robust.rs`; this file holds the rest. The table is in `docs/robustness.md`.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{handback, root, stderr};
+
+const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("handback-limits-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `handback api`: a request line over `--max-input-bytes` is answered with an error naming the
+/// flag, without being held, and the next line is answered as usual.
+#[test]
+fn an_api_line_over_the_limit_names_the_flag() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handback"))
+        .args(["api", "--max-input-bytes", "1000"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = vec![b' '; 5000];
+    input.extend_from_slice(b"\n{\"op\": \"version\"}\n");
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let answers: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(answers.len(), 2, "{text}");
+    let message = answers[0]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("the limit is 1000 (raise it with `--max-input-bytes`)"),
+        "{message}"
+    );
+    assert_eq!(answers[1]["ok"], true);
+}
+
+/// A spreadsheet with more rows than `--max-observations`: refused, naming the flag.
+#[test]
+fn a_sheet_over_the_row_limit_names_the_flag() {
+    let dir = scratch("rows");
+    let sheet = dir.join("evidence.csv");
+    let o = handback(&[
+        "evidence",
+        "export",
+        AUG_2016,
+        "--format",
+        "csv",
+        "-o",
+        sheet.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = handback(&[
+        "evidence",
+        "import",
+        sheet.to_str().unwrap(),
+        "--max-observations",
+        "10",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the limit is 10 observations (raise it with `--max-observations`)"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A scenario with more than 10,000 changes: refused before any is applied, located at its
+/// `changes`, saying the limit is fixed and why.
+#[test]
+fn a_scenario_over_the_change_limit_is_refused() {
+    let dir = scratch("scenario");
+    let scenario = dir.join("big.json");
+    let changes: Vec<serde_json::Value> = (0..10_001)
+        .map(|i| serde_json::json!({"set": {"key": "children.agency_share", "value": f64::from(i % 100) / 100.0}}))
+        .collect();
+    std::fs::write(
+        &scenario,
+        serde_json::json!({"title": "big", "changes": changes}).to_string(),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let o = handback(&["whatif", AUG_2016, "--scenario", scenario.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(": $.changes: the scenario has 10001 changes; at most 10000 (a fixed limit"),
+        "{}",
+        stderr(&o)
+    );
+    // Refused, not worked through: well under the seconds applying them takes.
+    assert!(started.elapsed().as_secs() < 20);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Sweeps over the point limits: refused before sweeping, saying the limit is fixed and how to
+/// stay under it.
+#[test]
+fn sweeps_over_the_point_limits_say_how_to_stay_under_them() {
+    let o = handback(&["sweep", AUG_2016, "--vary", "children.agency_share=0..1/0.00001"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("at most 10000 per key (a fixed limit: a larger step or a shorter range)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = handback(&[
+        "sweep",
+        AUG_2016,
+        "--vary",
+        "children.agency_share=0..1/0.001",
+        "--vary",
+        "children.overspend_gbp_m=0..200/1",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o)
+            .contains("points; at most 100000 (a fixed limit: vary fewer keys, or each over fewer values)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The loaders' own limits each name their flag: rules in a pack, observations, nesting.
+#[test]
+fn the_loaders_limits_name_their_flags() {
+    let o = handback(&["lint", "--pack", "rules/rotherham", "--max-rules", "3"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the limit is 3 (raise it with `--max-rules`)"),
+        "{}",
+        stderr(&o)
+    );
+    let o = handback(&[
+        "assess",
+        "fixtures/rotherham/record.json",
+        "--max-observations",
+        "10",
+    ]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "$.observations: 79 observations; the limit is 10 (raise it with `--max-observations`)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = handback(&["assess", AUG_2016, "--max-depth", "2"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nesting deeper than 2 levels"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("(the limit is `--max-depth`)"),
+        "{}",
+        stderr(&o)
+    );
+}
