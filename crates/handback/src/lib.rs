@@ -160,8 +160,28 @@ pub fn default_pack() -> Result<Pack, LoadError> {
 
 #[cfg(test)]
 mod properties;
-#[cfg(test)]
+// The reference evaluator: checks the real one in the property tests, and, with the opt-in
+// feature `oracle`, in the differential fuzz target (`fuzz/harness.rs`). Deliberately simple, it
+// indexes the validated pack directly; outside tests the lints against that are relaxed here only.
+#[cfg(any(test, feature = "oracle"))]
+#[cfg_attr(
+    not(test),
+    allow(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 mod reference;
+
+/// The reference evaluator, for the differential fuzz target and its replay in the tests
+/// (feature `oracle`, off by default). Not part of the API: it may change or go at any time.
+#[cfg(feature = "oracle")]
+#[doc(hidden)]
+pub mod oracle {
+    pub use crate::reference::outcomes;
+}
 
 // The README's library example is compiled and run with the crate's doc tests, so it cannot rot.
 #[cfg(doctest)]
