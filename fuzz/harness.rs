@@ -93,7 +93,7 @@ pub fn assess(data: &[u8]) {
     // eight for the exit, whose search over every function is the slowest thing this target does
     // (run for every input, it held the target to about 30 inputs a second).
     let functions = pack.functions();
-    let target = if data.len() % 8 == 0 || functions.is_empty() {
+    let target = if data.len().is_multiple_of(8) || functions.is_empty() {
         handback::Target::Exit { outcome: None }
     } else {
         handback::Target::Function {
