@@ -171,7 +171,12 @@ mod properties;
 // indexes the validated pack directly. Clippy lets tests do that only in `#[cfg(test)]` code,
 // which this module no longer is alone, so the lints are relaxed here, for this module only.
 #[cfg(any(test, feature = "oracle"))]
-#[allow(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 mod reference;
 
 /// The reference evaluator, for the differential fuzz target and its replay in the tests
