@@ -29,7 +29,7 @@ assess        4096     evidence     as evidence, and each run assesses, plans an
 scenario      2048     scenario     a scenario is a few changes
 directions    8192     directions   the Rotherham Directions (3.9 KB) with room to grow
 decisions     2048     csv          a few rows of a decision log or meeting calendar
-verify        65536    verify       a report of a small evidence file
+verify        262144   verify       a whole report: even of no evidence, one is 180 KB (every rule of the pack)
 sheets        16384    csv          a CSV of evidence, or a small workbook
 api           8192     api          one request line carrying small documents
 http          8192     http         one workbench body carrying small documents
