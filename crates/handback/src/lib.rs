@@ -156,14 +156,38 @@ pub fn default_pack_files() -> Vec<SourceFile> {
 }
 
 /// Loads the embedded default pack.
+///
+/// The pack is read and checked once per process and cloned after that: every API request and
+/// workbench body that names no pack asks for it, and reading it again each time was about
+/// three quarters of the work of answering a small request (measured by the `http` fuzz target).
+/// The texts are compiled in, so the first answer is the answer for the life of the process.
 pub fn default_pack() -> Result<Pack, LoadError> {
-    Pack::load(&default_pack_files())
+    static LOADED: std::sync::OnceLock<Result<Pack, LoadError>> = std::sync::OnceLock::new();
+    LOADED.get_or_init(|| Pack::load(&default_pack_files())).clone()
 }
 
 #[cfg(test)]
 mod properties;
-#[cfg(test)]
+// The reference evaluator: checks the real one in the property tests and, with the opt-in
+// feature `oracle`, in the differential fuzz target (`fuzz/harness.rs`). Deliberately simple, it
+// indexes the validated pack directly. Clippy lets tests do that only in `#[cfg(test)]` code,
+// which this module no longer is alone, so the lints are relaxed here, for this module only.
+#[cfg(any(test, feature = "oracle"))]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 mod reference;
+
+/// The reference evaluator, for the differential fuzz target and its replay in the tests
+/// (feature `oracle`, off by default). Not part of the API: it may change or go at any time.
+#[cfg(feature = "oracle")]
+#[doc(hidden)]
+pub mod oracle {
+    pub use crate::reference::outcomes;
+}
 
 // The README's library example is compiled and run with the crate's doc tests, so it cannot rot.
 #[cfg(doctest)]

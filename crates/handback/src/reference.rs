@@ -1,4 +1,5 @@
-//! A deliberately simple evaluator, used only in tests to check the real one.
+//! A deliberately simple evaluator, used only to check the real one: in the property tests and,
+//! with the opt-in feature `oracle`, in the differential fuzz target (`fuzz/harness.rs`).
 //!
 //! It follows `docs/rule-language.md` as literally as possible: rule references are evaluated by
 //! recursion (no dependency order, no memo table), evidence is found by scanning every
@@ -13,7 +14,8 @@ use crate::pack::Pack;
 use crate::rules::{Amount, Body, Condition, Leaf, LeafTest, Op, SinceBound, Threshold, TrendKind};
 use crate::vocabulary::{Direction, Scope, Value, ValueType};
 
-pub(crate) fn outcomes(pack: &Pack, evidence: &Evidence, as_of: NaiveDate) -> Vec<Vec<Outcome>> {
+/// Every rule's outcome, as [`crate::bulk::outcomes`] gives them, found the slow, literal way.
+pub fn outcomes(pack: &Pack, evidence: &Evidence, as_of: NaiveDate) -> Vec<Vec<Outcome>> {
     let read = read_evidence(pack, evidence);
     let r = Reference {
         pack,
