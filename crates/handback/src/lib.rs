@@ -124,6 +124,8 @@ pub mod authoring {
 /// Outcomes only, without names or reasons: the fast path for callers that evaluate many
 /// times (sweeps, benchmarks). Results are positional, indexed by [`Pack::rules`] and then by
 /// [`Pack::functions`] (or 0 for a council-wide rule); use [`assess`] for named results.
+/// [`bulk::outcomes`] indexes the evidence each call; [`bulk::Indexed`] indexes it once for many
+/// assessments, into [`bulk::Outcomes`] buffers the caller keeps.
 pub mod bulk {
     pub use crate::assess::{outcomes, Outcome};
     pub use crate::program::{Indexed, Outcomes};

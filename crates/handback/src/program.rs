@@ -15,7 +15,8 @@
 //!   decided inline; the others go to the interpreter's leaf, the one definition of their
 //!   meaning;
 //! - outcomes go into one flat buffer ([`Outcomes`]) that a caller can keep and reuse, so a
-//!   warm bulk assessment allocates nothing.
+//!   warm bulk assessment of latest-value comparisons allocates nothing (the other leaf tests,
+//!   decided by the interpreter's leaf, and parameter overrides still allocate a little).
 //!
 //! Explained assessments still walk the trees (a reason needs the tree's shape); their outcomes
 //! come from here. `properties.rs` holds the program to the tree interpreter and to the
@@ -736,7 +737,8 @@ fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function
 }
 
 /// Outcomes of one bulk assessment, by rule and subject, in buffers a caller keeps and passes
-/// again: once they have grown to a pack's size, assessing allocates nothing.
+/// again: once they have grown to a pack's size, assessing allocates nothing for latest-value
+/// comparisons without parameter overrides (other leaf tests and overrides allocate a little).
 ///
 /// Subjects are function indices for per-function rules and `0` for council-wide rules, as in
 /// [`crate::bulk::outcomes`].
