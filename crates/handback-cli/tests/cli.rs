@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{handback, root, stderr, stdout};
+use common::{handback, root, scratch, stderr, stdout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -928,13 +928,6 @@ fn gaps_ranks_what_to_gather() {
         |w| (w[0]["settles_either_way"].as_u64(), w[0]["could_settle"].as_u64())
             >= (w[1]["settles_either_way"].as_u64(), w[1]["could_settle"].as_u64())
     ));
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("handback-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// A rule whose condition is nested 100,000 deep is refused by the depth limit, not by a stack

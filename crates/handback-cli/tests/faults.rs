@@ -15,16 +15,14 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use common::server::Server;
-use common::{handback, root, stderr};
+use common::{handback, root, sheet_in, stderr};
 
 const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
 const DIRECTIONS: &str = "fixtures/rotherham/directions.json";
 
+/// A scratch folder named for this file's tests.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("handback-faults-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch(&format!("faults-{name}"))
 }
 
 /// Starts `handback args` paused halfway through its write, and waits until it says so.
@@ -49,17 +47,7 @@ fn paused(args: &[&str], ms: &str) -> Child {
 #[test]
 fn imports_and_scenarios_killed_mid_write_leave_nothing() {
     let dir = scratch("killed");
-    let sheet = dir.join("evidence.csv");
-    let o = handback(&[
-        "evidence",
-        "export",
-        AUG_2016,
-        "--format",
-        "csv",
-        "-o",
-        sheet.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sheet = sheet_in(&dir);
     let imported = dir.join("imported.json");
     let scenario = dir.join("scenario.json");
     for args in [
@@ -254,22 +242,6 @@ fn writers(out: &std::path::Path, sheet: &std::path::Path) -> Vec<(&'static str,
         args.push(s(target));
     }
     all
-}
-
-/// A CSV of the August 2016 record, for `evidence import`.
-fn sheet_in(dir: &std::path::Path) -> PathBuf {
-    let sheet = dir.join("evidence.csv");
-    let o = handback(&[
-        "evidence",
-        "export",
-        AUG_2016,
-        "--format",
-        "csv",
-        "-o",
-        sheet.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    sheet
 }
 
 /// Checks that every writer, run into `out` (which it cannot write to), fails with exit 4 and a

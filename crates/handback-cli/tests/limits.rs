@@ -12,15 +12,13 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{handback, root, stderr};
+use common::{handback, root, sheet_in, stderr};
 
 const AUG_2016: &str = "fixtures/rotherham/2016-08-progress-letter.json";
 
+/// A scratch folder named for this file's tests.
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("handback-limits-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch(&format!("limits-{name}"))
 }
 
 /// `handback api`: a request line over `--max-input-bytes` is answered with an error naming the
@@ -53,17 +51,7 @@ fn an_api_line_over_the_limit_names_the_flag() {
 #[test]
 fn a_sheet_over_the_row_limit_names_the_flag() {
     let dir = scratch("rows");
-    let sheet = dir.join("evidence.csv");
-    let o = handback(&[
-        "evidence",
-        "export",
-        AUG_2016,
-        "--format",
-        "csv",
-        "-o",
-        sheet.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sheet = sheet_in(&dir);
     let o = handback(&[
         "evidence",
         "import",

@@ -397,9 +397,9 @@ impl Program {
             for s in 0..subjects {
                 let subject = per_function.then_some(s);
                 let outcome = match code {
-                    Rule::Test(range) => Outcome::Test(self.truth(range, engine, subject, out)),
+                    RuleCode::Test(range) => Outcome::Test(self.truth(range, engine, subject, out)),
                     // Levels are decided best first, and `grade` stops at the first met.
-                    Rule::Graded(levels) => grade(levels.iter().map(|(rank, range)| {
+                    RuleCode::Graded(levels) => grade(levels.iter().map(|(rank, range)| {
                         (*rank, range.as_ref().map(|r| self.truth(r, engine, subject, out)))
                     })),
                 };
@@ -625,8 +625,6 @@ impl Program {
         t
     }
 }
-
-use RuleCode as Rule;
 
 /// Folds `t` into the accumulator on top of the stack (`all`: by `min`, else by `max`) and says
 /// whether the result is settled, so the rest of the `all`/`any` can be skipped.

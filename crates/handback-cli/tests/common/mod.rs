@@ -21,6 +21,31 @@ pub fn handback(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// A fresh, empty scratch folder for one test (named for it and the process, so parallel test
+/// binaries never share one).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("handback-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The August 2016 record exported as CSV into `dir`, for `evidence import`.
+pub fn sheet_in(dir: &Path) -> PathBuf {
+    let sheet = dir.join("evidence.csv");
+    let o = handback(&[
+        "evidence",
+        "export",
+        "fixtures/rotherham/2016-08-progress-letter.json",
+        "--format",
+        "csv",
+        "-o",
+        sheet.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    sheet
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
