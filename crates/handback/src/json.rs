@@ -232,6 +232,18 @@ fn describe(c: char) -> String {
     }
 }
 
+const NEWLINE: u8 = 2;
+
+/// JSON's four whitespace bytes: 1 for a space, tab or carriage return, `NEWLINE` for a line feed.
+static WHITESPACE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    table[b' ' as usize] = 1;
+    table[b'\t' as usize] = 1;
+    table[b'\r' as usize] = 1;
+    table[b'\n' as usize] = NEWLINE;
+    table
+};
+
 struct Reader<'a> {
     /// The byte offset of the next character (always on a character boundary).
     at: usize,
@@ -278,14 +290,24 @@ impl Reader<'_> {
         }
     }
 
+    /// Whitespace is ASCII, so it is skipped byte by byte through a table: pretty-printed packs
+    /// are mostly indentation, and decoding a character and comparing it four ways per byte was
+    /// the reader's largest cost.
     fn skip_ws(&mut self) {
-        while let Some(c) = self.peek() {
-            if matches!(c, ' ' | '\t' | '\n' | '\r') {
-                self.bump();
-            } else {
-                break;
+        let bytes = self.text.as_bytes();
+        let mut at = self.at;
+        while let Some(&b) = bytes.get(at) {
+            match WHITESPACE[usize::from(b)] {
+                0 => break,
+                NEWLINE => {
+                    self.pos.line += 1;
+                    self.pos.column = 1;
+                }
+                _ => self.pos.column += 1,
             }
+            at += 1;
         }
+        self.at = at;
     }
 
     fn expect_char(&mut self, want: char, what: &str) -> Result<(), SyntaxError> {

@@ -172,16 +172,52 @@ pub struct Pack {
     pub(crate) rules: Vec<Rule>,
     /// Rule indices such that every rule comes after the rules it refers to.
     pub(crate) order: Vec<usize>,
-    pub(crate) digests: PackDigests,
+    /// Computed on first use: most runs (an assessment printed as a table, a fuzz input, a
+    /// request without a report) never show them, and digesting is a quarter of a load. Shared
+    /// between clones, so a pack cloned per request digests its files at most once.
+    pub(crate) digests: std::sync::Arc<LazyDigests>,
     /// The rules compiled for evaluation (`program.rs`), built with the pack and never apart
     /// from it, so it cannot go stale.
     pub(crate) program: crate::program::Program,
 }
 
+/// The pack's data files, kept to digest when the digests are first asked for.
+pub(crate) struct LazyDigests {
+    files: Vec<SourceFile>,
+    digests: std::sync::OnceLock<PackDigests>,
+}
+
+impl LazyDigests {
+    fn new(all_files: &[SourceFile]) -> LazyDigests {
+        LazyDigests {
+            files: all_files
+                .iter()
+                .filter(|f| is_pack_data(&f.name))
+                .cloned()
+                .collect(),
+            digests: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &PackDigests {
+        self.digests.get_or_init(|| PackDigests::of(&self.files))
+    }
+}
+
+impl std::fmt::Debug for LazyDigests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.files.iter().map(|f| f.name.as_str()).collect();
+        f.debug_struct("LazyDigests")
+            .field("files", &names)
+            .field("digests", &self.digests.get())
+            .finish()
+    }
+}
+
 impl Pack {
-    /// Digests of the pack's canonical form.
+    /// Digests of the pack's canonical form (computed on the first call).
     pub fn digests(&self) -> &PackDigests {
-        &self.digests
+        self.digests.get()
     }
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
@@ -425,8 +461,13 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         }
     }
     // Rules an extending pack declares replace the base's rules of the same id.
-    let own_rule_ids = crate::extends::declared_rule_ids(&rule_files);
     let base_rule_files: Vec<&SourceFile> = layer.as_ref().map(|l| l.rule_files()).unwrap_or_default();
+    // Only a pack with a base needs them (a rule file is otherwise parsed a second time).
+    let own_rule_ids = if base_rule_files.is_empty() {
+        std::collections::BTreeSet::new()
+    } else {
+        crate::extends::declared_rule_ids(&rule_files)
+    };
     if rule_files.is_empty() && base_rule_files.is_empty() {
         diagnostics.push(file_level(
             "rules/",
@@ -665,7 +706,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         functions: catalogue.functions,
         rules,
         order,
-        digests: PackDigests::of(all_files),
+        digests: std::sync::Arc::new(LazyDigests::new(all_files)),
         program,
     })
 }
