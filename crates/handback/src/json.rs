@@ -207,15 +207,25 @@ pub fn push_key(out: &mut String, key: &str) {
 /// The length of the run of plain string bytes at the start of `bytes`: up to the first quote,
 /// backslash or control character. A plain loop, so it stays quick even unoptimised.
 fn plain_run(bytes: &[u8]) -> usize {
-    let mut n = 0;
-    for &b in bytes {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            break;
-        }
-        n += 1;
-    }
-    n
+    bytes
+        .iter()
+        .position(|&b| ENDS_A_RUN[usize::from(b)])
+        .unwrap_or(bytes.len())
 }
+
+/// The bytes that end a plain run of a string: a quote, a backslash, a control character. A
+/// table rather than three comparisons per byte.
+static ENDS_A_RUN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 /// One step of a JSON path.
 #[derive(Debug, Clone, PartialEq, Eq)]
