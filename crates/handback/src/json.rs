@@ -209,12 +209,13 @@ pub fn push_key(out: &mut String, key: &str) {
 fn plain_run(bytes: &[u8]) -> usize {
     bytes
         .iter()
-        .position(|&b| ENDS_A_RUN[usize::from(b)])
+        .position(|&b| ENDS_A_RUN.get(usize::from(b)).copied().unwrap_or(true))
         .unwrap_or(bytes.len())
 }
 
 /// The bytes that end a plain run of a string: a quote, a backslash, a control character. A
 /// table rather than three comparisons per byte.
+#[allow(clippy::indexing_slicing)] // indices below 256, checked when the table is built
 static ENDS_A_RUN: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
@@ -245,6 +246,7 @@ fn describe(c: char) -> String {
 const NEWLINE: u8 = 2;
 
 /// JSON's four whitespace bytes: 1 for a space, tab or carriage return, `NEWLINE` for a line feed.
+#[allow(clippy::indexing_slicing)] // indices below 256, checked when the table is built
 static WHITESPACE: [u8; 256] = {
     let mut table = [0u8; 256];
     table[b' ' as usize] = 1;
@@ -307,7 +309,7 @@ impl Reader<'_> {
         let bytes = self.text.as_bytes();
         let mut at = self.at;
         while let Some(&b) = bytes.get(at) {
-            match WHITESPACE[usize::from(b)] {
+            match WHITESPACE.get(usize::from(b)).copied().unwrap_or(0) {
                 0 => break,
                 NEWLINE => {
                     self.pos.line += 1;
