@@ -45,7 +45,7 @@ pub fn load_scenario_chain(path: &Path) -> Result<(Vec<Titled>, Option<PathBuf>)
         } else {
             files::read_source(&p)?
         };
-        let scenario = Scenario::load(&source)?;
+        let scenario = Scenario::load_with_limits(&source, crate::limits())?;
         let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
         if evidence.is_none() {
             evidence = scenario.evidence.as_ref().map(|e| dir.join(e));
@@ -462,8 +462,8 @@ pub struct Vary {
 
 /// Parses `--vary KEY[:FUNCTION]=FROM..TO/STEP`.
 pub fn parse_vary(s: &str) -> Result<Vary, Failure> {
-    let vary =
-        handback::Vary::parse(s).map_err(|e| Failure::new(Exit::Usage, format!("`--vary {s}`: {e}")))?;
+    let vary = handback::Vary::parse_within(s, crate::limits().max_sweep_points)
+        .map_err(|e| Failure::new(Exit::Usage, format!("`--vary {s}`: {e}")))?;
     Ok(Vary {
         vary,
         flag: s.to_string(),
@@ -474,9 +474,10 @@ pub fn parse_vary(s: &str) -> Result<Vary, Failure> {
 /// function's readiness, then the tranche.
 pub fn sweep(b: &Base, varies: &[Vary]) -> Result<String, Failure> {
     let list: Vec<handback::Vary> = varies.iter().map(|v| v.vary.clone()).collect();
-    let total = handback::sweep::check(b, &list).map_err(|e| sweep_failure(e, varies))?;
+    let total = handback::sweep::check_with_limits(b, &list, crate::limits())
+        .map_err(|e| sweep_failure(e, varies))?;
     let show_progress = std::io::stderr().is_terminal() && total >= 50;
-    let grid = handback::sweep(b, &list, &mut |done, total| {
+    let grid = handback::sweep::sweep_with_limits(b, &list, crate::limits(), &mut |done, total| {
         if show_progress && done % 10 == 0 {
             eprint!("\rsweep: {done}/{total} points");
         }

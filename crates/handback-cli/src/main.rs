@@ -126,6 +126,12 @@ struct LimitArgs {
     /// Most observations in an evidence file.
     #[arg(long, global = true, default_value_t = handback::Limits::default().max_observations)]
     max_observations: usize,
+    /// Most points in a sweep (`sweep`; each point is a whole what-if assessment).
+    #[arg(long, global = true, default_value_t = handback::Limits::default().max_sweep_points)]
+    max_points: usize,
+    /// Most changes in one scenario file (`whatif --scenario`, and in requests).
+    #[arg(long, global = true, default_value_t = handback::Limits::default().max_scenario_changes)]
+    max_changes: usize,
 }
 
 static LIMITS: std::sync::OnceLock<handback::Limits> = std::sync::OnceLock::new();
@@ -660,6 +666,8 @@ fn main() -> ExitCode {
         max_depth: cli.limits.max_depth,
         max_rules: cli.limits.max_rules,
         max_observations: cli.limits.max_observations,
+        max_sweep_points: cli.limits.max_points,
+        max_scenario_changes: cli.limits.max_changes,
     });
     match run(cli) {
         Ok(output) => {

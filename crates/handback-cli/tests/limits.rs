@@ -68,41 +68,60 @@ fn a_sheet_over_the_row_limit_names_the_flag() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A scenario with more than 10,000 changes: refused before any is applied, located at its
-/// `changes`, saying the limit is fixed and why.
+/// A scenario with more than `--max-changes` changes (10,000 by default): refused before any is
+/// applied, located at its `changes`, naming the flag; raised, the same scenario is applied.
 #[test]
-fn a_scenario_over_the_change_limit_is_refused() {
+fn a_scenario_over_the_change_limit_names_the_flag() {
     let dir = scratch("scenario");
     let scenario = dir.join("big.json");
-    let changes: Vec<serde_json::Value> = (0..10_001)
-        .map(|i| serde_json::json!({"set": {"key": "children.agency_share", "value": f64::from(i % 100) / 100.0}}))
-        .collect();
-    std::fs::write(
-        &scenario,
-        serde_json::json!({"title": "big", "changes": changes}).to_string(),
-    )
-    .unwrap();
+    let write = |n: i32| {
+        let changes: Vec<serde_json::Value> = (0..n)
+            .map(|i| serde_json::json!({"set": {"key": "children.agency_share", "value": f64::from(i % 100) / 100.0}}))
+            .collect();
+        std::fs::write(
+            &scenario,
+            serde_json::json!({"title": "big", "changes": changes}).to_string(),
+        )
+        .unwrap();
+    };
+    write(10_001);
     let started = std::time::Instant::now();
     let o = handback(&["whatif", AUG_2016, "--scenario", scenario.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains(": $.changes: the scenario has 10001 changes; at most 10000 (a fixed limit"),
+        stderr(&o).contains(
+            ": $.changes: the scenario has 10001 changes; at most 10000 (raise it with `--max-changes`"
+        ),
         "{}",
         stderr(&o)
     );
     // Refused, not worked through: well under the seconds applying them takes.
     assert!(started.elapsed().as_secs() < 20);
+    write(30);
+    let path = scenario.to_str().unwrap();
+    let o = handback(&["whatif", AUG_2016, "--scenario", path, "--max-changes", "29"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the scenario has 30 changes; at most 29"),
+        "{}",
+        stderr(&o)
+    );
+    let o = handback(&["whatif", AUG_2016, "--scenario", path, "--max-changes", "30"]);
+    assert!(o.status.success(), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Sweeps over the point limits: refused before sweeping, saying the limit is fixed and how to
-/// stay under it.
+/// Sweeps over `--max-points` (100,000 by default): refused before sweeping, whether one key's
+/// range or the whole grid is too big, saying how to stay under it and naming the flag; raised,
+/// the same sweep runs.
 #[test]
-fn sweeps_over_the_point_limits_say_how_to_stay_under_them() {
-    let o = handback(&["sweep", AUG_2016, "--vary", "children.agency_share=0..1/0.00001"]);
+fn sweeps_over_the_point_limit_name_the_flag() {
+    let o = handback(&["sweep", AUG_2016, "--vary", "children.agency_share=0..1/0.000001"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("at most 10000 per key (a fixed limit: a larger step or a shorter range)"),
+        stderr(&o).contains(
+            "makes 1000001 points; a sweep has at most 100000 (a larger step or a shorter range, or raise the limit with `--max-points`)"
+        ),
         "{}",
         stderr(&o)
     );
@@ -116,11 +135,23 @@ fn sweeps_over_the_point_limits_say_how_to_stay_under_them() {
     ]);
     assert!(!o.status.success());
     assert!(
-        stderr(&o)
-            .contains("points; at most 100000 (a fixed limit: vary fewer keys, or each over fewer values)"),
+        stderr(&o).contains(
+            "the sweep has 201201 points; at most 100000 (vary fewer keys, or each over fewer values, or raise the limit with `--max-points`)"
+        ),
         "{}",
         stderr(&o)
     );
+    let small = ["sweep", AUG_2016, "--vary", "children.agency_share=0..0.1/0.01"];
+    let o = handback(&[&small[..], &["--max-points", "10"]].concat());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("makes 11 points; a sweep has at most 10"),
+        "{}",
+        stderr(&o)
+    );
+    let o = handback(&[&small[..], &["--max-points", "11"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 12);
 }
 
 /// The loaders' own limits each name their flag: rules in a pack, observations, nesting.

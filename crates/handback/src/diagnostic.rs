@@ -77,6 +77,13 @@ pub struct Limits {
     pub max_rules: usize,
     /// Most observations in an evidence file (`--max-observations`; default 1,000,000).
     pub max_observations: usize,
+    /// Most points in a sweep, and so on one varied key (`--max-points`; default 100,000): a
+    /// point is a whole what-if assessment, and the grid is held until it is written.
+    pub max_sweep_points: usize,
+    /// Most changes in one scenario (`--max-changes`; default 10,000): each change is applied to
+    /// a copy of the evidence's working state (40,000 changes took 280 MB), and a scenario
+    /// arrives over HTTP too; no real question needs more than a few dozen.
+    pub max_scenario_changes: usize,
 }
 
 impl Default for Limits {
@@ -86,6 +93,8 @@ impl Default for Limits {
             max_depth: crate::json::MAX_DEPTH,
             max_rules: 10_000,
             max_observations: 1_000_000,
+            max_sweep_points: 100_000,
+            max_scenario_changes: 10_000,
         }
     }
 }

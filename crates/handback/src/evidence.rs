@@ -387,7 +387,7 @@ pub fn refused_judgements(pack: &Pack, file: &SourceFile) -> Vec<Diagnostic> {
 /// INVARIANT: observations are kept in this order, so evaluation and output never depend on the
 /// order of the input file.
 pub(crate) fn sort_observations(observations: &mut [Observation]) {
-    observations.sort_by(|a, b| {
+    observations.sort_unstable_by(|a, b| {
         (a.key_index, &a.function, a.date, a.recorded, &a.id).cmp(&(
             b.key_index,
             &b.function,
@@ -486,8 +486,10 @@ struct Streamed {
     places: Vec<(crate::json::Pos, usize)>,
     conflicts: Vec<Diagnostic>,
     // Duplicate ids are found on the raw ids, so an observation with other problems still
-    // counts: fixing those must not reveal a new error.
-    by_id: std::collections::BTreeMap<String, crate::json::Pos>,
+    // counts: fixing those must not reveal a new error. A hash map: it is only ever looked up,
+    // never iterated, so its order cannot reach any output, and with 210,000 ids the ordered
+    // map's string comparisons were a tenth of loading the file.
+    by_id: std::collections::HashMap<String, crate::json::Pos>,
 }
 
 impl Streamed {

@@ -1238,18 +1238,21 @@ pub fn answer(operation: &Operation, limits: Limits) -> Result<Answer, RequestEr
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    crate::sweep::Vary::parse(v).map_err(|e| usage(format!("`vary[{i}]` `{v}`: {e}")))
+                    crate::sweep::Vary::parse_within(v, limits.max_sweep_points)
+                        .map_err(|e| usage(format!("`vary[{i}]` `{v}`: {e}")))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let mut s = situation(&r.situation, limits)?;
             set_parameters(&mut s, &r.parameters)?;
-            let sweep = crate::sweep::sweep(&s, &varies, &mut |_, _| {}).map_err(|e| match e {
-                crate::sweep::SweepError::Refused { vary, problems } => RequestError::Invalid {
-                    message: format!("`vary[{vary}]`: {}", problems.join("; ")),
-                    problems: Vec::new(),
+            let sweep = crate::sweep::sweep_with_limits(&s, &varies, limits, &mut |_, _| {}).map_err(
+                |e| match e {
+                    crate::sweep::SweepError::Refused { vary, problems } => RequestError::Invalid {
+                        message: format!("`vary[{vary}]`: {}", problems.join("; ")),
+                        problems: Vec::new(),
+                    },
+                    other => usage(other.to_string()),
                 },
-                other => usage(other.to_string()),
-            })?;
+            )?;
             Ok(Answer::Sweep(sweep))
         }
         Operation::Gaps(r) => {
@@ -1449,11 +1452,14 @@ fn whatif(r: &WhatifRequest, limits: Limits) -> Result<WhatifAnswer, RequestErro
     };
     let mut titles = Vec::new();
     for (i, (name, input)) in chain.iter().enumerate() {
-        let scenario = Scenario::load(&SourceFile {
-            name: "scenario.json".into(),
-            label: name.clone(),
-            text: json_text(input),
-        })?;
+        let scenario = Scenario::load_with_limits(
+            &SourceFile {
+                name: "scenario.json".into(),
+                label: name.clone(),
+                text: json_text(input),
+            },
+            limits,
+        )?;
         if let (0, Some(base)) = (i, &scenario.extends) {
             return Err(usage(format!(
                 "{name} extends `{base}`, which a request cannot read: give the chain as a list, base first"

@@ -10,11 +10,6 @@ use serde::{Deserialize, Serialize};
 use crate::situation::Situation;
 use crate::whatif::Change;
 
-/// Most points one varied key may make.
-pub const MAX_POINTS_PER_KEY: usize = 10_000;
-/// Most points a sweep may have in all.
-pub const MAX_POINTS: usize = 100_000;
-
 /// One varied key and its values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Vary {
@@ -32,9 +27,16 @@ pub struct Vary {
 }
 
 impl Vary {
-    /// Parses `KEY[:FUNCTION]=FROM..TO/STEP` (all three in percentages, or none). The error
-    /// says what was expected; the caller names where the text came from.
+    /// Parses `KEY[:FUNCTION]=FROM..TO/STEP` (all three in percentages, or none), making at
+    /// most the default [`Limits::max_sweep_points`](crate::Limits) values. The error says what
+    /// was expected; the caller names where the text came from.
     pub fn parse(s: &str) -> Result<Vary, String> {
+        Vary::parse_within(s, crate::Limits::default().max_sweep_points)
+    }
+
+    /// As [`Vary::parse`], making at most `max_points` values: no one key may make more points
+    /// than the whole sweep may have, and the range is refused before its values are made.
+    pub fn parse_within(s: &str, max_points: usize) -> Result<Vary, String> {
         let bad = || {
             "expected KEY[:FUNCTION]=FROM..TO/STEP with FROM <= TO and STEP > 0, e.g. key=0.1..0.5/0.05"
                 .to_string()
@@ -69,9 +71,9 @@ impl Vary {
             return Err(bad());
         }
         let count = ((to - from) / step + 1e-9).floor();
-        if count.is_nan() || count >= MAX_POINTS_PER_KEY as f64 {
+        if count.is_nan() || count >= max_points as f64 {
             return Err(format!(
-                "makes {} points; at most {MAX_POINTS_PER_KEY} per key (a fixed limit: a larger step or a shorter range)",
+                "makes {} points; a sweep has at most {max_points} (a larger step or a shorter range, or raise the limit with `--max-points`)",
                 count + 1.0
             ));
         }
@@ -121,8 +123,13 @@ impl Vary {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SweepError {
     /// Too many points in all.
-    #[error("the sweep has {0} points; at most {MAX_POINTS} (a fixed limit: vary fewer keys, or each over fewer values)")]
-    TooManyPoints(usize),
+    #[error("the sweep has {points} points; at most {max} (vary fewer keys, or each over fewer values, or raise the limit with `--max-points`)")]
+    TooManyPoints {
+        /// The points the grid would have.
+        points: usize,
+        /// The most it may have ([`Limits::max_sweep_points`](crate::Limits)).
+        max: usize,
+    },
     /// A varied key has no values.
     #[error("varied key `{0}` has no values")]
     NoValues(String),
@@ -161,8 +168,14 @@ impl Sweep {
     }
 }
 
-/// Checks every value of every varied key against the pack, before any point is assessed.
+/// Checks every value of every varied key against the pack, before any point is assessed, with
+/// the default limits.
 pub fn check(s: &Situation, varies: &[Vary]) -> Result<usize, SweepError> {
+    check_with_limits(s, varies, crate::Limits::default())
+}
+
+/// As [`check`], with at most `limits.max_sweep_points` points.
+pub fn check_with_limits(s: &Situation, varies: &[Vary], limits: crate::Limits) -> Result<usize, SweepError> {
     let mut total: usize = 1;
     for v in varies {
         if v.values.is_empty() {
@@ -170,8 +183,11 @@ pub fn check(s: &Situation, varies: &[Vary]) -> Result<usize, SweepError> {
         }
         total = total.saturating_mul(v.values.len());
     }
-    if total > MAX_POINTS {
-        return Err(SweepError::TooManyPoints(total));
+    if total > limits.max_sweep_points {
+        return Err(SweepError::TooManyPoints {
+            points: total,
+            max: limits.max_sweep_points,
+        });
     }
     for (i, v) in varies.iter().enumerate() {
         let typed = v.percent.as_ref().map(|typed| match v.change(&s.pack, 0.0) {
@@ -221,7 +237,17 @@ pub fn sweep(
     varies: &[Vary],
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Sweep, SweepError> {
-    let total = check(s, varies)?;
+    sweep_with_limits(s, varies, crate::Limits::default(), progress)
+}
+
+/// As [`sweep`], with at most `limits.max_sweep_points` points.
+pub fn sweep_with_limits(
+    s: &Situation,
+    varies: &[Vary],
+    limits: crate::Limits,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Sweep, SweepError> {
+    let total = check_with_limits(s, varies, limits)?;
     let mut header: Vec<String> = varies.iter().map(Vary::column).collect();
     let mut rows = Vec::with_capacity(total);
     // Points are independent, so each chunk is assessed on every core; rows are kept in point

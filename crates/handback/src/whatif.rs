@@ -15,7 +15,7 @@ use serde_json::{json, Value as J};
 use crate::assess::{Assessment, RuleResult};
 use crate::diagnostic::{optional, required, At, Decoder};
 use crate::evidence::Evidence;
-use crate::pack::{decode_file, LoadError, Pack, SourceFile};
+use crate::pack::{LoadError, Pack, SourceFile};
 use crate::plan::Plan;
 
 /// One change a scenario makes.
@@ -96,16 +96,17 @@ impl Place {
 /// hypothetical observation can never collide with (or be mistaken for) a real one.
 pub const SCENARIO_ID_PREFIX: &str = "scenario-";
 
-/// Most changes one scenario file may hold. Applying a change costs several kilobytes of
-/// working memory (40,000 changes took 280 MB), and a scenario arrives over HTTP too; no
-/// real question needs more than a few dozen.
-pub(crate) const MAX_CHANGES: usize = 10_000;
-
 impl Scenario {
     /// Reads a scenario file (no I/O: the caller resolves `extends` and `evidence`).
     pub fn load(file: &SourceFile) -> Result<Scenario, LoadError> {
+        Scenario::load_with_limits(file, crate::Limits::default())
+    }
+
+    /// As [`Scenario::load`], within the given limits (the most changes, and the file's size
+    /// and depth).
+    pub fn load_with_limits(file: &SourceFile, limits: crate::Limits) -> Result<Scenario, LoadError> {
         let mut diagnostics = Vec::new();
-        let scenario = decode_file(file, &mut diagnostics, decode_scenario);
+        let scenario = crate::pack::decode_file_with(file, &mut diagnostics, limits, decode_scenario);
         match scenario {
             Some(s) if diagnostics.is_empty() => Ok(s),
             _ => Err(LoadError::new(diagnostics)),
@@ -119,12 +120,13 @@ fn decode_scenario(d: &mut Decoder, at: At<'_, '_>) -> Option<Scenario> {
     let extends = optional(d, &obj, "extends", |d, at| d.text(at));
     let evidence = optional(d, &obj, "evidence", |d, at| d.text(at));
     let items = required(d, &obj, "changes", |d, at| d.array(at))?;
-    if items.len() > MAX_CHANGES {
+    let max = d.limits.max_scenario_changes;
+    if items.len() > max {
         d.report(
             obj.pos,
             "$.changes",
             format!(
-                "the scenario has {} changes; at most {MAX_CHANGES} (a fixed limit: each change is applied to a copy of the evidence's working state, so a larger scenario could hold gigabytes)",
+                "the scenario has {} changes; at most {max} (raise it with `--max-changes`: each change is applied to a copy of the evidence's working state, so a large scenario can hold gigabytes)",
                 items.len()
             ),
         );
