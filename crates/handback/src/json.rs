@@ -228,10 +228,11 @@ static ENDS_A_RUN: [bool; 256] = {
     table
 };
 
-/// One step of a JSON path.
+/// One step of a JSON path. A key is borrowed from the text unless it was written with
+/// escapes: the path is kept for every value read but rendered only for a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Segment {
-    Key(String),
+pub enum Segment<'a> {
+    Key(std::borrow::Cow<'a, str>),
     Index(usize),
 }
 
@@ -261,7 +262,7 @@ struct Reader<'a> {
     at: usize,
     text: &'a str,
     pos: Pos,
-    path: Vec<Segment>,
+    path: Vec<Segment<'a>>,
     max_depth: usize,
     /// The top-level member whose array elements go to the sink as they are read.
     sink: Option<Sink<'a>>,
@@ -269,7 +270,7 @@ struct Reader<'a> {
     stream_next: bool,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn peek(&mut self) -> Option<char> {
         self.text.get(self.at..)?.chars().next()
     }
@@ -437,7 +438,23 @@ impl Reader<'_> {
     }
 
     fn string(&mut self) -> Result<String, SyntaxError> {
+        self.string_cow().map(std::borrow::Cow::into_owned)
+    }
+
+    /// A string, borrowed from the text when it has no escapes (most keys and values).
+    fn string_cow(&mut self) -> Result<std::borrow::Cow<'a, str>, SyntaxError> {
         self.expect_char('"', "`\"`")?;
+        let text: &'a str = self.text;
+        let rest = text.get(self.at..).unwrap_or("");
+        let run = plain_run(rest.as_bytes());
+        if rest.as_bytes().get(run) == Some(&b'"') {
+            let plain = rest.get(..run).unwrap_or("");
+            let chars = u32::try_from(plain.chars().count()).unwrap_or(u32::MAX);
+            // The run and its closing quote.
+            self.pos.column = self.pos.column.saturating_add(chars).saturating_add(1);
+            self.at += run + 1;
+            return Ok(std::borrow::Cow::Borrowed(plain));
+        }
         let mut out = String::new();
         loop {
             // Most of a string is plain text: take the run up to the next quote, backslash or
@@ -457,7 +474,7 @@ impl Reader<'_> {
             match c {
                 '"' => {
                     self.bump();
-                    return Ok(out);
+                    return Ok(std::borrow::Cow::Owned(out));
                 }
                 '\\' => {
                     self.bump();
@@ -571,8 +588,10 @@ impl Reader<'_> {
     fn object(&mut self, depth: usize) -> Result<Kind, SyntaxError> {
         self.expect_char('{', "`{`")?;
         let mut members: Vec<Member> = Vec::new();
-        // Where each key was first seen: a duplicate is found in logarithmic time, so an object
-        // with a million keys is read in seconds, not hours.
+        // Where each key was first seen, once the object is large: a duplicate is then found in
+        // logarithmic time, so an object with a million keys is read in seconds, not hours.
+        // Below `LINEAR` members the members themselves are searched, which allocates nothing.
+        const LINEAR: usize = 16;
         let mut seen: std::collections::BTreeMap<String, Pos> = std::collections::BTreeMap::new();
         self.skip_ws();
         if self.peek() == Some('}') {
@@ -589,22 +608,36 @@ impl Reader<'_> {
                     None => self.error("the object is not closed before the end of the file".into()),
                 });
             }
-            let key = self.string()?;
-            if let Some(first) = seen.get(&key) {
+            let key = self.string_cow()?;
+            let first = if members.len() < LINEAR {
+                members.iter().find(|m| m.key == *key).map(|m| m.key_pos)
+            } else {
+                if seen.is_empty() {
+                    seen.extend(members.iter().map(|m| (m.key.clone(), m.key_pos)));
+                }
+                seen.get(key.as_ref()).copied()
+            };
+            if let Some(first) = first {
                 return Err(self.error_at(
                     key_pos,
                     format!("duplicate key `{key}` (first at {first}); each key may appear once"),
                 ));
             }
-            seen.insert(key.clone(), key_pos);
+            if !seen.is_empty() {
+                seen.insert(key.to_string(), key_pos);
+            }
             self.skip_ws();
             self.expect_char(':', "`:` after the key")?;
             self.skip_ws();
-            self.path.push(Segment::Key(key.clone()));
             self.stream_next = depth == 0 && self.sink.as_ref().is_some_and(|(k, _)| *k == key);
+            self.path.push(Segment::Key(key.clone()));
             let value = self.value(depth + 1)?;
             self.path.pop();
-            members.push(Member { key, key_pos, value });
+            members.push(Member {
+                key: key.into_owned(),
+                key_pos,
+                value,
+            });
             self.skip_ws();
             match self.peek() {
                 Some(',') => {
