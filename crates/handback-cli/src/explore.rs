@@ -460,14 +460,22 @@ pub struct Vary {
     flag: String,
 }
 
-/// Parses `--vary KEY[:FUNCTION]=FROM..TO/STEP`.
-pub fn parse_vary(s: &str) -> Result<Vary, Failure> {
-    let vary = handback::Vary::parse_within(s, crate::limits().max_sweep_points)
-        .map_err(|e| Failure::new(Exit::Usage, format!("`--vary {s}`: {e}")))?;
-    Ok(Vary {
-        vary,
-        flag: s.to_string(),
-    })
+/// Parses every `--vary KEY[:FUNCTION]=FROM..TO/STEP`, within `--max-points` in all.
+pub fn parse_varies(flags: &[String]) -> Result<Vec<Vary>, Failure> {
+    let parsed =
+        handback::Vary::parse_all(flags.iter().map(String::as_str), crate::limits().max_sweep_points)
+            .map_err(|(i, e)| {
+                let s = flags.get(i).map(String::as_str).unwrap_or_default();
+                Failure::new(Exit::Usage, format!("`--vary {s}`: {e}"))
+            })?;
+    Ok(parsed
+        .into_iter()
+        .zip(flags)
+        .map(|(vary, flag)| Vary {
+            vary,
+            flag: flag.clone(),
+        })
+        .collect())
 }
 
 /// Outcomes over a grid of values, as CSV: one row per point, one column per criterion and per

@@ -1094,6 +1094,9 @@ fn run(cli: Cli) -> Result<String, Failure> {
             if let Some(d) = as_of {
                 changes.push(handback::Change::AsOf(d));
             }
+            if let Some(message) = handback::too_many_changes(&changes, limits()) {
+                return Err(Failure::new(Exit::Usage, message));
+            }
             explore::whatif(&base, &changes, &places, &label, matches!(format, Format::Json))
         }
         Command::Needs {
@@ -1124,10 +1127,7 @@ fn run(cli: Cli) -> Result<String, Failure> {
             vary,
             params,
         } => {
-            let varies = vary
-                .iter()
-                .map(|v| explore::parse_vary(v))
-                .collect::<Result<Vec<_>, _>>()?;
+            let varies = explore::parse_varies(&vary)?;
             let mut base = situation.base()?;
             set_params(&base.pack, &mut base.options, &params)?;
             // The CSV stays a plain grid for plotting; what was left out goes to stderr.

@@ -108,6 +108,24 @@ fn a_scenario_over_the_change_limit_names_the_flag() {
     );
     let o = handback(&["whatif", AUG_2016, "--scenario", path, "--max-changes", "30"]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The limit holds the what-if's changes in all, not only each file's: `--set` adds to them.
+    let o = handback(&[
+        "whatif",
+        AUG_2016,
+        "--scenario",
+        path,
+        "--set",
+        "children.agency_share=0.1",
+        "--max-changes",
+        "30",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o)
+            .contains("the what-if makes 31 changes in all; at most 30 (raise it with `--max-changes`)"),
+        "{}",
+        stderr(&o)
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -136,7 +154,27 @@ fn sweeps_over_the_point_limit_name_the_flag() {
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains(
-            "the sweep has 201201 points; at most 100000 (vary fewer keys, or each over fewer values, or raise the limit with `--max-points`)"
+            "`--vary children.overspend_gbp_m=0..200/1`: makes 201 points, and with the keys varied before it the sweep would have more than 100000 (a larger step or a shorter range, or raise the limit with `--max-points`)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // Each range is held to what the ones before it leave, before its values are made, so
+    // repeating a range cannot claim memory beyond the limit.
+    let o = handback(&[
+        "sweep",
+        AUG_2016,
+        "--vary",
+        "children.agency_share=0..0.5/0.01",
+        "--vary",
+        "children.overspend_gbp_m=0..10/1",
+        "--max-points",
+        "500",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "`--vary children.overspend_gbp_m=0..10/1`: makes 11 points, and with the keys varied before it the sweep would have more than 500"
         ),
         "{}",
         stderr(&o)

@@ -89,8 +89,8 @@ pub use situation::{settle_as_of, KnownAt, Situation, SituationError};
 pub use sweep::{sweep, Sweep, SweepError, Vary};
 pub use vocabulary::{format_number, Value};
 pub use whatif::{
-    apply, apply_at, check_change, diff, parse_set, Applied, Change, Diff, OutcomeChange, Place, Scenario,
-    SCENARIO_ID_PREFIX,
+    apply, apply_at, check_change, diff, parse_set, too_many_changes, Applied, Change, Diff, OutcomeChange,
+    Place, Scenario, SCENARIO_ID_PREFIX,
 };
 
 /// The loaded pack's model, read-only: what [`Pack`]'s accessors return. A pack is built only

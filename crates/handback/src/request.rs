@@ -1233,15 +1233,12 @@ pub fn answer(operation: &Operation, limits: Limits) -> Result<Answer, RequestEr
             Ok(Answer::Needs(Box::new(needs(&s, &target, r.limit))))
         }
         Operation::Sweep(r) => {
-            let varies = r
-                .vary
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    crate::sweep::Vary::parse_within(v, limits.max_sweep_points)
-                        .map_err(|e| usage(format!("`vary[{i}]` `{v}`: {e}")))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let varies =
+                crate::sweep::Vary::parse_all(r.vary.iter().map(String::as_str), limits.max_sweep_points)
+                    .map_err(|(i, e)| {
+                        let v = r.vary.get(i).map(String::as_str).unwrap_or_default();
+                        usage(format!("`vary[{i}]` `{v}`: {e}"))
+                    })?;
             let mut s = situation(&r.situation, limits)?;
             set_parameters(&mut s, &r.parameters)?;
             let sweep = crate::sweep::sweep_with_limits(&s, &varies, limits, &mut |_, _| {}).map_err(
@@ -1520,6 +1517,9 @@ fn whatif(r: &WhatifRequest, limits: Limits) -> Result<WhatifAnswer, RequestErro
             path: "$.scenario_as_of".into(),
         });
         changes.push(Change::AsOf(d));
+    }
+    if let Some(message) = crate::whatif::too_many_changes(&changes, limits) {
+        return Err(usage(message));
     }
     let diff = explore_diff(&s, &changes, &places, &label)?;
     Ok(WhatifAnswer {

@@ -37,6 +37,31 @@ impl Vary {
     /// As [`Vary::parse`], making at most `max_points` values: no one key may make more points
     /// than the whole sweep may have, and the range is refused before its values are made.
     pub fn parse_within(s: &str, max_points: usize) -> Result<Vary, String> {
+        Vary::parse_budget(s, max_points, max_points)
+    }
+
+    /// Parses every varied key of one sweep, refusing the first whose values would take the
+    /// grid over `max_points`, before its values are made: the memory a list of ranges can claim
+    /// is bounded by the limit, however many ranges it repeats. The error names the index of
+    /// the range refused.
+    pub fn parse_all<'s>(
+        texts: impl IntoIterator<Item = &'s str>,
+        max_points: usize,
+    ) -> Result<Vec<Vary>, (usize, String)> {
+        let mut out = Vec::new();
+        let mut points: usize = 1;
+        for (i, s) in texts.into_iter().enumerate() {
+            let budget = max_points / points.max(1);
+            let vary = Vary::parse_budget(s, budget, max_points).map_err(|e| (i, e))?;
+            points = points.saturating_mul(vary.values.len());
+            out.push(vary);
+        }
+        Ok(out)
+    }
+
+    /// Parses one range, refusing it if it makes more than `budget` values (what the keys
+    /// before it leave of `max_points`).
+    fn parse_budget(s: &str, budget: usize, max_points: usize) -> Result<Vary, String> {
         let bad = || {
             "expected KEY[:FUNCTION]=FROM..TO/STEP with FROM <= TO and STEP > 0, e.g. key=0.1..0.5/0.05"
                 .to_string()
@@ -71,9 +96,14 @@ impl Vary {
             return Err(bad());
         }
         let count = ((to - from) / step + 1e-9).floor();
-        if count.is_nan() || count >= max_points as f64 {
+        if count.is_nan() || count >= budget as f64 {
+            let with_others = if budget < max_points {
+                ", and with the keys varied before it the sweep would have more than"
+            } else {
+                "; a sweep has at most"
+            };
             return Err(format!(
-                "makes {} points; a sweep has at most {max_points} (a larger step or a shorter range, or raise the limit with `--max-points`)",
+                "makes {} points{with_others} {max_points} (a larger step or a shorter range, or raise the limit with `--max-points`)",
                 count + 1.0
             ));
         }
@@ -123,7 +153,7 @@ impl Vary {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SweepError {
     /// Too many points in all.
-    #[error("the sweep has {points} points; at most {max} (vary fewer keys, or each over fewer values, or raise the limit with `--max-points`)")]
+    #[error("the sweep has {} points; at most {max} (vary fewer keys, or each over fewer values, or raise the limit with `--max-points`)", if *points == usize::MAX { format!("more than {max}") } else { points.to_string() })]
     TooManyPoints {
         /// The points the grid would have.
         points: usize,

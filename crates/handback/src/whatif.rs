@@ -96,6 +96,19 @@ impl Place {
 /// hypothetical observation can never collide with (or be mistaken for) a real one.
 pub const SCENARIO_ID_PREFIX: &str = "scenario-";
 
+/// Why a what-if's changes in all (its scenarios chained, `--set`, parameters) are too many,
+/// or `None`: each scenario file is held to the limit as it is read, and this holds the sum,
+/// so neither a chain nor a long list of `set` escapes it.
+pub fn too_many_changes(changes: &[Change], limits: crate::Limits) -> Option<String> {
+    let max = limits.max_scenario_changes;
+    (changes.len() > max).then(|| {
+        format!(
+            "the what-if makes {} changes in all; at most {max} (raise it with `--max-changes`)",
+            changes.len()
+        )
+    })
+}
+
 impl Scenario {
     /// Reads a scenario file (no I/O: the caller resolves `extends` and `evidence`).
     pub fn load(file: &SourceFile) -> Result<Scenario, LoadError> {
