@@ -102,7 +102,8 @@ fn a_scenario_over_the_change_limit_names_the_flag() {
     let o = handback(&["whatif", AUG_2016, "--scenario", path, "--max-changes", "29"]);
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("the scenario has 30 changes; at most 29"),
+        // Located at the `changes` array itself (the document is `{"changes":[…`).
+        stderr(&o).contains("big.json:1:12: $.changes: the scenario has 30 changes; at most 29"),
         "{}",
         stderr(&o)
     );

@@ -132,11 +132,15 @@ fn decode_scenario(d: &mut Decoder, at: At<'_, '_>) -> Option<Scenario> {
     let title = required(d, &obj, "title", |d, at| d.text(at));
     let extends = optional(d, &obj, "extends", |d, at| d.text(at));
     let evidence = optional(d, &obj, "evidence", |d, at| d.text(at));
-    let items = required(d, &obj, "changes", |d, at| d.array(at))?;
+    let (changes, changes_path) = obj.require(d, "changes")?;
+    let items = d.array(At {
+        json: changes,
+        path: &changes_path,
+    })?;
     let max = d.limits.max_scenario_changes;
     if items.len() > max {
         d.report(
-            obj.pos,
+            changes.pos,
             "$.changes",
             format!(
                 "the scenario has {} changes; at most {max} (raise it with `--max-changes`: each change is applied to a copy of the evidence's working state, so a large scenario can hold gigabytes)",
