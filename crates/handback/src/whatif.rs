@@ -6,7 +6,7 @@
 //! as evidence is, with located errors. Two assessments (base and scenario, two dates, two pack
 //! versions) are then compared: which outcomes changed, and for each, what caused it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -560,15 +560,52 @@ fn edit_in_place(
         };
         Evidence::load_scenario(pack, &file).ok()?.observations
     };
-    // The loader sorted them; put them back in the order of the edits, by id.
-    let mut observations = evidence.observations.clone();
+    // The edits in order, as if each removed from the list as it stood (the observations it
+    // supersedes or names) and then added its own; done by marking rather than by filtering
+    // the whole list once per edit, which an option of `needs` (about 128 changes) made
+    // quadratic. The list is sorted afterwards, so only which observations survive matters.
+    let original = &evidence.observations;
+    let mut alive = vec![true; original.len()];
+    // Observations the edits add, with whether each survives the later edits.
+    let mut added: Vec<(crate::evidence::Observation, bool)> = Vec::new();
+    /// An observation of the original list, or one an edit added.
+    #[derive(Clone, Copy)]
+    enum Entry {
+        Original(usize),
+        Added(usize),
+    }
+    type Day<'k> = (&'k str, Option<&'k str>, NaiveDate);
+    let mut by_day: HashMap<Day<'_>, Vec<Entry>> = HashMap::new();
+    let mut by_id: HashMap<&str, Vec<Entry>> = HashMap::new();
+    for (i, o) in original.iter().enumerate() {
+        by_day
+            .entry((o.key.as_str(), o.function.as_deref(), o.date))
+            .or_default()
+            .push(Entry::Original(i));
+        by_id.entry(o.id.as_str()).or_default().push(Entry::Original(i));
+    }
+    let kill = |at: Entry, alive: &mut [bool], added: &mut [(crate::evidence::Observation, bool)]| {
+        let cell = match at {
+            Entry::Original(i) => alive.get_mut(i),
+            Entry::Added(i) => added.get_mut(i).map(|(_, alive)| alive),
+        };
+        match cell {
+            Some(cell) if *cell => {
+                *cell = false;
+                true
+            }
+            _ => false,
+        }
+    };
     let mut missing = Vec::new();
     for edit in edits {
         match edit {
             Edit::Remove { n, id } => {
-                let before = observations.len();
-                observations.retain(|o| &o.id != id);
-                if observations.len() == before {
+                let mut removed = false;
+                for &at in by_id.get(id.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+                    removed |= kill(at, &mut alive, &mut added);
+                }
+                if !removed {
                     missing.push((*n, id.clone()));
                 }
             }
@@ -581,14 +618,29 @@ fn edit_in_place(
                 let id = observation.get("id").and_then(J::as_str)?;
                 let at = decoded.iter().position(|o| o.id == id)?;
                 let new = decoded.swap_remove(at);
-                observations.retain(|o| !(&o.key == key && &o.function == function && o.date == *date));
-                observations.push(new);
+                let day = (key.as_str(), function.as_deref(), *date);
+                let bucket = by_day.entry(day).or_default();
+                for &at in bucket.iter() {
+                    kill(at, &mut alive, &mut added);
+                }
+                bucket.clear();
+                // The decoded observation is of this key, function and day (the edit wrote it).
+                bucket.push(Entry::Added(added.len()));
+                by_id.entry(id).or_default().push(Entry::Added(added.len()));
+                added.push((new, true));
             }
         }
     }
     if !missing.is_empty() {
         return Some(Err(missing));
     }
+    let observations: Vec<crate::evidence::Observation> = original
+        .iter()
+        .zip(&alive)
+        .filter(|(_, alive)| **alive)
+        .map(|(o, _)| o.clone())
+        .chain(added.into_iter().filter(|(_, alive)| *alive).map(|(o, _)| o))
+        .collect();
     Some(Ok(Evidence::from_parts(
         evidence.council.clone(),
         evidence.as_of,
