@@ -129,7 +129,8 @@ struct LimitArgs {
     /// Most points in a sweep (`sweep`; each point is a whole what-if assessment).
     #[arg(long, global = true, default_value_t = handback::Limits::default().max_sweep_points)]
     max_points: usize,
-    /// Most changes in one scenario file (`whatif --scenario`, and in requests).
+    /// Most changes in a what-if: in each scenario file, and in all (a chain, `--set`, `--param`;
+    /// the same in requests).
     #[arg(long, global = true, default_value_t = handback::Limits::default().max_scenario_changes)]
     max_changes: usize,
 }

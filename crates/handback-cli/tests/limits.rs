@@ -127,6 +127,18 @@ fn a_scenario_over_the_change_limit_names_the_flag() {
         "{}",
         stderr(&o)
     );
+    // A new as-of date is not a change the limit counts.
+    let o = handback(&[
+        "whatif",
+        AUG_2016,
+        "--scenario",
+        path,
+        "--as-of",
+        "2016-09-01",
+        "--max-changes",
+        "30",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -99,13 +99,13 @@ pub const SCENARIO_ID_PREFIX: &str = "scenario-";
 /// Why a what-if's changes in all (its scenarios chained, `--set`, parameters) are too many,
 /// or `None`: each scenario file is held to the limit as it is read, and this holds the sum,
 /// so neither a chain nor a long list of `set` escapes it.
+/// A change of the as-of date is not counted: it costs nothing to apply, and a user who gives
+/// `--as-of` did not write a change.
 pub fn too_many_changes(changes: &[Change], limits: crate::Limits) -> Option<String> {
     let max = limits.max_scenario_changes;
-    (changes.len() > max).then(|| {
-        format!(
-            "the what-if makes {} changes in all; at most {max} (raise it with `--max-changes`)",
-            changes.len()
-        )
+    let count = changes.iter().filter(|c| !matches!(c, Change::AsOf(_))).count();
+    (count > max).then(|| {
+        format!("the what-if makes {count} changes in all; at most {max} (raise it with `--max-changes`)")
     })
 }
 
