@@ -12,9 +12,12 @@
 # its format uses (fuzz/dicts/, written by dicts/make.py), from the table below. One target at
 # a time, in one process (no -jobs or -workers, which would fork more). Needs cargo-fuzz
 # (`cargo install cargo-fuzz`); the stable toolchain is used with RUSTC_BOOTSTRAP=1, since cargo-fuzz passes nightly-only sanitizer flags.
-# Afterwards: minimise with `cargo fuzz cmin TARGET corpus/TARGET -- -max_len=N` (N from the
-# table), keep any crash in regressions/TARGET/ once fixed, and commit both; `cargo test` replays
-# them all (crates/handback/tests/fuzz_replay.rs).
+# Afterwards: minimise by edges alone, to stay within the 5 MB the corpora may take
+# (`cargo fuzz cmin TARGET corpus/TARGET -- -max_len=N -use_counters=0`, N from the table; a
+# merge by features keeps several times as much), keep any crash in regressions/TARGET/ once
+# fixed, and commit both; `cargo test` replays them all (crates/handback/tests/fuzz_replay.rs).
+# Without a sanitizer, libFuzzer's timeout handler can deadlock: watch for a run that stops
+# using CPU (docs/robustness.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
