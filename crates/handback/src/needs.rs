@@ -1566,7 +1566,7 @@ fn cross(a: &[Fix], b: &[Fix]) -> Vec<Fix> {
         }
     }
     pairs.sort_by_key(|&(len, _, _)| len);
-    let mut kept: Vec<Fix> = Vec::new();
+    let mut kept = Kept::default();
     for (_, x, y) in pairs {
         let mut merged = x.clone();
         for (slot, req) in y {
@@ -1579,36 +1579,74 @@ fn cross(a: &[Fix], b: &[Fix]) -> Vec<Fix> {
             };
             merged.insert(slot.clone(), combined);
         }
-        if !dominated(&kept, &merged) {
-            kept.push(merged);
-        }
-        if kept.len() >= MAX_SETS {
+        kept.admit(merged);
+        if kept.sets.len() >= MAX_SETS {
             break;
         }
     }
-    kept
+    kept.sets
 }
 
 /// Drops sets implied by a smaller (or equal, earlier) set, keeps the smallest `MAX_SETS`.
 fn minimise(mut sets: Vec<Fix>) -> Vec<Fix> {
     sets.sort_by_key(BTreeMap::len);
-    let mut kept: Vec<Fix> = Vec::new();
+    let mut kept = Kept::default();
     for s in sets {
-        if !dominated(&kept, &s) {
-            kept.push(s);
-        }
-        if kept.len() >= MAX_SETS {
+        kept.admit(s);
+        if kept.sets.len() >= MAX_SETS {
             break;
         }
     }
-    kept
+    kept.sets
 }
 
-/// Whether a set kept already asks for no more than `s` does (so `s` adds nothing).
-fn dominated(kept: &[Fix], s: &Fix) -> bool {
-    kept.iter().any(|k| {
-        k.iter()
-            .all(|(slot, req)| s.get(slot).is_some_and(|r| implies(r, req)))
+/// The sets kept so far, each with a summary of its slots (a bit per slot's hash), so that a
+/// set whose slots are not all in a candidate is passed over without looking at it: a kept set
+/// can only make a candidate redundant if every slot it asks about is in the candidate too.
+/// Checking every kept set's slots by search was half of `needs --target exit`.
+#[derive(Default)]
+struct Kept {
+    sets: Vec<Fix>,
+    slots: Vec<u64>,
+}
+
+impl Kept {
+    /// Keeps `s` unless a set kept already asks for no more than it does (so it adds nothing).
+    fn admit(&mut self, s: Fix) {
+        let summary = slot_summary(&s);
+        let dominated = self
+            .sets
+            .iter()
+            .zip(&self.slots)
+            .any(|(k, &bits)| bits & !summary == 0 && asks_no_more(k, &s));
+        if !dominated {
+            self.sets.push(s);
+            self.slots.push(summary);
+        }
+    }
+}
+
+/// One bit per slot, by a hash of it: the summary of a subset's slots is a subset of the
+/// summary of the whole.
+fn slot_summary(fix: &Fix) -> u64 {
+    fix.keys().fold(0u64, |bits, (key, function)| {
+        let mut h = (*key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        for b in function.as_deref().unwrap_or("").bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
+        }
+        bits | 1 << (h >> 58)
+    })
+}
+
+/// Whether `k` asks for no more than `s`: every slot of `k` is in `s` with a requirement that
+/// implies `k`'s. Both maps are walked in their (shared) slot order, not searched.
+fn asks_no_more(k: &Fix, s: &Fix) -> bool {
+    let mut theirs = s.iter().peekable();
+    k.iter().all(|(slot, req)| {
+        while theirs.next_if(|(other, _)| *other < slot).is_some() {}
+        theirs
+            .next_if(|(other, _)| *other == slot)
+            .is_some_and(|(_, r)| implies(r, req))
     })
 }
 
@@ -1746,7 +1784,27 @@ mod tests {
                 out.push(merged);
             }
         }
-        minimise(out)
+        minimise_naive(out)
+    }
+
+    /// Minimising as first written: every kept set's slots looked up in the candidate, with no
+    /// summary to pass over it and no walk in order. `Kept` must keep the same sets.
+    fn minimise_naive(mut sets: Vec<Fix>) -> Vec<Fix> {
+        sets.sort_by_key(BTreeMap::len);
+        let mut kept: Vec<Fix> = Vec::new();
+        for s in sets {
+            let dominated = kept.iter().any(|k| {
+                k.iter()
+                    .all(|(slot, req)| s.get(slot).is_some_and(|r| implies(r, req)))
+            });
+            if !dominated {
+                kept.push(s);
+            }
+            if kept.len() >= MAX_SETS {
+                break;
+            }
+        }
+        kept
     }
 
     fn req() -> impl Strategy<Value = Req> {
@@ -1778,6 +1836,12 @@ mod tests {
         #[test]
         fn lazy_cross_keeps_what_building_every_pair_kept(a in fixes(), b in fixes()) {
             prop_assert_eq!(cross(&a, &b), cross_naive(&a, &b));
+        }
+
+        #[test]
+        fn kept_sets_are_those_the_plain_search_keeps(a in fixes(), b in fixes()) {
+            let all: Vec<Fix> = a.into_iter().chain(b).collect();
+            prop_assert_eq!(minimise(all.clone()), minimise_naive(all));
         }
     }
 }

@@ -54,6 +54,8 @@ const NUMBER_KEYS: [(&str, &str); 3] = [
     ("n2", "higher_is_better"),
 ];
 const BOOL_KEYS: [&str; 2] = ["b0", "b1"];
+/// A judgement key, which a scenario's observation must say was judged, and in which role.
+const JUDGEMENT_KEY: &str = "j0";
 const GRADE_KEYS: [&str; 1] = ["g0"];
 const FUNCTION_KEYS: [(&str, &str); 1] = [("f0", "lower_is_better")];
 const FUNCTIONS: [&str; 2] = ["fa", "fb"];
@@ -118,6 +120,8 @@ fn vocabulary(rng: &mut Rng, shuffle: bool) -> J {
     for (k, dir, formula) in derived_keys() {
         keys.push(json!({"key": k, "type": "number", "unit": "u", "direction": dir, "derived": formula, "description": "d"}));
     }
+    // A judgement counted only in some roles: no rule reads it, but a scenario may set it.
+    keys.push(json!({"key": JUDGEMENT_KEY, "type": "boolean", "judgement": true, "judged_by_roles": ["inspectorate", "council"], "description": "j"}));
     if shuffle {
         rng.shuffle(&mut keys);
     }
@@ -1250,7 +1254,20 @@ fn scenario_changes(seed: u64, ev: &Evidence) -> Vec<crate::whatif::Change> {
         let date = rng
             .chance(60)
             .then(|| base() + chrono::Duration::days(rng.below(DAYS as usize) as i64));
-        let change = match rng.below(10) {
+        let change = match rng.below(12) {
+            // A derived key, which the loader refuses to be observed.
+            10 => Change::Set {
+                key: derived_keys()[rng.below(4)].0.into(),
+                function: None,
+                value: json!(quarter(&mut rng)),
+                date,
+            },
+            11 => Change::Set {
+                key: JUDGEMENT_KEY.into(),
+                function: None,
+                value: json!(rng.chance(50)),
+                date,
+            },
             0 => Change::AsOf(base() + chrono::Duration::days(rng.below(DAYS as usize) as i64)),
             1 => {
                 let ids: Vec<&str> = ev.observations.iter().map(|o| o.id.as_str()).collect();
@@ -1297,6 +1314,10 @@ fn scenario_changes(seed: u64, ev: &Evidence) -> Vec<crate::whatif::Change> {
         if let Some(c @ crate::whatif::Change::Set { date: Some(_), .. }) = out.first().cloned() {
             out.push(c);
         }
+    }
+    // Now and then, an observation an earlier change set removed again (`scenario-1`).
+    if rng.chance(15) {
+        out.push(Change::Remove(format!("{}1", crate::whatif::SCENARIO_ID_PREFIX)));
     }
     out
 }

@@ -387,37 +387,13 @@ pub(crate) fn apply_with(
                 function,
                 value,
                 date,
-            } => {
-                let date = date.unwrap_or(as_of);
-                let day = date.format("%Y-%m-%d").to_string();
-                let mut o = serde_json::Map::new();
-                o.insert("id".into(), json!(format!("{SCENARIO_ID_PREFIX}{}", n + 1)));
-                o.insert("key".into(), json!(key));
-                if let Some(f) = function {
-                    o.insert("function".into(), json!(f));
-                }
-                o.insert("value".into(), value.clone());
-                o.insert("date".into(), json!(day));
-                o.insert("basis".into(), json!("hypothetical"));
-                o.insert(
-                    "source".into(),
-                    json!({ "document": format!("scenario: {label}"), "passage": format!("change {}", n + 1) }),
-                );
-                if pack.key(key).is_some_and(|k| k.judgement) {
-                    o.insert("judged_by".into(), json!("the scenario (hypothetical)"));
-                }
-                // A key that counts only some roles' judgements would skip a hypothetical
-                // judgement in none; the scenario judges in the first role it accepts.
-                if let Some(role) = pack.key(key).and_then(|k| k.judged_by_roles.first()) {
-                    o.insert("role".into(), json!(role));
-                }
-                edits.push(Edit::Set {
-                    key: key.clone(),
-                    function: function.clone(),
-                    date,
-                    observation: J::Object(o),
-                });
-            }
+            } => edits.push(Edit::Set {
+                n,
+                key,
+                function: function.as_deref(),
+                date: date.unwrap_or(as_of),
+                value,
+            }),
         }
     }
     let fast = if in_place {
@@ -449,19 +425,59 @@ pub(crate) fn apply_with(
 /// A removal that found nothing: the change's index and the id it named.
 type Unmatched = (usize, String);
 
-/// One edit a scenario makes to the evidence.
-enum Edit {
+/// One edit a scenario makes to the evidence, borrowing the change that makes it.
+enum Edit<'c> {
     /// Remove observation `id` (change `n`).
     Remove { n: usize, id: String },
-    /// Add `observation` (in the evidence file's form), superseding what the evidence says about
-    /// the same key and function that day.
+    /// Add an observation of `value`, superseding what the evidence says about the same key and
+    /// function that day.
     Set {
-        key: String,
-        function: Option<String>,
+        /// The change's index, which names the observation (`scenario-{n + 1}`).
+        n: usize,
+        key: &'c str,
+        function: Option<&'c str>,
         date: NaiveDate,
-        observation: J,
+        value: &'c J,
     },
 }
+
+/// Who a scenario's observation says judged it, for a key that records a judgement.
+const SCENARIO_JUDGE: &str = "the scenario (hypothetical)";
+
+/// The citation of change `n` of the scenario `label`: (document, passage).
+fn scenario_source(label: &str, n: usize) -> (String, String) {
+    (format!("scenario: {label}"), format!("change {}", n + 1))
+}
+
+/// The observation change `n` sets, in the evidence file's form (the document path).
+fn set_document(pack: &Pack, label: &str, (n, key, function, date, value): SetFields<'_>) -> J {
+    let mut o = serde_json::Map::new();
+    o.insert("id".into(), json!(format!("{SCENARIO_ID_PREFIX}{}", n + 1)));
+    o.insert("key".into(), json!(key));
+    if let Some(f) = function {
+        o.insert("function".into(), json!(f));
+    }
+    o.insert("value".into(), value.clone());
+    o.insert("date".into(), json!(date.format("%Y-%m-%d").to_string()));
+    o.insert("basis".into(), json!("hypothetical"));
+    let (document, passage) = scenario_source(label, n);
+    o.insert(
+        "source".into(),
+        json!({ "document": document, "passage": passage }),
+    );
+    if pack.key(key).is_some_and(|k| k.judgement) {
+        o.insert("judged_by".into(), json!(SCENARIO_JUDGE));
+    }
+    // A key that counts only some roles' judgements would skip a hypothetical judgement in
+    // none; the scenario judges in the first role it accepts.
+    if let Some(role) = pack.key(key).and_then(|k| k.judged_by_roles.first()) {
+        o.insert("role".into(), json!(role));
+    }
+    J::Object(o)
+}
+
+/// A set edit's fields: (change index, key, function, date, value).
+type SetFields<'c> = (usize, &'c str, Option<&'c str>, NaiveDate, &'c J);
 
 /// The edits applied to the evidence as a document, which is then loaded again: the reference
 /// path, and the one taken when the evidence already holds a scenario's observations (a chain).
@@ -487,12 +503,14 @@ fn edit_document(
                     missing.push((*n, id.clone()));
                 }
             }
-            Edit::Set {
+            &Edit::Set {
+                n,
                 key,
                 function,
                 date,
-                observation,
+                value,
             } => {
+                let observation = set_document(pack, label, (n, key, function, date, value));
                 let day = date.format("%Y-%m-%d").to_string();
                 with_observations(&mut doc, |list| {
                     // Supersede what the evidence says about the same thing that day: the day an
@@ -502,11 +520,11 @@ fn edit_document(
                             .get("date")
                             .or_else(|| o.get("period").and_then(|p| p.get("to")))
                             .and_then(J::as_str);
-                        !(o.get("key").and_then(J::as_str) == Some(key.as_str())
-                            && o.get("function").and_then(J::as_str) == function.as_deref()
+                        !(o.get("key").and_then(J::as_str) == Some(key)
+                            && o.get("function").and_then(J::as_str) == function
                             && described == Some(day.as_str()))
                     });
-                    list.push(observation.clone());
+                    list.push(observation);
                 });
             }
         }
@@ -523,14 +541,14 @@ fn edit_document(
 }
 
 /// The edits applied to the loaded evidence directly: only the observations a scenario sets are
-/// decoded (by the evidence loader, so they are checked exactly as a file's are), and the rest
-/// are kept as loaded, with no document written and read again. `None` when the evidence
-/// already holds a scenario's observations, whose ids the edits could reuse: the document path
-/// reports that as the loader does. `Some(Err)` lists the removals that found nothing.
+/// made (see [`hypothetical`]), and the rest are kept as loaded, with no document written and
+/// read again. `None` when the evidence already holds a scenario's observations, whose ids the
+/// edits could reuse, or when a set observation is one the loader might refuse: the document
+/// path reports those as the loader does. `Some(Err)` lists the removals that found nothing.
 fn edit_in_place(
     pack: &Pack,
     evidence: &Evidence,
-    edits: &[Edit],
+    edits: &[Edit<'_>],
     label: &str,
 ) -> Option<Result<Evidence, Vec<Unmatched>>> {
     if evidence
@@ -540,26 +558,6 @@ fn edit_in_place(
     {
         return None;
     }
-    let set: Vec<J> = edits
-        .iter()
-        .filter_map(|e| match e {
-            Edit::Set { observation, .. } => Some(observation.clone()),
-            Edit::Remove { .. } => None,
-        })
-        .collect();
-    // Decoded together, in one small document; anything the loader would refuse sends the
-    // caller down the document path, which reports it where the full load would.
-    let mut decoded = if set.is_empty() {
-        Vec::new()
-    } else {
-        let doc = json!({ "council": evidence.council, "observations": set });
-        let file = SourceFile {
-            name: label.into(),
-            label: format!("scenario `{label}`"),
-            text: crate::canonical::canonical(&doc),
-        };
-        Evidence::load_scenario(pack, &file).ok()?.observations
-    };
     // The edits in order, as if each removed from the list as it stood (the observations it
     // supersedes or names) and then added its own; done by marking rather than by filtering
     // the whole list once per edit, which an option of `needs` (about 128 changes) made
@@ -575,14 +573,33 @@ fn edit_in_place(
         Added(usize),
     }
     type Day<'k> = (&'k str, Option<&'k str>, NaiveDate);
+    // Only the days the edits set and the ids they remove are indexed: an option of `needs`
+    // sets a hundred-odd days in evidence of any size.
     let mut by_day: HashMap<Day<'_>, Vec<Entry>> = HashMap::new();
     let mut by_id: HashMap<&str, Vec<Entry>> = HashMap::new();
+    for edit in edits {
+        match edit {
+            Edit::Set {
+                key, function, date, ..
+            } => {
+                by_day.entry((key, *function, *date)).or_default();
+            }
+            Edit::Remove { id, .. } => {
+                by_id.entry(id.as_str()).or_default();
+            }
+        }
+    }
     for (i, o) in original.iter().enumerate() {
-        by_day
-            .entry((o.key.as_str(), o.function.as_deref(), o.date))
-            .or_default()
-            .push(Entry::Original(i));
-        by_id.entry(o.id.as_str()).or_default().push(Entry::Original(i));
+        if !by_day.is_empty() {
+            if let Some(bucket) = by_day.get_mut(&(o.key.as_str(), o.function.as_deref(), o.date)) {
+                bucket.push(Entry::Original(i));
+            }
+        }
+        if !by_id.is_empty() {
+            if let Some(bucket) = by_id.get_mut(o.id.as_str()) {
+                bucket.push(Entry::Original(i));
+            }
+        }
     }
     let kill = |at: Entry, alive: &mut [bool], added: &mut [(crate::evidence::Observation, bool)]| {
         let cell = match at {
@@ -609,24 +626,24 @@ fn edit_in_place(
                     missing.push((*n, id.clone()));
                 }
             }
-            Edit::Set {
+            &Edit::Set {
+                n,
                 key,
                 function,
                 date,
-                observation,
+                value,
             } => {
-                let id = observation.get("id").and_then(J::as_str)?;
-                let at = decoded.iter().position(|o| o.id == id)?;
-                let new = decoded.swap_remove(at);
-                let day = (key.as_str(), function.as_deref(), *date);
-                let bucket = by_day.entry(day).or_default();
+                let new = hypothetical(pack, label, (n, key, function, date, value))?;
+                let bucket = by_day.entry((key, function, date)).or_default();
                 for &at in bucket.iter() {
                     kill(at, &mut alive, &mut added);
                 }
                 bucket.clear();
-                // The decoded observation is of this key, function and day (the edit wrote it).
+                // The new observation is of this key, function and day (the edit wrote it).
                 bucket.push(Entry::Added(added.len()));
-                by_id.entry(id).or_default().push(Entry::Added(added.len()));
+                if let Some(removals) = by_id.get_mut(new.id.as_str()) {
+                    removals.push(Entry::Added(added.len()));
+                }
                 added.push((new, true));
             }
         }
@@ -647,6 +664,62 @@ fn edit_in_place(
         evidence.title.clone(),
         observations,
     )))
+}
+
+/// The observation a scenario's change sets, made directly rather than written out and loaded:
+/// `apply_with` has already checked its key, function and value as the loader would
+/// (`check_change`), and the rest is written here, as [`set_document`] writes it. `None` for
+/// what the loader could refuse that is not checked here (a derived key, a role that is not an
+/// id, a date the file format cannot write), which sends the caller down the document path to
+/// report it where the full load would.
+fn hypothetical(
+    pack: &Pack,
+    label: &str,
+    (n, key, function, date, value): SetFields<'_>,
+) -> Option<crate::evidence::Observation> {
+    let key_index = pack.key_index(key)?;
+    let k = pack.keys().get(key_index)?;
+    if k.derived.is_some() || crate::evidence::function_problem(pack, k, function).is_some() {
+        return None;
+    }
+    let mut d = Decoder::new("<value>");
+    let json = d.parse(&crate::canonical::canonical(value))?;
+    let value = crate::vocabulary::decode_value(
+        &mut d,
+        At {
+            json: &json,
+            path: "$",
+        },
+        &k.value_type,
+        pack.scales(),
+    );
+    if !d.finish().is_empty() {
+        return None;
+    }
+    // The document path writes the date as `YYYY-MM-DD`, which holds years 0 to 9999 only.
+    if !(0..=9999).contains(&chrono::Datelike::year(&date)) {
+        return None;
+    }
+    let role = k.judged_by_roles.first().cloned();
+    if role.as_deref().is_some_and(|r| !crate::diagnostic::is_id(r)) {
+        return None;
+    }
+    let (document, passage) = scenario_source(label, n);
+    Some(crate::evidence::Observation {
+        id: format!("{SCENARIO_ID_PREFIX}{}", n + 1),
+        key: key.to_string(),
+        function: function.map(str::to_string),
+        value: value?,
+        date,
+        period_from: None,
+        recorded: None,
+        basis: crate::evidence::Basis::Hypothetical,
+        source: crate::evidence::Source { document, passage },
+        judged_by: k.judgement.then(|| SCENARIO_JUDGE.to_string()),
+        role,
+        note: None,
+        key_index,
+    })
 }
 
 /// Runs `f` on the document's observations (`Evidence::canonical` always has the array).
