@@ -39,6 +39,33 @@ fn bench(c: &mut Criterion) {
             buffers.get(0, 0)
         })
     });
+    // One changed observation (agency share 20%, which children's test 6 reads): over the
+    // index with only the rules that read it re-evaluated, against applying it to the evidence
+    // and assessing afresh, the path a what-if took before.
+    let change = [handback::parse_set("children.agency_share=0.2").unwrap()];
+    let mut whatif = handback::bulk::WhatIf::new(&indexed, &outcomes_only);
+    c.bench_function("what-if, one changed observation, over the index", |b| {
+        b.iter(|| {
+            whatif
+                .outcomes_into(black_box(&change), "bench", &mut buffers)
+                .unwrap();
+            buffers.get(0, 0)
+        })
+    });
+    c.bench_function("what-if, one changed observation, applied and assessed", |b| {
+        b.iter(|| {
+            let applied = handback::apply(
+                &pack,
+                &evidence,
+                as_of,
+                &Default::default(),
+                black_box(&change),
+                "bench",
+            )
+            .unwrap();
+            handback::bulk::outcomes(&pack, &applied.evidence, &Options::new(applied.as_of))
+        })
+    });
     c.bench_function("assess with reasons", |b| {
         b.iter(|| handback::assess(black_box(&pack), black_box(&evidence), &with_reasons))
     });

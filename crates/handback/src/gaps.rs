@@ -61,8 +61,13 @@ fn is_unknown(o: &Outcome) -> bool {
 /// # Ok::<(), handback::LoadError>(())
 /// ```
 pub fn gaps(s: &Situation) -> Gaps {
-    let base = crate::assess::outcomes(&s.pack, &s.evidence, &s.options);
-    let unknown_outcomes = base.iter().flatten().filter(|o| is_unknown(o)).count();
+    // Each candidate is one observation more: answered over the indexed evidence, re-evaluating
+    // only the rules that read it.
+    let indexed = crate::program::Indexed::new(&s.pack, &s.evidence);
+    let mut whatif = crate::program::WhatIf::new(&indexed, &s.options);
+    let mut after = crate::program::Outcomes::new();
+    let base = whatif.base().clone();
+    let unknown_outcomes = base.flat().iter().filter(|o| is_unknown(o)).count();
     let mut ranked = Vec::new();
     for (key, function) in candidates(s) {
         let Some(k) = s.pack.key(&key) else { continue };
@@ -75,14 +80,13 @@ pub fn gaps(s: &Situation) -> Gaps {
                 date: None,
             };
             // A value the key refuses (a derived key, say) cannot be gathered: no gap.
-            let Ok((evidence, options)) = s.scenario(&[change], "gaps", &[]) else {
+            if whatif.outcomes_into(&[change], "gaps", &mut after).is_err() {
                 continue;
-            };
-            let after = crate::assess::outcomes(&s.pack, &evidence, &options);
+            }
             settled.push(
-                base.iter()
-                    .flatten()
-                    .zip(after.iter().flatten())
+                base.flat()
+                    .iter()
+                    .zip(after.flat())
                     .filter(|(x, y)| is_unknown(x) && !is_unknown(y))
                     .count(),
             );

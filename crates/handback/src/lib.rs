@@ -128,7 +128,7 @@ pub mod authoring {
 /// assessments, into [`bulk::Outcomes`] buffers the caller keeps.
 pub mod bulk {
     pub use crate::assess::{outcomes, Outcome};
-    pub use crate::program::{Indexed, Outcomes};
+    pub use crate::program::{Indexed, Outcomes, WhatIf};
 }
 
 /// The function graph as DOT and SVG.

@@ -77,6 +77,39 @@ impl Index {
     }
 }
 
+impl Index {
+    /// Puts an observation of `day` and `value` into series `at` (`key * slots + slot`), in
+    /// place of any of that day, as a scenario's observation supersedes them. The series is
+    /// copied to the end of the columns with the new entry in date order, so the columns grow
+    /// past the evidence's observations: only latest-value leaves, which read the columns and
+    /// nothing else, may read the series afterwards (the caller sees to it).
+    fn set(&mut self, at: usize, day: i32, value: Scalar) -> Option<()> {
+        let &(start, end) = self.series.get(at)?;
+        let (start, end) = (start as usize, end as usize);
+        let from = u32::try_from(self.days.len()).ok()?;
+        let mut placed = false;
+        for j in start..end {
+            let (d, v) = (*self.days.get(j)?, *self.values.get(j)?);
+            if d > day && !placed {
+                self.days.push(day);
+                self.values.push(value);
+                placed = true;
+            }
+            if d != day {
+                self.days.push(d);
+                self.values.push(v);
+            }
+        }
+        if !placed {
+            self.days.push(day);
+            self.values.push(value);
+        }
+        let to = u32::try_from(self.days.len()).ok()?;
+        *self.series.get_mut(at)? = (from, to);
+        Some(())
+    }
+}
+
 /// One step of a flattened condition, over a stack of truth values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Instr {
@@ -196,6 +229,93 @@ pub(crate) struct Program {
     /// Rules in dependency order.
     order: Vec<usize>,
     per_function: Vec<bool>,
+    /// What each rule reads, so a change re-evaluates only the rules it touches.
+    pub(crate) reads: Reads,
+}
+
+/// What the rules read, for re-evaluating only what a change to one series touches.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reads {
+    /// The keys each rule's own conditions read (sorted, without repeats).
+    keys: Vec<Vec<usize>>,
+    /// The rules each rule's conditions refer to.
+    rules: Vec<Vec<usize>>,
+    /// By key: whether a leaf the interpreter decides (anything but a latest-value comparison)
+    /// reads it. Those leaves read the evidence's observations, not the index's columns.
+    general: Vec<bool>,
+    /// By key: whether a derived key that some rule reads is computed from it.
+    pub(crate) derived_input: Vec<bool>,
+}
+
+impl Reads {
+    fn of(rules: &[crate::rules::Rule], keys: &[Key]) -> Reads {
+        let mut reads = Reads {
+            general: vec![false; keys.len()],
+            derived_input: vec![false; keys.len()],
+            ..Reads::default()
+        };
+        for rule in rules {
+            let mut read_keys = Vec::new();
+            let mut read_rules = Vec::new();
+            let mut stack: Vec<&Condition> = match &rule.body {
+                Body::Test(c) => vec![c],
+                Body::Graded { levels, .. } => levels.iter().filter_map(|l| l.condition.as_ref()).collect(),
+            };
+            // A stack, not recursion: conditions may nest as deep as the reader allows.
+            while let Some(c) = stack.pop() {
+                match c {
+                    Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
+                        stack.extend(parts.iter())
+                    }
+                    Condition::Not(inner) => stack.push(inner),
+                    Condition::Rule(r) => read_rules.push(r.rule),
+                    Condition::Leaf(leaf) => {
+                        let mut leaf_keys = vec![leaf.key];
+                        match &leaf.test {
+                            LeafTest::Against { other, .. } => leaf_keys.push(other.key),
+                            LeafTest::DaysSince { until: Some(e), .. } => leaf_keys.push(e.key),
+                            _ => {}
+                        }
+                        let general = !matches!(leaf.test, LeafTest::Compare { .. } | LeafTest::Present);
+                        for k in leaf_keys {
+                            if general {
+                                if let Some(flag) = reads.general.get_mut(k) {
+                                    *flag = true;
+                                }
+                            }
+                            read_keys.push(k);
+                        }
+                    }
+                }
+            }
+            read_keys.sort_unstable();
+            read_keys.dedup();
+            read_rules.sort_unstable();
+            read_rules.dedup();
+            reads.keys.push(read_keys);
+            reads.rules.push(read_rules);
+        }
+        // The inputs of the derived keys some rule reads, and of the derived keys those are
+        // computed from in turn: a derived key no rule reads cannot change an outcome.
+        let mut wanted: Vec<usize> = reads.keys.iter().flatten().copied().collect();
+        while let Some(k) = wanted.pop() {
+            for input in keys
+                .get(k)
+                .and_then(|key| key.derived.as_ref())
+                .map_or(Vec::new(), |f| f.inputs())
+            {
+                if let Some(i) = keys.iter().position(|key| key.key == input) {
+                    if let Some(flag) = reads.derived_input.get_mut(i) {
+                        if !*flag {
+                            *flag = true;
+                            wanted.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        reads
+    }
 }
 
 impl Program {
@@ -209,6 +329,7 @@ impl Program {
     ) -> Program {
         let mut p = Program {
             order: order.to_vec(),
+            reads: Reads::of(rules, keys),
             ..Program::default()
         };
         let mut at = 0;
@@ -384,28 +505,76 @@ impl Program {
         );
         out.offsets.clear();
         out.offsets.extend_from_slice(&self.offsets);
+        self.forget(out);
+        for &rule in &self.order {
+            self.rule_into(rule, engine, out);
+        }
+    }
+
+    /// Evaluates into `out` only the rules marked in `dirty`, taking the rest from `base`: the
+    /// outcomes of the same program over evidence that differs only in what the dirty rules
+    /// read. `dirty` must be closed under reference (a rule referring to a dirty rule is dirty).
+    fn rerun<'a>(&'a self, engine: &Engine<'a>, base: &Outcomes, dirty: &[bool], out: &mut Outcomes) {
+        out.flat.clone_from(&base.flat);
+        out.offsets.clone_from(&base.offsets);
+        self.forget(out);
+        for &rule in &self.order {
+            if dirty.get(rule).copied().unwrap_or(true) {
+                self.rule_into(rule, engine, out);
+            }
+        }
+    }
+
+    /// Empties the memos of subject-free leaves and shared blocks, which hold one evidence's
+    /// truths.
+    fn forget(&self, out: &mut Outcomes) {
         out.memo.clear();
         out.memo.resize(self.leaves.len(), None);
         out.shared.clear();
         out.shared.resize(self.shared.len(), None);
-        for &rule in &self.order {
-            let (Some(code), Some(&offset)) = (self.rules.get(rule), self.offsets.get(rule)) else {
-                continue;
+    }
+
+    /// Evaluates one rule for each of its subjects into `out`.
+    fn rule_into<'a>(&'a self, rule: usize, engine: &Engine<'a>, out: &mut Outcomes) {
+        let (Some(code), Some(&offset)) = (self.rules.get(rule), self.offsets.get(rule)) else {
+            return;
+        };
+        let subjects = self.offsets.get(rule + 1).copied().unwrap_or(offset) - offset;
+        let per_function = self.per_function.get(rule).copied().unwrap_or(false);
+        for s in 0..subjects {
+            let subject = per_function.then_some(s);
+            let outcome = match code {
+                RuleCode::Test(range) => Outcome::Test(self.truth(range, engine, subject, out)),
+                // Levels are decided best first, and `grade` stops at the first met.
+                RuleCode::Graded(levels) => grade(levels.iter().map(|(rank, range)| {
+                    (*rank, range.as_ref().map(|r| self.truth(r, engine, subject, out)))
+                })),
             };
-            let subjects = self.offsets.get(rule + 1).copied().unwrap_or(offset) - offset;
-            let per_function = self.per_function.get(rule).copied().unwrap_or(false);
-            for s in 0..subjects {
-                let subject = per_function.then_some(s);
-                let outcome = match code {
-                    RuleCode::Test(range) => Outcome::Test(self.truth(range, engine, subject, out)),
-                    // Levels are decided best first, and `grade` stops at the first met.
-                    RuleCode::Graded(levels) => grade(levels.iter().map(|(rank, range)| {
-                        (*rank, range.as_ref().map(|r| self.truth(r, engine, subject, out)))
-                    })),
-                };
-                if let Some(cell) = out.flat.get_mut(offset + s) {
-                    *cell = outcome;
-                }
+            if let Some(cell) = out.flat.get_mut(offset + s) {
+                *cell = outcome;
+            }
+        }
+    }
+
+    /// The rules a change to `changed` keys touches, directly or through references, in a
+    /// mask by rule.
+    fn dirty(&self, changed: &[usize], dirty: &mut Vec<bool>) {
+        dirty.clear();
+        dirty.resize(self.rules.len(), false);
+        // `order` puts every rule after those it refers to, so one pass settles each.
+        for &rule in &self.order {
+            let reads_changed = self
+                .reads
+                .keys
+                .get(rule)
+                .is_some_and(|keys| keys.iter().any(|k| changed.contains(k)));
+            let refers_dirty = self
+                .reads
+                .rules
+                .get(rule)
+                .is_some_and(|rules| rules.iter().any(|&r| dirty.get(r).copied().unwrap_or(false)));
+            if let Some(cell) = dirty.get_mut(rule) {
+                *cell = reads_changed || refers_dirty;
             }
         }
     }
@@ -768,6 +937,11 @@ impl Outcomes {
         }
     }
 
+    /// Every outcome, rule by rule (in pack order) and subject by subject.
+    pub(crate) fn flat(&self) -> &[Outcome] {
+        &self.flat
+    }
+
     /// How many rules there are outcomes for.
     pub fn rules(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -861,5 +1035,154 @@ impl<'a> Indexed<'a> {
         let read = self.prepared.as_ref().unwrap_or(&self.given);
         let engine = Engine::with_series(self.pack, read, options, Cow::Borrowed(&self.index));
         self.pack.program.run(&engine, out);
+    }
+}
+
+/// What-if questions over indexed evidence, outcomes only: each answer re-evaluates only the
+/// rules that read what the changes touch, over the indexed evidence with the changed series
+/// overlaid, instead of copying the evidence, indexing it again and assessing every rule.
+///
+/// The answers are those of [`crate::apply`] followed by a bulk assessment, always: changes
+/// the overlay cannot stand for (removals, parameters, a new as-of date, a key read by a test
+/// other than a latest-value comparison, a key that a derived key read by a rule is computed
+/// from, a text key, evidence that already holds a scenario's observations, options that
+/// filter the evidence) take that path itself, and a change the
+/// loader would refuse is refused with the same located messages.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use handback::bulk::{Indexed, Outcome, Outcomes, WhatIf};
+/// use handback::{parse_set, EvidenceBuilder, ObservationDraft, Options, Truth};
+///
+/// let pack = handback::default_pack()?;
+/// let day = NaiveDate::from_ymd_opt(2016, 8, 11).unwrap();
+/// let evidence = EvidenceBuilder::new("Example Council")
+///     .observe(ObservationDraft::new("mtfs", "children.mtfs_adopted", false, day, "Minutes", "item 4"))
+///     .build(&pack)?;
+/// let indexed = Indexed::new(&pack, &evidence);
+/// let mut whatif = WhatIf::new(&indexed, &Options::new(day));
+/// let rule = pack.rules().iter().position(|r| r.id == "children-5").unwrap();
+/// assert_eq!(whatif.base().get(rule, 0), Some(Outcome::Test(Truth::NotMet)));
+/// let mut out = Outcomes::new();
+/// whatif.outcomes_into(&[parse_set("children.mtfs_adopted=true").unwrap()], "--set", &mut out)?;
+/// assert_ne!(out.get(rule, 0), Some(Outcome::Test(Truth::NotMet)));
+/// # Ok::<(), handback::LoadError>(())
+/// ```
+#[derive(Debug)]
+pub struct WhatIf<'i, 'a> {
+    indexed: &'i Indexed<'a>,
+    options: Options,
+    base: Outcomes,
+    /// Whether the evidence holds a scenario's observations (a chain), whose ids a new
+    /// scenario's could collide with: the document path reports that.
+    chained: bool,
+    /// Scratch: the index with the changes overlaid, the keys changed, the rules dirty.
+    index: Index,
+    changed: Vec<usize>,
+    dirty: Vec<bool>,
+}
+
+impl<'i, 'a> WhatIf<'i, 'a> {
+    /// Assesses the indexed evidence as `options` say, once, as the base of the answers.
+    pub fn new(indexed: &'i Indexed<'a>, options: &Options) -> WhatIf<'i, 'a> {
+        let mut base = Outcomes::new();
+        indexed.outcomes_into(options, &mut base);
+        let chained = indexed
+            .given
+            .observations
+            .iter()
+            .any(|o| o.id.starts_with(crate::whatif::SCENARIO_ID_PREFIX));
+        WhatIf {
+            indexed,
+            options: options.clone(),
+            base,
+            chained,
+            index: Index::default(),
+            changed: Vec::new(),
+            dirty: Vec::new(),
+        }
+    }
+
+    /// The outcomes with no change.
+    pub fn base(&self) -> &Outcomes {
+        &self.base
+    }
+
+    /// The outcomes after `changes`, into `out`; problems are reported at `label`,
+    /// `$.changes[N]`, as [`crate::apply`] reports them.
+    pub fn outcomes_into(
+        &mut self,
+        changes: &[crate::whatif::Change],
+        label: &str,
+        out: &mut Outcomes,
+    ) -> Result<(), crate::pack::LoadError> {
+        if self.overlay(changes, label).is_some() {
+            let pack = self.indexed.pack;
+            let read = self.indexed.prepared.as_ref().unwrap_or(&self.indexed.given);
+            let engine = Engine::with_series(pack, read, &self.options, Cow::Borrowed(&self.index));
+            pack.program.dirty(&self.changed, &mut self.dirty);
+            pack.program.rerun(&engine, &self.base, &self.dirty, out);
+            return Ok(());
+        }
+        let options = &self.options;
+        let applied = crate::whatif::apply(
+            self.indexed.pack,
+            &self.indexed.given,
+            options.as_of,
+            &options.parameters,
+            changes,
+            label,
+        )?;
+        let after = Options {
+            as_of: applied.as_of,
+            parameters: applied.parameters,
+            ..options.clone()
+        };
+        Indexed::new(self.indexed.pack, &applied.evidence).outcomes_into(&after, out);
+        Ok(())
+    }
+
+    /// Overlays the changes on the index, and lists the keys they change, when every change is
+    /// one the overlay stands for exactly; `None` otherwise.
+    pub(crate) fn overlay(&mut self, changes: &[crate::whatif::Change], label: &str) -> Option<()> {
+        let pack = self.indexed.pack;
+        let reads = &pack.program.reads;
+        if self.chained || self.options.known_at.is_some() || !self.options.exclude_basis.is_empty() {
+            return None;
+        }
+        self.index.clone_from(&self.indexed.index);
+        self.changed.clear();
+        let slots = pack.functions.len() + 1;
+        for (n, change) in changes.iter().enumerate() {
+            let crate::whatif::Change::Set {
+                key,
+                function,
+                value,
+                date,
+            } = change
+            else {
+                return None;
+            };
+            let k = pack.key_index(key)?;
+            let def = pack.keys.get(k)?;
+            let overlaid = !reads.general.get(k).copied().unwrap_or(true)
+                && !reads.derived_input.get(k).copied().unwrap_or(true)
+                && !matches!(def.value_type, crate::vocabulary::ValueType::Text);
+            if !overlaid || !crate::whatif::check_change(pack, change).is_empty() {
+                return None;
+            }
+            let date = date.unwrap_or(self.options.as_of);
+            let observation =
+                crate::whatif::hypothetical(pack, label, (n, key, function.as_deref(), date, value))?;
+            let slot = match &observation.function {
+                None => 0,
+                Some(f) => pack.functions.iter().position(|x| &x.id == f)? + 1,
+            };
+            let day = chrono::Datelike::num_days_from_ce(&date);
+            self.index
+                .set(k * slots + slot, day, Scalar::of(&observation.value))?;
+            self.changed.push(k);
+        }
+        Some(())
     }
 }

@@ -1342,6 +1342,165 @@ proptest! {
 }
 
 proptest! {
+    // More cases than the block above: a missed reference or superseded day shows only when
+    // the change lands where a rule reads it.
+    #![proptest_config(config(384))]
+
+    /// What-if over indexed evidence (the changed series overlaid, only the rules that read
+    /// them re-evaluated) answers as applying the changes and assessing afresh does, errors
+    /// included; and as the reference evaluator does where the changes apply.
+    #[test]
+    fn whatif_over_the_index_equals_applying_and_assessing(seed in any::<u64>(), rules in 1usize..8, obs in 0usize..40, day in 0i64..DAYS) {
+        let mut g = generate(seed, rules, false);
+        // Now and then rules read derived keys, whose inputs a change must not be overlaid on.
+        if seed % 3 == 0 {
+            with_derived(&mut g.rules, seed);
+        }
+        let pack = load(&g, 1, &mut Rng(seed), false);
+        let ev = evidence(&pack, &evidence_json(seed, obs));
+        let options = Options::new(base() + chrono::Duration::days(day));
+        let indexed = crate::program::Indexed::new(&pack, &ev);
+        let mut whatif = crate::program::WhatIf::new(&indexed, &options);
+        let mut out = crate::program::Outcomes::new();
+        // Twice over one `WhatIf`, so scratch left from the first answer would show.
+        for salt in [0u64, 1] {
+            let changes = overlaid_changes(seed ^ salt, &pack, &ev);
+            let got = whatif.outcomes_into(&changes, "s", &mut out).map(|()| out.to_vecs());
+            let applied = crate::whatif::apply(&pack, &ev, options.as_of, &options.parameters, &changes, "s");
+            let want = applied.as_ref().map(|a| outcomes(&pack, &a.evidence, &Options::new(a.as_of)));
+            prop_assert_eq!(&got, &want.clone().map_err(|e| e.clone()), "changes: {:?}", changes);
+            if let Ok(a) = &applied {
+                prop_assert_eq!(got.ok(), Some(crate::reference::outcomes(&pack, &a.evidence, a.as_of)));
+            }
+        }
+    }
+}
+
+/// Scenario changes for [`whatif_over_the_index_equals_applying_and_assessing`]: mostly sets
+/// alone (which the overlay stands for), of keys the rules compare, next to or far from the
+/// thresholds they are compared with, so that outcomes flip; sometimes on the day of an
+/// observation the evidence has (which the set supersedes); now and then with the other kinds
+/// of change mixed in.
+fn overlaid_changes(seed: u64, pack: &Pack, ev: &Evidence) -> Vec<crate::whatif::Change> {
+    use crate::rules::{Condition, LeafTest, Threshold};
+    use crate::vocabulary::Value;
+    let mut rng = Rng(seed ^ 0x3131);
+    let all = scenario_changes(seed, ev);
+    if rng.chance(20) {
+        return all;
+    }
+    // The latest-value leaves: (key, function pinned, threshold).
+    let mut leaves: Vec<(usize, Option<String>, Option<Value>)> = Vec::new();
+    for rule in pack.rules() {
+        let mut stack: Vec<&Condition> = match &rule.body {
+            crate::rules::Body::Test(c) => vec![c],
+            crate::rules::Body::Graded { levels, .. } => {
+                levels.iter().filter_map(|l| l.condition.as_ref()).collect()
+            }
+        };
+        while let Some(c) = stack.pop() {
+            match c {
+                Condition::All(p) | Condition::Any(p) | Condition::AtLeast(_, p) => stack.extend(p.iter()),
+                Condition::Not(inner) => stack.push(inner),
+                Condition::Rule(_) => {}
+                Condition::Leaf(l) => match &l.test {
+                    LeafTest::Compare {
+                        threshold: Threshold::Literal(v),
+                        ..
+                    } => leaves.push((l.key, l.function.clone(), Some(v.clone()))),
+                    LeafTest::Compare { .. } | LeafTest::Present => {
+                        leaves.push((l.key, l.function.clone(), None))
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+    let mut out: Vec<crate::whatif::Change> = Vec::new();
+    for _ in 0..1 + rng.below(3) {
+        if leaves.is_empty() {
+            break;
+        }
+        let (k, pinned, threshold) = leaves[rng.below(leaves.len())].clone();
+        let Some(key) = pack.keys().get(k) else { continue };
+        let function = match key.scope {
+            crate::vocabulary::Scope::Council => None,
+            crate::vocabulary::Scope::Function => {
+                pinned.or_else(|| Some(FUNCTIONS[rng.below(2)].to_string()))
+            }
+        };
+        let value = match (&key.value_type, threshold) {
+            (crate::vocabulary::ValueType::Boolean, _) => json!(rng.chance(50)),
+            (crate::vocabulary::ValueType::Grade { .. }, _) => json!(LEVELS[rng.below(3)]),
+            (_, Some(Value::Number(t))) => json!(match rng.below(4) {
+                0 => t,
+                1 => t + 0.25,
+                2 => t - 0.25,
+                _ => quarter(&mut rng),
+            }
+            .max(0.0)),
+            _ => json!(quarter(&mut rng)),
+        };
+        // On the as-of date, on a day the evidence has for the key, or on a day of the range.
+        let date = match rng.below(3) {
+            0 => None,
+            1 => ev
+                .observations
+                .iter()
+                .filter(|o| o.key_index == k)
+                .nth(rng.below(4))
+                .map(|o| o.date),
+            _ => Some(base() + chrono::Duration::days(rng.below(DAYS as usize) as i64)),
+        };
+        out.push(crate::whatif::Change::Set {
+            key: key.key.clone(),
+            function,
+            value,
+            date,
+        });
+    }
+    // The inputs of derived keys (which rules read in some packs), with values wide enough to
+    // move a ratio or a difference across its threshold.
+    if rng.chance(30) {
+        out.push(crate::whatif::Change::Set {
+            key: NUMBER_KEYS[rng.below(3)].0.into(),
+            function: None,
+            value: json!(quarter(&mut rng) * 4.0),
+            date: None,
+        });
+    }
+    if rng.chance(15) {
+        out.extend(
+            all.into_iter()
+                .filter(|c| matches!(c, crate::whatif::Change::Set { .. })),
+        );
+    }
+    out
+}
+
+/// Guards the what-if property: it would prove little if the overlay were never taken.
+#[test]
+fn generated_whatifs_often_take_the_overlay() {
+    let (mut overlaid, mut total) = (0, 0);
+    for seed in 0..200u64 {
+        let g = generate(seed, 1 + (seed % 7) as usize, false);
+        let pack = load(&g, 1, &mut Rng(seed), false);
+        let ev = evidence(&pack, &evidence_json(seed, (seed % 40) as usize));
+        let options = Options::new(base() + chrono::Duration::days((seed as i64 * 37) % DAYS));
+        let indexed = crate::program::Indexed::new(&pack, &ev);
+        let mut whatif = crate::program::WhatIf::new(&indexed, &options);
+        total += 1;
+        if whatif.overlay(&overlaid_changes(seed, &pack, &ev), "s").is_some() {
+            overlaid += 1;
+        }
+    }
+    assert!(
+        overlaid * 2 >= total,
+        "{overlaid} of {total} what-ifs took the overlay"
+    );
+}
+
+proptest! {
     // Many cases: a shared block or a memo wrong only for some shapes (a per-function rule
     // referring to another's own subject inside a council-wide subtree) shows up rarely.
     #![proptest_config(config(768))]
@@ -1380,4 +1539,57 @@ proptest! {
             prop_assert_eq!(out.to_vecs(), outcomes(&pack, &ev, &moved));
         }
     }
+}
+
+/// A change to an input of a derived key that rules read reaches those rules: the what-if
+/// re-derives it (by taking the full path) rather than overlaying the input alone.
+#[test]
+fn whatif_on_a_derived_keys_input_reaches_the_rules_reading_it() {
+    let mut checked = 0;
+    for seed in (0..384u64).step_by(3) {
+        let mut g = generate(seed, 1 + (seed % 7) as usize, false);
+        with_derived(&mut g.rules, seed);
+        let pack = load(&g, 1, &mut Rng(seed), false);
+        let ev = evidence(&pack, &evidence_json(seed, (seed % 40) as usize));
+        let options = Options::new(base() + chrono::Duration::days((seed as i64 * 37) % DAYS));
+        let indexed = crate::program::Indexed::new(&pack, &ev);
+        let mut whatif = crate::program::WhatIf::new(&indexed, &options);
+        let mut out = crate::program::Outcomes::new();
+        // Derived values exist on the days all their inputs are observed: the days the
+        // evidence observes some input, and the as-of date.
+        let mut days: Vec<Option<NaiveDate>> = vec![None];
+        days.extend(
+            ev.observations
+                .iter()
+                .filter(|o| NUMBER_KEYS.iter().any(|(k, _)| *k == o.key))
+                .map(|o| Some(o.date)),
+        );
+        days.dedup();
+        for (key, _) in NUMBER_KEYS {
+            for (value, date) in [0.0, 2.5, 7.5, 40.0]
+                .into_iter()
+                .flat_map(|v| days.iter().map(move |d| (v, *d)))
+            {
+                let changes = [crate::whatif::Change::Set {
+                    key: key.into(),
+                    function: None,
+                    value: json!(value),
+                    date,
+                }];
+                let Ok(applied) =
+                    crate::whatif::apply(&pack, &ev, options.as_of, &options.parameters, &changes, "s")
+                else {
+                    continue;
+                };
+                assert!(whatif.outcomes_into(&changes, "s", &mut out).is_ok());
+                assert_eq!(
+                    out.to_vecs(),
+                    outcomes(&pack, &applied.evidence, &options),
+                    "{key} = {value} on {date:?}, seed {seed}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 1000, "{checked} changes checked");
 }

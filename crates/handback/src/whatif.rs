@@ -477,7 +477,7 @@ fn set_document(pack: &Pack, label: &str, (n, key, function, date, value): SetFi
 }
 
 /// A set edit's fields: (change index, key, function, date, value).
-type SetFields<'c> = (usize, &'c str, Option<&'c str>, NaiveDate, &'c J);
+pub(crate) type SetFields<'c> = (usize, &'c str, Option<&'c str>, NaiveDate, &'c J);
 
 /// The edits applied to the evidence as a document, which is then loaded again: the reference
 /// path, and the one taken when the evidence already holds a scenario's observations (a chain).
@@ -672,7 +672,7 @@ fn edit_in_place(
 /// what the loader could refuse that is not checked here (a derived key, a role that is not an
 /// id, a date the file format cannot write), which sends the caller down the document path to
 /// report it where the full load would.
-fn hypothetical(
+pub(crate) fn hypothetical(
     pack: &Pack,
     label: &str,
     (n, key, function, date, value): SetFields<'_>,
