@@ -1076,8 +1076,12 @@ pub struct WhatIf<'i, 'a> {
     /// Whether the evidence holds a scenario's observations (a chain), whose ids a new
     /// scenario's could collide with: the document path reports that.
     chained: bool,
-    /// Scratch: the index with the changes overlaid, the keys changed, the rules dirty.
+    /// The index with the last answer's changes overlaid: a copy of the evidence's index, to
+    /// which each answer's overlay is undone (`undo`: each series changed and its range
+    /// before) rather than copied afresh.
     index: Index,
+    undo: Vec<(usize, (u32, u32))>,
+    /// Scratch: the keys changed, the rules dirty.
     changed: Vec<usize>,
     dirty: Vec<bool>,
 }
@@ -1097,7 +1101,8 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             options: options.clone(),
             base,
             chained,
-            index: Index::default(),
+            index: indexed.index.clone(),
+            undo: Vec::new(),
             changed: Vec::new(),
             dirty: Vec::new(),
         }
@@ -1116,7 +1121,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         label: &str,
         out: &mut Outcomes,
     ) -> Result<(), crate::pack::LoadError> {
-        if self.overlay(changes, label).is_some() {
+        if self.overlay(changes).is_some() {
             let pack = self.indexed.pack;
             let read = self.indexed.prepared.as_ref().unwrap_or(&self.indexed.given);
             let engine = Engine::with_series(pack, read, &self.options, Cow::Borrowed(&self.index));
@@ -1144,16 +1149,16 @@ impl<'i, 'a> WhatIf<'i, 'a> {
 
     /// Overlays the changes on the index, and lists the keys they change, when every change is
     /// one the overlay stands for exactly; `None` otherwise.
-    pub(crate) fn overlay(&mut self, changes: &[crate::whatif::Change], label: &str) -> Option<()> {
+    pub(crate) fn overlay(&mut self, changes: &[crate::whatif::Change]) -> Option<()> {
+        self.restore();
         let pack = self.indexed.pack;
         let reads = &pack.program.reads;
         if self.chained || self.options.known_at.is_some() || !self.options.exclude_basis.is_empty() {
             return None;
         }
-        self.index.clone_from(&self.indexed.index);
         self.changed.clear();
         let slots = pack.functions.len() + 1;
-        for (n, change) in changes.iter().enumerate() {
+        for change in changes {
             let crate::whatif::Change::Set {
                 key,
                 function,
@@ -1168,21 +1173,35 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             let overlaid = !reads.general.get(k).copied().unwrap_or(true)
                 && !reads.derived_input.get(k).copied().unwrap_or(true)
                 && !matches!(def.value_type, crate::vocabulary::ValueType::Text);
-            if !overlaid || !crate::whatif::check_change(pack, change).is_empty() {
+            if !overlaid {
                 return None;
             }
             let date = date.unwrap_or(self.options.as_of);
-            let observation =
-                crate::whatif::hypothetical(pack, label, (n, key, function.as_deref(), date, value))?;
-            let slot = match &observation.function {
+            // Checked as `apply` checks it; a refusal goes down its path, which reports it.
+            let value = crate::whatif::set_value(pack, def, function.as_deref(), date, value)?;
+            let slot = match function {
                 None => 0,
                 Some(f) => pack.functions.iter().position(|x| &x.id == f)? + 1,
             };
+            let at = k * slots + slot;
+            let before = *self.index.series.get(at)?;
             let day = chrono::Datelike::num_days_from_ce(&date);
-            self.index
-                .set(k * slots + slot, day, Scalar::of(&observation.value))?;
+            self.index.set(at, day, Scalar::of(&value))?;
+            self.undo.push((at, before));
             self.changed.push(k);
         }
         Some(())
+    }
+
+    /// Takes the index back to the evidence as indexed, undoing what the last answer overlaid.
+    fn restore(&mut self) {
+        for (at, before) in self.undo.drain(..).rev() {
+            if let Some(cell) = self.index.series.get_mut(at) {
+                *cell = before;
+            }
+        }
+        let len = self.indexed.index.days.len();
+        self.index.days.truncate(len);
+        self.index.values.truncate(len);
     }
 }

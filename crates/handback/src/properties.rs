@@ -1490,7 +1490,7 @@ fn generated_whatifs_often_take_the_overlay() {
         let indexed = crate::program::Indexed::new(&pack, &ev);
         let mut whatif = crate::program::WhatIf::new(&indexed, &options);
         total += 1;
-        if whatif.overlay(&overlaid_changes(seed, &pack, &ev), "s").is_some() {
+        if whatif.overlay(&overlaid_changes(seed, &pack, &ev)).is_some() {
             overlaid += 1;
         }
     }

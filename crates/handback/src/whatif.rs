@@ -679,12 +679,50 @@ pub(crate) fn hypothetical(
 ) -> Option<crate::evidence::Observation> {
     let key_index = pack.key_index(key)?;
     let k = pack.keys().get(key_index)?;
+    let value = set_value(pack, k, function, date, value)?;
+    let role = k.judged_by_roles.first().cloned();
+    if role.as_deref().is_some_and(|r| !crate::diagnostic::is_id(r)) {
+        return None;
+    }
+    let (document, passage) = scenario_source(label, n);
+    Some(crate::evidence::Observation {
+        id: format!("{SCENARIO_ID_PREFIX}{}", n + 1),
+        key: key.to_string(),
+        function: function.map(str::to_string),
+        value,
+        date,
+        period_from: None,
+        recorded: None,
+        basis: crate::evidence::Basis::Hypothetical,
+        source: crate::evidence::Source { document, passage },
+        judged_by: k.judgement.then(|| SCENARIO_JUDGE.to_string()),
+        role,
+        note: None,
+        key_index,
+    })
+}
+
+/// The value a scenario sets for key `k` (and `function`) on `date`, decoded as the loader
+/// decodes it; `None` for anything the loader would refuse about the key, function, date or
+/// value (a derived key, a function the key's scope does not take, a date the file format
+/// cannot write, a value outside the key's type or range).
+pub(crate) fn set_value(
+    pack: &Pack,
+    k: &crate::vocabulary::Key,
+    function: Option<&str>,
+    date: NaiveDate,
+    value: &J,
+) -> Option<crate::vocabulary::Value> {
     if k.derived.is_some() || crate::evidence::function_problem(pack, k, function).is_some() {
+        return None;
+    }
+    // The document path writes the date as `YYYY-MM-DD`, which holds years 0 to 9999 only.
+    if !(0..=9999).contains(&chrono::Datelike::year(&date)) {
         return None;
     }
     let mut d = Decoder::new("<value>");
     let json = d.parse(&crate::canonical::canonical(value))?;
-    let value = crate::vocabulary::decode_value(
+    let decoded = crate::vocabulary::decode_value(
         &mut d,
         At {
             json: &json,
@@ -696,30 +734,7 @@ pub(crate) fn hypothetical(
     if !d.finish().is_empty() {
         return None;
     }
-    // The document path writes the date as `YYYY-MM-DD`, which holds years 0 to 9999 only.
-    if !(0..=9999).contains(&chrono::Datelike::year(&date)) {
-        return None;
-    }
-    let role = k.judged_by_roles.first().cloned();
-    if role.as_deref().is_some_and(|r| !crate::diagnostic::is_id(r)) {
-        return None;
-    }
-    let (document, passage) = scenario_source(label, n);
-    Some(crate::evidence::Observation {
-        id: format!("{SCENARIO_ID_PREFIX}{}", n + 1),
-        key: key.to_string(),
-        function: function.map(str::to_string),
-        value: value?,
-        date,
-        period_from: None,
-        recorded: None,
-        basis: crate::evidence::Basis::Hypothetical,
-        source: crate::evidence::Source { document, passage },
-        judged_by: k.judgement.then(|| SCENARIO_JUDGE.to_string()),
-        role,
-        note: None,
-        key_index,
-    })
+    decoded
 }
 
 /// Runs `f` on the document's observations (`Evidence::canonical` always has the array).
