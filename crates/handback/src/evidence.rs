@@ -565,7 +565,29 @@ const FOREIGN_AT_LEAST: usize = 3;
 /// An observation whose key the pack does not declare, and the error that says so.
 struct UnknownKey {
     key: String,
-    diagnostic: Diagnostic,
+    /// Where the key was written.
+    pos: crate::json::Pos,
+    path: String,
+}
+
+impl UnknownKey {
+    /// The error for the key, with the nearest key the pack declares. Made only for the errors
+    /// reported: evidence written for another pack may hold thousands of unknown keys, and
+    /// finding the nearest for each (an edit distance to every key of the pack) was most of the
+    /// time spent refusing it.
+    fn diagnostic(self, d: &Decoder, pack: &Pack) -> Diagnostic {
+        let names: Vec<&str> = pack.keys.iter().map(|k| k.key.as_str()).collect();
+        let hint = crate::diagnostic::did_you_mean(&self.key, &names);
+        located(
+            d,
+            self.pos,
+            &self.path,
+            format!(
+                "unknown evidence key `{}`{hint}; `handback evidence template` lists the keys this pack reads",
+                self.key
+            ),
+        )
+    }
 }
 
 /// Reports the unknown keys. Evidence written for another pack (at least three observations,
@@ -583,7 +605,8 @@ fn report_unknown_keys(
 ) {
     let foreign = unknown.len() >= FOREIGN_AT_LEAST && unknown.len() * 2 > observations;
     if !foreign {
-        d.diagnostics.extend(unknown.into_iter().map(|u| u.diagnostic));
+        let reported: Vec<Diagnostic> = unknown.into_iter().map(|u| u.diagnostic(d, pack)).collect();
+        d.diagnostics.extend(reported);
         return;
     }
     let mut examples: Vec<&str> = Vec::new();
@@ -607,13 +630,19 @@ fn report_unknown_keys(
     ));
     let rest = unknown.len().saturating_sub(UNKNOWN_KEYS_LISTED);
     let mut unknown = unknown.into_iter();
-    d.diagnostics
-        .extend(unknown.by_ref().take(UNKNOWN_KEYS_LISTED).map(|u| u.diagnostic));
+    let listed: Vec<Diagnostic> = unknown
+        .by_ref()
+        .take(UNKNOWN_KEYS_LISTED)
+        .map(|u| u.diagnostic(d, pack))
+        .collect();
+    d.diagnostics.extend(listed);
     if let Some(first_unlisted) = unknown.next() {
-        d.diagnostics.push(Diagnostic {
-            message: format!("… and {rest} more unknown keys, from this observation on"),
-            ..first_unlisted.diagnostic
-        });
+        d.diagnostics.push(located(
+            d,
+            first_unlisted.pos,
+            &first_unlisted.path,
+            format!("… and {rest} more unknown keys, from this observation on"),
+        ));
     }
 }
 
@@ -714,12 +743,10 @@ fn decode_observation(
                 Some((name, i))
             }
             None => {
-                let names: Vec<&str> = pack.keys.iter().map(|k| k.key.as_str()).collect();
-                let hint = crate::diagnostic::did_you_mean(&name, &names);
-                let diagnostic = located(d, at.json.pos, at.path, format!("unknown evidence key `{name}`{hint}; `handback evidence template` lists the keys this pack reads"));
                 unknown.push(UnknownKey {
                     key: name,
-                    diagnostic,
+                    pos: at.json.pos,
+                    path: at.path.to_string(),
                 });
                 None
             }

@@ -78,29 +78,38 @@ impl Index {
 }
 
 impl Index {
-    /// Puts an observation of `day` and `value` into series `at` (`key * slots + slot`), in
-    /// place of any of that day, as a scenario's observation supersedes them. The series is
-    /// copied to the end of the columns with the new entry in date order, so the columns grow
-    /// past the evidence's observations: only latest-value leaves, which read the columns and
-    /// nothing else, may read the series afterwards (the caller sees to it).
-    fn set(&mut self, at: usize, day: i32, value: Scalar) -> Option<()> {
+    /// Puts observations into series `at` (`key * slots + slot`): `new`, sorted by day with one
+    /// per day, in place of any the series has on those days, as a scenario's observations
+    /// supersede them. The series is copied once to the end of the columns with the new entries
+    /// merged in date order, so the columns grow past the evidence's observations: only
+    /// latest-value leaves, which read the columns and nothing else, may read the series
+    /// afterwards (the caller sees to it).
+    fn set(&mut self, at: usize, new: &[(i32, Scalar)]) -> Option<()> {
         let &(start, end) = self.series.get(at)?;
         let (start, end) = (start as usize, end as usize);
         let from = u32::try_from(self.days.len()).ok()?;
-        let mut placed = false;
+        let mut new = new.iter().peekable();
+        // The day of the last new entry placed: the series' own entries of that day (there may
+        // be several, recorded on different days) are superseded.
+        let mut superseding = None;
         for j in start..end {
             let (d, v) = (*self.days.get(j)?, *self.values.get(j)?);
-            if d > day && !placed {
+            while let Some(&&(day, value)) = new.peek() {
+                if day > d {
+                    break;
+                }
                 self.days.push(day);
                 self.values.push(value);
-                placed = true;
+                superseding = Some(day);
+                new.next();
             }
-            if d != day {
-                self.days.push(d);
-                self.values.push(v);
+            if superseding == Some(d) {
+                continue;
             }
+            self.days.push(d);
+            self.values.push(v);
         }
-        if !placed {
+        for &(day, value) in new {
             self.days.push(day);
             self.values.push(value);
         }
@@ -1081,7 +1090,9 @@ pub struct WhatIf<'i, 'a> {
     /// before) rather than copied afresh.
     index: Index,
     undo: Vec<(usize, (u32, u32))>,
-    /// Scratch: the keys changed, the rules dirty.
+    /// Scratch: the sets of an answer as (series, day, value), the keys changed, the rules
+    /// dirty.
+    sets: Vec<(usize, i32, Scalar)>,
     changed: Vec<usize>,
     dirty: Vec<bool>,
 }
@@ -1103,6 +1114,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             chained,
             index: indexed.index.clone(),
             undo: Vec::new(),
+            sets: Vec::new(),
             changed: Vec::new(),
             dirty: Vec::new(),
         }
@@ -1183,13 +1195,36 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                 None => 0,
                 Some(f) => pack.functions.iter().position(|x| &x.id == f)? + 1,
             };
-            let at = k * slots + slot;
-            let before = *self.index.series.get(at)?;
             let day = chrono::Datelike::num_days_from_ce(&date);
-            self.index.set(at, day, Scalar::of(&value))?;
-            self.undo.push((at, before));
+            self.sets.push((k * slots + slot, day, Scalar::of(&value)));
             self.changed.push(k);
         }
+        // Each series changed is rebuilt once, with its sets in day order and the last set of
+        // a day winning (a later change supersedes an earlier one): many sets on one long
+        // series must not copy it once per set.
+        let mut sets = std::mem::take(&mut self.sets);
+        // Stable: the change order is kept within a series and a day.
+        sets.sort_by_key(|&(at, day, _)| (at, day));
+        let mut series: Vec<(i32, Scalar)> = Vec::new();
+        let mut i = 0;
+        while let Some(&(at, _, _)) = sets.get(i) {
+            series.clear();
+            while let Some(&(other, day, value)) = sets.get(i) {
+                if other != at {
+                    break;
+                }
+                match series.last_mut() {
+                    Some(last) if last.0 == day => *last = (day, value),
+                    _ => series.push((day, value)),
+                }
+                i += 1;
+            }
+            let before = *self.index.series.get(at)?;
+            self.index.set(at, &series)?;
+            self.undo.push((at, before));
+        }
+        sets.clear();
+        self.sets = sets;
         Some(())
     }
 
@@ -1203,5 +1238,70 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         let len = self.indexed.index.days.len();
         self.index.days.truncate(len);
         self.index.values.truncate(len);
+        // An answer that set a long series many times may have grown the columns far past the
+        // evidence; that space is not kept for the answers after it.
+        if self.index.days.capacity() > 2 * len + 4096 {
+            self.index.days.shrink_to(2 * len);
+            self.index.values.shrink_to(2 * len);
+        }
+        self.sets.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many sets on one long series copy it once, not once per set: the overlay grows the
+    /// columns by the series and the sets, and the answer is still `apply`'s.
+    #[test]
+    fn many_sets_on_one_series_copy_it_once() {
+        let pack = crate::default_pack().expect("the embedded pack loads");
+        let first = chrono::NaiveDate::from_ymd_opt(2015, 1, 1).expect("a date");
+        let mut builder = crate::EvidenceBuilder::new("Example Council");
+        for i in 0..500 {
+            let day = first + chrono::Duration::days(i);
+            builder = builder.observe(crate::ObservationDraft::new(
+                format!("a{i}"),
+                "children.agency_share",
+                0.3,
+                day,
+                "Returns",
+                "table 1",
+            ));
+        }
+        let evidence = builder.build(&pack).expect("the evidence builds");
+        let options = Options::new(first + chrono::Duration::days(600));
+        let indexed = Indexed::new(&pack, &evidence);
+        let mut whatif = WhatIf::new(&indexed, &options);
+        let changes: Vec<crate::whatif::Change> = (0..400)
+            .map(|i| crate::whatif::Change::Set {
+                key: "children.agency_share".into(),
+                function: None,
+                value: serde_json::json!(if i % 2 == 0 { 0.1 } else { 0.2 }),
+                date: Some(first + chrono::Duration::days(i * 2)),
+            })
+            .collect();
+        assert!(
+            whatif.overlay(&changes).is_some(),
+            "the overlay stands for these sets"
+        );
+        let grown = whatif.index.days.len() - indexed.index.days.len();
+        assert!(grown <= 500 + 400, "the columns grew by {grown}");
+        let mut out = Outcomes::new();
+        assert!(whatif.outcomes_into(&changes, "s", &mut out).is_ok());
+        let applied = crate::whatif::apply(
+            &pack,
+            &evidence,
+            options.as_of,
+            &options.parameters,
+            &changes,
+            "s",
+        )
+        .expect("the changes apply");
+        assert_eq!(
+            out.to_vecs(),
+            crate::assess::outcomes(&pack, &applied.evidence, &options)
+        );
     }
 }
