@@ -17,7 +17,9 @@
 # merge by features keeps several times as much), keep any crash in regressions/TARGET/ once
 # fixed, and commit both; `cargo test` replays them all (crates/handback/tests/fuzz_replay.rs).
 # Without a sanitizer, libFuzzer's timeout handler can deadlock: watch for a run that stops
-# using CPU (docs/robustness.md).
+# using CPU (docs/robustness.md). Never pause a run (SIGSTOP, to time something quietly): its
+# per-input timeout is wall-clock, so the input it was running "times out" when it resumes and
+# the run ends.
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${1:-60}
