@@ -239,12 +239,12 @@ pub(crate) struct Program {
     order: Vec<usize>,
     per_function: Vec<bool>,
     /// What each rule reads, so a change re-evaluates only the rules it touches.
-    pub(crate) reads: Reads,
+    reads: Reads,
 }
 
 /// What the rules read, for re-evaluating only what a change to one series touches.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Reads {
+struct Reads {
     /// The keys each rule's own conditions read (sorted, without repeats).
     keys: Vec<Vec<usize>>,
     /// The rules each rule's conditions refer to.
@@ -253,7 +253,7 @@ pub(crate) struct Reads {
     /// reads it. Those leaves read the evidence's observations, not the index's columns.
     general: Vec<bool>,
     /// By key: whether a derived key that some rule reads is computed from it.
-    pub(crate) derived_input: Vec<bool>,
+    derived_input: Vec<bool>,
 }
 
 impl Reads {

@@ -252,20 +252,9 @@ pub fn check_change(pack: &Pack, change: &Change) -> Vec<String> {
                 return out;
             };
             out.extend(crate::evidence::function_problem(pack, k, function.as_deref()));
-            let mut d = Decoder::new("<value>");
-            if let Some(json) = d.parse(&crate::canonical::canonical(value)) {
-                crate::vocabulary::decode_value(
-                    &mut d,
-                    At {
-                        json: &json,
-                        path: "$",
-                    },
-                    &k.value_type,
-                    pack.scales(),
-                );
-            }
+            let (_, problems) = decode_set_value(pack, k, value);
             out.extend(
-                d.finish()
+                problems
                     .into_iter()
                     .map(|p| format!("value for `{key}`: {}", p.message)),
             );
@@ -720,21 +709,35 @@ pub(crate) fn set_value(
     if !(0..=9999).contains(&chrono::Datelike::year(&date)) {
         return None;
     }
-    let mut d = Decoder::new("<value>");
-    let json = d.parse(&crate::canonical::canonical(value))?;
-    let decoded = crate::vocabulary::decode_value(
-        &mut d,
-        At {
-            json: &json,
-            path: "$",
-        },
-        &k.value_type,
-        pack.scales(),
-    );
-    if !d.finish().is_empty() {
-        return None;
+    match decode_set_value(pack, k, value) {
+        (Some(decoded), problems) if problems.is_empty() => Some(decoded),
+        _ => None,
     }
-    decoded
+}
+
+/// A value written for key `k`, decoded as the loader decodes one (written out as canonical
+/// JSON and read back, so it is refused exactly as a file's would be), with the problems found.
+fn decode_set_value(
+    pack: &Pack,
+    k: &crate::vocabulary::Key,
+    value: &J,
+) -> (
+    Option<crate::vocabulary::Value>,
+    Vec<crate::diagnostic::Diagnostic>,
+) {
+    let mut d = Decoder::new("<value>");
+    let decoded = d.parse(&crate::canonical::canonical(value)).and_then(|json| {
+        crate::vocabulary::decode_value(
+            &mut d,
+            At {
+                json: &json,
+                path: "$",
+            },
+            &k.value_type,
+            pack.scales(),
+        )
+    });
+    (decoded, d.finish())
 }
 
 /// Runs `f` on the document's observations (`Evidence::canonical` always has the array).
