@@ -1052,11 +1052,12 @@ impl<'a> Indexed<'a> {
 /// overlaid, instead of copying the evidence, indexing it again and assessing every rule.
 ///
 /// The answers are those of [`crate::apply`] followed by a bulk assessment, always: changes
-/// the overlay cannot stand for (removals, parameters, a new as-of date, a key read by a test
+/// the overlay cannot stand for (removals, a new as-of date, a key read by a test
 /// other than a latest-value comparison, a key that a derived key read by a rule is computed
 /// from, a text key, evidence that already holds a scenario's observations, options that
 /// filter the evidence) take that path itself, and a change the
-/// loader would refuse is refused with the same located messages.
+/// loader would refuse is refused with the same located messages. An answer that overrides a
+/// parameter evaluates every rule again, over the index, under the overridden parameters.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -1095,6 +1096,10 @@ pub struct WhatIf<'i, 'a> {
     sets: Vec<(usize, i32, Scalar)>,
     changed: Vec<usize>,
     dirty: Vec<bool>,
+    /// Whether the last answer overrode parameters, and the options it was answered under
+    /// (kept, so an answer does not allocate them afresh).
+    reparameterised: bool,
+    reparameterised_options: Options,
 }
 
 impl<'i, 'a> WhatIf<'i, 'a> {
@@ -1117,6 +1122,8 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             sets: Vec::new(),
             changed: Vec::new(),
             dirty: Vec::new(),
+            reparameterised: false,
+            reparameterised_options: options.clone(),
         }
     }
 
@@ -1136,8 +1143,18 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         if self.overlay(changes).is_some() {
             let pack = self.indexed.pack;
             let read = self.indexed.prepared.as_ref().unwrap_or(&self.indexed.given);
-            let engine = Engine::with_series(pack, read, &self.options, Cow::Borrowed(&self.index));
+            let options = if self.reparameterised {
+                &self.reparameterised_options
+            } else {
+                &self.options
+            };
+            let engine = Engine::with_series(pack, read, options, Cow::Borrowed(&self.index));
             pack.program.dirty(&self.changed, &mut self.dirty);
+            if self.reparameterised {
+                // A parameter may be read by any rule (a threshold, a window, a key's maximum
+                // age), so every rule is evaluated again.
+                self.dirty.fill(true);
+            }
             pack.program.rerun(&engine, &self.base, &self.dirty, out);
             return Ok(());
         }
@@ -1171,14 +1188,30 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         self.changed.clear();
         let slots = pack.functions.len() + 1;
         for change in changes {
-            let crate::whatif::Change::Set {
-                key,
-                function,
-                value,
-                date,
-            } = change
-            else {
-                return None;
+            let (key, function, value, date) = match change {
+                crate::whatif::Change::Set {
+                    key,
+                    function,
+                    value,
+                    date,
+                } => (key, function, value, date),
+                crate::whatif::Change::Param { name, value } => {
+                    // Checked and parsed as `apply` does; a refusal goes down its path, which
+                    // reports it. A later override of the same parameter wins, as there.
+                    if !crate::whatif::check_change(pack, change).is_empty() {
+                        return None;
+                    }
+                    let parsed = crate::pack::parse_parameter(pack, name, &value.to_string()).ok()?;
+                    if !self.reparameterised {
+                        self.reparameterised_options.clone_from(&self.options);
+                        self.reparameterised = true;
+                    }
+                    self.reparameterised_options
+                        .parameters
+                        .insert(name.clone(), parsed);
+                    continue;
+                }
+                _ => return None,
             };
             let k = pack.key_index(key)?;
             let def = pack.keys.get(k)?;
@@ -1245,6 +1278,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             self.index.values.shrink_to(2 * len);
         }
         self.sets.clear();
+        self.reparameterised = false;
     }
 }
 

@@ -1358,18 +1358,27 @@ proptest! {
         }
         let pack = load(&g, 1, &mut Rng(seed), false);
         let ev = evidence(&pack, &evidence_json(seed, obs));
-        let options = Options::new(base() + chrono::Duration::days(day));
+        let mut options = Options::new(base() + chrono::Duration::days(day));
+        // Now and then a parameter is already overridden, which an answer's own overrides add to.
+        if seed % 5 == 0 {
+            options.parameters.insert("p0".into(), crate::vocabulary::Value::Number(3.0));
+        }
         let indexed = crate::program::Indexed::new(&pack, &ev);
         let mut whatif = crate::program::WhatIf::new(&indexed, &options);
         let mut out = crate::program::Outcomes::new();
-        // Twice over one `WhatIf`, so scratch left from the first answer would show.
-        for salt in [0u64, 1] {
+        // Three times over one `WhatIf`, so scratch left from an answer (a set, an override)
+        // would show in the next.
+        for salt in [0u64, 1, 2] {
             let changes = overlaid_changes(seed ^ salt, &pack, &ev);
             let got = whatif.outcomes_into(&changes, "s", &mut out).map(|()| out.to_vecs());
             let applied = crate::whatif::apply(&pack, &ev, options.as_of, &options.parameters, &changes, "s");
-            let want = applied.as_ref().map(|a| outcomes(&pack, &a.evidence, &Options::new(a.as_of)));
+            let want = applied.as_ref().map(|a| {
+                let after = Options { parameters: a.parameters.clone(), ..Options::new(a.as_of) };
+                outcomes(&pack, &a.evidence, &after)
+            });
             prop_assert_eq!(&got, &want.clone().map_err(|e| e.clone()), "changes: {:?}", changes);
-            if let Ok(a) = &applied {
+            // The reference evaluator knows the parameters' defaults only.
+            if let Some(a) = applied.as_ref().ok().filter(|a| a.parameters.is_empty()) {
                 prop_assert_eq!(got.ok(), Some(crate::reference::outcomes(&pack, &a.evidence, a.as_of)));
             }
         }
@@ -1474,6 +1483,20 @@ fn overlaid_changes(seed: u64, pack: &Pack, ev: &Evidence) -> Vec<crate::whatif:
             all.into_iter()
                 .filter(|c| matches!(c, crate::whatif::Change::Set { .. })),
         );
+    }
+    // Parameters overridden (a threshold, a window, a count), now and then twice (the later
+    // wins) or with a value the parameter refuses; before or after the sets.
+    for _ in 0..usize::from(rng.chance(30)) + usize::from(rng.chance(10)) {
+        let change = crate::whatif::Change::Param {
+            name: ["p0", "w0", "c0"][rng.below(3)].into(),
+            value: json!(if rng.chance(15) {
+                [0.0, -1.0, 0.5][rng.below(3)]
+            } else {
+                [1.0, 2.0, 5.0, 30.0, 90.0, 400.0][rng.below(6)]
+            }),
+        };
+        let at = rng.below(out.len() + 1);
+        out.insert(at, change);
     }
     out
 }
