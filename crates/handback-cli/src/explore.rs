@@ -485,8 +485,8 @@ pub fn sweep(b: &Base, varies: &[Vary]) -> Result<String, Failure> {
     let total = handback::sweep::check_with_limits(b, &list, crate::limits())
         .map_err(|e| sweep_failure(e, varies))?;
     let show_progress = std::io::stderr().is_terminal() && total >= 50;
-    let grid = handback::sweep::sweep_with_limits(b, &list, crate::limits(), &mut |done, total| {
-        if show_progress && done % 10 == 0 {
+    let grid = handback::sweep::sweep_csv_with_limits(b, &list, crate::limits(), &mut |done, total| {
+        if show_progress {
             eprint!("\rsweep: {done}/{total} points");
         }
     })
@@ -494,7 +494,7 @@ pub fn sweep(b: &Base, varies: &[Vary]) -> Result<String, Failure> {
     if show_progress {
         eprintln!("\rsweep: {total}/{total} points");
     }
-    Ok(grid.csv())
+    Ok(grid)
 }
 
 fn sweep_failure(e: handback::SweepError, varies: &[Vary]) -> Failure {
