@@ -21,6 +21,16 @@ fn inputs() -> (Pack, Evidence, SourceFile) {
     (pack, evidence, file)
 }
 
+fn load(pack: &Pack, name: &str) -> Evidence {
+    let path = format!("{}/../fixtures/rotherham/{name}", env!("CARGO_MANIFEST_DIR"));
+    let file = SourceFile {
+        name: name.into(),
+        label: name.into(),
+        text: std::fs::read_to_string(path).unwrap(),
+    };
+    Evidence::load(pack, &file).unwrap()
+}
+
 fn bench(c: &mut Criterion) {
     let (pack, evidence, file) = inputs();
     let as_of = evidence.as_of().unwrap();
@@ -69,6 +79,46 @@ fn bench(c: &mut Criterion) {
     c.bench_function("assess with reasons", |b| {
         b.iter(|| handback::assess(black_box(&pack), black_box(&evidence), &with_reasons))
     });
+    let assessment = handback::assess(&pack, &evidence, &with_reasons);
+    c.bench_function("plan (from an assessment with reasons)", |b| {
+        b.iter(|| handback::plan(&pack, black_box(&assessment), None))
+    });
+    // `needs --target exit` over the progress letter of August 2016, far from the exit, where
+    // the search has most to do (the March 2018 record is close to it).
+    let far = load(&pack, "2016-08-progress-letter.json");
+    let far_options = Options::new(far.as_of().unwrap());
+    let mut group = c.benchmark_group("slow");
+    group.sample_size(10);
+    group.bench_function("needs --target exit (August 2016)", |b| {
+        b.iter(|| {
+            handback::needs(
+                &pack,
+                black_box(&far),
+                &far_options,
+                None,
+                &handback::Target::Exit { outcome: None },
+            )
+        })
+    });
+    // A million points over two keys, as `handback sweep --max-points 1000000` makes them:
+    // the agency share 0..0.999 by 0.001 and the overspend 0..99.9 by 0.1.
+    let situation = handback::Situation::new(pack.clone(), far.clone(), None, None, None).unwrap();
+    let varies = [
+        handback::Vary::parse_within("children.agency_share=0..0.999/0.001", 1_000_000).unwrap(),
+        handback::Vary::parse_within("children.overspend_gbp_m=0..99.9/0.1", 1_000_000).unwrap(),
+    ];
+    let limits = handback::Limits {
+        max_sweep_points: 1_000_000,
+        ..Default::default()
+    };
+    group.bench_function("sweep, 1,000,000 points, as CSV", |b| {
+        b.iter(|| {
+            handback::sweep::sweep_csv_with_limits(&situation, black_box(&varies), limits, &mut |_, _| {})
+                .unwrap()
+                .len()
+        })
+    });
+    group.finish();
     c.bench_function("load pack", |b| {
         b.iter(|| Pack::load(black_box(&handback::default_pack_files())).unwrap())
     });
