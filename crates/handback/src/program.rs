@@ -240,6 +240,9 @@ pub(crate) struct Program {
     per_function: Vec<bool>,
     /// What each rule reads, so a change re-evaluates only the rules it touches.
     reads: Reads,
+    /// By key: the rules a change to it touches, directly or through references (what
+    /// [`Program::dirty_by_walk`] finds for that key alone), found once at load.
+    touched: Vec<Vec<usize>>,
 }
 
 /// What the rules read, for re-evaluating only what a change to one series touches.
@@ -368,6 +371,15 @@ impl Program {
             };
             p.rules.push(code);
         }
+        let mut mask = Vec::new();
+        p.touched = (0..keys.len())
+            .map(|k| {
+                p.dirty_by_walk(&[k], &mut mask);
+                (0..rules.len())
+                    .filter(|&r| mask.get(r).copied().unwrap_or(false))
+                    .collect()
+            })
+            .collect();
         p
     }
 
@@ -507,6 +519,7 @@ impl Program {
 
     /// Evaluates every rule into `out`, reusing its buffers.
     pub(crate) fn run<'a>(&'a self, engine: &Engine<'a>, out: &mut Outcomes) {
+        out.stamp = 0;
         out.flat.clear();
         out.flat.resize(
             self.offsets.last().copied().unwrap_or(0),
@@ -523,15 +536,39 @@ impl Program {
     /// Evaluates into `out` only the rules marked in `dirty`, taking the rest from `base`: the
     /// outcomes of the same program over evidence that differs only in what the dirty rules
     /// read. `dirty` must be closed under reference (a rule referring to a dirty rule is dirty).
-    fn rerun<'a>(&'a self, engine: &Engine<'a>, base: &Outcomes, dirty: &[bool], out: &mut Outcomes) {
-        out.flat.clone_from(&base.flat);
-        out.offsets.clone_from(&base.offsets);
+    ///
+    /// `stamp` names `base` (a [`WhatIf`]'s): when `out` holds that base's last answer, only the
+    /// rules that answer re-evaluated are taken back from `base`, not the whole buffer.
+    fn rerun<'a>(
+        &'a self,
+        engine: &Engine<'a>,
+        base: &Outcomes,
+        dirty: &[bool],
+        out: &mut Outcomes,
+        stamp: u64,
+    ) {
+        let warm = stamp != 0 && out.stamp == stamp && out.flat.len() == base.flat.len();
+        if warm {
+            for &rule in &out.rerun {
+                let range = self.offsets.get(rule).copied().unwrap_or(0)
+                    ..self.offsets.get(rule + 1).copied().unwrap_or(0);
+                if let (Some(to), Some(from)) = (out.flat.get_mut(range.clone()), base.flat.get(range)) {
+                    to.copy_from_slice(from);
+                }
+            }
+        } else {
+            out.flat.clone_from(&base.flat);
+            out.offsets.clone_from(&base.offsets);
+        }
+        out.rerun.clear();
         self.forget(out);
         for &rule in &self.order {
             if dirty.get(rule).copied().unwrap_or(true) {
                 self.rule_into(rule, engine, out);
+                out.rerun.push(rule);
             }
         }
+        out.stamp = stamp;
     }
 
     /// Empties the memos of subject-free leaves and shared blocks, which hold one evidence's
@@ -566,8 +603,23 @@ impl Program {
     }
 
     /// The rules a change to `changed` keys touches, directly or through references, in a
-    /// mask by rule.
+    /// mask by rule: the union of what each key touches (a rule is touched by a set of keys
+    /// when it is touched by one of them), found at load.
     fn dirty(&self, changed: &[usize], dirty: &mut Vec<bool>) {
+        dirty.clear();
+        dirty.resize(self.rules.len(), false);
+        for &k in changed {
+            for &rule in self.touched.get(k).map_or(&[][..], Vec::as_slice) {
+                if let Some(cell) = dirty.get_mut(rule) {
+                    *cell = true;
+                }
+            }
+        }
+    }
+
+    /// [`Program::dirty`] by walking the rules in dependency order: each rule is dirty when it
+    /// reads a changed key or refers to a dirty rule.
+    fn dirty_by_walk(&self, changed: &[usize], dirty: &mut Vec<bool>) {
         dirty.clear();
         dirty.resize(self.rules.len(), false);
         // `order` puts every rule after those it refers to, so one pass settles each.
@@ -925,6 +977,10 @@ pub struct Outcomes {
     stack: Vec<Truth>,
     memo: Vec<Option<Truth>>,
     shared: Vec<Option<Truth>>,
+    /// Which [`WhatIf`]'s base these outcomes are the last answer over (0: none), and the
+    /// rules that answer evaluated again; everything else is that base's.
+    stamp: u64,
+    rerun: Vec<usize>,
 }
 
 impl Outcomes {
@@ -1100,7 +1156,13 @@ pub struct WhatIf<'i, 'a> {
     /// (kept, so an answer does not allocate them afresh).
     reparameterised: bool,
     reparameterised_options: Options,
+    /// Names this `WhatIf`'s base, so an answer into the buffer of the last one restores only
+    /// what that answer changed.
+    stamp: u64,
 }
+
+/// The stamps [`WhatIf`]s take, one each.
+static STAMPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl<'i, 'a> WhatIf<'i, 'a> {
     /// Assesses the indexed evidence as `options` say, once, as the base of the answers.
@@ -1124,6 +1186,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             dirty: Vec::new(),
             reparameterised: false,
             reparameterised_options: options.clone(),
+            stamp: STAMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -1155,7 +1218,8 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                 // age), so every rule is evaluated again.
                 self.dirty.fill(true);
             }
-            pack.program.rerun(&engine, &self.base, &self.dirty, out);
+            pack.program
+                .rerun(&engine, &self.base, &self.dirty, out, self.stamp);
             return Ok(());
         }
         let options = &self.options;
@@ -1285,6 +1349,29 @@ impl<'i, 'a> WhatIf<'i, 'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rules each key touches, found at load, are those a walk of the rules finds for it,
+    /// alone and with any other key, over the embedded pack (the what-if property test holds
+    /// the answers on generated packs).
+    #[test]
+    fn touched_rules_are_those_a_walk_finds() {
+        let pack = crate::default_pack().expect("the embedded pack loads");
+        let program = &pack.program;
+        let keys = pack.keys.len();
+        let (mut by_key, mut by_walk) = (Vec::new(), Vec::new());
+        let mut touched_any = 0;
+        for a in 0..keys {
+            for b in a..keys {
+                for changed in [vec![a], vec![a, b]] {
+                    program.dirty(&changed, &mut by_key);
+                    program.dirty_by_walk(&changed, &mut by_walk);
+                    assert_eq!(by_key, by_walk, "keys {changed:?}");
+                    touched_any += usize::from(by_key.contains(&true));
+                }
+            }
+        }
+        assert!(touched_any > keys, "few keys touch any rule: {touched_any}");
+    }
 
     /// Many sets on one long series copy it once, not once per set: the overlay grows the
     /// columns by the series and the sets, and the answer is still `apply`'s.
