@@ -319,6 +319,15 @@ pub fn sweep_csv_with_limits(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<String, SweepError> {
     let labels = labels(varies);
+    let points = varies
+        .iter()
+        .fold(1usize, |n, v| n.saturating_mul(v.values.len()))
+        .min(limits.max_sweep_points);
+    // The widest value of each varied key, and its comma.
+    let values_width: usize = labels
+        .iter()
+        .map(|l| l.iter().map(String::len).max().unwrap_or(0) + 1)
+        .sum();
     let mut csv = String::new();
     drive(s, varies, limits, progress, &mut |i, cells| {
         if csv.is_empty() {
@@ -329,6 +338,11 @@ pub fn sweep_csv_with_limits(
                 .collect();
             csv.push_str(&names.join(","));
             csv.push('\n');
+            // The text's size, found from the first row with room for longer cells, taken at
+            // once: doubling a string of hundreds of megabytes holds the old copy and the new
+            // at the moment of the copy.
+            let row = values_width + cells.csv.len() + 1 + 16;
+            csv.reserve(row.saturating_mul(points));
         }
         let body = &mut csv;
         let mut first = true;
