@@ -240,9 +240,11 @@ pub(crate) struct Program {
     per_function: Vec<bool>,
     /// What each rule reads, so a change re-evaluates only the rules it touches.
     reads: Reads,
-    /// By key: the rules a change to it touches, directly or through references (what
-    /// [`Program::dirty_by_walk`] finds for that key alone), found once at load.
-    touched: Vec<Vec<usize>>,
+    /// By key, the rules whose own conditions read it; by rule, the rules that refer to it:
+    /// what a change touches is found from these (`dirty`) without walking every rule. Their
+    /// size is the pack's own (every read and reference once), whatever its shape.
+    readers: Vec<Vec<usize>>,
+    referrers: Vec<Vec<usize>>,
 }
 
 /// What the rules read, for re-evaluating only what a change to one series touches.
@@ -371,15 +373,22 @@ impl Program {
             };
             p.rules.push(code);
         }
-        let mut mask = Vec::new();
-        p.touched = (0..keys.len())
-            .map(|k| {
-                p.dirty_by_walk(&[k], &mut mask);
-                (0..rules.len())
-                    .filter(|&r| mask.get(r).copied().unwrap_or(false))
-                    .collect()
-            })
-            .collect();
+        p.readers = vec![Vec::new(); keys.len()];
+        p.referrers = vec![Vec::new(); rules.len()];
+        for (rule, read) in p.reads.keys.iter().enumerate() {
+            for &k in read {
+                if let Some(list) = p.readers.get_mut(k) {
+                    list.push(rule);
+                }
+            }
+        }
+        for (rule, referred) in p.reads.rules.iter().enumerate() {
+            for &r in referred {
+                if let Some(list) = p.referrers.get_mut(r) {
+                    list.push(rule);
+                }
+            }
+        }
         p
     }
 
@@ -603,22 +612,36 @@ impl Program {
     }
 
     /// The rules a change to `changed` keys touches, directly or through references, in a
-    /// mask by rule: the union of what each key touches (a rule is touched by a set of keys
-    /// when it is touched by one of them), found at load.
-    fn dirty(&self, changed: &[usize], dirty: &mut Vec<bool>) {
+    /// mask by rule: the rules that read a changed key, then those that refer to a touched
+    /// rule, followed outward (`frontier` is scratch). Only what is touched is visited.
+    fn dirty(&self, changed: &[usize], dirty: &mut Vec<bool>, frontier: &mut Vec<usize>) {
         dirty.clear();
         dirty.resize(self.rules.len(), false);
-        for &k in changed {
-            for &rule in self.touched.get(k).map_or(&[][..], Vec::as_slice) {
-                if let Some(cell) = dirty.get_mut(rule) {
+        frontier.clear();
+        let mut touch = |rule: usize, frontier: &mut Vec<usize>| {
+            if let Some(cell) = dirty.get_mut(rule) {
+                if !*cell {
                     *cell = true;
+                    frontier.push(rule);
                 }
+            }
+        };
+        for &k in changed {
+            for &rule in self.readers.get(k).map_or(&[][..], Vec::as_slice) {
+                touch(rule, frontier);
+            }
+        }
+        while let Some(rule) = frontier.pop() {
+            for &other in self.referrers.get(rule).map_or(&[][..], Vec::as_slice) {
+                touch(other, frontier);
             }
         }
     }
 
     /// [`Program::dirty`] by walking the rules in dependency order: each rule is dirty when it
-    /// reads a changed key or refers to a dirty rule.
+    /// reads a changed key or refers to a dirty rule. The plain definition, kept as the test's
+    /// reference.
+    #[cfg(test)]
     fn dirty_by_walk(&self, changed: &[usize], dirty: &mut Vec<bool>) {
         dirty.clear();
         dirty.resize(self.rules.len(), false);
@@ -1152,6 +1175,7 @@ pub struct WhatIf<'i, 'a> {
     sets: Vec<(usize, i32, Scalar)>,
     changed: Vec<usize>,
     dirty: Vec<bool>,
+    frontier: Vec<usize>,
     /// Whether the last answer overrode parameters, and the options it was answered under
     /// (kept, so an answer does not allocate them afresh).
     reparameterised: bool,
@@ -1184,6 +1208,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             sets: Vec::new(),
             changed: Vec::new(),
             dirty: Vec::new(),
+            frontier: Vec::new(),
             reparameterised: false,
             reparameterised_options: options.clone(),
             stamp: STAMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -1212,7 +1237,8 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                 &self.options
             };
             let engine = Engine::with_series(pack, read, options, Cow::Borrowed(&self.index));
-            pack.program.dirty(&self.changed, &mut self.dirty);
+            pack.program
+                .dirty(&self.changed, &mut self.dirty, &mut self.frontier);
             if self.reparameterised {
                 // A parameter may be read by any rule (a threshold, a window, a key's maximum
                 // age), so every rule is evaluated again.
@@ -1350,20 +1376,20 @@ impl<'i, 'a> WhatIf<'i, 'a> {
 mod tests {
     use super::*;
 
-    /// The rules each key touches, found at load, are those a walk of the rules finds for it,
-    /// alone and with any other key, over the embedded pack (the what-if property test holds
-    /// the answers on generated packs).
+    /// The rules a change touches, followed outward from the rules that read it, are those a
+    /// walk of every rule finds, for each key alone and with any other key, over the embedded
+    /// pack (the what-if property test holds the answers on generated packs).
     #[test]
     fn touched_rules_are_those_a_walk_finds() {
         let pack = crate::default_pack().expect("the embedded pack loads");
         let program = &pack.program;
         let keys = pack.keys.len();
-        let (mut by_key, mut by_walk) = (Vec::new(), Vec::new());
+        let (mut by_key, mut by_walk, mut frontier) = (Vec::new(), Vec::new(), Vec::new());
         let mut touched_any = 0;
         for a in 0..keys {
             for b in a..keys {
                 for changed in [vec![a], vec![a, b]] {
-                    program.dirty(&changed, &mut by_key);
+                    program.dirty(&changed, &mut by_key, &mut frontier);
                     program.dirty_by_walk(&changed, &mut by_walk);
                     assert_eq!(by_key, by_walk, "keys {changed:?}");
                     touched_any += usize::from(by_key.contains(&true));
