@@ -341,7 +341,8 @@ pub fn sweep_csv_with_limits(
             // The text's size, found from the first row with room for longer cells, taken at
             // once: doubling a string of hundreds of megabytes holds the old copy and the new
             // at the moment of the copy.
-            // Asked for, not insisted on: a grid too large to hold is found out as it grows.
+            // Asked for, not insisted on: an impossible size is not a panic here (running out of
+            // memory as the text grows still ends the process, as any allocation does).
             let row = values_width + cells.csv.len() + 1 + 16;
             let _ = csv.try_reserve(row.saturating_mul(points));
         }
