@@ -1514,7 +1514,7 @@ impl<'a> Engine<'a> {
         let Some(r) = &self.pack.recommendation else {
             return Vec::new();
         };
-        let Some(key_index) = self.pack.keys.iter().position(|k| k.key == r.key) else {
+        let Some(key_index) = self.pack.key_index(&r.key) else {
             return Vec::new();
         };
         let max_age = self.max_age(key_index);

@@ -164,6 +164,9 @@ pub struct Pack {
     pub(crate) manifest: Manifest,
     pub(crate) scales: Vec<Scale>,
     pub(crate) keys: Vec<Key>,
+    /// Each key's index by name: evidence, what-if changes and derived keys name keys, and a
+    /// search of the list per name made loading quadratic in the number of keys.
+    pub(crate) key_names: std::collections::BTreeMap<String, usize>,
     pub(crate) parameters: Vec<Parameter>,
     pub(crate) functions: Vec<Function>,
     pub(crate) exit: Vec<crate::phases::ExitOutcome>,
@@ -270,7 +273,7 @@ impl Pack {
     }
     /// Looks up a key by name.
     pub fn key(&self, name: &str) -> Option<&Key> {
-        self.keys.iter().find(|k| k.key == name)
+        self.keys.get(self.key_index(name)?)
     }
     /// Looks up a rule by id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
@@ -380,7 +383,7 @@ impl Pack {
     }
 
     pub(crate) fn key_index(&self, name: &str) -> Option<usize> {
-        self.keys.iter().position(|k| k.key == name)
+        self.key_names.get(name).copied()
     }
 
     /// Loads a pack from its files. Every problem in every file is reported together.
@@ -516,13 +519,17 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     let vocabulary_label = vocabulary_file
         .as_ref()
         .map_or_else(|| "vocabulary.json".to_string(), |f| f.0.label.clone());
+    let by_name: BTreeMap<String, usize> = key_names(&keys)
+        .into_iter()
+        .map(|(k, i)| (k.to_string(), i))
+        .collect();
     for (key, name, pos, path) in pending_max_age {
         match rules::amount_parameter(&parameters, &name, rules::AmountKind::Days) {
             Ok(index) => {
                 let default = parameters
                     .get(index)
                     .and_then(|p| rules::amount_value(&p.default).ok());
-                if let Some(k) = keys.iter_mut().find(|k| k.key == key) {
+                if let Some(k) = by_name.get(key.as_str()).and_then(|&i| keys.get_mut(i)) {
                     k.max_age_days = default;
                     k.max_age_parameter = Some(name);
                     k.max_age_parameter_index = Some(index);
@@ -556,6 +563,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     let mut failed: Vec<String> = Vec::new();
     // Where each rule id was first declared, across files, to report duplicates.
     let mut declared: BTreeMap<String, (String, crate::json::Pos)> = BTreeMap::new();
+    let names = key_names(&keys);
     for &(f, from_base) in &rule_files {
         let mut d = Decoder::with_limits(&f.label, limits);
         if let Some(json) = d.parse(&f.text) {
@@ -586,6 +594,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
                         let at = At { json, path: &path };
                         let ctx = RuleContext {
                             keys: &keys,
+                            key_names: &names,
                             scales: &scales,
                             parameters: &parameters,
                             functions,
@@ -695,10 +704,15 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
     }
     compute_monotone(&mut rules, &keys, &parameters, &order);
     let program = crate::program::Program::compile(&rules, &order, &keys, &catalogue.functions);
+    let key_names = key_names(&keys)
+        .into_iter()
+        .map(|(k, i)| (k.to_string(), i))
+        .collect();
     Ok(Pack {
         manifest,
         scales,
         keys,
+        key_names,
         parameters,
         exit: catalogue.exit,
         phases: catalogue.phases,
@@ -1062,6 +1076,8 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
     // Where each derived key's formula is written, for the checks that need every key.
     let mut derived_keys: Vec<(String, crate::json::Pos, String)> = Vec::new();
     let mut pending_max_age: Vec<PendingMaxAge> = Vec::new();
+    // The names declared so far, to report duplicates without a search of the list per key.
+    let mut declared: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let items = required(d, &obj, "keys", |d, at| d.array(at))?;
     for (json, path) in items {
         let at = At { json, path: &path };
@@ -1153,7 +1169,7 @@ fn decode_vocabulary(d: &mut Decoder, at: At<'_, '_>) -> Option<(Vec<Scale>, Vec
             );
         }
         if let (Some(key), Some(value_type), Some(description)) = (key, value_type, description) {
-            if keys.iter().any(|k| k.key == key) {
+            if !declared.insert(key.clone()) {
                 d.error(at, format!("duplicate key `{key}`"));
             }
             if let (Some(_), Some((pos, path))) = (&derived, derived_pos) {
@@ -1505,8 +1521,18 @@ fn decode_parameters(d: &mut Decoder, at: At<'_, '_>, scales: &[Scale]) -> Optio
     Some(out)
 }
 
+/// Keys by name; where a name is declared twice (a load error), the first.
+pub(crate) fn key_names(keys: &[Key]) -> BTreeMap<&str, usize> {
+    let mut names = BTreeMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        names.entry(k.key.as_str()).or_insert(i);
+    }
+    names
+}
+
 struct RuleContext<'a> {
     keys: &'a [Key],
+    key_names: &'a std::collections::BTreeMap<&'a str, usize>,
     scales: &'a [Scale],
     parameters: &'a [Parameter],
     functions: &'a [Function],
@@ -1557,6 +1583,7 @@ fn decode_rule(
     }
     let mut scope = Scope_ {
         keys: ctx.keys,
+        key_names: ctx.key_names,
         scales: ctx.scales,
         parameters: ctx.parameters,
         functions: ctx.functions,

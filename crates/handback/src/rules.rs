@@ -509,6 +509,8 @@ pub(crate) struct PendingRef {
 /// Everything a condition decoder needs to resolve names.
 pub(crate) struct Scope_<'a> {
     pub keys: &'a [Key],
+    /// `keys` by name ([`crate::pack::key_names`]).
+    pub key_names: &'a std::collections::BTreeMap<&'a str, usize>,
     pub scales: &'a [Scale],
     pub parameters: &'a [crate::pack::Parameter],
     pub functions: &'a [crate::functions::Function],
@@ -695,9 +697,14 @@ fn decode_function_name(
 }
 
 /// Looks a key up by name, reporting an unknown one with a hint.
-fn decode_key<'k>(d: &mut Decoder, at: At<'_, '_>, keys: &'k [Key]) -> Option<(usize, &'k Key)> {
+fn decode_key<'k>(
+    d: &mut Decoder,
+    at: At<'_, '_>,
+    keys: &'k [Key],
+    names: &std::collections::BTreeMap<&str, usize>,
+) -> Option<(usize, &'k Key)> {
     let name = d.string(at)?;
-    let Some(index) = keys.iter().position(|k| k.key == name) else {
+    let Some(&index) = names.get(name.as_str()) else {
         let names: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
         let hint = crate::diagnostic::did_you_mean(&name, &names);
         d.error(
@@ -849,7 +856,7 @@ fn decode_leaf(
         json: key_json,
         path: &key_path,
     };
-    let (key_index, key) = decode_key(d, key_at, scope.keys)?;
+    let (key_index, key) = decode_key(d, key_at, scope.keys, scope.key_names)?;
     let key_name = key.key.clone();
     let common = ["key", "within_days", "function", "fallback_to_council", "says"];
     let tests: Vec<&str> = ["op", "present", "trend"]
@@ -1124,7 +1131,7 @@ fn decode_against(d: &mut Decoder, at: At<'_, '_>, key: &Key, scope: &Scope_<'_>
     let obj = d.object(at, &["key", "function", "same_date"])?;
     let (json, path) = obj.require(d, "key")?;
     let other_at = At { json, path: &path };
-    let (index, other) = decode_key(d, other_at, scope.keys)?;
+    let (index, other) = decode_key(d, other_at, scope.keys, scope.key_names)?;
     let function = optional(d, &obj, "function", |d, at| {
         decode_function_name(d, at, scope.functions)
     });
@@ -1210,7 +1217,7 @@ fn decode_event(d: &mut Decoder, at: At<'_, '_>, scope: &Scope_<'_>) -> Option<E
     let obj = d.object(at, &["key", "op", "value", "param", "function"])?;
     let (json, path) = obj.require(d, "key")?;
     let key_at = At { json, path: &path };
-    let (index, key) = decode_key(d, key_at, scope.keys)?;
+    let (index, key) = decode_key(d, key_at, scope.keys, scope.key_names)?;
     let function = optional(d, &obj, "function", |d, at| {
         decode_function_name(d, at, scope.functions)
     });
