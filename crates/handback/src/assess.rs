@@ -896,6 +896,11 @@ impl<'a> Engine<'a> {
     }
 
     /// Parameter `i`'s value in force, and whether it was overridden.
+    /// Whether any parameter is overridden.
+    pub(crate) fn overridden(&self) -> bool {
+        self.params.is_some()
+    }
+
     pub(crate) fn param(&self, i: usize) -> Option<(&'a Value, bool)> {
         match &self.params {
             Some(params) => params.get(i).copied(),

@@ -703,7 +703,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         return Err(LoadError::new(diagnostics));
     }
     compute_monotone(&mut rules, &keys, &parameters, &order);
-    let program = crate::program::Program::compile(&rules, &order, &keys, &catalogue.functions);
+    let program = crate::program::Program::compile(&rules, &order, &keys, &catalogue.functions, &parameters);
     let key_names = key_names(&keys)
         .into_iter()
         .map(|(k, i)| (k.to_string(), i))

@@ -133,10 +133,12 @@ enum Instr {
     And(u32),
     /// Pop a value into the accumulator below it by `max`; when it is `met`, jump to the end.
     Or(u32),
-    /// `Leaf` then `And`, in one step (the commonest shape: an `all` of leaves).
-    AndLeaf(u32, u32),
-    /// `Leaf` then `Or`, in one step.
-    OrLeaf(u32, u32),
+    /// Leaves `from..to` (consecutive in the leaf table) folded into the accumulator one by
+    /// one as `And` folds them, stopping at the first that settles it, when the rest of the
+    /// `all` is skipped (`jump`): the commonest shape, an `all` of leaves, in one step.
+    AndLeaves { from: u32, to: u32, jump: u32 },
+    /// The same for an `any`.
+    OrLeaves { from: u32, to: u32, jump: u32 },
     /// Pop `n` values and push whether at least `k` of them are met.
     AtLeast { k: u32, n: u32 },
     /// Negate the top of the stack.
@@ -199,6 +201,16 @@ struct LeafEntry {
     code: LeafCode,
     /// Whether the leaf reads the same series for every subject, so it is decided once.
     subject_free: bool,
+    /// Whether its truth is remembered for the assessment: it is subject-free in a rule
+    /// evaluated per function (elsewhere it is evaluated once anyway).
+    memo: bool,
+}
+
+impl LeafEntry {
+    fn memoised_if(mut self, per_function: bool) -> LeafEntry {
+        self.memo = self.subject_free && per_function;
+        self
+    }
 }
 
 /// Which subject of a referenced rule a reference reads.
@@ -245,6 +257,21 @@ pub(crate) struct Program {
     /// size is the pack's own (every read and reference once), whatever its shape.
     readers: Vec<Vec<usize>>,
     referrers: Vec<Vec<usize>>,
+    /// Each parameter's default as an amount (days, a count) and as a scalar (a threshold),
+    /// resolved as the engine resolves them: what an assessment without overrides reads.
+    params: Vec<(u32, Scalar)>,
+    /// The pack's functions plus one: series slots per key.
+    slots: usize,
+}
+
+/// What one assessment reads, resolved once rather than per leaf: the engine, the index's
+/// columns, the as-of day, and each parameter in force as an amount and as a scalar.
+struct Ctx<'e, 'a> {
+    engine: &'e Engine<'a>,
+    index: &'e Index,
+    as_of: i32,
+    slots: usize,
+    params: &'e [(u32, Scalar)],
 }
 
 /// What the rules read, for re-evaluating only what a change to one series touches.
@@ -340,10 +367,23 @@ impl Program {
         order: &[usize],
         keys: &[Key],
         functions: &[crate::functions::Function],
+        parameters: &[crate::pack::Parameter],
     ) -> Program {
         let mut p = Program {
             order: order.to_vec(),
             reads: Reads::of(rules, keys),
+            // As `Engine::amount` and `Engine::threshold_value` read a parameter left at its
+            // default.
+            params: parameters
+                .iter()
+                .map(|q| {
+                    (
+                        crate::rules::amount_value(&q.default).unwrap_or(1),
+                        Scalar::of(&q.default),
+                    )
+                })
+                .collect(),
+            slots: functions.len() + 1,
             ..Program::default()
         };
         let mut at = 0;
@@ -425,18 +465,41 @@ impl Program {
                 Work::Emit(i) => self.code.push(i),
                 Work::Fused(leaf, all) => {
                     let i = u32::try_from(self.leaves.len()).unwrap_or(u32::MAX);
-                    self.leaves.push(leaf_entry(leaf, keys, functions));
-                    self.code.push(if all {
-                        Instr::AndLeaf(i, u32::MAX)
-                    } else {
-                        Instr::OrLeaf(i, u32::MAX)
-                    });
+                    self.leaves
+                        .push(leaf_entry(leaf, keys, functions).memoised_if(share));
+                    // A leaf after another of the same `all`/`any` joins its run. The run's
+                    // jump is still open, so it is this `all`/`any`'s own: one nested in it
+                    // has been patched, and is followed by its `And`/`Or`, not by a run.
+                    match self.code.last_mut() {
+                        Some(Instr::AndLeaves { to, jump, .. }) if all && *to == i && *jump == u32::MAX => {
+                            *to = i + 1
+                        }
+                        Some(Instr::OrLeaves { to, jump, .. }) if !all && *to == i && *jump == u32::MAX => {
+                            *to = i + 1
+                        }
+                        _ => self.code.push(if all {
+                            Instr::AndLeaves {
+                                from: i,
+                                to: i + 1,
+                                jump: u32::MAX,
+                            }
+                        } else {
+                            Instr::OrLeaves {
+                                from: i,
+                                to: i + 1,
+                                jump: u32::MAX,
+                            }
+                        }),
+                    }
                 }
                 Work::Patch(from) => {
                     let end = self.here();
                     for i in self.code.iter_mut().skip(from) {
                         match i {
-                            Instr::And(to) | Instr::Or(to) | Instr::AndLeaf(_, to) | Instr::OrLeaf(_, to)
+                            Instr::And(to)
+                            | Instr::Or(to)
+                            | Instr::AndLeaves { jump: to, .. }
+                            | Instr::OrLeaves { jump: to, .. }
                                 if *to == u32::MAX =>
                             {
                                 *to = end
@@ -490,7 +553,8 @@ impl Program {
                     }
                     Condition::Leaf(leaf) => {
                         let i = u32::try_from(self.leaves.len()).unwrap_or(u32::MAX);
-                        self.leaves.push(leaf_entry(leaf, keys, functions));
+                        self.leaves
+                            .push(leaf_entry(leaf, keys, functions).memoised_if(share));
                         self.code.push(Instr::Leaf(i));
                     }
                     Condition::Rule(r) => {
@@ -537,8 +601,36 @@ impl Program {
         out.offsets.clear();
         out.offsets.extend_from_slice(&self.offsets);
         self.forget(out);
+        let mut params = std::mem::take(&mut out.params);
+        let ctx = self.ctx(engine, &mut params);
         for &rule in &self.order {
-            self.rule_into(rule, engine, out);
+            self.rule_into(rule, &ctx, out);
+        }
+        out.params = params;
+    }
+
+    /// The context of one assessment; `scratch` holds the parameters when some are
+    /// overridden.
+    fn ctx<'e, 'a>(&'e self, engine: &'e Engine<'a>, scratch: &'e mut Vec<(u32, Scalar)>) -> Ctx<'e, 'a> {
+        let params: &[(u32, Scalar)] = if engine.overridden() {
+            scratch.clear();
+            scratch.extend((0..self.params.len()).map(|i| {
+                let threshold = Threshold::Parameter(i);
+                (
+                    engine.amount(Amount::Parameter(i)),
+                    Scalar::of(engine.threshold_value(&threshold)),
+                )
+            }));
+            scratch
+        } else {
+            &self.params
+        };
+        Ctx {
+            engine,
+            index: engine.index(),
+            as_of: engine.as_of_days,
+            slots: self.slots,
+            params,
         }
     }
 
@@ -571,12 +663,15 @@ impl Program {
         }
         out.rerun.clear();
         self.forget(out);
+        let mut params = std::mem::take(&mut out.params);
+        let ctx = self.ctx(engine, &mut params);
         for &rule in &self.order {
             if dirty.get(rule).copied().unwrap_or(true) {
-                self.rule_into(rule, engine, out);
+                self.rule_into(rule, &ctx, out);
                 out.rerun.push(rule);
             }
         }
+        out.params = params;
         out.stamp = stamp;
     }
 
@@ -590,7 +685,7 @@ impl Program {
     }
 
     /// Evaluates one rule for each of its subjects into `out`.
-    fn rule_into<'a>(&'a self, rule: usize, engine: &Engine<'a>, out: &mut Outcomes) {
+    fn rule_into(&self, rule: usize, ctx: &Ctx<'_, '_>, out: &mut Outcomes) {
         let (Some(code), Some(&offset)) = (self.rules.get(rule), self.offsets.get(rule)) else {
             return;
         };
@@ -598,13 +693,14 @@ impl Program {
         let per_function = self.per_function.get(rule).copied().unwrap_or(false);
         for s in 0..subjects {
             let subject = per_function.then_some(s);
-            let outcome = match code {
-                RuleCode::Test(range) => Outcome::Test(self.truth(range, engine, subject, out)),
-                // Levels are decided best first, and `grade` stops at the first met.
-                RuleCode::Graded(levels) => grade(levels.iter().map(|(rank, range)| {
-                    (*rank, range.as_ref().map(|r| self.truth(r, engine, subject, out)))
-                })),
-            };
+            let outcome =
+                match code {
+                    RuleCode::Test(range) => Outcome::Test(self.truth(range, ctx, subject, out)),
+                    // Levels are decided best first, and `grade` stops at the first met.
+                    RuleCode::Graded(levels) => grade(levels.iter().map(|(rank, range)| {
+                        (*rank, range.as_ref().map(|r| self.truth(r, ctx, subject, out)))
+                    })),
+                };
             if let Some(cell) = out.flat.get_mut(offset + s) {
                 *cell = outcome;
             }
@@ -663,25 +759,25 @@ impl Program {
         }
     }
 
-    fn truth<'a>(
-        &'a self,
+    fn truth(
+        &self,
         range: &std::ops::Range<u32>,
-        engine: &Engine<'a>,
+        ctx: &Ctx<'_, '_>,
         subject: Option<usize>,
         out: &mut Outcomes,
     ) -> Truth {
         let mut stack = std::mem::take(&mut out.stack);
         stack.clear();
-        let t = self.eval(range, engine, subject, out, &mut stack);
+        let t = self.eval(range, ctx, subject, out, &mut stack);
         out.stack = stack;
         t
     }
 
     /// Runs code on top of `stack`, leaving it as it found it, and returns the truth computed.
-    fn eval<'a>(
-        &'a self,
+    fn eval(
+        &self,
         range: &std::ops::Range<u32>,
-        engine: &Engine<'a>,
+        ctx: &Ctx<'_, '_>,
         subject: Option<usize>,
         out: &mut Outcomes,
         stack: &mut Vec<Truth>,
@@ -698,7 +794,7 @@ impl Program {
                         Some(t) => t,
                         None => {
                             let block = self.shared.get(i as usize).cloned().unwrap_or(0..0);
-                            let t = self.eval(&block, engine, subject, out, stack);
+                            let t = self.eval(&block, ctx, subject, out, stack);
                             if let Some(cell) = out.shared.get_mut(i as usize) {
                                 *cell = Some(t);
                             }
@@ -708,7 +804,7 @@ impl Program {
                     stack.push(t);
                 }
                 Instr::Leaf(i) => {
-                    let t = self.leaf(i as usize, engine, subject, out);
+                    let t = self.leaf(i as usize, ctx, subject, out);
                     stack.push(t);
                 }
                 Instr::Ref(i) => {
@@ -716,16 +812,22 @@ impl Program {
                     stack.push(t);
                 }
                 Instr::Push(t) => stack.push(t),
-                Instr::AndLeaf(i, to) => {
-                    let t = self.leaf(i as usize, engine, subject, out);
-                    if fold(stack, t, true) {
-                        pc = to as usize;
+                Instr::AndLeaves { from, to, jump } => {
+                    for i in from..to {
+                        let t = self.leaf(i as usize, ctx, subject, out);
+                        if fold(stack, t, true) {
+                            pc = jump as usize;
+                            break;
+                        }
                     }
                 }
-                Instr::OrLeaf(i, to) => {
-                    let t = self.leaf(i as usize, engine, subject, out);
-                    if fold(stack, t, false) {
-                        pc = to as usize;
+                Instr::OrLeaves { from, to, jump } => {
+                    for i in from..to {
+                        let t = self.leaf(i as usize, ctx, subject, out);
+                        if fold(stack, t, false) {
+                            pc = jump as usize;
+                            break;
+                        }
                     }
                 }
                 Instr::And(to) => {
@@ -769,7 +871,11 @@ impl Program {
             RefSubject::Fixed(s) => s,
             RefSubject::Own => subject.unwrap_or(0),
         };
-        let outcome = out.get(r.rule, s);
+        // `out.offsets` are these (`run` copies them).
+        let outcome = match (self.offsets.get(r.rule), self.offsets.get(r.rule + 1)) {
+            (Some(&from), Some(&to)) if from + s < to => out.flat.get(from + s).copied(),
+            _ => None,
+        };
         match (outcome, r.at_least) {
             (Some(Outcome::Test(t)), _) => t,
             (Some(Outcome::Graded { level, at_least }), Some(needed)) => match (level, at_least) {
@@ -788,17 +894,11 @@ impl Program {
     }
 
     #[inline]
-    fn leaf<'a>(
-        &'a self,
-        i: usize,
-        engine: &Engine<'a>,
-        subject: Option<usize>,
-        out: &mut Outcomes,
-    ) -> Truth {
+    fn leaf(&self, i: usize, ctx: &Ctx<'_, '_>, subject: Option<usize>, out: &mut Outcomes) -> Truth {
         let Some(entry) = self.leaves.get(i) else {
             return Truth::Unknown;
         };
-        if entry.subject_free {
+        if entry.memo {
             if let Some(Some(t)) = out.memo.get(i) {
                 return *t;
             }
@@ -812,70 +912,114 @@ impl Program {
                 within,
                 compare: test,
                 literal,
-            } => {
-                let absent = if test.is_none() {
-                    Truth::NotMet
-                } else {
-                    Truth::Unknown
-                };
-                let index = engine.index();
-                let visible_end = |(start, end): (usize, usize)| {
-                    let days = index.days.get(start..end).unwrap_or(&[]);
-                    start + days.partition_point(|&d| d <= engine.as_of_days)
-                };
-                let slot = slot.resolve(subject);
-                let (start, end) = slot.map_or((0, 0), |slot| engine.series_range(*key, slot));
-                let mut latest = (end > start)
-                    .then(|| visible_end((start, end)))
-                    .filter(|&e| e > start);
-                if latest.is_none() && *fallback && slot != Some(0) {
-                    let council = engine.series_range(*key, 0);
-                    latest = Some(visible_end(council)).filter(|&e| e > council.0);
-                }
-                match latest.map(|e| e - 1) {
-                    None => absent,
-                    Some(i) => {
-                        let day = index.days.get(i).copied().unwrap_or(i32::MIN);
-                        let age = i64::from(engine.as_of_days) - i64::from(day);
-                        let stale = max_age.is_some_and(|m| age > i64::from(engine.amount(m)))
-                            || within.is_some_and(|w| age > i64::from(engine.amount(w)));
-                        match test {
-                            _ if stale => absent,
-                            None => Truth::Met,
-                            Some((op, threshold)) => {
-                                let value = index.values.get(i).copied();
-                                let wanted =
-                                    literal.unwrap_or_else(|| Scalar::of(engine.threshold_value(threshold)));
-                                match value {
-                                    Some(v) if v.kind != 0 && wanted.kind != 0 => {
-                                        if v.kind != wanted.kind {
-                                            Truth::Unknown
-                                        } else {
-                                            match v.x.partial_cmp(&wanted.x) {
-                                                Some(ord) if op.holds(ord) => Truth::Met,
-                                                Some(_) => Truth::NotMet,
-                                                None => Truth::Unknown,
-                                            }
-                                        }
-                                    }
-                                    // Text, compared as values.
-                                    _ => engine.observation(i).map_or(Truth::Unknown, |o| {
-                                        compare(&o.value, *op, engine.threshold_value(threshold))
-                                    }),
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            LeafCode::General(leaf) => engine.leaf(leaf, subject).0,
+            } => latest(
+                ctx,
+                *key,
+                *slot,
+                *fallback,
+                *max_age,
+                *within,
+                test.as_ref(),
+                *literal,
+                subject,
+            ),
+            LeafCode::General(leaf) => ctx.engine.leaf(leaf, subject).0,
         };
-        if entry.subject_free {
+        if entry.memo {
             if let Some(cell) = out.memo.get_mut(i) {
                 *cell = Some(t);
             }
         }
         t
+    }
+}
+
+/// A latest-value leaf: the latest observation of the series visible on the as-of date (the
+/// council's when `fallback` and the function has none), absent when there is none or it is
+/// older than the key's maximum age or the leaf's `within`, else compared with the threshold
+/// (`test: None`: `present`).
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn latest(
+    ctx: &Ctx<'_, '_>,
+    key: usize,
+    slot: Slot,
+    fallback: bool,
+    max_age: Option<Amount>,
+    within: Option<Amount>,
+    test: Option<&(Op, Threshold)>,
+    literal: Option<Scalar>,
+    subject: Option<usize>,
+) -> Truth {
+    let absent = if test.is_none() {
+        Truth::NotMet
+    } else {
+        Truth::Unknown
+    };
+    let index = ctx.index;
+    let as_of = ctx.as_of;
+    let series = |slot: usize| {
+        index
+            .series
+            .get(key * ctx.slots + slot)
+            .map_or((0, 0), |&(start, end)| (start as usize, end as usize))
+    };
+    // Where the visible part of a series ends: most series end before the as-of date, so the
+    // last day is tried before searching.
+    let visible_end = |(start, end): (usize, usize)| {
+        let days = index.days.get(start..end).unwrap_or(&[]);
+        match days.last() {
+            Some(&last) if last <= as_of => end,
+            _ => start + days.partition_point(|&d| d <= as_of),
+        }
+    };
+    let amount = |a: Amount| match a {
+        Amount::Literal(n) => n,
+        Amount::Parameter(p) => ctx.params.get(p).map_or(1, |q| q.0),
+    };
+    let slot = slot.resolve(subject);
+    let (start, end) = slot.map_or((0, 0), series);
+    let mut latest = (end > start)
+        .then(|| visible_end((start, end)))
+        .filter(|&e| e > start);
+    if latest.is_none() && fallback && slot != Some(0) {
+        let council = series(0);
+        latest = Some(visible_end(council)).filter(|&e| e > council.0);
+    }
+    let Some(i) = latest.map(|e| e - 1) else {
+        return absent;
+    };
+    let day = index.days.get(i).copied().unwrap_or(i32::MIN);
+    let age = i64::from(as_of) - i64::from(day);
+    let stale = max_age.is_some_and(|m| age > i64::from(amount(m)))
+        || within.is_some_and(|w| age > i64::from(amount(w)));
+    let Some((op, threshold)) = test else {
+        return if stale { absent } else { Truth::Met };
+    };
+    if stale {
+        return absent;
+    }
+    let wanted = literal.unwrap_or_else(|| match threshold {
+        Threshold::Parameter(p) => ctx.params.get(*p).map_or(Scalar { kind: 0, x: 0.0 }, |q| q.1),
+        // Every literal has its scalar; text (kind 0) is compared as a value below.
+        Threshold::Literal(v) => Scalar::of(v),
+    });
+    match index.values.get(i).copied() {
+        Some(v) if v.kind != 0 && wanted.kind != 0 => {
+            if v.kind != wanted.kind {
+                Truth::Unknown
+            } else {
+                match v.x.partial_cmp(&wanted.x) {
+                    Some(ord) if op.holds(ord) => Truth::Met,
+                    Some(_) => Truth::NotMet,
+                    None => Truth::Unknown,
+                }
+            }
+        }
+        // Text, compared as values.
+        _ => ctx.engine.observation(i).map_or(Truth::Unknown, |o| {
+            compare(&o.value, *op, ctx.engine.threshold_value(threshold))
+        }),
     }
 }
 
@@ -948,6 +1092,7 @@ fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function
                 },
             },
             subject_free: own_fixed,
+            memo: false,
         },
         LeafTest::Present => LeafEntry {
             code: LeafCode::Latest {
@@ -960,6 +1105,7 @@ fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function
                 literal: None,
             },
             subject_free: own_fixed,
+            memo: false,
         },
         test => {
             // Every other series the leaf reads must be fixed too.
@@ -982,6 +1128,7 @@ fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function
             LeafEntry {
                 code: LeafCode::General(Box::new(leaf.clone())),
                 subject_free: own_fixed && others_fixed,
+                memo: false,
             }
         }
     }
@@ -1000,6 +1147,8 @@ pub struct Outcomes {
     stack: Vec<Truth>,
     memo: Vec<Option<Truth>>,
     shared: Vec<Option<Truth>>,
+    /// The parameters in force when some are overridden (see `Ctx`).
+    params: Vec<(u32, Scalar)>,
     /// Which [`WhatIf`]'s base these outcomes are the last answer over (0: none), and the
     /// rules that answer evaluated again; everything else is that base's.
     stamp: u64,
