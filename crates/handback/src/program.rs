@@ -168,32 +168,59 @@ impl Slot {
             Slot::Subject
         }
     }
-
-    fn resolve(self, subject: Option<usize>) -> Option<usize> {
-        match self {
-            Slot::Fixed(slot) => slot,
-            Slot::Subject => Some(subject.map_or(0, |s| s + 1)),
-        }
-    }
 }
 
 /// How a leaf is decided.
 #[derive(Debug, Clone)]
 enum LeafCode {
-    /// The latest fresh value compared with a threshold (`threshold: None`: `present`).
-    Latest {
-        key: usize,
-        slot: Slot,
-        fallback: bool,
-        /// The key's maximum age: its `max_age_days`, or the parameter it names.
-        max_age: Option<Amount>,
-        within: Option<Amount>,
-        compare: Option<(Op, Threshold)>,
-        /// A literal threshold as a scalar, found once.
-        literal: Option<Scalar>,
-    },
+    /// The latest fresh value compared with a threshold, or `present`.
+    Latest(Latest),
     /// Any other test, decided by the interpreter's leaf.
     General(Box<Leaf>),
+}
+
+/// A latest-value leaf in the form read for every evaluation: small and flat, so deciding it
+/// is a handful of loads and comparisons.
+#[derive(Debug, Clone)]
+struct Latest {
+    /// `key * slots`: where the key's series start in the index.
+    base: usize,
+    /// The slot read: a fixed one, [`SUBJECT`] (the subject's own: slot 0 in a council-wide
+    /// rule) or [`MISSING`] (a pinned function the pack does not have: no series of its own).
+    slot: u32,
+    /// Whether an empty function series falls back to the council's.
+    fallback: bool,
+    /// The comparison's operator; `None`: `present`.
+    op: Option<Op>,
+    /// The key's maximum age, and the leaf's `within`.
+    max_age: Limit,
+    within: Limit,
+    /// The threshold: a literal's scalar, or the parameter it names (`param`).
+    want: Scalar,
+    param: Option<usize>,
+    /// The threshold as written, for comparing text (kind 0) as values.
+    threshold: Option<Box<Threshold>>,
+}
+
+const SUBJECT: u32 = u32::MAX;
+const MISSING: u32 = u32::MAX - 1;
+
+/// An age limit in days: none, written in the pack, or a parameter's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    None,
+    Days(u32),
+    Param(usize),
+}
+
+impl Limit {
+    fn of(a: Option<Amount>) -> Limit {
+        match a {
+            None => Limit::None,
+            Some(Amount::Literal(n)) => Limit::Days(n),
+            Some(Amount::Parameter(p)) => Limit::Param(p),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -260,8 +287,6 @@ pub(crate) struct Program {
     /// Each parameter's default as an amount (days, a count) and as a scalar (a threshold),
     /// resolved as the engine resolves them: what an assessment without overrides reads.
     params: Vec<(u32, Scalar)>,
-    /// The pack's functions plus one: series slots per key.
-    slots: usize,
 }
 
 /// What one assessment reads, resolved once rather than per leaf: the engine, the index's
@@ -270,7 +295,6 @@ struct Ctx<'e, 'a> {
     engine: &'e Engine<'a>,
     index: &'e Index,
     as_of: i32,
-    slots: usize,
     params: &'e [(u32, Scalar)],
 }
 
@@ -383,7 +407,6 @@ impl Program {
                     )
                 })
                 .collect(),
-            slots: functions.len() + 1,
             ..Program::default()
         };
         let mut at = 0;
@@ -629,7 +652,6 @@ impl Program {
             engine,
             index: engine.index(),
             as_of: engine.as_of_days,
-            slots: self.slots,
             params,
         }
     }
@@ -904,25 +926,7 @@ impl Program {
             }
         }
         let t = match &entry.code {
-            LeafCode::Latest {
-                key,
-                slot,
-                fallback,
-                max_age,
-                within,
-                compare: test,
-                literal,
-            } => latest(
-                ctx,
-                *key,
-                *slot,
-                *fallback,
-                *max_age,
-                *within,
-                test.as_ref(),
-                *literal,
-                subject,
-            ),
+            LeafCode::Latest(l) => latest(ctx, l, subject),
             LeafCode::General(leaf) => ctx.engine.leaf(leaf, subject).0,
         };
         if entry.memo {
@@ -937,74 +941,59 @@ impl Program {
 /// A latest-value leaf: the latest observation of the series visible on the as-of date (the
 /// council's when `fallback` and the function has none), absent when there is none or it is
 /// older than the key's maximum age or the leaf's `within`, else compared with the threshold
-/// (`test: None`: `present`).
-#[allow(clippy::too_many_arguments)]
+/// (`present`: met).
 #[inline]
-fn latest(
-    ctx: &Ctx<'_, '_>,
-    key: usize,
-    slot: Slot,
-    fallback: bool,
-    max_age: Option<Amount>,
-    within: Option<Amount>,
-    test: Option<&(Op, Threshold)>,
-    literal: Option<Scalar>,
-    subject: Option<usize>,
-) -> Truth {
-    let absent = if test.is_none() {
+fn latest(ctx: &Ctx<'_, '_>, l: &Latest, subject: Option<usize>) -> Truth {
+    let absent = if l.op.is_none() {
         Truth::NotMet
     } else {
         Truth::Unknown
     };
     let index = ctx.index;
     let as_of = ctx.as_of;
-    let series = |slot: usize| {
-        index
-            .series
-            .get(key * ctx.slots + slot)
-            .map_or((0, 0), |&(start, end)| (start as usize, end as usize))
-    };
-    // Where the visible part of a series ends: most series end before the as-of date, so the
-    // last day is tried before searching.
-    let visible_end = |(start, end): (usize, usize)| {
-        let days = index.days.get(start..end).unwrap_or(&[]);
-        match days.last() {
+    // The last observation of series `at` visible on the as-of date. Most series end before
+    // it, so the last day is tried before searching.
+    let visible = |at: usize| -> Option<usize> {
+        let &(start, end) = index.series.get(at)?;
+        let (start, end) = (start as usize, end as usize);
+        let days = index.days.get(start..end)?;
+        let e = match days.last() {
             Some(&last) if last <= as_of => end,
-            _ => start + days.partition_point(|&d| d <= as_of),
-        }
+            Some(_) => start + days.partition_point(|&d| d <= as_of),
+            None => return None,
+        };
+        (e > start).then(|| e - 1)
     };
-    let amount = |a: Amount| match a {
-        Amount::Literal(n) => n,
-        Amount::Parameter(p) => ctx.params.get(p).map_or(1, |q| q.0),
+    let own = match l.slot {
+        SUBJECT => Some(subject.map_or(0, |s| s + 1)),
+        MISSING => None,
+        slot => Some(slot as usize),
     };
-    let slot = slot.resolve(subject);
-    let (start, end) = slot.map_or((0, 0), series);
-    let mut latest = (end > start)
-        .then(|| visible_end((start, end)))
-        .filter(|&e| e > start);
-    if latest.is_none() && fallback && slot != Some(0) {
-        let council = series(0);
-        latest = Some(visible_end(council)).filter(|&e| e > council.0);
+    let mut found = own.and_then(|slot| visible(l.base + slot));
+    if found.is_none() && l.fallback && own != Some(0) {
+        found = visible(l.base);
     }
-    let Some(i) = latest.map(|e| e - 1) else {
+    let Some(i) = found else {
         return absent;
     };
     let day = index.days.get(i).copied().unwrap_or(i32::MIN);
     let age = i64::from(as_of) - i64::from(day);
-    let stale = max_age.is_some_and(|m| age > i64::from(amount(m)))
-        || within.is_some_and(|w| age > i64::from(amount(w)));
-    let Some((op, threshold)) = test else {
-        return if stale { absent } else { Truth::Met };
+    let stale = |limit: Limit| match limit {
+        Limit::None => false,
+        Limit::Days(n) => age > i64::from(n),
+        Limit::Param(p) => age > i64::from(ctx.params.get(p).map_or(1, |q| q.0)),
     };
-    if stale {
+    if stale(l.max_age) || stale(l.within) {
         return absent;
     }
-    let wanted = literal.unwrap_or_else(|| match threshold {
-        Threshold::Parameter(p) => ctx.params.get(*p).map_or(Scalar { kind: 0, x: 0.0 }, |q| q.1),
-        // Every literal has its scalar; text (kind 0) is compared as a value below.
-        Threshold::Literal(v) => Scalar::of(v),
-    });
-    match index.values.get(i).copied() {
+    let Some(op) = l.op else {
+        return Truth::Met;
+    };
+    let wanted = match l.param {
+        None => l.want,
+        Some(p) => ctx.params.get(p).map_or(Scalar { kind: 0, x: 0.0 }, |q| q.1),
+    };
+    match index.values.get(i) {
         Some(v) if v.kind != 0 && wanted.kind != 0 => {
             if v.kind != wanted.kind {
                 Truth::Unknown
@@ -1017,9 +1006,10 @@ fn latest(
             }
         }
         // Text, compared as values.
-        _ => ctx.engine.observation(i).map_or(Truth::Unknown, |o| {
-            compare(&o.value, *op, ctx.engine.threshold_value(threshold))
-        }),
+        _ => match (ctx.engine.observation(i), l.threshold.as_deref()) {
+            (Some(o), Some(threshold)) => compare(&o.value, op, ctx.engine.threshold_value(threshold)),
+            _ => Truth::Unknown,
+        },
     }
 }
 
@@ -1077,33 +1067,36 @@ fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function
         Some(i) => Some(Amount::Parameter(i)),
         None => k.max_age_days.map(Amount::Literal),
     });
+    let latest = |op: Option<Op>, threshold: Option<&Threshold>| Latest {
+        base: leaf.key.saturating_mul(functions.len() + 1),
+        slot: match slot {
+            Slot::Subject => SUBJECT,
+            // Fixed slots are at most the number of functions, far below `MISSING`.
+            Slot::Fixed(Some(s)) => u32::try_from(s).unwrap_or(MISSING),
+            Slot::Fixed(None) => MISSING,
+        },
+        fallback: leaf.fallback_to_council,
+        op,
+        max_age: Limit::of(max_age),
+        within: Limit::of(leaf.within_days),
+        want: match threshold {
+            Some(Threshold::Literal(v)) => Scalar::of(v),
+            _ => Scalar { kind: 0, x: 0.0 },
+        },
+        param: match threshold {
+            Some(Threshold::Parameter(p)) => Some(*p),
+            _ => None,
+        },
+        threshold: threshold.map(|t| Box::new(t.clone())),
+    };
     match &leaf.test {
         LeafTest::Compare { op, threshold } => LeafEntry {
-            code: LeafCode::Latest {
-                key: leaf.key,
-                slot,
-                fallback: leaf.fallback_to_council,
-                max_age,
-                within: leaf.within_days,
-                compare: Some((*op, threshold.clone())),
-                literal: match threshold {
-                    Threshold::Literal(v) => Some(Scalar::of(v)),
-                    Threshold::Parameter(_) => None,
-                },
-            },
+            code: LeafCode::Latest(latest(Some(*op), Some(threshold))),
             subject_free: own_fixed,
             memo: false,
         },
         LeafTest::Present => LeafEntry {
-            code: LeafCode::Latest {
-                key: leaf.key,
-                slot,
-                fallback: leaf.fallback_to_council,
-                max_age,
-                within: leaf.within_days,
-                compare: None,
-                literal: None,
-            },
+            code: LeafCode::Latest(latest(None, None)),
             subject_free: own_fixed,
             memo: false,
         },
