@@ -139,6 +139,10 @@ enum Instr {
     AndLeaves { from: u32, to: u32, jump: u32 },
     /// The same for an `any`.
     OrLeaves { from: u32, to: u32, jump: u32 },
+    /// References `from..to` of the reference table, folded in as `AndLeaves` folds leaves.
+    AndRefs { from: u32, to: u32, jump: u32 },
+    /// The same for an `any`.
+    OrRefs { from: u32, to: u32, jump: u32 },
     /// Pop `n` values and push whether at least `k` of them are met.
     AtLeast { k: u32, n: u32 },
     /// Negate the top of the stack.
@@ -259,8 +263,40 @@ struct RefEntry {
 /// A rule's code: a test's one condition, or a graded rule's levels.
 #[derive(Debug, Clone)]
 enum RuleCode {
-    Test(std::ops::Range<u32>),
-    Graded(Vec<(usize, Option<std::ops::Range<u32>>)>),
+    Test(Block),
+    Graded(Vec<(usize, Option<Block>)>),
+}
+
+/// One condition's code, with the shapes most conditions have (one leaf; an `all` or `any` of
+/// leaves or of references) decided directly, without the stack machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Block {
+    Leaf(u32),
+    Leaves { all: bool, from: u32, to: u32 },
+    Refs { all: bool, from: u32, to: u32 },
+    Code(std::ops::Range<u32>),
+}
+
+impl Block {
+    /// The shape of the code at `range`.
+    fn of(code: &[Instr], range: std::ops::Range<u32>) -> Block {
+        match code.get(range.start as usize..range.end as usize) {
+            Some(&[Instr::Leaf(i)]) => Block::Leaf(i),
+            Some(&[Instr::Push(Truth::Met), Instr::AndLeaves { from, to, .. }]) => {
+                Block::Leaves { all: true, from, to }
+            }
+            Some(&[Instr::Push(Truth::NotMet), Instr::OrLeaves { from, to, .. }]) => {
+                Block::Leaves { all: false, from, to }
+            }
+            Some(&[Instr::Push(Truth::Met), Instr::AndRefs { from, to, .. }]) => {
+                Block::Refs { all: true, from, to }
+            }
+            Some(&[Instr::Push(Truth::NotMet), Instr::OrRefs { from, to, .. }]) => {
+                Block::Refs { all: false, from, to }
+            }
+            _ => Block::Code(range),
+        }
+    }
 }
 
 /// A pack's rules compiled for evaluation; see the module's documentation.
@@ -419,16 +455,20 @@ impl Program {
         for rule in rules {
             let share = rule.per_function;
             let code = match &rule.body {
-                Body::Test(c) => RuleCode::Test(p.emit_all(c, share, rules, keys, functions)),
+                Body::Test(c) => {
+                    let range = p.emit_all(c, share, rules, keys, functions);
+                    RuleCode::Test(Block::of(&p.code, range))
+                }
                 Body::Graded { levels, .. } => RuleCode::Graded(
                     levels
                         .iter()
                         .map(|l| {
                             (
                                 l.rank,
-                                l.condition
-                                    .as_ref()
-                                    .map(|c| p.emit_all(c, share, rules, keys, functions)),
+                                l.condition.as_ref().map(|c| {
+                                    let range = p.emit_all(c, share, rules, keys, functions);
+                                    Block::of(&p.code, range)
+                                }),
                             )
                         })
                         .collect(),
@@ -480,12 +520,40 @@ impl Program {
             Patch(usize),
             /// A leaf of an `all` (`true`) or an `any`, fused with the step that folds it in.
             Fused(&'c Leaf, bool),
+            /// A reference of an `all` (`true`) or an `any`, fused likewise.
+            FusedRef(&'c crate::rules::RuleRef, bool),
         }
         let mut work = vec![Work::Cond(c)];
         let mut blocks: Vec<(usize, &Condition)> = Vec::new();
         while let Some(w) = work.pop() {
             match w {
                 Work::Emit(i) => self.code.push(i),
+                Work::FusedRef(r, all) => {
+                    let i = u32::try_from(self.refs.len()).unwrap_or(u32::MAX);
+                    self.refs.push(ref_entry(r, rules, functions));
+                    // As for leaves, below.
+                    match self.code.last_mut() {
+                        Some(Instr::AndRefs { to, jump, .. }) if all && *to == i && *jump == u32::MAX => {
+                            *to = i + 1
+                        }
+                        Some(Instr::OrRefs { to, jump, .. }) if !all && *to == i && *jump == u32::MAX => {
+                            *to = i + 1
+                        }
+                        _ => self.code.push(if all {
+                            Instr::AndRefs {
+                                from: i,
+                                to: i + 1,
+                                jump: u32::MAX,
+                            }
+                        } else {
+                            Instr::OrRefs {
+                                from: i,
+                                to: i + 1,
+                                jump: u32::MAX,
+                            }
+                        }),
+                    }
+                }
                 Work::Fused(leaf, all) => {
                     let i = u32::try_from(self.leaves.len()).unwrap_or(u32::MAX);
                     self.leaves
@@ -523,6 +591,8 @@ impl Program {
                             | Instr::Or(to)
                             | Instr::AndLeaves { jump: to, .. }
                             | Instr::OrLeaves { jump: to, .. }
+                            | Instr::AndRefs { jump: to, .. }
+                            | Instr::OrRefs { jump: to, .. }
                                 if *to == u32::MAX =>
                             {
                                 *to = end
@@ -556,6 +626,7 @@ impl Program {
                         for part in parts.iter().rev() {
                             match part {
                                 Condition::Leaf(leaf) => work.push(Work::Fused(leaf, all)),
+                                Condition::Rule(r) => work.push(Work::FusedRef(r, all)),
                                 _ => {
                                     work.push(Work::Emit(step));
                                     work.push(Work::Cond(part));
@@ -581,23 +652,8 @@ impl Program {
                         self.code.push(Instr::Leaf(i));
                     }
                     Condition::Rule(r) => {
-                        let per_function = rules.get(r.rule).is_some_and(|t| t.per_function);
-                        let subject = if !per_function {
-                            RefSubject::Fixed(0)
-                        } else {
-                            match &r.function {
-                                Some(f) => {
-                                    RefSubject::Fixed(functions.iter().position(|x| &x.id == f).unwrap_or(0))
-                                }
-                                None => RefSubject::Own,
-                            }
-                        };
                         let i = u32::try_from(self.refs.len()).unwrap_or(u32::MAX);
-                        self.refs.push(RefEntry {
-                            rule: r.rule,
-                            subject,
-                            at_least: r.at_least,
-                        });
+                        self.refs.push(ref_entry(r, rules, functions));
                         self.code.push(Instr::Ref(i));
                     }
                 },
@@ -781,7 +837,35 @@ impl Program {
         }
     }
 
-    fn truth(
+    fn truth(&self, block: &Block, ctx: &Ctx<'_, '_>, subject: Option<usize>, out: &mut Outcomes) -> Truth {
+        // Folded as the code folds them: `min` for `all` from met, `max` for `any` from not
+        // met, stopping once settled.
+        let (all, from, to, leaves) = match block {
+            Block::Leaf(i) => return self.leaf(*i as usize, ctx, subject, out),
+            Block::Leaves { all, from, to } => (*all, *from, *to, true),
+            Block::Refs { all, from, to } => (*all, *from, *to, false),
+            Block::Code(range) => return self.run_code(range, ctx, subject, out),
+        };
+        let (mut acc, settled) = if all {
+            (Truth::Met, Truth::NotMet)
+        } else {
+            (Truth::NotMet, Truth::Met)
+        };
+        for i in from..to {
+            let t = if leaves {
+                self.leaf(i as usize, ctx, subject, out)
+            } else {
+                self.reference(i as usize, subject, out)
+            };
+            acc = if all { acc.min(t) } else { acc.max(t) };
+            if acc == settled {
+                break;
+            }
+        }
+        acc
+    }
+
+    fn run_code(
         &self,
         range: &std::ops::Range<u32>,
         ctx: &Ctx<'_, '_>,
@@ -846,6 +930,24 @@ impl Program {
                 Instr::OrLeaves { from, to, jump } => {
                     for i in from..to {
                         let t = self.leaf(i as usize, ctx, subject, out);
+                        if fold(stack, t, false) {
+                            pc = jump as usize;
+                            break;
+                        }
+                    }
+                }
+                Instr::AndRefs { from, to, jump } => {
+                    for i in from..to {
+                        let t = self.reference(i as usize, subject, out);
+                        if fold(stack, t, true) {
+                            pc = jump as usize;
+                            break;
+                        }
+                    }
+                }
+                Instr::OrRefs { from, to, jump } => {
+                    for i in from..to {
+                        let t = self.reference(i as usize, subject, out);
                         if fold(stack, t, false) {
                             pc = jump as usize;
                             break;
@@ -1027,6 +1129,28 @@ fn fold(stack: &mut [Truth], t: Truth, all: bool) -> bool {
             *acc == Truth::Met
         }
         None => false,
+    }
+}
+
+/// A reference's entry: the rule and which of its subjects it reads.
+fn ref_entry(
+    r: &crate::rules::RuleRef,
+    rules: &[crate::rules::Rule],
+    functions: &[crate::functions::Function],
+) -> RefEntry {
+    let per_function = rules.get(r.rule).is_some_and(|t| t.per_function);
+    let subject = if !per_function {
+        RefSubject::Fixed(0)
+    } else {
+        match &r.function {
+            Some(f) => RefSubject::Fixed(functions.iter().position(|x| &x.id == f).unwrap_or(0)),
+            None => RefSubject::Own,
+        }
+    };
+    RefEntry {
+        rule: r.rule,
+        subject,
+        at_least: r.at_least,
     }
 }
 
