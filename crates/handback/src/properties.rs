@@ -244,22 +244,24 @@ fn condition(
         3 if !monotone => {
             json!({"not": condition(rng, depth.saturating_sub(1), earlier, per_function, monotone)})
         }
-        4 | 3 if !earlier.is_empty() && rng.chance(40) => {
-            // (id, per_function, graded)
-            // Any earlier rule may be referred to; a per-function one from a council-wide rule
-            // names its function.
-            let (id, pf, graded) = &earlier[rng.below(earlier.len())];
-            let mut r = json!({"rule": id});
-            if *pf && !per_function {
-                r["function"] = json!(FUNCTIONS[rng.below(2)]);
-            }
-            if *graded {
-                r["at_least"] = json!(LEVELS[rng.below(3)]);
-            }
-            r
-        }
+        4 | 3 if !earlier.is_empty() && rng.chance(40) => reference(rng, earlier, per_function),
         _ => leaf(rng, per_function, monotone),
     }
+}
+
+/// A reference to a random earlier rule (`earlier` is not empty). Any earlier rule may be
+/// referred to; a per-function one from a council-wide rule names its function.
+fn reference(rng: &mut Rng, earlier: &[(String, bool, bool)], per_function: bool) -> J {
+    // (id, per_function, graded)
+    let (id, pf, graded) = &earlier[rng.below(earlier.len())];
+    let mut r = json!({"rule": id});
+    if *pf && !per_function {
+        r["function"] = json!(FUNCTIONS[rng.below(2)]);
+    }
+    if *graded {
+        r["at_least"] = json!(LEVELS[rng.below(3)]);
+    }
+    r
 }
 
 fn number_op(rng: &mut Rng, dir: &str, monotone: bool) -> &'static str {
@@ -437,7 +439,20 @@ fn generate(seed: u64, rule_count: usize, monotone: bool) -> Generated {
             ]);
         } else {
             rule["kind"] = json!("test");
-            rule["condition"] = condition(&mut rng, 3, &earlier, per_function, monotone);
+            rule["condition"] = if earlier.len() >= 2 && rng.chance(12) {
+                // An `all` or `any` of references alone, as rules that gather others are
+                // (a shape the program decides without its stack machine).
+                let refs: Vec<J> = (0..2 + rng.below(2))
+                    .map(|_| reference(&mut rng, &earlier, per_function))
+                    .collect();
+                if rng.chance(50) {
+                    json!({"all": refs})
+                } else {
+                    json!({"any": refs})
+                }
+            } else {
+                condition(&mut rng, 3, &earlier, per_function, monotone)
+            };
         }
         earlier.push((id, per_function, graded));
         rules.push(rule);
