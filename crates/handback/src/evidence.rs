@@ -445,9 +445,12 @@ fn load(
     // was copied at each step, and the last copy held both lists at the load's peak. Pages
     // of the room no observation takes are never touched, so they cost no memory. An
     // observation takes over a hundred bytes of text; a terser file only grows the list.
+    // Asked for, not required: where the room cannot be had, the list grows as it used to.
     let room = (file.text.len() / 128).min(limits.max_observations);
-    streamed.observations.reserve(room);
-    streamed.places.reserve(room);
+    if streamed.observations.try_reserve(room).is_ok() {
+        // The places are a tenth of the observations' size.
+        let _ = streamed.places.try_reserve(room);
+    }
     let mut d = Decoder::with_limits(&file.label, limits);
     let json = d.parse_streaming(&file.text, "observations", &mut |json, i| {
         streamed.take(pack, json, i)
