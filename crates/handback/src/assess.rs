@@ -895,12 +895,12 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Parameter `i`'s value in force, and whether it was overridden.
     /// Whether any parameter is overridden.
     pub(crate) fn overridden(&self) -> bool {
         self.params.is_some()
     }
 
+    /// Parameter `i`'s value in force, and whether it was overridden.
     pub(crate) fn param(&self, i: usize) -> Option<(&'a Value, bool)> {
         match &self.params {
             Some(params) => params.get(i).copied(),

@@ -133,7 +133,7 @@ impl Decoder {
         &mut self,
         text: &str,
         key: &str,
-        sink: &mut dyn FnMut(Json, usize),
+        sink: &mut dyn FnMut(Json, usize, usize),
     ) -> Option<Json> {
         self.parse_with(text, Some((key, sink)))
     }

@@ -345,7 +345,7 @@ pub fn refused_judgements(pack: &Pack, file: &SourceFile) -> Vec<Diagnostic> {
     let place = Decoder::new(&file.label);
     let mut warnings = Vec::new();
     // Each observation is looked at as the reader reaches it, never the whole tree at once.
-    let mut look = |item: crate::json::Json, i: usize| {
+    let mut look = |item: crate::json::Json, i: usize, _read: usize| {
         let Some((key, _)) = crate::diagnostic::member_string(&item, "key") else {
             return;
         };
@@ -425,8 +425,7 @@ pub(crate) fn function_problem(pack: &Pack, key: &Key, function: Option<&str>) -
     }
 }
 
-/// What an observation claims: key, function, day described and day recorded.
-/// What an observation records: its key (by index), function, day and recorded day.
+/// What an observation claims: key (by index), function, day described and day recorded.
 type Fact<'a> = (usize, Option<&'a str>, NaiveDate, Option<NaiveDate>);
 
 fn load(
@@ -441,18 +440,10 @@ fn load(
     // size of the text). The result is the same as decoding the whole tree: what is decoded
     // before a syntax error is discarded, and diagnostics are sorted when the decoder finishes.
     let mut streamed = Streamed::new(&file.label, limits, scenario);
-    // Room for the observations the text can hold, asked for once: grown by doubling, the list
-    // was copied at each step, and the last copy held both lists at the load's peak. Pages
-    // of the room no observation takes are never touched, so they cost no memory. An
-    // observation takes over a hundred bytes of text; a terser file only grows the list.
-    // Asked for, not required: where the room cannot be had, the list grows as it used to.
-    let room = (file.text.len() / 128).min(limits.max_observations);
-    if streamed.observations.try_reserve(room).is_ok() {
-        // The places are a tenth of the observations' size.
-        let _ = streamed.places.try_reserve(room);
-    }
     let mut d = Decoder::with_limits(&file.label, limits);
-    let json = d.parse_streaming(&file.text, "observations", &mut |json, i| {
+    let length = file.text.len();
+    let json = d.parse_streaming(&file.text, "observations", &mut |json, i, read| {
+        streamed.make_room(length, read);
         streamed.take(pack, json, i)
     });
     let evidence = json.and_then(|json| {
@@ -506,6 +497,27 @@ struct Streamed {
 }
 
 impl Streamed {
+    /// Foresees how many observations the rest of the text holds, from how many the part read
+    /// so far held, when the list is full: grown by doubling, the list was copied at each step,
+    /// and the last copy held both lists at a large file's peak. A little more than foreseen is
+    /// asked for (the rest of the file may be denser), and only asked for: where it cannot be
+    /// had, the list grows as it would.
+    fn make_room(&mut self, length: usize, read: usize) {
+        let have = self.observations.len();
+        if have < 1024 || have < self.observations.capacity() || read == 0 {
+            return;
+        }
+        let foreseen = (have as f64 * length as f64 / read as f64 * 1.125) as usize;
+        let wanted = foreseen
+            .min(self.decoder.limits.max_observations)
+            .max(have + 1024);
+        if self.observations.try_reserve_exact(wanted - have).is_ok() {
+            let _ = self
+                .places
+                .try_reserve_exact(wanted.saturating_sub(self.places.len()));
+        }
+    }
+
     fn new(file: &str, limits: crate::diagnostic::Limits, scenario: bool) -> Self {
         Streamed {
             decoder: Decoder::with_limits(file, limits),

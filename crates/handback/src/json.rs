@@ -96,7 +96,8 @@ pub fn parse_with_depth(text: &str, max_depth: usize) -> Result<Json, SyntaxErro
 
 /// As [`parse_with_depth`], but the elements of one array are handed over as they are read
 /// instead of being kept: when the whole text is an object with a member `key` whose value is
-/// an array, each element goes to `sink` with its index, and that array is left empty in the
+/// an array, each element goes to `sink` with its index and how many bytes of the text have been
+/// read once it is (so a caller can foresee how many more there are), and that array is left empty in the
 /// tree returned. A loader decodes each element and drops its tree, so a document of a million
 /// observations is never held as a million trees at once. Whatever is handed over before a
 /// syntax error later in the text is the caller's to discard.
@@ -104,14 +105,14 @@ pub fn parse_streaming(
     text: &str,
     max_depth: usize,
     key: &str,
-    sink: &mut dyn FnMut(Json, usize),
+    sink: &mut dyn FnMut(Json, usize, usize),
 ) -> Result<Json, SyntaxError> {
     parse_inner(text, max_depth, Some((key, sink)))
 }
 
 /// The name of the top-level member whose array is streamed, and where its elements go (each
-/// with its index).
-pub(crate) type Sink<'a> = (&'a str, &'a mut dyn FnMut(Json, usize));
+/// with its index and the bytes read so far).
+pub(crate) type Sink<'a> = (&'a str, &'a mut dyn FnMut(Json, usize, usize));
 
 fn parse_inner<'a>(text: &'a str, max_depth: usize, sink: Option<Sink<'a>>) -> Result<Json, SyntaxError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -560,7 +561,7 @@ impl<'a> Reader<'a> {
             let item = self.value(depth + 1)?;
             self.path.pop();
             match &mut self.sink {
-                Some((_, sink)) if stream => sink(item, count),
+                Some((_, sink)) if stream => sink(item, count, self.at),
                 _ => items.push(item),
             }
             count += 1;
@@ -664,13 +665,22 @@ mod tests {
     use super::*;
 
     /// Streaming hands over exactly the elements the whole tree holds, in order, with their
-    /// positions; only the top-level member's array is streamed, and only if it is an array.
+    /// positions and the bytes read once each is (up to its end); only the top-level member's
+    /// array is streamed, and only if it is an array.
     #[test]
     fn streaming_hands_over_the_elements_the_tree_would_hold() {
         let text = "{\"a\": {\"obs\": [1]},\n \"obs\": [{\"x\": [2, 3]}, \"s\", null],\n \"z\": [4]}";
         let whole = parse(text).unwrap();
         let mut handed = Vec::new();
-        let rest = parse_streaming(text, MAX_DEPTH, "obs", &mut |json, i| handed.push((i, json))).unwrap();
+        let mut ends = Vec::new();
+        let rest = parse_streaming(text, MAX_DEPTH, "obs", &mut |json, i, read| {
+            handed.push((i, json));
+            ends.push(read);
+        })
+        .unwrap();
+        for (read, element) in ends.iter().zip(["{\"x\": [2, 3]}", "\"s\"", "null"]) {
+            assert!(text[..*read].ends_with(element), "{read}: {element}");
+        }
         let Kind::Object(members) = &whole.kind else {
             panic!()
         };
@@ -684,10 +694,13 @@ mod tests {
         assert_eq!(left[2], members[2]);
         // Not an array: nothing is handed over.
         let mut none = 0;
-        parse_streaming("{\"obs\": {\"k\": [1]}}", MAX_DEPTH, "obs", &mut |_, _| none += 1).unwrap();
+        parse_streaming("{\"obs\": {\"k\": [1]}}", MAX_DEPTH, "obs", &mut |_, _, _| {
+            none += 1
+        })
+        .unwrap();
         assert_eq!(none, 0);
         // A syntax error after some elements is still the error.
-        let e = parse_streaming("{\"obs\": [1, 2,]}", MAX_DEPTH, "obs", &mut |_, _| {}).unwrap_err();
+        let e = parse_streaming("{\"obs\": [1, 2,]}", MAX_DEPTH, "obs", &mut |_, _, _| {}).unwrap_err();
         assert_eq!(e, parse("{\"obs\": [1, 2,]}").unwrap_err());
     }
 

@@ -439,22 +439,29 @@ fn generate(seed: u64, rule_count: usize, monotone: bool) -> Generated {
             ]);
         } else {
             rule["kind"] = json!("test");
-            rule["condition"] = if earlier.len() >= 2 && rng.chance(12) {
-                // An `all` or `any` of references alone, as rules that gather others are
-                // (a shape the program decides without its stack machine).
-                let refs: Vec<J> = (0..2 + rng.below(2))
-                    .map(|_| reference(&mut rng, &earlier, per_function))
-                    .collect();
-                if rng.chance(50) {
-                    json!({"all": refs})
-                } else {
-                    json!({"any": refs})
-                }
-            } else {
-                condition(&mut rng, 3, &earlier, per_function, monotone)
-            };
+            rule["condition"] = condition(&mut rng, 3, &earlier, per_function, monotone);
         }
         earlier.push((id, per_function, graded));
+        rules.push(rule);
+    }
+    // Half the packs end with a rule that is an `all` or `any` of references alone, as rules
+    // that gather others are (a shape the program decides without its stack machine). Drawn
+    // from a stream of its own, so the rules above, and the packs kept as regression cases,
+    // are those the seed always drew.
+    let mut side = Rng(seed ^ 0x0a11_0f5e_f5e5);
+    if earlier.len() >= 2 && side.chance(50) {
+        let per_function = side.chance(30);
+        let refs: Vec<J> = (0..2 + side.below(2))
+            .map(|_| reference(&mut side, &earlier, per_function))
+            .collect();
+        let mut rule = json!({
+            "id": format!("r{}", earlier.len()), "title": "t", "quote": "q",
+            "citation": {"source": "s", "at": "a"}, "kind": "test",
+            "condition": if side.chance(50) { json!({"all": refs}) } else { json!({"any": refs}) },
+        });
+        if per_function {
+            rule["per_function"] = json!(true);
+        }
         rules.push(rule);
     }
     let fixed_files = vec![
