@@ -500,6 +500,33 @@ impl Program {
         u32::try_from(self.code.len()).unwrap_or(u32::MAX)
     }
 
+    /// Adds leaf `i` (with `refs`, reference `i`) of an `all` (`all`) or `any` to the run the
+    /// last instruction holds, when it directly precedes it, or starts a run. The run's jump is
+    /// still open, so it is this `all`/`any`'s own: one nested in it has been patched, and is
+    /// followed by its `And`/`Or`, not by a run.
+    fn join_run(&mut self, i: u32, all: bool, refs: bool) {
+        let open = match self.code.last_mut() {
+            Some(Instr::AndLeaves { to, jump, .. }) if all && !refs => Some((to, jump)),
+            Some(Instr::OrLeaves { to, jump, .. }) if !all && !refs => Some((to, jump)),
+            Some(Instr::AndRefs { to, jump, .. }) if all && refs => Some((to, jump)),
+            Some(Instr::OrRefs { to, jump, .. }) if !all && refs => Some((to, jump)),
+            _ => None,
+        };
+        if let Some((to, jump)) = open {
+            if *to == i && *jump == u32::MAX {
+                *to = i + 1;
+                return;
+            }
+        }
+        let (from, to, jump) = (i, i + 1, u32::MAX);
+        self.code.push(match (all, refs) {
+            (true, false) => Instr::AndLeaves { from, to, jump },
+            (false, false) => Instr::OrLeaves { from, to, jump },
+            (true, true) => Instr::AndRefs { from, to, jump },
+            (false, true) => Instr::OrRefs { from, to, jump },
+        });
+    }
+
     /// Emits a condition's code and returns where it is; with `share`, a compound subtree that
     /// reads nothing of the subject becomes a shared block, emitted after it.
     fn emit_all(
@@ -531,57 +558,13 @@ impl Program {
                 Work::FusedRef(r, all) => {
                     let i = u32::try_from(self.refs.len()).unwrap_or(u32::MAX);
                     self.refs.push(ref_entry(r, rules, functions));
-                    // As for leaves, below.
-                    match self.code.last_mut() {
-                        Some(Instr::AndRefs { to, jump, .. }) if all && *to == i && *jump == u32::MAX => {
-                            *to = i + 1
-                        }
-                        Some(Instr::OrRefs { to, jump, .. }) if !all && *to == i && *jump == u32::MAX => {
-                            *to = i + 1
-                        }
-                        _ => self.code.push(if all {
-                            Instr::AndRefs {
-                                from: i,
-                                to: i + 1,
-                                jump: u32::MAX,
-                            }
-                        } else {
-                            Instr::OrRefs {
-                                from: i,
-                                to: i + 1,
-                                jump: u32::MAX,
-                            }
-                        }),
-                    }
+                    self.join_run(i, all, true);
                 }
                 Work::Fused(leaf, all) => {
                     let i = u32::try_from(self.leaves.len()).unwrap_or(u32::MAX);
                     self.leaves
                         .push(leaf_entry(leaf, keys, functions).memoised_if(share));
-                    // A leaf after another of the same `all`/`any` joins its run. The run's
-                    // jump is still open, so it is this `all`/`any`'s own: one nested in it
-                    // has been patched, and is followed by its `And`/`Or`, not by a run.
-                    match self.code.last_mut() {
-                        Some(Instr::AndLeaves { to, jump, .. }) if all && *to == i && *jump == u32::MAX => {
-                            *to = i + 1
-                        }
-                        Some(Instr::OrLeaves { to, jump, .. }) if !all && *to == i && *jump == u32::MAX => {
-                            *to = i + 1
-                        }
-                        _ => self.code.push(if all {
-                            Instr::AndLeaves {
-                                from: i,
-                                to: i + 1,
-                                jump: u32::MAX,
-                            }
-                        } else {
-                            Instr::OrLeaves {
-                                from: i,
-                                to: i + 1,
-                                jump: u32::MAX,
-                            }
-                        }),
-                    }
+                    self.join_run(i, all, false);
                 }
                 Work::Patch(from) => {
                     let end = self.here();
@@ -840,29 +823,45 @@ impl Program {
     fn truth(&self, block: &Block, ctx: &Ctx<'_, '_>, subject: Option<usize>, out: &mut Outcomes) -> Truth {
         // Folded as the code folds them: `min` for `all` from met, `max` for `any` from not
         // met, stopping once settled.
-        let (all, from, to, leaves) = match block {
+        let (all, from, to, refs) = match block {
             Block::Leaf(i) => return self.leaf(*i as usize, ctx, subject, out),
-            Block::Leaves { all, from, to } => (*all, *from, *to, true),
-            Block::Refs { all, from, to } => (*all, *from, *to, false),
+            Block::Leaves { all, from, to } => (*all, *from, *to, false),
+            Block::Refs { all, from, to } => (*all, *from, *to, true),
             Block::Code(range) => return self.run_code(range, ctx, subject, out),
         };
-        let (mut acc, settled) = if all {
-            (Truth::Met, Truth::NotMet)
-        } else {
-            (Truth::NotMet, Truth::Met)
-        };
-        for i in from..to {
-            let t = if leaves {
-                self.leaf(i as usize, ctx, subject, out)
-            } else {
+        let mut acc = if all { Truth::Met } else { Truth::NotMet };
+        self.fold_run(from..to, all, refs, &mut acc, ctx, subject, out);
+        acc
+    }
+
+    /// Folds leaves `run` (with `refs`, references) into `acc` one by one, `min` for an `all`
+    /// and `max` for an `any`, stopping at the first that settles it; says whether it is
+    /// settled (the rest of the `all`/`any` can be skipped).
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn fold_run(
+        &self,
+        run: std::ops::Range<u32>,
+        all: bool,
+        refs: bool,
+        acc: &mut Truth,
+        ctx: &Ctx<'_, '_>,
+        subject: Option<usize>,
+        out: &mut Outcomes,
+    ) -> bool {
+        let settled = if all { Truth::NotMet } else { Truth::Met };
+        for i in run {
+            let t = if refs {
                 self.reference(i as usize, subject, out)
+            } else {
+                self.leaf(i as usize, ctx, subject, out)
             };
-            acc = if all { acc.min(t) } else { acc.max(t) };
-            if acc == settled {
-                break;
+            *acc = if all { (*acc).min(t) } else { (*acc).max(t) };
+            if *acc == settled {
+                return true;
             }
         }
-        acc
+        false
     }
 
     fn run_code(
@@ -918,39 +917,15 @@ impl Program {
                     stack.push(t);
                 }
                 Instr::Push(t) => stack.push(t),
-                Instr::AndLeaves { from, to, jump } => {
-                    for i in from..to {
-                        let t = self.leaf(i as usize, ctx, subject, out);
-                        if fold(stack, t, true) {
+                Instr::AndLeaves { from, to, jump }
+                | Instr::OrLeaves { from, to, jump }
+                | Instr::AndRefs { from, to, jump }
+                | Instr::OrRefs { from, to, jump } => {
+                    let all = matches!(instr, Instr::AndLeaves { .. } | Instr::AndRefs { .. });
+                    let refs = matches!(instr, Instr::AndRefs { .. } | Instr::OrRefs { .. });
+                    if let Some(acc) = stack.last_mut() {
+                        if self.fold_run(from..to, all, refs, acc, ctx, subject, out) {
                             pc = jump as usize;
-                            break;
-                        }
-                    }
-                }
-                Instr::OrLeaves { from, to, jump } => {
-                    for i in from..to {
-                        let t = self.leaf(i as usize, ctx, subject, out);
-                        if fold(stack, t, false) {
-                            pc = jump as usize;
-                            break;
-                        }
-                    }
-                }
-                Instr::AndRefs { from, to, jump } => {
-                    for i in from..to {
-                        let t = self.reference(i as usize, subject, out);
-                        if fold(stack, t, true) {
-                            pc = jump as usize;
-                            break;
-                        }
-                    }
-                }
-                Instr::OrRefs { from, to, jump } => {
-                    for i in from..to {
-                        let t = self.reference(i as usize, subject, out);
-                        if fold(stack, t, false) {
-                            pc = jump as usize;
-                            break;
                         }
                     }
                 }
