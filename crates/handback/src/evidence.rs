@@ -703,6 +703,7 @@ fn decode_evidence(
         by_id,
         ..
     } = streamed;
+    // Freed before the conflicts are found, so the two never share the load's peak.
     drop(by_id);
     d.diagnostics.extend(decoder.diagnostics);
     report_unknown_keys(d, at, pack, count, unknown, lead);
