@@ -924,7 +924,7 @@ impl<'a> Engine<'a> {
     /// Every rule's outcomes, from the pack's compiled program.
     pub fn outcomes(&self) -> Vec<Vec<Outcome>> {
         let mut out = crate::program::Outcomes::new();
-        self.pack.program.run(self, &mut out);
+        self.pack.program.run(self, None, &mut out);
         out.to_vecs()
     }
 

@@ -14,6 +14,10 @@
 //! - the plain latest-value comparisons (`compare`, `present`), most leaves in practice, are
 //!   decided inline; the others go to the interpreter's leaf, the one definition of their
 //!   meaning;
+//! - the values in force on a day asked about again and again (an [`Indexed`]'s first as-of
+//!   date, a [`WhatIf`]'s) are gathered once into one cell per series the latest-value leaves
+//!   read ([`InForce`]), so such a leaf is decided from one cell by a flat row ([`Quick`]):
+//!   what the other engines are given as input (one value per key), built from dated evidence;
 //! - outcomes go into one flat buffer ([`Outcomes`]) that a caller can keep and reuse, so a
 //!   warm bulk assessment of latest-value comparisons allocates nothing (the other leaf tests,
 //!   decided by the interpreter's leaf, and parameter overrides still allocate a little).
@@ -73,6 +77,81 @@ impl Index {
                 .map(|o| chrono::Datelike::num_days_from_ce(&o.date))
                 .collect(),
             values: observations.iter().map(|o| Scalar::of(&o.value)).collect(),
+        }
+    }
+}
+
+/// The latest observation of one series visible on a day, as a latest-value leaf reads it: its
+/// day and value, copied out of the columns so that a leaf reads one small cell rather than
+/// following the series' range into them. [`Seen::NONE`] when nothing is visible.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Seen {
+    x: f64,
+    day: i32,
+    /// The value's kind, as [`Scalar`]'s; [`UNSEEN`]: nothing visible.
+    kind: u8,
+}
+
+const UNSEEN: u8 = u8::MAX;
+
+impl Seen {
+    const NONE: Seen = Seen {
+        x: 0.0,
+        day: i32::MIN,
+        kind: UNSEEN,
+    };
+}
+
+/// The values in force on one day: for each series a quick leaf reads (a [`Program`]'s
+/// `cells`), what a latest-value leaf would find on that day. Built once for a day that is
+/// asked about again and again (an [`Indexed`]'s first date, a [`WhatIf`]'s), so that deciding
+/// a leaf is one read of a cell rather than a search of its series; as small as what the rules
+/// read (the seven tests: 28 cells), not the index's keys × slots.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct InForce {
+    day: i32,
+    seen: Vec<Seen>,
+}
+
+impl Index {
+    /// The last observation of series `at` visible on day `as_of`. Most series end before it,
+    /// so the last day is tried before searching.
+    #[inline]
+    fn visible(&self, at: usize, as_of: i32) -> Option<usize> {
+        let &(start, end) = self.series.get(at)?;
+        let (start, end) = (start as usize, end as usize);
+        let days = self.days.get(start..end)?;
+        let e = match days.last() {
+            Some(&last) if last <= as_of => end,
+            Some(_) => start + days.partition_point(|&d| d <= as_of),
+            None => return None,
+        };
+        (e > start).then(|| e - 1)
+    }
+
+    /// What series `at` holds in force on day `as_of`.
+    fn seen(&self, at: usize, as_of: i32) -> Seen {
+        self.visible(at, as_of).map_or(Seen::NONE, |i| self.seen_at(i))
+    }
+
+    /// Observation `i` of the columns as a [`Seen`].
+    #[inline]
+    fn seen_at(&self, i: usize) -> Seen {
+        match (self.days.get(i), self.values.get(i)) {
+            (Some(&day), Some(v)) => Seen {
+                x: v.x,
+                day,
+                kind: v.kind,
+            },
+            _ => Seen::NONE,
+        }
+    }
+
+    /// The values in force on day `as_of` of the series `cells` (a [`Program`]'s).
+    fn in_force(&self, cells: &[u32], as_of: i32) -> InForce {
+        InForce {
+            day: as_of,
+            seen: cells.iter().map(|&at| self.seen(at as usize, as_of)).collect(),
         }
     }
 }
@@ -304,14 +383,24 @@ impl Block {
 pub(crate) struct Program {
     code: Vec<Instr>,
     leaves: Vec<LeafEntry>,
+    /// By leaf, the latest-value leaves in the form decided over the values in force
+    /// (`Quick::SLOW` for the rest): small flat rows, so a run of them is read in sequence.
+    quick: Vec<Quick>,
+    /// The series the quick leaves read, ascending: the cells of the values in force; by key,
+    /// where its cells start (and, after the last key, end), so a series' cell is found
+    /// without searching them all.
+    cells: Vec<u32>,
+    key_cells: Vec<u32>,
+    slots: usize,
     refs: Vec<RefEntry>,
     /// The code of each shared block.
     shared: Vec<std::ops::Range<u32>>,
     rules: Vec<RuleCode>,
     /// Where each rule's outcomes start in the flat buffer, plus the end.
     offsets: Vec<usize>,
-    /// Rules in dependency order.
+    /// Rules in dependency order, and each rule's place in it.
     order: Vec<usize>,
+    rank: Vec<u32>,
     per_function: Vec<bool>,
     /// What each rule reads, so a change re-evaluates only the rules it touches.
     reads: Reads,
@@ -332,6 +421,9 @@ struct Ctx<'e, 'a> {
     index: &'e Index,
     as_of: i32,
     params: &'e [(u32, Scalar)],
+    /// The values in force on the as-of day, when the caller keeps them for that day; else
+    /// each leaf finds its own in the columns.
+    seen: Option<&'e [Seen]>,
 }
 
 /// What the rules read, for re-evaluating only what a change to one series touches.
@@ -476,6 +568,14 @@ impl Program {
             };
             p.rules.push(code);
         }
+        p.rank = vec![u32::MAX; rules.len()];
+        for (place, &rule) in order.iter().enumerate() {
+            if let (Some(cell), Ok(place)) = (p.rank.get_mut(rule), u32::try_from(place)) {
+                *cell = place;
+            }
+        }
+        p.quick = p.leaves.iter().map(Quick::of).collect();
+        p.number_cells(keys.len(), functions.len() + 1);
         p.readers = vec![Vec::new(); keys.len()];
         p.referrers = vec![Vec::new(); rules.len()];
         for (rule, read) in p.reads.keys.iter().enumerate() {
@@ -493,6 +593,79 @@ impl Program {
             }
         }
         p
+    }
+
+    /// Lists the series the quick leaves read (`cells`, ascending) and points each quick leaf
+    /// at its cells: the values in force are kept for those series alone, so they are as
+    /// small as what the rules read, not the index's keys × slots. A leaf reading the
+    /// subject's slot reads every slot of its key, whose cells are then consecutive.
+    fn number_cells(&mut self, keys: usize, slots: usize) {
+        self.slots = slots;
+        let Ok(slots) = u32::try_from(slots) else {
+            self.quick.fill(Quick::NOT);
+            return;
+        };
+        let mut cells = Vec::new();
+        for q in &mut self.quick {
+            if q.kind == Quick::SLOW {
+                continue;
+            }
+            let read = match q.slot {
+                SUBJECT => q.base.checked_add(slots).map(|end| q.base..end),
+                s => q.base.checked_add(s).map(|at| at..at + 1),
+            };
+            match read {
+                Some(read) => {
+                    cells.extend(read);
+                    if q.fallback {
+                        cells.push(q.base);
+                    }
+                }
+                None => *q = Quick::NOT,
+            }
+        }
+        cells.sort_unstable();
+        cells.dedup();
+        let cell = |at: u32| cells.binary_search(&at).ok().and_then(|c| u32::try_from(c).ok());
+        for q in &mut self.quick {
+            if q.kind == Quick::SLOW {
+                continue;
+            }
+            let own = if q.slot == SUBJECT {
+                q.base
+            } else {
+                q.base + q.slot
+            };
+            let council = if q.fallback { q.base } else { own };
+            match (cell(own), cell(council)) {
+                (Some(own), Some(council)) => {
+                    q.cell = own;
+                    q.council = council;
+                }
+                _ => *q = Quick::NOT,
+            }
+        }
+        self.key_cells = (0..=keys)
+            .map(|k| {
+                let start = u32::try_from(k.saturating_mul(self.slots)).unwrap_or(u32::MAX);
+                u32::try_from(cells.partition_point(|&c| c < start)).unwrap_or(u32::MAX)
+            })
+            .collect();
+        self.cells = cells;
+    }
+
+    /// Series `at`'s cell among the values in force, if a quick leaf reads it.
+    fn cell_of(&self, at: usize) -> Option<usize> {
+        let k = at.checked_div(self.slots)?;
+        let from = *self.key_cells.get(k)? as usize;
+        let to = *self.key_cells.get(k + 1)? as usize;
+        let cells = self.cells.get(from..to)?;
+        if cells.len() == self.slots {
+            // Every slot of the key: the cells are the slots in order.
+            return Some(from + at % self.slots);
+        }
+        let at = u32::try_from(at).ok()?;
+        cells.iter().position(|&c| c == at).map(|p| from + p)
     }
 
     fn here(&self) -> u32 {
@@ -652,8 +825,9 @@ impl Program {
         main
     }
 
-    /// Evaluates every rule into `out`, reusing its buffers.
-    pub(crate) fn run<'a>(&'a self, engine: &Engine<'a>, out: &mut Outcomes) {
+    /// Evaluates every rule into `out`, reusing its buffers; `in_force`, when it holds the
+    /// values in force on the engine's as-of day over its index, spares each leaf the search.
+    pub(crate) fn run<'a>(&'a self, engine: &Engine<'a>, in_force: Option<&InForce>, out: &mut Outcomes) {
         out.stamp = 0;
         out.flat.clear();
         out.flat.resize(
@@ -664,7 +838,7 @@ impl Program {
         out.offsets.extend_from_slice(&self.offsets);
         self.forget(out);
         let mut params = std::mem::take(&mut out.params);
-        let ctx = self.ctx(engine, &mut params);
+        let ctx = self.ctx(engine, in_force, &mut params);
         for &rule in &self.order {
             self.rule_into(rule, &ctx, out);
         }
@@ -673,7 +847,12 @@ impl Program {
 
     /// The context of one assessment; `scratch` holds the parameters when some are
     /// overridden.
-    fn ctx<'e, 'a>(&'e self, engine: &'e Engine<'a>, scratch: &'e mut Vec<(u32, Scalar)>) -> Ctx<'e, 'a> {
+    fn ctx<'e, 'a>(
+        &'e self,
+        engine: &'e Engine<'a>,
+        in_force: Option<&'e InForce>,
+        scratch: &'e mut Vec<(u32, Scalar)>,
+    ) -> Ctx<'e, 'a> {
         let params: &[(u32, Scalar)] = if engine.overridden() {
             scratch.clear();
             scratch.extend((0..self.params.len()).map(|i| {
@@ -687,25 +866,33 @@ impl Program {
         } else {
             &self.params
         };
+        let index = engine.index();
+        let seen = in_force
+            .filter(|f| f.day == engine.as_of_days && f.seen.len() == self.cells.len())
+            .map(|f| f.seen.as_slice());
         Ctx {
             engine,
-            index: engine.index(),
+            index,
             as_of: engine.as_of_days,
             params,
+            seen,
         }
     }
 
-    /// Evaluates into `out` only the rules marked in `dirty`, taking the rest from `base`: the
-    /// outcomes of the same program over evidence that differs only in what the dirty rules
-    /// read. `dirty` must be closed under reference (a rule referring to a dirty rule is dirty).
+    /// Evaluates into `out` only the rules `dirty` (in dependency order), taking the rest from
+    /// `base`: the outcomes of the same program over evidence that differs only in what the
+    /// dirty rules read. `dirty` must be closed under reference (a rule referring to a dirty
+    /// rule is dirty).
     ///
     /// `stamp` names `base` (a [`WhatIf`]'s): when `out` holds that base's last answer, only the
     /// rules that answer re-evaluated are taken back from `base`, not the whole buffer.
+    #[allow(clippy::too_many_arguments)]
     fn rerun<'a>(
         &'a self,
         engine: &Engine<'a>,
+        in_force: Option<&InForce>,
         base: &Outcomes,
-        dirty: &[bool],
+        dirty: &[usize],
         out: &mut Outcomes,
         stamp: u64,
     ) {
@@ -725,12 +912,10 @@ impl Program {
         out.rerun.clear();
         self.forget(out);
         let mut params = std::mem::take(&mut out.params);
-        let ctx = self.ctx(engine, &mut params);
-        for &rule in &self.order {
-            if dirty.get(rule).copied().unwrap_or(true) {
-                self.rule_into(rule, &ctx, out);
-                out.rerun.push(rule);
-            }
+        let ctx = self.ctx(engine, in_force, &mut params);
+        for &rule in dirty {
+            self.rule_into(rule, &ctx, out);
+            out.rerun.push(rule);
         }
         out.params = params;
         out.stamp = stamp;
@@ -769,17 +954,26 @@ impl Program {
     }
 
     /// The rules a change to `changed` keys touches, directly or through references, in a
-    /// mask by rule: the rules that read a changed key, then those that refer to a touched
-    /// rule, followed outward (`frontier` is scratch). Only what is touched is visited.
-    fn dirty(&self, changed: &[usize], dirty: &mut Vec<bool>, frontier: &mut Vec<usize>) {
+    /// mask by rule and listed in dependency order (`touched`): the rules that read a changed
+    /// key, then those that refer to a touched rule, followed outward (`frontier` is scratch).
+    /// Only what is touched is visited.
+    fn dirty(
+        &self,
+        changed: &[usize],
+        dirty: &mut Vec<bool>,
+        frontier: &mut Vec<usize>,
+        touched: &mut Vec<usize>,
+    ) {
         dirty.clear();
         dirty.resize(self.rules.len(), false);
         frontier.clear();
+        touched.clear();
         let mut touch = |rule: usize, frontier: &mut Vec<usize>| {
             if let Some(cell) = dirty.get_mut(rule) {
                 if !*cell {
                     *cell = true;
                     frontier.push(rule);
+                    touched.push(rule);
                 }
             }
         };
@@ -793,6 +987,7 @@ impl Program {
                 touch(other, frontier);
             }
         }
+        touched.sort_unstable_by_key(|&rule| self.rank.get(rule).copied().unwrap_or(u32::MAX));
     }
 
     /// [`Program::dirty`] by walking the rules in dependency order: each rule is dirty when it
@@ -992,8 +1187,22 @@ impl Program {
         }
     }
 
-    #[inline]
+    /// Leaf `i`'s truth: over the values in force when the caller keeps them and the leaf is
+    /// one they decide, else as [`Program::slow_leaf`] decides it.
+    #[inline(always)]
     fn leaf(&self, i: usize, ctx: &Ctx<'_, '_>, subject: Option<usize>, out: &mut Outcomes) -> Truth {
+        if let (Some(seen), Some(q)) = (ctx.seen, self.quick.get(i)) {
+            if let Some(t) = q.decide(seen, ctx, subject) {
+                return t;
+            }
+        }
+        self.slow_leaf(i, ctx, subject, out)
+    }
+
+    /// Leaf `i`'s truth, remembered for the assessment when it is subject-free in a
+    /// per-function rule.
+    #[inline(never)]
+    fn slow_leaf(&self, i: usize, ctx: &Ctx<'_, '_>, subject: Option<usize>, out: &mut Outcomes) -> Truth {
         let Some(entry) = self.leaves.get(i) else {
             return Truth::Unknown;
         };
@@ -1026,35 +1235,26 @@ fn latest(ctx: &Ctx<'_, '_>, l: &Latest, subject: Option<usize>) -> Truth {
     } else {
         Truth::Unknown
     };
-    let index = ctx.index;
-    let as_of = ctx.as_of;
-    // The last observation of series `at` visible on the as-of date. Most series end before
-    // it, so the last day is tried before searching.
-    let visible = |at: usize| -> Option<usize> {
-        let &(start, end) = index.series.get(at)?;
-        let (start, end) = (start as usize, end as usize);
-        let days = index.days.get(start..end)?;
-        let e = match days.last() {
-            Some(&last) if last <= as_of => end,
-            Some(_) => start + days.partition_point(|&d| d <= as_of),
-            None => return None,
-        };
-        (e > start).then(|| e - 1)
-    };
     let own = match l.slot {
         SUBJECT => Some(subject.map_or(0, |s| s + 1)),
         MISSING => None,
         slot => Some(slot as usize),
     };
-    let mut found = own.and_then(|slot| visible(l.base + slot));
-    if found.is_none() && l.fallback && own != Some(0) {
-        found = visible(l.base);
-    }
-    let Some(i) = found else {
-        return absent;
+    let seen = match ctx.seen {
+        Some(seen) => {
+            let cell = |at: usize| seen.get(at).copied().unwrap_or(Seen::NONE);
+            let mut s = own.map_or(Seen::NONE, |slot| cell(l.base + slot));
+            if s.kind == UNSEEN && l.fallback && own != Some(0) {
+                s = cell(l.base);
+            }
+            s
+        }
+        None => found(ctx, l, own).map_or(Seen::NONE, |i| ctx.index.seen_at(i)),
     };
-    let day = index.days.get(i).copied().unwrap_or(i32::MIN);
-    let age = i64::from(as_of) - i64::from(day);
+    if seen.kind == UNSEEN {
+        return absent;
+    }
+    let age = i64::from(ctx.as_of) - i64::from(seen.day);
     let stale = |limit: Limit| match limit {
         Limit::None => false,
         Limit::Days(n) => age > i64::from(n),
@@ -1070,23 +1270,211 @@ fn latest(ctx: &Ctx<'_, '_>, l: &Latest, subject: Option<usize>) -> Truth {
         None => l.want,
         Some(p) => ctx.params.get(p).map_or(Scalar { kind: 0, x: 0.0 }, |q| q.1),
     };
-    match index.values.get(i) {
-        Some(v) if v.kind != 0 && wanted.kind != 0 => {
-            if v.kind != wanted.kind {
-                Truth::Unknown
-            } else {
-                match v.x.partial_cmp(&wanted.x) {
-                    Some(ord) if op.holds(ord) => Truth::Met,
-                    Some(_) => Truth::NotMet,
-                    None => Truth::Unknown,
+    if seen.kind != 0 && wanted.kind != 0 {
+        if seen.kind != wanted.kind {
+            return Truth::Unknown;
+        }
+        return match seen.x.partial_cmp(&wanted.x) {
+            Some(ord) if op.holds(ord) => Truth::Met,
+            Some(_) => Truth::NotMet,
+            None => Truth::Unknown,
+        };
+    }
+    // Text, compared as values: the observation itself is found (rare enough to search again).
+    match (
+        found(ctx, l, own).and_then(|i| ctx.engine.observation(i)),
+        l.threshold.as_deref(),
+    ) {
+        (Some(o), Some(threshold)) => compare(&o.value, op, ctx.engine.threshold_value(threshold)),
+        _ => Truth::Unknown,
+    }
+}
+
+/// The observation a latest-value leaf reads, by searching the columns: the latest of its own
+/// series (`own`) visible on the as-of day, else, with `fallback`, the council's.
+fn found(ctx: &Ctx<'_, '_>, l: &Latest, own: Option<usize>) -> Option<usize> {
+    let index = ctx.index;
+    let found = own.and_then(|slot| index.visible(l.base + slot, ctx.as_of));
+    if found.is_none() && l.fallback && own != Some(0) {
+        return index.visible(l.base, ctx.as_of);
+    }
+    found
+}
+
+/// A latest-value leaf as decided over the values in force: its cell (`base` plus a fixed slot,
+/// or the subject's), the one age limit it applies (the key's maximum age and the leaf's
+/// `within`, whichever is shorter, each a literal or a parameter), and the threshold.
+#[derive(Debug, Clone, Copy)]
+struct Quick {
+    want: f64,
+    /// Until the cells are numbered (`Program::number_cells`), the series of the key's slot 0
+    /// (`key * slots`); then that series' cell among the values in force.
+    base: u32,
+    /// The cell of the slot read (the subject's own is `base + 1 + subject`), and the
+    /// council's, read by `fallback`.
+    cell: u32,
+    council: u32,
+    /// A fixed slot, or [`SUBJECT`].
+    slot: u32,
+    /// The literal limit, `u32::MAX` for none; and a parameter's, [`Quick::NO_PARAM`] for none.
+    max_age: u32,
+    age_param: u32,
+    /// The threshold's parameter, [`Quick::NO_PARAM`] for a literal (`want`, of `kind`).
+    want_param: u32,
+    /// The literal threshold's kind, as [`Scalar`]'s; [`Quick::SLOW`]: not decided here.
+    kind: u8,
+    /// Which orderings of value to threshold meet the test (`LESS`, `EQUAL`, `GREATER`), or
+    /// `PRESENT`.
+    ops: u8,
+    fallback: bool,
+}
+
+impl Quick {
+    const SLOW: u8 = u8::MAX;
+    /// Any literal kind but text, for a `present` test or a parameter threshold.
+    const ANY: u8 = u8::MAX - 1;
+    const NO_PARAM: u32 = u32::MAX;
+    const LESS: u8 = 1;
+    const EQUAL: u8 = 2;
+    const GREATER: u8 = 4;
+    const PRESENT: u8 = 8;
+
+    const NOT: Quick = Quick {
+        want: 0.0,
+        base: 0,
+        cell: 0,
+        council: 0,
+        slot: 0,
+        max_age: u32::MAX,
+        age_param: Quick::NO_PARAM,
+        want_param: Quick::NO_PARAM,
+        kind: Quick::SLOW,
+        ops: 0,
+        fallback: false,
+    };
+
+    fn of(entry: &LeafEntry) -> Quick {
+        let LeafCode::Latest(l) = &entry.code else {
+            return Quick::NOT;
+        };
+        let (Ok(base), slot, fallback) = (u32::try_from(l.base), l.slot, l.fallback) else {
+            return Quick::NOT;
+        };
+        // A pinned function the pack lacks (left to the slow leaf: no pack that validates has
+        // one).
+        if slot == MISSING {
+            return Quick::NOT;
+        }
+        let (mut max_age, mut age_param) = (u32::MAX, Quick::NO_PARAM);
+        for limit in [l.max_age, l.within] {
+            match limit {
+                Limit::None => {}
+                Limit::Days(n) => max_age = max_age.min(n),
+                Limit::Param(p) if age_param == Quick::NO_PARAM => {
+                    let Ok(p) = u32::try_from(p) else {
+                        return Quick::NOT;
+                    };
+                    age_param = p;
                 }
+                Limit::Param(_) => return Quick::NOT,
             }
         }
-        // Text, compared as values.
-        _ => match (ctx.engine.observation(i), l.threshold.as_deref()) {
-            (Some(o), Some(threshold)) => compare(&o.value, op, ctx.engine.threshold_value(threshold)),
-            _ => Truth::Unknown,
-        },
+        let (ops, kind, want_param) = match (l.op, l.param) {
+            (None, _) => (Quick::PRESENT, Quick::ANY, Quick::NO_PARAM),
+            (Some(op), param) => {
+                let ops = [
+                    (std::cmp::Ordering::Less, Quick::LESS),
+                    (std::cmp::Ordering::Equal, Quick::EQUAL),
+                    (std::cmp::Ordering::Greater, Quick::GREATER),
+                ]
+                .iter()
+                .filter(|(ord, _)| op.holds(*ord))
+                .fold(0, |bits, (_, bit)| bits | bit);
+                match param {
+                    Some(p) => match u32::try_from(p) {
+                        Ok(p) if p != Quick::NO_PARAM => (ops, Quick::ANY, p),
+                        _ => return Quick::NOT,
+                    },
+                    // Text thresholds are compared as values, by the slow leaf.
+                    None if l.want.kind == 0 => return Quick::NOT,
+                    None => (ops, l.want.kind, Quick::NO_PARAM),
+                }
+            }
+        };
+        Quick {
+            want: l.want.x,
+            base,
+            cell: 0,
+            council: 0,
+            slot,
+            max_age,
+            age_param,
+            want_param,
+            kind,
+            ops,
+            fallback,
+        }
+    }
+
+    /// The leaf's truth over `seen`, the values in force on the as-of day, as [`latest`]
+    /// decides it; `None` when it is not decided here (text, or not a latest-value leaf).
+    #[inline(always)]
+    fn decide(&self, seen: &[Seen], ctx: &Ctx<'_, '_>, subject: Option<usize>) -> Option<Truth> {
+        if self.kind == Quick::SLOW {
+            return None;
+        }
+        let (own, at) = if self.slot == SUBJECT {
+            let own = subject.map_or(0, |s| s + 1);
+            (own, self.cell as usize + own)
+        } else {
+            (self.slot as usize, self.cell as usize)
+        };
+        let mut cell = *seen.get(at)?;
+        if cell.kind == UNSEEN && self.fallback && own != 0 {
+            cell = *seen.get(self.council as usize)?;
+        }
+        let present = self.ops & Quick::PRESENT != 0;
+        let absent = if present { Truth::NotMet } else { Truth::Unknown };
+        if cell.kind == UNSEEN {
+            return Some(absent);
+        }
+        let limit = match self.age_param {
+            Quick::NO_PARAM => self.max_age,
+            p => self.max_age.min(ctx.params.get(p as usize).map_or(1, |q| q.0)),
+        };
+        if i64::from(ctx.as_of) - i64::from(cell.day) > i64::from(limit) {
+            return Some(absent);
+        }
+        if present {
+            return Some(Truth::Met);
+        }
+        let (kind, want) = match self.want_param {
+            Quick::NO_PARAM => (self.kind, self.want),
+            p => {
+                let q = ctx.params.get(p as usize)?.1;
+                (q.kind, q.x)
+            }
+        };
+        if cell.kind == 0 || kind == 0 {
+            return None;
+        }
+        if cell.kind != kind {
+            return Some(Truth::Unknown);
+        }
+        let bit = if cell.x < want {
+            Quick::LESS
+        } else if cell.x > want {
+            Quick::GREATER
+        } else if cell.x == want {
+            Quick::EQUAL
+        } else {
+            return Some(Truth::Unknown);
+        };
+        Some(if self.ops & bit != 0 {
+            Truth::Met
+        } else {
+            Truth::NotMet
+        })
     }
 }
 
@@ -1314,6 +1702,9 @@ pub struct Indexed<'a> {
     /// keys computed, refused roles left out).
     prepared: Option<Evidence>,
     index: Index,
+    /// The values in force on the first as-of day asked about, kept for the questions after
+    /// it (most callers ask about one day); other days search the columns.
+    in_force: std::sync::OnceLock<InForce>,
 }
 
 impl<'a> Indexed<'a> {
@@ -1336,6 +1727,7 @@ impl<'a> Indexed<'a> {
             given,
             prepared,
             index,
+            in_force: std::sync::OnceLock::new(),
         }
     }
 
@@ -1358,12 +1750,22 @@ impl<'a> Indexed<'a> {
             let prepared = crate::derived::prepare(self.pack, evidence);
             let evidence = prepared.as_ref().map_or(evidence, |p| &p.evidence);
             let engine = Engine::new(self.pack, evidence, options);
-            self.pack.program.run(&engine, out);
+            self.pack.program.run(&engine, None, out);
             return;
         }
         let read = self.prepared.as_ref().unwrap_or(&self.given);
         let engine = Engine::with_series(self.pack, read, options, Cow::Borrowed(&self.index));
-        self.pack.program.run(&engine, out);
+        let in_force = self.in_force(engine.as_of_days);
+        self.pack.program.run(&engine, in_force, out);
+    }
+
+    /// The values in force on `day`, if they are kept for it: the first day asked about.
+    fn in_force(&self, day: i32) -> Option<&InForce> {
+        Some(
+            self.in_force
+                .get_or_init(|| self.index.in_force(&self.pack.program.cells, day)),
+        )
+        .filter(|f| f.day == day)
     }
 }
 
@@ -1410,13 +1812,19 @@ pub struct WhatIf<'i, 'a> {
     /// which each answer's overlay is undone (`undo`: each series changed and its range
     /// before) rather than copied afresh.
     index: Index,
-    undo: Vec<(usize, (u32, u32))>,
+    undo: Vec<Undo>,
+    /// The values in force on the as-of day over `index`, kept with it: each series an answer
+    /// changes is looked at again, and put back with it.
+    in_force: InForce,
     /// Scratch: the sets of an answer as (series, day, value), the keys changed, the rules
     /// dirty.
     sets: Vec<(usize, i32, Scalar)>,
     changed: Vec<usize>,
     dirty: Vec<bool>,
     frontier: Vec<usize>,
+    touched: Vec<usize>,
+    /// Scratch: one changed series' new entries.
+    series: Vec<(i32, Scalar)>,
     /// Whether the last answer overrode parameters, and the options it was answered under
     /// (kept, so an answer does not allocate them afresh).
     reparameterised: bool,
@@ -1424,6 +1832,15 @@ pub struct WhatIf<'i, 'a> {
     /// Names this `WhatIf`'s base, so an answer into the buffer of the last one restores only
     /// what that answer changed.
     stamp: u64,
+}
+
+/// What an answer changed of one series, to put back: its range in the columns, and its cell
+/// among the values in force if a quick leaf reads it.
+#[derive(Debug)]
+struct Undo {
+    at: usize,
+    range: (u32, u32),
+    seen: Option<(usize, Seen)>,
 }
 
 /// The stamps [`WhatIf`]s take, one each.
@@ -1439,6 +1856,11 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             .observations
             .iter()
             .any(|o| o.id.starts_with(crate::whatif::SCENARIO_ID_PREFIX));
+        let day = chrono::Datelike::num_days_from_ce(&options.as_of);
+        let in_force = match indexed.in_force(day) {
+            Some(f) => f.clone(),
+            None => indexed.index.in_force(&indexed.pack.program.cells, day),
+        };
         WhatIf {
             indexed,
             options: options.clone(),
@@ -1446,10 +1868,13 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             chained,
             index: indexed.index.clone(),
             undo: Vec::new(),
+            in_force,
             sets: Vec::new(),
             changed: Vec::new(),
             dirty: Vec::new(),
             frontier: Vec::new(),
+            touched: Vec::new(),
+            series: Vec::new(),
             reparameterised: false,
             reparameterised_options: options.clone(),
             stamp: STAMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -1478,15 +1903,21 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                 &self.options
             };
             let engine = Engine::with_series(pack, read, options, Cow::Borrowed(&self.index));
+            pack.program.dirty(
+                &self.changed,
+                &mut self.dirty,
+                &mut self.frontier,
+                &mut self.touched,
+            );
+            // A parameter may be read by any rule (a threshold, a window, a key's maximum age),
+            // so every rule is evaluated again.
+            let rules = if self.reparameterised {
+                &pack.program.order
+            } else {
+                &self.touched
+            };
             pack.program
-                .dirty(&self.changed, &mut self.dirty, &mut self.frontier);
-            if self.reparameterised {
-                // A parameter may be read by any rule (a threshold, a window, a key's maximum
-                // age), so every rule is evaluated again.
-                self.dirty.fill(true);
-            }
-            pack.program
-                .rerun(&engine, &self.base, &self.dirty, out, self.stamp);
+                .rerun(&engine, Some(&self.in_force), &self.base, rules, out, self.stamp);
             return Ok(());
         }
         let options = &self.options;
@@ -1569,7 +2000,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         let mut sets = std::mem::take(&mut self.sets);
         // Stable: the change order is kept within a series and a day.
         sets.sort_by_key(|&(at, day, _)| (at, day));
-        let mut series: Vec<(i32, Scalar)> = Vec::new();
+        let mut series = std::mem::take(&mut self.series);
         let mut i = 0;
         while let Some(&(at, _, _)) = sets.get(i) {
             series.clear();
@@ -1585,18 +2016,34 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             }
             let before = *self.index.series.get(at)?;
             self.index.set(at, &series)?;
-            self.undo.push((at, before));
+            // The series' cell among the values in force, if a quick leaf reads it.
+            let cell = pack.program.cell_of(at);
+            let seen = match cell.and_then(|c| self.in_force.seen.get_mut(c)) {
+                Some(seen) => Some(std::mem::replace(seen, self.index.seen(at, self.in_force.day))),
+                None => None,
+            };
+            self.undo.push(Undo {
+                at,
+                range: before,
+                seen: cell.zip(seen),
+            });
         }
         sets.clear();
         self.sets = sets;
+        self.series = series;
         Some(())
     }
 
     /// Takes the index back to the evidence as indexed, undoing what the last answer overlaid.
     fn restore(&mut self) {
-        for (at, before) in self.undo.drain(..).rev() {
+        for Undo { at, range, seen } in self.undo.drain(..).rev() {
             if let Some(cell) = self.index.series.get_mut(at) {
-                *cell = before;
+                *cell = range;
+            }
+            if let Some((c, seen)) = seen {
+                if let Some(cell) = self.in_force.seen.get_mut(c) {
+                    *cell = seen;
+                }
             }
         }
         let len = self.indexed.index.days.len();
@@ -1617,6 +2064,26 @@ impl<'i, 'a> WhatIf<'i, 'a> {
 mod tests {
     use super::*;
 
+    /// A series' cell among the values in force is found through its key's cells as a search of
+    /// them all finds it, for every series of the embedded pack's index.
+    #[test]
+    fn a_series_cell_is_found_through_its_key() {
+        let pack = crate::default_pack().expect("the embedded pack loads");
+        let program = &pack.program;
+        let series = pack.keys.len() * (pack.functions.len() + 1);
+        let mut found = 0;
+        for at in 0..series + 3 {
+            let searched = u32::try_from(at)
+                .ok()
+                .and_then(|a| program.cells.binary_search(&a).ok());
+            assert_eq!(program.cell_of(at), searched, "series {at}");
+            found += usize::from(searched.is_some());
+        }
+        // Both shapes occur: keys read in every slot and keys read in some.
+        assert_eq!(found, program.cells.len());
+        assert!(program.cells.len() > pack.keys.len() && program.cells.len() < series);
+    }
+
     /// The rules a change touches, followed outward from the rules that read it, are those a
     /// walk of every rule finds, for each key alone and with any other key, over the embedded
     /// pack (the what-if property test holds the answers on generated packs).
@@ -1625,14 +2092,23 @@ mod tests {
         let pack = crate::default_pack().expect("the embedded pack loads");
         let program = &pack.program;
         let keys = pack.keys.len();
-        let (mut by_key, mut by_walk, mut frontier) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut by_key, mut by_walk, mut frontier, mut touched) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let mut touched_any = 0;
         for a in 0..keys {
             for b in a..keys {
                 for changed in [vec![a], vec![a, b]] {
-                    program.dirty(&changed, &mut by_key, &mut frontier);
+                    program.dirty(&changed, &mut by_key, &mut frontier, &mut touched);
                     program.dirty_by_walk(&changed, &mut by_walk);
                     assert_eq!(by_key, by_walk, "keys {changed:?}");
+                    // Listed in dependency order, each once.
+                    let in_order: Vec<usize> = program
+                        .order
+                        .iter()
+                        .copied()
+                        .filter(|&r| by_walk.get(r).copied().unwrap_or(false))
+                        .collect();
+                    assert_eq!(touched, in_order, "keys {changed:?}");
                     touched_any += usize::from(by_key.contains(&true));
                 }
             }

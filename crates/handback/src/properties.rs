@@ -1586,6 +1586,101 @@ proptest! {
     }
 }
 
+/// Pins latest-value leaves of the function key to a function (with or without falling back to
+/// the council's series) and gives leaves of `n2` (which has a maximum age) a `within` of their
+/// own, written or the parameter `w0`: the shapes the generator does not make, which the values
+/// in force decide apart from the rest (a pinned slot's own cell and the council's; the shorter
+/// of two age limits).
+fn with_pins(rules: &mut [J], seed: u64) {
+    fn walk(v: &mut J, rng: &mut Rng) {
+        match v {
+            J::Object(map) => {
+                let latest = map.contains_key("key")
+                    && (map.contains_key("op") || map.contains_key("present"))
+                    && map.keys().all(|k| {
+                        [
+                            "key",
+                            "op",
+                            "value",
+                            "param",
+                            "present",
+                            "fallback_to_council",
+                            "within_days",
+                        ]
+                        .contains(&k.as_str())
+                    });
+                let key = map.get("key").and_then(J::as_str).unwrap_or_default().to_owned();
+                if latest && key == FUNCTION_KEYS[0].0 && rng.chance(70) {
+                    map.insert("function".into(), json!(FUNCTIONS[rng.below(2)]));
+                    map.insert("fallback_to_council".into(), json!(rng.chance(60)));
+                }
+                if latest && key == "n2" && rng.chance(80) {
+                    let within = if rng.chance(40) {
+                        json!({"param": "w0"})
+                    } else {
+                        json!(60 + rng.below(140))
+                    };
+                    map.insert("within_days".into(), within);
+                }
+                // Conditions nest only here (not in a test's own objects: `days_since`, ...).
+                for (name, child) in map.iter_mut() {
+                    if ["all", "any", "not", "of", "condition", "levels"].contains(&name.as_str()) {
+                        walk(child, rng);
+                    }
+                }
+            }
+            J::Array(items) => items.iter_mut().for_each(|i| walk(i, rng)),
+            _ => {}
+        }
+    }
+    let mut rng = Rng(seed ^ 0x9147);
+    rules.iter_mut().for_each(|r| walk(r, &mut rng));
+}
+
+/// Leaves pinned to a function (falling back to the council's series or not) and leaves with
+/// two age limits are decided over the values in force as the tree interpreter and the
+/// reference evaluator decide them, with `w0` at its default and moved past `n2`'s maximum age.
+#[test]
+fn pinned_and_doubly_limited_leaves_agree_with_the_interpreter() {
+    let (mut pinned, mut limited) = (0, 0);
+    for seed in 0..240u64 {
+        let mut g = generate(seed, 2 + (seed % 9) as usize, false);
+        with_pins(&mut g.rules, seed);
+        let text = serde_json::to_string(&g.rules).unwrap_or_default();
+        pinned += usize::from(text.contains("\"function\":\"f"));
+        limited += usize::from(text.contains("\"within_days\""));
+        let pack = load(&g, 1, &mut Rng(seed), false);
+        let ev = evidence(&pack, &evidence_json(seed, 20 + (seed % 50) as usize));
+        let prepared = crate::derived::prepare(&pack, &ev);
+        let read = prepared.as_ref().map_or(&ev, |p| &p.evidence);
+        let indexed = crate::program::Indexed::new(&pack, &ev);
+        let mut out = crate::program::Outcomes::new();
+        for d in [(seed as i64 * 53) % DAYS, DAYS - 1, (seed as i64 * 53) % DAYS] {
+            let as_of = base() + chrono::Duration::days(d);
+            for w0 in [None, Some("200")] {
+                let mut options = Options::new(as_of);
+                if let Some(w0) = w0 {
+                    assert!(options.set_parameter(&pack, "w0", w0).is_ok());
+                }
+                let interpreted = crate::assess::Engine::new(&pack, read, &options).outcomes_interpreted();
+                indexed.outcomes_into(&options, &mut out);
+                assert_eq!(out.to_vecs(), interpreted, "seed {seed}, day {d}, w0 {w0:?}");
+                if w0.is_none() {
+                    assert_eq!(
+                        interpreted,
+                        crate::reference::outcomes(&pack, &ev, as_of),
+                        "seed {seed}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        pinned > 60 && limited > 60,
+        "{pinned} packs pinned, {limited} limited"
+    );
+}
+
 /// A change to an input of a derived key that rules read reaches those rules: the what-if
 /// re-derives it (by taking the full path) rather than overlaying the input alone.
 #[test]
