@@ -14,10 +14,11 @@
 //! - the plain latest-value comparisons (`compare`, `present`), most leaves in practice, are
 //!   decided inline; the others go to the interpreter's leaf, the one definition of their
 //!   meaning;
-//! - the values in force on a day asked about again and again (an [`Indexed`]'s first as-of
-//!   date, a [`WhatIf`]'s) are gathered once into one cell per series the latest-value leaves
-//!   read ([`InForce`]), so such a leaf is decided from one cell by a flat row ([`Quick`]):
-//!   what the other engines are given as input (one value per key), built from dated evidence;
+//! - the values in force on a day asked about again and again (the first as-of date an
+//!   [`Indexed`] is asked about twice in a row, a [`WhatIf`]'s) are gathered once into one
+//!   cell per series the latest-value leaves read ([`InForce`]), so such a leaf is decided
+//!   from one cell by a flat row ([`Quick`]): what the other engines are given as input (one
+//!   value per key), built from dated evidence;
 //! - outcomes go into one flat buffer ([`Outcomes`]) that a caller can keep and reuse, so a
 //!   warm bulk assessment of latest-value comparisons allocates nothing (the other leaf tests,
 //!   decided by the interpreter's leaf, and parameter overrides still allocate a little).
@@ -1702,9 +1703,12 @@ pub struct Indexed<'a> {
     /// keys computed, refused roles left out).
     prepared: Option<Evidence>,
     index: Index,
-    /// The values in force on the first as-of day asked about, kept for the questions after
-    /// it (most callers ask about one day); other days search the columns.
+    /// The values in force on the first as-of day asked about twice in a row (or a
+    /// [`WhatIf`]'s), kept for the questions after it (most callers ask about one day); other
+    /// days search the columns.
     in_force: std::sync::OnceLock<InForce>,
+    /// The last day asked about (`i64::MIN`: none), until the values in force are kept.
+    last_day: std::sync::atomic::AtomicI64,
 }
 
 impl<'a> Indexed<'a> {
@@ -1728,6 +1732,7 @@ impl<'a> Indexed<'a> {
             prepared,
             index,
             in_force: std::sync::OnceLock::new(),
+            last_day: std::sync::atomic::AtomicI64::new(i64::MIN),
         }
     }
 
@@ -1759,8 +1764,27 @@ impl<'a> Indexed<'a> {
         self.pack.program.run(&engine, in_force, out);
     }
 
-    /// The values in force on `day`, if they are kept for it: the first day asked about.
+    /// The values in force on `day`, if they are kept for it: the first day asked about twice
+    /// in a row, so that evidence assessed once pays nothing for gathering them.
     fn in_force(&self, day: i32) -> Option<&InForce> {
+        if let Some(kept) = self.in_force.get() {
+            return (kept.day == day).then_some(kept);
+        }
+        let before = self
+            .last_day
+            .swap(i64::from(day), std::sync::atomic::Ordering::Relaxed);
+        if before != i64::from(day) {
+            return None;
+        }
+        Some(
+            self.in_force
+                .get_or_init(|| self.index.in_force(&self.pack.program.cells, day)),
+        )
+        .filter(|f| f.day == day)
+    }
+
+    /// The values in force on `day`, kept for it if none are kept yet.
+    fn in_force_now(&self, day: i32) -> Option<&InForce> {
         Some(
             self.in_force
                 .get_or_init(|| self.index.in_force(&self.pack.program.cells, day)),
@@ -1857,7 +1881,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             .iter()
             .any(|o| o.id.starts_with(crate::whatif::SCENARIO_ID_PREFIX));
         let day = chrono::Datelike::num_days_from_ce(&options.as_of);
-        let in_force = match indexed.in_force(day) {
+        let in_force = match indexed.in_force_now(day) {
             Some(f) => f.clone(),
             None => indexed.index.in_force(&indexed.pack.program.cells, day),
         };
