@@ -1202,7 +1202,7 @@ impl Program {
 
     /// Leaf `i`'s truth, remembered for the assessment when it is subject-free in a
     /// per-function rule.
-    #[inline(never)]
+    #[inline]
     fn slow_leaf(&self, i: usize, ctx: &Ctx<'_, '_>, subject: Option<usize>, out: &mut Outcomes) -> Truth {
         let Some(entry) = self.leaves.get(i) else {
             return Truth::Unknown;
@@ -1293,6 +1293,7 @@ fn latest(ctx: &Ctx<'_, '_>, l: &Latest, subject: Option<usize>) -> Truth {
 
 /// The observation a latest-value leaf reads, by searching the columns: the latest of its own
 /// series (`own`) visible on the as-of day, else, with `fallback`, the council's.
+#[inline]
 fn found(ctx: &Ctx<'_, '_>, l: &Latest, own: Option<usize>) -> Option<usize> {
     let index = ctx.index;
     let found = own.and_then(|slot| index.visible(l.base + slot, ctx.as_of));
