@@ -410,6 +410,9 @@ pub(crate) struct Program {
     /// size is the pack's own (every read and reference once), whatever its shape.
     readers: Vec<Vec<usize>>,
     referrers: Vec<Vec<usize>>,
+    /// By parameter, the rules whose own conditions read it: an override touches those, as a
+    /// change to a key touches its readers.
+    param_readers: Vec<Vec<usize>>,
     /// Each parameter's default as an amount (days, a count) and as a scalar (a threshold),
     /// resolved as the engine resolves them: what an assessment without overrides reads.
     params: Vec<(u32, Scalar)>,
@@ -434,6 +437,9 @@ struct Reads {
     keys: Vec<Vec<usize>>,
     /// The rules each rule's conditions refer to.
     rules: Vec<Vec<usize>>,
+    /// The parameters each rule's own conditions read (sorted, without repeats): its leaves'
+    /// thresholds, windows, counts and limits, and the maximum age of each key they read.
+    params: Vec<Vec<usize>>,
     /// By key: whether a leaf the interpreter decides (anything but a latest-value comparison)
     /// reads it. Those leaves read the evidence's observations, not the index's columns.
     general: Vec<bool>,
@@ -451,6 +457,7 @@ impl Reads {
         for rule in rules {
             let mut read_keys = Vec::new();
             let mut read_rules = Vec::new();
+            let mut read_params = Vec::new();
             let mut stack: Vec<&Condition> = match &rule.body {
                 Body::Test(c) => vec![c],
                 Body::Graded { levels, .. } => levels.iter().filter_map(|l| l.condition.as_ref()).collect(),
@@ -464,12 +471,13 @@ impl Reads {
                     Condition::Not(inner) => stack.push(inner),
                     Condition::Rule(r) => read_rules.push(r.rule),
                     Condition::Leaf(leaf) => {
-                        let mut leaf_keys = vec![leaf.key];
-                        match &leaf.test {
-                            LeafTest::Against { other, .. } => leaf_keys.push(other.key),
-                            LeafTest::DaysSince { until: Some(e), .. } => leaf_keys.push(e.key),
-                            _ => {}
-                        }
+                        let leaf_keys = leaf.keys();
+                        read_params.extend(leaf.parameters());
+                        read_params.extend(
+                            leaf_keys
+                                .iter()
+                                .filter_map(|&k| keys.get(k).and_then(|key| key.max_age_parameter_index)),
+                        );
                         let general = !matches!(leaf.test, LeafTest::Compare { .. } | LeafTest::Present);
                         for k in leaf_keys {
                             if general {
@@ -486,8 +494,11 @@ impl Reads {
             read_keys.dedup();
             read_rules.sort_unstable();
             read_rules.dedup();
+            read_params.sort_unstable();
+            read_params.dedup();
             reads.keys.push(read_keys);
             reads.rules.push(read_rules);
+            reads.params.push(read_params);
         }
         // The inputs of the derived keys some rule reads, and of the derived keys those are
         // computed from in turn: a derived key no rule reads cannot change an outcome.
@@ -582,6 +593,14 @@ impl Program {
         for (rule, read) in p.reads.keys.iter().enumerate() {
             for &k in read {
                 if let Some(list) = p.readers.get_mut(k) {
+                    list.push(rule);
+                }
+            }
+        }
+        p.param_readers = vec![Vec::new(); p.params.len()];
+        for (rule, read) in p.reads.params.iter().enumerate() {
+            for &i in read {
+                if let Some(list) = p.param_readers.get_mut(i) {
                     list.push(rule);
                 }
             }
@@ -954,13 +973,14 @@ impl Program {
         }
     }
 
-    /// The rules a change to `changed` keys touches, directly or through references, in a
-    /// mask by rule and listed in dependency order (`touched`): the rules that read a changed
-    /// key, then those that refer to a touched rule, followed outward (`frontier` is scratch).
-    /// Only what is touched is visited.
+    /// The rules a change to the `changed` keys and the overridden `params` touches, directly
+    /// or through references, in a mask by rule and listed in dependency order (`touched`): the
+    /// rules that read a changed key or parameter, then those that refer to a touched rule,
+    /// followed outward (`frontier` is scratch). Only what is touched is visited.
     fn dirty(
         &self,
         changed: &[usize],
+        params: &[usize],
         dirty: &mut Vec<bool>,
         frontier: &mut Vec<usize>,
         touched: &mut Vec<usize>,
@@ -983,6 +1003,11 @@ impl Program {
                 touch(rule, frontier);
             }
         }
+        for &i in params {
+            for &rule in self.param_readers.get(i).map_or(&[][..], Vec::as_slice) {
+                touch(rule, frontier);
+            }
+        }
         while let Some(rule) = frontier.pop() {
             for &other in self.referrers.get(rule).map_or(&[][..], Vec::as_slice) {
                 touch(other, frontier);
@@ -992,10 +1017,10 @@ impl Program {
     }
 
     /// [`Program::dirty`] by walking the rules in dependency order: each rule is dirty when it
-    /// reads a changed key or refers to a dirty rule. The plain definition, kept as the test's
+    /// reads a changed key or parameter, or refers to a dirty rule. The plain definition, kept as the test's
     /// reference.
     #[cfg(test)]
-    fn dirty_by_walk(&self, changed: &[usize], dirty: &mut Vec<bool>) {
+    fn dirty_by_walk(&self, changed: &[usize], params: &[usize], dirty: &mut Vec<bool>) {
         dirty.clear();
         dirty.resize(self.rules.len(), false);
         // `order` puts every rule after those it refers to, so one pass settles each.
@@ -1004,7 +1029,12 @@ impl Program {
                 .reads
                 .keys
                 .get(rule)
-                .is_some_and(|keys| keys.iter().any(|k| changed.contains(k)));
+                .is_some_and(|keys| keys.iter().any(|k| changed.contains(k)))
+                || self
+                    .reads
+                    .params
+                    .get(rule)
+                    .is_some_and(|read| read.iter().any(|i| params.contains(i)));
             let refers_dirty = self
                 .reads
                 .rules
@@ -1241,17 +1271,9 @@ fn latest(ctx: &Ctx<'_, '_>, l: &Latest, subject: Option<usize>) -> Truth {
         MISSING => None,
         slot => Some(slot as usize),
     };
-    let seen = match ctx.seen {
-        Some(seen) => {
-            let cell = |at: usize| seen.get(at).copied().unwrap_or(Seen::NONE);
-            let mut s = own.map_or(Seen::NONE, |slot| cell(l.base + slot));
-            if s.kind == UNSEEN && l.fallback && own != Some(0) {
-                s = cell(l.base);
-            }
-            s
-        }
-        None => found(ctx, l, own).map_or(Seen::NONE, |i| ctx.index.seen_at(i)),
-    };
+    // Found in the columns, not among the values in force: those are kept for the series the
+    // quick rows read, which this leaf's may not be.
+    let seen = found(ctx, l, own).map_or(Seen::NONE, |i| ctx.index.seen_at(i));
     if seen.kind == UNSEEN {
         return absent;
     }
@@ -1804,7 +1826,8 @@ impl<'a> Indexed<'a> {
 /// from, a text key, evidence that already holds a scenario's observations, options that
 /// filter the evidence) take that path itself, and a change the
 /// loader would refuse is refused with the same located messages. An answer that overrides a
-/// parameter evaluates every rule again, over the index, under the overridden parameters.
+/// parameter evaluates again, under the overridden parameters, the rules that read it (as a
+/// threshold, a window, a count, a limit or a key's maximum age) and those that refer to them.
 ///
 /// ```
 /// use chrono::NaiveDate;
@@ -1845,6 +1868,7 @@ pub struct WhatIf<'i, 'a> {
     /// dirty.
     sets: Vec<(usize, i32, Scalar)>,
     changed: Vec<usize>,
+    changed_params: Vec<usize>,
     dirty: Vec<bool>,
     frontier: Vec<usize>,
     touched: Vec<usize>,
@@ -1896,6 +1920,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             in_force,
             sets: Vec::new(),
             changed: Vec::new(),
+            changed_params: Vec::new(),
             dirty: Vec::new(),
             frontier: Vec::new(),
             touched: Vec::new(),
@@ -1930,19 +1955,19 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             let engine = Engine::with_series(pack, read, options, Cow::Borrowed(&self.index));
             pack.program.dirty(
                 &self.changed,
+                &self.changed_params,
                 &mut self.dirty,
                 &mut self.frontier,
                 &mut self.touched,
             );
-            // A parameter may be read by any rule (a threshold, a window, a key's maximum age),
-            // so every rule is evaluated again.
-            let rules = if self.reparameterised {
-                &pack.program.order
-            } else {
-                &self.touched
-            };
-            pack.program
-                .rerun(&engine, Some(&self.in_force), &self.base, rules, out, self.stamp);
+            pack.program.rerun(
+                &engine,
+                Some(&self.in_force),
+                &self.base,
+                &self.touched,
+                out,
+                self.stamp,
+            );
             return Ok(());
         }
         let options = &self.options;
@@ -1973,6 +1998,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             return None;
         }
         self.changed.clear();
+        self.changed_params.clear();
         let slots = pack.functions.len() + 1;
         for change in changes {
             let (key, function, value, date) = match change {
@@ -1989,6 +2015,8 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                         return None;
                     }
                     let parsed = crate::pack::parse_parameter(pack, name, &value.to_string()).ok()?;
+                    let index = pack.parameters.iter().position(|p| &p.name == name)?;
+                    self.changed_params.push(index);
                     if !self.reparameterised {
                         self.reparameterised_options.clone_from(&self.options);
                         self.reparameterised = true;
@@ -2110,8 +2138,8 @@ mod tests {
     }
 
     /// The rules a change touches, followed outward from the rules that read it, are those a
-    /// walk of every rule finds, for each key alone and with any other key, over the embedded
-    /// pack (the what-if property test holds the answers on generated packs).
+    /// walk of every rule finds, for each key alone and with any other key, and each parameter
+    /// alone and with any key, over the embedded pack (the what-if property test holds the answers on generated packs).
     #[test]
     fn touched_rules_are_those_a_walk_finds() {
         let pack = crate::default_pack().expect("the embedded pack loads");
@@ -2123,8 +2151,8 @@ mod tests {
         for a in 0..keys {
             for b in a..keys {
                 for changed in [vec![a], vec![a, b]] {
-                    program.dirty(&changed, &mut by_key, &mut frontier, &mut touched);
-                    program.dirty_by_walk(&changed, &mut by_walk);
+                    program.dirty(&changed, &[], &mut by_key, &mut frontier, &mut touched);
+                    program.dirty_by_walk(&changed, &[], &mut by_walk);
                     assert_eq!(by_key, by_walk, "keys {changed:?}");
                     // Listed in dependency order, each once.
                     let in_order: Vec<usize> = program
@@ -2139,6 +2167,19 @@ mod tests {
             }
         }
         assert!(touched_any > keys, "few keys touch any rule: {touched_any}");
+        // Each parameter overridden, alone and with each key changed.
+        let params = pack.parameters.len();
+        let mut touched_by_param = 0;
+        for p in 0..params {
+            for changed in std::iter::once(vec![]).chain((0..keys).map(|k| vec![k])) {
+                program.dirty(&changed, &[p], &mut by_key, &mut frontier, &mut touched);
+                program.dirty_by_walk(&changed, &[p], &mut by_walk);
+                assert_eq!(by_key, by_walk, "keys {changed:?}, parameter {p}");
+                touched_by_param += usize::from(changed.is_empty() && by_key.contains(&true));
+            }
+        }
+        // Both parameters of the embedded pack are thresholds some rule reads.
+        assert!(touched_by_param == params && params >= 2, "{touched_by_param} of {params}");
     }
 
     /// Many sets on one long series copy it once, not once per set: the overlay grows the
