@@ -2179,7 +2179,10 @@ mod tests {
             }
         }
         // Both parameters of the embedded pack are thresholds some rule reads.
-        assert!(touched_by_param == params && params >= 2, "{touched_by_param} of {params}");
+        assert!(
+            touched_by_param == params && params >= 2,
+            "{touched_by_param} of {params}"
+        );
     }
 
     /// Many sets on one long series copy it once, not once per set: the overlay grows the

@@ -1651,6 +1651,92 @@ fn with_pins(rules: &mut [J], seed: u64) {
     rules.iter_mut().for_each(|r| walk(r, &mut rng));
 }
 
+/// Text comparisons are decided by searching the series, not from the values in force (which hold
+/// numbers and grades): a pack with a text key `t0`, some of whose boolean leaves are turned into
+/// comparisons of it, gives the interpreter's outcomes on a day asked about again and again
+/// (where the values in force are kept) as on a day asked once, and so does a what-if over it.
+#[test]
+fn text_comparisons_agree_with_the_interpreter() {
+    fn walk(v: &mut J, rng: &mut Rng, made: &mut usize) {
+        match v {
+            J::Object(map) => {
+                let boolean = map
+                    .get("key")
+                    .and_then(J::as_str)
+                    .is_some_and(|k| BOOL_KEYS.contains(&k));
+                if boolean && map.contains_key("op") && rng.chance(60) {
+                    map.insert("key".into(), json!("t0"));
+                    let (op, value) = (["==", "!="][rng.below(2)], ["yes", "no"][rng.below(2)]);
+                    map.insert("op".into(), json!(op));
+                    map.insert("value".into(), json!(value));
+                    *made += 1;
+                }
+                for (name, child) in map.iter_mut() {
+                    if ["all", "any", "not", "of", "condition", "levels"].contains(&name.as_str()) {
+                        walk(child, rng, made);
+                    }
+                }
+            }
+            J::Array(items) => items.iter_mut().for_each(|i| walk(i, rng, made)),
+            _ => {}
+        }
+    }
+    let mut made = 0;
+    for seed in 0..160u64 {
+        let mut g = generate(seed, 2 + (seed % 9) as usize, false);
+        let mut rng = Rng(seed ^ 0x7e47);
+        g.rules.iter_mut().for_each(|r| walk(r, &mut rng, &mut made));
+        for (name, file) in &mut g.fixed_files {
+            if name == "vocabulary.json" {
+                if let Some(J::Array(keys)) = file.get_mut("keys") {
+                    keys.push(json!({"key": "t0", "type": "text", "description": "t"}));
+                }
+            }
+        }
+        let pack = load(&g, 1, &mut Rng(seed), false);
+        let mut json = evidence_json(seed, 10 + (seed % 40) as usize);
+        if let Some(J::Array(list)) = json.get_mut("observations") {
+            for i in 0..rng.below(6) {
+                let date = base() + chrono::Duration::days(rng.below(DAYS as usize) as i64);
+                let value = ["yes", "no"][rng.below(2)];
+                list.push(json!({
+                    "id": format!("t{i}"), "key": "t0", "value": value,
+                    "date": date.format("%Y-%m-%d").to_string(),
+                    "source": {"document": "d", "passage": "p"}
+                }));
+            }
+        }
+        let ev = evidence(&pack, &json);
+        let prepared = crate::derived::prepare(&pack, &ev);
+        let read = prepared.as_ref().map_or(&ev, |p| &p.evidence);
+        let indexed = crate::program::Indexed::new(&pack, &ev);
+        let mut out = crate::program::Outcomes::new();
+        let d = (seed as i64 * 29) % DAYS;
+        let as_of = base() + chrono::Duration::days(d);
+        let options = Options::new(as_of);
+        let interpreted = crate::assess::Engine::new(&pack, read, &options).outcomes_interpreted();
+        for _ in 0..3 {
+            indexed.outcomes_into(&options, &mut out);
+            assert_eq!(out.to_vecs(), interpreted, "seed {seed}, day {d}");
+        }
+        assert_eq!(
+            interpreted,
+            crate::reference::outcomes(&pack, &ev, as_of),
+            "seed {seed}"
+        );
+        // A what-if whose change touches nothing: every outcome is the base's, kept in force.
+        let mut whatif = crate::program::WhatIf::new(&indexed, &options);
+        assert_eq!(whatif.base().to_vecs(), interpreted, "seed {seed}");
+        let change = crate::whatif::Change::Param {
+            name: "p0".into(),
+            value: json!(5),
+        };
+        assert!(whatif.outcomes_into(&[change], "s", &mut out).is_ok());
+        assert_eq!(out.to_vecs(), interpreted, "seed {seed}");
+    }
+    assert!(made > 60, "{made} text comparisons made");
+}
+
 /// Leaves pinned to a function (falling back to the council's series or not) and leaves with
 /// two age limits are decided over the values in force as the tree interpreter and the
 /// reference evaluator decide them, with `w0` at its default and moved past `n2`'s maximum age.
