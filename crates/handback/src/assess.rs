@@ -1035,8 +1035,8 @@ impl<'a> Engine<'a> {
                 let value = self.param(i).map(|(v, _)| v);
                 let default = self.pack.parameters.get(i).map(|p| &p.default);
                 value
-                    .and_then(|v| crate::rules::amount_value(v).ok())
-                    .or_else(|| default.and_then(|v| crate::rules::amount_value(v).ok()))
+                    .and_then(crate::rules::whole_amount)
+                    .or_else(|| default.and_then(crate::rules::whole_amount))
                     .unwrap_or(1)
             }
         }

@@ -182,6 +182,21 @@ pub struct Pack {
     /// The rules compiled for evaluation (`program.rs`), built with the pack and never apart
     /// from it, so it cannot go stale.
     pub(crate) program: crate::program::Program,
+    /// By parameter, how the rules and keys use it, found once with the pack: an override is
+    /// checked against these (`parse_parameter`) at every point of a sweep, and walking every
+    /// rule's leaves for them was most of a point's time.
+    pub(crate) parameter_uses: Vec<ParameterUse>,
+}
+
+/// How a pack uses one parameter, as an override must respect it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ParameterUse {
+    /// The keys whose values it is compared with ([`Pack::keys_compared_with`]).
+    compared: Vec<usize>,
+    /// Where it decides a window, a count or a maximum age ([`Pack::amount_use`]).
+    amount: Option<(String, &'static str)>,
+    /// The first rule whose change size it is ([`Pack::size_use`]).
+    size: Option<String>,
 }
 
 /// The pack's data files, kept to digest when the digests are first asked for.
@@ -301,7 +316,7 @@ impl Pack {
         indices.iter().filter_map(|&i| self.parameters.get(i)).collect()
     }
     /// Keys a parameter is compared with, by rule conditions (so its values must fit them too).
-    pub(crate) fn keys_compared_with(&self, parameter: usize) -> Vec<&Key> {
+    fn keys_compared_with(&self, parameter: usize) -> Vec<usize> {
         let mut keys: Vec<usize> = Vec::new();
         for rule in &self.rules {
             for (_, c) in rule.body.conditions() {
@@ -316,10 +331,10 @@ impl Pack {
         }
         keys.sort_unstable();
         keys.dedup();
-        keys.iter().filter_map(|&i| self.keys.get(i)).collect()
+        keys
     }
     /// The first rule whose change size (`by_at_least`, `by_at_least_percent`) names the parameter.
-    pub(crate) fn size_use(&self, parameter: usize) -> Option<&str> {
+    fn size_use(&self, parameter: usize) -> Option<&str> {
         self.rules.iter().find_map(|rule| {
             let mut found = false;
             for (_, c) in rule.body.conditions() {
@@ -342,7 +357,7 @@ impl Pack {
     }
 
     /// Where a parameter decides a window or a count: (the rule or key, field), the first use.
-    pub(crate) fn amount_use(&self, parameter: usize) -> Option<(String, &'static str)> {
+    fn amount_use(&self, parameter: usize) -> Option<(String, &'static str)> {
         for rule in &self.rules {
             let mut found = None;
             for (_, c) in rule.body.conditions() {
@@ -708,7 +723,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         .into_iter()
         .map(|(k, i)| (k.to_string(), i))
         .collect();
-    Ok(Pack {
+    let mut pack = Pack {
         manifest,
         scales,
         keys,
@@ -722,7 +737,16 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         order,
         digests: std::sync::Arc::new(LazyDigests::new(all_files)),
         program,
-    })
+        parameter_uses: Vec::new(),
+    };
+    pack.parameter_uses = (0..pack.parameters.len())
+        .map(|i| ParameterUse {
+            compared: pack.keys_compared_with(i),
+            amount: pack.amount_use(i),
+            size: pack.size_use(i).map(str::to_string),
+        })
+        .collect();
+    Ok(pack)
 }
 
 /// Decodes a pack file, or, for a pack that extends another, the own file laid over the base's
@@ -2002,10 +2026,13 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
         }
         decode_value(&mut d, At { json, path: "$" }, &param.value_type, &pack.scales)
     });
-    if let (Some(Value::Number(n)), Some(index)) =
-        (&value, pack.parameters.iter().position(|p| p.name == name))
-    {
-        for key in pack.keys_compared_with(index) {
+    let uses = pack
+        .parameters
+        .iter()
+        .position(|p| p.name == name)
+        .and_then(|index| pack.parameter_uses.get(index));
+    if let (Some(Value::Number(n)), Some(uses)) = (&value, uses) {
+        for key in uses.compared.iter().filter_map(|&k| pack.keys.get(k)) {
             if let ValueType::Number { unit, range, .. } = &key.value_type {
                 if let Some(problem) = crate::vocabulary::out_of_range(*n, unit, range) {
                     return Err(format!(
@@ -2017,8 +2044,8 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
         }
     }
     // A window or a count must stay a whole number of days or observations from 1.
-    if let (Some(v), Some(index)) = (&value, pack.parameters.iter().position(|p| p.name == name)) {
-        if let Some((rule, field)) = pack.amount_use(index) {
+    if let (Some(v), Some(uses)) = (&value, uses) {
+        if let Some((rule, field)) = &uses.amount {
             if let Err(problem) = crate::rules::amount_value(v) {
                 return Err(format!("parameter `{name}` is `{field}` in {rule}: {problem}"));
             }
@@ -2026,10 +2053,8 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
     }
     // A change's size must stay above 0, as its default must: 0 would count no change, and
     // less a worsening, as the improvement asked for.
-    if let (Some(Value::Number(n)), Some(index)) =
-        (&value, pack.parameters.iter().position(|p| p.name == name))
-    {
-        if let Some(rule) = pack.size_use(index) {
+    if let (Some(Value::Number(n)), Some(uses)) = (&value, uses) {
+        if let Some(rule) = &uses.size {
             if *n <= 0.0 {
                 return Err(format!(
                     "parameter `{name}` sizes an improvement in rule `{rule}`: `{n}` is not above 0"

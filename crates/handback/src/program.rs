@@ -2009,11 +2009,9 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                     date,
                 } => (key, function, value, date),
                 crate::whatif::Change::Param { name, value } => {
-                    // Checked and parsed as `apply` does; a refusal goes down its path, which
-                    // reports it. A later override of the same parameter wins, as there.
-                    if !crate::whatif::check_change(pack, change).is_empty() {
-                        return None;
-                    }
+                    // Checked and parsed as `apply` does (`check_change` is this parse); a
+                    // refusal goes down its path, which reports it. A later override of the same
+                    // parameter wins, as there.
                     let parsed = crate::pack::parse_parameter(pack, name, &value.to_string()).ok()?;
                     let index = pack.parameters.iter().position(|p| &p.name == name)?;
                     self.changed_params.push(index);

@@ -836,12 +836,18 @@ pub(crate) fn amount_parameter(
 
 /// A parameter's value as an amount: a whole number from 1 to [`MAX_AMOUNT`].
 pub(crate) fn amount_value(value: &Value) -> Result<u32, String> {
+    whole_amount(value).ok_or_else(|| format!("`{value}` is not a whole number from 1 to {MAX_AMOUNT}"))
+}
+
+/// [`amount_value`] without the message, for a caller that falls back when a value is not an
+/// amount (a parameter resolved at every point of a sweep, most of them shares).
+pub(crate) fn whole_amount(value: &Value) -> Option<u32> {
     match value {
         Value::Number(n) if n.fract() == 0.0 && *n >= 1.0 && *n <= f64::from(MAX_AMOUNT) => {
             // The range check above makes this conversion exact.
-            Ok(*n as u32)
+            Some(*n as u32)
         }
-        other => Err(format!("`{other}` is not a whole number from 1 to {MAX_AMOUNT}")),
+        _ => None,
     }
 }
 
