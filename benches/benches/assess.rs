@@ -62,6 +62,20 @@ fn bench(c: &mut Criterion) {
             buffers.get(0, 0)
         })
     });
+    // One parameter overridden (the agency share children's test 6 allows): only the rules
+    // that read it, and those that refer to them, are evaluated again.
+    let param = [handback::Change::Param {
+        name: "children_agency_share_max".into(),
+        value: serde_json::json!(0.3),
+    }];
+    c.bench_function("what-if, one parameter overridden, over the index", |b| {
+        b.iter(|| {
+            whatif
+                .outcomes_into(black_box(&param), "bench", &mut buffers)
+                .unwrap();
+            buffers.get(0, 0)
+        })
+    });
     c.bench_function("what-if, one changed observation, applied and assessed", |b| {
         b.iter(|| {
             let applied = handback::apply(
