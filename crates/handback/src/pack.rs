@@ -2000,7 +2000,8 @@ fn compute_monotone(rules: &mut [Rule], keys: &[Key], parameters: &[Parameter], 
 
 /// A parameter value given by the caller to override a default (for what-if runs).
 pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value, String> {
-    let Some(param) = pack.parameters.iter().find(|p| p.name == name) else {
+    let found = pack.parameters.iter().position(|p| p.name == name);
+    let Some(param) = found.and_then(|i| pack.parameters.get(i)) else {
         let names: Vec<&str> = pack.parameters.iter().map(|p| p.name.as_str()).collect();
         let hint = crate::diagnostic::did_you_mean(name, &names);
         return Err(format!("unknown parameter `{name}`{hint}"));
@@ -2026,11 +2027,7 @@ pub fn parse_parameter(pack: &Pack, name: &str, json_text: &str) -> Result<Value
         }
         decode_value(&mut d, At { json, path: "$" }, &param.value_type, &pack.scales)
     });
-    let uses = pack
-        .parameters
-        .iter()
-        .position(|p| p.name == name)
-        .and_then(|index| pack.parameter_uses.get(index));
+    let uses = found.and_then(|i| pack.parameter_uses.get(i));
     if let (Some(Value::Number(n)), Some(uses)) = (&value, uses) {
         for key in uses.compared.iter().filter_map(|&k| pack.keys.get(k)) {
             if let ValueType::Number { unit, range, .. } = &key.value_type {

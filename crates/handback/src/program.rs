@@ -1017,8 +1017,8 @@ impl Program {
     }
 
     /// [`Program::dirty`] by walking the rules in dependency order: each rule is dirty when it
-    /// reads a changed key or parameter, or refers to a dirty rule. The plain definition, kept as the test's
-    /// reference.
+    /// reads a changed key or parameter, or refers to a dirty rule. The plain definition, kept
+    /// as the test's reference.
     #[cfg(test)]
     fn dirty_by_walk(&self, changed: &[usize], params: &[usize], dirty: &mut Vec<bool>) {
         dirty.clear();
