@@ -14,12 +14,11 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::{Basis, Evidence, Observation, Source};
-use crate::explain;
 use crate::pack::Pack;
 use crate::rules::{
     Amount, Body, Condition, Event, Leaf, LeafTest, Op, RuleRef, SinceBound, Threshold, TrendKind,
 };
-use crate::vocabulary::{Direction, Value, ValueType};
+use crate::vocabulary::{Day, Direction, Value, ValueType};
 
 /// Kleene's three truth values.
 #[derive(
@@ -1715,17 +1714,19 @@ impl<'a> Engine<'a> {
         let Some(rule) = self.pack.rules.get(rule_index) else {
             return empty_reason(word);
         };
+        let mut says = self
+            .pack
+            .reason_sentences()
+            .get(rule_index)
+            .map_or(&[][..], Vec::as_slice)
+            .iter();
         match &rule.body {
-            Body::Test(c) => self.explain(c, subject, outcomes),
+            Body::Test(c) => self.explain(c, subject, outcomes, &mut says).1,
             Body::Graded { levels, .. } => {
                 let parts = levels
                     .iter()
                     .map(|l| match &l.condition {
-                        Some(c) => {
-                            let mut r = self.explain(c, subject, outcomes);
-                            r.says = format!("`{}` when {}", l.name, r.says);
-                            r
-                        }
+                        Some(c) => self.explain(c, subject, outcomes, &mut says).1,
                         None => Reason {
                             margin: None,
                             outcome: if outcome
@@ -1737,7 +1738,7 @@ impl<'a> Engine<'a> {
                             } else {
                                 Verdict::NotMet
                             },
-                            says: format!("`{}` otherwise", l.name),
+                            says: says.next().cloned().unwrap_or_default(),
                             check: None,
                             because: None,
                             evidence: vec![],
@@ -1764,22 +1765,39 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn explain(&self, c: &'a Condition, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Reason {
-        let truth = self.truth(c, subject, outcomes);
-        let mut reason = empty_reason(truth.into());
-        // A compound's sentence is its own short phrase (its parts have theirs), so the whole
-        // subtree's sentence is written only for leaves and references.
-        if matches!(c, Condition::Leaf(_) | Condition::Rule(_)) {
-            reason.says = explain::condition_words(self.pack, c, false);
-        }
-        match c {
+    /// A condition's truth and its reason, the truth folded from the parts' as [`Engine::truth`]
+    /// folds it (so no subtree is evaluated twice), the sentences taken in turn from `says` (the
+    /// pack's [`reason_sentences`](crate::explain::reason_sentences) for the rule).
+    fn explain(
+        &self,
+        c: &'a Condition,
+        subject: Option<usize>,
+        outcomes: &[Vec<Outcome>],
+        says: &mut std::slice::Iter<'_, String>,
+    ) -> (Truth, Reason) {
+        let mut reason = empty_reason(Verdict::Unknown);
+        reason.says = says.next().cloned().unwrap_or_default();
+        let truth = match c {
             Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
-                reason.parts = parts.iter().map(|p| self.explain(p, subject, outcomes)).collect();
-                reason.says = explain::compound_words(c);
+                reason.parts = parts
+                    .iter()
+                    .map(|p| self.explain(p, subject, outcomes, says).1)
+                    .collect();
+                let truths = reason
+                    .parts
+                    .iter()
+                    .map(|r| r.outcome.truth().unwrap_or(Truth::Unknown));
+                match c {
+                    Condition::All(_) => truths.fold(Truth::Met, Truth::min),
+                    Condition::Any(_) => truths.fold(Truth::NotMet, Truth::max),
+                    Condition::AtLeast(k, _) => at_least(*k, truths),
+                    _ => Truth::Unknown,
+                }
             }
             Condition::Not(inner) => {
-                reason.parts = vec![self.explain(inner, subject, outcomes)];
-                reason.says = "not the following".into();
+                let (t, r) = self.explain(inner, subject, outcomes, says);
+                reason.parts = vec![r];
+                t.not()
             }
             Condition::Rule(r) => {
                 let target = self.ref_subject(r, subject);
@@ -1787,11 +1805,11 @@ impl<'a> Engine<'a> {
                 let outcome = outcomes.get(r.rule).and_then(|o| o.get(target)).copied();
                 if let Some(o) = outcome {
                     let (_, word, at_least) = self.outcome_words(r.rule, o);
-                    let function = per_function
-                        .then(|| self.pack.functions.get(target))
-                        .flatten()
-                        .map(|f| format!(" for `{}`", f.id))
-                        .unwrap_or_default();
+                    let (open, function, close) =
+                        match per_function.then(|| self.pack.functions.get(target)).flatten() {
+                            Some(f) => (" for `", f.id.as_str(), "`"),
+                            None => ("", "", ""),
+                        };
                     let id = self.pack.rules.get(r.rule).map(|t| t.id.as_str()).unwrap_or("?");
                     reason.check = Some(Check {
                         test: CheckKind::Rule,
@@ -1814,17 +1832,20 @@ impl<'a> Engine<'a> {
                         found: None,
                     });
                     reason.because = Some(match at_least {
-                        Some(l) => format!("rule `{id}`{function} is unknown (at least `{l}`)"),
-                        None => format!("rule `{id}`{function} is {word}"),
+                        Some(l) => format!("rule `{id}`{open}{function}{close} is unknown (at least `{l}`)"),
+                        None => format!("rule `{id}`{open}{function}{close} is {word}"),
                     });
                 }
+                self.reference(r, subject, outcomes)
             }
             Condition::Leaf(leaf) => self.explain_leaf(leaf, subject, &mut reason),
-        }
-        reason
+        };
+        reason.outcome = truth.into();
+        (truth, reason)
     }
 
-    fn explain_leaf(&self, leaf: &'a Leaf, subject: Option<usize>, reason: &mut Reason) {
+    /// A leaf's reason, filled in; its truth returned.
+    fn explain_leaf(&self, leaf: &'a Leaf, subject: Option<usize>, reason: &mut Reason) -> Truth {
         let (truth, finding) = self.leaf(leaf, subject);
         let key = self
             .pack
@@ -1894,11 +1915,9 @@ impl<'a> Engine<'a> {
             })
             .collect();
         let key_name = |i: usize| self.pack.keys.get(i).map(|k| k.key.as_str()).unwrap_or("?");
-        let limit = threshold
-            .map(|t| self.threshold(t).to_string())
-            .unwrap_or_default();
+        let limit = Shown(threshold.map(|t| self.threshold(t)));
         let because = match finding {
-            Finding::Missing => format!("no observation of `{key}` on or before {}", self.as_of),
+            Finding::Missing => sentence!("no observation of `{key}` on or before {}", Day(self.as_of)),
             Finding::Stale { latest, max_age } => {
                 reason.evidence.push(used(latest));
                 let parameter = self
@@ -1906,25 +1925,25 @@ impl<'a> Engine<'a> {
                     .keys
                     .get(leaf.key)
                     .and_then(|k| k.max_age_parameter.as_ref())
-                    .map(|p| format!(" (parameter `{p}`)"))
+                    .map(|p| sentence!(" (parameter `{p}`)"))
                     .unwrap_or_default();
-                format!(
+                sentence!(
                     "the latest observation ({}) is {} days old, older than the {max_age} days{parameter} `{key}` stays fresh",
-                    latest.date,
+                    Day(latest.date),
                     self.age(latest)
                 )
             }
             Finding::TooOld { latest, within } => {
                 reason.evidence.push(used(latest));
-                format!(
+                sentence!(
                     "the latest observation ({}) is {} days old; this test needs one within {within} days",
-                    latest.date,
+                    Day(latest.date),
                     self.age(latest)
                 )
             }
             Finding::Present { observation } => {
                 reason.evidence.push(used(observation));
-                format!("recorded on {}", observation.date)
+                sentence!("recorded on {}", Day(observation.date))
             }
             Finding::Compared { observation } => {
                 reason.margin = threshold.and_then(|t| {
@@ -1936,34 +1955,36 @@ impl<'a> Engine<'a> {
                 });
                 reason.evidence.push(used(observation));
                 let verdict = if truth == Truth::Met { "is" } else { "is not" };
-                format!(
+                sentence!(
                     "{} (on {}) {verdict} {op_words} {limit}",
-                    observation.value, observation.date
+                    observation.value,
+                    Day(observation.date)
                 )
             }
             Finding::SustainedBroken { observation, days } => {
                 reason.evidence.push(used(observation));
                 // The value in force when the window opened may be dated before it.
                 let when = if observation.date <= window_start(self.as_of, days) {
-                    format!("the value in force when the last {days} days began")
+                    sentence!("the value in force when the last {days} days began")
                 } else {
-                    format!("within the last {days} days")
+                    sentence!("within the last {days} days")
                 };
-                format!(
+                sentence!(
                     "{} on {} is not {op_words} {limit}, {when}",
-                    observation.value, observation.date
+                    observation.value,
+                    Day(observation.date)
                 )
             }
             Finding::SustainedHeld { observations, days } => {
                 reason.evidence.extend(observations.iter().map(|o| used(o)));
-                format!(
+                sentence!(
                     "all {} observations covering the last {days} days are {op_words} {limit}",
                     observations.len()
                 )
             }
             Finding::SustainedNotCovered { observations, days } => {
                 reason.evidence.extend(observations.iter().map(|o| used(o)));
-                format!(
+                sentence!(
                     "no observation on or before the start of the {days}-day window ({}), so it is not known to have held throughout",
                     self.window_start(days)
                         .map_or_else(|| "before the first day of the calendar".into(), |d| d.to_string())
@@ -1971,7 +1992,7 @@ impl<'a> Engine<'a> {
             }
             Finding::TrendTooFew { observations, days } => {
                 reason.evidence.extend(observations.iter().map(|o| used(o)));
-                format!(
+                sentence!(
                     "a trend over {days} days needs two observations, from the window's start and after it"
                 )
             }
@@ -1987,14 +2008,17 @@ impl<'a> Engine<'a> {
                     Ordering::Equal => "held steady",
                     Ordering::Less => "worsened",
                 };
-                format!(
+                sentence!(
                     "{went} from {} ({}) to {} ({}) over the last {days} days",
-                    from.value, from.date, to.value, to.date
+                    from.value,
+                    Day(from.date),
+                    to.value,
+                    Day(to.date)
                 )
             }
             Finding::ChangeNotAnchored { observations, days } => {
                 reason.evidence.extend(observations.iter().map(|o| used(o)));
-                format!(
+                sentence!(
                     "a change over {days} days is measured from the value in force at the window's start ({}); there is no observation on or before it, or none after it",
                     self.window_start(days)
                         .map_or_else(|| "before the first day of the calendar".into(), |d| d.to_string())
@@ -2039,21 +2063,23 @@ impl<'a> Engine<'a> {
                         } else {
                             difference
                         };
-                        format!(
+                        sentence!(
                             "from {} ({}) to {} ({}) over the last {days} days: {arithmetic} = an improvement of {}{unit} in the better direction, {} the {needed}{unit} needed",
                             from.value,
-                            from.date,
+                            Day(from.date),
                             to.value,
-                            to.date,
+                            Day(to.date),
                             crate::vocabulary::format_number(c),
                             if c >= needed { "at least" } else { "short of" },
                             needed = needed_words
                         )
                     }
-                    None => format!(
+                    None => {
+                        sentence!(
                         "from {} ({}) to {} ({}): a change in percent of a start value of 0 is not defined",
-                        from.value, from.date, to.value, to.date
-                    ),
+                        from.value, Day(from.date), to.value, Day(to.date)
+                    )
+                    }
                 }
             }
             Finding::Counted {
@@ -2066,13 +2092,13 @@ impl<'a> Engine<'a> {
             } => {
                 reason.evidence.extend(observations.iter().map(|o| used(o)));
                 if consecutive {
-                    format!(
+                    sentence!(
                         "of the latest {considered} observation{} in the last {days} days, {qualifying} {} {op_words} {limit}; {needed} in a row needed",
                         if considered == 1 { "" } else { "s" },
                         if qualifying == 1 { "is" } else { "are" }
                     )
                 } else {
-                    format!(
+                    sentence!(
                         "{qualifying} of {considered} observation{} in the last {days} days {} {op_words} {limit}; at least {needed} needed",
                         if considered == 1 { "" } else { "s" },
                         if qualifying == 1 { "is" } else { "are" }
@@ -2080,7 +2106,7 @@ impl<'a> Engine<'a> {
                 }
             }
             Finding::CountEmpty { days } => {
-                format!("no observation of `{key}` in the last {days} days, so none can be counted")
+                sentence!("no observation of `{key}` in the last {days} days, so none can be counted")
             }
             Finding::AgainstMissing {
                 observation,
@@ -2089,20 +2115,20 @@ impl<'a> Engine<'a> {
             } => {
                 reason.evidence.push(used(observation));
                 if same_date {
-                    format!(
+                    sentence!(
                         "{} (on {}), but no observation of `{}` on {} to compare it with",
                         observation.value,
-                        observation.date,
+                        Day(observation.date),
                         key_name(other),
-                        observation.date
+                        Day(observation.date)
                     )
                 } else {
-                    format!(
+                    sentence!(
                         "{} (on {}), but no observation of `{}` on or before {}",
                         observation.value,
-                        observation.date,
+                        Day(observation.date),
                         key_name(other),
-                        self.as_of
+                        Day(self.as_of)
                     )
                 }
             }
@@ -2113,10 +2139,10 @@ impl<'a> Engine<'a> {
             } => {
                 reason.evidence.push(used(observation));
                 reason.evidence.push(used(other));
-                format!(
+                sentence!(
                     "the latest `{}` ({}) is {} days old, older than the {max_age} days it counts for",
                     other.key,
-                    other.date,
+                    Day(other.date),
                     self.age(other)
                 )
             }
@@ -2129,29 +2155,33 @@ impl<'a> Engine<'a> {
                     self.pack.keys.get(leaf.key).map(|k| &k.value_type),
                 );
                 let verdict = if truth == Truth::Met { "is" } else { "is not" };
-                format!(
+                sentence!(
                     "`{key}` {} (on {}) {verdict} {op_words} `{}` {} (on {})",
-                    observation.value, observation.date, other.key, other.value, other.date
+                    observation.value,
+                    Day(observation.date),
+                    other.key,
+                    other.value,
+                    Day(other.date)
                 )
             }
             Finding::NoEvent {
                 key: event_key,
                 after,
             } => match after {
-                None => format!(
+                None => sentence!(
                     "no observation of `{}` on or before {} is {op_words} {limit}",
                     key_name(event_key),
-                    self.as_of
+                    Day(self.as_of)
                 ),
                 Some(from) => {
                     reason.evidence.push(used(from));
-                    format!(
+                    sentence!(
                         "`{}` was {} on {}, but no later observation of `{}` on or before {} meets the second event",
                         from.key,
                         from.value,
-                        from.date,
+                        Day(from.date),
                         key_name(event_key),
-                        self.as_of
+                        Day(self.as_of)
                     )
                 }
             },
@@ -2165,9 +2195,9 @@ impl<'a> Engine<'a> {
                 let end = match to {
                     Some(o) => {
                         reason.evidence.push(used(o));
-                        format!("`{}` was {} on {}", o.key, o.value, o.date)
+                        sentence!("`{}` was {} on {}", o.key, o.value, Day(o.date))
                     }
-                    None => format!("the as-of date {}", self.as_of),
+                    None => sentence!("the as-of date {}", Day(self.as_of)),
                 };
                 let (word, holds) = match &leaf.test {
                     LeafTest::DaysSince {
@@ -2176,13 +2206,13 @@ impl<'a> Engine<'a> {
                     } => ("at least", elapsed >= i64::from(days)),
                     _ => ("at most", elapsed <= i64::from(days)),
                 };
-                format!(
+                sentence!(
                     "`{}` was {} on {}; {end}: {} − {} = {elapsed} days, {} {word} {days}",
                     from.key,
                     from.value,
-                    from.date,
-                    to.map_or(self.as_of, |o| o.date),
-                    from.date,
+                    Day(from.date),
+                    Day(to.map_or(self.as_of, |o| o.date)),
+                    Day(from.date),
                     if holds { "which is" } else { "which is not" }
                 )
             }
@@ -2190,10 +2220,11 @@ impl<'a> Engine<'a> {
         let because = if amounts.is_empty() {
             because
         } else {
-            format!("{because} ({})", amounts.join(", "))
+            sentence!("{because} ({})", amounts.join(", "))
         };
         reason.because = Some(because);
         self.explain_prepared(leaf, subject, reason);
+        truth
     }
 
     /// A leaf's test as data, for [`Reason::check`].
@@ -2324,6 +2355,31 @@ fn evidence_used(o: &Observation) -> EvidenceUsed {
 }
 
 static FALLBACK: Value = Value::Boolean(false);
+
+/// A sentence of a reason, written into room for a typical one: `format!` sizes its string from
+/// the literal text alone, and most sentences then grew two or three times.
+macro_rules! sentence {
+    ($($arg:tt)*) => {{
+        let mut text = String::with_capacity(160);
+        // Writing to a string cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut text, format_args!($($arg)*));
+        text
+    }};
+}
+use sentence;
+
+/// A value in a sentence, or nothing: written where it is used rather than into a string of its
+/// own (one fewer allocation per leaf of an explained assessment).
+struct Shown<'v>(Option<&'v Value>);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(v) => v.fmt(f),
+            None => Ok(()),
+        }
+    }
+}
 
 fn empty_reason(outcome: Verdict) -> Reason {
     Reason {

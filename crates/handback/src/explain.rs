@@ -9,6 +9,53 @@ use crate::pack::Pack;
 use crate::rules::{Amount, Body, Condition, Leaf, LeafTest, Op, Rule, SinceBound, Threshold, TrendKind};
 use crate::vocabulary::Value;
 
+/// The sentence of every part of every rule's reason, by rule, in the order an explanation visits
+/// them: each condition before its parts, and a graded rule's levels in turn (its own sentence,
+/// which depends on the outcome, is not among them). They depend on the pack alone (a parameter
+/// is named with its default, not an override), and writing them afresh at every assessment was
+/// a third of an explained one.
+pub(crate) fn reason_sentences(pack: &Pack) -> Vec<Vec<String>> {
+    fn visit(pack: &Pack, c: &Condition, out: &mut Vec<String>) {
+        match c {
+            Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
+                out.push(compound_words(c));
+                for p in parts {
+                    visit(pack, p, out);
+                }
+            }
+            Condition::Not(inner) => {
+                out.push("not the following".into());
+                visit(pack, inner, out);
+            }
+            Condition::Leaf(_) | Condition::Rule(_) => out.push(condition_words(pack, c, false)),
+        }
+    }
+    pack.rules
+        .iter()
+        .map(|rule| {
+            let mut out = Vec::new();
+            match &rule.body {
+                Body::Test(c) => visit(pack, c, &mut out),
+                Body::Graded { levels, .. } => {
+                    for level in levels {
+                        match &level.condition {
+                            Some(c) => {
+                                let first = out.len();
+                                visit(pack, c, &mut out);
+                                if let Some(says) = out.get_mut(first) {
+                                    *says = format!("`{}` when {says}", level.name);
+                                }
+                            }
+                            None => out.push(format!("`{}` otherwise", level.name)),
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
 /// The condition as one sentence.
 pub fn condition_words(pack: &Pack, c: &Condition, _top: bool) -> String {
     match c {

@@ -186,6 +186,9 @@ pub struct Pack {
     /// checked against these (`parse_parameter`) at every point of a sweep, and walking every
     /// rule's leaves for them was most of a point's time.
     pub(crate) parameter_uses: Vec<ParameterUse>,
+    /// The sentences of the reasons' parts ([`crate::explain::reason_sentences`]), written on
+    /// the first explained assessment and shared by clones: they depend on the pack alone.
+    pub(crate) sentences: std::sync::Arc<std::sync::OnceLock<Vec<Vec<String>>>>,
 }
 
 /// How a pack uses one parameter, as an override must respect it.
@@ -233,6 +236,11 @@ impl std::fmt::Debug for LazyDigests {
 }
 
 impl Pack {
+    /// By rule, the sentences of its reason's parts in the order an explanation visits them.
+    pub(crate) fn reason_sentences(&self) -> &[Vec<String>] {
+        self.sentences
+            .get_or_init(|| crate::explain::reason_sentences(self))
+    }
     /// Digests of the pack's canonical form (computed on the first call).
     pub fn digests(&self) -> &PackDigests {
         self.digests.get()
@@ -738,6 +746,7 @@ fn load(all_files: &[SourceFile], limits: Limits) -> Result<Pack, LoadError> {
         digests: std::sync::Arc::new(LazyDigests::new(all_files)),
         program,
         parameter_uses: Vec::new(),
+        sentences: Default::default(),
     };
     pack.parameter_uses = (0..pack.parameters.len())
         .map(|i| ParameterUse {

@@ -1600,6 +1600,101 @@ proptest! {
     }
 }
 
+/// A condition's own sentence in a reason: a compound's short phrase (its parts have theirs), a
+/// leaf's or reference's whole sentence.
+fn node_words(pack: &Pack, c: &crate::rules::Condition) -> String {
+    use crate::rules::Condition;
+    match c {
+        Condition::All(_) | Condition::Any(_) | Condition::AtLeast(..) => crate::explain::compound_words(c),
+        Condition::Not(_) => "not the following".into(),
+        Condition::Leaf(_) | Condition::Rule(_) => crate::explain::condition_words(pack, c, false),
+    }
+}
+
+/// Checks a reason's part against its condition: the interpreter's truth of that condition, and
+/// the pack's words for it (`says`, unless the caller knows better: a graded level's).
+fn check_reason(
+    pack: &Pack,
+    engine: &crate::assess::Engine<'_>,
+    c: &crate::rules::Condition,
+    subject: Option<usize>,
+    outcomes: &[Vec<Outcome>],
+    reason: &crate::assess::Reason,
+    says: Option<String>,
+) -> Result<(), TestCaseError> {
+    use crate::rules::Condition;
+    let truth = engine.truth(c, subject, outcomes);
+    prop_assert_eq!(&reason.outcome, &truth.into(), "{}", reason.says);
+    prop_assert_eq!(&reason.says, &says.unwrap_or_else(|| node_words(pack, c)));
+    let parts: Vec<&Condition> = match c {
+        Condition::All(p) | Condition::Any(p) | Condition::AtLeast(_, p) => p.iter().collect(),
+        Condition::Not(inner) => vec![inner],
+        Condition::Leaf(_) | Condition::Rule(_) => vec![],
+    };
+    prop_assert_eq!(parts.len(), reason.parts.len());
+    for (part, r) in parts.into_iter().zip(&reason.parts) {
+        check_reason(pack, engine, part, subject, outcomes, r, None)?;
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Every part of an explained reason carries the interpreter's truth of its own condition
+    /// and the pack's words for it: an explanation folds its parts' truths rather than
+    /// evaluating each subtree again, and takes its sentences from the pack's cache, and
+    /// neither may drift from what the condition says.
+    #[test]
+    fn reasons_carry_each_condition_truth_and_words(seed in any::<u64>(), rules in 1usize..12, obs in 0usize..60, day in 0i64..DAYS, moved in any::<bool>()) {
+        use crate::rules::Body;
+        let g = generate(seed, rules, false);
+        let pack = load(&g, 2, &mut Rng(seed), false);
+        let ev = evidence(&pack, &evidence_json(seed, obs));
+        let as_of = base() + chrono::Duration::days(day);
+        let mut options = Options::new(as_of);
+        if moved {
+            for (name, value) in [("p0", "7"), ("w0", "30"), ("c0", "1")] {
+                prop_assert!(options.set_parameter(&pack, name, value).is_ok());
+            }
+        }
+        let assessment = assess(&pack, &ev, &options);
+        let prepared = crate::derived::prepare(&pack, &ev);
+        let read = prepared.as_ref().map_or(&ev, |p| &p.evidence);
+        let engine = crate::assess::Engine::new(&pack, read, &options).with_prepared(prepared.as_ref());
+        let outcomes = engine.outcomes();
+        let mut results = assessment.results.iter();
+        for rule in &pack.rules {
+            let subjects: Vec<Option<usize>> = if rule.per_function {
+                (0..pack.functions.len()).map(Some).collect()
+            } else {
+                vec![None]
+            };
+            for subject in subjects {
+                let reason = results.next().and_then(|r| r.reason.as_ref());
+                prop_assert!(reason.is_some(), "a reason for `{}`", rule.id);
+                let Some(reason) = reason else { continue };
+                match &rule.body {
+                    Body::Test(c) => check_reason(&pack, &engine, c, subject, &outcomes, reason, None)?,
+                    Body::Graded { levels, .. } => {
+                        prop_assert_eq!(levels.len(), reason.parts.len());
+                        for (level, part) in levels.iter().zip(&reason.parts) {
+                            match &level.condition {
+                                Some(c) => {
+                                    let says = format!("`{}` when {}", level.name, node_words(&pack, c));
+                                    check_reason(&pack, &engine, c, subject, &outcomes, part, Some(says))?;
+                                }
+                                None => prop_assert_eq!(&part.says, &format!("`{}` otherwise", level.name)),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        prop_assert!(results.next().is_none());
+    }
+}
+
 /// Pins latest-value leaves of the function key to a function (with or without falling back to
 /// the council's series) and gives leaves of `n2` (which has a maximum age) a `within` of their
 /// own, written or the parameter `w0`: the shapes the generator does not make, which the values

@@ -426,11 +426,46 @@ impl schemars::JsonSchema for Value {
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Value::Boolean(b) => write!(f, "{b}"),
-            Value::Number(n) => write!(f, "{}", format_number(*n)),
+            Value::Boolean(b) => f.write_str(if *b { "true" } else { "false" }),
+            // As `format_number` writes it, without a string of its own.
+            Value::Number(n) if *n == 0.0 => f.write_str("0"),
+            Value::Number(n) => write!(f, "{n}"),
             Value::Grade { level, .. } => write!(f, "\"{level}\""),
-            Value::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Value::Date(d) => write!(f, "{}", Day(*d)),
             Value::Text(t) => write!(f, "\"{t}\""),
+        }
+    }
+}
+
+/// A day as `YYYY-MM-DD`, as chrono writes it, written directly for the years of four digits:
+/// chrono's formatting machinery was a tenth of an explained assessment, which writes a date into
+/// most of its reasons.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Day(pub NaiveDate);
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::Datelike;
+        let d = self.0;
+        match u32::try_from(d.year()) {
+            Ok(year) if year <= 9999 => {
+                let digit = |n: u32| b'0' + (n % 10) as u8;
+                let (m, day) = (d.month(), d.day());
+                let text = [
+                    digit(year / 1000),
+                    digit(year / 100),
+                    digit(year / 10),
+                    digit(year),
+                    b'-',
+                    digit(m / 10),
+                    digit(m),
+                    b'-',
+                    digit(day / 10),
+                    digit(day),
+                ];
+                f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+            }
+            _ => write!(f, "{d}"),
         }
     }
 }
@@ -580,4 +615,53 @@ pub(crate) fn out_of_range(n: f64, unit: &str, range: &Range) -> Option<String> 
     } else {
         format!("`{shown}` is out of range: expected {what} ({unit}){hint}")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    /// `Day` writes what chrono writes, both as a date's `Display` and as `%Y-%m-%d`, in and
+    /// beyond the years of four digits.
+    #[test]
+    fn days_are_written_as_chrono_writes_them() {
+        for (y, m, d) in [
+            (2018, 3, 21),
+            (1, 1, 1),
+            (0, 12, 31),
+            (-1, 6, 9),
+            (999, 10, 5),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-262_143, 1, 1),
+            (262_142, 12, 31),
+        ] {
+            let day = NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+            let ours = super::Day(day).to_string();
+            assert_eq!(ours, day.to_string(), "{y}-{m}-{d}");
+            assert_eq!(ours, day.format("%Y-%m-%d").to_string(), "{y}-{m}-{d}");
+        }
+    }
+
+    /// A number is written as `format_number` writes it, negative zero as 0.
+    #[test]
+    fn numbers_are_written_as_format_number_writes_them() {
+        for n in [
+            0.0,
+            -0.0,
+            1.5,
+            -2.25,
+            1e21,
+            1e-7,
+            0.1 + 0.2,
+            f64::MAX,
+            -f64::MIN_POSITIVE,
+        ] {
+            assert_eq!(
+                super::Value::Number(n).to_string(),
+                super::format_number(n),
+                "{n}"
+            );
+        }
+    }
 }
