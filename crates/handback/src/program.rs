@@ -348,12 +348,28 @@ enum RuleCode {
 }
 
 /// One condition's code, with the shapes most conditions have (one leaf; an `all` or `any` of
-/// leaves or of references) decided directly, without the stack machine.
+/// leaves, of references, or of both) decided directly, without the stack machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Block {
     Leaf(u32),
-    Leaves { all: bool, from: u32, to: u32 },
-    Refs { all: bool, from: u32, to: u32 },
+    Leaves {
+        all: bool,
+        from: u32,
+        to: u32,
+    },
+    Refs {
+        all: bool,
+        from: u32,
+        to: u32,
+    },
+    /// An `all` or `any` of runs of leaves and of references mixed (a function's own test
+    /// beside the council's gate: `all [leaf, rule]`): the run instructions at `from..to` of
+    /// the code, folded in turn.
+    Runs {
+        all: bool,
+        from: u32,
+        to: u32,
+    },
     Code(std::ops::Range<u32>),
 }
 
@@ -373,6 +389,25 @@ impl Block {
             }
             Some(&[Instr::Push(Truth::NotMet), Instr::OrRefs { from, to, .. }]) => {
                 Block::Refs { all: false, from, to }
+            }
+            // Runs of one `all` (or `any`) only, each ending the whole when it settles it.
+            Some([Instr::Push(first), runs @ ..])
+                if *first != Truth::Unknown
+                    && runs.iter().all(|i| match *i {
+                        Instr::AndLeaves { jump, .. } | Instr::AndRefs { jump, .. } => {
+                            *first == Truth::Met && jump == range.end
+                        }
+                        Instr::OrLeaves { jump, .. } | Instr::OrRefs { jump, .. } => {
+                            *first == Truth::NotMet && jump == range.end
+                        }
+                        _ => false,
+                    }) =>
+            {
+                Block::Runs {
+                    all: *first == Truth::Met,
+                    from: range.start + 1,
+                    to: range.end,
+                }
             }
             _ => Block::Code(range),
         }
@@ -1053,6 +1088,22 @@ impl Program {
             Block::Leaf(i) => return self.leaf(*i as usize, ctx, subject, out),
             Block::Leaves { all, from, to } => (*all, *from, *to, false),
             Block::Refs { all, from, to } => (*all, *from, *to, true),
+            Block::Runs { all, from, to } => {
+                let mut acc = if *all { Truth::Met } else { Truth::NotMet };
+                for instr in self.code.get(*from as usize..*to as usize).unwrap_or_default() {
+                    let (run, refs) = match *instr {
+                        Instr::AndLeaves { from, to, .. } | Instr::OrLeaves { from, to, .. } => {
+                            (from..to, false)
+                        }
+                        Instr::AndRefs { from, to, .. } | Instr::OrRefs { from, to, .. } => (from..to, true),
+                        _ => continue,
+                    };
+                    if self.fold_run(run, *all, refs, &mut acc, ctx, subject, out) {
+                        break;
+                    }
+                }
+                return acc;
+            }
             Block::Code(range) => return self.run_code(range, ctx, subject, out),
         };
         let mut acc = if all { Truth::Met } else { Truth::NotMet };
