@@ -187,7 +187,10 @@ pub struct Pack {
     /// rule's leaves for them was most of a point's time.
     pub(crate) parameter_uses: Vec<ParameterUse>,
     /// The sentences of the reasons' parts ([`crate::explain::reason_sentences`]), written on
-    /// the first explained assessment and shared by clones: they depend on the pack alone.
+    /// the first explained assessment and shared by clones: they depend on the pack alone. Like
+    /// `program`, they belong to the pack as loaded: code that edits a clone's rules, keys,
+    /// scales or parameters must load it afresh (or replace this with a new cell), or its
+    /// reasons will read the original's words.
     pub(crate) sentences: std::sync::Arc<std::sync::OnceLock<Vec<Vec<String>>>>,
 }
 
