@@ -404,6 +404,14 @@ pub struct Reason {
     pub parts: Vec<Reason>,
 }
 
+impl Reason {
+    /// The truth of a condition's reason (every condition's outcome is a truth; only a graded
+    /// rule's own reason names a level, and no fold reads that).
+    fn truth(&self) -> Truth {
+        self.outcome.truth().unwrap_or(Truth::Unknown)
+    }
+}
+
 /// What one leaf of a condition (or a reference to another rule) checks, and what it found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[non_exhaustive]
@@ -1721,12 +1729,12 @@ impl<'a> Engine<'a> {
             .map_or(&[][..], Vec::as_slice)
             .iter();
         match &rule.body {
-            Body::Test(c) => self.explain(c, subject, outcomes, &mut says).1,
+            Body::Test(c) => self.explain(c, subject, outcomes, &mut says),
             Body::Graded { levels, .. } => {
                 let parts = levels
                     .iter()
                     .map(|l| match &l.condition {
-                        Some(c) => self.explain(c, subject, outcomes, &mut says).1,
+                        Some(c) => self.explain(c, subject, outcomes, &mut says),
                         None => Reason {
                             margin: None,
                             outcome: if outcome
@@ -1765,28 +1773,25 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// A condition's truth and its reason, the truth folded from the parts' as [`Engine::truth`]
-    /// folds it (so no subtree is evaluated twice), the sentences taken in turn from `says` (the
-    /// pack's [`reason_sentences`](crate::explain::reason_sentences) for the rule).
+    /// A condition's reason, its truth folded from the parts' as [`Engine::truth`] folds it (so
+    /// no subtree is evaluated twice), the sentences taken in turn from `says` (the pack's
+    /// [`reason_sentences`](crate::explain::reason_sentences) for the rule).
     fn explain(
         &self,
         c: &'a Condition,
         subject: Option<usize>,
         outcomes: &[Vec<Outcome>],
         says: &mut std::slice::Iter<'_, String>,
-    ) -> (Truth, Reason) {
+    ) -> Reason {
         let mut reason = empty_reason(Verdict::Unknown);
         reason.says = says.next().cloned().unwrap_or_default();
         let truth = match c {
             Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
                 reason.parts = parts
                     .iter()
-                    .map(|p| self.explain(p, subject, outcomes, says).1)
+                    .map(|p| self.explain(p, subject, outcomes, says))
                     .collect();
-                let truths = reason
-                    .parts
-                    .iter()
-                    .map(|r| r.outcome.truth().unwrap_or(Truth::Unknown));
+                let truths = reason.parts.iter().map(Reason::truth);
                 match c {
                     Condition::All(_) => truths.fold(Truth::Met, Truth::min),
                     Condition::Any(_) => truths.fold(Truth::NotMet, Truth::max),
@@ -1795,9 +1800,10 @@ impl<'a> Engine<'a> {
                 }
             }
             Condition::Not(inner) => {
-                let (t, r) = self.explain(inner, subject, outcomes, says);
-                reason.parts = vec![r];
-                t.not()
+                let part = self.explain(inner, subject, outcomes, says);
+                let truth = part.truth().not();
+                reason.parts = vec![part];
+                truth
             }
             Condition::Rule(r) => {
                 let target = self.ref_subject(r, subject);
@@ -1841,7 +1847,7 @@ impl<'a> Engine<'a> {
             Condition::Leaf(leaf) => self.explain_leaf(leaf, subject, &mut reason),
         };
         reason.outcome = truth.into();
-        (truth, reason)
+        reason
     }
 
     /// A leaf's reason, filled in; its truth returned.

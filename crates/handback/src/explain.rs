@@ -16,18 +16,15 @@ use crate::vocabulary::Value;
 /// a third of an explained one.
 pub(crate) fn reason_sentences(pack: &Pack) -> Vec<Vec<String>> {
     fn visit(pack: &Pack, c: &Condition, out: &mut Vec<String>) {
+        out.push(part_words(pack, c));
         match c {
             Condition::All(parts) | Condition::Any(parts) | Condition::AtLeast(_, parts) => {
-                out.push(compound_words(c));
                 for p in parts {
                     visit(pack, p, out);
                 }
             }
-            Condition::Not(inner) => {
-                out.push("not the following".into());
-                visit(pack, inner, out);
-            }
-            Condition::Leaf(_) | Condition::Rule(_) => out.push(condition_words(pack, c, false)),
+            Condition::Not(inner) => visit(pack, inner, out),
+            Condition::Leaf(_) | Condition::Rule(_) => {}
         }
     }
     pack.rules
@@ -54,6 +51,16 @@ pub(crate) fn reason_sentences(pack: &Pack) -> Vec<Vec<String>> {
             out
         })
         .collect()
+}
+
+/// A condition's own sentence as a part of a reason: a compound's short phrase (its parts have
+/// theirs), a leaf's or a reference's whole sentence.
+pub(crate) fn part_words(pack: &Pack, c: &Condition) -> String {
+    match c {
+        Condition::All(_) | Condition::Any(_) | Condition::AtLeast(..) => compound_words(c),
+        Condition::Not(_) => "not the following".into(),
+        Condition::Leaf(_) | Condition::Rule(_) => condition_words(pack, c, false),
+    }
 }
 
 /// The condition as one sentence.

@@ -1600,17 +1600,6 @@ proptest! {
     }
 }
 
-/// A condition's own sentence in a reason: a compound's short phrase (its parts have theirs), a
-/// leaf's or reference's whole sentence.
-fn node_words(pack: &Pack, c: &crate::rules::Condition) -> String {
-    use crate::rules::Condition;
-    match c {
-        Condition::All(_) | Condition::Any(_) | Condition::AtLeast(..) => crate::explain::compound_words(c),
-        Condition::Not(_) => "not the following".into(),
-        Condition::Leaf(_) | Condition::Rule(_) => crate::explain::condition_words(pack, c, false),
-    }
-}
-
 /// Checks a reason's part against its condition: the interpreter's truth of that condition, and
 /// the pack's words for it (`says`, unless the caller knows better: a graded level's).
 fn check_reason(
@@ -1625,7 +1614,10 @@ fn check_reason(
     use crate::rules::Condition;
     let truth = engine.truth(c, subject, outcomes);
     prop_assert_eq!(&reason.outcome, &truth.into(), "{}", reason.says);
-    prop_assert_eq!(&reason.says, &says.unwrap_or_else(|| node_words(pack, c)));
+    prop_assert_eq!(
+        &reason.says,
+        &says.unwrap_or_else(|| crate::explain::part_words(pack, c))
+    );
     let parts: Vec<&Condition> = match c {
         Condition::All(p) | Condition::Any(p) | Condition::AtLeast(_, p) => p.iter().collect(),
         Condition::Not(inner) => vec![inner],
@@ -1681,7 +1673,7 @@ proptest! {
                         for (level, part) in levels.iter().zip(&reason.parts) {
                             match &level.condition {
                                 Some(c) => {
-                                    let says = format!("`{}` when {}", level.name, node_words(&pack, c));
+                                    let says = format!("`{}` when {}", level.name, crate::explain::part_words(&pack, c));
                                     check_reason(&pack, &engine, c, subject, &outcomes, part, Some(says))?;
                                 }
                                 None => prop_assert_eq!(&part.says, &format!("`{}` otherwise", level.name)),
