@@ -231,8 +231,114 @@ struct Req {
     baseline: Option<(NaiveDate, Value)>,
 }
 
+/// The key and function a requirement is on.
 type Slot = (usize, Option<String>);
-type Fix = BTreeMap<Slot, Req>;
+
+/// One way of meeting a target: requirements on slots, each named by its number in the search's
+/// [`Table`], sorted by slot number (one requirement per slot).
+///
+/// The search copies, merges and compares sets far more often than it makes requirements (most
+/// of `needs --target exit` is cross products and the checks that one set asks no more than
+/// another), so a set is a short list of pairs of numbers rather than a map keyed by key and
+/// function name: copying one is a copy, and comparing slots compares numbers.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Fix {
+    items: Vec<(u32, u32)>,
+    /// One bit per slot (its number's low six bits): a set whose slots are all in another has
+    /// bits that are all in the other's, so most sets are passed over by one test.
+    bits: u64,
+}
+
+impl Fix {
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn from_items(items: Vec<(u32, u32)>) -> Fix {
+        let bits = items
+            .iter()
+            .fold(0u64, |bits, &(slot, _)| bits | 1 << (slot & 63));
+        Fix { items, bits }
+    }
+}
+
+/// The slots and requirements a search has met, each held once and named by its place.
+#[derive(Default)]
+struct Table {
+    slots: Vec<Slot>,
+    slot_numbers: BTreeMap<Slot, u32>,
+    reqs: Vec<Req>,
+}
+
+impl Table {
+    /// The set of one requirement.
+    fn single(&mut self, slot: Slot, req: Req) -> Fix {
+        let slot = match self.slot_numbers.get(&slot) {
+            Some(&n) => n,
+            None => {
+                let n = self.slots.len() as u32;
+                self.slots.push(slot.clone());
+                self.slot_numbers.insert(slot, n);
+                n
+            }
+        };
+        let req = self.add(req);
+        Fix::from_items(vec![(slot, req)])
+    }
+
+    fn add(&mut self, req: Req) -> u32 {
+        self.reqs.push(req);
+        (self.reqs.len() - 1) as u32
+    }
+
+    fn req(&self, n: u32) -> Option<&Req> {
+        self.reqs.get(n as usize)
+    }
+
+    /// Whether requirement `a` guarantees `b` (numbers the table does not hold imply nothing).
+    fn implies(&self, a: u32, b: u32) -> bool {
+        match (self.req(a), self.req(b)) {
+            (Some(a), Some(b)) => implies(a, b),
+            _ => false,
+        }
+    }
+
+    /// The requirement that meets both `a` and `b`, if there is one: one of them when it does
+    /// (no new requirement), else a new one.
+    fn merge(&mut self, a: u32, b: u32) -> Option<u32> {
+        let (ra, rb) = (self.req(a)?, self.req(b)?);
+        let pick = merge_pick(ra, rb)?;
+        // The merged requirement carries `a`'s baseline, else `b`'s (see `merge_pick`).
+        let merged = match pick {
+            Pick::A if ra.baseline.is_some() || rb.baseline.is_none() => return Some(a),
+            Pick::B if ra.baseline.is_none() => return Some(b),
+            Pick::A | Pick::ALonger => ra,
+            Pick::B | Pick::BLonger => rb,
+        };
+        let req = Req {
+            sustained: ra.sustained.max(rb.sustained),
+            baseline: ra.baseline.clone().or_else(|| rb.baseline.clone()),
+            ..merged.clone()
+        };
+        Some(self.add(req))
+    }
+
+    /// A set's requirements with their slots, in slot order (key, then function): the order
+    /// they are shown in.
+    fn resolve(&self, fix: &Fix) -> Vec<(&Slot, &Req)> {
+        let mut out: Vec<(&Slot, &Req)> = fix
+            .items
+            .iter()
+            .filter_map(|&(slot, req)| Some((self.slots.get(slot as usize)?, self.req(req)?)))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out
+    }
+}
 
 struct Solver<'a> {
     pack: &'a Pack,
@@ -243,6 +349,7 @@ struct Solver<'a> {
     heuristic: bool,
     /// Sets per (rule, subject, level needed, negated).
     memo: BTreeMap<MemoKey, Vec<Fix>>,
+    table: Table,
 }
 
 /// Works out what it would take to make `target` met.
@@ -297,6 +404,7 @@ pub fn needs(
         blocks: Vec::new(),
         heuristic: false,
         memo: BTreeMap::new(),
+        table: Table::default(),
     };
     let fixes = match target {
         Target::Rule { rule, function } => solver.rule_target(rule, function.as_deref()),
@@ -305,7 +413,7 @@ pub fn needs(
     };
     // Met now by any route, including a recorded recommendation awaiting its decision, which
     // the condition search does not see: nothing is needed.
-    let met = fixes.iter().any(BTreeMap::is_empty) || target_met(pack, evidence, options, directions, target);
+    let met = fixes.iter().any(Fix::is_empty) || target_met(pack, evidence, options, directions, target);
     // A value next to the threshold is the least change, but it can break a condition that
     // holds now on the same key (outside the monotone fragment); the far end of the bound is
     // then tried before the set is given up.
@@ -471,7 +579,7 @@ impl<'a> Solver<'a> {
             return Vec::new();
         };
         if directions.is_some_and(|d| d.holding(id, self.as_of).power.is_returned()) {
-            return vec![Fix::new()];
+            return vec![Fix::default()];
         }
         if let Some(h) = &f.held_until_exit {
             self.blocks.push(format!(
@@ -481,20 +589,20 @@ impl<'a> Solver<'a> {
             return Vec::new();
         }
         if visiting.contains(&f.id) {
-            return vec![Fix::new()];
+            return vec![Fix::default()];
         }
         visiting.push(f.id.clone());
-        let mut acc = vec![Fix::new()];
+        let mut acc = vec![Fix::default()];
         for gate in &f.gates {
             let fixes = self.rule_target(gate, Some(id));
-            acc = cross(&acc, &fixes);
+            acc = cross(&mut self.table, &acc, &fixes);
         }
         for p in &f.prerequisites {
             let fixes = self.function_target(&p.function, directions, visiting);
-            acc = cross(&acc, &fixes);
+            acc = cross(&mut self.table, &acc, &fixes);
         }
         visiting.pop();
-        minimise(acc)
+        minimise(&self.table, acc)
     }
 
     fn exit_target(&mut self, directions: Option<&Directions>, outcome: Option<&str>) -> Vec<Fix> {
@@ -515,7 +623,7 @@ impl<'a> Solver<'a> {
         };
         let (gates, functions_returned) =
             chosen.map_or((Vec::new(), true), |o| (o.gates, o.functions_returned));
-        let mut acc = vec![Fix::new()];
+        let mut acc = vec![Fix::default()];
         if functions_returned {
             // A transferred function is not the council's to have back: it never holds the end up.
             let transferred = |id: &str| {
@@ -530,13 +638,15 @@ impl<'a> Solver<'a> {
                 .map(|f| f.id.clone())
                 .collect();
             for f in functions {
-                acc = cross(&acc, &self.function_target(&f, directions, &mut Vec::new()));
+                let fixes = self.function_target(&f, directions, &mut Vec::new());
+                acc = cross(&mut self.table, &acc, &fixes);
             }
         }
         for gate in gates {
-            acc = cross(&acc, &self.rule_target(&gate, None));
+            let fixes = self.rule_target(&gate, None);
+            acc = cross(&mut self.table, &acc, &fixes);
         }
-        minimise(acc)
+        minimise(&self.table, acc)
     }
 
     /// The sets for a rule reaching `at_least` (or, `negated`, not reaching it).
@@ -643,22 +753,22 @@ impl<'a> Solver<'a> {
                     for level in levels.iter().filter(|l| l.rank >= need) {
                         match &level.condition {
                             Some(c) => all.extend(self.cond(c, subject, false)),
-                            None => all.push(Fix::new()),
+                            None => all.push(Fix::default()),
                         }
                     }
-                    return minimise(all);
+                    return minimise(&self.table, all);
                 }
                 // Below `need` means a known grade below it: every level at or above `need` is
                 // not met, and, top down, the first level below it that is not "not met" is met.
-                let mut acc = vec![Fix::new()];
-                let mut above_not_met = vec![Fix::new()];
+                let mut acc = vec![Fix::default()];
+                let mut above_not_met = vec![Fix::default()];
                 let mut choices = Vec::new();
                 for level in levels {
                     match (&level.condition, level.rank >= need) {
                         (None, true) => return Vec::new(),
                         (Some(c), true) => {
                             let not_met = self.cond(c, subject, true);
-                            acc = cross(&acc, &not_met);
+                            acc = cross(&mut self.table, &acc, &not_met);
                         }
                         (None, false) => {
                             choices.extend(above_not_met.clone());
@@ -666,13 +776,14 @@ impl<'a> Solver<'a> {
                         }
                         (Some(c), false) => {
                             let met = self.cond(c, subject, false);
-                            choices.extend(cross(&above_not_met, &met));
+                            choices.extend(cross(&mut self.table, &above_not_met, &met));
                             let not_met = self.cond(c, subject, true);
-                            above_not_met = cross(&above_not_met, &not_met);
+                            above_not_met = cross(&mut self.table, &above_not_met, &not_met);
                         }
                     }
                 }
-                cross(&acc, &minimise(choices))
+                let choices = minimise(&self.table, choices);
+                cross(&mut self.table, &acc, &choices)
             }
         }
     }
@@ -686,13 +797,13 @@ impl<'a> Solver<'a> {
         let truth = self.engine.truth(c, subject, &self.outcomes);
         let truth = if negated { truth.not() } else { truth };
         if truth == Truth::Met {
-            return vec![Fix::new()];
+            return vec![Fix::default()];
         }
         let conjunction = |parts: &[Condition], s: &mut Self| {
-            let mut acc = vec![Fix::new()];
+            let mut acc = vec![Fix::default()];
             for p in parts {
                 let fixes = s.cond(p, subject, negated);
-                acc = cross(&acc, &fixes);
+                acc = cross(&mut s.table, &acc, &fixes);
             }
             acc
         };
@@ -701,7 +812,7 @@ impl<'a> Solver<'a> {
             for p in parts {
                 all.extend(s.cond(p, subject, negated));
             }
-            minimise(all)
+            minimise(&s.table, all)
         };
         match c {
             Condition::All(parts) if !negated => conjunction(parts, self),
@@ -719,13 +830,17 @@ impl<'a> Solver<'a> {
                 let each: Vec<Vec<Fix>> = parts.iter().map(|p| self.cond(p, subject, negated)).collect();
                 let mut all = Vec::new();
                 for combo in combinations(each.len(), k) {
-                    let mut acc = vec![Fix::new()];
+                    let mut acc = vec![Fix::default()];
                     for i in combo {
-                        acc = cross(&acc, each.get(i).map(Vec::as_slice).unwrap_or(&[]));
+                        acc = cross(
+                            &mut self.table,
+                            &acc,
+                            each.get(i).map(Vec::as_slice).unwrap_or(&[]),
+                        );
                     }
                     all.extend(acc);
                 }
-                minimise(all)
+                minimise(&self.table, all)
             }
             Condition::Not(inner) => self.cond(inner, subject, !negated),
             Condition::Rule(r) => {
@@ -883,9 +998,7 @@ impl<'a> Solver<'a> {
                             },
                             &other.value_type,
                         )?;
-                        let mut fix = Fix::new();
-                        fix.insert((event.key, function), req);
-                        return Some(fix);
+                        return Some(self.table.single((event.key, function), req));
                     }
                     _ => {
                         self.blocks.push(format!(
@@ -1055,9 +1168,7 @@ impl<'a> Solver<'a> {
             }
         };
         let req = self.on_scale(req, &key.value_type)?;
-        let mut fix = Fix::new();
-        fix.insert((leaf.key, function), req);
-        Some(fix)
+        Some(self.table.single((leaf.key, function), req))
     }
 
     /// On an ordinal scale a strict bound is an inclusive bound on the next level (`> low` is
@@ -1119,13 +1230,13 @@ impl<'a> Solver<'a> {
                 ));
             }
         }
-        minimise(fixes)
+        minimise(&self.table, fixes)
     }
 
     /// The other key of an `against` set to meet the key's fresh latest value (recorded today,
     /// so with `same_date` only when the key's latest is today's).
     fn other_side(
-        &self,
+        &mut self,
         leaf: &Leaf,
         op: Op,
         other: &crate::rules::Against,
@@ -1167,16 +1278,17 @@ impl<'a> Solver<'a> {
             other.function.as_ref().or(leaf.function.as_ref()),
             subject,
         );
-        let mut fix = Fix::new();
-        fix.insert((other.key, function), req);
-        Some(fix)
+        Some(self.table.single((other.key, function), req))
     }
 
     /// A set in words and values, or none when a window would end past the last date the
     /// calendar can hold.
     fn render(&mut self, fix: &Fix, far: bool) -> Option<ChangeSet> {
         let mut changes = Vec::new();
-        for ((key_index, function), req) in fix {
+        let items: Vec<(Slot, Req)> = (self.table.resolve(fix).into_iter())
+            .map(|(slot, req)| (slot.clone(), req.clone()))
+            .collect();
+        for ((key_index, function), req) in &items {
             let Some(key) = self.pack.keys().get(*key_index) else {
                 continue;
             };
@@ -1463,9 +1575,11 @@ fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale
 
 /// Whether requirement `a` already guarantees `b` (on the same key).
 fn implies(a: &Req, b: &Req) -> bool {
-    if a.sustained < b.sustained || (b.baseline.is_some() && a.baseline.is_none()) {
-        return false;
-    }
+    a.sustained >= b.sustained && (b.baseline.is_none() || a.baseline.is_some()) && bounds_imply(a, b)
+}
+
+/// Whether `a`'s bound and threshold guarantee `b`'s, whatever their windows and baselines.
+fn bounds_imply(a: &Req, b: &Req) -> bool {
     match (&a.bound, &b.bound, &a.threshold, &b.threshold) {
         (_, Bound::Present, _, _) => true,
         (Bound::Upper { strict: sa }, Bound::Upper { strict: sb }, Some(ta), Some(tb)) => {
@@ -1497,8 +1611,33 @@ fn implies(a: &Req, b: &Req) -> bool {
     }
 }
 
-/// Merges two requirements on one key into one that meets both, if there is one. A trend's
-/// baseline is carried over to the merged requirement (it is recorded before the value).
+/// Which requirement meets both of two on one key, if either does: `a` or `b` as they are, or
+/// with the longer of their sustained windows. Baselines are set aside (a merged requirement
+/// carries `a`'s baseline, else `b`'s: a trend's baseline is recorded before its value).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pick {
+    A,
+    B,
+    ALonger,
+    BLonger,
+}
+
+fn merge_pick(a: &Req, b: &Req) -> Option<Pick> {
+    let (ab, ba) = (bounds_imply(a, b), bounds_imply(b, a));
+    match () {
+        () if ab && a.sustained >= b.sustained => Some(Pick::A),
+        () if ba && b.sustained >= a.sustained => Some(Pick::B),
+        // The same kind of bound with different sustained windows: the stricter bound, the
+        // longer window.
+        () if ab => Some(Pick::ALonger),
+        () if ba => Some(Pick::BLonger),
+        () => None,
+    }
+}
+
+/// The merge as first written, on the requirements themselves: the lazy search's
+/// [`Table::merge`] must agree with it.
+#[cfg(test)]
 fn merge(a: &Req, b: &Req) -> Option<Req> {
     let baseline = a.baseline.clone().or_else(|| b.baseline.clone());
     let strip = |r: &Req| Req {
@@ -1510,6 +1649,7 @@ fn merge(a: &Req, b: &Req) -> Option<Req> {
     Some(merged)
 }
 
+#[cfg(test)]
 fn merge_bounds(a: &Req, b: &Req) -> Option<Req> {
     if implies(a, b) {
         return Some(a.clone());
@@ -1517,8 +1657,6 @@ fn merge_bounds(a: &Req, b: &Req) -> Option<Req> {
     if implies(b, a) {
         return Some(b.clone());
     }
-    // The same kind of bound with different sustained windows: the stricter bound, the longer
-    // window.
     let longer = a.sustained.max(b.sustained);
     let (sa, sb) = (
         Req {
@@ -1544,18 +1682,24 @@ fn merge_bounds(a: &Req, b: &Req) -> Option<Req> {
 ///
 /// The pairs are sized and checked for feasibility first, without building them, and only
 /// built in [`minimise`]'s order until it has kept `MAX_SETS`: two lists of 64 make 4,096
-/// pairs, of which the first few hundred decide the answer, and building every merged map was
+/// pairs, of which the first few hundred decide the answer, and building every merged set was
 /// most of `needs --target exit`. The order is exactly the one `minimise` would see (a stable
 /// sort by size of the pairs in row order), so the sets kept are the same.
-fn cross(a: &[Fix], b: &[Fix]) -> Vec<Fix> {
+fn cross(table: &mut Table, a: &[Fix], b: &[Fix]) -> Vec<Fix> {
     let mut pairs: Vec<(usize, &Fix, &Fix)> = Vec::new();
     for x in a {
         'next: for y in b {
             let mut len = x.len();
-            for (slot, req) in y {
-                match x.get(slot) {
-                    Some(existing) => {
-                        if merge(existing, req).is_none() {
+            let mut theirs = x.items.iter().peekable();
+            for &(slot, req) in &y.items {
+                while theirs.next_if(|&&(other, _)| other < slot).is_some() {}
+                match theirs.next_if(|&&(other, _)| other == slot) {
+                    Some(&(_, existing)) => {
+                        let feasible = match (table.req(existing), table.req(req)) {
+                            (Some(e), Some(r)) => merge_pick(e, r).is_some(),
+                            _ => false,
+                        };
+                        if !feasible {
                             continue 'next;
                         }
                     }
@@ -1567,19 +1711,21 @@ fn cross(a: &[Fix], b: &[Fix]) -> Vec<Fix> {
     }
     pairs.sort_by_key(|&(len, _, _)| len);
     let mut kept = Kept::default();
-    for (_, x, y) in pairs {
-        let mut merged = x.clone();
-        for (slot, req) in y {
-            let combined = match merged.get(slot) {
-                Some(existing) => match merge(existing, req) {
-                    Some(m) => m,
-                    None => continue,
-                },
-                None => req.clone(),
-            };
-            merged.insert(slot.clone(), combined);
+    for (len, x, y) in pairs {
+        let mut items = Vec::with_capacity(len);
+        let mut theirs = y.items.iter().peekable();
+        for &(slot, req) in &x.items {
+            while let Some(&pair) = theirs.next_if(|&&(other, _)| other < slot) {
+                items.push(pair);
+            }
+            match theirs.next_if(|&&(other, _)| other == slot) {
+                // INVARIANT: checked feasible above, so the merge is there.
+                Some(&(_, other)) => items.push((slot, table.merge(req, other).unwrap_or(req))),
+                None => items.push((slot, req)),
+            }
         }
-        kept.admit(merged);
+        items.extend(theirs);
+        kept.admit(table, Fix::from_items(items));
         if kept.sets.len() >= MAX_SETS {
             break;
         }
@@ -1588,11 +1734,11 @@ fn cross(a: &[Fix], b: &[Fix]) -> Vec<Fix> {
 }
 
 /// Drops sets implied by a smaller (or equal, earlier) set, keeps the smallest `MAX_SETS`.
-fn minimise(mut sets: Vec<Fix>) -> Vec<Fix> {
-    sets.sort_by_key(BTreeMap::len);
+fn minimise(table: &Table, mut sets: Vec<Fix>) -> Vec<Fix> {
+    sets.sort_by_key(Fix::len);
     let mut kept = Kept::default();
     for s in sets {
-        kept.admit(s);
+        kept.admit(table, s);
         if kept.sets.len() >= MAX_SETS {
             break;
         }
@@ -1600,53 +1746,37 @@ fn minimise(mut sets: Vec<Fix>) -> Vec<Fix> {
     kept.sets
 }
 
-/// The sets kept so far, each with a summary of its slots (a bit per slot's hash), so that a
-/// set whose slots are not all in a candidate is passed over without looking at it: a kept set
-/// can only make a candidate redundant if every slot it asks about is in the candidate too.
-/// Checking every kept set's slots by search was half of `needs --target exit`.
+/// The sets kept so far. A kept set can only make a candidate redundant if every slot it asks
+/// about is in the candidate too, so a set whose slot bits are not all in the candidate's is
+/// passed over without looking at it.
 #[derive(Default)]
 struct Kept {
     sets: Vec<Fix>,
-    slots: Vec<u64>,
 }
 
 impl Kept {
     /// Keeps `s` unless a set kept already asks for no more than it does (so it adds nothing).
-    fn admit(&mut self, s: Fix) {
-        let summary = slot_summary(&s);
+    fn admit(&mut self, table: &Table, s: Fix) {
         let dominated = self
             .sets
             .iter()
-            .zip(&self.slots)
-            .any(|(k, &bits)| bits & !summary == 0 && asks_no_more(k, &s));
+            .any(|k| k.bits & !s.bits == 0 && asks_no_more(table, k, &s));
         if !dominated {
             self.sets.push(s);
-            self.slots.push(summary);
         }
     }
 }
 
-/// One bit per slot, by a hash of it: the summary of a subset's slots is a subset of the
-/// summary of the whole.
-fn slot_summary(fix: &Fix) -> u64 {
-    fix.keys().fold(0u64, |bits, (key, function)| {
-        let mut h = (*key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        for b in function.as_deref().unwrap_or("").bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3);
-        }
-        bits | 1 << (h >> 58)
-    })
-}
-
 /// Whether `k` asks for no more than `s`: every slot of `k` is in `s` with a requirement that
-/// implies `k`'s. Both maps are walked in their (shared) slot order, not searched.
-fn asks_no_more(k: &Fix, s: &Fix) -> bool {
-    let mut theirs = s.iter().peekable();
-    k.iter().all(|(slot, req)| {
-        while theirs.next_if(|(other, _)| *other < slot).is_some() {}
+/// implies `k`'s. Both lists are walked in slot order, not searched.
+fn asks_no_more(table: &Table, k: &Fix, s: &Fix) -> bool {
+    let mut theirs = s.items.iter().peekable();
+    k.items.iter().all(|&(slot, req)| {
+        while theirs.next_if(|&&(other, _)| other < slot).is_some() {}
         theirs
-            .next_if(|(other, _)| *other == slot)
-            .is_some_and(|(_, r)| implies(r, req))
+            .next_if(|&&(other, _)| other == slot)
+            // A requirement implies itself (its threshold is a finite value).
+            .is_some_and(|&(_, r)| r == req || table.implies(r, req))
     })
 }
 
@@ -1764,9 +1894,28 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A set as a map of its slots to their requirements: the form the search was first written
+    /// over, and the form the oracles below work on.
+    type Plain = BTreeMap<Slot, Req>;
+
+    fn numbered(table: &mut Table, plain: &Plain) -> Fix {
+        let mut items: Vec<(u32, u32)> = plain
+            .iter()
+            .flat_map(|(slot, req)| table.single(slot.clone(), req.clone()).items)
+            .collect();
+        items.sort_unstable();
+        Fix::from_items(items)
+    }
+
+    fn plain(table: &Table, fix: &Fix) -> Plain {
+        (table.resolve(fix).into_iter())
+            .map(|(slot, req)| (slot.clone(), req.clone()))
+            .collect()
+    }
+
     /// The cross product as it was first written: every pair merged, then minimised. The lazy
     /// `cross` must keep exactly the same sets in the same order.
-    fn cross_naive(a: &[Fix], b: &[Fix]) -> Vec<Fix> {
+    fn cross_naive(a: &[Plain], b: &[Plain]) -> Vec<Plain> {
         let mut out = Vec::new();
         for x in a {
             'next: for y in b {
@@ -1789,9 +1938,9 @@ mod tests {
 
     /// Minimising as first written: every kept set's slots looked up in the candidate, with no
     /// summary to pass over it and no walk in order. `Kept` must keep the same sets.
-    fn minimise_naive(mut sets: Vec<Fix>) -> Vec<Fix> {
+    fn minimise_naive(mut sets: Vec<Plain>) -> Vec<Plain> {
         sets.sort_by_key(BTreeMap::len);
-        let mut kept: Vec<Fix> = Vec::new();
+        let mut kept: Vec<Plain> = Vec::new();
         for s in sets {
             let dominated = kept.iter().any(|k| {
                 k.iter()
@@ -1808,7 +1957,15 @@ mod tests {
     }
 
     fn req() -> impl Strategy<Value = Req> {
-        (0..5u8, 0..6u8, 0..3u32).prop_map(|(bound, t, sustained)| Req {
+        let baseline = proptest::option::weighted(
+            0.2,
+            (0..2i64, 0..3u8).prop_map(|(day, v)| {
+                let date =
+                    NaiveDate::from_ymd_opt(2017, 1, 1).unwrap_or_default() + chrono::Days::new(day as u64);
+                (date, Value::Number(f64::from(v)))
+            }),
+        );
+        (0..5u8, 0..6u8, 0..3u32, baseline).prop_map(|(bound, t, sustained, baseline)| Req {
             bound: match bound {
                 0 => Bound::Upper { strict: false },
                 1 => Bound::Upper { strict: true },
@@ -1819,11 +1976,11 @@ mod tests {
             threshold: Some(Value::Number(f64::from(t) * 10.0)),
             sustained: sustained * 30,
             within: None,
-            baseline: None,
+            baseline,
         })
     }
 
-    fn fixes() -> impl Strategy<Value = Vec<Fix>> {
+    fn fixes() -> impl Strategy<Value = Vec<Plain>> {
         let slot = (
             0..4usize,
             proptest::option::of(prop_oneof![Just("a".to_string()), Just("b".to_string())]),
@@ -1835,13 +1992,24 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
         #[test]
         fn lazy_cross_keeps_what_building_every_pair_kept(a in fixes(), b in fixes()) {
-            prop_assert_eq!(cross(&a, &b), cross_naive(&a, &b));
+            // Slots are numbered as first met, which is not their order as keys.
+            let mut table = Table::default();
+            let (na, nb): (Vec<Fix>, Vec<Fix>) = (
+                a.iter().map(|p| numbered(&mut table, p)).collect(),
+                b.iter().map(|p| numbered(&mut table, p)).collect(),
+            );
+            let crossed = cross(&mut table, &na, &nb);
+            let got: Vec<Plain> = crossed.iter().map(|f| plain(&table, f)).collect();
+            prop_assert_eq!(got, cross_naive(&a, &b));
         }
 
         #[test]
         fn kept_sets_are_those_the_plain_search_keeps(a in fixes(), b in fixes()) {
-            let all: Vec<Fix> = a.into_iter().chain(b).collect();
-            prop_assert_eq!(minimise(all.clone()), minimise_naive(all));
+            let all: Vec<Plain> = a.into_iter().chain(b).collect();
+            let mut table = Table::default();
+            let numbered: Vec<Fix> = all.iter().map(|p| numbered(&mut table, p)).collect();
+            let got: Vec<Plain> = minimise(&table, numbered).iter().map(|f| plain(&table, f)).collect();
+            prop_assert_eq!(got, minimise_naive(all));
         }
     }
 }
