@@ -587,6 +587,13 @@ pub struct ThresholdUsed {
 /// [`Options::set_parameter`], or check them with [`Options::check`]); an override that does not
 /// is ignored rather than trusted.
 pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment {
+    assess_with(pack, evidence, options, true)
+}
+
+/// As [`assess`]; without `bases`, every result's basis is left out (`None`). What a verdict
+/// rests on is for readers; whether a target is met (`needs` checks each option it offers by a
+/// plan) does not depend on it, and working it out was a third of each check.
+pub(crate) fn assess_with(pack: &Pack, evidence: &Evidence, options: &Options, bases: bool) -> Assessment {
     let (replayed, hidden) = match options.known_at {
         Some(known_at) => {
             let (e, hidden) = evidence.known_at(known_at);
@@ -609,7 +616,11 @@ pub fn assess(pack: &Pack, evidence: &Evidence, options: &Options) -> Assessment
     let evidence = prepared.as_ref().map_or(evidence, |p| &p.evidence);
     let engine = Engine::new(pack, evidence, options).with_prepared(prepared.as_ref());
     let outcomes = engine.outcomes();
-    let bases = engine.bases(&outcomes);
+    let bases = if bases {
+        engine.bases(&outcomes)
+    } else {
+        Vec::new()
+    };
     let mut results = Vec::new();
     for (rule_index, rule) in pack.rules.iter().enumerate() {
         let subjects: Vec<Option<usize>> = if rule.per_function {

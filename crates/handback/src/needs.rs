@@ -421,11 +421,13 @@ pub fn needs(
     let mut dropped = 0usize;
     if !met {
         for fix in &fixes {
-            let candidates = [solver.render(fix, false), solver.render(fix, true)];
-            if let Some(set) = candidates
+            // The far end is written only when the near one fails its check (a window past the
+            // calendar's end fails both alike, with the same block).
+            let mut candidates = [false, true]
                 .into_iter()
-                .flatten()
-                .find(|set| set_meets(pack, evidence, options, directions, target, set))
+                .filter_map(|far| solver.render(fix, far));
+            if let Some(set) =
+                candidates.find(|set| set_meets(pack, evidence, options, directions, target, set))
             {
                 sets.push(set);
             } else {
@@ -1824,7 +1826,7 @@ pub fn target_met(
     directions: Option<&Directions>,
     target: &Target,
 ) -> bool {
-    let assessment = crate::assess::assess(pack, evidence, options);
+    let assessment = crate::assess::assess_with(pack, evidence, options, false);
     match target {
         Target::Rule { rule, function } => {
             // Met for a test; the best level for a graded rule.

@@ -1342,6 +1342,17 @@ fn scenario_changes(seed: u64, ev: &Evidence) -> Vec<crate::whatif::Change> {
             out.push(c);
         }
     }
+    // Now and then, an observation of the evidence set again on its own day: the change must
+    // supersede it (and only it).
+    if rng.chance(30) && !ev.observations.is_empty() {
+        let o = &ev.observations[rng.below(ev.observations.len())];
+        out.push(Change::Set {
+            key: o.key.clone(),
+            function: o.function.clone(),
+            value: serde_json::to_value(&o.value).unwrap_or_default(),
+            date: Some(o.date),
+        });
+    }
     // Now and then, an observation an earlier change set removed again (`scenario-1`).
     if rng.chance(15) {
         out.push(Change::Remove(format!("{}1", crate::whatif::SCENARIO_ID_PREFIX)));

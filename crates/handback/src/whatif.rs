@@ -252,6 +252,9 @@ pub fn check_change(pack: &Pack, change: &Change) -> Vec<String> {
                 return out;
             };
             out.extend(crate::evidence::function_problem(pack, k, function.as_deref()));
+            if plain_value(pack, k, value).is_some() {
+                return out;
+            }
             let (_, problems) = decode_set_value(pack, k, value);
             out.extend(
                 problems
@@ -435,7 +438,30 @@ const SCENARIO_JUDGE: &str = "the scenario (hypothetical)";
 
 /// The citation of change `n` of the scenario `label`: (document, passage).
 fn scenario_source(label: &str, n: usize) -> (String, String) {
-    (format!("scenario: {label}"), format!("change {}", n + 1))
+    (["scenario: ", label].concat(), numbered("change ", n + 1))
+}
+
+/// `prefix` followed by `n` in decimal, written directly: `needs` names and cites a hundred-odd
+/// observations for every option it checks, and `format!` was a third of making them.
+fn numbered(prefix: &str, n: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut from = digits.len();
+    let mut rest = n;
+    loop {
+        from -= 1;
+        if let Some(d) = digits.get_mut(from) {
+            *d = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let digits = digits.get(from..).unwrap_or_default();
+    let mut out = String::with_capacity(prefix.len() + digits.len());
+    out.push_str(prefix);
+    out.extend(digits.iter().map(|&d| char::from(d)));
+    out
 }
 
 /// The observation change `n` sets, in the evidence file's form (the document path).
@@ -547,6 +573,9 @@ fn edit_in_place(
     {
         return None;
     }
+    if !edits.iter().any(|e| matches!(e, Edit::Remove { .. })) {
+        return sets_in_place(pack, evidence, edits, label).map(Ok);
+    }
     // The edits in order, as if each removed from the list as it stood (the observations it
     // supersedes or names) and then added its own; done by marking rather than by filtering
     // the whole list once per edit, which an option of `needs` (about 128 changes) made
@@ -578,13 +607,23 @@ fn edit_in_place(
             }
         }
     }
-    for (i, o) in original.iter().enumerate() {
-        if !by_day.is_empty() {
-            if let Some(bucket) = by_day.get_mut(&(o.key.as_str(), o.function.as_deref(), o.date)) {
-                bucket.push(Entry::Original(i));
-            }
+    // The evidence is sorted by key, function and date, so each day's observations are found
+    // by a search rather than by looking every observation up (which was most of the time an
+    // option of `needs` took to apply, in evidence of a few hundred observations).
+    for (&(key, function, date), bucket) in &mut by_day {
+        let Some(k) = pack.key_index(key) else {
+            continue;
+        };
+        fn day(o: &crate::evidence::Observation) -> (usize, Option<&str>, NaiveDate) {
+            (o.key_index, o.function.as_deref(), o.date)
         }
-        if !by_id.is_empty() {
+        let from = original.partition_point(|o| day(o) < (k, function, date));
+        let same = original.get(from..).unwrap_or_default();
+        let n = same.iter().take_while(|o| day(o) == (k, function, date)).count();
+        bucket.extend((from..from + n).map(Entry::Original));
+    }
+    if !by_id.is_empty() {
+        for (i, o) in original.iter().enumerate() {
             if let Some(bucket) = by_id.get_mut(o.id.as_str()) {
                 bucket.push(Entry::Original(i));
             }
@@ -655,6 +694,63 @@ fn edit_in_place(
     )))
 }
 
+/// A set edit's key (by index), function, date and place among the edits.
+type Dated<'c> = (usize, Option<&'c str>, NaiveDate, usize);
+
+/// [`edit_in_place`] for edits that only set values (every option `needs` checks): each
+/// supersedes what the evidence and the earlier edits say about its key and function that day,
+/// so a day keeps its last edit alone and the evidence keeps what is on no edited day. Sorted
+/// and walked beside the evidence (which is in key, function and date order), with nothing
+/// hashed. `None` as for `edit_in_place`.
+fn sets_in_place(pack: &Pack, evidence: &Evidence, edits: &[Edit<'_>], label: &str) -> Option<Evidence> {
+    // (key, function, date, order of the edit) and the observation each makes: every edit is
+    // made, superseded or not, so that any the loader would refuse sends the caller down the
+    // document path as before.
+    let mut made: Vec<(Dated<'_>, crate::evidence::Observation)> = Vec::with_capacity(edits.len());
+    for (order, edit) in edits.iter().enumerate() {
+        if let &Edit::Set {
+            n,
+            key,
+            function,
+            date,
+            value,
+        } = edit
+        {
+            let new = hypothetical(pack, label, (n, key, function, date, value))?;
+            made.push(((new.key_index, function, date, order), new));
+        }
+    }
+    made.sort_unstable_by_key(|(day, _)| *day);
+    // The last edit of each day, in day order.
+    let mut kept: Vec<(Dated<'_>, crate::evidence::Observation)> = Vec::with_capacity(made.len());
+    for (day, new) in made {
+        match kept.last_mut() {
+            Some((last, o)) if (last.0, last.1, last.2) == (day.0, day.1, day.2) => {
+                *last = day;
+                *o = new;
+            }
+            _ => kept.push((day, new)),
+        }
+    }
+    let mut days = kept.iter().map(|((k, f, d, _), _)| (*k, *f, *d)).peekable();
+    let mut observations: Vec<crate::evidence::Observation> =
+        Vec::with_capacity(evidence.observations.len() + kept.len());
+    for o in &evidence.observations {
+        let day = (o.key_index, o.function.as_deref(), o.date);
+        while days.next_if(|d| *d < day).is_some() {}
+        if days.peek() != Some(&day) {
+            observations.push(o.clone());
+        }
+    }
+    observations.extend(kept.into_iter().map(|(_, o)| o));
+    Some(Evidence::from_parts(
+        evidence.council.clone(),
+        evidence.as_of,
+        evidence.title.clone(),
+        observations,
+    ))
+}
+
 /// The observation a scenario's change sets, made directly rather than written out and loaded:
 /// `apply_with` has already checked its key, function and value as the loader would
 /// (`check_change`), and the rest is written here, as [`set_document`] writes it. `None` for
@@ -675,7 +771,7 @@ pub(crate) fn hypothetical(
     }
     let (document, passage) = scenario_source(label, n);
     Some(crate::evidence::Observation {
-        id: format!("{SCENARIO_ID_PREFIX}{}", n + 1),
+        id: numbered(SCENARIO_ID_PREFIX, n + 1),
         key: key.to_string(),
         function: function.map(str::to_string),
         value,
@@ -709,11 +805,32 @@ pub(crate) fn set_value(
     if !(0..=9999).contains(&chrono::Datelike::year(&date)) {
         return None;
     }
-    if let Some(n) = plain_number(k, value) {
-        return Some(n);
+    if let Some(v) = plain_value(pack, k, value) {
+        return Some(v);
     }
     match decode_set_value(pack, k, value) {
         (Some(decoded), problems) if problems.is_empty() => Some(decoded),
+        _ => None,
+    }
+}
+
+/// A boolean, a number or a level written for key `k`, decoded without the round trip through
+/// text when it is one the round trip takes as it is (what [`decode_set_value`] gives for it, with
+/// no problems); `None` for anything else, which then takes the round trip, so that what is
+/// refused is refused with the loader's words. `needs` sets about a hundred booleans per option
+/// it checks, and sweeps set numbers at every point.
+fn plain_value(pack: &Pack, k: &crate::vocabulary::Key, value: &J) -> Option<crate::vocabulary::Value> {
+    use crate::vocabulary::{Value, ValueType};
+    match (&k.value_type, value) {
+        (ValueType::Boolean, J::Bool(b)) => Some(Value::Boolean(*b)),
+        (ValueType::Number { .. }, _) => plain_number(k, value),
+        (ValueType::Grade { scale }, J::String(level)) => {
+            let rank = pack.scales().iter().find(|s| &s.id == scale)?.rank(level)?;
+            Some(Value::Grade {
+                level: level.clone(),
+                rank,
+            })
+        }
         _ => None,
     }
 }
@@ -1084,5 +1201,138 @@ mod tests {
             }
         }
         assert!(checked > 10_000, "only {checked} checked");
+    }
+
+    #[test]
+    fn numbers_are_written_as_format_writes_them() {
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u32::MAX as usize, usize::MAX] {
+            assert_eq!(numbered("change ", n), format!("change {n}"));
+        }
+    }
+
+    /// Values set twice on one day, on a day the evidence already has a value for: the last
+    /// change alone stands, the evidence's value is gone, and other days are untouched; the
+    /// in-place path gives what the document path gives.
+    #[test]
+    fn the_last_change_of_a_day_supersedes_the_rest() {
+        let pack = crate::default_pack().expect("the embedded pack loads");
+        let day = NaiveDate::from_ymd_opt(2017, 3, 1).expect("a date");
+        let before = day - chrono::Days::new(30);
+        let evidence = crate::EvidenceBuilder::new("Example Council")
+            .observe(crate::ObservationDraft::new(
+                "a",
+                "children.mtfs_adopted",
+                false,
+                day,
+                "Minutes",
+                "item 4",
+            ))
+            .observe(crate::ObservationDraft::new(
+                "b",
+                "children.mtfs_adopted",
+                false,
+                before,
+                "Minutes",
+                "item 3",
+            ))
+            .build(&pack)
+            .expect("the evidence builds");
+        let set = |value: bool| Change::Set {
+            key: "children.mtfs_adopted".into(),
+            function: None,
+            value: json!(value),
+            date: Some(day),
+        };
+        let changes = [set(true), set(false), set(true)];
+        let no_parameters = BTreeMap::new();
+        let fast = apply_with(
+            &pack,
+            &evidence,
+            (day, &no_parameters),
+            &changes,
+            ("s", &[]),
+            true,
+        );
+        let slow = apply_with(
+            &pack,
+            &evidence,
+            (day, &no_parameters),
+            &changes,
+            ("s", &[]),
+            false,
+        );
+        assert_eq!(fast, slow);
+        let applied = fast.expect("the changes apply");
+        let seen: Vec<(&str, NaiveDate, &crate::vocabulary::Value)> = applied
+            .evidence
+            .observations
+            .iter()
+            .map(|o| (o.id.as_str(), o.date, &o.value))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("b", before, &crate::vocabulary::Value::Boolean(false)),
+                ("scenario-3", day, &crate::vocabulary::Value::Boolean(true))
+            ]
+        );
+    }
+
+    /// Booleans and levels set without the round trip are what the round trip gives, and
+    /// whatever it refuses (a level of another scale or of none, a level in another case, a
+    /// boolean written as text or a number) is left to it.
+    #[test]
+    fn plain_values_decode_as_the_round_trip_does() {
+        let pack = crate::default_pack().expect("the embedded pack loads");
+        let mut values: Vec<J> = vec![
+            json!(true),
+            json!(false),
+            json!("true"),
+            json!(1),
+            json!(null),
+            json!(""),
+        ];
+        for scale in pack.scales() {
+            for level in &scale.levels {
+                values.push(json!(level));
+                values.push(json!(level.to_uppercase()));
+                values.push(json!(format!(" {level}")));
+            }
+        }
+        let mut checked = (0, 0);
+        for k in pack.keys() {
+            if matches!(k.value_type, crate::vocabulary::ValueType::Number { .. }) {
+                continue;
+            }
+            for v in &values {
+                let (decoded, problems) = decode_set_value(&pack, k, v);
+                let round_trip = decoded.filter(|_| problems.is_empty());
+                let plain = plain_value(&pack, k, v);
+                if plain.is_some() {
+                    assert_eq!(plain, round_trip, "key {} value {v}", k.key);
+                    checked.0 += 1;
+                } else {
+                    checked.1 += 1;
+                }
+                // Either way, `check_change` says what the round trip says.
+                let change = Change::Set {
+                    key: k.key.clone(),
+                    function: None,
+                    value: v.clone(),
+                    date: None,
+                };
+                let said: Vec<String> = check_change(&pack, &change)
+                    .into_iter()
+                    .filter(|m| m.starts_with("value for"))
+                    .collect();
+                assert_eq!(
+                    said.is_empty(),
+                    round_trip.is_some(),
+                    "key {} value {v}: {said:?}",
+                    k.key
+                );
+            }
+        }
+        assert!(checked.0 > 100 && checked.1 > 100, "checked {checked:?}");
     }
 }
