@@ -1336,11 +1336,14 @@ fn scenario_changes(seed: u64, ev: &Evidence) -> Vec<crate::whatif::Change> {
         };
         out.push(change);
     }
-    // Now and then, the same thing set twice on one day: the later must supersede.
-    if rng.chance(20) {
-        if let Some(c @ crate::whatif::Change::Set { date: Some(_), .. }) = out.first().cloned() {
-            out.push(c);
-        }
+    // Often, something set twice on one day: the later must supersede (its id and citation
+    // are its own, so keeping the earlier shows).
+    if rng.chance(50) {
+        let dated = out
+            .iter()
+            .find(|c| matches!(c, crate::whatif::Change::Set { date: Some(_), .. }))
+            .cloned();
+        out.extend(dated);
     }
     // Now and then, an observation of the evidence set again on its own day: the change must
     // supersede it (and only it).
