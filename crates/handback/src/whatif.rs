@@ -614,12 +614,12 @@ fn edit_in_place(
         let Some(k) = pack.key_index(key) else {
             continue;
         };
-        fn day(o: &crate::evidence::Observation) -> (usize, Option<&str>, NaiveDate) {
-            (o.key_index, o.function.as_deref(), o.date)
-        }
-        let from = original.partition_point(|o| day(o) < (k, function, date));
+        let from = original.partition_point(|o| day_of(o) < (k, function, date));
         let same = original.get(from..).unwrap_or_default();
-        let n = same.iter().take_while(|o| day(o) == (k, function, date)).count();
+        let n = same
+            .iter()
+            .take_while(|o| day_of(o) == (k, function, date))
+            .count();
         bucket.extend((from..from + n).map(Entry::Original));
     }
     if !by_id.is_empty() {
@@ -694,6 +694,12 @@ fn edit_in_place(
     )))
 }
 
+/// An observation's key (by index), function and date: the order evidence is kept in, and what
+/// a set edit supersedes.
+fn day_of(o: &crate::evidence::Observation) -> (usize, Option<&str>, NaiveDate) {
+    (o.key_index, o.function.as_deref(), o.date)
+}
+
 /// A set edit's key (by index), function, date and place among the edits.
 type Dated<'c> = (usize, Option<&'c str>, NaiveDate, usize);
 
@@ -736,7 +742,7 @@ fn sets_in_place(pack: &Pack, evidence: &Evidence, edits: &[Edit<'_>], label: &s
     let mut observations: Vec<crate::evidence::Observation> =
         Vec::with_capacity(evidence.observations.len() + kept.len());
     for o in &evidence.observations {
-        let day = (o.key_index, o.function.as_deref(), o.date);
+        let day = day_of(o);
         while days.next_if(|d| *d < day).is_some() {}
         if days.peek() != Some(&day) {
             observations.push(o.clone());
@@ -1245,23 +1251,18 @@ mod tests {
         };
         let changes = [set(true), set(false), set(true)];
         let no_parameters = BTreeMap::new();
-        let fast = apply_with(
-            &pack,
-            &evidence,
-            (day, &no_parameters),
-            &changes,
-            ("s", &[]),
-            true,
-        );
-        let slow = apply_with(
-            &pack,
-            &evidence,
-            (day, &no_parameters),
-            &changes,
-            ("s", &[]),
-            false,
-        );
-        assert_eq!(fast, slow);
+        let applied = |in_place| {
+            apply_with(
+                &pack,
+                &evidence,
+                (day, &no_parameters),
+                &changes,
+                ("s", &[]),
+                in_place,
+            )
+        };
+        let fast = applied(true);
+        assert_eq!(fast, applied(false));
         let applied = fast.expect("the changes apply");
         let seen: Vec<(&str, NaiveDate, &crate::vocabulary::Value)> = applied
             .evidence
