@@ -726,6 +726,9 @@ pub(crate) struct Engine<'a> {
     params: Option<Vec<(&'a Value, bool)>>,
     /// The evidence's observations, sorted by (key, function, date, ...).
     observations: &'a [Observation],
+    /// Observations past the evidence's end, for series a what-if answer rebuilt at the end of
+    /// the index's columns (`observations.len()` onward): empty but for such answers.
+    extra: &'a [Observation],
     /// Each series as a range of `observations`, at `key * slots + slot`, where slot 0 is the
     /// council-wide series and slot `f + 1` function `f`'s: found by arithmetic, not by
     /// comparing strings.
@@ -835,6 +838,37 @@ pub(crate) enum Finding<'a> {
     },
 }
 
+/// Names an outcome: (kind, outcome word, at-least level).
+pub(crate) fn outcome_words(
+    pack: &Pack,
+    rule: usize,
+    outcome: Outcome,
+) -> (RuleKind, Verdict, Option<String>) {
+    let (scale, floor) = match pack.rules.get(rule).map(|r| &r.body) {
+        Some(Body::Graded { scale, levels }) => (pack.scales.get(*scale), levels.last().map(|l| l.rank)),
+        _ => (None, None),
+    };
+    let level_name = |rank: usize| {
+        scale
+            .and_then(|s| s.levels.get(rank))
+            .cloned()
+            .unwrap_or_default()
+    };
+    match outcome {
+        Outcome::Test(t) => (RuleKind::Test, t.into(), None),
+        Outcome::Graded { level: Some(l), .. } => (RuleKind::Graded, Verdict::Level(level_name(l)), None),
+        // "At least the floor" says nothing a reader can use, so it is not reported.
+        Outcome::Graded {
+            level: None,
+            at_least,
+        } => (
+            RuleKind::Graded,
+            Verdict::Unknown,
+            at_least.filter(|&l| Some(l) != floor).map(level_name),
+        ),
+    }
+}
+
 /// Each series of `observations` (sorted by key, function, date…) as a range, at
 /// `key * slots + slot`, where slot 0 is the council-wide series and slot `f + 1` function `f`'s.
 pub(crate) fn index_series(pack: &Pack, obs: &[Observation]) -> Vec<(u32, u32)> {
@@ -906,6 +940,7 @@ impl<'a> Engine<'a> {
             as_of: options.as_of,
             params,
             observations: &evidence.observations,
+            extra: &[],
             index,
             as_of_days: chrono::Datelike::num_days_from_ce(&options.as_of),
             slots: pack.functions.len() + 1,
@@ -1133,7 +1168,18 @@ impl<'a> Engine<'a> {
     /// One series, by key and slot.
     fn series_at(&self, key: usize, slot: usize) -> &'a [Observation] {
         let (start, end) = self.series_range(key, slot);
-        self.observations.get(start..end).unwrap_or(&[])
+        let len = self.observations.len();
+        match start.checked_sub(len) {
+            Some(from) => self.extra.get(from..end.saturating_sub(len)),
+            None => self.observations.get(start..end),
+        }
+        .unwrap_or(&[])
+    }
+
+    /// The engine reading `extra` past the evidence's observations, as an overlaid index's
+    /// rebuilt series place them.
+    pub(crate) fn with_extra(self, extra: &'a [Observation]) -> Self {
+        Engine { extra, ..self }
     }
 
     /// Where one series lies in the evidence's observations (and the index's columns).
@@ -1149,7 +1195,10 @@ impl<'a> Engine<'a> {
 
     /// Observation `i` of the evidence read.
     pub(crate) fn observation(&self, i: usize) -> Option<&'a Observation> {
-        self.observations.get(i)
+        match i.checked_sub(self.observations.len()) {
+            Some(j) => self.extra.get(j),
+            None => self.observations.get(i),
+        }
     }
 
     /// The evidence's columns, for the compiled program.
@@ -1533,7 +1582,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The latest fresh observation of the pack's recommendation key for each function.
-    fn recommendations(&self) -> Vec<RecordedRecommendation> {
+    pub(crate) fn recommendations(&self) -> Vec<RecordedRecommendation> {
         let Some(r) = &self.pack.recommendation else {
             return Vec::new();
         };
@@ -1696,31 +1745,7 @@ impl<'a> Engine<'a> {
 
     /// Names an outcome: (kind, outcome word, at-least level).
     pub fn outcome_words(&self, rule: usize, outcome: Outcome) -> (RuleKind, Verdict, Option<String>) {
-        let (scale, floor) = match self.pack.rules.get(rule).map(|r| &r.body) {
-            Some(Body::Graded { scale, levels }) => {
-                (self.pack.scales.get(*scale), levels.last().map(|l| l.rank))
-            }
-            _ => (None, None),
-        };
-        let level_name = |rank: usize| {
-            scale
-                .and_then(|s| s.levels.get(rank))
-                .cloned()
-                .unwrap_or_default()
-        };
-        match outcome {
-            Outcome::Test(t) => (RuleKind::Test, t.into(), None),
-            Outcome::Graded { level: Some(l), .. } => (RuleKind::Graded, Verdict::Level(level_name(l)), None),
-            // "At least the floor" says nothing a reader can use, so it is not reported.
-            Outcome::Graded {
-                level: None,
-                at_least,
-            } => (
-                RuleKind::Graded,
-                Verdict::Unknown,
-                at_least.filter(|&l| Some(l) != floor).map(level_name),
-            ),
-        }
+        outcome_words(self.pack, rule, outcome)
     }
 
     fn explain_rule(&self, rule_index: usize, subject: Option<usize>, outcomes: &[Vec<Outcome>]) -> Reason {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::assess::{Assessment, Reason, RuleResult, Verdict};
+use crate::assess::{Assessment, Reason, RuleResult, Truth, Verdict};
 use crate::directions::{Directions, Power};
 use crate::functions::Safeguard;
 use crate::pack::Pack;
@@ -347,7 +347,13 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
     let holdings: Vec<(Power, Option<NaiveDate>)> = full.iter().map(|h| (h.power, h.since)).collect();
     let readiness: Vec<Readiness> = functions
         .iter()
-        .map(|f| gate_truth(f.gates.iter().map(|g| outcome(g, &f.id))))
+        .map(|f| {
+            gate_truth(f.gates.iter().map(|g| {
+                outcome(g, &f.id)
+                    .and_then(|r| r.outcome.truth())
+                    .unwrap_or(Truth::Unknown)
+            }))
+        })
         .collect();
     // The weakest basis of each function's gates, when they are all met: what "ready on the
     // evidence" rests on.
@@ -366,21 +372,13 @@ pub fn plan(pack: &Pack, assessment: &Assessment, directions: Option<&Directions
         .iter()
         .enumerate()
         .map(|(i, f)| {
-            let returned = holdings.get(i).is_some_and(|(p, _)| p.is_returned());
-            let transferred = holdings.get(i).is_some_and(|(p, _)| *p == Power::Transferred);
-            let recommended = recommendation(&f.id).is_some_and(|r| r.recommended);
-            Node {
-                prerequisites: f
-                    .prerequisites
-                    .iter()
-                    .filter_map(|p| functions.iter().position(|x| x.id == p.function))
-                    .collect(),
-                returned,
-                awaiting: recommended && !returned,
-                ready: recommended || readiness.get(i).is_some_and(|r| r.is_ready()),
-                held_until_exit: f.held_until_exit.is_some(),
-                transferred,
-            }
+            node(
+                f,
+                prerequisites(functions, f),
+                holdings.get(i).map_or(Power::Held, |h| h.0),
+                recommendation(&f.id).is_some_and(|r| r.recommended),
+                readiness.get(i).copied().unwrap_or(Readiness::Unknown),
+            )
         })
         .collect();
     let steps = schedule(&nodes, &function_order(&nodes));
@@ -521,21 +519,170 @@ fn ready_because(
     }
 }
 
-/// All gates met → met; any not met → not met; else unknown. No gates: `not_gated` (which
-/// counts as ready: nothing but prerequisites and `held_until_exit` can hold it back).
-fn gate_truth<'a>(gates: impl ExactSizeIterator<Item = Option<&'a RuleResult>>) -> Readiness {
+/// All gates met → met; any not met → not met; else unknown (a graded gate, or one the
+/// assessment lacks, counts as unknown). No gates: `not_gated` (which counts as ready: nothing
+/// but prerequisites and `held_until_exit` can hold it back).
+fn gate_truth(gates: impl ExactSizeIterator<Item = Truth>) -> Readiness {
     if gates.len() == 0 {
         return Readiness::NotGated;
     }
     let mut acc = Readiness::Met;
     for g in gates {
-        match g.map(|r| &r.outcome) {
-            Some(Verdict::Met) => {}
-            Some(Verdict::NotMet) => return Readiness::NotMet,
-            _ => acc = Readiness::Unknown,
+        match g {
+            Truth::Met => {}
+            Truth::NotMet => return Readiness::NotMet,
+            Truth::Unknown => acc = Readiness::Unknown,
         }
     }
     acc
+}
+
+/// The places of a function's prerequisites among the pack's functions.
+fn prerequisites(functions: &[crate::functions::Function], f: &crate::functions::Function) -> Vec<usize> {
+    f.prerequisites
+        .iter()
+        .filter_map(|p| functions.iter().position(|x| x.id == p.function))
+        .collect()
+}
+
+/// A function as the scheduler sees it: who holds it, whether a recommendation to return it
+/// is recorded, and whether its gates are met.
+fn node(
+    f: &crate::functions::Function,
+    prerequisites: Vec<usize>,
+    power: Power,
+    recommended: bool,
+    readiness: Readiness,
+) -> Node {
+    let returned = power.is_returned();
+    Node {
+        prerequisites,
+        returned,
+        awaiting: recommended && !returned,
+        ready: recommended || readiness.is_ready(),
+        held_until_exit: f.held_until_exit.is_some(),
+        transferred: power == Power::Transferred,
+    }
+}
+
+/// What a plan's steps and exit read of a pack, resolved once, so that `needs` can check each
+/// of its options from outcomes alone ([`crate::bulk::Outcomes`]), without the strings of an
+/// assessment and a plan: each function's gates as rules, its prerequisites, and the order
+/// they put the functions in; each exit outcome's gates. [`plan`] decides the same from an
+/// assessment, through the same [`node`], [`gate_truth`] and [`schedule`]; a test holds the two
+/// to each other.
+#[derive(Debug)]
+pub(crate) struct Sketch {
+    /// Per function: its gates.
+    gates: Vec<Vec<Gate>>,
+    prerequisites: Vec<Vec<usize>>,
+    order: Vec<usize>,
+    /// Per exit outcome, in the pack's order: its id, its gates (as above) and whether it needs
+    /// every function back.
+    exits: Vec<(String, Vec<Gate>, bool)>,
+}
+
+/// A gate as a rule: its place and whether it is per function (`None`: the pack has no such
+/// rule, so the gate is never met).
+type Gate = Option<(usize, bool)>;
+
+impl Sketch {
+    pub(crate) fn new(pack: &Pack) -> Sketch {
+        let rule = |id: &str| {
+            pack.rules
+                .iter()
+                .position(|r| r.id == id)
+                .and_then(|i| pack.rules.get(i).map(|r| (i, r.per_function)))
+        };
+        let functions = pack.functions();
+        let prerequisites: Vec<Vec<usize>> = functions.iter().map(|f| prerequisites(functions, f)).collect();
+        let shape: Vec<Node> = prerequisites
+            .iter()
+            .map(|p| Node {
+                prerequisites: p.clone(),
+                returned: false,
+                awaiting: false,
+                ready: false,
+                held_until_exit: false,
+                transferred: false,
+            })
+            .collect();
+        Sketch {
+            gates: functions
+                .iter()
+                .map(|f| f.gates.iter().map(|g| rule(g)).collect())
+                .collect(),
+            order: function_order(&shape),
+            prerequisites,
+            exits: pack
+                .exit_outcomes()
+                .iter()
+                .map(|o| {
+                    (
+                        o.id.clone(),
+                        o.gates.iter().map(|g| rule(g)).collect(),
+                        o.functions_returned,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Each function's step, as [`plan`] schedules it, from outcomes, who holds each function
+    /// (`powers`, in the pack's order) and whether a recommendation to return it is recorded.
+    pub(crate) fn steps(
+        &self,
+        pack: &Pack,
+        outcomes: &crate::program::Outcomes,
+        powers: &[Power],
+        recommended: &[bool],
+    ) -> Vec<Step> {
+        let truth = |gate: &Gate, f: usize| match gate {
+            Some((rule, per_function)) => match outcomes.get(*rule, if *per_function { f } else { 0 }) {
+                Some(crate::assess::Outcome::Test(t)) => t,
+                _ => Truth::Unknown,
+            },
+            None => Truth::Unknown,
+        };
+        let nodes: Vec<Node> = pack
+            .functions()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let gates = self.gates.get(i).map_or(&[][..], Vec::as_slice);
+                node(
+                    f,
+                    self.prerequisites.get(i).cloned().unwrap_or_default(),
+                    powers.get(i).copied().unwrap_or(Power::Held),
+                    recommended.get(i).copied().unwrap_or(false),
+                    gate_truth(gates.iter().map(|g| truth(g, i))),
+                )
+            })
+            .collect();
+        schedule(&nodes, &self.order)
+    }
+
+    /// Whether the plan's exit is possible (`outcome: None`) or reaches the exit outcome named,
+    /// as `needs` reads a [`Plan`]'s exit, from outcomes and the steps [`Sketch::steps`] gave.
+    pub(crate) fn exit_reached(
+        &self,
+        outcomes: &crate::program::Outcomes,
+        steps: &[Step],
+        outcome: Option<&str>,
+    ) -> bool {
+        let later = steps.contains(&Step::Later);
+        let met = |gate: &Gate| matches!(gate, Some((rule, false)) if outcomes.get(*rule, 0) == Some(crate::assess::Outcome::Test(Truth::Met)));
+        let reached = |(_, gates, functions_returned): &(String, Vec<Gate>, bool)| {
+            gates.iter().all(met) && !(*functions_returned && later)
+        };
+        match outcome {
+            // A pack that declares no exit: the intervention can end once every function is back.
+            None => self.exits.first().map_or(!later, reached),
+            // One way out (or none): the target is it, if the id names it.
+            Some(id) if self.exits.len() <= 1 => self.exits.first().is_some_and(|o| o.0 == id && reached(o)),
+            Some(id) => self.exits.iter().any(|o| o.0 == id && reached(o)),
+        }
+    }
 }
 
 /// Topological order of functions, prerequisites first; acyclic by the pack's invariant.

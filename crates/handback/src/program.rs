@@ -157,29 +157,40 @@ impl Index {
     }
 }
 
+/// An entry [`Index::set`] placed in a series it rebuilt.
+#[derive(Debug, Clone, Copy)]
+enum Placed {
+    /// The entry at this place in the columns, kept.
+    Original(usize),
+    /// The new entry at this place in the list given.
+    New(usize),
+}
+
 impl Index {
     /// Puts observations into series `at` (`key * slots + slot`): `new`, sorted by day with one
     /// per day, in place of any the series has on those days, as a scenario's observations
     /// supersede them. The series is copied once to the end of the columns with the new entries
-    /// merged in date order, so the columns grow past the evidence's observations: only
-    /// latest-value leaves, which read the columns and nothing else, may read the series
-    /// afterwards (the caller sees to it).
-    fn set(&mut self, at: usize, new: &[(i32, Scalar)]) -> Option<()> {
+    /// merged in date order, so the columns grow past the evidence's observations. Each entry
+    /// placed is told to `placed`, in order: an original (its place in the columns) or a new
+    /// one (its place in `new`), so that a caller whose leaves read observations rather than the
+    /// columns can place the same observations beside them.
+    fn set(&mut self, at: usize, new: &[(i32, Scalar)], mut placed: impl FnMut(Placed)) -> Option<()> {
         let &(start, end) = self.series.get(at)?;
         let (start, end) = (start as usize, end as usize);
         let from = u32::try_from(self.days.len()).ok()?;
-        let mut new = new.iter().peekable();
+        let mut new = new.iter().enumerate().peekable();
         // The day of the last new entry placed: the series' own entries of that day (there may
         // be several, recorded on different days) are superseded.
         let mut superseding = None;
         for j in start..end {
             let (d, v) = (*self.days.get(j)?, *self.values.get(j)?);
-            while let Some(&&(day, value)) = new.peek() {
+            while let Some(&(i, &(day, value))) = new.peek() {
                 if day > d {
                     break;
                 }
                 self.days.push(day);
                 self.values.push(value);
+                placed(Placed::New(i));
                 superseding = Some(day);
                 new.next();
             }
@@ -188,10 +199,12 @@ impl Index {
             }
             self.days.push(d);
             self.values.push(v);
+            placed(Placed::Original(j));
         }
-        for &(day, value) in new {
+        for (i, &(day, value)) in new {
             self.days.push(day);
             self.values.push(value);
+            placed(Placed::New(i));
         }
         let to = u32::try_from(self.days.len()).ok()?;
         *self.series.get_mut(at)? = (from, to);
@@ -1840,6 +1853,13 @@ impl<'a> Indexed<'a> {
         self.pack.program.run(&engine, in_force, out);
     }
 
+    /// The recommendations recorded and in force as `options` say (which must not filter the
+    /// evidence), as an assessment lists them.
+    pub(crate) fn recommendations(&self, options: &Options) -> Vec<crate::assess::RecordedRecommendation> {
+        let read = self.prepared.as_ref().unwrap_or(&self.given);
+        Engine::with_series(self.pack, read, options, Cow::Borrowed(&self.index)).recommendations()
+    }
+
     /// The values in force on `day`, if they are kept for it: the first day asked about twice
     /// in a row, so that evidence assessed once pays nothing for gathering them.
     fn in_force(&self, day: i32) -> Option<&InForce> {
@@ -1874,10 +1894,9 @@ impl<'a> Indexed<'a> {
 /// overlaid, instead of copying the evidence, indexing it again and assessing every rule.
 ///
 /// The answers are those of [`crate::apply`] followed by a bulk assessment, always: changes
-/// the overlay cannot stand for (removals, a new as-of date, a key read by a test
-/// other than a latest-value comparison, a key that a derived key read by a rule is computed
-/// from, a text key, evidence that already holds a scenario's observations, options that
-/// filter the evidence) take that path itself, and a change the
+/// the overlay cannot stand for (removals, a new as-of date, a key that a derived key read by
+/// a rule is computed from, a text key, evidence that already holds a scenario's
+/// observations, options that filter the evidence) take that path itself, and a change the
 /// loader would refuse is refused with the same located messages. An answer that overrides a
 /// parameter evaluates again, under the overridden parameters, the rules that read it (as a
 /// threshold, a window, a count, a limit or a key's maximum age) and those that refer to them.
@@ -1919,7 +1938,13 @@ pub struct WhatIf<'i, 'a> {
     in_force: InForce,
     /// Scratch: the sets of an answer as (series, day, value), the keys changed, the rules
     /// dirty.
-    sets: Vec<(usize, i32, Scalar)>,
+    sets: Vec<(usize, i32, Scalar, u32)>,
+    /// Scratch: the observations made for sets of keys read as observations (a set's last
+    /// field is its place here, or [`NOT_MADE`]), taken as they are placed.
+    made: Vec<Option<crate::evidence::Observation>>,
+    /// The observations of the series an answer rebuilt that are read as observations, in
+    /// the order of their entries in the columns past the evidence's end.
+    extra: Vec<crate::evidence::Observation>,
     changed: Vec<usize>,
     changed_params: Vec<usize>,
     dirty: Vec<bool>,
@@ -1927,6 +1952,7 @@ pub struct WhatIf<'i, 'a> {
     touched: Vec<usize>,
     /// Scratch: one changed series' new entries.
     series: Vec<(i32, Scalar)>,
+    series_made: Vec<u32>,
     /// Whether the last answer overrode parameters, and the options it was answered under
     /// (kept, so an answer does not allocate them afresh).
     reparameterised: bool,
@@ -1944,6 +1970,9 @@ struct Undo {
     range: (u32, u32),
     seen: Option<(usize, Seen)>,
 }
+
+/// A set of a key read from the columns alone: nothing made to place.
+const NOT_MADE: u32 = u32::MAX;
 
 /// The stamps [`WhatIf`]s take, one each.
 static STAMPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -1978,6 +2007,9 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             frontier: Vec::new(),
             touched: Vec::new(),
             series: Vec::new(),
+            series_made: Vec::new(),
+            made: Vec::new(),
+            extra: Vec::new(),
             reparameterised: false,
             reparameterised_options: options.clone(),
             stamp: STAMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -1997,30 +2029,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         label: &str,
         out: &mut Outcomes,
     ) -> Result<(), crate::pack::LoadError> {
-        if self.overlay(changes).is_some() {
-            let pack = self.indexed.pack;
-            let read = self.indexed.prepared.as_ref().unwrap_or(&self.indexed.given);
-            let options = if self.reparameterised {
-                &self.reparameterised_options
-            } else {
-                &self.options
-            };
-            let engine = Engine::with_series(pack, read, options, Cow::Borrowed(&self.index));
-            pack.program.dirty(
-                &self.changed,
-                &self.changed_params,
-                &mut self.dirty,
-                &mut self.frontier,
-                &mut self.touched,
-            );
-            pack.program.rerun(
-                &engine,
-                Some(&self.in_force),
-                &self.base,
-                &self.touched,
-                out,
-                self.stamp,
-            );
+        if self.overlaid_into(changes, label, out).is_some() {
             return Ok(());
         }
         let options = &self.options;
@@ -2041,9 +2050,50 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         Ok(())
     }
 
+    /// The outcomes after `changes`, into `out`, when the overlay stands for them all; `None`
+    /// (and `out` untouched) otherwise.
+    pub(crate) fn overlaid_into(
+        &mut self,
+        changes: &[crate::whatif::Change],
+        label: &str,
+        out: &mut Outcomes,
+    ) -> Option<()> {
+        self.overlay(changes, label)?;
+        let pack = self.indexed.pack;
+        let read = self.indexed.prepared.as_ref().unwrap_or(&self.indexed.given);
+        let options = if self.reparameterised {
+            &self.reparameterised_options
+        } else {
+            &self.options
+        };
+        let engine =
+            Engine::with_series(pack, read, options, Cow::Borrowed(&self.index)).with_extra(&self.extra);
+        pack.program.dirty(
+            &self.changed,
+            &self.changed_params,
+            &mut self.dirty,
+            &mut self.frontier,
+            &mut self.touched,
+        );
+        pack.program.rerun(
+            &engine,
+            Some(&self.in_force),
+            &self.base,
+            &self.touched,
+            out,
+            self.stamp,
+        );
+        Some(())
+    }
+
     /// Overlays the changes on the index, and lists the keys they change, when every change is
     /// one the overlay stands for exactly; `None` otherwise.
-    pub(crate) fn overlay(&mut self, changes: &[crate::whatif::Change]) -> Option<()> {
+    ///
+    /// A key that leaves other than latest-value comparisons read (windows, trends, counts)
+    /// is read as observations, not from the columns: its series are rebuilt first, each with
+    /// the observations `apply` would make (named after `label`) placed in `extra` beside their
+    /// entries in the columns, so that the engine finds them where the columns say.
+    pub(crate) fn overlay(&mut self, changes: &[crate::whatif::Change], label: &str) -> Option<()> {
         self.restore();
         let pack = self.indexed.pack;
         let reads = &pack.program.reads;
@@ -2053,7 +2103,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         self.changed.clear();
         self.changed_params.clear();
         let slots = pack.functions.len() + 1;
-        for change in changes {
+        for (n, change) in changes.iter().enumerate() {
             let (key, function, value, date) = match change {
                 crate::whatif::Change::Set {
                     key,
@@ -2081,8 +2131,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             };
             let k = pack.key_index(key)?;
             let def = pack.keys.get(k)?;
-            let overlaid = !reads.general.get(k).copied().unwrap_or(true)
-                && !reads.derived_input.get(k).copied().unwrap_or(true)
+            let overlaid = !reads.derived_input.get(k).copied().unwrap_or(true)
                 && !matches!(def.value_type, crate::vocabulary::ValueType::Text);
             if !overlaid {
                 return None;
@@ -2095,31 +2144,81 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                 Some(f) => pack.functions.iter().position(|x| &x.id == f)? + 1,
             };
             let day = chrono::Datelike::num_days_from_ce(&date);
-            self.sets.push((k * slots + slot, day, Scalar::of(&value)));
+            let scalar = Scalar::of(&value);
+            // A key read as observations: the observation `apply` would make, kept to be placed.
+            let made = if reads.general.get(k).copied().unwrap_or(true) {
+                let o =
+                    crate::whatif::scenario_observation(pack, label, n, k, function.as_deref(), date, value)?;
+                self.made.push(Some(o));
+                u32::try_from(self.made.len() - 1).ok()?
+            } else {
+                NOT_MADE
+            };
+            self.sets.push((k * slots + slot, day, scalar, made));
             self.changed.push(k);
         }
         // Each series changed is rebuilt once, with its sets in day order and the last set of
         // a day winning (a later change supersedes an earlier one): many sets on one long
-        // series must not copy it once per set.
+        // series must not copy it once per set. Series read as observations come first, so that
+        // `extra` lines up with the columns from the evidence's end.
         let mut sets = std::mem::take(&mut self.sets);
         // Stable: the change order is kept within a series and a day.
-        sets.sort_by_key(|&(at, day, _)| (at, day));
+        sets.sort_by_key(|&(at, day, _, made)| (made == NOT_MADE, at, day));
         let mut series = std::mem::take(&mut self.series);
+        let mut series_made = std::mem::take(&mut self.series_made);
+        let read = self.indexed.prepared.as_ref().unwrap_or(&self.indexed.given);
+        let evidence_len = read.observations.len();
         let mut i = 0;
-        while let Some(&(at, _, _)) = sets.get(i) {
+        while let Some(&(at, _, _, _)) = sets.get(i) {
             series.clear();
-            while let Some(&(other, day, value)) = sets.get(i) {
+            series_made.clear();
+            while let Some(&(other, day, value, made)) = sets.get(i) {
                 if other != at {
                     break;
                 }
                 match series.last_mut() {
-                    Some(last) if last.0 == day => *last = (day, value),
-                    _ => series.push((day, value)),
+                    Some(last) if last.0 == day => {
+                        *last = (day, value);
+                        if let Some(m) = series_made.last_mut() {
+                            *m = made;
+                        }
+                    }
+                    _ => {
+                        series.push((day, value));
+                        series_made.push(made);
+                    }
                 }
                 i += 1;
             }
             let before = *self.index.series.get(at)?;
-            self.index.set(at, &series)?;
+            let as_observations = series_made.first().is_some_and(|&m| m != NOT_MADE);
+            if as_observations {
+                // INVARIANT: series read as observations are rebuilt before any other, so the
+                // columns past the evidence and `extra` have grown together.
+                if self.index.days.len() != evidence_len + self.extra.len() {
+                    return None;
+                }
+                let (extra, made) = (&mut self.extra, &mut self.made);
+                let mut lost = false;
+                self.index.set(at, &series, |placed| {
+                    let o = match placed {
+                        Placed::Original(j) => read.observations.get(j).cloned(),
+                        Placed::New(n) => series_made
+                            .get(n)
+                            .and_then(|&m| made.get_mut(m as usize))
+                            .and_then(Option::take),
+                    };
+                    match o {
+                        Some(o) => extra.push(o),
+                        None => lost = true,
+                    }
+                })?;
+                if lost {
+                    return None;
+                }
+            } else {
+                self.index.set(at, &series, |_| {})?;
+            }
             // The series' cell among the values in force, if a quick leaf reads it.
             let cell = pack.program.cell_of(at);
             let seen = match cell.and_then(|c| self.in_force.seen.get_mut(c)) {
@@ -2135,7 +2234,15 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         sets.clear();
         self.sets = sets;
         self.series = series;
+        self.series_made = series_made;
         Some(())
+    }
+
+    /// Whether the last overlay rebuilt a series read as observations (for the tests that
+    /// guard the properties).
+    #[cfg(test)]
+    pub(crate) fn overlays_observations(&self) -> bool {
+        !self.extra.is_empty()
     }
 
     /// Takes the index back to the evidence as indexed, undoing what the last answer overlaid.
@@ -2160,6 +2267,8 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             self.index.values.shrink_to(2 * len);
         }
         self.sets.clear();
+        self.extra.clear();
+        self.made.clear();
         self.reparameterised = false;
     }
 }
@@ -2268,7 +2377,7 @@ mod tests {
             })
             .collect();
         assert!(
-            whatif.overlay(&changes).is_some(),
+            whatif.overlay(&changes, "s").is_some(),
             "the overlay stands for these sets"
         );
         let grown = whatif.index.days.len() - indexed.index.days.len();

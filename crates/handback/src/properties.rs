@@ -1548,7 +1548,7 @@ fn overlaid_changes(seed: u64, pack: &Pack, ev: &Evidence) -> Vec<crate::whatif:
 /// answer takes `apply`'s path) more often than a free parameter's would be.
 #[test]
 fn generated_whatifs_often_take_the_overlay() {
-    let (mut overlaid, mut reparameterised, mut total) = (0, 0, 0);
+    let (mut overlaid, mut reparameterised, mut observed, mut total) = (0, 0, 0, 0);
     for seed in 0..200u64 {
         let g = generate(seed, 1 + (seed % 7) as usize, false);
         let pack = load(&g, 1, &mut Rng(seed), false);
@@ -1558,8 +1558,9 @@ fn generated_whatifs_often_take_the_overlay() {
         let mut whatif = crate::program::WhatIf::new(&indexed, &options);
         total += 1;
         let changes = overlaid_changes(seed, &pack, &ev);
-        if whatif.overlay(&changes).is_some() {
+        if whatif.overlay(&changes, "t").is_some() {
             overlaid += 1;
+            observed += usize::from(whatif.overlays_observations());
             reparameterised += usize::from(
                 changes
                     .iter()
@@ -1568,8 +1569,8 @@ fn generated_whatifs_often_take_the_overlay() {
         }
     }
     assert!(
-        overlaid * 20 >= total * 9 && reparameterised >= 20,
-        "{overlaid} of {total} what-ifs took the overlay, {reparameterised} with a parameter overridden"
+        overlaid * 20 >= total * 9 && reparameterised >= 20 && observed >= 20,
+        "{overlaid} of {total} what-ifs took the overlay, {reparameterised} with a parameter overridden, {observed} setting a key read as observations"
     );
 }
 

@@ -771,6 +771,21 @@ pub(crate) fn hypothetical(
     let key_index = pack.key_index(key)?;
     let k = pack.keys().get(key_index)?;
     let value = set_value(pack, k, function, date, value)?;
+    scenario_observation(pack, label, n, key_index, function, date, value)
+}
+
+/// The observation a scenario's change `n` makes of key `key_index` once its value is decoded
+/// ([`set_value`]); `None` for a role that is not an id, which the loader would refuse.
+pub(crate) fn scenario_observation(
+    pack: &Pack,
+    label: &str,
+    n: usize,
+    key_index: usize,
+    function: Option<&str>,
+    date: NaiveDate,
+    value: crate::vocabulary::Value,
+) -> Option<crate::evidence::Observation> {
+    let k = pack.keys().get(key_index)?;
     let role = k.judged_by_roles.first().cloned();
     if role.as_deref().is_some_and(|r| !crate::diagnostic::is_id(r)) {
         return None;
@@ -778,7 +793,7 @@ pub(crate) fn hypothetical(
     let (document, passage) = scenario_source(label, n);
     Some(crate::evidence::Observation {
         id: numbered(SCENARIO_ID_PREFIX, n + 1),
-        key: key.to_string(),
+        key: k.key.clone(),
         function: function.map(str::to_string),
         value,
         date,
