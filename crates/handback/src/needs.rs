@@ -338,8 +338,17 @@ impl Table {
         Some(self.add(req))
     }
 
+    /// A set's (slot, requirement) numbers in slot order (key, then function): the order they
+    /// are shown in.
+    fn ordered(&self, fix: &Fix) -> Vec<(u32, u32)> {
+        let mut out = fix.items.clone();
+        out.sort_by(|a, b| self.slots.get(a.0 as usize).cmp(&self.slots.get(b.0 as usize)));
+        out
+    }
+
     /// A set's requirements with their slots, in slot order (key, then function): the order
     /// they are shown in.
+    #[cfg(test)]
     fn resolve(&self, fix: &Fix) -> Vec<(&Slot, &Req)> {
         let mut out: Vec<(&Slot, &Req)> = fix
             .items
@@ -349,6 +358,14 @@ impl Table {
         out.sort_by(|a, b| a.0.cmp(b.0));
         out
     }
+}
+
+/// A requirement of a set as written out, or why no set holding it can be written.
+#[derive(Debug, Clone)]
+enum Written {
+    Requirement(Requirement),
+    /// A window that would end past the calendar's last day: the block to report.
+    Beyond(String),
 }
 
 struct Solver<'a> {
@@ -361,6 +378,8 @@ struct Solver<'a> {
     /// Sets per (rule, subject, level needed, negated).
     memo: BTreeMap<MemoKey, Vec<Fix>>,
     table: Table,
+    /// Each (slot, requirement) written out, near or far (`render`).
+    written: BTreeMap<((u32, u32), bool), Option<Written>>,
 }
 
 /// Works out what it would take to make `target` met.
@@ -416,6 +435,7 @@ pub fn needs(
         heuristic: false,
         memo: BTreeMap::new(),
         table: Table::default(),
+        written: BTreeMap::new(),
     };
     let fixes = match target {
         Target::Rule { rule, function } => solver.rule_target(rule, function.as_deref()),
@@ -1487,94 +1507,25 @@ impl<'a> Solver<'a> {
     /// A set in words and values, or none when a window would end past the last date the
     /// calendar can hold.
     fn render(&mut self, fix: &Fix, far: bool) -> Option<ChangeSet> {
-        let mut changes = Vec::new();
-        let items: Vec<(Slot, Req)> = (self.table.resolve(fix).into_iter())
-            .map(|(slot, req)| (slot.clone(), req.clone()))
-            .collect();
-        for ((key_index, function), req) in &items {
-            let Some(key) = self.pack.keys().get(*key_index) else {
-                continue;
-            };
-            let series = self.series(*key_index, function.as_deref());
-            let latest = series.last().copied();
-            let current = latest.map(|o| o.value.clone());
-            let near = satisfying(req, &key.value_type, current.as_ref(), self.pack.scales());
-            let value = if far {
-                far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near)
-            } else {
-                near
-            };
-            let needs = match (&req.bound, &req.threshold) {
-                (Bound::Present, _) => "recorded (fresh)".to_string(),
-                (b, Some(t)) => {
-                    let op = match b {
-                        Bound::Upper { strict: true } => "<",
-                        Bound::Upper { strict: false } => "<=",
-                        Bound::Lower { strict: true } => ">",
-                        Bound::Lower { strict: false } => ">=",
-                        Bound::Exactly => "==",
-                        Bound::NotEqual => "!=",
-                        Bound::Present => "",
-                    };
-                    let held = if req.sustained > 0 {
-                        format!(", held for {} days", req.sustained)
-                    } else {
-                        String::new()
-                    };
-                    let baseline = match &req.baseline {
-                        Some((date, v)) => format!(", after a baseline of {v} on {date}"),
-                        None => String::new(),
-                    };
-                    format!("{op} {t}{held}{baseline}")
-                }
-                (_, None) => String::new(),
-            };
-            let needs = if key.judged_by_roles.is_empty() {
-                needs
-            } else {
-                format!(
-                    "{needs}, judged by {}",
-                    crate::diagnostic::ticked(&key.judged_by_roles, " or ")
-                )
-            };
-            let distance = match (&current, &value) {
-                (Some(Value::Number(a)), Value::Number(b)) => ((a - b).abs() * 1e9).round() / 1e9,
-                (Some(Value::Grade { rank: a, .. }), Value::Grade { rank: b, .. }) => a.abs_diff(*b) as f64,
-                _ => 1.0,
-            };
-            let stale = latest.is_some_and(|o| {
-                let age = (self.as_of - o.date).num_days();
-                self.engine
-                    .max_age(*key_index)
-                    .is_some_and(|m| age > i64::from(m))
-                    || req.within.is_some_and(|w| age > i64::from(w))
-            });
-            let earliest = match self.earliest(req, &series) {
-                Some(d) => d,
+        let mut changes = Vec::with_capacity(fix.items.len());
+        for item in self.table.ordered(fix) {
+            // Sets share most of their requirements: each is written once, and copied.
+            let written = match self.written.get(&(item, far)) {
+                Some(written) => written.clone(),
                 None => {
-                    self.blocks.push(format!(
-                        "`{}` would have to hold for {} days, past the last date the calendar can represent",
-                        key.key, req.sustained
-                    ));
+                    let written = self.render_one(item, far);
+                    self.written.insert((item, far), written.clone());
+                    written
+                }
+            };
+            match written {
+                Some(Written::Requirement(r)) => changes.push(r),
+                Some(Written::Beyond(block)) => {
+                    self.blocks.push(block);
                     return None;
                 }
-            };
-            changes.push(Requirement {
-                key: key.key.clone(),
-                function: function.clone(),
-                needs,
-                value,
-                current,
-                current_date: latest.map(|o| o.date),
-                stale,
-                distance,
-                earliest,
-                baseline: req.baseline.as_ref().map(|(date, value)| Baseline {
-                    date: *date,
-                    value: value.clone(),
-                }),
-                judged_by_roles: key.judged_by_roles.clone(),
-            });
+                None => {}
+            }
         }
         let distance = changes.iter().map(|c| c.distance).sum();
         let earliest = changes.iter().map(|c| c.earliest).max().unwrap_or(self.as_of);
@@ -1588,6 +1539,90 @@ impl<'a> Solver<'a> {
     /// The first day a requirement can hold. For a sustained window that is the window's length
     /// after the key last started meeting the bound: evidence already good counts, so a key good
     /// since D is held from D plus the window, not from the as-of date plus the window.
+
+    /// One requirement of a set written out (`None`: a key the pack does not have), or the
+    /// block that stops any set holding it (a window past the calendar's end).
+    fn render_one(&mut self, (slot, req): (u32, u32), far: bool) -> Option<Written> {
+        let ((key_index, function), req) = (self.table.slots.get(slot as usize)?, self.table.req(req)?);
+        let key = self.pack.keys().get(*key_index)?;
+        let series = self.series(*key_index, function.as_deref());
+        let latest = series.last().copied();
+        let current = latest.map(|o| o.value.clone());
+        let near = satisfying(req, &key.value_type, current.as_ref(), self.pack.scales());
+        let value = if far {
+            far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near)
+        } else {
+            near
+        };
+        let needs = match (&req.bound, &req.threshold) {
+            (Bound::Present, _) => "recorded (fresh)".to_string(),
+            (b, Some(t)) => {
+                let op = match b {
+                    Bound::Upper { strict: true } => "<",
+                    Bound::Upper { strict: false } => "<=",
+                    Bound::Lower { strict: true } => ">",
+                    Bound::Lower { strict: false } => ">=",
+                    Bound::Exactly => "==",
+                    Bound::NotEqual => "!=",
+                    Bound::Present => "",
+                };
+                let held = if req.sustained > 0 {
+                    format!(", held for {} days", req.sustained)
+                } else {
+                    String::new()
+                };
+                let baseline = match &req.baseline {
+                    Some((date, v)) => format!(", after a baseline of {v} on {date}"),
+                    None => String::new(),
+                };
+                format!("{op} {t}{held}{baseline}")
+            }
+            (_, None) => String::new(),
+        };
+        let needs = if key.judged_by_roles.is_empty() {
+            needs
+        } else {
+            format!(
+                "{needs}, judged by {}",
+                crate::diagnostic::ticked(&key.judged_by_roles, " or ")
+            )
+        };
+        let distance = match (&current, &value) {
+            (Some(Value::Number(a)), Value::Number(b)) => ((a - b).abs() * 1e9).round() / 1e9,
+            (Some(Value::Grade { rank: a, .. }), Value::Grade { rank: b, .. }) => a.abs_diff(*b) as f64,
+            _ => 1.0,
+        };
+        let stale = latest.is_some_and(|o| {
+            let age = (self.as_of - o.date).num_days();
+            self.engine
+                .max_age(*key_index)
+                .is_some_and(|m| age > i64::from(m))
+                || req.within.is_some_and(|w| age > i64::from(w))
+        });
+        let Some(earliest) = self.earliest(req, &series) else {
+            return Some(Written::Beyond(format!(
+                "`{}` would have to hold for {} days, past the last date the calendar can represent",
+                key.key, req.sustained
+            )));
+        };
+        Some(Written::Requirement(Requirement {
+            key: key.key.clone(),
+            function: function.clone(),
+            needs,
+            value,
+            current,
+            current_date: latest.map(|o| o.date),
+            stale,
+            distance,
+            earliest,
+            baseline: req.baseline.as_ref().map(|(date, value)| Baseline {
+                date: *date,
+                value: value.clone(),
+            }),
+            judged_by_roles: key.judged_by_roles.clone(),
+        }))
+    }
+
     fn earliest(&self, req: &Req, series: &[&Observation]) -> Option<NaiveDate> {
         if req.sustained == 0 {
             return Some(self.as_of);
