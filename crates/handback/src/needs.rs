@@ -1536,10 +1536,6 @@ impl<'a> Solver<'a> {
         })
     }
 
-    /// The first day a requirement can hold. For a sustained window that is the window's length
-    /// after the key last started meeting the bound: evidence already good counts, so a key good
-    /// since D is held from D plus the window, not from the as-of date plus the window.
-
     /// One requirement of a set written out (`None`: a key the pack does not have), or the
     /// block that stops any set holding it (a window past the calendar's end).
     fn render_one(&mut self, (slot, req): (u32, u32), far: bool) -> Option<Written> {
@@ -1623,6 +1619,9 @@ impl<'a> Solver<'a> {
         }))
     }
 
+    /// The first day a requirement can hold. For a sustained window that is the window's length
+    /// after the key last started meeting the bound: evidence already good counts, so a key good
+    /// since D is held from D plus the window, not from the as-of date plus the window.
     fn earliest(&self, req: &Req, series: &[&Observation]) -> Option<NaiveDate> {
         if req.sustained == 0 {
             return Some(self.as_of);
