@@ -1178,8 +1178,8 @@ impl<'a> Engine<'a> {
 
     /// The engine reading `extra` past the evidence's observations, as an overlaid index's
     /// rebuilt series place them.
-    pub(crate) fn with_extra(self, extra: &'a [Observation]) -> Self {
-        Engine { extra, ..self }
+    pub(crate) fn set_extra(&mut self, extra: &'a [Observation]) {
+        self.extra = extra;
     }
 
     /// Where one series lies in the evidence's observations (and the index's columns).

@@ -2066,8 +2066,8 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         } else {
             &self.options
         };
-        let engine =
-            Engine::with_series(pack, read, options, Cow::Borrowed(&self.index)).with_extra(&self.extra);
+        let mut engine = Engine::with_series(pack, read, options, Cow::Borrowed(&self.index));
+        engine.set_extra(&self.extra);
         pack.program.dirty(
             &self.changed,
             &self.changed_params,
@@ -2163,7 +2163,12 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         // `extra` lines up with the columns from the evidence's end.
         let mut sets = std::mem::take(&mut self.sets);
         // Stable: the change order is kept within a series and a day.
-        sets.sort_by_key(|&(at, day, _, made)| (made == NOT_MADE, at, day));
+        let observed = !self.made.is_empty();
+        if observed {
+            sets.sort_by_key(|&(at, day, _, made)| (made == NOT_MADE, at, day));
+        } else {
+            sets.sort_by_key(|&(at, day, _, _)| (at, day));
+        }
         let mut series = std::mem::take(&mut self.series);
         let mut series_made = std::mem::take(&mut self.series_made);
         let read = self.indexed.prepared.as_ref().unwrap_or(&self.indexed.given);
@@ -2179,19 +2184,21 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                 match series.last_mut() {
                     Some(last) if last.0 == day => {
                         *last = (day, value);
-                        if let Some(m) = series_made.last_mut() {
+                        if let Some(m) = series_made.last_mut().filter(|_| observed) {
                             *m = made;
                         }
                     }
                     _ => {
                         series.push((day, value));
-                        series_made.push(made);
+                        if observed {
+                            series_made.push(made);
+                        }
                     }
                 }
                 i += 1;
             }
             let before = *self.index.series.get(at)?;
-            let as_observations = series_made.first().is_some_and(|&m| m != NOT_MADE);
+            let as_observations = observed && series_made.first().is_some_and(|&m| m != NOT_MADE);
             if as_observations {
                 // INVARIANT: series read as observations are rebuilt before any other, so the
                 // columns past the evidence and `extra` have grown together.
