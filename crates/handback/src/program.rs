@@ -1971,6 +1971,77 @@ struct Undo {
     seen: Option<(usize, Seen)>,
 }
 
+/// One set of a scenario, checked and decoded as [`WhatIf::overlay`] checks and decodes it,
+/// ready to be placed: for callers that overlay the same set in many answers.
+#[derive(Debug, Clone)]
+pub(crate) struct Placing {
+    key: usize,
+    /// The series (`key * slots + slot`), the day and the value.
+    at: usize,
+    day: i32,
+    value: Scalar,
+    /// For a key read as observations, the observation `apply` would make.
+    made: Option<crate::evidence::Observation>,
+}
+
+/// Change `n` of a scenario (labelled `label`) checked and decoded for the overlay; `None` for
+/// one it does not stand for (not a set; a text key; an input of a derived key some rule reads)
+/// or one `apply` would refuse.
+pub(crate) fn placing(
+    pack: &Pack,
+    as_of: chrono::NaiveDate,
+    n: usize,
+    change: &crate::whatif::Change,
+    label: &str,
+) -> Option<Placing> {
+    let crate::whatif::Change::Set {
+        key,
+        function,
+        value,
+        date,
+    } = change
+    else {
+        return None;
+    };
+    let reads = &pack.program.reads;
+    let k = pack.key_index(key)?;
+    let def = pack.keys.get(k)?;
+    let overlaid = !reads.derived_input.get(k).copied().unwrap_or(true)
+        && !matches!(def.value_type, crate::vocabulary::ValueType::Text);
+    if !overlaid {
+        return None;
+    }
+    let date = date.unwrap_or(as_of);
+    // Checked as `apply` checks it; a refusal goes down its path, which reports it.
+    let value = crate::whatif::set_value(pack, def, function.as_deref(), date, value)?;
+    let slot = match function {
+        None => 0,
+        Some(f) => pack.functions.iter().position(|x| &x.id == f)? + 1,
+    };
+    let scalar = Scalar::of(&value);
+    // A key read as observations: the observation `apply` would make, kept to be placed.
+    let made = if reads.general.get(k).copied().unwrap_or(true) {
+        Some(crate::whatif::scenario_observation(
+            pack,
+            label,
+            n,
+            k,
+            function.as_deref(),
+            date,
+            value,
+        )?)
+    } else {
+        None
+    };
+    Some(Placing {
+        key: k,
+        at: k * (pack.functions.len() + 1) + slot,
+        day: chrono::Datelike::num_days_from_ce(&date),
+        value: scalar,
+        made,
+    })
+}
+
 /// A set of a key read from the columns alone: nothing made to place.
 const NOT_MADE: u32 = u32::MAX;
 
@@ -2059,6 +2130,12 @@ impl<'i, 'a> WhatIf<'i, 'a> {
         out: &mut Outcomes,
     ) -> Option<()> {
         self.overlay(changes, label)?;
+        self.rerun_into(out);
+        Some(())
+    }
+
+    /// The outcomes after what is overlaid, into `out`: the rules it touches evaluated again.
+    fn rerun_into(&mut self, out: &mut Outcomes) {
         let pack = self.indexed.pack;
         let read = self.indexed.prepared.as_ref().unwrap_or(&self.indexed.given);
         let options = if self.reparameterised {
@@ -2083,7 +2160,6 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             out,
             self.stamp,
         );
-        Some(())
     }
 
     /// Overlays the changes on the index, and lists the keys they change, when every change is
@@ -2096,67 +2172,72 @@ impl<'i, 'a> WhatIf<'i, 'a> {
     pub(crate) fn overlay(&mut self, changes: &[crate::whatif::Change], label: &str) -> Option<()> {
         self.restore();
         let pack = self.indexed.pack;
-        let reads = &pack.program.reads;
         if self.chained || self.options.known_at.is_some() || !self.options.exclude_basis.is_empty() {
             return None;
         }
         self.changed.clear();
         self.changed_params.clear();
-        let slots = pack.functions.len() + 1;
         for (n, change) in changes.iter().enumerate() {
-            let (key, function, value, date) = match change {
-                crate::whatif::Change::Set {
-                    key,
-                    function,
-                    value,
-                    date,
-                } => (key, function, value, date),
-                crate::whatif::Change::Param { name, value } => {
-                    // Checked and parsed as `apply` does (`check_change` is this parse); a
-                    // refusal goes down its path, which reports it. A later override of the same
-                    // parameter wins, as there.
-                    let parsed = crate::pack::parse_parameter(pack, name, &value.to_string()).ok()?;
-                    let index = pack.parameters.iter().position(|p| &p.name == name)?;
-                    self.changed_params.push(index);
-                    if !self.reparameterised {
-                        self.reparameterised_options.clone_from(&self.options);
-                        self.reparameterised = true;
-                    }
-                    self.reparameterised_options
-                        .parameters
-                        .insert(name.clone(), parsed);
-                    continue;
+            if let crate::whatif::Change::Param { name, value } = change {
+                // Checked and parsed as `apply` does (`check_change` is this parse); a refusal
+                // goes down its path, which reports it. A later override of the same parameter
+                // wins, as there.
+                let parsed = crate::pack::parse_parameter(pack, name, &value.to_string()).ok()?;
+                let index = pack.parameters.iter().position(|p| &p.name == name)?;
+                self.changed_params.push(index);
+                if !self.reparameterised {
+                    self.reparameterised_options.clone_from(&self.options);
+                    self.reparameterised = true;
                 }
-                _ => return None,
-            };
-            let k = pack.key_index(key)?;
-            let def = pack.keys.get(k)?;
-            let overlaid = !reads.derived_input.get(k).copied().unwrap_or(true)
-                && !matches!(def.value_type, crate::vocabulary::ValueType::Text);
-            if !overlaid {
-                return None;
+                self.reparameterised_options
+                    .parameters
+                    .insert(name.clone(), parsed);
+                continue;
             }
-            let date = date.unwrap_or(self.options.as_of);
-            // Checked as `apply` checks it; a refusal goes down its path, which reports it.
-            let value = crate::whatif::set_value(pack, def, function.as_deref(), date, value)?;
-            let slot = match function {
-                None => 0,
-                Some(f) => pack.functions.iter().position(|x| &x.id == f)? + 1,
-            };
-            let day = chrono::Datelike::num_days_from_ce(&date);
-            let scalar = Scalar::of(&value);
-            // A key read as observations: the observation `apply` would make, kept to be placed.
-            let made = if reads.general.get(k).copied().unwrap_or(true) {
-                let o =
-                    crate::whatif::scenario_observation(pack, label, n, k, function.as_deref(), date, value)?;
+            let placing = placing(pack, self.options.as_of, n, change, label)?;
+            self.push(placing)?;
+        }
+        self.place()
+    }
+
+    /// Overlays sets already checked and decoded ([`placing`]), as [`WhatIf::overlay`] would
+    /// overlay the changes they came from, and gives the outcomes after them into `out`.
+    pub(crate) fn placed_into<'p>(
+        &mut self,
+        placings: impl IntoIterator<Item = &'p Placing>,
+        out: &mut Outcomes,
+    ) -> Option<()> {
+        self.restore();
+        if self.chained || self.options.known_at.is_some() || !self.options.exclude_basis.is_empty() {
+            return None;
+        }
+        self.changed.clear();
+        self.changed_params.clear();
+        for placing in placings {
+            self.push(placing.clone())?;
+        }
+        self.place()?;
+        self.rerun_into(out);
+        Some(())
+    }
+
+    /// Takes one set to be placed.
+    fn push(&mut self, placing: Placing) -> Option<()> {
+        let made = match placing.made {
+            Some(o) => {
                 self.made.push(Some(o));
                 u32::try_from(self.made.len() - 1).ok()?
-            } else {
-                NOT_MADE
-            };
-            self.sets.push((k * slots + slot, day, scalar, made));
-            self.changed.push(k);
-        }
+            }
+            None => NOT_MADE,
+        };
+        self.sets.push((placing.at, placing.day, placing.value, made));
+        self.changed.push(placing.key);
+        Some(())
+    }
+
+    /// Places the sets taken: each series they change rebuilt at the end of the columns.
+    fn place(&mut self) -> Option<()> {
+        let pack = self.indexed.pack;
         // Each series changed is rebuilt once, with its sets in day order and the last set of
         // a day winning (a later change supersedes an earlier one): many sets on one long
         // series must not copy it once per set. Series read as observations come first, so that

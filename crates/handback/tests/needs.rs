@@ -648,3 +648,20 @@ fn a_target_naming_nothing_in_the_pack_is_refused_with_a_suggestion() {
         serde_json::from_str(&handback::request::handle_line(line, Default::default())).unwrap();
     assert_eq!(answer["error"]["kind"], "usage", "{answer}");
 }
+
+/// The value next to a threshold can break a part of the rule that holds now on the same key;
+/// the far end of the bound is then checked, and offered when it meets the target.
+#[test]
+fn the_far_end_is_offered_when_the_near_value_breaks_what_holds() {
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "x", "op": ">=", "value": 5}, {"key": "x", "op": "!=", "value": 5}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o", "x", json!(3), "2016-01-01")]));
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Number(1e9), "{n:?}");
+}
