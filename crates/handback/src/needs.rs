@@ -329,6 +329,13 @@ impl Table {
             Pick::B if ra.baseline.is_none() => return Some(b),
             Pick::A | Pick::ALonger => ra,
             Pick::B | Pick::BLonger => rb,
+            Pick::Narrowed => {
+                let req = Req {
+                    baseline: ra.baseline.clone().or_else(|| rb.baseline.clone()),
+                    ..narrowed(ra, rb)?
+                };
+                return Some(self.add(req));
+            }
         };
         let req = Req {
             sustained: ra.sustained.max(rb.sustained),
@@ -419,7 +426,7 @@ pub fn needs(
 
 /// [`needs`], with each option checked over the overlay where it stands for the option
 /// (`overlay`), or always in full (the tests' oracle).
-fn needs_checked(
+pub(crate) fn needs_checked(
     pack: &Pack,
     evidence: &Evidence,
     options: &Options,
@@ -1701,9 +1708,11 @@ impl<'a> Solver<'a> {
             return Some(self.as_of);
         }
         let since = match (bound_op(req.bound), &req.threshold) {
+            // What is recorded on the as-of date is what the change, dated then, supersedes.
             (Some(op), Some(t)) => series
                 .iter()
                 .rev()
+                .skip_while(|o| o.date == self.as_of)
                 .take_while(|o| crate::assess::compare(&o.value, op, t) == Truth::Met)
                 .last()
                 .map(|o| o.date),
@@ -1907,6 +1916,13 @@ fn bounds_imply(a: &Req, b: &Req) -> bool {
                 _ => false,
             }
         }
+        // A one-sided bound rules out every value on its far side of the threshold.
+        (Bound::Upper { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
+            .partial_cmp_value(tb)
+            .is_some_and(|o| o.is_lt() || (*strict && o.is_eq())),
+        (Bound::Lower { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
+            .partial_cmp_value(tb)
+            .is_some_and(|o| o.is_gt() || (*strict && o.is_eq())),
         (Bound::Exactly, _, Some(ta), Some(tb)) => match b.bound {
             Bound::Exactly => ta == tb,
             Bound::NotEqual => ta != tb,
@@ -1931,6 +1947,9 @@ enum Pick {
     B,
     ALonger,
     BLonger,
+    /// A one-sided bound and a value it must avoid inside its range: the bound made strict at
+    /// that value ([`narrowed`]).
+    Narrowed,
 }
 
 fn merge_pick(a: &Req, b: &Req) -> Option<Pick> {
@@ -1942,8 +1961,47 @@ fn merge_pick(a: &Req, b: &Req) -> Option<Pick> {
         // longer window.
         () if ab => Some(Pick::ALonger),
         () if ba => Some(Pick::BLonger),
+        () if narrowed(a, b).is_some() => Some(Pick::Narrowed),
         () => None,
     }
+}
+
+/// One requirement meeting a one-sided bound and a value to avoid inside its range (`x < 9` and
+/// `x != 8.75`), with the longer of their windows and no baseline: the bound made strict at the
+/// avoided value (`x < 8.75`).
+///
+/// No single bound says "below 9 but not 8.75", so without this the two cannot be merged and a
+/// target needing both is offered nothing, though a value meets it. Where the avoided value is
+/// the threshold itself (`x <= 9`, `x != 9`) the strict bound is exactly the two together;
+/// inside the range it asks a little more than the two do (8.8 would do), so it is made only for
+/// numbers, where the values between are rarely what a target turns on, and never for a grade,
+/// where it could ask for a level past the end of the scale.
+fn narrowed(a: &Req, b: &Req) -> Option<Req> {
+    let (one_sided, avoid) = match (a.bound, b.bound) {
+        (Bound::Upper { .. } | Bound::Lower { .. }, Bound::NotEqual) => (a, b),
+        (Bound::NotEqual, Bound::Upper { .. } | Bound::Lower { .. }) => (b, a),
+        _ => return None,
+    };
+    let (t, e) = (one_sided.threshold.as_ref()?, avoid.threshold.as_ref()?);
+    let order = e.partial_cmp_value(t)?;
+    let inside = match one_sided.bound {
+        Bound::Upper { .. } => order.is_lt(),
+        _ => order.is_gt(),
+    };
+    if !(order.is_eq() || inside && matches!(e, Value::Number(_))) {
+        return None;
+    }
+    let bound = match one_sided.bound {
+        Bound::Upper { .. } => Bound::Upper { strict: true },
+        _ => Bound::Lower { strict: true },
+    };
+    Some(Req {
+        bound,
+        threshold: Some(e.clone()),
+        sustained: a.sustained.max(b.sustained),
+        within: one_sided.within,
+        baseline: None,
+    })
 }
 
 /// The merge as first written, on the requirements themselves: the lazy search's
@@ -1985,7 +2043,7 @@ fn merge_bounds(a: &Req, b: &Req) -> Option<Req> {
     if implies(&sb, &sa) {
         return Some(sb);
     }
-    None
+    narrowed(a, b)
 }
 
 /// Every way of meeting both lists: one set from each, merged; infeasible merges dropped; then

@@ -1069,6 +1069,14 @@ fn needs_is_sound_and_finds_single_changes(
     let options = Options::new(as_of);
     for target in targets(&pack) {
         let needs = crate::needs::needs(&pack, &ev, &options, None, &target);
+        // Checking each option over the overlay is a shortcut: it must offer exactly what
+        // checking each over evidence rebuilt in full would.
+        prop_assert_eq!(
+            &needs,
+            &crate::needs::needs_checked(&pack, &ev, &options, None, &target, false),
+            "the overlay and the full check disagree for {:?}",
+            target
+        );
         if needs.met {
             prop_assert!(met_with(&pack, &ev, as_of, &target, &[]));
             continue;
@@ -1141,6 +1149,12 @@ fn derived_keys_agree_are_order_independent_and_needs_stays_sound(
     );
     for target in targets(&pack).into_iter().take(3) {
         let needs = crate::needs::needs(&pack, &ev, &Options::new(as_of), None, &target);
+        prop_assert_eq!(
+            &needs,
+            &crate::needs::needs_checked(&pack, &ev, &Options::new(as_of), None, &target, false),
+            "the overlay and the full check disagree for {:?}",
+            target
+        );
         for set in &needs.sets {
             let mut changes = set.as_changes(as_of);
             changes.push(crate::whatif::Change::AsOf(set.earliest));
@@ -1934,4 +1948,15 @@ fn whatif_on_a_derived_keys_input_reaches_the_rules_reading_it() {
         }
     }
     assert!(checked > 1000, "{checked} changes checked");
+}
+
+/// Seeds a wider run (3,000 packs) found `needs` offering nothing where one change meets the
+/// target: a bound and a value to avoid on one key (`< 9` and `!= 8.75`; `>= high` and
+/// `!= low`), and a sustained window already held before the as-of date's value, which the
+/// change supersedes. `tests/needs.rs` holds each shape by hand.
+#[test]
+fn regression_needs_finds_single_changes() {
+    for (seed, rules, obs, day) in [(456, 2, 32, 328), (2798, 5, 26, 274), (2984, 3, 8, 192)] {
+        needs_is_sound_and_finds_single_changes(seed, rules, obs, day).unwrap();
+    }
 }

@@ -665,3 +665,60 @@ fn the_far_end_is_offered_when_the_near_value_breaks_what_holds() {
     assert_eq!(n.sets.len(), 1, "{n:?}");
     assert_eq!(n.sets[0].changes[0].value, handback::Value::Number(1e9), "{n:?}");
 }
+
+/// Two requirements on one key that no single bound says (`< 9` and `!= 8.75`) are met by one
+/// value; the target is offered that value, not nothing.
+#[test]
+fn a_bound_and_a_value_to_avoid_inside_it_are_offered_together() {
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "x", "op": "<", "value": 9}, {"key": "x", "op": "!=", "value": 8.75}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([]));
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "< 8.75", "{n:?}");
+}
+
+/// `>= high` already rules out `low`: the two merge into the one bound.
+#[test]
+fn a_bound_that_rules_out_the_value_to_avoid_is_offered_alone() {
+    let grade = json!({"key": "g", "type": "grade", "scale": "s", "description": "d"});
+    let p = pack(
+        json!([grade]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "g", "op": ">=", "value": "high"}, {"key": "g", "op": "!=", "value": "low"}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o", "g", json!("low"), "2016-01-01")]));
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, ">= \"high\"", "{n:?}");
+}
+
+/// A change on the as-of date supersedes what is recorded that day, so a key good for the whole
+/// window before it is held now: the option's earliest day is the as-of date, not a window on.
+#[test]
+fn a_sustained_window_already_held_before_todays_value_counts() {
+    let p = pack(
+        json!([number("a", "lower_is_better")]),
+        json!([rule(
+            "r",
+            json!({"key": "a", "op": ">", "value": 6.75, "sustained_days": 30})
+        )]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o1", "a", json!(8.25), "2016-01-01"),
+            obs("o2", "a", json!(0.25), "2016-03-01")
+        ]),
+    );
+    let n = sound_needs(&p, &ev, day("2016-03-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].earliest, day("2016-03-01"), "{n:?}");
+}
