@@ -66,8 +66,13 @@ const DAYS: i64 = 400;
 const RNG_SEED: u64 = 0x4841_4E44_4241_434B;
 
 /// The configuration every property here runs with: a fixed seed, failures persisted next to the
-/// source (`proptest-regressions/`).
+/// source (`proptest-regressions/`). `PROPTEST_CASES` set in the environment replaces `cases`,
+/// for a deeper run by hand (`PROPTEST_CASES=3000 cargo test --release -p handback --lib`).
 pub(crate) fn config(cases: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
     let default = ProptestConfig::default();
     let rng_seed = match default.rng_seed {
         proptest::test_runner::RngSeed::Random => proptest::test_runner::RngSeed::Fixed(RNG_SEED),
