@@ -1893,6 +1893,33 @@ fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale
     }
 }
 
+/// The requirement of exactly the one value an upper bound (`upper`, strict `su`) and a lower
+/// bound leave between them, when that value is one of the two thresholds; none otherwise.
+fn only_value_between(upper: &Req, su: bool, lower: &Req, sl: bool) -> Option<Req> {
+    let (tu, tl) = (upper.threshold.as_ref()?, lower.threshold.as_ref()?);
+    let value = match (tu, tl) {
+        (Value::Grade { rank: ru, .. }, Value::Grade { rank: rl, .. }) => {
+            let (lowest, highest) = (rl + usize::from(sl), ru.checked_sub(usize::from(su))?);
+            match () {
+                () if lowest != highest => return None,
+                () if !sl => tl,
+                () if !su => tu,
+                // Both strict: the level between them is named by neither.
+                () => return None,
+            }
+        }
+        (Value::Number(u), Value::Number(l)) if u == l && !su && !sl => tu,
+        _ => return None,
+    };
+    Some(Req {
+        bound: Bound::Exactly,
+        threshold: Some(value.clone()),
+        sustained: upper.sustained.max(lower.sustained),
+        within: upper.within.or(lower.within),
+        baseline: None,
+    })
+}
+
 /// Whether requirement `a` already guarantees `b` (on the same key).
 fn implies(a: &Req, b: &Req) -> bool {
     a.sustained >= b.sustained && (b.baseline.is_none() || a.baseline.is_some()) && bounds_imply(a, b)
@@ -1976,10 +2003,19 @@ fn merge_pick(a: &Req, b: &Req) -> Option<Pick> {
 /// inside the range it asks a little more than the two do (8.8 would do), so it is made only for
 /// numbers, where the values between are rarely what a target turns on, and never for a grade,
 /// where it could ask for a level past the end of the scale.
+///
+/// An upper and a lower bound that leave one value between them (`< mid` and `>= low` on a
+/// scale, `<= 5` and `>= 5`) are exactly that value.
 fn narrowed(a: &Req, b: &Req) -> Option<Req> {
     let (one_sided, avoid) = match (a.bound, b.bound) {
         (Bound::Upper { .. } | Bound::Lower { .. }, Bound::NotEqual) => (a, b),
         (Bound::NotEqual, Bound::Upper { .. } | Bound::Lower { .. }) => (b, a),
+        (Bound::Upper { strict: su }, Bound::Lower { strict: sl }) => {
+            return only_value_between(a, su, b, sl);
+        }
+        (Bound::Lower { strict: sl }, Bound::Upper { strict: su }) => {
+            return only_value_between(b, su, a, sl);
+        }
         _ => return None,
     };
     let (t, e) = (one_sided.threshold.as_ref()?, avoid.threshold.as_ref()?);

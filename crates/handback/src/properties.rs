@@ -1958,10 +1958,16 @@ fn whatif_on_a_derived_keys_input_reaches_the_rules_reading_it() {
 /// Seeds a wider run (3,000 packs) found `needs` offering nothing where one change meets the
 /// target: a bound and a value to avoid on one key (`< 9` and `!= 8.75`; `>= high` and
 /// `!= low`), and a sustained window already held before the as-of date's value, which the
-/// change supersedes. `tests/needs.rs` holds each shape by hand.
+/// change supersedes; and (in a run of 20,000) an upper and a lower bound leaving one level
+/// (`< mid` and `>= low`). `tests/needs.rs` holds each shape by hand.
 #[test]
 fn regression_needs_finds_single_changes() {
-    for (seed, rules, obs, day) in [(456, 2, 32, 328), (2798, 5, 26, 274), (2984, 3, 8, 192)] {
+    for (seed, rules, obs, day) in [
+        (456, 2, 32, 328),
+        (2798, 5, 26, 274),
+        (2984, 3, 8, 192),
+        (5_638_442_862_997_191_383, 2, 0, 200),
+    ] {
         needs_is_sound_and_finds_single_changes(seed, rules, obs, day).unwrap();
     }
 }

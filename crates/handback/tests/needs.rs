@@ -722,3 +722,20 @@ fn a_sustained_window_already_held_before_todays_value_counts() {
     assert_eq!(n.sets.len(), 1, "{n:?}");
     assert_eq!(n.sets[0].earliest, day("2016-03-01"), "{n:?}");
 }
+
+/// `< mid` and `>= low` leave one level: the two merge into exactly that level.
+#[test]
+fn an_upper_and_a_lower_bound_leaving_one_level_are_offered_as_that_level() {
+    let grade = json!({"key": "g", "type": "grade", "scale": "s", "description": "d"});
+    let p = pack(
+        json!([grade]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "g", "op": "<", "value": "mid"}, {"key": "g", "op": ">=", "value": "low"}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([]));
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "== \"low\"", "{n:?}");
+}
