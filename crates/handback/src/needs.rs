@@ -1993,16 +1993,17 @@ fn merge_pick(a: &Req, b: &Req) -> Option<Pick> {
     }
 }
 
-/// One requirement meeting a one-sided bound and a value to avoid inside its range (`x < 9` and
-/// `x != 8.75`), with the longer of their windows and no baseline: the bound made strict at the
-/// avoided value (`x < 8.75`).
+/// One requirement meeting a one-sided bound and a value to avoid inside its range, with the
+/// longer of their windows and no baseline.
 ///
-/// No single bound says "below 9 but not 8.75", so without this the two cannot be merged and a
+/// No single bound says "at least 5 but not 7", so without this the two cannot be merged and a
 /// target needing both is offered nothing, though a value meets it. Where the avoided value is
-/// the threshold itself (`x <= 9`, `x != 9`) the strict bound is exactly the two together;
-/// inside the range it asks a little more than the two do (8.8 would do), so it is made only for
-/// numbers, where the values between are rarely what a target turns on, and never for a grade,
-/// where it could ask for a level past the end of the scale.
+/// the threshold itself (`x <= 9`, `x != 9`) the bound made strict is exactly the two together.
+/// Inside the range, a bound that includes its threshold becomes exactly the threshold (`x >= 5`
+/// and `x != 7`: `x == 5`, the value the bound alone would offer, and for a trend "no worse"
+/// the value it holds now, so a window already held goes on); a strict bound is made strict at
+/// the avoided value (`x < 9` and `x != 8.75`: `x < 8.75`, which asks a little more than the
+/// two do), for numbers only, as on a scale that could ask for a level past its end.
 ///
 /// An upper and a lower bound that leave one value between them (`< mid` and `>= low` on a
 /// scale, `<= 5` and `>= 5`) are exactly that value.
@@ -2020,20 +2021,27 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
     };
     let (t, e) = (one_sided.threshold.as_ref()?, avoid.threshold.as_ref()?);
     let order = e.partial_cmp_value(t)?;
-    let inside = match one_sided.bound {
-        Bound::Upper { .. } => order.is_lt(),
-        _ => order.is_gt(),
+    let (upper, strict) = match one_sided.bound {
+        Bound::Upper { strict } => (true, strict),
+        Bound::Lower { strict } => (false, strict),
+        _ => return None,
     };
-    if !(order.is_eq() || inside && matches!(e, Value::Number(_))) {
-        return None;
-    }
-    let bound = match one_sided.bound {
-        Bound::Upper { .. } => Bound::Upper { strict: true },
-        _ => Bound::Lower { strict: true },
+    let inside = if upper { order.is_lt() } else { order.is_gt() };
+    let (bound, threshold) = match () {
+        () if order.is_eq() || (inside && strict && matches!(e, Value::Number(_))) => (
+            if upper {
+                Bound::Upper { strict: true }
+            } else {
+                Bound::Lower { strict: true }
+            },
+            e,
+        ),
+        () if inside && !strict => (Bound::Exactly, t),
+        () => return None,
     };
     Some(Req {
         bound,
-        threshold: Some(e.clone()),
+        threshold: Some(threshold.clone()),
         sustained: a.sustained.max(b.sustained),
         within: one_sided.within,
         baseline: None,

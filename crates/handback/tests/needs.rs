@@ -739,3 +739,19 @@ fn an_upper_and_a_lower_bound_leaving_one_level_are_offered_as_that_level() {
     assert_eq!(n.sets.len(), 1, "{n:?}");
     assert_eq!(n.sets[0].changes[0].needs, "== \"low\"", "{n:?}");
 }
+
+/// `>= 5` and `!= 7` with nothing recorded: exactly 5, the value `>= 5` alone would offer.
+#[test]
+fn a_bound_including_its_threshold_and_a_value_to_avoid_inside_it_are_offered_as_the_threshold() {
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "x", "op": ">=", "value": 5}, {"key": "x", "op": "!=", "value": 7}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([]));
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "== 5", "{n:?}");
+}
