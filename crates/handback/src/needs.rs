@@ -1896,6 +1896,10 @@ fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale
 /// The requirement of exactly the one value an upper bound (`upper`, strict `su`) and a lower
 /// bound leave between them, when that value is one of the two thresholds; none otherwise.
 fn only_value_between(upper: &Req, su: bool, lower: &Req, sl: bool) -> Option<Req> {
+    // With one window for both, the one value held over it is exactly the two held over it.
+    if upper.sustained != lower.sustained {
+        return None;
+    }
     let (tu, tl) = (upper.threshold.as_ref()?, lower.threshold.as_ref()?);
     let value = match (tu, tl) {
         (Value::Grade { rank: ru, .. }, Value::Grade { rank: rl, .. }) => {
@@ -1986,11 +1990,19 @@ fn merge_pick(a: &Req, b: &Req) -> Option<Pick> {
         () if ba && b.sustained >= a.sustained => Some(Pick::B),
         // The same kind of bound with different sustained windows: the stricter bound, the
         // longer window.
-        () if ab => Some(Pick::ALonger),
-        () if ba => Some(Pick::BLonger),
+        () if ab && carries_window(a, b) => Some(Pick::ALonger),
+        () if ba && carries_window(b, a) => Some(Pick::BLonger),
         () if narrowed(a, b).is_some() => Some(Pick::Narrowed),
         () => None,
     }
+}
+
+/// Whether `a`, which implies `b`'s bound, may take on `b`'s longer window. Not when `b` is a
+/// value to avoid and `a` a bound: held for the window, the bound would ask far more than the
+/// two do (`x > 12` and `x != 10` held for 90 days is met today by 12.1 when nothing recorded
+/// was 10, but `x > 12` held for 90 days is not met for 90 days), so the two are not merged.
+fn carries_window(a: &Req, b: &Req) -> bool {
+    !(matches!(a.bound, Bound::Upper { .. } | Bound::Lower { .. }) && matches!(b.bound, Bound::NotEqual))
 }
 
 /// One requirement meeting a one-sided bound and a value to avoid inside its range, with the
@@ -2027,6 +2039,17 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         _ => return None,
     };
     let inside = if upper { order.is_lt() } else { order.is_gt() };
+    // Held over a window, a narrowed bound would ask for the narrower values over the whole
+    // window, and its earliest day would be counted from them: exact only at the threshold
+    // itself with one window for both, so inside the range only without windows.
+    let windows = if order.is_eq() {
+        a.sustained == b.sustained
+    } else {
+        a.sustained == 0 && b.sustained == 0
+    };
+    if !windows {
+        return None;
+    }
     let (bound, threshold) = match () {
         () if order.is_eq() || (inside && strict && matches!(e, Value::Number(_))) => (
             if upper {
@@ -2081,10 +2104,10 @@ fn merge_bounds(a: &Req, b: &Req) -> Option<Req> {
             ..b.clone()
         },
     );
-    if implies(&sa, &sb) {
+    if implies(&sa, &sb) && carries_window(a, b) {
         return Some(sa);
     }
-    if implies(&sb, &sa) {
+    if implies(&sb, &sa) && carries_window(b, a) {
         return Some(sb);
     }
     narrowed(a, b)

@@ -2302,6 +2302,12 @@ impl<'i, 'a> WhatIf<'i, 'a> {
                     }
                 })?;
                 if lost {
+                    // The series has moved: the next answer must still put it back.
+                    self.undo.push(Undo {
+                        at,
+                        range: before,
+                        seen: None,
+                    });
                     return None;
                 }
             } else {

@@ -755,3 +755,28 @@ fn a_bound_including_its_threshold_and_a_value_to_avoid_inside_it_are_offered_as
     assert_eq!(n.sets.len(), 1, "{n:?}");
     assert_eq!(n.sets[0].changes[0].needs, "== 5", "{n:?}");
 }
+
+/// `z > 12` and `z != 10` held for 90 days: nothing recorded in the window was 10, so 12.1 today
+/// meets both today. The window is not carried onto `> 12`, which would put the option 90 days
+/// on; an option, if offered, must say today.
+#[test]
+fn a_value_to_avoid_held_for_a_window_does_not_lend_its_window_to_a_bound() {
+    let p = pack(
+        json!([number("z", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "z", "op": ">", "value": 12}, {"key": "z", "op": "!=", "value": 10, "sustained_days": 90}]})
+        )]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o1", "z", json!(-5), "2016-03-01"),
+            obs("o2", "z", json!(10), "2016-06-30")
+        ]),
+    );
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("r"));
+    for set in &n.sets {
+        assert_eq!(set.earliest, day("2016-06-30"), "{n:?}");
+    }
+}
