@@ -1631,6 +1631,7 @@ impl<'a> Solver<'a> {
         } else {
             near
         };
+        let value = within_range(value, req, &key.value_type);
         let needs = match (&req.bound, &req.threshold) {
             (Bound::Present, _) => "recorded (fresh)".to_string(),
             (b, Some(t)) => {
@@ -1761,6 +1762,44 @@ fn baseline_value(
         ValueType::Boolean => Some(Value::Boolean(!higher_after)),
         ValueType::Date | ValueType::Text => None,
     }
+}
+
+/// A number the key's range refuses (below its minimum, above its maximum, a fraction of a
+/// whole-number key) moved to the nearest value the range allows that still meets the
+/// requirement: `!= 0` on a share offers 0.1 rather than -0.1, `< 3` on a count 2 rather than
+/// 2.9, the far end of `<= 0.2` on a share 0 rather than -1e9. Anything else, or when no such
+/// value is found, is left as it is (and refused when checked, so not offered).
+fn within_range(value: Value, req: &Req, value_type: &ValueType) -> Value {
+    let (Value::Number(n), ValueType::Number { range, .. }) = (&value, value_type) else {
+        return value;
+    };
+    let n = *n;
+    if range.contains(n) {
+        return value;
+    }
+    let meets = |c: f64| match (bound_op(req.bound), &req.threshold) {
+        (Some(op), Some(t)) => crate::assess::compare(&Value::Number(c), op, t) == Truth::Met,
+        _ => true,
+    };
+    let t = match &req.threshold {
+        Some(Value::Number(t)) => *t,
+        _ => n,
+    };
+    let mut candidates = [
+        n.floor(),
+        n.ceil(),
+        2.0 * t - n,
+        t - 1.0,
+        t + 1.0,
+        t.floor() - 1.0,
+        t.ceil() + 1.0,
+    ]
+    .map(|c| range.clamp(c));
+    candidates.sort_by(|a, b| (a - n).abs().total_cmp(&(b - n).abs()).then(a.total_cmp(b)));
+    let best = std::iter::once(range.clamp(n))
+        .chain(candidates)
+        .find(|&c| range.contains(c) && meets(c));
+    best.map_or(value, |c| Value::Number((c * 1e9).round() / 1e9))
 }
 
 /// A value meeting a requirement: the threshold for inclusive bounds, one step past it for

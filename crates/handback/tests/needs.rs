@@ -780,3 +780,32 @@ fn a_value_to_avoid_held_for_a_window_does_not_lend_its_window_to_a_bound() {
         assert_eq!(set.earliest, day("2016-06-30"), "{n:?}");
     }
 }
+
+/// A suggestion the key's range would refuse is moved to the nearest value it allows that still
+/// meets the requirement: `!= 0` on a share (lower is better) is 0.1, not -0.1; `< 3` on a
+/// whole-number key is 2, not 2.9.
+#[test]
+fn suggestions_stay_within_the_keys_range() {
+    let share = json!({"key": "sh", "type": "number", "unit": "share", "direction": "lower_is_better", "description": "d"});
+    let count = json!({"key": "n", "type": "number", "unit": "count", "direction": "lower_is_better", "integer": true, "min": 0, "description": "d"});
+    let p = pack(
+        json!([share, count]),
+        json!([
+            rule("s", json!({"key": "sh", "op": "!=", "value": 0})),
+            rule("c", json!({"key": "n", "op": "<", "value": 3}))
+        ]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o1", "sh", json!(0), "2016-01-01"),
+            obs("o2", "n", json!(5), "2016-01-01")
+        ]),
+    );
+    let s = sound_needs(&p, &ev, day("2016-02-01"), &target("s"));
+    assert_eq!(s.sets.len(), 1, "{s:?}");
+    assert_eq!(s.sets[0].changes[0].value, handback::Value::Number(0.1), "{s:?}");
+    let c = sound_needs(&p, &ev, day("2016-02-01"), &target("c"));
+    assert_eq!(c.sets.len(), 1, "{c:?}");
+    assert_eq!(c.sets[0].changes[0].value, handback::Value::Number(2.0), "{c:?}");
+}
