@@ -390,6 +390,9 @@ struct Solver<'a> {
     table: Table,
     /// Each (slot, requirement) written out, near or far (`render`).
     written: BTreeMap<Rendered, Option<Written>>,
+    /// The functions a recommendation to return is recorded for, as of the date: ready, as
+    /// the plan has them, whatever their gates.
+    recommended: std::collections::BTreeSet<String>,
 }
 
 /// Works out what it would take to make `target` met.
@@ -449,8 +452,15 @@ pub(crate) fn needs_checked(
     let read = prepared.as_ref().map_or(evidence, |p| &p.evidence);
     let engine = Engine::new(pack, read, options).with_prepared(prepared.as_ref());
     let outcomes = engine.outcomes();
+    let recommended = engine
+        .recommendations()
+        .into_iter()
+        .filter(|r| r.recommended)
+        .map(|r| r.function)
+        .collect();
     let mut solver = Solver {
         pack,
+        recommended,
         engine,
         outcomes,
         as_of: options.as_of,
@@ -897,7 +907,14 @@ impl<'a> Solver<'a> {
         }
         visiting.push(f.id.clone());
         let mut acc = vec![Fix::default()];
-        for gate in &f.gates {
+        // Recommended for return, it is ready whatever its tests (its prerequisites still
+        // come first).
+        let gates: &[String] = if self.recommended.contains(id) {
+            &[]
+        } else {
+            &f.gates
+        };
+        for gate in gates {
             let fixes = self.rule_target(gate, Some(id));
             acc = cross(&mut self.table, &acc, &fixes);
         }

@@ -809,3 +809,51 @@ fn suggestions_stay_within_the_keys_range() {
     assert_eq!(c.sets.len(), 1, "{c:?}");
     assert_eq!(c.sets[0].changes[0].value, handback::Value::Number(2.0), "{c:?}");
 }
+
+/// A function recommended for return is ready whatever its tests, as the plan has it: the exit
+/// needs only the other function's gate, not the recommended one's.
+#[test]
+fn the_exit_does_not_ask_for_the_gates_of_a_function_already_recommended() {
+    let files = vec![
+        file("pack.json", &json!({"id": "t", "version": "1", "title": "t"})),
+        file(
+            "vocabulary.json",
+            &json!({"scales": [], "keys": [
+                number("x", "higher_is_better"),
+                {"key": "b", "type": "boolean", "description": "d"},
+                {"key": "rec", "type": "boolean", "scope": "function", "description": "d"}
+            ]}),
+        ),
+        file("parameters.json", &json!({"parameters": []})),
+        file(
+            "functions.json",
+            &json!({
+                "functions": [
+                    {"id": "fa", "title": "fa", "gates": ["hard"]},
+                    {"id": "fb", "title": "fb", "gates": ["easy"]}
+                ],
+                "recommendation": {"key": "rec", "says": "s", "citation": {"source": "s", "at": "a"}}
+            }),
+        ),
+        file(
+            "rules/r.json",
+            &json!({"rules": [
+                rule("hard", json!({"key": "x", "op": ">=", "value": 5})),
+                rule("easy", json!({"key": "b", "op": "==", "value": true}))
+            ]}),
+        ),
+    ];
+    let p = Pack::load(&files).unwrap_or_else(|e| panic!("{e}"));
+    let ev = evidence(
+        &p,
+        json!([
+            {"id": "r", "key": "rec", "function": "fa", "value": true, "date": "2016-01-01", "source": {"document": "d", "passage": "p"}},
+            obs("o1", "b", json!(false), "2016-01-01"),
+            obs("o2", "x", json!(1), "2016-01-01")
+        ]),
+    );
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &Target::Exit { outcome: None });
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    let keys: Vec<&str> = n.sets[0].changes.iter().map(|c| c.key.as_str()).collect();
+    assert_eq!(keys, ["b"], "{n:?}");
+}
