@@ -621,7 +621,7 @@ impl<'i, 'a> Checker<'i, 'a> {
 
     /// The check over the overlay, when it stands for the changes; `None` otherwise.
     fn overlaid(&mut self, day: NaiveDate, changes: &[crate::whatif::Change]) -> Option<bool> {
-        if !self.overlay || self.options.known_at.is_some() || !self.options.exclude_basis.is_empty() {
+        if !self.overlay_stands() {
             return None;
         }
         let touches_recommendation = changes.iter().any(|c| {
@@ -642,11 +642,7 @@ impl<'i, 'a> Checker<'i, 'a> {
     /// overlay: each item's changes are checked and decoded once (`placings`), for every set
     /// that holds it; `None` when the overlay does not stand for them.
     fn placed(&mut self, set: &ChangeSet, items: &[(u32, u32)], far: bool) -> Option<bool> {
-        if !self.overlay
-            || self.options.known_at.is_some()
-            || !self.options.exclude_basis.is_empty()
-            || items.len() != set.changes.len()
-        {
+        if !self.overlay_stands() || items.len() != set.changes.len() {
             return None;
         }
         let at = self.day_index(set.earliest);
@@ -674,6 +670,13 @@ impl<'i, 'a> Checker<'i, 'a> {
             .whatif
             .placed_into(placings, &mut self.out)?;
         self.decide(at)
+    }
+
+    /// Whether checks may take the overlay at all: not when told to check in full, nor when
+    /// the options filter the evidence (what is known at a date, bases left out), which the
+    /// overlay does not do.
+    fn overlay_stands(&self) -> bool {
+        self.overlay && self.options.known_at.is_none() && self.options.exclude_basis.is_empty()
     }
 
     /// The place among `days` of the what-if on `day`, made if there is none yet.
@@ -1974,7 +1977,7 @@ fn only_value_between(upper: &Req, su: bool, lower: &Req, sl: bool) -> Option<Re
     Some(Req {
         bound: Bound::Exactly,
         threshold: Some(value.clone()),
-        sustained: upper.sustained.max(lower.sustained),
+        sustained: upper.sustained,
         within: upper.within.or(lower.within),
         baseline: None,
     })
