@@ -349,8 +349,15 @@ pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, F
         }
         return Ok(out);
     }
+    // An empty answer says what the search found, not what exists: it tries, for each key, the
+    // value nearest its threshold and then the far end of its bound, and drops every option its
+    // check refuses. The notes below say why where the search knows; not all of them are proofs.
     if needs.sets.is_empty() {
-        out.push_str("\nEvidence alone cannot make it met.\n");
+        out.push_str("\nNo set of evidence changes was found that makes it met.");
+        if needs.blocks.is_empty() {
+            out.push_str(" The search tries, for each key, the value nearest its threshold and then the far end of its bound, and offers only options that meet the target when applied; other values may still meet it.");
+        }
+        out.push('\n');
     }
     for (i, checked) in needs.sets.iter().enumerate() {
         let (set, ok) = (&checked.set, &checked.checked);
@@ -396,7 +403,7 @@ pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, F
         let _ = writeln!(out, "\n(+{} more options; `--limit` shows more)", needs.more);
     }
     if !needs.blocks.is_empty() {
-        out.push_str("\nBlocks evidence cannot remove:\n");
+        out.push_str("\nWhat stands in the way:\n");
         for bl in &needs.blocks {
             let _ = writeln!(out, "  - {bl}");
         }

@@ -1464,6 +1464,41 @@ fn needs_says_when_options_failed_their_check() {
         text.contains("1 option found did not make it met when applied and checked"),
         "{text}"
     );
+    // Nothing offered is not "nothing can be done": the answer says what was found.
+    assert!(
+        text.contains("No set of evidence changes was found that makes it met."),
+        "{text}"
+    );
+    assert!(text.contains("What stands in the way:"), "{text}");
+    assert!(!text.contains("cannot make it met"), "{text}");
+    // With no note to say why, the answer says how far the search looked.
+    std::fs::write(
+        dir.join("pack/rules/r.json"),
+        r#"{"rules": [{"id": "r", "title": "t", "quote": "q", "citation": {"source": "s", "at": "a"}, "kind": "test", "condition": {"all": [{"key": "n", "op": ">", "value": 5}, {"key": "n", "op": "<", "value": 5}]}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("pack/vocabulary.json"),
+        r#"{"keys": [{"key": "a", "type": "boolean", "max_age_days": 30, "description": "a"}, {"key": "b", "type": "boolean", "description": "b"}, {"key": "n", "type": "number", "unit": "count", "direction": "higher_is_better", "description": "n"}]}"#,
+    )
+    .unwrap();
+    let o = handback(&[
+        "needs",
+        &dir.join("e.json").to_string_lossy(),
+        "--pack",
+        &dir.join("pack").to_string_lossy(),
+        "--target",
+        "rule:r",
+        "--as-of",
+        "2016-08-11",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("No set of evidence changes was found that makes it met. The search tries"),
+        "{text}"
+    );
+    assert!(!text.contains("What stands in the way"), "{text}");
 }
 
 /// `keygen` makes a key pair (the secret readable by its owner only, never overwritten);

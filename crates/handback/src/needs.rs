@@ -197,8 +197,11 @@ pub struct Needs {
     pub met: bool,
     /// Minimal change sets, fewest changes first, then least distance.
     pub sets: Vec<ChangeSet>,
-    /// What evidence alone cannot change (a function held until exit, a `not present` that needs
-    /// evidence removed, a rule unknown to the pack).
+    /// What stands in the way: what evidence alone cannot change (a function held until exit, a
+    /// `not present` that needs evidence removed, a rule unknown to the pack), and how many
+    /// options were found but refused by their check. Empty `sets` with no block is not a proof
+    /// that nothing can be done: the search tries, for each key, the value nearest its threshold
+    /// and then the far end of its bound.
     pub blocks: Vec<String>,
     /// Whether any part of the answer is heuristic (a `trend` was involved).
     pub heuristic: bool,

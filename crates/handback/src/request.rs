@@ -884,7 +884,8 @@ pub struct NeedsAnswer {
     /// How many more options there are beyond the limit.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub more: usize,
-    /// What evidence alone cannot change.
+    /// What stands in the way: what evidence alone cannot change, and how many options were
+    /// found but refused by their check (see [`crate::Needs::blocks`]).
     pub blocks: Vec<String>,
     /// Whether any part of the answer is heuristic.
     pub heuristic: bool,

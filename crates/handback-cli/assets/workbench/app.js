@@ -976,7 +976,7 @@ async function findNeeds(e) {
   box.append(list);
   if (answer.more) box.append(el('p', {}, `${answer.more} more option(s) beyond these.`));
   if (answer.blocks && answer.blocks.length) {
-    box.append(el('h3', {}, 'What evidence alone cannot change'), el('ul', {}, answer.blocks.map((b) => el('li', {}, b))));
+    box.append(el('h3', {}, 'What stands in the way'), el('ul', {}, answer.blocks.map((b) => el('li', {}, b))));
   }
   if (answer.heuristic) box.append(el('p', { class: 'hint' }, 'Part of this search is heuristic: other options may exist.'));
 }
