@@ -1425,6 +1425,20 @@ fn needs_says_when_options_failed_their_check() {
     // (`b` true from now on) is met no earlier than day 60, when `a` is stale: applied and checked,
     // it fails, so it is dropped and the reason given instead of an option that does not work.
     let dir = scratch("stale-needs");
+    let needs = || {
+        let o = handback(&[
+            "needs",
+            &dir.join("e.json").to_string_lossy(),
+            "--pack",
+            &dir.join("pack").to_string_lossy(),
+            "--target",
+            "rule:r",
+            "--as-of",
+            "2016-08-11",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        stdout(&o)
+    };
     std::fs::create_dir_all(dir.join("pack/rules")).unwrap();
     std::fs::write(
         dir.join("pack/pack.json"),
@@ -1446,18 +1460,7 @@ fn needs_says_when_options_failed_their_check() {
         r#"{"council": "c", "observations": [{"id": "a1", "key": "a", "value": true, "date": "2016-08-01", "source": {"document": "d", "passage": "p"}}, {"id": "b1", "key": "b", "value": false, "date": "2016-08-01", "source": {"document": "d", "passage": "p"}}]}"#,
     )
     .unwrap();
-    let o = handback(&[
-        "needs",
-        &dir.join("e.json").to_string_lossy(),
-        "--pack",
-        &dir.join("pack").to_string_lossy(),
-        "--target",
-        "rule:r",
-        "--as-of",
-        "2016-08-11",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let text = stdout(&o);
+    let text = needs();
     assert!(!text.contains("NOT confirmed"), "{text}");
     assert!(!text.contains("Option 1"), "{text}");
     assert!(
@@ -1482,18 +1485,7 @@ fn needs_says_when_options_failed_their_check() {
         r#"{"keys": [{"key": "a", "type": "boolean", "max_age_days": 30, "description": "a"}, {"key": "b", "type": "boolean", "description": "b"}, {"key": "n", "type": "number", "unit": "count", "direction": "higher_is_better", "description": "n"}]}"#,
     )
     .unwrap();
-    let o = handback(&[
-        "needs",
-        &dir.join("e.json").to_string_lossy(),
-        "--pack",
-        &dir.join("pack").to_string_lossy(),
-        "--target",
-        "rule:r",
-        "--as-of",
-        "2016-08-11",
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let text = stdout(&o);
+    let text = needs();
     assert!(
         text.contains("No set of evidence changes was found that makes it met. The search tries"),
         "{text}"
