@@ -233,6 +233,11 @@ struct Req {
     within: Option<u32>,
     /// For a trend with no data: the observation (day, value) to record first.
     baseline: Option<(NaiveDate, Value)>,
+    /// The weaker bound the window is held over, when it is not `bound` itself: two bounds of
+    /// one kind merged (`x > 9` now and `x > 0` held for 30 days) ask for the stricter value
+    /// and for the weaker bound's run, which evidence already good may have begun. Only with a
+    /// window (`sustained > 0`).
+    held_over: Option<(Bound, Value)>,
 }
 
 /// The key and function a requirement is on.
@@ -330,8 +335,16 @@ impl Table {
         let merged = match pick {
             Pick::A if ra.baseline.is_some() || rb.baseline.is_none() => return Some(a),
             Pick::B if ra.baseline.is_none() => return Some(b),
-            Pick::A | Pick::ALonger => ra,
-            Pick::B | Pick::BLonger => rb,
+            Pick::A => ra,
+            Pick::B => rb,
+            Pick::ALonger | Pick::BLonger => {
+                let (stricter, weaker) = if pick == Pick::ALonger { (ra, rb) } else { (rb, ra) };
+                let req = Req {
+                    baseline: ra.baseline.clone().or_else(|| rb.baseline.clone()),
+                    ..lengthened(stricter, weaker)
+                };
+                return Some(self.add(req));
+            }
             Pick::Narrowed => {
                 let req = Req {
                     baseline: ra.baseline.clone().or_else(|| rb.baseline.clone()),
@@ -811,6 +824,19 @@ fn set_meets(
 }
 
 /// The comparison a bound stands for, to test observed values against it.
+/// A bound as `needs` writes it before its threshold.
+fn bound_words(bound: Bound) -> &'static str {
+    match bound {
+        Bound::Upper { strict: true } => "<",
+        Bound::Upper { strict: false } => "<=",
+        Bound::Lower { strict: true } => ">",
+        Bound::Lower { strict: false } => ">=",
+        Bound::Exactly => "==",
+        Bound::NotEqual => "!=",
+        Bound::Present => "",
+    }
+}
+
 fn bound_op(bound: Bound) -> Option<Op> {
     Some(match bound {
         Bound::Upper { strict: true } => Op::Lt,
@@ -1206,6 +1232,7 @@ impl<'a> Solver<'a> {
             sustained,
             within: leaf.within_days.map(|w| self.engine.amount(w)),
             baseline: None,
+            held_over: None,
         };
         let req = match &leaf.test {
             LeafTest::Compare { op, threshold } => {
@@ -1322,6 +1349,7 @@ impl<'a> Solver<'a> {
                                 sustained: 0,
                                 within: None,
                                 baseline: None,
+                                held_over: None,
                             },
                             &other.value_type,
                         )?;
@@ -1598,6 +1626,7 @@ impl<'a> Solver<'a> {
             sustained: 0,
             within: leaf.within_days.map(|w| self.engine.amount(w)),
             baseline: None,
+            held_over: None,
         };
         let req = self.on_scale(req, &other_key.value_type)?;
         let function = self.slot_function(
@@ -1658,19 +1687,17 @@ impl<'a> Solver<'a> {
         let needs = match (&req.bound, &req.threshold) {
             (Bound::Present, _) => "recorded (fresh)".to_string(),
             (b, Some(t)) => {
-                let op = match b {
-                    Bound::Upper { strict: true } => "<",
-                    Bound::Upper { strict: false } => "<=",
-                    Bound::Lower { strict: true } => ">",
-                    Bound::Lower { strict: false } => ">=",
-                    Bound::Exactly => "==",
-                    Bound::NotEqual => "!=",
-                    Bound::Present => "",
-                };
-                let held = if req.sustained > 0 {
-                    format!(", held for {} days", req.sustained)
-                } else {
-                    String::new()
+                let op = bound_words(*b);
+                let held = match &req.held_over {
+                    _ if req.sustained == 0 => String::new(),
+                    Some((over, at)) => {
+                        format!(
+                            ", and {} {at} held for {} days",
+                            bound_words(*over),
+                            req.sustained
+                        )
+                    }
+                    None => format!(", held for {} days", req.sustained),
                 };
                 let baseline = match &req.baseline {
                     Some((date, v)) => format!(", after a baseline of {v} on {date}"),
@@ -1731,7 +1758,8 @@ impl<'a> Solver<'a> {
         if req.sustained == 0 {
             return Some(self.as_of);
         }
-        let since = match (bound_op(req.bound), &req.threshold) {
+        let (bound, threshold) = window_bound(req);
+        let since = match (bound_op(bound), threshold) {
             // What is recorded on the as-of date is what the change, dated then, supersedes.
             (Some(op), Some(t)) => series
                 .iter()
@@ -1983,17 +2011,48 @@ fn only_value_between(upper: &Req, su: bool, lower: &Req, sl: bool) -> Option<Re
         sustained: upper.sustained,
         within: upper.within.or(lower.within),
         baseline: None,
+        held_over: None,
     })
 }
 
 /// Whether requirement `a` already guarantees `b` (on the same key).
 fn implies(a: &Req, b: &Req) -> bool {
-    a.sustained >= b.sustained && (b.baseline.is_none() || a.baseline.is_some()) && bounds_imply(a, b)
+    (b.baseline.is_none() || a.baseline.is_some()) && bounds_imply(a, b) && windows_imply(a, b)
+}
+
+/// The bound a requirement's window is held over: the weaker one it was merged with, else its
+/// own.
+fn window_bound(r: &Req) -> (Bound, Option<&Value>) {
+    match &r.held_over {
+        Some((bound, threshold)) => (*bound, Some(threshold)),
+        None => (r.bound, r.threshold.as_ref()),
+    }
+}
+
+/// Whether `a`'s window guarantees `b`'s (given that `a`'s bound guarantees `b`'s): at least as
+/// long, over a bound that guarantees the one `b`'s is held over.
+fn windows_imply(a: &Req, b: &Req) -> bool {
+    if b.sustained == 0 {
+        return true;
+    }
+    if a.sustained < b.sustained {
+        return false;
+    }
+    if a.held_over.is_none() && b.held_over.is_none() {
+        return true;
+    }
+    let ((ba, ta), (bb, tb)) = (window_bound(a), window_bound(b));
+    bound_implies(ba, ta, bb, tb)
 }
 
 /// Whether `a`'s bound and threshold guarantee `b`'s, whatever their windows and baselines.
 fn bounds_imply(a: &Req, b: &Req) -> bool {
-    match (&a.bound, &b.bound, &a.threshold, &b.threshold) {
+    bound_implies(a.bound, a.threshold.as_ref(), b.bound, b.threshold.as_ref())
+}
+
+/// Whether a bound and threshold guarantee another.
+fn bound_implies(a: Bound, a_threshold: Option<&Value>, b: Bound, b_threshold: Option<&Value>) -> bool {
+    match (&a, &b, a_threshold, b_threshold) {
         (_, Bound::Present, _, _) => true,
         (Bound::Upper { strict: sa }, Bound::Upper { strict: sb }, Some(ta), Some(tb)) => {
             match ta.partial_cmp_value(tb) {
@@ -2016,7 +2075,7 @@ fn bounds_imply(a: &Req, b: &Req) -> bool {
         (Bound::Lower { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
             .partial_cmp_value(tb)
             .is_some_and(|o| o.is_gt() || (*strict && o.is_eq())),
-        (Bound::Exactly, _, Some(ta), Some(tb)) => match b.bound {
+        (Bound::Exactly, _, Some(ta), Some(tb)) => match b {
             Bound::Exactly => ta == tb,
             Bound::NotEqual => ta != tb,
             Bound::Upper { strict } => ta
@@ -2027,7 +2086,32 @@ fn bounds_imply(a: &Req, b: &Req) -> bool {
                 .is_some_and(|o| o.is_gt() || (!strict && o.is_eq())),
             Bound::Present => true,
         },
-        _ => (&a.bound, &a.threshold) == (&b.bound, &b.threshold),
+        _ => (a, a_threshold) == (b, b_threshold),
+    }
+}
+
+/// `stricter` (whose bound guarantees `weaker`'s) with `weaker`'s longer window. Without a
+/// window of its own, the window is held over `weaker`'s bound, whose run the evidence may
+/// already have begun: `x > 9` now and `x > 0` held for 30 days, with `x` at 5 for the last
+/// 20 days, are met 10 days after 9.1 is recorded, not 30. With windows on both it is held over
+/// the stricter bound, which asks for both (and may be met later than they are).
+fn lengthened(stricter: &Req, weaker: &Req) -> Req {
+    let held_over = if stricter.sustained == 0 {
+        match window_bound(weaker) {
+            (bound, Some(threshold))
+                if (bound, Some(threshold)) != (stricter.bound, stricter.threshold.as_ref()) =>
+            {
+                Some((bound, threshold.clone()))
+            }
+            _ => None,
+        }
+    } else {
+        None
+    };
+    Req {
+        sustained: stricter.sustained.max(weaker.sustained),
+        held_over,
+        ..stricter.clone()
     }
 }
 
@@ -2048,8 +2132,8 @@ enum Pick {
 fn merge_pick(a: &Req, b: &Req) -> Option<Pick> {
     let (ab, ba) = (bounds_imply(a, b), bounds_imply(b, a));
     match () {
-        () if ab && a.sustained >= b.sustained => Some(Pick::A),
-        () if ba && b.sustained >= a.sustained => Some(Pick::B),
+        () if ab && windows_imply(a, b) => Some(Pick::A),
+        () if ba && windows_imply(b, a) => Some(Pick::B),
         // The same kind of bound with different sustained windows: the stricter bound, the
         // longer window.
         () if ab && carries_window(a, b) => Some(Pick::ALonger),
@@ -2082,6 +2166,10 @@ fn carries_window(a: &Req, b: &Req) -> bool {
 /// An upper and a lower bound that leave one value between them (`< mid` and `>= low` on a
 /// scale, `<= 5` and `>= 5`) are exactly that value.
 fn narrowed(a: &Req, b: &Req) -> Option<Req> {
+    // A window held over a weaker bound is exact only for the bound it was merged with.
+    if a.held_over.is_some() || b.held_over.is_some() {
+        return None;
+    }
     let (one_sided, avoid) = match (a.bound, b.bound) {
         (Bound::Upper { .. } | Bound::Lower { .. }, Bound::NotEqual) => (a, b),
         (Bound::NotEqual, Bound::Upper { .. } | Bound::Lower { .. }) => (b, a),
@@ -2130,6 +2218,7 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         sustained: a.sustained.max(b.sustained),
         within: one_sided.within,
         baseline: None,
+        held_over: None,
     })
 }
 
@@ -2155,22 +2244,11 @@ fn merge_bounds(a: &Req, b: &Req) -> Option<Req> {
     if implies(b, a) {
         return Some(b.clone());
     }
-    let longer = a.sustained.max(b.sustained);
-    let (sa, sb) = (
-        Req {
-            sustained: longer,
-            ..a.clone()
-        },
-        Req {
-            sustained: longer,
-            ..b.clone()
-        },
-    );
-    if implies(&sa, &sb) && carries_window(a, b) {
-        return Some(sa);
+    if bounds_imply(a, b) && carries_window(a, b) {
+        return Some(lengthened(a, b));
     }
-    if implies(&sb, &sa) && carries_window(b, a) {
-        return Some(sb);
+    if bounds_imply(b, a) && carries_window(b, a) {
+        return Some(lengthened(b, a));
     }
     narrowed(a, b)
 }
@@ -2630,18 +2708,30 @@ mod tests {
                 (date, Value::Number(f64::from(v)))
             }),
         );
-        (0..5u8, 0..6u8, 0..3u32, baseline).prop_map(|(bound, t, sustained, baseline)| Req {
-            bound: match bound {
+        // Some windows held over a weaker bound, as merges make them.
+        (0..5u8, 0..6u8, 0..3u32, baseline, 0..3u8).prop_map(|(bound, t, sustained, baseline, weaker)| {
+            let bound = match bound {
                 0 => Bound::Upper { strict: false },
                 1 => Bound::Upper { strict: true },
                 2 => Bound::Lower { strict: false },
                 3 => Bound::Lower { strict: true },
                 _ => Bound::Exactly,
-            },
-            threshold: Some(Value::Number(f64::from(t) * 10.0)),
-            sustained: sustained * 30,
-            within: None,
-            baseline,
+            };
+            let t = f64::from(t) * 10.0;
+            let by = f64::from(weaker) * 10.0;
+            let held_over = match bound {
+                _ if weaker == 0 || sustained == 0 => None,
+                Bound::Upper { .. } => Some((Bound::Upper { strict: false }, Value::Number(t + by))),
+                _ => Some((Bound::Lower { strict: false }, Value::Number(t - by))),
+            };
+            Req {
+                bound,
+                threshold: Some(Value::Number(t)),
+                sustained: sustained * 30,
+                within: None,
+                baseline,
+                held_over,
+            }
         })
     }
 

@@ -781,6 +781,33 @@ fn a_value_to_avoid_held_for_a_window_does_not_lend_its_window_to_a_bound() {
     }
 }
 
+/// Two bounds of one kind, the weaker held for a window (`z > 9` now and `z > 0` held for 30
+/// days), with `z` at 5 for the last 20 days: the run of `z > 0` has begun, so 9.1 recorded
+/// today meets both in 10 days. Merged into `z > 9` held for 30 days, the option said 30.
+#[test]
+fn a_window_merged_onto_a_stricter_bound_counts_the_run_already_held() {
+    let p = pack(
+        json!([number("z", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "z", "op": ">", "value": 9}, {"key": "z", "op": ">", "value": 0, "sustained_days": 30}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o1", "z", json!(5), "2016-06-10")]));
+    let as_of = day("2016-06-30");
+    let n = sound_needs(&p, &ev, as_of, &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    let set = &n.sets[0];
+    assert_eq!(set.earliest, day("2016-07-10"), "{n:?}");
+    assert_eq!(set.changes[0].needs, "> 9, and > 0 held for 30 days", "{n:?}");
+    // And not a day sooner.
+    let sooner = handback::ChangeSet {
+        earliest: day("2016-07-09"),
+        ..set.clone()
+    };
+    assert!(!set_meets(&p, &ev, as_of, &target("r"), &sooner), "{n:?}");
+}
+
 /// A suggestion the key's range would refuse is moved to the nearest value it allows that still
 /// meets the requirement: `!= 0` on a share (lower is better) is 0.1, not -0.1; `< 3` on a
 /// whole-number key is 2, not 2.9.
