@@ -217,7 +217,7 @@ impl Decoder {
             items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| (item, format!("{}[{i}]", at.path)))
+                .map(|(i, item)| (item, json::index_path(at.path, i)))
                 .collect(),
         )
     }
@@ -325,8 +325,19 @@ pub fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
         };
         return Err(format!("expected a date written YYYY-MM-DD, found `{s}`{hint}"));
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is not a day of the calendar"))
+    // The shape is checked, so the fields are read as digits directly: chrono's format parser
+    // took a twentieth of loading a large evidence file, for two dates an observation.
+    let number = |from: usize, to: usize| {
+        bytes
+            .get(from..to)
+            .unwrap_or_default()
+            .iter()
+            .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'))
+    };
+    i32::try_from(number(0, 4))
+        .ok()
+        .and_then(|year| chrono::NaiveDate::from_ymd_opt(year, number(5, 7), number(8, 10)))
+        .ok_or_else(|| format!("`{s}` is not a day of the calendar"))
 }
 
 /// An object being decoded, keyed lookup with paths.
@@ -340,7 +351,10 @@ impl<'j> Object<'j> {
     /// The member's value and its path, if present.
     pub fn get(&self, key: &str) -> Option<(&'j Json, String)> {
         self.members.iter().find(|m| m.key == key).map(|m| {
-            let mut path = self.path.clone();
+            // Sized once: a path is made for every member read, and growing a copy of the
+            // object's path was a fifth of loading a pack.
+            let mut path = String::with_capacity(self.path.len() + key.len() + 4);
+            path.push_str(&self.path);
             json::push_key(&mut path, key);
             (&m.value, path)
         })
@@ -499,6 +513,26 @@ mod tests {
             .unwrap_err()
             .contains("time zone"));
         assert!(parse_date("1/2/2016").is_err());
+    }
+
+    /// The digits read directly accept and refuse exactly what chrono's `%Y-%m-%d` did, with
+    /// the same dates, for every month and day field (including 00 and past the end) in years
+    /// across the calendar, leap and not.
+    #[test]
+    fn dates_read_directly_agree_with_chrono() {
+        for year in [0, 1, 4, 100, 1900, 1999, 2000, 2015, 2016, 2100, 2400, 9999] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    let s = format!("{year:04}-{month:02}-{day:02}");
+                    let chrono = chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok();
+                    assert_eq!(parse_date(&s).ok(), chrono, "{s}");
+                }
+            }
+        }
+        for s in ["2016-99-99", "0000-00-00", "9999-12-31", "2016-1a-01"] {
+            let chrono = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+            assert_eq!(parse_date(s).ok(), chrono, "{s}");
+        }
     }
 
     #[test]

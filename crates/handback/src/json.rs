@@ -176,6 +176,30 @@ fn render_segments(segments: &[Segment], out: &mut String) {
     }
 }
 
+/// `path[index]`, in one allocation (a path is made for every element read).
+pub fn index_path(path: &str, index: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = index;
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    let digits = std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default();
+    let mut out = String::with_capacity(path.len() + digits.len() + 2);
+    out.push_str(path);
+    out.push('[');
+    out.push_str(digits);
+    out.push(']');
+    out
+}
+
 /// Appends `.key` (or `["key"]` when the key is not a plain identifier) to a path.
 pub fn push_key(out: &mut String, key: &str) {
     let bytes = key.as_bytes();
@@ -710,6 +734,19 @@ mod tests {
         let Kind::Object(m) = &v.kind else { panic!() };
         assert_eq!(m[0].key_pos, Pos { line: 2, column: 3 });
         assert_eq!(m[0].value.pos, Pos { line: 2, column: 8 });
+    }
+
+    /// `index_path` writes what `format!` wrote, for the indices at every digit count.
+    #[test]
+    fn index_paths_are_formatted_as_before() {
+        let mut indices: Vec<usize> = (0..1000).collect();
+        indices.extend((1..20).map(|p| 10usize.pow(p)).flat_map(|n| [n - 1, n, n + 1]));
+        indices.push(usize::MAX);
+        for i in indices {
+            for path in ["$", "$.observations", ""] {
+                assert_eq!(index_path(path, i), format!("{path}[{i}]"));
+            }
+        }
     }
 
     #[test]
