@@ -1866,6 +1866,15 @@ fn satisfying(
         let decimals = text.split('.').nth(1).map_or(0, str::len) as i32;
         10f64.powi(-(decimals + 1))
     };
+    // A current value that already meets the bound is asked for again only because it is too
+    // old or its window is not yet held: recorded afresh it is the least change, and a different
+    // value could break a comparison on the key that it meets (`x == 0` met, `x != 8` stale:
+    // 8.1 would break the first).
+    if let (Some(op), Some(t), Some(c)) = (bound_op(req.bound), &req.threshold, current) {
+        if crate::assess::compare(c, op, t) == Truth::Met {
+            return c.clone();
+        }
+    }
     match (&req.bound, &req.threshold) {
         // `present` asks only that something be recorded. Re-recording the current value keeps
         // every comparison on the key as it was (a different value could break one that is

@@ -808,6 +808,27 @@ fn a_window_merged_onto_a_stricter_bound_counts_the_run_already_held() {
     assert!(!set_meets(&p, &ev, as_of, &target("r"), &sooner), "{n:?}");
 }
 
+/// A value that meets a bound but is too old for it is asked for again as it is: `x == 0` is
+/// met, `x != 8` within 30 days is not (the 0 is 60 days old), and 8.1, one step past the value
+/// to avoid, would break the first. Nothing was offered.
+#[test]
+fn a_stale_value_that_meets_the_bound_is_recorded_again() {
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "x", "op": "==", "value": 0}, {"key": "x", "op": "!=", "value": 8, "within_days": 30}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o1", "x", json!(0), "2016-05-01")]));
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    let change = &n.sets[0].changes[0];
+    assert_eq!(change.value, handback::Value::Number(0.0), "{n:?}");
+    assert!(change.stale, "{n:?}");
+    assert_eq!(change.distance, 0.0, "{n:?}");
+}
+
 /// A suggestion the key's range would refuse is moved to the nearest value it allows that still
 /// meets the requirement: `!= 0` on a share (lower is better) is 0.1, not -0.1; `< 3` on a
 /// whole-number key is 2, not 2.9.
