@@ -203,12 +203,13 @@ pub fn index_path(path: &str, index: usize) -> String {
 /// Appends `.key` (or `["key"]` when the key is not a plain identifier) to a path.
 pub fn push_key(out: &mut String, key: &str) {
     let bytes = key.as_bytes();
-    let mut identifier = !bytes.is_empty();
-    let mut escapes = false;
-    for &b in bytes {
-        identifier &= b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-        escapes |= b == b'"' || b == b'\\';
-    }
+    // A path is made for every member read: the common case (a plain key) is one table lookup
+    // a byte, and only other keys are looked at again for quotes and backslashes.
+    let identifier = !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|&b| IDENTIFIER.get(usize::from(b)).copied().unwrap_or(false));
+    let escapes = !identifier && bytes.iter().any(|&b| b == b'"' || b == b'\\');
     if identifier {
         out.push('.');
         out.push_str(key);
@@ -229,6 +230,19 @@ pub fn push_key(out: &mut String, key: &str) {
     }
 }
 
+/// The bytes of a key written plainly in a path (`.key`): ASCII letters, digits, `_` and `-`.
+#[allow(clippy::indexing_slicing)] // indices below 256, checked when the table is built
+static IDENTIFIER: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+        b += 1;
+    }
+    table
+};
+
 /// The length of the run of plain string bytes at the start of `bytes`: up to the first quote,
 /// backslash or control character. A plain loop, so it stays quick even unoptimised.
 fn plain_run(bytes: &[u8]) -> usize {
@@ -236,6 +250,14 @@ fn plain_run(bytes: &[u8]) -> usize {
         .iter()
         .position(|&b| ENDS_A_RUN.get(usize::from(b)).copied().unwrap_or(true))
         .unwrap_or(bytes.len())
+}
+
+/// The characters in a run of text, which the column counts: its bytes less the continuation
+/// bytes of characters beyond ASCII. (`chars().count()` on a short run was a twentieth of
+/// reading a large file.)
+fn chars_in(run: &[u8]) -> u32 {
+    let continuations = run.iter().filter(|&&b| b & 0xC0 == 0x80).count();
+    u32::try_from(run.len() - continuations).unwrap_or(u32::MAX)
 }
 
 /// The bytes that end a plain run of a string: a quote, a backslash, a control character. A
@@ -474,7 +496,7 @@ impl<'a> Reader<'a> {
         let run = plain_run(rest.as_bytes());
         if rest.as_bytes().get(run) == Some(&b'"') {
             let plain = rest.get(..run).unwrap_or("");
-            let chars = u32::try_from(plain.chars().count()).unwrap_or(u32::MAX);
+            let chars = chars_in(plain.as_bytes());
             // The run and its closing quote.
             self.pos.column = self.pos.column.saturating_add(chars).saturating_add(1);
             self.at += run + 1;
@@ -489,7 +511,7 @@ impl<'a> Reader<'a> {
             if run > 0 {
                 let plain = rest.get(..run).unwrap_or("");
                 out.push_str(plain);
-                let chars = u32::try_from(plain.chars().count()).unwrap_or(u32::MAX);
+                let chars = chars_in(plain.as_bytes());
                 self.pos.column = self.pos.column.saturating_add(chars);
                 self.at += run;
             }
@@ -734,6 +756,68 @@ mod tests {
         let Kind::Object(m) = &v.kind else { panic!() };
         assert_eq!(m[0].key_pos, Pos { line: 2, column: 3 });
         assert_eq!(m[0].value.pos, Pos { line: 2, column: 8 });
+    }
+
+    /// `push_key` writes what the loop it replaces wrote, for plain keys, keys that need
+    /// brackets, and keys with quotes, backslashes and characters beyond ASCII.
+    #[test]
+    fn keys_are_written_into_paths_as_before() {
+        fn before(out: &mut String, key: &str) {
+            let bytes = key.as_bytes();
+            let mut identifier = !bytes.is_empty();
+            let mut escapes = false;
+            for &b in bytes {
+                identifier &= b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+                escapes |= b == b'"' || b == b'\\';
+            }
+            if identifier {
+                out.push('.');
+                out.push_str(key);
+            } else if !escapes {
+                out.push_str("[\"");
+                out.push_str(key);
+                out.push_str("\"]");
+            } else {
+                out.push_str("[\"");
+                for c in key.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        c => out.push(c),
+                    }
+                }
+                out.push_str("\"]");
+            }
+        }
+        let mut keys: Vec<String> = [
+            "", "value", "a-b_c9", "a b", "a.b", "é", "x\"y", "x\\y", "\"", "[0]",
+        ]
+        .iter()
+        .map(|k| (*k).to_string())
+        .collect();
+        keys.extend((0u8..128).map(|b| format!("k{}", char::from(b))));
+        for key in &keys {
+            let (mut a, mut b) = (String::from("$"), String::from("$"));
+            push_key(&mut a, key);
+            before(&mut b, key);
+            assert_eq!(a, b, "{key:?}");
+        }
+    }
+
+    /// A run's characters are counted as `chars().count()` counts them.
+    #[test]
+    fn characters_are_counted_as_before() {
+        for text in [
+            "",
+            "plain",
+            "é",
+            "naïve café",
+            "日本語",
+            "🦀 crab",
+            "a\u{10FFFF}b",
+        ] {
+            assert_eq!(chars_in(text.as_bytes()) as usize, text.chars().count(), "{text}");
+        }
     }
 
     /// `index_path` writes what `format!` wrote, for the indices at every digit count.
