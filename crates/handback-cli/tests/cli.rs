@@ -1491,6 +1491,7 @@ fn needs_says_when_options_failed_their_check() {
         "{text}"
     );
     assert!(!text.contains("What stands in the way"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// `keygen` makes a key pair (the secret readable by its owner only, never overwritten);

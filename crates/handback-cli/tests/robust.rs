@@ -235,11 +235,29 @@ fn huge_numbers_on_the_command_line_are_usage_errors_or_work() {
     }
 }
 
-fn tempdir(name: &str) -> PathBuf {
+/// A scratch folder, removed when the test is done with it (and kept when it fails, to look at).
+struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn tempdir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("handback-robust-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -261,8 +279,8 @@ fn rule(id: &str, condition: &str) -> String {
     )
 }
 
-/// A copy of the semantics pack whose rules are replaced by `rules`.
-fn pack_with_rules(name: &str, rules: &[String]) -> PathBuf {
+/// A copy of the semantics pack whose rules are replaced by `rules`, in `dir/pack`.
+fn pack_with_rules(name: &str, rules: &[String]) -> TempDir {
     let dir = tempdir(name);
     let pack = dir.join("pack");
     copy_dir(&root().join("fixtures/packs/semantics"), &pack);
@@ -273,18 +291,15 @@ fn pack_with_rules(name: &str, rules: &[String]) -> PathBuf {
         format!("{{\"rules\": [{}]}}", rules.join(",\n")),
     )
     .unwrap();
-    pack
+    dir
 }
 
-/// Every command that walks rules, run over `pack`; none may crash.
-fn run_everything(pack: &Path, extra: &[&str]) {
+/// Every command that walks rules, run over the pack in `dir/pack`; none may crash.
+fn run_everything(dir: &Path, extra: &[&str]) {
+    let pack = dir.join("pack");
     let pack = pack.to_str().unwrap();
     let evidence = "fixtures/evidence/semantics-good.json";
-    let report = std::env::temp_dir().join(format!(
-        "handback-robust-{}-report-{}.json",
-        std::process::id(),
-        pack.len()
-    ));
+    let report = dir.join("report.html");
     let report = report.to_str().unwrap();
     let runs: Vec<Vec<&str>> = vec![
         vec!["lint", "--pack", pack, evidence],
