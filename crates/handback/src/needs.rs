@@ -384,7 +384,20 @@ impl Table {
 }
 
 /// A (slot, requirement) of a set, rendered near (`false`) or at the far end of its bound.
-type Rendered = ((u32, u32), bool);
+type Rendered = ((u32, u32), Choice);
+
+/// Which value a requirement is written with. The value next to the threshold is the least
+/// change, but it can break a condition that holds now on the same key (outside the monotone
+/// fragment); the far end of the bound is tried next, then the current value recorded again
+/// where it meets the bound and is asked for only because it is too old or its window is not
+/// yet held (`x == 0` met, `x != 8` within 30 days stale: 8.1 breaks the first, 0 again meets
+/// both). Tried in this order, so where the near value works the answer is as minimal as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Choice {
+    Near,
+    Far,
+    Current,
+}
 
 /// A requirement of a set as written out, or why no set holding it can be written.
 #[derive(Debug, Clone)]
@@ -497,23 +510,36 @@ pub(crate) fn needs_checked(
     let mut checker = Checker::new(pack, evidence, &indexed, options, directions, target);
     checker.overlay = overlay;
     let met = fixes.iter().any(Fix::is_empty) || checker.met_now();
-    // A value next to the threshold is the least change, but it can break a condition that
-    // holds now on the same key (outside the monotone fragment); the far end of the bound is
-    // then tried before the set is given up.
+    // Each set is written near its thresholds first, then at the far ends of its bounds, then
+    // with current values recorded again ([`Choice`]), before it is given up.
     let mut sets: Vec<ChangeSet> = Vec::new();
     let mut dropped = 0usize;
     if !met {
         for fix in &fixes {
-            // The far end is written only when the near one fails its check (a window past the
-            // calendar's end fails both alike, with the same block).
+            // Each choice is written only when those before it fail their check (a window past
+            // the calendar's end fails all alike, with the same block); the current value only
+            // where it differs from the near one somewhere.
             let items = solver.table.ordered(fix);
-            let mut candidates = [false, true]
-                .into_iter()
-                .filter_map(|far| Some((solver.render(fix, far)?, far)));
-            if let Some((set, _)) = candidates.find(|(set, far)| checker.meets(set, &items, *far)) {
-                sets.push(set);
-            } else {
-                dropped += 1;
+            let mut near = None;
+            let mut found = None;
+            for choice in [Choice::Near, Choice::Far, Choice::Current] {
+                let Some(set) = solver.render(fix, choice) else {
+                    continue;
+                };
+                if choice == Choice::Current && near.as_ref() == Some(&set) {
+                    continue;
+                }
+                if checker.meets(&set, &items, choice) {
+                    found = Some(set);
+                    break;
+                }
+                if choice == Choice::Near {
+                    near = Some(set);
+                }
+            }
+            match found {
+                Some(set) => sets.push(set),
+                None => dropped += 1,
             }
         }
     }
@@ -619,8 +645,8 @@ impl<'i, 'a> Checker<'i, 'a> {
     }
 
     /// Whether `set`, rendered from `items` near or `far`, applied, meets the target.
-    fn meets(&mut self, set: &ChangeSet, items: &[(u32, u32)], far: bool) -> bool {
-        if let Some(met) = self.placed(set, items, far) {
+    fn meets(&mut self, set: &ChangeSet, items: &[(u32, u32)], choice: Choice) -> bool {
+        if let Some(met) = self.placed(set, items, choice) {
             return met;
         }
         let changes = set.as_changes(self.options.as_of);
@@ -657,14 +683,14 @@ impl<'i, 'a> Checker<'i, 'a> {
     /// The check of a set rendered from `items` (in order, one requirement each), over the
     /// overlay: each item's changes are checked and decoded once (`placings`), for every set
     /// that holds it; `None` when the overlay does not stand for them.
-    fn placed(&mut self, set: &ChangeSet, items: &[(u32, u32)], far: bool) -> Option<bool> {
+    fn placed(&mut self, set: &ChangeSet, items: &[(u32, u32)], choice: Choice) -> Option<bool> {
         if !self.overlay_stands() || items.len() != set.changes.len() {
             return None;
         }
         let at = self.day_index(set.earliest);
         let mut changes = Vec::new();
         for (&item, r) in items.iter().zip(&set.changes) {
-            if !self.placings.contains_key(&(item, far)) {
+            if !self.placings.contains_key(&(item, choice)) {
                 let placings = if Some(r.key.as_str()) == self.recommendation {
                     None
                 } else {
@@ -674,12 +700,12 @@ impl<'i, 'a> Checker<'i, 'a> {
                         .map(|(n, c)| crate::program::placing(self.pack, self.options.as_of, n, c, "needs"))
                         .collect::<Option<Vec<_>>>()
                 };
-                self.placings.insert((item, far), placings);
+                self.placings.insert((item, choice), placings);
             }
         }
         let mut placings = Vec::new();
         for &item in items {
-            placings.extend(self.placings.get(&(item, far))?.as_ref()?);
+            placings.extend(self.placings.get(&(item, choice))?.as_ref()?);
         }
         self.days
             .get_mut(at)?
@@ -1639,15 +1665,15 @@ impl<'a> Solver<'a> {
 
     /// A set in words and values, or none when a window would end past the last date the
     /// calendar can hold.
-    fn render(&mut self, fix: &Fix, far: bool) -> Option<ChangeSet> {
+    fn render(&mut self, fix: &Fix, choice: Choice) -> Option<ChangeSet> {
         let mut changes = Vec::with_capacity(fix.items.len());
         for item in self.table.ordered(fix) {
             // Sets share most of their requirements: each is written once, and copied.
-            let written = match self.written.get(&(item, far)) {
+            let written = match self.written.get(&(item, choice)) {
                 Some(written) => written.clone(),
                 None => {
-                    let written = self.render_one(item, far);
-                    self.written.insert((item, far), written.clone());
+                    let written = self.render_one(item, choice);
+                    self.written.insert((item, choice), written.clone());
                     written
                 }
             };
@@ -1671,17 +1697,21 @@ impl<'a> Solver<'a> {
 
     /// One requirement of a set written out (`None`: a key the pack does not have), or the
     /// block that stops any set holding it (a window past the calendar's end).
-    fn render_one(&mut self, (slot, req): (u32, u32), far: bool) -> Option<Written> {
+    fn render_one(&mut self, (slot, req): (u32, u32), choice: Choice) -> Option<Written> {
         let ((key_index, function), req) = (self.table.slots.get(slot as usize)?, self.table.req(req)?);
         let key = self.pack.keys().get(*key_index)?;
         let series = self.series(*key_index, function.as_deref());
         let latest = series.last().copied();
         let current = latest.map(|o| o.value.clone());
         let near = satisfying(req, &key.value_type, current.as_ref(), self.pack.scales());
-        let value = if far {
-            far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near)
-        } else {
-            near
+        let value = match (choice, bound_op(req.bound), &req.threshold, &current) {
+            (Choice::Far, ..) => far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near),
+            (Choice::Current, Some(op), Some(t), Some(c))
+                if crate::assess::compare(c, op, t) == Truth::Met =>
+            {
+                c.clone()
+            }
+            _ => near,
         };
         let value = within_range(value, req, &key.value_type);
         let needs = match (&req.bound, &req.threshold) {
@@ -1866,15 +1896,6 @@ fn satisfying(
         let decimals = text.split('.').nth(1).map_or(0, str::len) as i32;
         10f64.powi(-(decimals + 1))
     };
-    // A current value that already meets the bound is asked for again only because it is too
-    // old or its window is not yet held: recorded afresh it is the least change, and a different
-    // value could break a comparison on the key that it meets (`x == 0` met, `x != 8` stale:
-    // 8.1 would break the first).
-    if let (Some(op), Some(t), Some(c)) = (bound_op(req.bound), &req.threshold, current) {
-        if crate::assess::compare(c, op, t) == Truth::Met {
-            return c.clone();
-        }
-    }
     match (&req.bound, &req.threshold) {
         // `present` asks only that something be recorded. Re-recording the current value keeps
         // every comparison on the key as it was (a different value could break one that is
