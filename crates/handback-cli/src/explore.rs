@@ -423,7 +423,10 @@ pub fn best_scenario(b: &Base, target: &str) -> Result<String, Failure> {
     let Some(best) = needs.sets.first() else {
         return Err(Failure::new(
             Exit::Usage,
-            format!("no evidence change meets {}", target_words(&parsed)),
+            format!(
+                "no set of evidence changes was found that meets {}",
+                target_words(&parsed)
+            ),
         ));
     };
     // `Change` serialises in the scenario file's own form (`{"set": {…}}`, `{"as_of": …}`).

@@ -2098,6 +2098,8 @@ fn bound_implies(a: Bound, a_threshold: Option<&Value>, b: Bound, b_threshold: O
                 _ => false,
             }
         }
+        // A boolean that is not one value is the other.
+        (Bound::NotEqual, Bound::Exactly, Some(Value::Boolean(ta)), Some(Value::Boolean(tb))) => ta != tb,
         // A one-sided bound rules out every value on its far side of the threshold.
         (Bound::Upper { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
             .partial_cmp_value(tb)
@@ -2126,17 +2128,17 @@ fn bound_implies(a: Bound, a_threshold: Option<&Value>, b: Bound, b_threshold: O
 /// 20 days, are met 10 days after 9.1 is recorded, not 30. With windows on both it is held over
 /// the stricter bound, which asks for both (and may be met later than they are).
 fn lengthened(stricter: &Req, weaker: &Req) -> Req {
-    let held_over = if stricter.sustained == 0 {
-        match window_bound(weaker) {
-            (bound, Some(threshold))
-                if (bound, Some(threshold)) != (stricter.bound, stricter.threshold.as_ref()) =>
-            {
-                Some((bound, threshold.clone()))
-            }
-            _ => None,
-        }
-    } else {
-        None
+    // The weaker's window bound stands for both windows when the stricter has none, or when it
+    // guarantees the bound the stricter's window is held over (held for the longer window, it
+    // holds for the shorter); else the window is held over the stricter bound itself.
+    let (over, over_threshold) = window_bound(weaker);
+    let (own, own_threshold) = window_bound(stricter);
+    let stands = stricter.sustained == 0 || bound_implies(over, over_threshold, own, own_threshold);
+    // Over a bound the stricter's own guarantees and is guaranteed by, it is the same window.
+    let same = bound_implies(over, over_threshold, stricter.bound, stricter.threshold.as_ref());
+    let held_over = match over_threshold {
+        Some(threshold) if stands && !same => Some((over, threshold.clone())),
+        _ => None,
     };
     Req {
         sustained: stricter.sustained.max(weaker.sustained),
@@ -2196,9 +2198,15 @@ fn carries_window(a: &Req, b: &Req) -> bool {
 /// An upper and a lower bound that leave one value between them (`< mid` and `>= low` on a
 /// scale, `<= 5` and `>= 5`) are exactly that value.
 fn narrowed(a: &Req, b: &Req) -> Option<Req> {
-    // A window held over a weaker bound is exact only for the bound it was merged with.
+    // A window held over a weaker bound is narrowed as if held over its own (which asks more,
+    // and may be met later): the window belongs to the bound it was merged with, not to the
+    // narrowed one.
     if a.held_over.is_some() || b.held_over.is_some() {
-        return None;
+        let own = |r: &Req| Req {
+            held_over: None,
+            ..r.clone()
+        };
+        return narrowed(&own(a), &own(b));
     }
     let (one_sided, avoid) = match (a.bound, b.bound) {
         (Bound::Upper { .. } | Bound::Lower { .. }, Bound::NotEqual) => (a, b),

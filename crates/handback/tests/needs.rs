@@ -808,6 +808,47 @@ fn a_window_merged_onto_a_stricter_bound_counts_the_run_already_held() {
     assert!(!set_meets(&p, &ev, as_of, &target("r"), &sooner), "{n:?}");
 }
 
+/// A window held over a weaker bound still merges with a value to avoid: narrowed, it is held
+/// over its own bound (the review found `z >= 9`, `z > 0` held for 30 days and `z != 9` held for
+/// 30 days offered nothing, where the code before offered `> 9` held for 30 days).
+#[test]
+fn a_window_held_over_a_weaker_bound_still_narrows() {
+    let p = pack(
+        json!([number("z", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "z", "op": ">=", "value": 9}, {"key": "z", "op": ">", "value": 0, "sustained_days": 30}, {"key": "z", "op": "!=", "value": 9, "sustained_days": 30}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o1", "z", json!(5), "2016-06-10")]));
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Number(9.1), "{n:?}");
+}
+
+/// The order of a rule's parts does not change the answer: `z > 9`, `z > 0` held for 30 days
+/// and `z > 0` held for 60 days, in either order, are met 60 days after the run of `z > 0`
+/// began, not 60 days after 9.1 is recorded.
+#[test]
+fn windows_merged_in_any_order_count_the_run_already_held() {
+    let parts = [
+        json!({"key": "z", "op": ">", "value": 9}),
+        json!({"key": "z", "op": ">", "value": 0, "sustained_days": 30}),
+        json!({"key": "z", "op": ">", "value": 0, "sustained_days": 60}),
+    ];
+    for order in [[0, 1, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] {
+        let all: Vec<_> = order.iter().map(|&i| parts[i].clone()).collect();
+        let p = pack(
+            json!([number("z", "higher_is_better")]),
+            json!([rule("r", json!({ "all": all }))]),
+        );
+        let ev = evidence(&p, json!([obs("o1", "z", json!(5), "2016-06-10")]));
+        let n = sound_needs(&p, &ev, day("2016-06-30"), &target("r"));
+        assert_eq!(n.sets.len(), 1, "{order:?}: {n:?}");
+        assert_eq!(n.sets[0].earliest, day("2016-08-09"), "{order:?}: {n:?}");
+    }
+}
+
 /// A value that meets a bound but is too old for it is asked for again as it is: `x == 0` is
 /// met, `x != 8` within 30 days is not (the 0 is 60 days old), and 8.1, one step past the value
 /// to avoid, would break the first. Nothing was offered.
