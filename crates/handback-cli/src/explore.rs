@@ -350,12 +350,12 @@ pub fn needs(b: &Base, target: &str, limit: usize, out: Out) -> Result<String, F
         return Ok(out);
     }
     // An empty answer says what the search found, not what exists: it tries, for each key, the
-    // value nearest its threshold and then the far end of its bound, and drops every option its
-    // check refuses. The notes below say why where the search knows; not all of them are proofs.
+    // value nearest its threshold, the far end of its bound, then the current value again, and
+    // drops every option its check refuses. The notes below say why where the search knows; not all of them are proofs.
     if needs.sets.is_empty() {
         out.push_str("\nNo set of evidence changes was found that makes it met.");
         if needs.blocks.is_empty() {
-            out.push_str(" The search tries, for each key, the value nearest its threshold and then the far end of its bound, and offers only options that meet the target when applied; other values may still meet it.");
+            out.push_str(" The search tries, for each key, the value nearest its threshold, then the far end of its bound, then the current value recorded again, and offers only options that meet the target when applied; other values may still meet it.");
         }
         out.push('\n');
     }

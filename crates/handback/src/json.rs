@@ -178,26 +178,37 @@ fn render_segments(segments: &[Segment], out: &mut String) {
 
 /// `path[index]`, in one allocation (a path is made for every element read).
 pub fn index_path(path: &str, index: usize) -> String {
+    let mut out = String::with_capacity(path.len() + 22);
+    out.push_str(path);
+    out.push('[');
+    push_decimal(&mut out, index);
+    out.push(']');
+    out
+}
+
+/// Appends `n` in decimal, without `format!`'s machinery: paths and scenario ids write one for
+/// every element and observation, where it was a noticeable part of the time.
+pub(crate) fn push_decimal(out: &mut String, n: usize) {
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = index;
+    let mut from = digits.len();
+    let mut rest = n;
     loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
+        from -= 1;
+        if let Some(d) = digits.get_mut(from) {
+            *d = b'0' + (rest % 10) as u8;
         }
-        n /= 10;
-        if n == 0 || at == 0 {
+        rest /= 10;
+        if rest == 0 || from == 0 {
             break;
         }
     }
-    let digits = std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or_default();
-    let mut out = String::with_capacity(path.len() + digits.len() + 2);
-    out.push_str(path);
-    out.push('[');
-    out.push_str(digits);
-    out.push(']');
-    out
+    out.extend(
+        digits
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .map(|&d| char::from(d)),
+    );
 }
 
 /// Appends `.key` (or `["key"]` when the key is not a plain identifier) to a path.

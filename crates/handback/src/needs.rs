@@ -200,8 +200,8 @@ pub struct Needs {
     /// What stands in the way: what evidence alone cannot change (a function held until exit, a
     /// `not present` that needs evidence removed, a rule unknown to the pack), and how many
     /// options were found but refused by their check. Empty `sets` with no block is not a proof
-    /// that nothing can be done: the search tries, for each key, the value nearest its threshold
-    /// and then the far end of its bound.
+    /// that nothing can be done: the search tries, for each key, the value nearest its threshold,
+    /// then the far end of its bound, then the current value recorded again.
     pub blocks: Vec<String>,
     /// Whether any part of the answer is heuristic (a `trend` was involved).
     pub heuristic: bool,
@@ -849,7 +849,6 @@ fn set_meets(
     target_met(pack, &applied.evidence, &checked, directions, target)
 }
 
-/// The comparison a bound stands for, to test observed values against it.
 /// A bound as `needs` writes it before its threshold.
 fn bound_words(bound: Bound) -> &'static str {
     match bound {
@@ -863,6 +862,7 @@ fn bound_words(bound: Bound) -> &'static str {
     }
 }
 
+/// The comparison a bound stands for, to test observed values against it.
 fn bound_op(bound: Bound) -> Option<Op> {
     Some(match bound {
         Bound::Upper { strict: true } => Op::Lt,

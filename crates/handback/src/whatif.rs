@@ -444,23 +444,9 @@ fn scenario_source(label: &str, n: usize) -> (String, String) {
 /// `prefix` followed by `n` in decimal, written directly: `needs` names and cites a hundred-odd
 /// observations for every option it checks, and `format!` was a third of making them.
 fn numbered(prefix: &str, n: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut from = digits.len();
-    let mut rest = n;
-    loop {
-        from -= 1;
-        if let Some(d) = digits.get_mut(from) {
-            *d = b'0' + (rest % 10) as u8;
-        }
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let digits = digits.get(from..).unwrap_or_default();
-    let mut out = String::with_capacity(prefix.len() + digits.len());
+    let mut out = String::with_capacity(prefix.len() + 20);
     out.push_str(prefix);
-    out.extend(digits.iter().map(|&d| char::from(d)));
+    crate::json::push_decimal(&mut out, n);
     out
 }
 
