@@ -220,6 +220,13 @@ enum Bound {
     Exactly,
     NotEqual,
     Present,
+    /// At least the threshold and at most the ceiling (`Req::ceiling`), numbers or levels only:
+    /// a range on one key (`x >= 5` and `x <= 8`), which no one-sided bound says without asking
+    /// more than the two do.
+    Between {
+        low_strict: bool,
+        high_strict: bool,
+    },
 }
 
 /// A requirement on one key before it is rendered: a bound, a threshold, and for sustained tests
@@ -238,6 +245,8 @@ struct Req {
     /// and for the weaker bound's run, which evidence already good may have begun. Only with a
     /// window (`sustained > 0`).
     held_over: Option<(Bound, Value)>,
+    /// The upper end of a [`Bound::Between`] (`threshold` is its lower end); none otherwise.
+    ceiling: Option<Value>,
 }
 
 /// The key and function a requirement is on.
@@ -858,7 +867,8 @@ fn bound_words(bound: Bound) -> &'static str {
         Bound::Lower { strict: false } => ">=",
         Bound::Exactly => "==",
         Bound::NotEqual => "!=",
-        Bound::Present => "",
+        // A range is written with both ends (`range_words`).
+        Bound::Present | Bound::Between { .. } => "",
     }
 }
 
@@ -871,7 +881,8 @@ fn bound_op(bound: Bound) -> Option<Op> {
         Bound::Lower { strict: false } => Op::Ge,
         Bound::Exactly => Op::Eq,
         Bound::NotEqual => Op::Ne,
-        Bound::Present => return None,
+        // A range is two comparisons (`Limit::met_by`).
+        Bound::Present | Bound::Between { .. } => return None,
     })
 }
 
@@ -1259,6 +1270,7 @@ impl<'a> Solver<'a> {
             within: leaf.within_days.map(|w| self.engine.amount(w)),
             baseline: None,
             held_over: None,
+            ceiling: None,
         };
         let req = match &leaf.test {
             LeafTest::Compare { op, threshold } => {
@@ -1376,6 +1388,7 @@ impl<'a> Solver<'a> {
                                 within: None,
                                 baseline: None,
                                 held_over: None,
+                                ceiling: None,
                             },
                             &other.value_type,
                         )?;
@@ -1653,6 +1666,7 @@ impl<'a> Solver<'a> {
             within: leaf.within_days.map(|w| self.engine.amount(w)),
             baseline: None,
             held_over: None,
+            ceiling: None,
         };
         let req = self.on_scale(req, &other_key.value_type)?;
         let function = self.slot_function(
@@ -1704,20 +1718,29 @@ impl<'a> Solver<'a> {
         let latest = series.last().copied();
         let current = latest.map(|o| o.value.clone());
         let near = satisfying(req, &key.value_type, current.as_ref(), self.pack.scales());
-        let value = match (choice, bound_op(req.bound), &req.threshold, &current) {
-            (Choice::Far, ..) => far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near),
-            (Choice::Current, Some(op), Some(t), Some(c))
-                if crate::assess::compare(c, op, t) == Truth::Met =>
-            {
-                c.clone()
-            }
+        let value = match (choice, &current) {
+            (Choice::Far, _) => far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near),
+            (Choice::Current, Some(c)) if Limit::of(req).met_by(c) == Some(true) => c.clone(),
             _ => near,
         };
         let value = within_range(value, req, &key.value_type);
         let needs = match (&req.bound, &req.threshold) {
             (Bound::Present, _) => "recorded (fresh)".to_string(),
             (b, Some(t)) => {
-                let op = bound_words(*b);
+                let ends = match (b, &req.ceiling) {
+                    (
+                        Bound::Between {
+                            low_strict,
+                            high_strict,
+                        },
+                        Some(c),
+                    ) => format!(
+                        "{} {t} and {} {c}",
+                        if *low_strict { ">" } else { ">=" },
+                        if *high_strict { "<" } else { "<=" }
+                    ),
+                    _ => format!("{} {t}", bound_words(*b)),
+                };
                 let held = match &req.held_over {
                     _ if req.sustained == 0 => String::new(),
                     Some((over, at)) => {
@@ -1733,7 +1756,7 @@ impl<'a> Solver<'a> {
                     Some((date, v)) => format!(", after a baseline of {v} on {date}"),
                     None => String::new(),
                 };
-                format!("{op} {t}{held}{baseline}")
+                format!("{ends}{held}{baseline}")
             }
             (_, None) => String::new(),
         };
@@ -1788,19 +1811,16 @@ impl<'a> Solver<'a> {
         if req.sustained == 0 {
             return Some(self.as_of);
         }
-        let (bound, threshold) = window_bound(req);
-        let since = match (bound_op(bound), threshold) {
-            // What is recorded on the as-of date is what the change, dated then, supersedes.
-            (Some(op), Some(t)) => series
-                .iter()
-                .rev()
-                .skip_while(|o| o.date == self.as_of)
-                .take_while(|o| crate::assess::compare(&o.value, op, t) == Truth::Met)
-                .last()
-                .map(|o| o.date),
-            _ => None,
-        }
-        .unwrap_or(self.as_of);
+        let over = window_bound(req);
+        // What is recorded on the as-of date is what the change, dated then, supersedes.
+        let since = series
+            .iter()
+            .rev()
+            .skip_while(|o| o.date == self.as_of)
+            .take_while(|o| over.met_by(&o.value) == Some(true))
+            .last()
+            .map(|o| o.date)
+            .unwrap_or(self.as_of);
         let held = since.checked_add_days(chrono::Days::new(u64::from(req.sustained)))?;
         Some(held.max(self.as_of))
     }
@@ -1858,10 +1878,7 @@ fn within_range(value: Value, req: &Req, value_type: &ValueType) -> Value {
     if range.contains(n) {
         return value;
     }
-    let meets = |c: f64| match (bound_op(req.bound), &req.threshold) {
-        (Some(op), Some(t)) => crate::assess::compare(&Value::Number(c), op, t) == Truth::Met,
-        _ => true,
-    };
+    let meets = |c: f64| Limit::of(req).met_by(&Value::Number(c)).unwrap_or(true);
     let t = match &req.threshold {
         Some(Value::Number(t)) => *t,
         _ => n,
@@ -1952,6 +1969,16 @@ fn satisfying(
                 },
             }
         }
+        (
+            Bound::Between {
+                low_strict,
+                high_strict,
+            },
+            Some(low),
+        ) => match req.ceiling.as_ref() {
+            Some(high) => in_range((low, *low_strict), (high, *high_strict), current, step),
+            None => low.clone(),
+        },
         (Bound::NotEqual, Some(Value::Boolean(b))) => Value::Boolean(!b),
         // Anything else: one step past it, on the better side.
         (Bound::NotEqual, Some(Value::Number(t))) => {
@@ -1994,9 +2021,13 @@ fn satisfying(
 /// The far end of a one-sided bound: the lowest level or a very low number for "at most", the
 /// highest or a very high one for "at least"; none for other requirements.
 fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale]) -> Option<Value> {
-    let upper = match req.bound {
-        Bound::Upper { .. } => true,
-        Bound::Lower { .. } => false,
+    let upper = match (req.bound, &req.threshold, &req.ceiling) {
+        (Bound::Upper { .. }, ..) => true,
+        (Bound::Lower { .. }, ..) => false,
+        // Deepest inside a range of numbers is its middle.
+        (Bound::Between { .. }, Some(Value::Number(low)), Some(Value::Number(high))) => {
+            return Some(Value::Number((((low + high) / 2.0) * 1e9).round() / 1e9));
+        }
         _ => return None,
     };
     match value_type {
@@ -2013,36 +2044,159 @@ fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale
     }
 }
 
-/// The requirement of exactly the one value an upper bound (`upper`, strict `su`) and a lower
-/// bound leave between them, when that value is one of the two thresholds; none otherwise.
-fn only_value_between(upper: &Req, su: bool, lower: &Req, sl: bool) -> Option<Req> {
-    // With one window for both, the one value held over it is exactly the two held over it.
-    if upper.sustained != lower.sustained {
-        return None;
-    }
-    let (tu, tl) = (upper.threshold.as_ref()?, lower.threshold.as_ref()?);
-    let value = match (tu, tl) {
-        (Value::Grade { rank: ru, .. }, Value::Grade { rank: rl, .. }) => {
-            let (lowest, highest) = (rl + usize::from(sl), ru.checked_sub(usize::from(su))?);
-            match () {
-                () if lowest != highest => return None,
-                () if !sl => tl,
-                () if !su => tu,
-                // Both strict: the level between them is named by neither.
-                () => return None,
-            }
+/// The value of a range nearest the current one: the end nearer it (one step inside where the
+/// end is strict), or the middle where a step would leave the range; with no current value of
+/// the range's kind, its lower end.
+fn in_range(
+    (low, ls): (&Value, bool),
+    (high, hs): (&Value, bool),
+    current: Option<&Value>,
+    step: impl Fn(f64) -> f64,
+) -> Value {
+    let round = |n: f64| (n * 1e9).round() / 1e9;
+    match (low, high, current) {
+        (Value::Number(l), Value::Number(h), current) => {
+            let inside = |n: f64| (if ls { n > *l } else { n >= *l }) && (if hs { n < *h } else { n <= *h });
+            let low_end = round(if ls { l + step(*l) } else { *l });
+            let high_end = round(if hs { h - step(*h) } else { *h });
+            let nearer_high = matches!(current, Some(Value::Number(c)) if c - l > h - c);
+            let (first, second) = if nearer_high {
+                (high_end, low_end)
+            } else {
+                (low_end, high_end)
+            };
+            let value = [first, second, round((l + h) / 2.0)]
+                .into_iter()
+                .find(|&n| inside(n))
+                .unwrap_or((l + h) / 2.0);
+            Value::Number(value)
         }
-        (Value::Number(u), Value::Number(l)) if u == l && !su && !sl => tu,
-        _ => return None,
-    };
-    Some(Req {
-        bound: Bound::Exactly,
-        threshold: Some(value.clone()),
-        sustained: upper.sustained,
-        within: upper.within.or(lower.within),
+        // Ranges of levels are made with both ends included (`interval`).
+        (
+            Value::Grade { rank: rl, .. },
+            Value::Grade { rank: rh, .. },
+            Some(Value::Grade { rank: c, .. }),
+        ) if c.abs_diff(*rh) < c.abs_diff(*rl) => high.clone(),
+        _ => low.clone(),
+    }
+}
+
+/// The requirement of every value between a lower end and an upper end (threshold, strict),
+/// held over one window: a range, exactly one value where the ends leave one the thresholds
+/// name, none where they leave none (or a level the thresholds do not name).
+fn interval(low: (&Value, bool), high: (&Value, bool), sustained: u32, within: Option<u32>) -> Option<Req> {
+    let ((tl, sl), (th, sh)) = (low, high);
+    let req = |bound: Bound, threshold: &Value, ceiling: Option<&Value>| Req {
+        bound,
+        threshold: Some(threshold.clone()),
+        sustained,
+        within,
         baseline: None,
         held_over: None,
-    })
+        ceiling: ceiling.cloned(),
+    };
+    let range = |tl, th| {
+        req(
+            Bound::Between {
+                low_strict: sl,
+                high_strict: sh,
+            },
+            tl,
+            Some(th),
+        )
+    };
+    match (tl, th) {
+        (Value::Number(l), Value::Number(h)) => match l.partial_cmp(h)? {
+            std::cmp::Ordering::Less => Some(range(tl, th)),
+            std::cmp::Ordering::Equal if !sl && !sh => Some(req(Bound::Exactly, tl, None)),
+            _ => None,
+        },
+        (Value::Grade { rank: rl, .. }, Value::Grade { rank: rh, .. }) => {
+            let (lowest, highest) = (rl + usize::from(sl), rh.checked_sub(usize::from(sh))?);
+            match () {
+                () if lowest > highest => None,
+                () if lowest == highest && !sl => Some(req(Bound::Exactly, tl, None)),
+                () if lowest == highest && !sh => Some(req(Bound::Exactly, th, None)),
+                // A level between two strict ends is named by neither.
+                () if sl || sh => None,
+                () => Some(range(tl, th)),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The shorter of two `within_days`, the one that says sooner that a value is too old.
+fn shorter(a: Option<u32>, b: Option<u32>) -> Option<u32> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Two interval bounds (at most, at least, a range) on one key, neither guaranteeing the other,
+/// as one: what both allow.
+///
+/// With one window for both, the range held over it is exactly the two held over it. With a
+/// window on one only, the range is asked for now and the window is held over that one's bound,
+/// whose run the evidence may have begun (`x > 5` now and `x < 9` held for 60 days: `> 5 and < 9,
+/// and < 9 held for 60 days`). With windows of different lengths on both, the range is held for
+/// the longer, which asks more than the two do (met later, never wrongly), as two bounds of one
+/// kind are merged.
+fn intersection(a: &Req, b: &Req) -> Option<Req> {
+    let (la, lb) = (Limit::of(a), Limit::of(b));
+    // The stricter of two ends, where they compare.
+    fn stricter<'v>(
+        x: Option<(&'v Value, bool)>,
+        y: Option<(&'v Value, bool)>,
+        implies: fn((&Value, bool), (&Value, bool)) -> bool,
+    ) -> Option<(&'v Value, bool)> {
+        match (x, y) {
+            (Some(x), Some(y)) if implies(x, y) => Some(x),
+            (Some(x), Some(y)) if implies(y, x) => Some(y),
+            (Some(_), Some(_)) => None,
+            (x, y) => x.or(y),
+        }
+    }
+    let low = stricter(la.low(), lb.low(), low_implies)?;
+    let high = stricter(la.high(), lb.high(), high_implies)?;
+    let (windowed, other) = if a.sustained >= b.sustained {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let mut req = interval(low, high, windowed.sustained, shorter(a.within, b.within))?;
+    if other.sustained == 0 && windowed.sustained > 0 && windowed.ceiling.is_none() {
+        req.held_over = Some((windowed.bound, windowed.threshold.clone()?));
+    }
+    Some(req)
+}
+
+/// A range and a value to avoid inside it, as one (with one window for both): the range with
+/// that end made strict where the value is one of its ends; where it is further inside, the part
+/// of the range below it (`x >= 5`, `x <= 8`, `x != 7`: `>= 5 and < 7`, which asks a little more
+/// than the three do, as a one-sided bound is narrowed), for levels only where that part is the
+/// lowest level alone.
+fn range_avoiding(range: &Req, avoid: &Req) -> Option<Req> {
+    let limit = Limit::of(range);
+    let (low, high, e) = (limit.low()?, limit.high()?, avoid.threshold.as_ref()?);
+    if range.sustained != avoid.sustained {
+        return None;
+    }
+    let (low, high) = match (low.0.partial_cmp_value(e)?, high.0.partial_cmp_value(e)?) {
+        (std::cmp::Ordering::Equal, _) => ((low.0, true), high),
+        (_, std::cmp::Ordering::Equal) => (low, (high.0, true)),
+        (std::cmp::Ordering::Less, std::cmp::Ordering::Greater) => match (low.0, e) {
+            (Value::Number(_), _) => (low, (e, true)),
+            (Value::Grade { rank: rl, .. }, Value::Grade { rank: re, .. }) if rl + 1 == *re && !low.1 => {
+                (low, low)
+            }
+            _ => return None,
+        },
+        // Outside the range: the range alone rules it out (`bound_implies`).
+        _ => return None,
+    };
+    interval(low, high, range.sustained, shorter(range.within, avoid.within))
 }
 
 /// Whether requirement `a` already guarantees `b` (on the same key).
@@ -2050,12 +2204,87 @@ fn implies(a: &Req, b: &Req) -> bool {
     (b.baseline.is_none() || a.baseline.is_some()) && bounds_imply(a, b) && windows_imply(a, b)
 }
 
+/// A bound with its thresholds, as implication reads it: the threshold, and for a range its
+/// ceiling too.
+#[derive(Debug, Clone, Copy)]
+struct Limit<'a> {
+    bound: Bound,
+    threshold: Option<&'a Value>,
+    ceiling: Option<&'a Value>,
+}
+
+impl<'a> Limit<'a> {
+    fn of(r: &'a Req) -> Limit<'a> {
+        Limit {
+            bound: r.bound,
+            threshold: r.threshold.as_ref(),
+            ceiling: r.ceiling.as_ref(),
+        }
+    }
+
+    /// The lower end (threshold, strict) of a bound that has one, among the interval bounds.
+    fn low(&self) -> Option<(&'a Value, bool)> {
+        match self.bound {
+            Bound::Lower { strict } => Some((self.threshold?, strict)),
+            Bound::Between { low_strict, .. } => Some((self.threshold?, low_strict)),
+            Bound::Exactly => Some((self.threshold?, false)),
+            _ => None,
+        }
+    }
+
+    /// The upper end (threshold, strict) of a bound that has one, among the interval bounds.
+    fn high(&self) -> Option<(&'a Value, bool)> {
+        match self.bound {
+            Bound::Upper { strict } => Some((self.threshold?, strict)),
+            Bound::Between { high_strict, .. } => Some((self.ceiling?, high_strict)),
+            Bound::Exactly => Some((self.threshold?, false)),
+            _ => None,
+        }
+    }
+
+    /// Whether an observed value meets it (`None`: the bound has no comparison, as `present`).
+    fn met_by(&self, value: &Value) -> Option<bool> {
+        let met = |op: Op, t: &Value| crate::assess::compare(value, op, t) == Truth::Met;
+        match self.bound {
+            Bound::Between { .. } => {
+                let ((low, ls), (high, hs)) = (self.low()?, self.high()?);
+                Some(
+                    met(if ls { Op::Gt } else { Op::Ge }, low) && met(if hs { Op::Lt } else { Op::Le }, high),
+                )
+            }
+            bound => Some(met(bound_op(bound)?, self.threshold?)),
+        }
+    }
+}
+
+/// Whether a lower end guarantees another: as high, or as high and strict where the other is.
+fn low_implies((ta, sa): (&Value, bool), (tb, sb): (&Value, bool)) -> bool {
+    match ta.partial_cmp_value(tb) {
+        Some(std::cmp::Ordering::Greater) => true,
+        Some(std::cmp::Ordering::Equal) => sa || !sb,
+        _ => false,
+    }
+}
+
+/// Whether an upper end guarantees another.
+fn high_implies((ta, sa): (&Value, bool), (tb, sb): (&Value, bool)) -> bool {
+    match ta.partial_cmp_value(tb) {
+        Some(std::cmp::Ordering::Less) => true,
+        Some(std::cmp::Ordering::Equal) => sa || !sb,
+        _ => false,
+    }
+}
+
 /// The bound a requirement's window is held over: the weaker one it was merged with, else its
 /// own.
-fn window_bound(r: &Req) -> (Bound, Option<&Value>) {
+fn window_bound(r: &Req) -> Limit<'_> {
     match &r.held_over {
-        Some((bound, threshold)) => (*bound, Some(threshold)),
-        None => (r.bound, r.threshold.as_ref()),
+        Some((bound, threshold)) => Limit {
+            bound: *bound,
+            threshold: Some(threshold),
+            ceiling: None,
+        },
+        None => Limit::of(r),
     }
 }
 
@@ -2071,32 +2300,52 @@ fn windows_imply(a: &Req, b: &Req) -> bool {
     if a.held_over.is_none() && b.held_over.is_none() {
         return true;
     }
-    let ((ba, ta), (bb, tb)) = (window_bound(a), window_bound(b));
-    bound_implies(ba, ta, bb, tb)
+    bound_implies(window_bound(a), window_bound(b))
 }
 
 /// Whether `a`'s bound and threshold guarantee `b`'s, whatever their windows and baselines.
 fn bounds_imply(a: &Req, b: &Req) -> bool {
-    bound_implies(a.bound, a.threshold.as_ref(), b.bound, b.threshold.as_ref())
+    bound_implies(Limit::of(a), Limit::of(b))
 }
 
-/// Whether a bound and threshold guarantee another.
-fn bound_implies(a: Bound, a_threshold: Option<&Value>, b: Bound, b_threshold: Option<&Value>) -> bool {
-    match (&a, &b, a_threshold, b_threshold) {
+/// Whether a bound and its thresholds guarantee another.
+fn bound_implies(a: Limit, b: Limit) -> bool {
+    let (a_threshold, b_threshold) = (a.threshold, b.threshold);
+    match (&a.bound, &b.bound, a_threshold, b_threshold) {
         (_, Bound::Present, _, _) => true,
-        (Bound::Upper { strict: sa }, Bound::Upper { strict: sb }, Some(ta), Some(tb)) => {
-            match ta.partial_cmp_value(tb) {
-                Some(std::cmp::Ordering::Less) => true,
-                Some(std::cmp::Ordering::Equal) => *sa || !*sb,
-                _ => false,
+        // A range guarantees what each of its ends does, and is guaranteed by a range (or one
+        // value) inside it; a one-sided bound never guarantees a range.
+        (_, Bound::Between { .. }, _, _) => match (a.low(), a.high(), b.low(), b.high()) {
+            (Some(al), Some(ah), Some(bl), Some(bh)) => low_implies(al, bl) && high_implies(ah, bh),
+            _ => false,
+        },
+        (Bound::Between { .. }, Bound::Upper { .. }, _, _) => match (a.high(), b.high()) {
+            (Some(ah), Some(bh)) => high_implies(ah, bh),
+            _ => false,
+        },
+        (Bound::Between { .. }, Bound::Lower { .. }, _, _) => match (a.low(), b.low()) {
+            (Some(al), Some(bl)) => low_implies(al, bl),
+            _ => false,
+        },
+        // A range rules out every value beyond either end.
+        (Bound::Between { .. }, Bound::NotEqual, _, Some(tb)) => match (a.low(), a.high()) {
+            (Some((low, ls)), Some((high, hs))) => {
+                let below = low
+                    .partial_cmp_value(tb)
+                    .is_some_and(|o| o.is_gt() || (ls && o.is_eq()));
+                let above = high
+                    .partial_cmp_value(tb)
+                    .is_some_and(|o| o.is_lt() || (hs && o.is_eq()));
+                below || above
             }
+            _ => false,
+        },
+        (Bound::Between { .. }, _, _, _) => false,
+        (Bound::Upper { strict: sa }, Bound::Upper { strict: sb }, Some(ta), Some(tb)) => {
+            high_implies((ta, *sa), (tb, *sb))
         }
         (Bound::Lower { strict: sa }, Bound::Lower { strict: sb }, Some(ta), Some(tb)) => {
-            match ta.partial_cmp_value(tb) {
-                Some(std::cmp::Ordering::Greater) => true,
-                Some(std::cmp::Ordering::Equal) => *sa || !*sb,
-                _ => false,
-            }
+            low_implies((ta, *sa), (tb, *sb))
         }
         // A boolean that is not one value is the other.
         (Bound::NotEqual, Bound::Exactly, Some(Value::Boolean(ta)), Some(Value::Boolean(tb))) => ta != tb,
@@ -2107,7 +2356,7 @@ fn bound_implies(a: Bound, a_threshold: Option<&Value>, b: Bound, b_threshold: O
         (Bound::Lower { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
             .partial_cmp_value(tb)
             .is_some_and(|o| o.is_gt() || (*strict && o.is_eq())),
-        (Bound::Exactly, _, Some(ta), Some(tb)) => match b {
+        (Bound::Exactly, _, Some(ta), Some(tb)) => match b.bound {
             Bound::Exactly => ta == tb,
             Bound::NotEqual => ta != tb,
             Bound::Upper { strict } => ta
@@ -2117,8 +2366,10 @@ fn bound_implies(a: Bound, a_threshold: Option<&Value>, b: Bound, b_threshold: O
                 .partial_cmp_value(tb)
                 .is_some_and(|o| o.is_gt() || (!strict && o.is_eq())),
             Bound::Present => true,
+            // Decided above, with the range's ceiling.
+            Bound::Between { .. } => false,
         },
-        _ => (a, a_threshold) == (b, b_threshold),
+        _ => (a.bound, a_threshold) == (b.bound, b_threshold),
     }
 }
 
@@ -2131,13 +2382,13 @@ fn lengthened(stricter: &Req, weaker: &Req) -> Req {
     // The weaker's window bound stands for both windows when the stricter has none, or when it
     // guarantees the bound the stricter's window is held over (held for the longer window, it
     // holds for the shorter); else the window is held over the stricter bound itself.
-    let (over, over_threshold) = window_bound(weaker);
-    let (own, own_threshold) = window_bound(stricter);
-    let stands = stricter.sustained == 0 || bound_implies(over, over_threshold, own, own_threshold);
+    let over = window_bound(weaker);
+    let stands = stricter.sustained == 0 || bound_implies(over, window_bound(stricter));
     // Over a bound the stricter's own guarantees and is guaranteed by, it is the same window.
-    let same = bound_implies(over, over_threshold, stricter.bound, stricter.threshold.as_ref());
-    let held_over = match over_threshold {
-        Some(threshold) if stands && !same => Some((over, threshold.clone())),
+    let same = bound_implies(over, Limit::of(stricter));
+    // A range is never held over: `carries_window` keeps a range's window to itself.
+    let held_over = match over.threshold {
+        Some(threshold) if stands && !same && over.ceiling.is_none() => Some((over.bound, threshold.clone())),
         _ => None,
     };
     Req {
@@ -2208,15 +2459,18 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         };
         return narrowed(&own(a), &own(b));
     }
+    let interval_bound = |b: Bound| {
+        matches!(
+            b,
+            Bound::Upper { .. } | Bound::Lower { .. } | Bound::Between { .. }
+        )
+    };
     let (one_sided, avoid) = match (a.bound, b.bound) {
+        (Bound::Between { .. }, Bound::NotEqual) => return range_avoiding(a, b),
+        (Bound::NotEqual, Bound::Between { .. }) => return range_avoiding(b, a),
         (Bound::Upper { .. } | Bound::Lower { .. }, Bound::NotEqual) => (a, b),
         (Bound::NotEqual, Bound::Upper { .. } | Bound::Lower { .. }) => (b, a),
-        (Bound::Upper { strict: su }, Bound::Lower { strict: sl }) => {
-            return only_value_between(a, su, b, sl);
-        }
-        (Bound::Lower { strict: sl }, Bound::Upper { strict: su }) => {
-            return only_value_between(b, su, a, sl);
-        }
+        (x, y) if interval_bound(x) && interval_bound(y) => return intersection(a, b),
         _ => return None,
     };
     let (t, e) = (one_sided.threshold.as_ref()?, avoid.threshold.as_ref()?);
@@ -2257,6 +2511,7 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         within: one_sided.within,
         baseline: None,
         held_over: None,
+        ceiling: None,
     })
 }
 
@@ -2747,18 +3002,24 @@ mod tests {
             }),
         );
         // Some windows held over a weaker bound, as merges make them.
-        (0..5u8, 0..6u8, 0..3u32, baseline, 0..3u8).prop_map(|(bound, t, sustained, baseline, weaker)| {
+        // And ranges, as merges make them (never held over a weaker bound).
+        (0..6u8, 0..6u8, 0..3u32, baseline, 0..3u8).prop_map(|(bound, t, sustained, baseline, weaker)| {
             let bound = match bound {
                 0 => Bound::Upper { strict: false },
                 1 => Bound::Upper { strict: true },
                 2 => Bound::Lower { strict: false },
                 3 => Bound::Lower { strict: true },
+                4 => Bound::Between {
+                    low_strict: weaker == 1,
+                    high_strict: weaker == 2,
+                },
                 _ => Bound::Exactly,
             };
             let t = f64::from(t) * 10.0;
             let by = f64::from(weaker) * 10.0;
             let held_over = match bound {
                 _ if weaker == 0 || sustained == 0 => None,
+                Bound::Between { .. } => None,
                 Bound::Upper { .. } => Some((Bound::Upper { strict: false }, Value::Number(t + by))),
                 _ => Some((Bound::Lower { strict: false }, Value::Number(t - by))),
             };
@@ -2769,6 +3030,7 @@ mod tests {
                 within: None,
                 baseline,
                 held_over,
+                ceiling: matches!(bound, Bound::Between { .. }).then(|| Value::Number(t + 10.0 + by)),
             }
         })
     }

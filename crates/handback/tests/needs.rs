@@ -946,3 +946,151 @@ fn the_exit_does_not_ask_for_the_gates_of_a_function_already_recommended() {
     let keys: Vec<&str> = n.sets[0].changes.iter().map(|c| c.key.as_str()).collect();
     assert_eq!(keys, ["b"], "{n:?}");
 }
+
+/// A range on one key (`x >= 5` and `x <= 8`) with nothing recorded needs a value inside it.
+/// No one-sided bound says "between", so nothing was offered; `== 5` would say more is needed
+/// than is.
+#[test]
+fn a_range_with_both_sides_unmet_is_offered_a_value_inside_it() {
+    let range = |low: J, high: J| json!({"all": [low, high]});
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([
+            rule(
+                "r",
+                range(
+                    json!({"key": "x", "op": ">=", "value": 5}),
+                    json!({"key": "x", "op": "<=", "value": 8})
+                )
+            ),
+            rule(
+                "strict",
+                range(
+                    json!({"key": "x", "op": ">", "value": 5}),
+                    json!({"key": "x", "op": "<", "value": 5.1})
+                )
+            ),
+            rule(
+                "fresh",
+                range(
+                    json!({"key": "x", "op": ">=", "value": 5, "within_days": 30}),
+                    json!({"key": "x", "op": "<=", "value": 8, "within_days": 30})
+                )
+            ),
+        ]),
+    );
+    let as_of = day("2016-06-30");
+    let n = sound_needs(&p, &evidence(&p, json!([])), as_of, &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    let change = &n.sets[0].changes[0];
+    assert_eq!(change.needs, ">= 5 and <= 8", "{n:?}");
+    assert_eq!(change.value, handback::Value::Number(5.0), "{n:?}");
+    // Strict ends: one step inside, past the first that would leave the range.
+    let n = sound_needs(&p, &evidence(&p, json!([])), as_of, &target("strict"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "> 5 and < 5.1", "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Number(5.09), "{n:?}");
+    // A value too old to count, nearer the upper end: that end, and the value is marked stale.
+    let ev = evidence(&p, json!([obs("o1", "x", json!(7.5), "2016-04-01")]));
+    let n = sound_needs(&p, &ev, as_of, &target("fresh"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    let change = &n.sets[0].changes[0];
+    assert_eq!(change.value, handback::Value::Number(8.0), "{n:?}");
+    assert!(change.stale, "{n:?}");
+}
+
+/// A range of levels, and a range with a value to avoid at one end (`>= 5`, `<= 8`, `!= 5`:
+/// `> 5 and <= 8`) or further inside (`!= 7`: `>= 5 and < 7`).
+#[test]
+fn a_range_of_levels_and_a_range_avoiding_its_end_are_offered_a_value_inside() {
+    let grade = json!({"key": "g", "type": "grade", "scale": "s", "description": "d"});
+    let p = pack(
+        json!([grade, number("x", "higher_is_better")]),
+        json!([
+            rule(
+                "levels",
+                json!({"all": [{"key": "g", "op": ">=", "value": "mid"}, {"key": "g", "op": "<=", "value": "high"}]})
+            ),
+            rule(
+                "avoid",
+                json!({"all": [{"key": "x", "op": ">=", "value": 5}, {"key": "x", "op": "<=", "value": 8}, {"key": "x", "op": "!=", "value": 5}]})
+            ),
+            rule(
+                "inside",
+                json!({"all": [{"key": "x", "op": ">=", "value": 5}, {"key": "x", "op": "<=", "value": 8}, {"key": "x", "op": "!=", "value": 7}]})
+            ),
+        ]),
+    );
+    let ev = evidence(&p, json!([]));
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("levels"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, ">= \"mid\" and <= \"high\"", "{n:?}");
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("avoid"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "> 5 and <= 8", "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Number(5.1), "{n:?}");
+    // Further inside, the range stops short of it.
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("inside"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, ">= 5 and < 7", "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Number(5.0), "{n:?}");
+}
+
+/// A range held for a window counts the run inside it the evidence has already begun: with `x`
+/// at 2, then 20, then 6 for the last 20 days, `x >= 5` and `x <= 8` held for 30 days are met in
+/// 10 (neither side has held for 30).
+#[test]
+fn a_range_held_for_a_window_counts_the_run_already_inside_it() {
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "x", "op": ">=", "value": 5, "sustained_days": 30}, {"key": "x", "op": "<=", "value": 8, "sustained_days": 30}]})
+        )]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o0", "x", json!(2), "2016-06-01"),
+            obs("o1", "x", json!(20), "2016-06-05"),
+            obs("o2", "x", json!(6), "2016-06-10")
+        ]),
+    );
+    let as_of = day("2016-06-30");
+    let n = sound_needs(&p, &ev, as_of, &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    let set = &n.sets[0];
+    assert_eq!(set.changes[0].needs, ">= 5 and <= 8, held for 30 days", "{n:?}");
+    assert_eq!(set.earliest, day("2016-07-10"), "{n:?}");
+    let sooner = handback::ChangeSet {
+        earliest: day("2016-07-09"),
+        ..set.clone()
+    };
+    assert!(!set_meets(&p, &ev, as_of, &target("r"), &sooner), "{n:?}");
+}
+
+/// A range whose one side is held for a window: asked for now, with the window held over that
+/// side, whose run the evidence has begun. `x > 5` now and `x < 9` held for 60 days within 30
+/// days, with `x` at 5 since 90 days ago (too old for the second): 5.1 today meets both today.
+/// Nothing was offered.
+#[test]
+fn a_range_with_a_window_on_one_side_counts_that_sides_run() {
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "x", "op": ">", "value": 5}, {"key": "x", "op": "<", "value": 9, "sustained_days": 60, "within_days": 30}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o1", "x", json!(5), "2016-04-01")]));
+    let as_of = day("2016-06-30");
+    let n = sound_needs(&p, &ev, as_of, &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    let set = &n.sets[0];
+    assert_eq!(
+        set.changes[0].needs, "> 5 and < 9, and < 9 held for 60 days",
+        "{n:?}"
+    );
+    assert_eq!(set.changes[0].value, handback::Value::Number(5.1), "{n:?}");
+    assert_eq!(set.earliest, as_of, "{n:?}");
+}
