@@ -2440,11 +2440,12 @@ fn carries_window(a: &Req, b: &Req) -> bool {
 /// No single bound says "at least 5 but not 7", so without this the two cannot be merged and a
 /// target needing both is offered nothing, though a value meets it. Where the avoided value is
 /// the threshold itself (`x <= 9`, `x != 9`) the bound made strict is exactly the two together.
-/// Inside the range, a bound that includes its threshold becomes exactly the threshold (`x >= 5`
-/// and `x != 7`: `x == 5`, the value the bound alone would offer, and for a trend "no worse"
-/// the value it holds now, so a window already held goes on); a strict bound is made strict at
-/// the avoided value (`x < 9` and `x != 8.75`: `x < 8.75`, which asks a little more than the
-/// two do), for numbers only, as on a scale that could ask for a level past its end.
+/// Inside the range, a number must lie between the threshold and the avoided value (`x >= 5`
+/// and `x != 7`: `>= 5 and < 7`; `x < 0.1` and `x != 0` on a share: `> 0 and < 0.1`), which asks
+/// a little more than the two do but keeps the values nearest the threshold, where the value
+/// the bound alone offers is (and for a trend "no worse" the value it holds now, so a window
+/// already held goes on). A level becomes exactly the threshold (`>= mid` and `!= high`: `==
+/// mid`): a range of levels is made only with both ends named.
 ///
 /// An upper and a lower bound that leave one value between them (`< mid` and `>= low` on a
 /// scale, `<= 5` and `>= 5`) are exactly that value.
@@ -2492,8 +2493,24 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
     if !windows {
         return None;
     }
+    // Inside the range, numbers keep the part between the threshold and the value to avoid:
+    // the values nearest the threshold, where the value the bound alone offers is.
+    if inside && matches!((t, e), (Value::Number(_), Value::Number(_))) {
+        let (threshold_end, avoid_end) = ((t, strict), (e, true));
+        let (low, high) = if upper {
+            (avoid_end, threshold_end)
+        } else {
+            (threshold_end, avoid_end)
+        };
+        return interval(
+            low,
+            high,
+            a.sustained.max(b.sustained),
+            shorter(a.within, b.within),
+        );
+    }
     let (bound, threshold) = match () {
-        () if order.is_eq() || (inside && strict && matches!(e, Value::Number(_))) => (
+        () if order.is_eq() => (
             if upper {
                 Bound::Upper { strict: true }
             } else {

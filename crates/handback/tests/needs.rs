@@ -680,7 +680,32 @@ fn a_bound_and_a_value_to_avoid_inside_it_are_offered_together() {
     let ev = evidence(&p, json!([]));
     let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
     assert_eq!(n.sets.len(), 1, "{n:?}");
-    assert_eq!(n.sets[0].changes[0].needs, "< 8.75", "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "> 8.75 and < 9", "{n:?}");
+    assert_eq!(
+        n.sets[0].changes[0].value,
+        handback::Value::Number(8.751),
+        "{n:?}"
+    );
+}
+
+/// A share that must be below 0.1 and not 0, with nothing recorded, needs a value between them:
+/// made strict at the avoided value, the bound asked for less than 0, which no share is, so
+/// nothing was offered.
+#[test]
+fn a_share_below_a_bound_and_not_zero_is_offered_a_value_between() {
+    let share = json!({"key": "sh", "type": "number", "unit": "share", "direction": "lower_is_better", "description": "d"});
+    let p = pack(
+        json!([share]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "sh", "op": "<", "value": 0.1}, {"key": "sh", "op": "!=", "value": 0}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([]));
+    let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, "> 0 and < 0.1", "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Number(0.09), "{n:?}");
 }
 
 /// `>= high` already rules out `low`: the two merge into the one bound.
@@ -740,9 +765,10 @@ fn an_upper_and_a_lower_bound_leaving_one_level_are_offered_as_that_level() {
     assert_eq!(n.sets[0].changes[0].needs, "== \"low\"", "{n:?}");
 }
 
-/// `>= 5` and `!= 7` with nothing recorded: exactly 5, the value `>= 5` alone would offer.
+/// `>= 5` and `!= 7` with nothing recorded: 5, the value `>= 5` alone would offer, as a range
+/// that stops short of 7.
 #[test]
-fn a_bound_including_its_threshold_and_a_value_to_avoid_inside_it_are_offered_as_the_threshold() {
+fn a_bound_including_its_threshold_and_a_value_to_avoid_inside_it_are_offered_the_threshold() {
     let p = pack(
         json!([number("x", "higher_is_better")]),
         json!([rule(
@@ -753,7 +779,8 @@ fn a_bound_including_its_threshold_and_a_value_to_avoid_inside_it_are_offered_as
     let ev = evidence(&p, json!([]));
     let n = sound_needs(&p, &ev, day("2016-02-01"), &target("r"));
     assert_eq!(n.sets.len(), 1, "{n:?}");
-    assert_eq!(n.sets[0].changes[0].needs, "== 5", "{n:?}");
+    assert_eq!(n.sets[0].changes[0].needs, ">= 5 and < 7", "{n:?}");
+    assert_eq!(n.sets[0].changes[0].value, handback::Value::Number(5.0), "{n:?}");
 }
 
 /// `z > 12` and `z != 10` held for 90 days: nothing recorded in the window was 10, so 12.1 today
