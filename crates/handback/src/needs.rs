@@ -2214,6 +2214,7 @@ struct Limit<'a> {
 }
 
 impl<'a> Limit<'a> {
+    #[inline]
     fn of(r: &'a Req) -> Limit<'a> {
         Limit {
             bound: r.bound,
@@ -2258,6 +2259,7 @@ impl<'a> Limit<'a> {
 }
 
 /// Whether a lower end guarantees another: as high, or as high and strict where the other is.
+#[inline]
 fn low_implies((ta, sa): (&Value, bool), (tb, sb): (&Value, bool)) -> bool {
     match ta.partial_cmp_value(tb) {
         Some(std::cmp::Ordering::Greater) => true,
@@ -2267,6 +2269,7 @@ fn low_implies((ta, sa): (&Value, bool), (tb, sb): (&Value, bool)) -> bool {
 }
 
 /// Whether an upper end guarantees another.
+#[inline]
 fn high_implies((ta, sa): (&Value, bool), (tb, sb): (&Value, bool)) -> bool {
     match ta.partial_cmp_value(tb) {
         Some(std::cmp::Ordering::Less) => true,
@@ -2304,14 +2307,32 @@ fn windows_imply(a: &Req, b: &Req) -> bool {
 }
 
 /// Whether `a`'s bound and threshold guarantee `b`'s, whatever their windows and baselines.
+#[inline]
 fn bounds_imply(a: &Req, b: &Req) -> bool {
     bound_implies(Limit::of(a), Limit::of(b))
 }
 
 /// Whether a bound and its thresholds guarantee another.
+#[inline]
 fn bound_implies(a: Limit, b: Limit) -> bool {
     let (a_threshold, b_threshold) = (a.threshold, b.threshold);
     match (&a.bound, &b.bound, a_threshold, b_threshold) {
+        // The common bounds first: implication is the search's innermost test.
+        (Bound::Upper { strict: sa }, Bound::Upper { strict: sb }, Some(ta), Some(tb)) => {
+            high_implies((ta, *sa), (tb, *sb))
+        }
+        (Bound::Lower { strict: sa }, Bound::Lower { strict: sb }, Some(ta), Some(tb)) => {
+            low_implies((ta, *sa), (tb, *sb))
+        }
+        // A boolean that is not one value is the other.
+        (Bound::NotEqual, Bound::Exactly, Some(Value::Boolean(ta)), Some(Value::Boolean(tb))) => ta != tb,
+        // A one-sided bound rules out every value on its far side of the threshold.
+        (Bound::Upper { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
+            .partial_cmp_value(tb)
+            .is_some_and(|o| o.is_lt() || (*strict && o.is_eq())),
+        (Bound::Lower { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
+            .partial_cmp_value(tb)
+            .is_some_and(|o| o.is_gt() || (*strict && o.is_eq())),
         (_, Bound::Present, _, _) => true,
         // A range guarantees what each of its ends does, and is guaranteed by a range (or one
         // value) inside it; a one-sided bound never guarantees a range.
@@ -2341,21 +2362,6 @@ fn bound_implies(a: Limit, b: Limit) -> bool {
             _ => false,
         },
         (Bound::Between { .. }, _, _, _) => false,
-        (Bound::Upper { strict: sa }, Bound::Upper { strict: sb }, Some(ta), Some(tb)) => {
-            high_implies((ta, *sa), (tb, *sb))
-        }
-        (Bound::Lower { strict: sa }, Bound::Lower { strict: sb }, Some(ta), Some(tb)) => {
-            low_implies((ta, *sa), (tb, *sb))
-        }
-        // A boolean that is not one value is the other.
-        (Bound::NotEqual, Bound::Exactly, Some(Value::Boolean(ta)), Some(Value::Boolean(tb))) => ta != tb,
-        // A one-sided bound rules out every value on its far side of the threshold.
-        (Bound::Upper { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
-            .partial_cmp_value(tb)
-            .is_some_and(|o| o.is_lt() || (*strict && o.is_eq())),
-        (Bound::Lower { strict }, Bound::NotEqual, Some(ta), Some(tb)) => ta
-            .partial_cmp_value(tb)
-            .is_some_and(|o| o.is_gt() || (*strict && o.is_eq())),
         (Bound::Exactly, _, Some(ta), Some(tb)) => match b.bound {
             Bound::Exactly => ta == tb,
             Bound::NotEqual => ta != tb,
