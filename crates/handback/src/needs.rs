@@ -2433,11 +2433,15 @@ fn merge_pick(a: &Req, b: &Req) -> Option<Pick> {
 }
 
 /// Whether `a`, which implies `b`'s bound, may take on `b`'s longer window. Not when `b` is a
-/// value to avoid and `a` a bound: held for the window, the bound would ask far more than the
-/// two do (`x > 12` and `x != 10` held for 90 days is met today by 12.1 when nothing recorded
-/// was 10, but `x > 12` held for 90 days is not met for 90 days), so the two are not merged.
+/// value to avoid and `a` a bound with a window of its own: held for the window, the bound
+/// would ask far more than the two do (`x > 12` and `x != 10` held for 90 days is met today by
+/// 12.1 when nothing recorded was 10, but `x > 12` held for 90 days is not met for 90 days), so
+/// the two are not merged. Without a window of its own, `a` holds `b`'s window over `b`'s bound
+/// ([`lengthened`]: `> 12, and != 10 held for 90 days`), which is exactly the two.
 fn carries_window(a: &Req, b: &Req) -> bool {
-    !(matches!(a.bound, Bound::Upper { .. } | Bound::Lower { .. }) && matches!(b.bound, Bound::NotEqual))
+    a.sustained == 0
+        || !(matches!(a.bound, Bound::Upper { .. } | Bound::Lower { .. })
+            && matches!(b.bound, Bound::NotEqual))
 }
 
 /// One requirement meeting a one-sided bound and a value to avoid inside its range, with the
@@ -2489,16 +2493,20 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
     };
     let inside = if upper { order.is_lt() } else { order.is_gt() };
     // Held over a window, a narrowed bound would ask for the narrower values over the whole
-    // window, and its earliest day would be counted from them: exact only at the threshold
-    // itself with one window for both, so inside the range only without windows.
-    let windows = if order.is_eq() {
-        a.sustained == b.sustained
-    } else {
-        a.sustained == 0 && b.sustained == 0
+    // window, and its earliest day would be counted from them: exact at the threshold itself
+    // with one window for both. Inside the range, exact without windows, or with a window on
+    // one of the two only: the narrower values now, and the window held over that one's own
+    // bound (`x >= 5` held for 60 days and `x != 10`: `>= 5 and < 10, and >= 5 held for 60
+    // days`).
+    let held_over = match (order.is_eq(), a.sustained, b.sustained) {
+        (true, wa, wb) if wa == wb => None,
+        (false, 0, 0) => None,
+        (false, 0, _) => Some((b.bound, b.threshold.clone()?)),
+        (false, _, 0) => Some((a.bound, a.threshold.clone()?)),
+        _ => return None,
     };
-    if !windows {
-        return None;
-    }
+    let sustained = a.sustained.max(b.sustained);
+    let within = shorter(a.within, b.within);
     // Inside the range, numbers keep the part between the threshold and the value to avoid:
     // the values nearest the threshold, where the value the bound alone offers is.
     if inside && matches!((t, e), (Value::Number(_), Value::Number(_))) {
@@ -2508,12 +2516,10 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         } else {
             (threshold_end, avoid_end)
         };
-        return interval(
-            low,
-            high,
-            a.sustained.max(b.sustained),
-            shorter(a.within, b.within),
-        );
+        return Some(Req {
+            held_over,
+            ..interval(low, high, sustained, within)?
+        });
     }
     let (bound, threshold) = match () {
         () if order.is_eq() => (
@@ -2530,10 +2536,10 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
     Some(Req {
         bound,
         threshold: Some(threshold.clone()),
-        sustained: a.sustained.max(b.sustained),
-        within: one_sided.within,
+        sustained,
+        within,
         baseline: None,
-        held_over: None,
+        held_over,
         ceiling: None,
     })
 }

@@ -806,6 +806,35 @@ fn a_value_to_avoid_held_for_a_window_does_not_lend_its_window_to_a_bound() {
     for set in &n.sets {
         assert_eq!(set.earliest, day("2016-06-30"), "{n:?}");
     }
+    // The window is held over the value to avoid, where it belongs: exactly the two.
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert_eq!(
+        n.sets[0].changes[0].needs, "> 12, and != 10 held for 90 days",
+        "{n:?}"
+    );
+}
+
+/// A bound held for a window and a value to avoid inside it with none: the narrower values now,
+/// and the window held over the bound. `x >= 5` held for 60 days and `x != 10`, both within 30
+/// days, with `x` at 5 since March (too old for both): 5 again today meets both today. Neither
+/// would merge with the other's window, so nothing was offered.
+#[test]
+fn a_value_to_avoid_inside_a_bound_held_for_a_window_is_offered_the_values_between_now() {
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([rule(
+            "r",
+            json!({"all": [{"key": "x", "op": ">=", "value": 5, "sustained_days": 60, "within_days": 30}, {"key": "x", "op": "!=", "value": 10, "within_days": 30}]})
+        )]),
+    );
+    let ev = evidence(&p, json!([obs("o1", "x", json!(5), "2016-03-01")]));
+    let as_of = day("2016-06-30");
+    let n = sound_needs(&p, &ev, as_of, &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    let change = &n.sets[0].changes[0];
+    assert_eq!(change.needs, ">= 5 and < 10, and >= 5 held for 60 days", "{n:?}");
+    assert_eq!(change.value, handback::Value::Number(5.0), "{n:?}");
+    assert_eq!(n.sets[0].earliest, as_of, "{n:?}");
 }
 
 /// Two bounds of one kind, the weaker held for a window (`z > 9` now and `z > 0` held for 30
