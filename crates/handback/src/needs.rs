@@ -244,10 +244,17 @@ struct Req {
     /// one kind merged (`x > 9` now and `x > 0` held for 30 days) ask for the stricter value
     /// and for the weaker bound's run, which evidence already good may have begun. Only with a
     /// window (`sustained > 0`).
-    held_over: Option<(Bound, Value)>,
+    held_over: Option<Over>,
     /// The upper end of a [`Bound::Between`] (`threshold` is its lower end); none otherwise.
     ceiling: Option<Value>,
+    /// The values the key allows (numbers): where narrowing may leave a part of a range that
+    /// holds none (`> 8 and < 9` on a whole-number key, `< 0` on a share), the part that does.
+    domain: crate::vocabulary::Range,
 }
+
+/// The bound a merged requirement's window is held over, when it is not the requirement's own:
+/// a bound, its threshold, and for a range its ceiling.
+type Over = (Bound, Value, Option<Value>);
 
 /// The key and function a requirement is on.
 type Slot = (usize, Option<String>);
@@ -405,6 +412,8 @@ type Rendered = ((u32, u32), Choice);
 enum Choice {
     Near,
     Far,
+    /// The other end of a range (for other requirements, the near value again).
+    Other,
     Current,
 }
 
@@ -531,11 +540,11 @@ pub(crate) fn needs_checked(
             let items = solver.table.ordered(fix);
             let mut near = None;
             let mut found = None;
-            for choice in [Choice::Near, Choice::Far, Choice::Current] {
+            for choice in [Choice::Near, Choice::Far, Choice::Other, Choice::Current] {
                 let Some(set) = solver.render(fix, choice) else {
                     continue;
                 };
-                if choice == Choice::Current && near.as_ref() == Some(&set) {
+                if matches!(choice, Choice::Other | Choice::Current) && near.as_ref() == Some(&set) {
                     continue;
                 }
                 if checker.meets(&set, &items, choice) {
@@ -869,6 +878,24 @@ fn bound_words(bound: Bound) -> &'static str {
         Bound::NotEqual => "!=",
         // A range is written with both ends (`range_words`).
         Bound::Present | Bound::Between { .. } => "",
+    }
+}
+
+/// A bound and its thresholds in words: `<= 8`, `>= 5 and < 7`.
+fn limit_words(bound: Bound, threshold: &Value, ceiling: Option<&Value>) -> String {
+    match (bound, ceiling) {
+        (
+            Bound::Between {
+                low_strict,
+                high_strict,
+            },
+            Some(c),
+        ) => format!(
+            "{} {threshold} and {} {c}",
+            if low_strict { ">" } else { ">=" },
+            if high_strict { "<" } else { "<=" }
+        ),
+        _ => format!("{} {threshold}", bound_words(bound)),
     }
 }
 
@@ -1271,6 +1298,7 @@ impl<'a> Solver<'a> {
             baseline: None,
             held_over: None,
             ceiling: None,
+            domain: crate::vocabulary::Range::default(),
         };
         let req = match &leaf.test {
             LeafTest::Compare { op, threshold } => {
@@ -1389,6 +1417,7 @@ impl<'a> Solver<'a> {
                                 baseline: None,
                                 held_over: None,
                                 ceiling: None,
+                                domain: crate::vocabulary::Range::default(),
                             },
                             &other.value_type,
                         )?;
@@ -1569,6 +1598,9 @@ impl<'a> Solver<'a> {
     /// `>= mid`), so requirements compare as they should; nothing is above the top level or
     /// below the bottom one, so such a requirement cannot be met (`None`).
     fn on_scale(&self, mut req: Req, value_type: &ValueType) -> Option<Req> {
+        if let ValueType::Number { range, .. } = value_type {
+            req.domain = *range;
+        }
         if let (Some(Value::Grade { rank, .. }), ValueType::Grade { scale }) = (&req.threshold, value_type) {
             let levels = self
                 .pack
@@ -1667,6 +1699,7 @@ impl<'a> Solver<'a> {
             baseline: None,
             held_over: None,
             ceiling: None,
+            domain: crate::vocabulary::Range::default(),
         };
         let req = self.on_scale(req, &other_key.value_type)?;
         let function = self.slot_function(
@@ -1720,6 +1753,9 @@ impl<'a> Solver<'a> {
         let near = satisfying(req, &key.value_type, current.as_ref(), self.pack.scales());
         let value = match (choice, &current) {
             (Choice::Far, _) => far_end(req, &key.value_type, self.pack.scales()).unwrap_or(near),
+            (Choice::Other, _) => {
+                range_value(req, &key.value_type, current.as_ref(), self.pack.scales(), true).unwrap_or(near)
+            }
             (Choice::Current, Some(c)) if Limit::of(req).met_by(c) == Some(true) => c.clone(),
             _ => near,
         };
@@ -1727,29 +1763,14 @@ impl<'a> Solver<'a> {
         let needs = match (&req.bound, &req.threshold) {
             (Bound::Present, _) => "recorded (fresh)".to_string(),
             (b, Some(t)) => {
-                let ends = match (b, &req.ceiling) {
-                    (
-                        Bound::Between {
-                            low_strict,
-                            high_strict,
-                        },
-                        Some(c),
-                    ) => format!(
-                        "{} {t} and {} {c}",
-                        if *low_strict { ">" } else { ">=" },
-                        if *high_strict { "<" } else { "<=" }
-                    ),
-                    _ => format!("{} {t}", bound_words(*b)),
-                };
+                let ends = limit_words(*b, t, req.ceiling.as_ref());
                 let held = match &req.held_over {
                     _ if req.sustained == 0 => String::new(),
-                    Some((over, at)) => {
-                        format!(
-                            ", and {} {at} held for {} days",
-                            bound_words(*over),
-                            req.sustained
-                        )
-                    }
+                    Some((over, at, ceiling)) => format!(
+                        ", and {} held for {} days",
+                        limit_words(*over, at, ceiling.as_ref()),
+                        req.sustained
+                    ),
                     None => format!(", held for {} days", req.sustained),
                 };
                 let baseline = match &req.baseline {
@@ -1908,11 +1929,6 @@ fn satisfying(
     current: Option<&Value>,
     scales: &[crate::vocabulary::Scale],
 ) -> Value {
-    let step = |t: f64| {
-        let text = crate::vocabulary::format_number(t);
-        let decimals = text.split('.').nth(1).map_or(0, str::len) as i32;
-        10f64.powi(-(decimals + 1))
-    };
     match (&req.bound, &req.threshold) {
         // `present` asks only that something be recorded. Re-recording the current value keeps
         // every comparison on the key as it was (a different value could break one that is
@@ -1969,16 +1985,9 @@ fn satisfying(
                 },
             }
         }
-        (
-            Bound::Between {
-                low_strict,
-                high_strict,
-            },
-            Some(low),
-        ) => match req.ceiling.as_ref() {
-            Some(high) => in_range((low, *low_strict), (high, *high_strict), current, step),
-            None => low.clone(),
-        },
+        (Bound::Between { .. }, Some(low)) => {
+            range_value(req, value_type, current, scales, false).unwrap_or_else(|| low.clone())
+        }
         (Bound::NotEqual, Some(Value::Boolean(b))) => Value::Boolean(!b),
         // Anything else: one step past it, on the better side.
         (Bound::NotEqual, Some(Value::Number(t))) => {
@@ -2026,7 +2035,7 @@ fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale
         (Bound::Lower { .. }, ..) => false,
         // Deepest inside a range of numbers is its middle.
         (Bound::Between { .. }, Some(Value::Number(low)), Some(Value::Number(high))) => {
-            return Some(Value::Number((((low + high) / 2.0) * 1e9).round() / 1e9));
+            return Some(Value::Number(((low / 2.0 + high / 2.0) * 1e9).round() / 1e9));
         }
         _ => return None,
     };
@@ -2044,47 +2053,130 @@ fn far_end(req: &Req, value_type: &ValueType, scales: &[crate::vocabulary::Scale
     }
 }
 
-/// The value of a range nearest the current one: the end nearer it (one step inside where the
-/// end is strict), or the middle where a step would leave the range; with no current value of
-/// the range's kind, its lower end.
+/// A value inside a range requirement: [`in_range`] with the key's levels for a range of levels.
+fn range_value(
+    req: &Req,
+    value_type: &ValueType,
+    current: Option<&Value>,
+    scales: &[crate::vocabulary::Scale],
+    other: bool,
+) -> Option<Value> {
+    let Bound::Between {
+        low_strict,
+        high_strict,
+    } = req.bound
+    else {
+        return None;
+    };
+    let levels = match value_type {
+        ValueType::Grade { scale } => scales
+            .iter()
+            .find(|s| &s.id == scale)
+            .map(|s| s.levels.as_slice()),
+        _ => None,
+    };
+    in_range(
+        (req.threshold.as_ref()?, low_strict),
+        (req.ceiling.as_ref()?, high_strict),
+        current,
+        other,
+        levels,
+    )
+}
+
+/// A value inside a range: the end nearer the current value (`other`: the end further from
+/// it), one step inside where the end is strict, else the middle; with no current value of the
+/// range's kind, the lower end first. A level is named from the scale's `levels`.
 fn in_range(
     (low, ls): (&Value, bool),
     (high, hs): (&Value, bool),
     current: Option<&Value>,
-    step: impl Fn(f64) -> f64,
-) -> Value {
+    other: bool,
+    levels: Option<&[String]>,
+) -> Option<Value> {
     let round = |n: f64| (n * 1e9).round() / 1e9;
-    match (low, high, current) {
-        (Value::Number(l), Value::Number(h), current) => {
-            let inside = |n: f64| (if ls { n > *l } else { n >= *l }) && (if hs { n < *h } else { n <= *h });
-            let low_end = round(if ls { l + step(*l) } else { *l });
-            let high_end = round(if hs { h - step(*h) } else { *h });
+    match (low, high) {
+        (Value::Number(l), Value::Number(h)) => {
+            let (l, h) = (*l, *h);
+            let inside = |n: f64| (if ls { n > l } else { n >= l }) && (if hs { n < h } else { n <= h });
+            let low_end = round(if ls { l + step(l) } else { l });
+            let high_end = round(if hs { h - step(h) } else { h });
+            // Halves first, so ends near the largest numbers do not overflow.
+            let middle = l / 2.0 + h / 2.0;
             let nearer_high = matches!(current, Some(Value::Number(c)) if c - l > h - c);
-            let (first, second) = if nearer_high {
+            let (first, second) = if nearer_high != other {
                 (high_end, low_end)
             } else {
                 (low_end, high_end)
             };
-            let value = [first, second, round((l + h) / 2.0)]
+            [first, second, round(middle), middle]
                 .into_iter()
                 .find(|&n| inside(n))
-                .unwrap_or((l + h) / 2.0);
-            Value::Number(value)
+                .map(Value::Number)
         }
-        // Ranges of levels are made with both ends included (`interval`).
-        (
-            Value::Grade { rank: rl, .. },
-            Value::Grade { rank: rh, .. },
-            Some(Value::Grade { rank: c, .. }),
-        ) if c.abs_diff(*rh) < c.abs_diff(*rl) => high.clone(),
-        _ => low.clone(),
+        (Value::Grade { rank: rl, .. }, Value::Grade { rank: rh, .. }) => {
+            let (lowest, highest) = (rl + usize::from(ls), rh.checked_sub(usize::from(hs))?);
+            if lowest > highest {
+                return None;
+            }
+            let nearer_high = matches!(current, Some(Value::Grade { rank: c, .. })
+                if c.abs_diff(highest) < c.abs_diff(lowest));
+            let rank = if nearer_high != other { highest } else { lowest };
+            let level = match (rank, levels) {
+                (r, _) if r == *rl => low_level(low)?,
+                (r, _) if r == *rh => low_level(high)?,
+                (r, Some(levels)) => levels.get(r)?.clone(),
+                (_, None) => return None,
+            };
+            Some(Value::Grade { level, rank })
+        }
+        _ => None,
     }
+}
+
+/// A level's name.
+fn low_level(value: &Value) -> Option<String> {
+    match value {
+        Value::Grade { level, .. } => Some(level.clone()),
+        _ => None,
+    }
+}
+
+/// One step past a number: a step of its last decimal place, one place finer.
+fn step(t: f64) -> f64 {
+    let text = crate::vocabulary::format_number(t);
+    let decimals = text.split('.').nth(1).map_or(0, str::len) as i32;
+    10f64.powi(-(decimals + 1))
+}
+
+/// Whether the key allows a number between two ends (threshold, strict): within its range, and
+/// whole where it must be.
+fn allows((l, ls): (f64, bool), (h, hs): (f64, bool), domain: &crate::vocabulary::Range) -> bool {
+    let (lo, lo_strict) = match domain.min {
+        Some(m) if m > l => (m, false),
+        _ => (l, ls),
+    };
+    let (hi, hi_strict) = match domain.max {
+        Some(m) if m < h => (m, false),
+        _ => (h, hs),
+    };
+    if domain.integer {
+        let first = if lo_strict { lo.floor() + 1.0 } else { lo.ceil() };
+        return if hi_strict { first < hi } else { first <= hi };
+    }
+    lo < hi || (lo == hi && !lo_strict && !hi_strict)
 }
 
 /// The requirement of every value between a lower end and an upper end (threshold, strict),
 /// held over one window: a range, exactly one value where the ends leave one the thresholds
-/// name, none where they leave none (or a level the thresholds do not name).
-fn interval(low: (&Value, bool), high: (&Value, bool), sustained: u32, within: Option<u32>) -> Option<Req> {
+/// name, none where they leave none (or no number the key allows).
+fn interval(
+    low: (&Value, bool),
+    high: (&Value, bool),
+    sustained: u32,
+    within: Option<u32>,
+    domain: crate::vocabulary::Range,
+) -> Option<Req> {
     let ((tl, sl), (th, sh)) = (low, high);
     let req = |bound: Bound, threshold: &Value, ceiling: Option<&Value>| Req {
         bound,
@@ -2094,6 +2186,7 @@ fn interval(low: (&Value, bool), high: (&Value, bool), sustained: u32, within: O
         baseline: None,
         held_over: None,
         ceiling: ceiling.cloned(),
+        domain,
     };
     let range = |tl, th| {
         req(
@@ -2107,6 +2200,7 @@ fn interval(low: (&Value, bool), high: (&Value, bool), sustained: u32, within: O
     };
     match (tl, th) {
         (Value::Number(l), Value::Number(h)) => match l.partial_cmp(h)? {
+            _ if !allows((*l, sl), (*h, sh), &domain) => None,
             std::cmp::Ordering::Less => Some(range(tl, th)),
             std::cmp::Ordering::Equal if !sl && !sh => Some(req(Bound::Exactly, tl, None)),
             _ => None,
@@ -2117,8 +2211,8 @@ fn interval(low: (&Value, bool), high: (&Value, bool), sustained: u32, within: O
                 () if lowest > highest => None,
                 () if lowest == highest && !sl => Some(req(Bound::Exactly, tl, None)),
                 () if lowest == highest && !sh => Some(req(Bound::Exactly, th, None)),
-                // A level between two strict ends is named by neither.
-                () if sl || sh => None,
+                // A strict end leaves a level the thresholds do not name: the scale names it
+                // when the value is written (`range_value`).
                 () => Some(range(tl, th)),
             }
         }
@@ -2134,15 +2228,23 @@ fn shorter(a: Option<u32>, b: Option<u32>) -> Option<u32> {
     }
 }
 
+/// The bound a requirement's window is held over, to carry into a merge.
+fn over(r: &Req) -> Option<Over> {
+    match &r.held_over {
+        Some(over) => Some(over.clone()),
+        None => Some((r.bound, r.threshold.clone()?, r.ceiling.clone())),
+    }
+}
+
 /// Two interval bounds (at most, at least, a range) on one key, neither guaranteeing the other,
 /// as one: what both allow.
 ///
-/// With one window for both, the range held over it is exactly the two held over it. With a
-/// window on one only, the range is asked for now and the window is held over that one's bound,
-/// whose run the evidence may have begun (`x > 5` now and `x < 9` held for 60 days: `> 5 and < 9,
-/// and < 9 held for 60 days`). With windows of different lengths on both, the range is held for
-/// the longer, which asks more than the two do (met later, never wrongly), as two bounds of one
-/// kind are merged.
+/// With one window for both (over their own bounds), the range held over it is exactly the two
+/// held over it. With a window on one only, the range is asked for now and the window is held
+/// over the bound that one's window is held over, whose run the evidence may have begun (`x > 5`
+/// now and `x < 9` held for 60 days: `> 5 and < 9, and < 9 held for 60 days`). Otherwise the
+/// range is held for the longer window, which asks more than the two do (met later, never
+/// wrongly), as two bounds of one kind are merged.
 fn intersection(a: &Req, b: &Req) -> Option<Req> {
     let (la, lb) = (Limit::of(a), Limit::of(b));
     // The stricter of two ends, where they compare.
@@ -2165,18 +2267,24 @@ fn intersection(a: &Req, b: &Req) -> Option<Req> {
     } else {
         (b, a)
     };
-    let mut req = interval(low, high, windowed.sustained, shorter(a.within, b.within))?;
-    if other.sustained == 0 && windowed.sustained > 0 && windowed.ceiling.is_none() {
-        req.held_over = Some((windowed.bound, windowed.threshold.clone()?));
+    let mut req = interval(
+        low,
+        high,
+        windowed.sustained,
+        shorter(a.within, b.within),
+        a.domain,
+    )?;
+    if other.sustained == 0 && windowed.sustained > 0 {
+        req.held_over = over(windowed);
     }
     Some(req)
 }
 
 /// A range and a value to avoid inside it, as one (with one window for both): the range with
 /// that end made strict where the value is one of its ends; where it is further inside, the part
-/// of the range below it (`x >= 5`, `x <= 8`, `x != 7`: `>= 5 and < 7`, which asks a little more
-/// than the three do, as a one-sided bound is narrowed), for levels only where that part is the
-/// lowest level alone.
+/// of the range below it, or above it where the key allows no number below (`x >= 5`, `x <= 8`,
+/// `x != 7`: `>= 5 and < 7`, which asks a little more than the three do, as a one-sided bound
+/// is narrowed).
 fn range_avoiding(range: &Req, avoid: &Req) -> Option<Req> {
     let limit = Limit::of(range);
     let (low, high, e) = (limit.low()?, limit.high()?, avoid.threshold.as_ref()?);
@@ -2186,17 +2294,22 @@ fn range_avoiding(range: &Req, avoid: &Req) -> Option<Req> {
     let (low, high) = match (low.0.partial_cmp_value(e)?, high.0.partial_cmp_value(e)?) {
         (std::cmp::Ordering::Equal, _) => ((low.0, true), high),
         (_, std::cmp::Ordering::Equal) => (low, (high.0, true)),
-        (std::cmp::Ordering::Less, std::cmp::Ordering::Greater) => match (low.0, e) {
-            (Value::Number(_), _) => (low, (e, true)),
-            (Value::Grade { rank: rl, .. }, Value::Grade { rank: re, .. }) if rl + 1 == *re && !low.1 => {
-                (low, low)
+        (std::cmp::Ordering::Less, std::cmp::Ordering::Greater) => match (low.0, e, high.0) {
+            (Value::Number(l), Value::Number(n), _) if !allows((*l, low.1), (*n, true), &range.domain) => {
+                ((e, true), high)
             }
-            _ => return None,
+            _ => (low, (e, true)),
         },
         // Outside the range: the range alone rules it out (`bound_implies`).
         _ => return None,
     };
-    interval(low, high, range.sustained, shorter(range.within, avoid.within))
+    interval(
+        low,
+        high,
+        range.sustained,
+        shorter(range.within, avoid.within),
+        range.domain,
+    )
 }
 
 /// Whether requirement `a` already guarantees `b` (on the same key).
@@ -2282,10 +2395,10 @@ fn high_implies((ta, sa): (&Value, bool), (tb, sb): (&Value, bool)) -> bool {
 /// own.
 fn window_bound(r: &Req) -> Limit<'_> {
     match &r.held_over {
-        Some((bound, threshold)) => Limit {
+        Some((bound, threshold, ceiling)) => Limit {
             bound: *bound,
             threshold: Some(threshold),
-            ceiling: None,
+            ceiling: ceiling.as_ref(),
         },
         None => Limit::of(r),
     }
@@ -2392,9 +2505,8 @@ fn lengthened(stricter: &Req, weaker: &Req) -> Req {
     let stands = stricter.sustained == 0 || bound_implies(over, window_bound(stricter));
     // Over a bound the stricter's own guarantees and is guaranteed by, it is the same window.
     let same = bound_implies(over, Limit::of(stricter));
-    // A range is never held over: `carries_window` keeps a range's window to itself.
     let held_over = match over.threshold {
-        Some(threshold) if stands && !same && over.ceiling.is_none() => Some((over.bound, threshold.clone())),
+        Some(threshold) if stands && !same => Some((over.bound, threshold.clone(), over.ceiling.cloned())),
         _ => None,
     };
     Req {
@@ -2445,7 +2557,7 @@ fn carries_window(a: &Req, b: &Req) -> bool {
 }
 
 /// One requirement meeting a one-sided bound and a value to avoid inside its range, with the
-/// longer of their windows and no baseline.
+/// longer of their windows and no baseline; or two interval bounds as one ([`intersection`]).
 ///
 /// No single bound says "at least 5 but not 7", so without this the two cannot be merged and a
 /// target needing both is offered nothing, though a value meets it. Where the avoided value is
@@ -2454,12 +2566,19 @@ fn carries_window(a: &Req, b: &Req) -> bool {
 /// and `x != 7`: `>= 5 and < 7`; `x < 0.1` and `x != 0` on a share: `> 0 and < 0.1`), which asks
 /// a little more than the two do but keeps the values nearest the threshold, where the value
 /// the bound alone offers is (and for a trend "no worse" the value it holds now, so a window
-/// already held goes on). A level becomes exactly the threshold (`>= mid` and `!= high`: `==
-/// mid`): a range of levels is made only with both ends named.
-///
-/// An upper and a lower bound that leave one value between them (`< mid` and `>= low` on a
-/// scale, `<= 5` and `>= 5`) are exactly that value.
+/// already held goes on); where the key allows no number there (`x < 9` and `x != 8` on a
+/// whole-number key), beyond the avoided value (`< 8`). A level becomes exactly the threshold
+/// (`>= mid` and `!= high`: `== mid`).
 fn narrowed(a: &Req, b: &Req) -> Option<Req> {
+    let interval_bound = |b: Bound| {
+        matches!(
+            b,
+            Bound::Upper { .. } | Bound::Lower { .. } | Bound::Between { .. }
+        )
+    };
+    if interval_bound(a.bound) && interval_bound(b.bound) {
+        return intersection(a, b);
+    }
     // A window held over a weaker bound is narrowed as if held over its own (which asks more,
     // and may be met later): the window belongs to the bound it was merged with, not to the
     // narrowed one.
@@ -2470,18 +2589,11 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         };
         return narrowed(&own(a), &own(b));
     }
-    let interval_bound = |b: Bound| {
-        matches!(
-            b,
-            Bound::Upper { .. } | Bound::Lower { .. } | Bound::Between { .. }
-        )
-    };
     let (one_sided, avoid) = match (a.bound, b.bound) {
         (Bound::Between { .. }, Bound::NotEqual) => return range_avoiding(a, b),
         (Bound::NotEqual, Bound::Between { .. }) => return range_avoiding(b, a),
         (Bound::Upper { .. } | Bound::Lower { .. }, Bound::NotEqual) => (a, b),
         (Bound::NotEqual, Bound::Upper { .. } | Bound::Lower { .. }) => (b, a),
-        (x, y) if interval_bound(x) && interval_bound(y) => return intersection(a, b),
         _ => return None,
     };
     let (t, e) = (one_sided.threshold.as_ref()?, avoid.threshold.as_ref()?);
@@ -2501,37 +2613,47 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
     let held_over = match (order.is_eq(), a.sustained, b.sustained) {
         (true, wa, wb) if wa == wb => None,
         (false, 0, 0) => None,
-        (false, 0, _) => Some((b.bound, b.threshold.clone()?)),
-        (false, _, 0) => Some((a.bound, a.threshold.clone()?)),
+        (false, 0, _) => over(b),
+        (false, _, 0) => over(a),
         _ => return None,
     };
     let sustained = a.sustained.max(b.sustained);
     let within = shorter(a.within, b.within);
-    // Inside the range, numbers keep the part between the threshold and the value to avoid:
-    // the values nearest the threshold, where the value the bound alone offers is.
-    if inside && matches!((t, e), (Value::Number(_), Value::Number(_))) {
-        let (threshold_end, avoid_end) = ((t, strict), (e, true));
-        let (low, high) = if upper {
-            (avoid_end, threshold_end)
+    let domain = one_sided.domain;
+    let beyond = || {
+        if upper {
+            Bound::Upper { strict: true }
         } else {
-            (threshold_end, avoid_end)
-        };
-        return Some(Req {
-            held_over,
-            ..interval(low, high, sustained, within)?
-        });
-    }
-    let (bound, threshold) = match () {
-        () if order.is_eq() => (
-            if upper {
-                Bound::Upper { strict: true }
+            Bound::Lower { strict: true }
+        }
+    };
+    let (bound, threshold) = match (t, e) {
+        // Inside the range, numbers keep the part between the threshold and the value to
+        // avoid: the values nearest the threshold, where the value the bound alone offers is;
+        // where the key allows none there, the part beyond the value to avoid.
+        (Value::Number(_), Value::Number(en)) if inside => {
+            let (threshold_end, avoid_end) = ((t, strict), (e, true));
+            let (low, high) = if upper {
+                (avoid_end, threshold_end)
             } else {
-                Bound::Lower { strict: true }
-            },
-            e,
-        ),
-        () if inside && !strict => (Bound::Exactly, t),
-        () => return None,
+                (threshold_end, avoid_end)
+            };
+            if let Some(req) = interval(low, high, sustained, within, domain) {
+                return Some(Req { held_over, ..req });
+            }
+            let far = if upper {
+                ((f64::NEG_INFINITY, true), (*en, true))
+            } else {
+                ((*en, true), (f64::INFINITY, true))
+            };
+            if !allows(far.0, far.1, &domain) {
+                return None;
+            }
+            (beyond(), e)
+        }
+        _ if order.is_eq() => (beyond(), e),
+        _ if inside && !strict => (Bound::Exactly, t),
+        _ => return None,
     };
     Some(Req {
         bound,
@@ -2541,6 +2663,7 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         baseline: None,
         held_over,
         ceiling: None,
+        domain,
     })
 }
 
@@ -3046,11 +3169,19 @@ mod tests {
             };
             let t = f64::from(t) * 10.0;
             let by = f64::from(weaker) * 10.0;
+            // Ranges held over a wider range, as merges make them.
             let held_over = match bound {
                 _ if weaker == 0 || sustained == 0 => None,
-                Bound::Between { .. } => None,
-                Bound::Upper { .. } => Some((Bound::Upper { strict: false }, Value::Number(t + by))),
-                _ => Some((Bound::Lower { strict: false }, Value::Number(t - by))),
+                Bound::Between { .. } => Some((
+                    Bound::Between {
+                        low_strict: false,
+                        high_strict: false,
+                    },
+                    Value::Number(t - by),
+                    Some(Value::Number(t + 10.0 + 2.0 * by)),
+                )),
+                Bound::Upper { .. } => Some((Bound::Upper { strict: false }, Value::Number(t + by), None)),
+                _ => Some((Bound::Lower { strict: false }, Value::Number(t - by), None)),
             };
             Req {
                 bound,
@@ -3060,6 +3191,7 @@ mod tests {
                 baseline,
                 held_over,
                 ceiling: matches!(bound, Bound::Between { .. }).then(|| Value::Number(t + 10.0 + by)),
+                domain: crate::vocabulary::Range::default(),
             }
         })
     }
