@@ -1790,7 +1790,15 @@ impl<'a> Solver<'a> {
             )
         };
         let distance = match (&current, &value) {
-            (Some(Value::Number(a)), Value::Number(b)) => ((a - b).abs() * 1e9).round() / 1e9,
+            // Rounded to the billionth, where that does not overflow (thresholds near 1e300).
+            (Some(Value::Number(a)), Value::Number(b)) => {
+                let rounded = ((a - b).abs() * 1e9).round() / 1e9;
+                if rounded.is_finite() {
+                    rounded
+                } else {
+                    (a - b).abs()
+                }
+            }
             (Some(Value::Grade { rank: a, .. }), Value::Grade { rank: b, .. }) => a.abs_diff(*b) as f64,
             _ => 1.0,
         };
@@ -2236,61 +2244,104 @@ fn over(r: &Req) -> Option<Over> {
     }
 }
 
-/// Two interval bounds (at most, at least, a range) on one key, neither guaranteeing the other,
-/// as one: what both allow.
-///
-/// With one window for both (over their own bounds), the range held over it is exactly the two
-/// held over it. With a window on one only, the range is asked for now and the window is held
-/// over the bound that one's window is held over, whose run the evidence may have begun (`x > 5`
-/// now and `x < 9` held for 60 days: `> 5 and < 9, and < 9 held for 60 days`). Otherwise the
-/// range is held for the longer window, which asks more than the two do (met later, never
-/// wrongly), as two bounds of one kind are merged.
-fn intersection(a: &Req, b: &Req) -> Option<Req> {
-    let (la, lb) = (Limit::of(a), Limit::of(b));
-    // The stricter of two ends, where they compare.
-    fn stricter<'v>(
-        x: Option<(&'v Value, bool)>,
-        y: Option<(&'v Value, bool)>,
-        implies: fn((&Value, bool), (&Value, bool)) -> bool,
-    ) -> Option<(&'v Value, bool)> {
-        match (x, y) {
-            (Some(x), Some(y)) if implies(x, y) => Some(x),
-            (Some(x), Some(y)) if implies(y, x) => Some(y),
-            (Some(_), Some(_)) => None,
-            (x, y) => x.or(y),
-        }
+/// The stricter of two ends (threshold, strict), where they compare; either where only one is.
+fn stricter<'v>(
+    x: Option<(&'v Value, bool)>,
+    y: Option<(&'v Value, bool)>,
+    implies: fn((&Value, bool), (&Value, bool)) -> bool,
+) -> Option<(&'v Value, bool)> {
+    match (x, y) {
+        (Some(x), Some(y)) if implies(x, y) => Some(x),
+        (Some(x), Some(y)) if implies(y, x) => Some(y),
+        (Some(_), Some(_)) => None,
+        (x, y) => x.or(y),
     }
-    let low = stricter(la.low(), lb.low(), low_implies)?;
-    let high = stricter(la.high(), lb.high(), high_implies)?;
-    let (windowed, other) = if a.sustained >= b.sustained {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    let mut req = interval(
-        low,
-        high,
-        windowed.sustained,
-        shorter(a.within, b.within),
-        a.domain,
-    )?;
-    if other.sustained == 0 && windowed.sustained > 0 {
-        req.held_over = over(windowed);
-    }
-    Some(req)
 }
 
-/// A range and a value to avoid inside it, as one (with one window for both): the range with
-/// that end made strict where the value is one of its ends; where it is further inside, the part
+/// What two window bounds both allow, as a bound a window is held over; none where either is not
+/// an interval (a value to avoid) or they leave nothing.
+fn limits_meet(x: Limit, y: Limit) -> Option<Over> {
+    let interval_bound = |b: Bound| {
+        matches!(
+            b,
+            Bound::Upper { .. } | Bound::Lower { .. } | Bound::Between { .. } | Bound::Exactly
+        )
+    };
+    if !interval_bound(x.bound) || !interval_bound(y.bound) {
+        return None;
+    }
+    let low = match (x.low(), y.low()) {
+        (Some(p), Some(q)) => Some(stricter(Some(p), Some(q), low_implies)?),
+        (p, q) => p.or(q),
+    };
+    let high = match (x.high(), y.high()) {
+        (Some(p), Some(q)) => Some(stricter(Some(p), Some(q), high_implies)?),
+        (p, q) => p.or(q),
+    };
+    match (low, high) {
+        (Some((l, ls)), Some((h, hs))) => match l.partial_cmp_value(h)? {
+            std::cmp::Ordering::Equal if !ls && !hs => Some((Bound::Exactly, l.clone(), None)),
+            std::cmp::Ordering::Less => Some((
+                Bound::Between {
+                    low_strict: ls,
+                    high_strict: hs,
+                },
+                l.clone(),
+                Some(h.clone()),
+            )),
+            _ => None,
+        },
+        (Some((l, strict)), None) => Some((Bound::Lower { strict }, l.clone(), None)),
+        (None, Some((h, strict))) => Some((Bound::Upper { strict }, h.clone(), None)),
+        (None, None) => None,
+    }
+}
+
+/// Gives `merged`, one requirement meeting both `a` and `b` now, their windows: with a window
+/// on one only, held over the bound that one's window is held over, whose run the evidence may
+/// have begun (exactly the two); with windows on both, the longer, held over what both window
+/// bounds allow (exactly the two where the windows are one length, more where they differ, so
+/// met later, never wrongly), or over `merged` itself where that cannot be said.
+fn hold(a: &Req, b: &Req, mut merged: Req) -> Req {
+    merged.sustained = a.sustained.max(b.sustained);
+    let over = match (a.sustained, b.sustained) {
+        (0, 0) => None,
+        (0, _) => over(b),
+        (_, 0) => over(a),
+        _ if a.held_over.is_none() && b.held_over.is_none() => None,
+        _ => limits_meet(window_bound(a), window_bound(b)),
+    };
+    // Over the merged bound itself, it is its own window.
+    merged.held_over = over.filter(|(bound, threshold, ceiling)| {
+        let limit = Limit {
+            bound: *bound,
+            threshold: Some(threshold),
+            ceiling: ceiling.as_ref(),
+        };
+        !bound_implies(limit, Limit::of(&merged))
+    });
+    merged
+}
+
+/// Two interval bounds (at most, at least, a range) on one key, neither guaranteeing the other,
+/// as one: what both allow now, with their windows as [`hold`] gives them (`x > 5` now and `x <
+/// 9` held for 60 days: `> 5 and < 9, and < 9 held for 60 days`).
+fn intersection(a: &Req, b: &Req) -> Option<Req> {
+    let (la, lb) = (Limit::of(a), Limit::of(b));
+    let low = stricter(la.low(), lb.low(), low_implies)?;
+    let high = stricter(la.high(), lb.high(), high_implies)?;
+    let req = interval(low, high, 0, shorter(a.within, b.within), a.domain)?;
+    Some(hold(a, b, req))
+}
+
+/// A range and a value to avoid inside it, as one, with their windows as [`hold`] gives them:
+/// the range with that end made strict where the value is one of its ends; where it is further inside, the part
 /// of the range below it, or above it where the key allows no number below (`x >= 5`, `x <= 8`,
 /// `x != 7`: `>= 5 and < 7`, which asks a little more than the three do, as a one-sided bound
 /// is narrowed).
 fn range_avoiding(range: &Req, avoid: &Req) -> Option<Req> {
     let limit = Limit::of(range);
     let (low, high, e) = (limit.low()?, limit.high()?, avoid.threshold.as_ref()?);
-    if range.sustained != avoid.sustained {
-        return None;
-    }
     let (low, high) = match (low.0.partial_cmp_value(e)?, high.0.partial_cmp_value(e)?) {
         (std::cmp::Ordering::Equal, _) => ((low.0, true), high),
         (_, std::cmp::Ordering::Equal) => (low, (high.0, true)),
@@ -2303,13 +2354,8 @@ fn range_avoiding(range: &Req, avoid: &Req) -> Option<Req> {
         // Outside the range: the range alone rules it out (`bound_implies`).
         _ => return None,
     };
-    interval(
-        low,
-        high,
-        range.sustained,
-        shorter(range.within, avoid.within),
-        range.domain,
-    )
+    let req = interval(low, high, 0, shorter(range.within, avoid.within), range.domain)?;
+    Some(hold(range, avoid, req))
 }
 
 /// Whether requirement `a` already guarantees `b` (on the same key).
@@ -2579,16 +2625,7 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
     if interval_bound(a.bound) && interval_bound(b.bound) {
         return intersection(a, b);
     }
-    // A window held over a weaker bound is narrowed as if held over its own (which asks more,
-    // and may be met later): the window belongs to the bound it was merged with, not to the
-    // narrowed one.
-    if a.held_over.is_some() || b.held_over.is_some() {
-        let own = |r: &Req| Req {
-            held_over: None,
-            ..r.clone()
-        };
-        return narrowed(&own(a), &own(b));
-    }
+    // The windows of both, and the bounds they are held over, are given by `hold`.
     let (one_sided, avoid) = match (a.bound, b.bound) {
         (Bound::Between { .. }, Bound::NotEqual) => return range_avoiding(a, b),
         (Bound::NotEqual, Bound::Between { .. }) => return range_avoiding(b, a),
@@ -2604,20 +2641,6 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         _ => return None,
     };
     let inside = if upper { order.is_lt() } else { order.is_gt() };
-    // Held over a window, a narrowed bound would ask for the narrower values over the whole
-    // window, and its earliest day would be counted from them: exact at the threshold itself
-    // with one window for both. Inside the range, exact without windows, or with a window on
-    // one of the two only: the narrower values now, and the window held over that one's own
-    // bound (`x >= 5` held for 60 days and `x != 10`: `>= 5 and < 10, and >= 5 held for 60
-    // days`).
-    let held_over = match (order.is_eq(), a.sustained, b.sustained) {
-        (true, wa, wb) if wa == wb => None,
-        (false, 0, 0) => None,
-        (false, 0, _) => over(b),
-        (false, _, 0) => over(a),
-        _ => return None,
-    };
-    let sustained = a.sustained.max(b.sustained);
     let within = shorter(a.within, b.within);
     let domain = one_sided.domain;
     let beyond = || {
@@ -2638,8 +2661,8 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
             } else {
                 (threshold_end, avoid_end)
             };
-            if let Some(req) = interval(low, high, sustained, within, domain) {
-                return Some(Req { held_over, ..req });
+            if let Some(req) = interval(low, high, 0, within, domain) {
+                return Some(hold(a, b, req));
             }
             let far = if upper {
                 ((f64::NEG_INFINITY, true), (*en, true))
@@ -2655,16 +2678,17 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
         _ if inside && !strict => (Bound::Exactly, t),
         _ => return None,
     };
-    Some(Req {
+    let req = Req {
         bound,
         threshold: Some(threshold.clone()),
-        sustained,
+        sustained: 0,
         within,
         baseline: None,
-        held_over,
+        held_over: None,
         ceiling: None,
         domain,
-    })
+    };
+    Some(hold(a, b, req))
 }
 
 /// The merge as first written, on the requirements themselves: the lazy search's

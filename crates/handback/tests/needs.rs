@@ -1260,3 +1260,80 @@ fn json_grade(level: &str, rank: usize) -> handback::Value {
         rank,
     }
 }
+
+/// Windows of one length on a range and a bound whose own window is held over a wider bound:
+/// the narrower values now, and the window held over what both window bounds allow, in either
+/// order. `x <= 8` and `x < 7` held for 30 days, `x >= 5`, with `x` at 2 ten days ago: 5 today
+/// is met 20 days on (the run of `< 7` began ten days ago), not 30.
+#[test]
+fn windows_of_one_length_are_held_over_what_both_window_bounds_allow() {
+    let parts = [
+        json!({"key": "x", "op": "<=", "value": 8, "sustained_days": 30}),
+        json!({"key": "x", "op": ">=", "value": 5}),
+        json!({"key": "x", "op": "<", "value": 7, "sustained_days": 30}),
+    ];
+    for order in [[0, 1, 2], [2, 1, 0], [1, 0, 2]] {
+        let all: Vec<_> = order.iter().map(|&i| parts[i].clone()).collect();
+        let p = pack(
+            json!([number("x", "higher_is_better")]),
+            json!([rule("r", json!({ "all": all }))]),
+        );
+        let ev = evidence(&p, json!([obs("o1", "x", json!(2), "2016-06-20")]));
+        let as_of = day("2016-06-30");
+        let n = sound_needs(&p, &ev, as_of, &target("r"));
+        assert_eq!(n.sets.len(), 1, "{order:?}: {n:?}");
+        let set = &n.sets[0];
+        assert_eq!(set.earliest, day("2016-07-20"), "{order:?}: {n:?}");
+        let sooner = handback::ChangeSet {
+            earliest: day("2016-07-19"),
+            ..set.clone()
+        };
+        assert!(!set_meets(&p, &ev, as_of, &target("r"), &sooner), "{order:?}: {n:?}");
+    }
+}
+
+/// A value to avoid beside a range or a bound where only one of them has a window: the window is
+/// held over that one, in either order (`x > 1`, `x < 10` held for 20 days, `x != 5`; `x >= 5`
+/// held for 30 days and `x != 5`). Nothing was offered.
+#[test]
+fn a_value_to_avoid_beside_a_windowed_range_or_bound_is_offered_a_value() {
+    let range = [
+        json!({"key": "x", "op": ">", "value": 1}),
+        json!({"key": "x", "op": "<", "value": 10, "sustained_days": 20}),
+        json!({"key": "x", "op": "!=", "value": 5}),
+    ];
+    let at_threshold = [
+        json!({"key": "x", "op": ">=", "value": 5, "sustained_days": 30}),
+        json!({"key": "x", "op": "!=", "value": 5}),
+    ];
+    let as_of = day("2016-06-30");
+    for (parts, earliest) in [(&range[..], "2016-07-20"), (&at_threshold[..], "2016-07-30")] {
+        for reversed in [false, true] {
+            let mut all = parts.to_vec();
+            if reversed {
+                all.reverse();
+            }
+            let p = pack(
+                json!([number("x", "higher_is_better")]),
+                json!([rule("r", json!({ "all": all }))]),
+            );
+            let ev = evidence(&p, json!([]));
+            let n = sound_needs(&p, &ev, as_of, &target("r"));
+            assert_eq!(n.sets.len(), 1, "{all:?}: {n:?}");
+            assert_eq!(n.sets[0].earliest, day(earliest), "{all:?}: {n:?}");
+        }
+    }
+}
+
+/// A distance between numbers far apart is a number, not infinity (written as `null` in JSON).
+#[test]
+fn a_distance_far_from_zero_is_finite() {
+    let p = pack(
+        json!([number("x", "higher_is_better")]),
+        json!([rule("r", json!({"key": "x", "op": ">=", "value": 1e300}))]),
+    );
+    let ev = evidence(&p, json!([obs("o1", "x", json!(7), "2016-06-20")]));
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("r"));
+    assert_eq!(n.sets.len(), 1, "{n:?}");
+    assert!(n.sets[0].distance.is_finite(), "{n:?}");
+}
