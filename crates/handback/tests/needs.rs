@@ -1288,7 +1288,10 @@ fn windows_of_one_length_are_held_over_what_both_window_bounds_allow() {
             earliest: day("2016-07-19"),
             ..set.clone()
         };
-        assert!(!set_meets(&p, &ev, as_of, &target("r"), &sooner), "{order:?}: {n:?}");
+        assert!(
+            !set_meets(&p, &ev, as_of, &target("r"), &sooner),
+            "{order:?}: {n:?}"
+        );
     }
 }
 
