@@ -415,6 +415,10 @@ enum Choice {
     /// The other end of a range (for other requirements, the near value again).
     Other,
     Current,
+    /// Each requirement merged first with the comparisons on its key that hold now, so its
+    /// value keeps them (`x > 5` needed, `x != 6` and `x < 10` met: `> 6 and < 10`, 7 on a
+    /// whole-number key, where 6 breaks `x != 6`).
+    Kept,
 }
 
 /// A requirement of a set as written out, or why no set holding it can be written.
@@ -440,6 +444,9 @@ struct Solver<'a> {
     /// The functions a recommendation to return is recorded for, as of the date: ready, as
     /// the plan has them, whatever their gates.
     recommended: std::collections::BTreeSet<String>,
+    /// Comparisons the search passed as met now, by slot, in the order met: a value written
+    /// for the slot may break them ([`Choice::Kept`]).
+    holding: BTreeMap<Slot, Vec<Req>>,
 }
 
 /// Works out what it would take to make `target` met.
@@ -516,6 +523,7 @@ pub(crate) fn needs_checked(
         memo: BTreeMap::new(),
         table: Table::default(),
         written: BTreeMap::new(),
+        holding: BTreeMap::new(),
     };
     let fixes = match target {
         Target::Rule { rule, function } => solver.rule_target(rule, function.as_deref()),
@@ -540,11 +548,17 @@ pub(crate) fn needs_checked(
             let items = solver.table.ordered(fix);
             let mut near = None;
             let mut found = None;
-            for choice in [Choice::Near, Choice::Far, Choice::Other, Choice::Current] {
+            for choice in [
+                Choice::Near,
+                Choice::Far,
+                Choice::Other,
+                Choice::Current,
+                Choice::Kept,
+            ] {
                 let Some(set) = solver.render(fix, choice) else {
                     continue;
                 };
-                if matches!(choice, Choice::Other | Choice::Current) && near.as_ref() == Some(&set) {
+                if choice != Choice::Near && choice != Choice::Far && near.as_ref() == Some(&set) {
                     continue;
                 }
                 if checker.meets(&set, &items, choice) {
@@ -1214,6 +1228,7 @@ impl<'a> Solver<'a> {
         let truth = self.engine.truth(c, subject, &self.outcomes);
         let truth = if negated { truth.not() } else { truth };
         if truth == Truth::Met {
+            self.note_holding(c, subject, negated);
             return vec![Fix::default()];
         }
         let conjunction = |parts: &[Condition], s: &mut Self| {
@@ -1266,6 +1281,70 @@ impl<'a> Solver<'a> {
             }
             Condition::Leaf(leaf) => self.leaf(leaf, subject, negated),
         }
+    }
+
+    /// Notes the comparisons a met condition holds on (every part of a met conjunction), for
+    /// values written later to keep ([`Choice::Kept`]). A met disjunction is passed over: which
+    /// of its parts matter is not known.
+    fn note_holding(&mut self, c: &Condition, subject: Option<usize>, negated: bool) {
+        match c {
+            Condition::All(parts) if !negated => {
+                for p in parts {
+                    self.note_holding(p, subject, negated);
+                }
+            }
+            Condition::Any(parts) if negated => {
+                for p in parts {
+                    self.note_holding(p, subject, negated);
+                }
+            }
+            Condition::Not(inner) => self.note_holding(inner, subject, !negated),
+            Condition::Leaf(leaf) => {
+                let (op, threshold) = match &leaf.test {
+                    LeafTest::Compare { op, threshold } => (*op, threshold),
+                    // A window that holds goes on only with a value that meets it.
+                    LeafTest::Sustained { op, threshold, .. } if !negated => (*op, threshold),
+                    _ => return,
+                };
+                let Some(key) = self.pack.keys().get(leaf.key).filter(|k| k.derived.is_none()) else {
+                    return;
+                };
+                let req = Req {
+                    bound: op_bound(if negated { flip(op) } else { op }),
+                    threshold: Some(self.engine.threshold(threshold).clone()),
+                    sustained: 0,
+                    within: None,
+                    baseline: None,
+                    held_over: None,
+                    ceiling: None,
+                    domain: crate::vocabulary::Range::default(),
+                };
+                let Some(req) = self.on_scale(req, &key.value_type) else {
+                    return;
+                };
+                let function = self.slot_function(leaf.key, leaf.function.as_ref(), subject);
+                let list = self.holding.entry((leaf.key, function)).or_default();
+                if !list.contains(&req) {
+                    list.push(req);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A requirement merged with each comparison on its slot that holds now, in the order met,
+    /// where the two merge ([`Choice::Kept`]).
+    fn kept(&self, slot: &Slot, req: &Req) -> Req {
+        let mut merged = req.clone();
+        for holding in self.holding.get(slot).into_iter().flatten() {
+            if implies(&merged, holding) {
+                continue;
+            }
+            if let Some(m) = merge(&merged, holding) {
+                merged = m;
+            }
+        }
+        merged
     }
 
     fn leaf_fix(&mut self, leaf: &Leaf, subject: Option<usize>, negated: bool) -> Option<Fix> {
@@ -1746,6 +1825,13 @@ impl<'a> Solver<'a> {
     /// block that stops any set holding it (a window past the calendar's end).
     fn render_one(&mut self, (slot, req): (u32, u32), choice: Choice) -> Option<Written> {
         let ((key_index, function), req) = (self.table.slots.get(slot as usize)?, self.table.req(req)?);
+        let kept;
+        let req = if choice == Choice::Kept {
+            kept = self.kept(&(*key_index, function.clone()), req);
+            &kept
+        } else {
+            req
+        };
         let key = self.pack.keys().get(*key_index)?;
         let series = self.series(*key_index, function.as_deref());
         let latest = series.last().copied();
@@ -2692,8 +2778,7 @@ fn narrowed(a: &Req, b: &Req) -> Option<Req> {
 }
 
 /// The merge as first written, on the requirements themselves: the lazy search's
-/// [`Table::merge`] must agree with it.
-#[cfg(test)]
+/// [`Table::merge`] must agree with it, and [`Choice::Kept`] merges with it.
 fn merge(a: &Req, b: &Req) -> Option<Req> {
     let baseline = a.baseline.clone().or_else(|| b.baseline.clone());
     let strip = |r: &Req| Req {
@@ -2705,7 +2790,6 @@ fn merge(a: &Req, b: &Req) -> Option<Req> {
     Some(merged)
 }
 
-#[cfg(test)]
 fn merge_bounds(a: &Req, b: &Req) -> Option<Req> {
     if implies(a, b) {
         return Some(a.clone());

@@ -1340,3 +1340,43 @@ fn a_distance_far_from_zero_is_finite() {
     assert_eq!(n.sets.len(), 1, "{n:?}");
     assert!(n.sets[0].distance.is_finite(), "{n:?}");
 }
+
+/// A value written for one comparison keeps the comparisons on its key that hold now: each is
+/// asked for together with them when the value next to its threshold (and the far one) would
+/// break one. Nothing was offered in each of these.
+#[test]
+fn a_value_keeps_the_comparisons_on_its_key_that_hold_now() {
+    let count = json!({"key": "n", "type": "number", "unit": "count", "direction": "higher_is_better", "integer": true, "min": 0, "description": "d"});
+    let p = pack(
+        json!([number("x", "higher_is_better"), count]),
+        json!([
+            // `n > 5` needed; `n != 6` and `n < 10` hold with 5: 6 breaks the first, 7 keeps both.
+            rule(
+                "whole",
+                json!({"all": [{"key": "n", "op": "!=", "value": 6}, {"key": "n", "op": "<", "value": 10}, {"key": "n", "op": ">", "value": 5}]})
+            ),
+            // `x < 5` needed; `x > 4.95` holds with 7: 4.9 breaks it.
+            rule(
+                "close",
+                json!({"all": [{"key": "x", "op": ">", "value": 4.95}, {"key": "x", "op": "<", "value": 5}]})
+            ),
+        ]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o1", "n", json!(5), "2016-06-20"),
+            obs("o2", "x", json!(7), "2016-06-20")
+        ]),
+    );
+    for (rule, needs, value) in [("whole", "> 6 and < 10", 7.0), ("close", "> 4.95 and < 5", 4.951)] {
+        let n = sound_needs(&p, &ev, day("2016-06-30"), &target(rule));
+        assert_eq!(n.sets.len(), 1, "{rule}: {n:?}");
+        assert_eq!(n.sets[0].changes[0].needs, needs, "{rule}: {n:?}");
+        assert_eq!(
+            n.sets[0].changes[0].value,
+            handback::Value::Number(value),
+            "{rule}: {n:?}"
+        );
+    }
+}
