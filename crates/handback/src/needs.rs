@@ -445,8 +445,14 @@ struct Solver<'a> {
     /// the plan has them, whatever their gates.
     recommended: std::collections::BTreeSet<String>,
     /// Comparisons the search passed as met now, by slot, in the order met: a value written
-    /// for the slot may break them ([`Choice::Kept`]).
+    /// for the slot may break them ([`Choice::Kept`]). Only those the target needs whatever the
+    /// option: met parts of the conjunctions from a target rule down (`noting`), not of a
+    /// disjunction's branches or of rules referred to, which another branch may stand in for.
     holding: BTreeMap<Slot, Vec<Req>>,
+    /// The rules the target is made of (its gates), whose conditions' met parts are noted.
+    roots: std::collections::BTreeSet<MemoKey>,
+    /// Whether the condition being solved lies on a chain of conjunctions from a target rule.
+    noting: bool,
 }
 
 /// Works out what it would take to make `target` met.
@@ -524,6 +530,8 @@ pub(crate) fn needs_checked(
         table: Table::default(),
         written: BTreeMap::new(),
         holding: BTreeMap::new(),
+        roots: std::collections::BTreeSet::new(),
+        noting: false,
     };
     let fixes = match target {
         Target::Rule { rule, function } => solver.rule_target(rule, function.as_deref()),
@@ -989,6 +997,7 @@ impl<'a> Solver<'a> {
             Some(Body::Graded { levels, .. }) => levels.first().map(|l| l.rank),
             _ => None,
         };
+        self.roots.insert((index, subject, top, false));
         self.rule_fixes((index, subject, top, false))
     }
 
@@ -1167,7 +1176,22 @@ impl<'a> Solver<'a> {
         (r.rule, target_subject, r.at_least, negated)
     }
 
-    fn solve_rule(&mut self, (rule, subject, at_least, negated): MemoKey) -> Vec<Fix> {
+    fn solve_rule(&mut self, key: MemoKey) -> Vec<Fix> {
+        // A target rule's test notes what holds; a graded rule's levels are alternatives, and a
+        // rule referred to may be stood in for.
+        let was = self.noting;
+        let test = self
+            .pack
+            .rules()
+            .get(key.0)
+            .is_some_and(|r| matches!(r.body, Body::Test(_)));
+        self.noting = test && self.roots.contains(&key);
+        let fixes = self.solve_rule_body(key);
+        self.noting = was;
+        fixes
+    }
+
+    fn solve_rule_body(&mut self, (rule, subject, at_least, negated): MemoKey) -> Vec<Fix> {
         let Some(model) = self.pack.rules().get(rule) else {
             return Vec::new();
         };
@@ -1228,9 +1252,25 @@ impl<'a> Solver<'a> {
         let truth = self.engine.truth(c, subject, &self.outcomes);
         let truth = if negated { truth.not() } else { truth };
         if truth == Truth::Met {
-            self.note_holding(c, subject, negated);
+            if self.noting {
+                self.note_holding(c, subject, negated);
+            }
             return vec![Fix::default()];
         }
+        // Below a disjunction, a met part may not be needed: another branch can stand in.
+        let conjunctive = matches!(
+            (c, negated),
+            (Condition::All(_), false) | (Condition::Any(_), true) | (Condition::Not(_), _)
+        );
+        let was = self.noting;
+        self.noting = was && conjunctive;
+        let fixes = self.cond_parts(c, subject, negated);
+        self.noting = was;
+        fixes
+    }
+
+    /// The sets of a condition that is not met now, from its parts.
+    fn cond_parts(&mut self, c: &Condition, subject: Option<usize>, negated: bool) -> Vec<Fix> {
         let conjunction = |parts: &[Condition], s: &mut Self| {
             let mut acc = vec![Fix::default()];
             for p in parts {

@@ -1380,3 +1380,38 @@ fn a_value_keeps_the_comparisons_on_its_key_that_hold_now() {
         );
     }
 }
+
+/// What holds in a branch of an `any` that the option does not take is not asked for: `n < 30`
+/// holds with 5, but only in a branch that also needs `y > 5`; the option through `n > 20`
+/// keeps `n != 21` and `n != 100` (parts of the rule's own `all`), not `n < 30`.
+#[test]
+fn a_value_keeps_only_what_the_target_needs_whatever_the_branch() {
+    let count = json!({"key": "n", "type": "number", "unit": "count", "direction": "higher_is_better", "integer": true, "min": 0, "max": 100, "description": "d"});
+    let p = pack(
+        json!([number("y", "higher_is_better"), count]),
+        json!([rule(
+            "r",
+            json!({"all": [
+                {"any": [{"all": [{"key": "n", "op": "<", "value": 30}, {"key": "y", "op": ">", "value": 5}]}, {"key": "n", "op": ">", "value": 20}]},
+                {"key": "n", "op": "!=", "value": 21},
+                {"key": "n", "op": "!=", "value": 100}
+            ]})
+        )]),
+    );
+    let ev = evidence(
+        &p,
+        json!([
+            obs("o1", "n", json!(5), "2016-06-20"),
+            obs("o2", "y", json!(1), "2016-06-20")
+        ]),
+    );
+    let n = sound_needs(&p, &ev, day("2016-06-30"), &target("r"));
+    let on_n: Vec<_> = n
+        .sets
+        .iter()
+        .flat_map(|s| &s.changes)
+        .filter(|c| c.key == "n")
+        .collect();
+    assert_eq!(on_n.len(), 1, "{n:?}");
+    assert_eq!(on_n[0].needs, "> 21 and < 100", "{n:?}");
+}
