@@ -252,6 +252,23 @@ struct Req {
     domain: crate::vocabulary::Range,
 }
 
+impl Req {
+    /// A bound on one value now: no window, no baseline, checked against the key's values by
+    /// `Solver::on_scale`.
+    fn compare(bound: Bound, threshold: Option<Value>, within: Option<u32>) -> Req {
+        Req {
+            bound,
+            threshold,
+            sustained: 0,
+            within,
+            baseline: None,
+            held_over: None,
+            ceiling: None,
+            domain: crate::vocabulary::Range::default(),
+        }
+    }
+}
+
 /// The bound a merged requirement's window is held over, when it is not the requirement's own:
 /// a bound, its threshold, and for a range its ceiling.
 type Over = (Bound, Value, Option<Value>);
@@ -1349,16 +1366,11 @@ impl<'a> Solver<'a> {
                 let Some(key) = self.pack.keys().get(leaf.key).filter(|k| k.derived.is_none()) else {
                     return;
                 };
-                let req = Req {
-                    bound: op_bound(if negated { flip(op) } else { op }),
-                    threshold: Some(self.engine.threshold(threshold).clone()),
-                    sustained: 0,
-                    within: None,
-                    baseline: None,
-                    held_over: None,
-                    ceiling: None,
-                    domain: crate::vocabulary::Range::default(),
-                };
+                let req = Req::compare(
+                    op_bound(if negated { flip(op) } else { op }),
+                    Some(self.engine.threshold(threshold).clone()),
+                    None,
+                );
                 let Some(req) = self.on_scale(req, &key.value_type) else {
                     return;
                 };
@@ -1410,14 +1422,8 @@ impl<'a> Solver<'a> {
         };
         let bound = |op: Op| op_bound(if negated { flip(op) } else { op });
         let plain = |bound: Bound, threshold: Option<Value>, sustained: u32| Req {
-            bound,
-            threshold,
             sustained,
-            within: leaf.within_days.map(|w| self.engine.amount(w)),
-            baseline: None,
-            held_over: None,
-            ceiling: None,
-            domain: crate::vocabulary::Range::default(),
+            ..Req::compare(bound, threshold, leaf.within_days.map(|w| self.engine.amount(w)))
         };
         let req = match &leaf.test {
             LeafTest::Compare { op, threshold } => {
@@ -1528,16 +1534,11 @@ impl<'a> Solver<'a> {
                             }),
                         };
                         let req = self.on_scale(
-                            Req {
-                                bound: op_bound(event.op),
-                                threshold: Some(self.engine.threshold(&event.threshold).clone()),
-                                sustained: 0,
-                                within: None,
-                                baseline: None,
-                                held_over: None,
-                                ceiling: None,
-                                domain: crate::vocabulary::Range::default(),
-                            },
+                            Req::compare(
+                                op_bound(event.op),
+                                Some(self.engine.threshold(&event.threshold).clone()),
+                                None,
+                            ),
                             &other.value_type,
                         )?;
                         return Some(self.table.single((event.key, function), req));
@@ -1810,16 +1811,11 @@ impl<'a> Solver<'a> {
             same => same,
         };
         let other_key = self.pack.keys().get(other.key)?;
-        let req = Req {
-            bound: op_bound(turned),
-            threshold: Some(latest.value.clone()),
-            sustained: 0,
-            within: leaf.within_days.map(|w| self.engine.amount(w)),
-            baseline: None,
-            held_over: None,
-            ceiling: None,
-            domain: crate::vocabulary::Range::default(),
-        };
+        let req = Req::compare(
+            op_bound(turned),
+            Some(latest.value.clone()),
+            leaf.within_days.map(|w| self.engine.amount(w)),
+        );
         let req = self.on_scale(req, &other_key.value_type)?;
         let function = self.slot_function(
             other.key,
