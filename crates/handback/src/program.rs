@@ -478,6 +478,8 @@ struct Ctx<'e, 'a> {
     /// The values in force on the as-of day, when the caller keeps them for that day; else
     /// each leaf finds its own in the columns.
     seen: Option<&'e [Seen]>,
+    /// Whether some parameter is overridden (`params` are then not the defaults).
+    overridden: bool,
 }
 
 /// What the rules read, for re-evaluating only what a change to one series touches.
@@ -638,6 +640,9 @@ impl Program {
         }
         p.quick = p.leaves.iter().map(Quick::of).collect();
         p.number_cells(keys.len(), functions.len() + 1);
+        for q in &mut p.quick {
+            q.resolve_fast(&p.params);
+        }
         p.readers = vec![Vec::new(); keys.len()];
         p.referrers = vec![Vec::new(); rules.len()];
         for (rule, read) in p.reads.keys.iter().enumerate() {
@@ -946,6 +951,7 @@ impl Program {
             as_of: engine.as_of_days,
             params,
             seen,
+            overridden: engine.overridden(),
         }
     }
 
@@ -1417,6 +1423,23 @@ struct Quick {
     /// `PRESENT`.
     ops: u8,
     fallback: bool,
+    /// The common case, decided first: the parameters at their defaults (`Program::params`)
+    /// and a value of the threshold's kind in the cell. `fast_kind` is that kind
+    /// ([`Quick::NEVER`] when the leaf has no such case: `present`, text), `limit` and
+    /// `fast_want` the age limit and threshold so resolved, and `below`, `equal`, `above` the
+    /// truth for each ordering of value to threshold. With `params`, an override sends the
+    /// leaf the long way, which reads them.
+    fast_kind: u8,
+    /// The truth when nothing is in force, where no fallback can change that: `None` sends
+    /// the leaf the long way.
+    unseen: Option<Truth>,
+    params: bool,
+    subject: bool,
+    below: Truth,
+    equal: Truth,
+    above: Truth,
+    limit: u32,
+    fast_want: f64,
 }
 
 impl Quick {
@@ -1428,6 +1451,8 @@ impl Quick {
     const EQUAL: u8 = 2;
     const GREATER: u8 = 4;
     const PRESENT: u8 = 8;
+    /// A kind no cell has (cells have a [`Scalar`]'s kinds, or [`UNSEEN`]).
+    const NEVER: u8 = u8::MAX - 2;
 
     const NOT: Quick = Quick {
         want: 0.0,
@@ -1441,6 +1466,15 @@ impl Quick {
         kind: Quick::SLOW,
         ops: 0,
         fallback: false,
+        fast_kind: Quick::NEVER,
+        unseen: None,
+        params: false,
+        subject: false,
+        below: Truth::Unknown,
+        equal: Truth::Unknown,
+        above: Truth::Unknown,
+        limit: 0,
+        fast_want: 0.0,
     };
 
     fn of(entry: &LeafEntry) -> Quick {
@@ -1503,13 +1537,92 @@ impl Quick {
             kind,
             ops,
             fallback,
+            ..Quick::NOT
         }
+    }
+
+    /// Resolves the common case (`fast_kind` and the fields after it) with the parameters at
+    /// `defaults`, once the cells are numbered.
+    fn resolve_fast(&mut self, defaults: &[(u32, Scalar)]) {
+        if self.kind == Quick::SLOW {
+            return;
+        }
+        self.subject = self.slot == SUBJECT;
+        if !self.fallback {
+            self.unseen = Some(if self.ops & Quick::PRESENT != 0 {
+                Truth::NotMet
+            } else {
+                Truth::Unknown
+            });
+        }
+        if self.ops & Quick::PRESENT != 0 {
+            return;
+        }
+        let param = |p: u32| defaults.get(p as usize).copied();
+        let limit = match self.age_param {
+            Quick::NO_PARAM => self.max_age,
+            p => self.max_age.min(param(p).map_or(1, |d| d.0)),
+        };
+        let (want, kind) = match self.want_param {
+            Quick::NO_PARAM => (self.want, self.kind),
+            p => match param(p) {
+                Some((_, s)) => (s.x, s.kind),
+                None => return,
+            },
+        };
+        // Text is compared as values, the long way.
+        if kind == 0 || kind == Quick::ANY {
+            return;
+        }
+        let truth = |bit: u8| {
+            if self.ops & bit != 0 {
+                Truth::Met
+            } else {
+                Truth::NotMet
+            }
+        };
+        self.fast_kind = kind;
+        self.params = self.age_param != Quick::NO_PARAM || self.want_param != Quick::NO_PARAM;
+        self.below = truth(Quick::LESS);
+        self.equal = truth(Quick::EQUAL);
+        self.above = truth(Quick::GREATER);
+        self.limit = limit;
+        self.fast_want = want;
     }
 
     /// The leaf's truth over `seen`, the values in force on the as-of day, as [`latest`]
     /// decides it; `None` when it is not decided here (text, or not a latest-value leaf).
     #[inline(always)]
     fn decide(&self, seen: &[Seen], ctx: &Ctx<'_, '_>, subject: Option<usize>) -> Option<Truth> {
+        let own = u32::try_from(subject.map_or(0, |s| s + 1)).unwrap_or(u32::MAX);
+        let at = self.cell.wrapping_add(own.wrapping_mul(u32::from(self.subject))) as usize;
+        if let Some(cell) = seen.get(at) {
+            if cell.kind == self.fast_kind && !(self.params && ctx.overridden) {
+                return Some(
+                    if i64::from(ctx.as_of) - i64::from(cell.day) > i64::from(self.limit) {
+                        Truth::Unknown
+                    } else if cell.x < self.fast_want {
+                        self.below
+                    } else if cell.x > self.fast_want {
+                        self.above
+                    } else if cell.x == self.fast_want {
+                        self.equal
+                    } else {
+                        Truth::Unknown
+                    },
+                );
+            }
+            if cell.kind == UNSEEN && self.unseen.is_some() {
+                return self.unseen;
+            }
+        }
+        self.decide_long(seen, ctx, subject)
+    }
+
+    /// [`Quick::decide`] for what its common case does not cover: a fallback, `present`, an
+    /// overridden parameter, a value of another kind or none.
+    #[inline(never)]
+    fn decide_long(&self, seen: &[Seen], ctx: &Ctx<'_, '_>, subject: Option<usize>) -> Option<Truth> {
         if self.kind == Quick::SLOW {
             return None;
         }
