@@ -1013,18 +1013,38 @@ impl Program {
         };
         let subjects = self.offsets.get(rule + 1).copied().unwrap_or(offset) - offset;
         let per_function = self.per_function.get(rule).copied().unwrap_or(false);
-        for s in 0..subjects {
-            let subject = per_function.then_some(s);
-            let outcome =
-                match code {
-                    RuleCode::Test(range) => Outcome::Test(self.truth(range, ctx, subject, out)),
+        match code {
+            // The commonest shapes, an `all` or `any` of leaves or of references, folded for
+            // each subject without going through `truth`.
+            RuleCode::Test(Block::Leaves { all, from, to } | Block::Refs { all, from, to }) => {
+                let refs = matches!(code, RuleCode::Test(Block::Refs { .. }));
+                let (run, each) = (*from..*to, (subjects, per_function, offset));
+                match (*all, refs) {
+                    (true, false) => self.fold_each::<true, false>(run, each, ctx, out),
+                    (false, false) => self.fold_each::<false, false>(run, each, ctx, out),
+                    (true, true) => self.fold_each::<true, true>(run, each, ctx, out),
+                    (false, true) => self.fold_each::<false, true>(run, each, ctx, out),
+                }
+            }
+            RuleCode::Test(block) => {
+                for s in 0..subjects {
+                    let t = self.truth(block, ctx, per_function.then_some(s), out);
+                    if let Some(cell) = out.flat.get_mut(offset + s) {
+                        *cell = Outcome::Test(t);
+                    }
+                }
+            }
+            RuleCode::Graded(levels) => {
+                for s in 0..subjects {
+                    let subject = per_function.then_some(s);
                     // Levels are decided best first, and `grade` stops at the first met.
-                    RuleCode::Graded(levels) => grade(levels.iter().map(|(rank, range)| {
+                    let outcome = grade(levels.iter().map(|(rank, range)| {
                         (*rank, range.as_ref().map(|r| self.truth(r, ctx, subject, out)))
-                    })),
-                };
-            if let Some(cell) = out.flat.get_mut(offset + s) {
-                *cell = outcome;
+                    }));
+                    if let Some(cell) = out.flat.get_mut(offset + s) {
+                        *cell = outcome;
+                    }
+                }
             }
         }
     }
@@ -1147,14 +1167,53 @@ impl Program {
         subject: Option<usize>,
         out: &mut Outcomes,
     ) -> bool {
-        let settled = if all { Truth::NotMet } else { Truth::Met };
+        // The shape chosen once for the run, not at every part.
+        match (all, refs) {
+            (true, false) => self.fold::<true, false>(run, acc, ctx, subject, out),
+            (false, false) => self.fold::<false, false>(run, acc, ctx, subject, out),
+            (true, true) => self.fold::<true, true>(run, acc, ctx, subject, out),
+            (false, true) => self.fold::<false, true>(run, acc, ctx, subject, out),
+        }
+    }
+
+    /// A rule that is one run (see [`Program::fold`]) decided for each of its subjects (`each`:
+    /// how many, whether they are functions, where their outcomes start).
+    #[inline(always)]
+    fn fold_each<const ALL: bool, const REFS: bool>(
+        &self,
+        run: std::ops::Range<u32>,
+        (subjects, per_function, offset): (usize, bool, usize),
+        ctx: &Ctx<'_, '_>,
+        out: &mut Outcomes,
+    ) {
+        for s in 0..subjects {
+            let mut acc = if ALL { Truth::Met } else { Truth::NotMet };
+            self.fold::<ALL, REFS>(run.clone(), &mut acc, ctx, per_function.then_some(s), out);
+            if let Some(cell) = out.flat.get_mut(offset + s) {
+                *cell = Outcome::Test(acc);
+            }
+        }
+    }
+
+    /// [`Program::fold_run`] for one shape: an `all` (`ALL`) or an `any`, of references
+    /// (`REFS`) or of leaves.
+    #[inline(always)]
+    fn fold<const ALL: bool, const REFS: bool>(
+        &self,
+        run: std::ops::Range<u32>,
+        acc: &mut Truth,
+        ctx: &Ctx<'_, '_>,
+        subject: Option<usize>,
+        out: &mut Outcomes,
+    ) -> bool {
+        let settled = if ALL { Truth::NotMet } else { Truth::Met };
         for i in run {
-            let t = if refs {
+            let t = if REFS {
                 self.reference(i as usize, subject, out)
             } else {
                 self.leaf(i as usize, ctx, subject, out)
             };
-            *acc = if all { (*acc).min(t) } else { (*acc).max(t) };
+            *acc = if ALL { (*acc).min(t) } else { (*acc).max(t) };
             if *acc == settled {
                 return true;
             }
