@@ -351,6 +351,10 @@ struct RefEntry {
     rule: usize,
     subject: RefSubject,
     at_least: Option<usize>,
+    /// Where the rule's outcomes are in the flat buffer, and how many it has (set once the
+    /// rules are compiled).
+    from: usize,
+    subjects: usize,
 }
 
 /// A rule's code: a test's one condition, or a graded rule's levels.
@@ -636,6 +640,12 @@ impl Program {
         for (place, &rule) in order.iter().enumerate() {
             if let (Some(cell), Ok(place)) = (p.rank.get_mut(rule), u32::try_from(place)) {
                 *cell = place;
+            }
+        }
+        for r in &mut p.refs {
+            if let (Some(&from), Some(&to)) = (p.offsets.get(r.rule), p.offsets.get(r.rule + 1)) {
+                r.from = from;
+                r.subjects = to.saturating_sub(from);
             }
         }
         p.quick = p.leaves.iter().map(Quick::of).collect();
@@ -1327,10 +1337,11 @@ impl Program {
             RefSubject::Fixed(s) => s,
             RefSubject::Own => subject.unwrap_or(0),
         };
-        // `out.offsets` are these (`run` copies them).
-        let outcome = match (self.offsets.get(r.rule), self.offsets.get(r.rule + 1)) {
-            (Some(&from), Some(&to)) if from + s < to => out.flat.get(from + s).copied(),
-            _ => None,
+        // `out.flat` is laid out by `offsets` (`run` sizes it so).
+        let outcome = if s < r.subjects {
+            out.flat.get(r.from + s).copied()
+        } else {
+            None
         };
         match (outcome, r.at_least) {
             (Some(Outcome::Test(t)), _) => t,
@@ -1776,6 +1787,8 @@ fn ref_entry(
         rule: r.rule,
         subject,
         at_least: r.at_least,
+        from: 0,
+        subjects: 0,
     }
 }
 
