@@ -1664,9 +1664,15 @@ impl Quick {
     /// decides it; `None` when it is not decided here (text, or not a latest-value leaf).
     #[inline(always)]
     fn decide(&self, seen: &[Seen], ctx: &Ctx<'_, '_>, subject: Option<usize>) -> Option<Truth> {
-        let own = u32::try_from(subject.map_or(0, |s| s + 1)).unwrap_or(u32::MAX);
-        let at = self.cell.wrapping_add(own.wrapping_mul(u32::from(self.subject))) as usize;
-        if let Some(cell) = seen.get(at) {
+        // The cell as `decide_long` finds it: the subject's own is the cell plus its slot.
+        let at = if self.subject {
+            subject
+                .map_or(Some(0), |s| s.checked_add(1))
+                .and_then(|own| (self.cell as usize).checked_add(own))
+        } else {
+            Some(self.cell as usize)
+        };
+        if let Some(cell) = at.and_then(|at| seen.get(at)) {
             if cell.kind == self.fast_kind && !(self.params && ctx.overridden) {
                 return Some(
                     if i64::from(ctx.as_of) - i64::from(cell.day) > i64::from(self.limit) {

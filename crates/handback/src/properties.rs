@@ -1776,9 +1776,11 @@ fn with_pins(rules: &mut [J], seed: u64) {
 /// numbers and grades): a pack with a text key `t0`, some of whose boolean leaves are turned into
 /// comparisons of it, gives the interpreter's outcomes on a day asked about again and again
 /// (where the values in force are kept) as on a day asked once, and so does a what-if over it.
+/// Some compare with a text parameter (`tp`): a text threshold has no number to compare, so a
+/// leaf resolving its threshold from a parameter's default must not take it for one.
 #[test]
 fn text_comparisons_agree_with_the_interpreter() {
-    fn walk(v: &mut J, rng: &mut Rng, made: &mut usize) {
+    fn walk(v: &mut J, rng: &mut Rng, made: &mut (usize, usize)) {
         match v {
             J::Object(map) => {
                 let boolean = map
@@ -1789,8 +1791,14 @@ fn text_comparisons_agree_with_the_interpreter() {
                     map.insert("key".into(), json!("t0"));
                     let (op, value) = (["==", "!="][rng.below(2)], ["yes", "no"][rng.below(2)]);
                     map.insert("op".into(), json!(op));
-                    map.insert("value".into(), json!(value));
-                    *made += 1;
+                    if rng.chance(35) {
+                        map.remove("value");
+                        map.insert("param".into(), json!("tp"));
+                        made.1 += 1;
+                    } else {
+                        map.insert("value".into(), json!(value));
+                    }
+                    made.0 += 1;
                 }
                 for (name, child) in map.iter_mut() {
                     if ["all", "any", "not", "of", "condition", "levels"].contains(&name.as_str()) {
@@ -1802,7 +1810,7 @@ fn text_comparisons_agree_with_the_interpreter() {
             _ => {}
         }
     }
-    let mut made = 0;
+    let mut made = (0, 0);
     for seed in 0..160u64 {
         let mut g = generate(seed, 2 + (seed % 9) as usize, false);
         let mut rng = Rng(seed ^ 0x7e47);
@@ -1813,12 +1821,24 @@ fn text_comparisons_agree_with_the_interpreter() {
                     keys.push(json!({"key": "t0", "type": "text", "description": "t"}));
                 }
             }
+            if name == "parameters.json" {
+                if let Some(J::Array(params)) = file.get_mut("parameters") {
+                    params.push(json!({"name": "tp", "type": "text", "default": "yes", "rationale": "r"}));
+                }
+            }
         }
         let pack = load(&g, 1, &mut Rng(seed), false);
         let mut json = evidence_json(seed, 10 + (seed % 40) as usize);
         if let Some(J::Array(list)) = json.get_mut("observations") {
+            let mut days = Vec::new();
             for i in 0..rng.below(6) {
-                let date = base() + chrono::Duration::days(rng.below(DAYS as usize) as i64);
+                // One observation a day: two of one day would need a correction's date.
+                let day = rng.below(DAYS as usize) as i64;
+                if days.contains(&day) {
+                    continue;
+                }
+                days.push(day);
+                let date = base() + chrono::Duration::days(day);
                 let value = ["yes", "no"][rng.below(2)];
                 list.push(json!({
                     "id": format!("t{i}"), "key": "t0", "value": value,
@@ -1855,7 +1875,12 @@ fn text_comparisons_agree_with_the_interpreter() {
         assert!(whatif.outcomes_into(&[change], "s", &mut out).is_ok());
         assert_eq!(out.to_vecs(), interpreted, "seed {seed}");
     }
-    assert!(made > 60, "{made} text comparisons made");
+    assert!(
+        made.0 > 60 && made.1 > 15,
+        "{} text comparisons made, {} with a parameter",
+        made.0,
+        made.1
+    );
 }
 
 /// Leaves pinned to a function (falling back to the council's series or not) and leaves with
