@@ -2253,8 +2253,8 @@ fn in_range(
                 if c.abs_diff(highest) < c.abs_diff(lowest));
             let rank = if nearer_high != other { highest } else { lowest };
             let level = match (rank, levels) {
-                (r, _) if r == *rl => low_level(low)?,
-                (r, _) if r == *rh => low_level(high)?,
+                (r, _) if r == *rl => level_name(low)?,
+                (r, _) if r == *rh => level_name(high)?,
                 (r, Some(levels)) => levels.get(r)?.clone(),
                 (_, None) => return None,
             };
@@ -2265,7 +2265,7 @@ fn in_range(
 }
 
 /// A level's name.
-fn low_level(value: &Value) -> Option<String> {
+fn level_name(value: &Value) -> Option<String> {
     match value {
         Value::Grade { level, .. } => Some(level.clone()),
         _ => None,

@@ -1611,6 +1611,25 @@ impl Quick {
         }
     }
 
+    /// The age limit with the parameters `params` in force (`u32::MAX`: none).
+    #[inline(always)]
+    fn limit_in(&self, params: &[(u32, Scalar)]) -> u32 {
+        match self.age_param {
+            Quick::NO_PARAM => self.max_age,
+            p => self.max_age.min(params.get(p as usize).map_or(1, |q| q.0)),
+        }
+    }
+
+    /// The threshold's kind and number with the parameters `params` in force; `None` for a
+    /// parameter the pack does not have.
+    #[inline(always)]
+    fn threshold_in(&self, params: &[(u32, Scalar)]) -> Option<(u8, f64)> {
+        match self.want_param {
+            Quick::NO_PARAM => Some((self.kind, self.want)),
+            p => params.get(p as usize).map(|q| (q.1.kind, q.1.x)),
+        }
+    }
+
     /// Resolves the common case (`fast_kind` and the fields after it) with the parameters at
     /// `defaults`, once the cells are numbered.
     fn resolve_fast(&mut self, defaults: &[(u32, Scalar)]) {
@@ -1628,17 +1647,9 @@ impl Quick {
         if self.ops & Quick::PRESENT != 0 {
             return;
         }
-        let param = |p: u32| defaults.get(p as usize).copied();
-        let limit = match self.age_param {
-            Quick::NO_PARAM => self.max_age,
-            p => self.max_age.min(param(p).map_or(1, |d| d.0)),
-        };
-        let (want, kind) = match self.want_param {
-            Quick::NO_PARAM => (self.want, self.kind),
-            p => match param(p) {
-                Some((_, s)) => (s.x, s.kind),
-                None => return,
-            },
+        let limit = self.limit_in(defaults);
+        let Some((kind, want)) = self.threshold_in(defaults) else {
+            return;
         };
         // Text is compared as values, the long way.
         if kind == 0 || kind == Quick::ANY {
@@ -1717,23 +1728,14 @@ impl Quick {
         if cell.kind == UNSEEN {
             return Some(absent);
         }
-        let limit = match self.age_param {
-            Quick::NO_PARAM => self.max_age,
-            p => self.max_age.min(ctx.params.get(p as usize).map_or(1, |q| q.0)),
-        };
+        let limit = self.limit_in(ctx.params);
         if i64::from(ctx.as_of) - i64::from(cell.day) > i64::from(limit) {
             return Some(absent);
         }
         if present {
             return Some(Truth::Met);
         }
-        let (kind, want) = match self.want_param {
-            Quick::NO_PARAM => (self.kind, self.want),
-            p => {
-                let q = ctx.params.get(p as usize)?.1;
-                (q.kind, q.x)
-            }
-        };
+        let (kind, want) = self.threshold_in(ctx.params)?;
         if cell.kind == 0 || kind == 0 {
             return None;
         }
