@@ -365,7 +365,8 @@ enum RuleCode {
 }
 
 /// One condition's code, with the shapes most conditions have (one leaf; an `all` or `any` of
-/// leaves, of references, or of both) decided directly, without the stack machine.
+/// leaves, of references, of both, and of `all`s and `any`s nested in it) decided directly,
+/// without the stack machine, which is left the rest (`at_least`, `not`, shared subtrees).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Block {
     Leaf(u32),
@@ -379,12 +380,12 @@ enum Block {
         from: u32,
         to: u32,
     },
-    /// An `all` or `any` of runs of leaves and of references mixed (a function's own test
-    /// beside the council's gate: `all [leaf, rule]`): the run instructions at `from..to` of
-    /// the code, folded in turn. It would decide the one-run shapes too, but a loop over their
-    /// single instruction cost a Rotherham assessment a tenth more (29,200 to 32,300
-    /// instructions), so they keep their own.
-    Runs {
+    /// An `all` or `any` of parts (`from..to` of the program's `parts`): runs of leaves, of
+    /// references, and `all`/`any` nested in it (`all [any [a, b], c, d]`), decided without the
+    /// stack machine. It would decide the one-run shapes too, but a loop over their single part
+    /// cost a Rotherham assessment a tenth more (29,200 to 32,300 instructions), so they keep
+    /// their own.
+    Group {
         all: bool,
         from: u32,
         to: u32,
@@ -392,9 +393,22 @@ enum Block {
     Code(std::ops::Range<u32>),
 }
 
+/// A part of a [`Block::Group`]: a run of leaves or of references (folded in turn), or a
+/// group nested in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Leaves(u32, u32),
+    Refs(u32, u32),
+    Group { all: bool, from: u32, to: u32 },
+}
+
+/// How deep groups may nest and still be decided as a [`Block::Group`] (deeper code goes to
+/// the stack machine): the evaluator recurses once per level.
+const GROUP_DEPTH: usize = 8;
+
 impl Block {
-    /// The shape of the code at `range`.
-    fn of(code: &[Instr], range: std::ops::Range<u32>) -> Block {
+    /// The shape of the code at `range`; nested groups' parts are added to `parts`.
+    fn of(code: &[Instr], range: std::ops::Range<u32>, parts: &mut Vec<Part>) -> Block {
         match code.get(range.start as usize..range.end as usize) {
             Some(&[Instr::Leaf(i)]) => Block::Leaf(i),
             Some(&[Instr::Push(Truth::Met), Instr::AndLeaves { from, to, .. }]) => {
@@ -409,34 +423,98 @@ impl Block {
             Some(&[Instr::Push(Truth::NotMet), Instr::OrRefs { from, to, .. }]) => {
                 Block::Refs { all: false, from, to }
             }
-            // Runs of one `all` (or `any`) only, each ending the whole when it settles it.
-            Some([Instr::Push(first), runs @ ..])
-                if *first != Truth::Unknown
-                    && runs.iter().all(|i| match *i {
-                        Instr::AndLeaves { jump, .. } | Instr::AndRefs { jump, .. } => {
-                            *first == Truth::Met && jump == range.end
-                        }
-                        Instr::OrLeaves { jump, .. } | Instr::OrRefs { jump, .. } => {
-                            *first == Truth::NotMet && jump == range.end
-                        }
-                        _ => false,
-                    }) =>
-            {
-                Block::Runs {
-                    all: *first == Truth::Met,
-                    from: range.start + 1,
-                    to: range.end,
+            _ => {
+                let mark = parts.len();
+                match group(code, range.start as usize, range.end as usize, parts, GROUP_DEPTH) {
+                    Some((Part::Group { all, from, to }, end)) if end == range.end as usize => {
+                        Block::Group { all, from, to }
+                    }
+                    _ => {
+                        parts.truncate(mark);
+                        Block::Code(range)
+                    }
                 }
             }
-            _ => Block::Code(range),
         }
     }
+}
+
+/// The group whose code starts at `pc` (its identity pushed, then its runs and nested groups,
+/// each settling it by a jump to its end), if the code is that shape within `depth` levels and
+/// ends by `limit`: the group as a [`Part`] (its parts added to `parts`, consecutive) and where
+/// it ends.
+fn group(
+    code: &[Instr],
+    pc: usize,
+    limit: usize,
+    parts: &mut Vec<Part>,
+    depth: usize,
+) -> Option<(Part, usize)> {
+    let all = match code.get(pc)? {
+        Instr::Push(Truth::Met) => true,
+        Instr::Push(Truth::NotMet) => false,
+        _ => return None,
+    };
+    let depth = depth.checked_sub(1)?;
+    let mut own = Vec::new();
+    let mut jumps = Vec::new();
+    let mut pc = pc + 1;
+    while pc < limit {
+        match *code.get(pc)? {
+            Instr::AndLeaves { from, to, jump } if all => {
+                own.push(Part::Leaves(from, to));
+                jumps.push(jump);
+                pc += 1;
+            }
+            Instr::OrLeaves { from, to, jump } if !all => {
+                own.push(Part::Leaves(from, to));
+                jumps.push(jump);
+                pc += 1;
+            }
+            Instr::AndRefs { from, to, jump } if all => {
+                own.push(Part::Refs(from, to));
+                jumps.push(jump);
+                pc += 1;
+            }
+            Instr::OrRefs { from, to, jump } if !all => {
+                own.push(Part::Refs(from, to));
+                jumps.push(jump);
+                pc += 1;
+            }
+            Instr::Push(_) => {
+                // A nested group, then the step that folds it into this one.
+                let (part, end) = group(code, pc, limit, parts, depth)?;
+                let jump = match *code.get(end)? {
+                    Instr::And(jump) if all => jump,
+                    Instr::Or(jump) if !all => jump,
+                    _ => return None,
+                };
+                own.push(part);
+                jumps.push(jump);
+                pc = end + 1;
+            }
+            // This group's end: the step folding it into the one around it.
+            Instr::And(_) | Instr::Or(_) => break,
+            _ => return None,
+        }
+    }
+    // Every part settles the group by jumping to its end, as the stack machine runs it.
+    let end = u32::try_from(pc).ok()?;
+    if jumps.iter().any(|&j| j != end) {
+        return None;
+    }
+    let from = u32::try_from(parts.len()).ok()?;
+    parts.extend(own);
+    let to = u32::try_from(parts.len()).ok()?;
+    Some((Part::Group { all, from, to }, pc))
 }
 
 /// A pack's rules compiled for evaluation; see the module's documentation.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Program {
     code: Vec<Instr>,
+    /// The parts of [`Block::Group`]s.
+    parts: Vec<Part>,
     leaves: Vec<LeafEntry>,
     /// By leaf, the latest-value leaves in the form decided over the values in force
     /// (`Quick::SLOW` for the rest): small flat rows, so a run of them is read in sequence.
@@ -617,7 +695,7 @@ impl Program {
             let code = match &rule.body {
                 Body::Test(c) => {
                     let range = p.emit_all(c, share, rules, keys, functions);
-                    RuleCode::Test(Block::of(&p.code, range))
+                    RuleCode::Test(Block::of(&p.code, range, &mut p.parts))
                 }
                 Body::Graded { levels, .. } => RuleCode::Graded(
                     levels
@@ -627,7 +705,7 @@ impl Program {
                                 l.rank,
                                 l.condition.as_ref().map(|c| {
                                     let range = p.emit_all(c, share, rules, keys, functions);
-                                    Block::of(&p.code, range)
+                                    Block::of(&p.code, range, &mut p.parts)
                                 }),
                             )
                         })
@@ -1139,26 +1217,50 @@ impl Program {
             Block::Leaf(i) => return self.leaf(*i as usize, ctx, subject, out),
             Block::Leaves { all, from, to } => (*all, *from, *to, false),
             Block::Refs { all, from, to } => (*all, *from, *to, true),
-            Block::Runs { all, from, to } => {
-                let mut acc = if *all { Truth::Met } else { Truth::NotMet };
-                for instr in self.code.get(*from as usize..*to as usize).unwrap_or_default() {
-                    let (run, refs) = match *instr {
-                        Instr::AndLeaves { from, to, .. } | Instr::OrLeaves { from, to, .. } => {
-                            (from..to, false)
-                        }
-                        Instr::AndRefs { from, to, .. } | Instr::OrRefs { from, to, .. } => (from..to, true),
-                        _ => continue,
-                    };
-                    if self.fold_run(run, *all, refs, &mut acc, ctx, subject, out) {
-                        break;
-                    }
-                }
-                return acc;
+            Block::Group { all: true, from, to } => return self.group::<true>(*from..*to, ctx, subject, out),
+            Block::Group { all: false, from, to } => {
+                return self.group::<false>(*from..*to, ctx, subject, out)
             }
             Block::Code(range) => return self.run_code(range, ctx, subject, out),
         };
         let mut acc = if all { Truth::Met } else { Truth::NotMet };
         self.fold_run(from..to, all, refs, &mut acc, ctx, subject, out);
+        acc
+    }
+
+    /// A [`Block::Group`]'s truth: its parts (`parts`) folded in turn, `min` for an `all`
+    /// (`ALL`) and `max` for an `any`, stopping once settled; nested groups recurse (at most
+    /// [`GROUP_DEPTH`] deep, by construction).
+    fn group<const ALL: bool>(
+        &self,
+        parts: std::ops::Range<u32>,
+        ctx: &Ctx<'_, '_>,
+        subject: Option<usize>,
+        out: &mut Outcomes,
+    ) -> Truth {
+        let mut acc = if ALL { Truth::Met } else { Truth::NotMet };
+        for part in self
+            .parts
+            .get(parts.start as usize..parts.end as usize)
+            .unwrap_or_default()
+        {
+            let settled = match *part {
+                Part::Leaves(from, to) => self.fold::<ALL, false>(from..to, &mut acc, ctx, subject, out),
+                Part::Refs(from, to) => self.fold::<ALL, true>(from..to, &mut acc, ctx, subject, out),
+                Part::Group { all, from, to } => {
+                    let t = if all {
+                        self.group::<true>(from..to, ctx, subject, out)
+                    } else {
+                        self.group::<false>(from..to, ctx, subject, out)
+                    };
+                    acc = if ALL { acc.min(t) } else { acc.max(t) };
+                    acc == if ALL { Truth::NotMet } else { Truth::Met }
+                }
+            };
+            if settled {
+                break;
+            }
+        }
         acc
     }
 
@@ -2582,6 +2684,29 @@ mod tests {
         // Both shapes occur: keys read in every slot and keys read in some.
         assert_eq!(found, program.cells.len());
         assert!(program.cells.len() > pack.keys.len() && program.cells.len() < series);
+    }
+
+    /// Every condition of the embedded pack is decided in one of the direct shapes, none by the
+    /// stack machine: `children-1`'s `all [any [a, b], c, …]` is a group with a nested group.
+    #[test]
+    fn the_embedded_pack_needs_no_stack_machine() {
+        let pack = crate::default_pack().expect("the embedded pack loads");
+        let program = &pack.program;
+        let blocks = program.rules.iter().flat_map(|code| match code {
+            RuleCode::Test(b) => vec![b],
+            RuleCode::Graded(levels) => levels.iter().filter_map(|(_, b)| b.as_ref()).collect(),
+        });
+        let mut nested = 0;
+        for block in blocks {
+            assert!(!matches!(block, Block::Code(_)), "{block:?}");
+            if let Block::Group { from, to, .. } = *block {
+                nested += program.parts[from as usize..to as usize]
+                    .iter()
+                    .filter(|p| matches!(p, Part::Group { .. }))
+                    .count();
+            }
+        }
+        assert!(nested >= 1, "no nested group: {:?}", program.parts);
     }
 
     /// The rules a change touches, followed outward from the rules that read it, are those a
