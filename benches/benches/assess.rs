@@ -31,6 +31,11 @@ fn load(pack: &Pack, name: &str) -> Evidence {
     Evidence::load(pack, &file).unwrap()
 }
 
+/// The embedded pack's rules as `benches/build.rs` wrote them out.
+mod written {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
 fn bench(c: &mut Criterion) {
     let (pack, evidence, file) = inputs();
     let as_of = evidence.as_of().unwrap();
@@ -49,7 +54,16 @@ fn bench(c: &mut Criterion) {
             buffers.get(0, 0)
         })
     });
-    // One changed observation (agency share 20%, which children's test 6 reads): over the
+    // The same, by the embedded pack's rules written out as Rust at build time (`build.rs`).
+    assert!(written::GENERATED.fits(&pack), "the generated code is not the embedded pack's");
+    let mut generated = handback::bulk::Outcomes::new();
+    c.bench_function("outcomes, indexed, warm buffers, generated code", |b| {
+        b.iter(|| {
+            indexed.outcomes_generated(black_box(&outcomes_only), &mut generated, &written::GENERATED);
+            generated.get(0, 0)
+        })
+    });
+        // One changed observation (agency share 20%, which children's test 6 reads): over the
     // index with only the rules that read it re-evaluated, against applying it to the evidence
     // and assessing afresh, the path a what-if took before.
     let change = [handback::parse_set("children.agency_share=0.2").unwrap()];

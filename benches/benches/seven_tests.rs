@@ -109,6 +109,7 @@ fn main() {
             .throughput(Throughput::Elements(n as u64));
         time(&mut group, &four.floor, prepared.floor.get(..n).unwrap());
         time(&mut group, &four.handback, prepared.handback.get(..n).unwrap());
+        time(&mut group, &four.generated, prepared.generated.get(..n).unwrap());
         time(&mut group, &four.zen, prepared.zen.get(..n).unwrap());
         time(&mut group, &four.cedar, prepared.cedar.get(..n).unwrap());
         group.finish();
@@ -118,6 +119,7 @@ fn main() {
     let names = [
         four.floor.name(),
         four.handback.name(),
+        four.generated.name(),
         four.zen.name(),
         four.cedar.name(),
     ];

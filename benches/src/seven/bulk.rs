@@ -3,6 +3,10 @@
 //! prepared outside the timing) and assessed into buffers kept warm between calls
 //! (`handback::bulk::Outcomes`).
 //!
+//! [`Generated`] is the same bulk mode with the pack's rules written out as Rust at build time
+//! (`handback::bulk::generate_rust`, by `benches/build.rs`) and compiled into the benchmark,
+//! over the same indexed evidence and buffers.
+//!
 //! The evidence is built in code with `EvidenceBuilder` (so it passes the loader's checks): one
 //! observation per known key, dated on the as-of date, so freshness (`max_age_days`) never
 //! interferes; judgement keys name who judged.
@@ -131,6 +135,55 @@ impl Seven for Bulk {
         evidence.outcomes_into(&self.options, &mut all);
         let mut outcomes = [Truth::Unknown; 7];
         for (outcome, row) in outcomes.iter_mut().zip(self.rows) {
+            *outcome = match all.get(row, 0) {
+                Some(Outcome::Test(t)) => t,
+                other => return Err(format!("rule {row} gave {other:?}, not a test's outcome")),
+            };
+        }
+        Ok(outcomes)
+    }
+}
+
+/// The benchmark pack's rules as `benches/build.rs` wrote them out.
+mod written {
+    include!(concat!(env!("OUT_DIR"), "/seven_tests.rs"));
+}
+
+/// Handback's bulk mode by the benchmark pack's rules written out as Rust: `Bulk`'s pack,
+/// evidence and buffers, assessed through `Indexed::outcomes_generated`.
+pub struct Generated {
+    bulk: Bulk,
+}
+
+impl Generated {
+    /// Loads the pack and checks that the code was written from it (else the interpreter would
+    /// answer, and the benchmark would time it under this name).
+    pub fn new() -> Result<Generated, String> {
+        let bulk = Bulk::new()?;
+        if !written::GENERATED.fits(bulk.pack) {
+            return Err("the generated code was not written from this pack by this handback".to_string());
+        }
+        Ok(Generated { bulk })
+    }
+}
+
+impl Seven for Generated {
+    type Input = Indexed<'static>;
+
+    fn name(&self) -> &'static str {
+        "handback, generated"
+    }
+
+    fn prepare(&self, facts: &Facts) -> Result<Indexed<'static>, String> {
+        self.bulk.prepare(facts)
+    }
+
+    #[inline]
+    fn outcomes(&self, evidence: &Indexed<'static>) -> Result<Outcomes, String> {
+        let mut all = self.bulk.buffers.borrow_mut();
+        evidence.outcomes_generated(&self.bulk.options, &mut all, &written::GENERATED);
+        let mut outcomes = [Truth::Unknown; 7];
+        for (outcome, row) in outcomes.iter_mut().zip(self.bulk.rows) {
             *outcome = match all.get(row, 0) {
                 Some(Outcome::Test(t)) => t,
                 other => return Err(format!("rule {row} gave {other:?}, not a test's outcome")),

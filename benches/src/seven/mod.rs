@@ -231,6 +231,8 @@ pub struct Four {
     pub floor: floor::Floor,
     /// Handback's bulk mode over the benchmark pack.
     pub handback: bulk::Bulk,
+    /// The same, with the pack's rules written out as Rust and compiled in.
+    pub generated: bulk::Generated,
     /// zen-engine's decision, compiled.
     pub zen: zen::Zen,
     /// Cedar's policies, validated against their schema.
@@ -243,6 +245,7 @@ impl Four {
         Ok(Four {
             floor: floor::Floor,
             handback: bulk::Bulk::new()?,
+            generated: bulk::Generated::new()?,
             zen: zen::Zen::new()?,
             cedar: cedar::Cedar::new()?,
         })
@@ -257,6 +260,8 @@ pub struct Prepared {
     pub floor: Vec<<floor::Floor as Seven>::Input>,
     /// For Handback.
     pub handback: Vec<<bulk::Bulk as Seven>::Input>,
+    /// For Handback's generated code (indexed apart: an index keeps the values in force).
+    pub generated: Vec<<bulk::Generated as Seven>::Input>,
     /// For zen-engine.
     pub zen: Vec<<zen::Zen as Seven>::Input>,
     /// For Cedar.
@@ -280,6 +285,7 @@ impl Prepared {
         Ok(Prepared {
             floor: prepare_all(&four.floor, &facts)?,
             handback: prepare_all(&four.handback, &facts)?,
+            generated: prepare_all(&four.generated, &facts)?,
             zen: prepare_all(&four.zen, &facts)?,
             cedar: prepare_all(&four.cedar, &facts)?,
             facts,
@@ -332,6 +338,8 @@ pub fn agreement(four: &Four, prepared: &Prepared) -> Result<Agreement, String> 
         for call in ["", " (called again)"] {
             let h = prepared.handback.get(i).ok_or_else(|| at("Handback"))?;
             answers.push((four.handback.name(), call, four.handback.outcomes(h)?));
+            let g = prepared.generated.get(i).ok_or_else(|| at("generated Handback"))?;
+            answers.push((four.generated.name(), call, four.generated.outcomes(g)?));
             let z = prepared.zen.get(i).ok_or_else(|| at("zen"))?;
             answers.push((four.zen.name(), call, four.zen.outcomes(z)?));
             let c = prepared.cedar.get(i).ok_or_else(|| at("Cedar"))?;

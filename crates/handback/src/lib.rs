@@ -128,7 +128,14 @@ pub mod authoring {
 /// assessments, into [`bulk::Outcomes`] buffers the caller keeps.
 pub mod bulk {
     pub use crate::assess::{outcomes, Outcome};
+    pub use crate::program::generate::rust as generate_rust;
     pub use crate::program::{Indexed, Outcomes, WhatIf};
+
+    /// What code written by [`generate_rust`] is made of: it names these, and a program passes
+    /// its `GENERATED` to [`Indexed::outcomes_generated`]. Not for calling directly.
+    pub mod generated {
+        pub use crate::program::{Generated, Run, Seen as Cell};
+    }
 }
 
 /// The function graph as DOT and SVG.

@@ -35,6 +35,8 @@ use crate::pack::Pack;
 use crate::rules::{Amount, Body, Condition, Leaf, LeafTest, Op, Threshold};
 use crate::vocabulary::{Key, Scope, Value};
 
+pub(crate) mod generate;
+
 /// A value as one number of a kind, so the common comparisons are one float comparison; kind 0
 /// (text) is compared as a [`Value`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,12 +87,17 @@ impl Index {
 /// The latest observation of one series visible on a day, as a latest-value leaf reads it: its
 /// day and value, copied out of the columns so that a leaf reads one small cell rather than
 /// following the series' range into them. [`Seen::NONE`] when nothing is visible.
+///
+/// Generated code (see [`generate`]) reads these cells as `handback::bulk::generated::Cell`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Seen {
-    x: f64,
-    day: i32,
-    /// The value's kind, as [`Scalar`]'s; [`UNSEEN`]: nothing visible.
-    kind: u8,
+pub struct Seen {
+    /// The value as a number of its kind: a boolean as 0 or 1, a grade as its rank, a date as
+    /// its day number.
+    pub x: f64,
+    /// The day it describes, as a day number from the common era.
+    pub day: i32,
+    /// The value's kind: 0 text, 1 boolean, 2 number, 3 grade, 4 date; 255: nothing in force.
+    pub kind: u8,
 }
 
 const UNSEEN: u8 = u8::MAX;
@@ -548,6 +555,12 @@ pub(crate) struct Program {
     /// Each parameter's default as an amount (days, a count) and as a scalar (a threshold),
     /// resolved as the engine resolves them: what an assessment without overrides reads.
     params: Vec<(u32, Scalar)>,
+    /// Whether some leaf is memoised or some block shared: whether an assessment must empty
+    /// the memos first.
+    memos: bool,
+    /// What generated code must have been written from to run over this program (see
+    /// [`Program::fingerprint`]), worked out when first asked for.
+    fingerprint: std::sync::OnceLock<u64>,
 }
 
 /// What one assessment reads, resolved once rather than per leaf: the engine, the index's
@@ -731,6 +744,7 @@ impl Program {
         for q in &mut p.quick {
             q.resolve_fast(&p.params);
         }
+        p.memos = p.leaves.iter().any(|l| l.memo) || !p.shared.is_empty();
         p.readers = vec![Vec::new(); keys.len()];
         p.referrers = vec![Vec::new(); rules.len()];
         for (rule, read) in p.reads.keys.iter().enumerate() {
@@ -991,21 +1005,55 @@ impl Program {
     /// Evaluates every rule into `out`, reusing its buffers; `in_force`, when it holds the
     /// values in force on the engine's as-of day over its index, spares each leaf the search.
     pub(crate) fn run<'a>(&'a self, engine: &Engine<'a>, in_force: Option<&InForce>, out: &mut Outcomes) {
-        out.stamp = 0;
-        out.flat.clear();
-        out.flat.resize(
-            self.offsets.last().copied().unwrap_or(0),
-            Outcome::Test(Truth::Unknown),
-        );
-        out.offsets.clear();
-        out.offsets.extend_from_slice(&self.offsets);
-        self.forget(out);
+        self.prepare(out);
         let mut params = std::mem::take(&mut out.params);
         let ctx = self.ctx(engine, in_force, &mut params);
         for &rule in &self.order {
             self.rule_into(rule, &ctx, out);
         }
         out.params = params;
+    }
+
+    /// A digest of what generated code is written from: the crate's version and the
+    /// program's tables (cells, leaves, rules, references, order, layout of the outcomes).
+    /// Generated code carries the fingerprint of the program it was written from, and runs
+    /// only over a program with the same one.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        *self.fingerprint.get_or_init(|| {
+            let text = format!(
+                "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+                env!("CARGO_PKG_VERSION"),
+                self.quick,
+                self.leaves,
+                self.rules,
+                self.parts,
+                self.code,
+                self.refs,
+                self.cells,
+                self.offsets,
+                self.order,
+                self.per_function,
+            );
+            // FNV-1a: a fixed function, the same on every machine and in every process.
+            text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+        })
+    }
+
+    /// The context of an assessment with every parameter at its default (`engine` overrides
+    /// none) over the values in force `in_force`.
+    fn ctx_at_defaults<'e, 'a>(&'e self, engine: &'e Engine<'a>, in_force: &'e InForce) -> Ctx<'e, 'a> {
+        let seen = (in_force.day == engine.as_of_days && in_force.seen.len() == self.cells.len())
+            .then_some(in_force.seen.as_slice());
+        Ctx {
+            engine,
+            index: engine.index(),
+            as_of: engine.as_of_days,
+            params: &self.params,
+            seen,
+            overridden: false,
+        }
     }
 
     /// The context of one assessment; `scratch` holds the parameters when some are
@@ -1083,6 +1131,27 @@ impl Program {
         }
         out.params = params;
         out.stamp = stamp;
+    }
+
+    /// Readies `out` for a whole assessment: laid out as this program's outcomes, the memos
+    /// empty. An assessment writes every outcome (each rule, every subject, in dependency
+    /// order, before any reference reads it), so buffers already laid out for this program
+    /// are not cleared again; nor are memos a program without memoised leaves or shared
+    /// blocks never reads.
+    fn prepare(&self, out: &mut Outcomes) {
+        out.stamp = 0;
+        let outcomes = self.offsets.last().copied().unwrap_or(0);
+        if out.flat.len() != outcomes {
+            out.flat.clear();
+            out.flat.resize(outcomes, Outcome::Test(Truth::Unknown));
+        }
+        if out.offsets != self.offsets {
+            out.offsets.clear();
+            out.offsets.extend_from_slice(&self.offsets);
+        }
+        if self.memos {
+            self.forget(out);
+        }
     }
 
     /// Empties the memos of subject-free leaves and shared blocks, which hold one evidence's
@@ -1999,6 +2068,118 @@ fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function
     }
 }
 
+/// Rules written out as Rust by [`generate::rust`], for [`Indexed::outcomes_generated`]: the
+/// fingerprint of the program they were written from, and the code.
+#[derive(Debug, Clone, Copy)]
+pub struct Generated {
+    /// [`Program::fingerprint`] of the program the code was written from.
+    pub fingerprint: u64,
+    /// The code: every rule of the pack, in dependency order, into the run's outcomes.
+    pub run: fn(&mut Run<'_>),
+}
+
+impl Generated {
+    /// Whether this code was written from `pack` by this version of the crate, so that
+    /// [`Indexed::outcomes_generated`] runs it (otherwise the interpreter answers, with the
+    /// same outcomes, at the interpreter's speed).
+    pub fn fits(&self, pack: &Pack) -> bool {
+        self.fingerprint == pack.program.fingerprint()
+    }
+}
+
+/// One assessment as generated code sees it: the values in force, the as-of day, the
+/// interpreter for what the code leaves to it, and the outcomes it writes. Its methods are for
+/// generated code; a program calls [`Indexed::outcomes_generated`].
+pub struct Run<'r> {
+    program: &'r Program,
+    indexed: &'r Indexed<'r>,
+    options: &'r Options,
+    in_force: &'r InForce,
+    /// The interpreter's engine and context, made when the code first hands it something.
+    engine: &'r std::cell::OnceCell<Engine<'r>>,
+    ctx: &'r std::cell::OnceCell<Ctx<'r, 'r>>,
+    seen: &'r [Seen],
+    as_of: i64,
+    out: &'r mut Outcomes,
+}
+
+/// Runs `$body` with `$ctx`, the interpreter's context over a [`Run`]'s evidence and day (made
+/// on first use, with its engine), and `$out`, the run's outcomes.
+macro_rules! with_ctx {
+    ($run:expr, |$ctx:ident, $out:ident| $body:expr) => {{
+        let run = $run;
+        let (indexed, options, program, in_force, engine) =
+            (run.indexed, run.options, run.program, run.in_force, run.engine);
+        let $ctx = run.ctx.get_or_init(|| {
+            let engine = engine.get_or_init(|| {
+                let read = indexed.prepared.as_ref().unwrap_or(&indexed.given);
+                Engine::with_series(indexed.pack, read, options, Cow::Borrowed(&indexed.index))
+            });
+            // No parameter is overridden on this path: the defaults are in force.
+            program.ctx_at_defaults(engine, in_force)
+        });
+        let $out = &mut *run.out;
+        $body
+    }};
+}
+
+impl<'r> Run<'r> {
+    /// The values in force, one cell per series a latest-value leaf reads (as many as the
+    /// program the code was written from has: the fingerprint holds them).
+    #[inline(always)]
+    pub fn cells(&self) -> &'r [Seen] {
+        self.seen
+    }
+
+    /// The as-of day, as a day number from the common era.
+    #[inline(always)]
+    pub fn as_of(&self) -> i64 {
+        self.as_of
+    }
+
+    /// Leaf `i`'s truth for `subject` (a function's index in a per-function rule), as the
+    /// interpreter decides it: for what the code does not decide itself.
+    #[inline(never)]
+    pub fn leaf(&mut self, i: usize, subject: Option<usize>) -> Truth {
+        let program = self.program;
+        with_ctx!(self, |ctx, out| program.leaf(i, ctx, subject, out))
+    }
+
+    /// Reference `i`'s truth for `subject`, from the outcomes already written.
+    #[inline(never)]
+    pub fn reference(&self, i: usize, subject: Option<usize>) -> Truth {
+        self.program.reference(i, subject, self.out)
+    }
+
+    /// Rule `rule`, every subject, by the interpreter.
+    #[inline(never)]
+    pub fn rule(&mut self, rule: usize) {
+        let program = self.program;
+        with_ctx!(self, |ctx, out| program.rule_into(rule, ctx, out));
+    }
+
+    /// Every rule by the interpreter: for code that finds the cells not as it was written for
+    /// (which the fingerprint rules out).
+    #[inline(never)]
+    pub fn interpret(&mut self) {
+        let program = self.program;
+        with_ctx!(self, |ctx, out| {
+            for &rule in &program.order {
+                program.rule_into(rule, ctx, out);
+            }
+        });
+    }
+
+    /// Writes a test's outcome at `at` of the outcomes (a rule's first outcome plus its
+    /// subject).
+    #[inline(always)]
+    pub fn set(&mut self, at: usize, truth: Truth) {
+        if let Some(cell) = self.out.flat.get_mut(at) {
+            *cell = Outcome::Test(truth);
+        }
+    }
+}
+
 /// Outcomes of one bulk assessment, by rule and subject, in buffers a caller keeps and passes
 /// again: once they have grown to a pack's size, assessing allocates nothing for latest-value
 /// comparisons without parameter overrides (other leaf tests and overrides allocate a little).
@@ -2146,6 +2327,43 @@ impl<'a> Indexed<'a> {
         let engine = Engine::with_series(self.pack, read, options, Cow::Borrowed(&self.index));
         let in_force = self.in_force(engine.as_of_days);
         self.pack.program.run(&engine, in_force, out);
+    }
+
+    /// As [`Indexed::outcomes_into`], by code generated from this pack ([`generate::rust`])
+    /// where it applies: the same outcomes, faster. The generated code runs when the values
+    /// in force are kept for the day (the second question about a day onwards), no parameter
+    /// is overridden, no option filters the evidence, and it was written from this pack by this
+    /// version of the crate; otherwise the interpreter answers.
+    pub fn outcomes_generated(&self, options: &Options, out: &mut Outcomes, generated: &Generated) {
+        let program = &self.pack.program;
+        if options.known_at.is_some()
+            || !options.exclude_basis.is_empty()
+            || !options.parameters.is_empty()
+            || generated.fingerprint != program.fingerprint()
+        {
+            return self.outcomes_into(options, out);
+        }
+        let day = chrono::Datelike::num_days_from_ce(&options.as_of);
+        let Some(in_force) = self
+            .in_force(day)
+            .filter(|f| f.day == day && f.seen.len() == program.cells.len())
+        else {
+            return self.outcomes_into(options, out);
+        };
+        program.prepare(out);
+        let (engine, ctx) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
+        let mut run = Run {
+            program,
+            indexed: self,
+            options,
+            in_force,
+            engine: &engine,
+            ctx: &ctx,
+            seen: &in_force.seen,
+            as_of: i64::from(day),
+            out,
+        };
+        (generated.run)(&mut run);
     }
 
     /// The recommendations recorded and in force as `options` say (which must not filter the
