@@ -29,8 +29,10 @@ fn main() -> Result<(), String> {
     let pack = handback::Pack::load(&files).map_err(|e| e.to_string())?;
     let out = std::env::var("OUT_DIR").map_err(|e| e.to_string())?;
     let path = Path::new(&out).join("seven_tests.rs");
-    std::fs::write(&path, handback::bulk::generate_rust(&pack)).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, handback::bulk::generate_rust(&pack))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     let embedded = handback::default_pack().map_err(|e| e.to_string())?;
     let path = Path::new(&out).join("embedded.rs");
-    std::fs::write(&path, handback::bulk::generate_rust(&embedded)).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(&path, handback::bulk::generate_rust(&embedded))
+        .map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -55,7 +55,10 @@ fn bench(c: &mut Criterion) {
         })
     });
     // The same, by the embedded pack's rules written out as Rust at build time (`build.rs`).
-    assert!(written::GENERATED.fits(&pack), "the generated code is not the embedded pack's");
+    assert!(
+        written::GENERATED.fits(&pack),
+        "the generated code is not the embedded pack's"
+    );
     let mut generated = handback::bulk::Outcomes::new();
     c.bench_function("outcomes, indexed, warm buffers, generated code", |b| {
         b.iter(|| {
@@ -63,7 +66,7 @@ fn bench(c: &mut Criterion) {
             generated.get(0, 0)
         })
     });
-        // One changed observation (agency share 20%, which children's test 6 reads): over the
+    // One changed observation (agency share 20%, which children's test 6 reads): over the
     // index with only the rules that read it re-evaluated, against applying it to the evidence
     // and assessing afresh, the path a what-if took before.
     let change = [handback::parse_set("children.agency_share=0.2").unwrap()];
@@ -74,7 +77,10 @@ fn bench(c: &mut Criterion) {
         name: "children_agency_share_max".into(),
         value: serde_json::json!(0.3),
     }];
-    for (what, changes) in [("one changed observation", &change), ("one parameter overridden", &param)] {
+    for (what, changes) in [
+        ("one changed observation", &change),
+        ("one parameter overridden", &param),
+    ] {
         c.bench_function(&format!("what-if, {what}, over the index"), |b| {
             b.iter(|| {
                 whatif

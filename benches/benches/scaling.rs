@@ -9,7 +9,12 @@
 //!
 //! `cd benches && cargo bench --bench scaling`.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use handback::bulk::{Indexed, Outcomes};

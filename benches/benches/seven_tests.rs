@@ -132,7 +132,7 @@ fn main() {
     let varied = medians(GROUP, TIMED_SETS);
     let one = medians(ONE_SET, 1);
     let cell = |m: Option<f64>, floor: Option<f64>| match (m, floor) {
-        (Some(m), Some(floor)) => format!("{} | {:.0}", per_assessment(m), m / floor),
+        (Some(m), Some(floor)) => format!("{} | {:.1}", per_assessment(m), m / floor),
         (Some(m), None) => format!("{} | –", per_assessment(m)),
         _ => "– | –".to_string(),
     };

@@ -14,8 +14,8 @@
 use super::{Fact, Facts, Outcomes, Seven, TESTS};
 use chrono::NaiveDate;
 use handback::bulk::{Indexed, Outcome, Outcomes as Buffers};
-use std::cell::RefCell;
 use handback::{Evidence, EvidenceBuilder, ObservationDraft, Options, Pack, SourceFile, Truth};
+use std::cell::RefCell;
 
 /// The benchmark pack's files, read at compile time.
 const PACK: &[(&str, &str)] = &[

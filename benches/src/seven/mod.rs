@@ -338,7 +338,10 @@ pub fn agreement(four: &Four, prepared: &Prepared) -> Result<Agreement, String> 
         for call in ["", " (called again)"] {
             let h = prepared.handback.get(i).ok_or_else(|| at("Handback"))?;
             answers.push((four.handback.name(), call, four.handback.outcomes(h)?));
-            let g = prepared.generated.get(i).ok_or_else(|| at("generated Handback"))?;
+            let g = prepared
+                .generated
+                .get(i)
+                .ok_or_else(|| at("generated Handback"))?;
             answers.push((four.generated.name(), call, four.generated.outcomes(g)?));
             let z = prepared.zen.get(i).ok_or_else(|| at("zen"))?;
             answers.push((four.zen.name(), call, four.zen.outcomes(z)?));

@@ -118,6 +118,8 @@ impl Seen {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct InForce {
     day: i32,
+    /// The day as a date, when kept by an [`Indexed`] (which is asked by date).
+    date: Option<chrono::NaiveDate>,
     seen: Vec<Seen>,
 }
 
@@ -159,6 +161,7 @@ impl Index {
     fn in_force(&self, cells: &[u32], as_of: i32) -> InForce {
         InForce {
             day: as_of,
+            date: None,
             seen: cells.iter().map(|&at| self.seen(at as usize, as_of)).collect(),
         }
     }
@@ -1120,6 +1123,7 @@ impl Program {
         } else {
             out.flat.clone_from(&base.flat);
             out.offsets.clone_from(&base.offsets);
+            out.layout = 0;
         }
         out.rerun.clear();
         self.forget(out);
@@ -1140,6 +1144,7 @@ impl Program {
     /// blocks never reads.
     fn prepare(&self, out: &mut Outcomes) {
         out.stamp = 0;
+        out.layout = 0;
         let outcomes = self.offsets.last().copied().unwrap_or(0);
         if out.flat.len() != outcomes {
             out.flat.clear();
@@ -2195,6 +2200,9 @@ pub struct Outcomes {
     shared: Vec<Option<Truth>>,
     /// The parameters in force when some are overridden (see `Ctx`).
     params: Vec<(u32, Scalar)>,
+    /// The fingerprint of the program whose generated code last laid these buffers out (0:
+    /// none known): its next run over them need not check the layout again.
+    layout: u64,
     /// Which [`WhatIf`]'s base these outcomes are the last answer over (0: none), and the
     /// rules that answer evaluated again; everything else is that base's.
     stamp: u64,
@@ -2209,7 +2217,12 @@ impl Outcomes {
 
     /// One rule's outcome for one subject.
     pub fn get(&self, rule: usize, subject: usize) -> Option<Outcome> {
-        self.rule(rule).get(subject).copied()
+        let (&from, &to) = (self.offsets.get(rule)?, self.offsets.get(rule + 1)?);
+        if subject < to.saturating_sub(from) {
+            self.flat.get(from + subject).copied()
+        } else {
+            None
+        }
     }
 
     /// One rule's outcomes, one per subject.
@@ -2325,7 +2338,7 @@ impl<'a> Indexed<'a> {
         }
         let read = self.prepared.as_ref().unwrap_or(&self.given);
         let engine = Engine::with_series(self.pack, read, options, Cow::Borrowed(&self.index));
-        let in_force = self.in_force(engine.as_of_days);
+        let in_force = self.in_force(engine.as_of_days, options.as_of);
         self.pack.program.run(&engine, in_force, out);
     }
 
@@ -2343,14 +2356,24 @@ impl<'a> Indexed<'a> {
         {
             return self.outcomes_into(options, out);
         }
-        let day = chrono::Datelike::num_days_from_ce(&options.as_of);
-        let Some(in_force) = self
-            .in_force(day)
-            .filter(|f| f.day == day && f.seen.len() == program.cells.len())
-        else {
+        // The values in force kept for this date, found without working out its day number.
+        let in_force = match self.in_force.get() {
+            Some(kept) if kept.date == Some(options.as_of) => Some(kept),
+            _ => self.in_force(chrono::Datelike::num_days_from_ce(&options.as_of), options.as_of),
+        };
+        let Some(in_force) = in_force.filter(|f| f.seen.len() == program.cells.len()) else {
             return self.outcomes_into(options, out);
         };
-        program.prepare(out);
+        let day = in_force.day;
+        if generated.fingerprint != 0 && out.layout == generated.fingerprint {
+            out.stamp = 0;
+            if program.memos {
+                program.forget(out);
+            }
+        } else {
+            program.prepare(out);
+            out.layout = generated.fingerprint;
+        }
         let (engine, ctx) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
         let mut run = Run {
             program,
@@ -2375,7 +2398,7 @@ impl<'a> Indexed<'a> {
 
     /// The values in force on `day`, if they are kept for it: the first day asked about twice
     /// in a row, so that evidence assessed once pays nothing for gathering them.
-    fn in_force(&self, day: i32) -> Option<&InForce> {
+    fn in_force(&self, day: i32, date: chrono::NaiveDate) -> Option<&InForce> {
         if let Some(kept) = self.in_force.get() {
             return (kept.day == day).then_some(kept);
         }
@@ -2385,20 +2408,20 @@ impl<'a> Indexed<'a> {
         if before != i64::from(day) {
             return None;
         }
-        Some(
-            self.in_force
-                .get_or_init(|| self.index.in_force(&self.pack.program.cells, day)),
-        )
-        .filter(|f| f.day == day)
+        Some(self.in_force.get_or_init(|| self.dated(day, date))).filter(|f| f.day == day)
     }
 
     /// The values in force on `day`, kept for it if none are kept yet.
-    fn in_force_now(&self, day: i32) -> Option<&InForce> {
-        Some(
-            self.in_force
-                .get_or_init(|| self.index.in_force(&self.pack.program.cells, day)),
-        )
-        .filter(|f| f.day == day)
+    fn in_force_now(&self, day: i32, date: chrono::NaiveDate) -> Option<&InForce> {
+        Some(self.in_force.get_or_init(|| self.dated(day, date))).filter(|f| f.day == day)
+    }
+
+    /// The values in force on `day`, which is `date`.
+    fn dated(&self, day: i32, date: chrono::NaiveDate) -> InForce {
+        InForce {
+            date: Some(date),
+            ..self.index.in_force(&self.pack.program.cells, day)
+        }
     }
 }
 
@@ -2572,7 +2595,7 @@ impl<'i, 'a> WhatIf<'i, 'a> {
             .iter()
             .any(|o| o.id.starts_with(crate::whatif::SCENARIO_ID_PREFIX));
         let day = chrono::Datelike::num_days_from_ce(&options.as_of);
-        let in_force = match indexed.in_force_now(day) {
+        let in_force = match indexed.in_force_now(day, options.as_of) {
             Some(f) => f.clone(),
             None => indexed.index.in_force(&indexed.pack.program.cells, day),
         };

@@ -63,6 +63,16 @@ pub fn rust(pack: &Pack) -> String {
          let as_of = r.as_of();\n",
         cells = program.cells.len(),
     );
+    // The first day still fresh under each age limit the leaves apply, worked out once.
+    let limits: std::collections::BTreeSet<u32> = program
+        .quick
+        .iter()
+        .filter(|q| q.kind != Quick::SLOW && q.fast_kind != Quick::NEVER && q.limit != u32::MAX)
+        .map(|q| q.limit)
+        .collect();
+    for limit in limits {
+        let _ = writeln!(w, "    let fresh_{limit} = as_of - {limit};");
+    }
     let mut labels = 0;
     for &rule in &program.order {
         let id = pack.rules.get(rule).map_or("", |r| r.id.as_str());
@@ -119,22 +129,23 @@ impl Program {
         }
     }
 
-    /// An `all` (`all`) or `any` of `parts` as a labelled block, folding each part in turn and
-    /// leaving it as soon as it is settled, as the interpreter does.
+    /// An `all` (`all`) or `any` of `parts` as a labelled block: each part in turn, leaving
+    /// with the settling truth at the first part that has it (not met for an `all`, met for an
+    /// `any`), as the interpreter does; otherwise unknown if some part was, else the identity.
+    /// (The interpreter's `min`/`max` fold gives the same.)
     fn group_code(&self, all: bool, parts: &[Part], labels: &mut usize) -> Option<String> {
         *labels += 1;
         let label = format!("'g{labels}");
-        let (first, settled, fold) = if all {
-            ("Met", "NotMet", "min")
-        } else {
-            ("NotMet", "Met", "max")
-        };
-        let mut w = format!("{label}: {{\n            let mut acc = Truth::{first};\n");
+        let unknown = format!("unknown_{labels}");
+        let (identity, settled) = if all { ("Met", "NotMet") } else { ("NotMet", "Met") };
+        let mut w = format!("{label}: {{\n            let mut {unknown} = false;\n");
         let item = |w: &mut String, expr: String| {
             let _ = writeln!(
                 w,
-                "            acc = acc.{fold}({expr});\n            \
-                 if acc == Truth::{settled} {{\n                break {label} acc;\n            }}"
+                "            match {expr} {{\n                \
+                 Truth::{settled} => break {label} Truth::{settled},\n                \
+                 Truth::Unknown => {unknown} = true,\n                \
+                 Truth::{identity} => {{}}\n            }}"
             );
         };
         for part in parts {
@@ -156,7 +167,10 @@ impl Program {
                 }
             }
         }
-        w.push_str("            acc\n        }");
+        let _ = write!(
+            w,
+            "            if {unknown} {{ Truth::Unknown }} else {{ Truth::{identity} }}\n        }}"
+        );
         Some(w)
     }
 
@@ -174,25 +188,44 @@ impl Program {
         // A fixed cell is a constant index into the cells (an array of their number: checked
         // when the code is compiled); the subject's own is looked up.
         let mut w = if q.subject {
-            format!("match cells.get({} + own) {{\n                Some(&c) => ", q.cell)
+            format!(
+                "match cells.get({} + own) {{\n                Some(&c) => ",
+                q.cell
+            )
         } else {
             format!("{{\n                let c = cells[{}];\n                ", q.cell)
         };
         if q.fast_kind != Quick::NEVER {
             let want = format!("f64::from_bits({:#x})", q.fast_want.to_bits());
+            let (below, equal, above) = (truth(q.below), truth(q.equal), truth(q.above));
+            // Booleans, grade ranks and day numbers always compare (only a number could be
+            // NaN, which compares with nothing: unknown, as the interpreter has it).
+            let ordered = if q.fast_kind == 2 {
+                format!(
+                    "if c.x < {want} {{ {below} }} else if c.x > {want} {{ {above} }} \
+                     else if c.x == {want} {{ {equal} }} else {{ Truth::Unknown }}"
+                )
+            } else if below == above {
+                format!("if c.x == {want} {{ {equal} }} else {{ {below} }}")
+            } else {
+                format!(
+                    "if c.x == {want} {{ {equal} }} else if c.x < {want} {{ {below} }} else {{ {above} }}"
+                )
+            };
+            // Values older than the age limit are not in force (no limit: a day number's
+            // distance never exceeds u32::MAX).
+            let fresh = if q.limit == u32::MAX {
+                ordered
+            } else {
+                format!(
+                    "if i64::from(c.day) < fresh_{limit} {{ Truth::Unknown }} else {{ {ordered} }}",
+                    limit = q.limit
+                )
+            };
             let _ = write!(
                 w,
-                "if c.kind == {kind} {{\n                    \
-                 if as_of - i64::from(c.day) > {limit} {{\n                        Truth::Unknown\n                    \
-                 }} else if c.x < {want} {{\n                        {below}\n                    \
-                 }} else if c.x > {want} {{\n                        {above}\n                    \
-                 }} else if c.x == {want} {{\n                        {equal}\n                    \
-                 }} else {{\n                        Truth::Unknown\n                    }}\n                }} else ",
+                "if c.kind == {kind} {{\n                    {fresh}\n                }} else ",
                 kind = q.fast_kind,
-                limit = q.limit,
-                below = truth(q.below),
-                above = truth(q.above),
-                equal = truth(q.equal),
             );
         }
         if let Some(unseen) = q.unseen {
