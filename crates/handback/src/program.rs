@@ -86,9 +86,10 @@ impl Index {
 
 /// The latest observation of one series visible on a day, as a latest-value leaf reads it: its
 /// day and value, copied out of the columns so that a leaf reads one small cell rather than
-/// following the series' range into them. [`Seen::NONE`] when nothing is visible.
+/// following the series' range into them; kind 255 (and no day) when nothing is visible.
 ///
-/// Generated code (see [`generate`]) reads these cells as `handback::bulk::generated::Cell`.
+/// Code written by `handback::bulk::generate_rust` reads these cells as
+/// `handback::bulk::generated::Cell`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Seen {
     /// The value as a number of its kind: a boolean as 0 or 1, a grade as its rank, a date as
@@ -2073,11 +2074,12 @@ fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function
     }
 }
 
-/// Rules written out as Rust by [`generate::rust`], for [`Indexed::outcomes_generated`]: the
+/// Rules written out as Rust by [`crate::bulk::generate_rust`], for [`Indexed::outcomes_generated`]: the
 /// fingerprint of the program they were written from, and the code.
 #[derive(Debug, Clone, Copy)]
 pub struct Generated {
-    /// [`Program::fingerprint`] of the program the code was written from.
+    /// The fingerprint of the program the code was written from: a hash of this crate's
+    /// version and the compiled program's tables.
     pub fingerprint: u64,
     /// The code: every rule of the pack, in dependency order, into the run's outcomes.
     pub run: fn(&mut Run<'_>),
@@ -2175,12 +2177,11 @@ impl<'r> Run<'r> {
         });
     }
 
-    /// Writes a test's outcome at `at` of the outcomes (a rule's first outcome plus its
-    /// subject).
+    /// Writes an outcome at `at` of the outcomes (a rule's first outcome plus its subject).
     #[inline(always)]
-    pub fn set(&mut self, at: usize, truth: Truth) {
+    pub fn put(&mut self, at: usize, outcome: Outcome) {
         if let Some(cell) = self.out.flat.get_mut(at) {
-            *cell = Outcome::Test(truth);
+            *cell = outcome;
         }
     }
 }

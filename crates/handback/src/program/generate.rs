@@ -5,9 +5,9 @@
 //! limit, threshold, the truths of each ordering) and dispatches on the rule's shape; the
 //! generated code has all of those as constants in the compiled code, so a latest-value leaf
 //! is a load of its cell and a few comparisons. It covers what the interpreter's common case
-//! covers (latest-value comparisons over the values in force, `all`/`any` groups, references)
-//! and hands the rest back to the interpreter through [`Run`] (other tests, text, fallbacks,
-//! rules with `at_least`, `not` or shared subtrees, graded rules), so every pack can be
+//! covers (latest-value comparisons over the values in force, `all`/`any` groups, references,
+//! graded rules' levels) and hands the rest back to the interpreter through [`Run`] (other
+//! tests, text, fallbacks, rules with `at_least`, `not` or shared subtrees), so every pack can be
 //! written out and the outcomes are the interpreter's.
 //!
 //! The code is tied to the program it was written from by [`Program::fingerprint`]: run over
@@ -94,25 +94,62 @@ impl Program {
         ) else {
             return String::new();
         };
-        let block = match code {
-            RuleCode::Test(block) if !matches!(block, Block::Code(_)) => block,
-            _ => return format!("    r.rule({rule});\n"),
-        };
-        let Some(body) = self.block_code(block, labels) else {
+        let Some(body) = (match code {
+            RuleCode::Test(block) => self
+                .block_code(block, labels)
+                .map(|t| format!("::handback::bulk::Outcome::Test({t})")),
+            RuleCode::Graded(levels) => self.graded_code(levels, labels),
+        }) else {
             return format!("    r.rule({rule});\n");
         };
         if self.per_function.get(rule).copied().unwrap_or(false) {
             format!(
                 "    for s in 0..{subjects}usize {{\n        let subject = Some(s);\n        \
-                 let own = s + 1;\n        let t = {body};\n        r.set({offset} + s, t);\n    }}\n",
+                 let own = s + 1;\n        let outcome = {body};\n        r.put({offset} + s, outcome);\n    }}\n",
                 subjects = end.saturating_sub(offset),
             )
         } else {
             format!(
                 "    {{\n        let subject: Option<usize> = None;\n        let own = 0usize;\n        \
-                 let t = {body};\n        r.set({offset}, t);\n    }}\n"
+                 let outcome = {body};\n        r.put({offset}, outcome);\n    }}\n"
             )
         }
+    }
+
+    /// A graded rule's outcome as an expression: its levels best first, the first met (or
+    /// without a condition) reached, unknown above it making it the level that certainly holds,
+    /// as `grade` has it; `None` when a level's condition has another shape.
+    fn graded_code(&self, levels: &[(usize, Option<Block>)], labels: &mut usize) -> Option<String> {
+        *labels += 1;
+        let label = format!("'l{labels}");
+        let undetermined = format!("undetermined_{labels}");
+        let reached = |rank: usize| {
+            format!(
+                "if {undetermined} {{ ::handback::bulk::Outcome::Graded {{ level: None, at_least: Some({rank}) }} }} \
+                 else {{ ::handback::bulk::Outcome::Graded {{ level: Some({rank}), at_least: None }} }}"
+            )
+        };
+        let mut w = format!("{label}: {{\n            let mut {undetermined} = false;\n");
+        for (rank, block) in levels {
+            match block {
+                Some(block) => {
+                    let t = self.block_code(block, labels)?;
+                    let _ = writeln!(
+                        w,
+                        "            match {t} {{\n                \
+                         Truth::Met => break {label} {},\n                \
+                         Truth::Unknown => {undetermined} = true,\n                \
+                         Truth::NotMet => {{}}\n            }}",
+                        reached(*rank)
+                    );
+                }
+                None => {
+                    let _ = writeln!(w, "            break {label} {};", reached(*rank));
+                }
+            }
+        }
+        w.push_str("            #[allow(unreachable_code)]\n            ::handback::bulk::Outcome::Graded { level: None, at_least: None }\n        }");
+        Some(w)
     }
 
     /// A condition's truth as an expression; `None` for code of another shape.
