@@ -46,7 +46,10 @@ fn main() {
         ("handback assess", vec!["assess", letter]),
         ("handback plan", vec!["plan", letter]),
         ("handback gaps", vec!["gaps", letter]),
-        ("handback needs --target exit", vec!["needs", "--target", "exit", letter]),
+        (
+            "handback needs --target exit",
+            vec!["needs", "--target", "exit", letter],
+        ),
     ];
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group("cli");

@@ -171,6 +171,68 @@ fn each_packs_code_fits_that_pack_alone() {
     }
 }
 
+/// The interpreter's outcomes for `evidence` on `options`' day, from a fresh index and buffer.
+fn fresh(pack: &Pack, evidence: &Evidence, options: &Options) -> Vec<Vec<handback::bulk::Outcome>> {
+    let mut out = Outcomes::new();
+    Indexed::new(pack, evidence).outcomes_into(options, &mut out);
+    out.to_vecs()
+}
+
+/// One index asked about several days in turn (the values in force are kept for one of them:
+/// the others must not read them), and one buffer kept across packs, days, what-if answers and
+/// interpreted assessments: every answer is a fresh interpreter's.
+#[test]
+fn one_index_and_one_buffer_across_days_packs_and_what_ifs() {
+    let mut out = Outcomes::new();
+    let mut asked = 0;
+    for (name, pack, generated, dirs) in packs() {
+        for (file, evidence) in shipped_evidence(&pack, &dirs).into_iter().take(3) {
+            let day = evidence
+                .as_of()
+                .unwrap_or_else(|| NaiveDate::from_ymd_opt(2017, 6, 1).unwrap());
+            let indexed = Indexed::new(&pack, &evidence);
+            for d in [0, 0, 1, 0, 7, 0, 0, 1, 1, 0, -30, 0] {
+                let options = Options::new(day + Duration::days(d));
+                indexed.outcomes_generated(&options, &mut out, generated);
+                assert_eq!(
+                    out.to_vecs(),
+                    fresh(&pack, &evidence, &options),
+                    "{name}, {file}, day {d}"
+                );
+                asked += 1;
+                if d == 1 {
+                    indexed.outcomes_into(&options, &mut out);
+                    assert_eq!(
+                        out.to_vecs(),
+                        fresh(&pack, &evidence, &options),
+                        "{name}, {file}, day {d}, interpreted"
+                    );
+                }
+            }
+            // A what-if answer into the same buffer, then the generated code again.
+            let options = Options::new(day);
+            if let Some(key) = pack
+                .keys()
+                .iter()
+                .find(|k| matches!(k.value_type, ValueType::Boolean) && k.derived.is_none())
+            {
+                if let Ok(change) = handback::parse_set(&format!("{}=false", key.key)) {
+                    let mut whatif = handback::bulk::WhatIf::new(&indexed, &options);
+                    if whatif.outcomes_into(&[change], "what if", &mut out).is_ok() {
+                        indexed.outcomes_generated(&options, &mut out, generated);
+                        assert_eq!(
+                            out.to_vecs(),
+                            fresh(&pack, &evidence, &options),
+                            "{name}, {file}, after a what-if"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(asked >= 60, "only {asked} questions asked");
+}
+
 /// Over every shipped evidence file, on its own as-of date and a year either side.
 #[test]
 fn shipped_evidence_gives_the_interpreters_outcomes() {

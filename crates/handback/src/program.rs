@@ -2075,7 +2075,10 @@ fn leaf_entry(leaf: &Leaf, keys: &[Key], functions: &[crate::functions::Function
 }
 
 /// Rules written out as Rust by [`crate::bulk::generate_rust`], for [`Indexed::outcomes_generated`]: the
-/// fingerprint of the program they were written from, and the code.
+/// fingerprint of the program they were written from, and the code. Its fields are public so
+/// that the written code can name it as a constant; a value made by hand with a fingerprint
+/// copied from real code runs whatever `run` does, with none of the guarantees of
+/// `generate_rust`'s code (which writes every outcome, as the interpreter does).
 #[derive(Debug, Clone, Copy)]
 pub struct Generated {
     /// The fingerprint of the program the code was written from: a hash of this crate's
@@ -2363,7 +2366,12 @@ impl<'a> Indexed<'a> {
             _ => self.in_force(chrono::Datelike::num_days_from_ce(&options.as_of), options.as_of),
         };
         let Some(in_force) = in_force.filter(|f| f.seen.len() == program.cells.len()) else {
-            return self.outcomes_into(options, out);
+            // Interpreted as `outcomes_into` would, without asking about the day a second time
+            // (which would count as asking twice, and gather the values in force for evidence
+            // assessed once).
+            let read = self.prepared.as_ref().unwrap_or(&self.given);
+            let engine = Engine::with_series(self.pack, read, options, Cow::Borrowed(&self.index));
+            return program.run(&engine, None, out);
         };
         let day = in_force.day;
         if generated.fingerprint != 0 && out.layout == generated.fingerprint {
