@@ -11,7 +11,7 @@
     clippy::indexing_slicing
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{Duration, NaiveDate};
 use handback::bulk::generated::Generated;
@@ -21,40 +21,16 @@ use handback::{Evidence, EvidenceBuilder, ObservationDraft, Options, Pack, Sourc
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn pack_files(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            pack_files(root, &path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(SourceFile {
-                name: path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-                label: path.display().to_string(),
-                text: std::fs::read_to_string(&path).unwrap(),
-            });
-        }
-    }
-}
+// The library's own test helpers (reading packs from the repository), shared rather than copied.
+#[path = "../../handback/tests/common/mod.rs"]
+mod common;
+use common::root;
 
 /// A pack as `build.rs` loads it.
 fn load(dir: Option<&str>) -> Pack {
     match dir {
         None => handback::default_pack().unwrap(),
-        Some(dir) => {
-            let dir = root().join(dir);
-            let mut files = Vec::new();
-            pack_files(&dir, &dir, &mut files);
-            files.sort_by(|a, b| a.name.cmp(&b.name));
-            Pack::load(&files).unwrap()
-        }
+        Some(dir) => common::load_pack(dir),
     }
 }
 

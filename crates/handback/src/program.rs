@@ -471,43 +471,28 @@ fn group(
     let mut jumps = Vec::new();
     let mut pc = pc + 1;
     while pc < limit {
-        match *code.get(pc)? {
-            Instr::AndLeaves { from, to, jump } if all => {
-                own.push(Part::Leaves(from, to));
-                jumps.push(jump);
-                pc += 1;
-            }
-            Instr::OrLeaves { from, to, jump } if !all => {
-                own.push(Part::Leaves(from, to));
-                jumps.push(jump);
-                pc += 1;
-            }
-            Instr::AndRefs { from, to, jump } if all => {
-                own.push(Part::Refs(from, to));
-                jumps.push(jump);
-                pc += 1;
-            }
-            Instr::OrRefs { from, to, jump } if !all => {
-                own.push(Part::Refs(from, to));
-                jumps.push(jump);
-                pc += 1;
-            }
+        // Each part with the jump that settles the group, and where the next part starts.
+        let (part, jump, next) = match *code.get(pc)? {
+            Instr::AndLeaves { from, to, jump } if all => (Part::Leaves(from, to), jump, pc + 1),
+            Instr::OrLeaves { from, to, jump } if !all => (Part::Leaves(from, to), jump, pc + 1),
+            Instr::AndRefs { from, to, jump } if all => (Part::Refs(from, to), jump, pc + 1),
+            Instr::OrRefs { from, to, jump } if !all => (Part::Refs(from, to), jump, pc + 1),
             Instr::Push(_) => {
                 // A nested group, then the step that folds it into this one.
                 let (part, end) = group(code, pc, limit, parts, depth)?;
-                let jump = match *code.get(end)? {
-                    Instr::And(jump) if all => jump,
-                    Instr::Or(jump) if !all => jump,
+                match *code.get(end)? {
+                    Instr::And(jump) if all => (part, jump, end + 1),
+                    Instr::Or(jump) if !all => (part, jump, end + 1),
                     _ => return None,
-                };
-                own.push(part);
-                jumps.push(jump);
-                pc = end + 1;
+                }
             }
             // This group's end: the step folding it into the one around it.
             Instr::And(_) | Instr::Or(_) => break,
             _ => return None,
-        }
+        };
+        own.push(part);
+        jumps.push(jump);
+        pc = next;
     }
     // Every part settles the group by jumping to its end, as the stack machine runs it.
     let end = u32::try_from(pc).ok()?;
@@ -1045,11 +1030,17 @@ impl Program {
         })
     }
 
+    /// The cells of `in_force` when they are this program's values in force on `day`.
+    fn seen_on<'f>(&self, in_force: Option<&'f InForce>, day: i32) -> Option<&'f [Seen]> {
+        in_force
+            .filter(|f| f.day == day && f.seen.len() == self.cells.len())
+            .map(|f| f.seen.as_slice())
+    }
+
     /// The context of an assessment with every parameter at its default (`engine` overrides
     /// none) over the values in force `in_force`.
     fn ctx_at_defaults<'e, 'a>(&'e self, engine: &'e Engine<'a>, in_force: &'e InForce) -> Ctx<'e, 'a> {
-        let seen = (in_force.day == engine.as_of_days && in_force.seen.len() == self.cells.len())
-            .then_some(in_force.seen.as_slice());
+        let seen = self.seen_on(Some(in_force), engine.as_of_days);
         Ctx {
             engine,
             index: engine.index(),
@@ -1082,9 +1073,7 @@ impl Program {
             &self.params
         };
         let index = engine.index();
-        let seen = in_force
-            .filter(|f| f.day == engine.as_of_days && f.seen.len() == self.cells.len())
-            .map(|f| f.seen.as_slice());
+        let seen = self.seen_on(in_force, engine.as_of_days);
         Ctx {
             engine,
             index,
